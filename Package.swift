@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+// sne — spiking neural ensembles: train, compile to an integer spike program, emit C, verify.
+//
+// Modules follow the data path; dependencies point only backwards along it:
+//   SNETensor   float32 tensors and fast CPU kernels (SGEMM, conv)            [training side]
+//   SNEData     dataset and array file readers/writers (IDX, CIFAR-10, NPY)
+//   SNETrain    layers with exact backward, LIF + BPTT, losses, optimizers, checkpoints
+//   SpikeIR     the integer spike program: spec'd ops, file format, verifier, reference interpreter
+//   SNECodegen  C99 emitter (specialized + blob), memory report, target builds, `verify`
+//   SNECLI      the `sne` subcommands; `sne` is a thin executable around it
+import Foundation
+import PackageDescription
+
+/// The fast float path: on an x86-64 machine whose CPU has AVX2 + FMA, the SIMD kernels are
+/// compiled for it (Swift SIMD only becomes FMA code with a CPU target). Everything else, and
+/// any build with SNE_PORTABLE=1, gets the portable path.
+func fastCPUFlags() -> [SwiftSetting] {
+    #if arch(x86_64)
+    if ProcessInfo.processInfo.environment["SNE_PORTABLE"] == "1" { return [] }
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+    else { return [] }
+    let set = Set(flags.split(separator: " ").map(String.init))
+    if set.contains("avx2") && set.contains("fma") {
+        return [.unsafeFlags(["-target-cpu", "haswell"])]
+    }
+    #endif
+    return []
+}
+
+let package = Package(
+    name: "sne",
+    products: [
+        .executable(name: "sne", targets: ["sne"]),
+        .library(name: "SpikeIR", targets: ["SpikeIR"]),
+        .library(name: "SNETrain", targets: ["SNETrain"]),
+    ],
+    targets: [
+        .target(name: "CSNEKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "SNETensor", dependencies: ["CSNEKernels"], swiftSettings: fastCPUFlags()),
+        .target(name: "SNEData"),
+        .target(name: "SNETrain", dependencies: ["SNETensor", "SNEData"], swiftSettings: fastCPUFlags()),
+        .target(name: "SpikeIR"),
+        .target(name: "SNECodegen", dependencies: ["SpikeIR"]),
+        .target(name: "SNECLI", dependencies: ["SNETensor", "SNEData", "SNETrain", "SpikeIR", "SNECodegen"]),
+        .executableTarget(name: "sne", dependencies: ["SNECLI"]),
+        .testTarget(name: "SNETensorTests", dependencies: ["SNETensor"]),
+        .testTarget(name: "SNEDataTests", dependencies: ["SNEData"]),
+        .testTarget(name: "SNETrainTests", dependencies: ["SNETrain"]),
+        .testTarget(name: "SpikeIRTests", dependencies: ["SpikeIR"]),
+        .testTarget(name: "SNECodegenTests", dependencies: ["SNECodegen", "SpikeIR"]),
+        .testTarget(name: "SNECLITests", dependencies: ["SNECLI"]),
+    ]
+)

@@ -1,0 +1,1 @@
+#include "sne_kernels.h"

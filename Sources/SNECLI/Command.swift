@@ -1,0 +1,151 @@
+// The command protocol, the flag parser and the error type every `sne` subcommand shares.
+import Foundation
+
+/// One `sne` subcommand. `run` returns normally on success and throws `CLIError` otherwise.
+public protocol Command {
+    /// The word after `sne`.
+    static var name: String { get }
+    /// One line for `sne help`.
+    static var summary: String { get }
+    /// The full `sne <cmd> --help` text: usage line, then one line per flag.
+    static var usage: String { get }
+    /// Parses and validates the flags (no work is done here), or throws `CLIError.usage`.
+    init(_ args: Arguments) throws
+    /// Does the work, writing results to `out` and progress to `err`.
+    func run(out: inout TextSink, err: inout TextSink) throws
+}
+
+/// Where a command writes text; stdout/stderr in the executable, strings in tests.
+public struct TextSink: TextOutputStream {
+    private let handle: FileHandle?
+    public private(set) var captured = ""
+    public static var stdout: TextSink { TextSink(handle: .standardOutput) }
+    public static var stderr: TextSink { TextSink(handle: .standardError) }
+    public static func capture() -> TextSink { TextSink(handle: nil) }
+    init(handle: FileHandle?) { self.handle = handle }
+    public mutating func write(_ string: String) {
+        if let handle { handle.write(Data(string.utf8)) } else { captured += string }
+    }
+}
+
+/// A failed command. `usage` exits 2, `failure` exits 1; the message is one line.
+public enum CLIError: Error, Equatable, CustomStringConvertible {
+    case usage(String)
+    case failure(String)
+    public var description: String {
+        switch self {
+        case .usage(let m), .failure(let m): return m
+        }
+    }
+    public var exitCode: Int32 {
+        switch self {
+        case .usage: return 2
+        case .failure: return 1
+        }
+    }
+}
+
+/// A parsed command line: `--flag value`, `--flag=value`, boolean `--flag`, and positionals.
+///
+/// Commands take what they know with `option`/`flag`/`positional`, then call `finish()`, which
+/// rejects anything left over, so a misspelt flag is a usage error rather than silently ignored.
+public struct Arguments {
+    private var options: [(name: String, value: String?)] = []
+    private var positionals: [String] = []
+    private var consumed: Set<Int> = []
+    private var usedPositionals = 0
+    public let command: String
+
+    /// Splits `argv` (without the command word). A token `--x` followed by a token that does not
+    /// start with `--` is an option with a value unless the command asks for it as a `flag`.
+    public init(command: String, _ argv: [String]) {
+        self.command = command
+        var i = 0
+        while i < argv.count {
+            let a = argv[i]
+            if a == "--" {
+                positionals.append(contentsOf: argv[(i + 1)...]); break
+            }
+            if a.hasPrefix("--") && a.count > 2 {
+                let body = a.dropFirst(2)
+                if let eq = body.firstIndex(of: "=") {
+                    options.append((String(body[..<eq]), String(body[body.index(after: eq)...])))
+                } else if i + 1 < argv.count, !argv[i + 1].hasPrefix("--") {
+                    options.append((String(body), argv[i + 1])); i += 1
+                } else {
+                    options.append((String(body), nil))
+                }
+            } else {
+                positionals.append(a)
+            }
+            i += 1
+        }
+    }
+
+    /// True when `--help` or `-h` was given.
+    public var wantsHelp: Bool {
+        options.contains { $0.name == "help" } || positionals.contains("-h")
+    }
+
+    /// The value of `--name`, or nil when absent. A flag given twice or without a value is a usage error.
+    public mutating func option(_ name: String) throws -> String? {
+        let hits = options.indices.filter { options[$0].name == name }
+        guard let i = hits.first else { return nil }
+        if hits.count > 1 { throw CLIError.usage("sne \(command): --\(name) given more than once") }
+        consumed.insert(i)
+        guard let v = options[i].value else { throw CLIError.usage("sne \(command): --\(name) needs a value") }
+        return v
+    }
+
+    /// `--name` parsed as an integer in `range`, or nil when absent.
+    public mutating func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let s = try option(name) else { return nil }
+        guard let v = Int(s), range.contains(v) else {
+            throw CLIError.usage("sne \(command): --\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), got '\(s)'")
+        }
+        return v
+    }
+
+    /// `--name` parsed as a finite number, or nil when absent.
+    public mutating func double(_ name: String) throws -> Double? {
+        guard let s = try option(name) else { return nil }
+        guard let v = Double(s), v.isFinite else {
+            throw CLIError.usage("sne \(command): --\(name) must be a number, got '\(s)'")
+        }
+        return v
+    }
+
+    /// True when the boolean `--name` is present. A boolean flag that swallowed the next word as
+    /// its value gives the word back as a positional.
+    public mutating func flag(_ name: String) -> Bool {
+        guard let i = options.firstIndex(where: { $0.name == name }) else { return false }
+        consumed.insert(i)
+        if let v = options[i].value { positionals.append(v); options[i].value = nil }
+        return true
+    }
+
+    /// The next positional argument, or a usage error naming `what`.
+    public mutating func positional(_ what: String) throws -> String {
+        guard let v = optionalPositional() else {
+            throw CLIError.usage("sne \(command): missing \(what) (see 'sne \(command) --help')")
+        }
+        return v
+    }
+
+    /// The next positional argument, or nil.
+    public mutating func optionalPositional() -> String? {
+        guard usedPositionals < positionals.count else { return nil }
+        defer { usedPositionals += 1 }
+        return positionals[usedPositionals]
+    }
+
+    /// Rejects unknown flags and extra positionals.
+    public func finish() throws {
+        for (i, o) in options.enumerated() where !consumed.contains(i) && o.name != "help" {
+            throw CLIError.usage("sne \(command): unknown flag --\(o.name) (see 'sne \(command) --help')")
+        }
+        if usedPositionals < positionals.count {
+            throw CLIError.usage("sne \(command): unexpected argument '\(positionals[usedPositionals])'")
+        }
+    }
+}

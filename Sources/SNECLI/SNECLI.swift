@@ -1,0 +1,52 @@
+// The `sne` command table and dispatcher: `sne help`, `sne <cmd> --help`, exit codes 0/1/2.
+import Foundation
+
+public enum SNECLI {
+    /// Every subcommand, in the order `sne help` lists them (pipeline order).
+    public static let commands: [any Command.Type] = [
+        RunCommand.self, InfoCommand.self, DumpCommand.self,
+        CompileCommand.self, VerifyCommand.self,
+        BenchCommand.self,
+    ]
+
+    /// Runs `sne` with `argv` (without the program name) and returns the exit code.
+    public static func main(_ argv: [String]) -> Int32 {
+        var out = TextSink.stdout, err = TextSink.stderr
+        return main(argv, out: &out, err: &err)
+    }
+
+    /// Testable entry point: output goes to the given sinks.
+    public static func main(_ argv: [String], out: inout TextSink, err: inout TextSink) -> Int32 {
+        guard let word = argv.first, !["help", "--help", "-h"].contains(word) else {
+            if argv.count > 1, let c = commands.first(where: { $0.name == argv[1] }) {
+                out.write(c.usage + "\n"); return 0
+            }
+            out.write(helpText); return 0
+        }
+        if word == "--version" || word == "version" { out.write("sne \(version)\n"); return 0 }
+        guard let cmd = commands.first(where: { $0.name == word }) else {
+            err.write("sne: unknown command '\(word)' (see 'sne help')\n"); return 2
+        }
+        let args = Arguments(command: word, Array(argv.dropFirst()))
+        if args.wantsHelp { out.write(cmd.usage + "\n"); return 0 }
+        do {
+            let c = try cmd.init(args)
+            try c.run(out: &out, err: &err)
+            return 0
+        } catch let e as CLIError {
+            err.write("sne \(word): \(e.description)\n".replacingOccurrences(of: "sne \(word): sne \(word): ", with: "sne \(word): "))
+            return e.exitCode
+        } catch {
+            err.write("sne \(word): \(error)\n"); return 1
+        }
+    }
+
+    public static let version = "0.1.0"
+
+    static var helpText: String {
+        var s = "sne \(version) — spiking neural ensembles: train, compile to integer spike programs, emit C, verify\n\n"
+        s += "usage: sne <command> [flags]    (sne <command> --help for its flags)\n\ncommands:\n"
+        for c in commands { s += "  " + c.name.padding(toLength: 10, withPad: " ", startingAt: 0) + c.summary + "\n" }
+        return s
+    }
+}
