@@ -1,0 +1,189 @@
+// The in-memory Spike IR program: plain value types mirroring docs/spike-ir.md §2–§6 and §9.
+//
+// These types carry no behaviour beyond shape arithmetic; the codec (`ProgramCodec`), the
+// verifier (`ProgramVerifier`) and the interpreter (`Interpreter`) give them meaning. A
+// `Program` value may be invalid; only `ProgramVerifier` (run by every loader) says it is not.
+
+/// An activation shape, stored HWC (spec §1).
+public struct Shape: Hashable, Sendable, CustomStringConvertible {
+    public var h: Int, w: Int, c: Int
+    public init(h: Int, w: Int, c: Int) { self.h = h; self.w = w; self.c = c }
+    /// A vector `(1, 1, n)`.
+    public static func vector(_ n: Int) -> Shape { Shape(h: 1, w: 1, c: n) }
+    public var size: Int { h * w * c }
+    public var description: String { "\(h)x\(w)x\(c)" }
+}
+
+/// The membrane leak of a `lif` op (spec §3.5).
+public enum Leak: Hashable, Sendable {
+    /// `v' = v` (integrate-and-fire).
+    case none
+    /// `v' = rshr(v · mult, shift)`, `0 ≤ shift ≤ 15`, `0 ≤ mult ≤ 2^shift`.
+    case mulShift(mult: Int, shift: Int)
+    /// `v' = v − rshr(v, shift)`, `1 ≤ shift ≤ 31`.
+    case shift(Int)
+}
+
+/// What a `lif` op does after a spike (spec §3.5 step 4).
+public enum Reset: UInt8, Hashable, Sendable {
+    case subtract = 0
+    case zero = 1
+}
+
+/// A convolution's geometry and parameters (spec §3.1, §3.3). Weights are `[cin][kh][kw][cout]`.
+public struct Conv2D: Hashable, Sendable {
+    public var cout: Int, kh: Int, kw: Int, stride: Int, pad: Int, shift: Int
+    /// int8 weights, layout (C_in, kh, kw, C_out), `cin·kh·kw·cout` elements.
+    public var weights: [Int8]
+    /// int32 bias, `cout` elements.
+    public var bias: [Int32]
+    public init(cout: Int, kh: Int, kw: Int, stride: Int, pad: Int, shift: Int, weights: [Int8], bias: [Int32]) {
+        self.cout = cout; self.kh = kh; self.kw = kw; self.stride = stride; self.pad = pad
+        self.shift = shift; self.weights = weights; self.bias = bias
+    }
+    /// Output shape for an input shape (spec §3.1); dimensions may be ≤ 0 for invalid programs.
+    public func outputShape(_ s: Shape) -> Shape {
+        Shape(h: (s.h + 2 * pad - kh) / stride + 1, w: (s.w + 2 * pad - kw) / stride + 1, c: cout)
+    }
+}
+
+/// A fully connected layer (spec §3.2, §3.4). Weights are `[in][out]`.
+public struct Dense: Hashable, Sendable {
+    public var out: Int, shift: Int
+    /// int8 weights, layout (in, out).
+    public var weights: [Int8]
+    /// int32 bias, `out` elements.
+    public var bias: [Int32]
+    public init(out: Int, shift: Int, weights: [Int8], bias: [Int32]) {
+        self.out = out; self.shift = shift; self.weights = weights; self.bias = bias
+    }
+}
+
+/// A leaky integrate-and-fire layer's parameters (spec §3.5).
+public struct LIF: Hashable, Sendable {
+    public var stateBits: Int, theta: Int32, reset: Reset, leak: Leak
+    public init(stateBits: Int = 32, theta: Int32, reset: Reset = .subtract, leak: Leak = .none) {
+        self.stateBits = stateBits; self.theta = theta; self.reset = reset; self.leak = leak
+    }
+}
+
+/// One student op (spec §3). Opcodes are the file's (spec §9).
+public enum Op: Hashable, Sendable {
+    case inputConv2D(Conv2D)   // 1, U8 → CUR
+    case inputDense(Dense)     // 2, U8 → CUR
+    case conv2D(Conv2D)        // 3, SPK → CUR
+    case dense(Dense)          // 4, SPK → CUR
+    case lif(LIF)              // 5, CUR → SPK
+    case maxPool(size: Int)    // 6, SPK → SPK
+    case avgPool(size: Int)    // 7, CUR → CUR
+    case flatten               // 8, SPK → SPK
+    case readout               // 9, CUR → FEAT
+
+    /// The opcode in the file format (spec §9).
+    public var opcode: UInt8 {
+        switch self {
+        case .inputConv2D: 1
+        case .inputDense: 2
+        case .conv2D: 3
+        case .dense: 4
+        case .lif: 5
+        case .maxPool: 6
+        case .avgPool: 7
+        case .flatten: 8
+        case .readout: 9
+        }
+    }
+
+    /// The spec's name of the op.
+    public var name: String {
+        switch self {
+        case .inputConv2D: "input_conv2d"
+        case .inputDense: "input_dense"
+        case .conv2D: "conv2d"
+        case .dense: "dense"
+        case .lif: "lif"
+        case .maxPool: "maxpool"
+        case .avgPool: "avgpool"
+        case .flatten: "flatten"
+        case .readout: "readout"
+        }
+    }
+}
+
+/// One spiking student (spec §3, §4).
+public struct Student: Hashable, Sendable {
+    public var ops: [Op]
+    /// Readout size F (spec §3.9).
+    public var features: Int
+    /// Feature requantization to int8 for the head (spec §4).
+    public var featMult: Int32, featShift: Int
+    public init(ops: [Op], features: Int, featMult: Int32, featShift: Int) {
+        self.ops = ops; self.features = features; self.featMult = featMult; self.featShift = featShift
+    }
+}
+
+/// One gate layer (spec §5.1); hidden layers requantize with `mult`/`shift` and ReLU.
+public struct GateLayer: Hashable, Sendable {
+    public var inputs: Int, outputs: Int
+    /// int8 weights, layout (in, out).
+    public var weights: [Int8]
+    public var bias: [Int32]
+    /// Requantization of a hidden layer; 0/0 on the last layer.
+    public var mult: Int32, shift: Int
+    public init(inputs: Int, outputs: Int, weights: [Int8], bias: [Int32], mult: Int32, shift: Int) {
+        self.inputs = inputs; self.outputs = outputs; self.weights = weights; self.bias = bias
+        self.mult = mult; self.shift = shift
+    }
+}
+
+/// The gate: input pooling then a small integer MLP producing K scores (spec §5.1).
+public struct Gate: Hashable, Sendable {
+    public var pool: Int
+    public var layers: [GateLayer]
+    public init(pool: Int, layers: [GateLayer]) { self.pool = pool; self.layers = layers }
+}
+
+/// The head: `bias[classes]` plus one `[F_k][classes]` int8 matrix per student (spec §6).
+public struct Head: Hashable, Sendable {
+    public var bias: [Int32]
+    /// `weights[k]` has layout (F_k, classes).
+    public var weights: [[Int8]]
+    public init(bias: [Int32], weights: [[Int8]]) { self.bias = bias; self.weights = weights }
+}
+
+/// How the run order of students is chosen (spec §5).
+public enum Selection: UInt8, Hashable, Sendable {
+    case fixed = 0
+    case gate = 1
+}
+
+/// A whole Spike IR program (spec §2).
+public struct Program: Hashable, Sendable {
+    public static let versionMajor: UInt16 = 1
+    public static let versionMinor: UInt16 = 0
+
+    public var name: String
+    public var input: Shape
+    public var timesteps: Int
+    public var classes: Int
+    public var selection: Selection
+    /// Fixed run order: a permutation of 0..<K.
+    public var order: [Int]
+    /// Confidence-stop margin (spec §6), nil when off.
+    public var stopMargin: Int32?
+    public var gate: Gate?
+    public var students: [Student]
+    public var head: Head
+    /// Free-form `key=value` metadata (spec §9 META); ignored by runtimes.
+    public var meta: [String: String]
+
+    public var studentCount: Int { students.count }
+
+    public init(name: String, input: Shape, timesteps: Int, classes: Int, selection: Selection,
+                order: [Int], stopMargin: Int32? = nil, gate: Gate? = nil, students: [Student],
+                head: Head, meta: [String: String] = [:]) {
+        self.name = name; self.input = input; self.timesteps = timesteps; self.classes = classes
+        self.selection = selection; self.order = order; self.stopMargin = stopMargin
+        self.gate = gate; self.students = students; self.head = head; self.meta = meta
+    }
+}
