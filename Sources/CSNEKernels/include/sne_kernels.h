@@ -1,5 +1,46 @@
-/* CSNEKernels: hand-vectorised float32 kernels (SGEMM micro-kernels) used by SNETensor. */
+/* CSNEKernels: hand-vectorised float32 kernels (SGEMM, im2col/col2im, pooling) used by SNETensor.
+ *
+ * All matrices are row-major. No function allocates: callers pass scratch memory whose size the
+ * matching `_workspace_floats` companion returns. The AVX2+FMA path is chosen at run time with
+ * cpuid; every other CPU gets the portable C path (same blocking, plain loops). */
 #ifndef SNE_KERNELS_H
 #define SNE_KERNELS_H
 #include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Which SGEMM micro-kernel runs: 0 portable C, 1 AVX2+FMA 6x16. `force` >= 0 selects a path
+ * (for tests), -1 asks for the best one the CPU supports. Returns the chosen path. */
+int sne_sgemm_path(int force);
+
+/* Floats of scratch one thread needs for sne_sgemm_block (packed A and B panels). */
+size_t sne_sgemm_workspace_floats(void);
+
+/* C[m0:m1, n0:n1] = alpha * op(A) * op(B) + beta * C on that sub-rectangle, single-threaded.
+ *   op(A): (M, K) — A is (M, lda>=K) row-major, or (K, lda>=M) when transA.
+ *   op(B): (K, N) — B is (K, ldb>=N), or (N, ldb>=K) when transB.
+ *   C: (M, ldc>=N). Each C element is reduced over k in the same order whatever the rectangle,
+ *   so any split of C across threads gives bit-identical results. beta == 0 ignores C's old value. */
+void sne_sgemm_block(int transA, int transB, int M, int N, int K, float alpha,
+                     const float *A, int lda, const float *B, int ldb, float beta,
+                     float *C, int ldc, int m0, int m1, int n0, int n1, float *workspace);
+
+/* im2col for one image: x (C, H, W) -> col (C*kh*kw, OH*OW) with zero padding. */
+void sne_im2col(const float *x, int C, int H, int W, int kh, int kw, int stride, int pad,
+                int OH, int OW, float *col);
+
+/* col2im for one image: accumulates col (C*kh*kw, OH*OW) into dx (C, H, W) (dx must be zeroed). */
+void sne_col2im(const float *col, int C, int H, int W, int kh, int kw, int stride, int pad,
+                int OH, int OW, float *dx);
+
+/* Max pooling over planes: x (P, H, W) -> y (P, OH, OW), argmax index within the plane in idx. */
+void sne_maxpool_fwd(const float *x, int P, int H, int W, int k, int stride, int OH, int OW,
+                     float *y, int32_t *idx);
+
+#ifdef __cplusplus
+}
+#endif
 #endif
