@@ -1,1 +1,266 @@
+/* CSNEKernels: cache-blocked SGEMM with an AVX2+FMA 6x16 micro-kernel (runtime cpuid dispatch,
+ * portable C fallback), plus im2col/col2im and max pooling for SNETensor's conv layers. */
 #include "sne_kernels.h"
+#include <string.h>
+#include <math.h>
+
+/* ---- blocking (Goto/BLIS style): B panel KC x NR stays in L1, A block MC x KC in L2 ---- */
+#define MR 6
+#define NR 16
+#define KC 256
+#define MC 144
+#define NC 2048
+
+size_t sne_sgemm_workspace_floats(void) { return (size_t)MC * KC + (size_t)KC * NC + 64; }
+
+/* ---- packing: A panel (MR x kc) as a[p*MR + i]; B panel (kc x NR) as b[p*NR + j]; zero padded ---- */
+static void pack_a(int transA, const float *A, int lda, int i0, int mc, int p0, int kc, float *dst) {
+    for (int ir = 0; ir < mc; ir += MR) {
+        int mr = mc - ir < MR ? mc - ir : MR;
+        for (int p = 0; p < kc; p++) {
+            float *d = dst + (size_t)ir * kc + (size_t)p * MR;
+            if (transA) {
+                const float *s = A + (size_t)(p0 + p) * lda + i0 + ir;   /* (K, M) */
+                for (int i = 0; i < mr; i++) d[i] = s[i];
+            } else {
+                const float *s = A + (size_t)(i0 + ir) * lda + p0 + p;   /* (M, K) */
+                for (int i = 0; i < mr; i++) d[i] = s[(size_t)i * lda];
+            }
+            for (int i = mr; i < MR; i++) d[i] = 0.0f;
+        }
+    }
+}
+
+static void pack_b(int transB, const float *B, int ldb, int p0, int kc, int j0, int nc, float *dst) {
+    for (int jr = 0; jr < nc; jr += NR) {
+        int nr = nc - jr < NR ? nc - jr : NR;
+        float *panel = dst + (size_t)jr * kc;
+        if (transB) {
+            for (int j = 0; j < nr; j++) {
+                const float *s = B + (size_t)(j0 + jr + j) * ldb + p0;  /* (N, K) */
+                for (int p = 0; p < kc; p++) panel[(size_t)p * NR + j] = s[p];
+            }
+            if (nr < NR) for (int p = 0; p < kc; p++) for (int j = nr; j < NR; j++) panel[(size_t)p * NR + j] = 0.0f;
+        } else {
+            for (int p = 0; p < kc; p++) {
+                const float *s = B + (size_t)(p0 + p) * ldb + j0 + jr;  /* (K, N) */
+                float *d = panel + (size_t)p * NR;
+                for (int j = 0; j < nr; j++) d[j] = s[j];
+                for (int j = nr; j < NR; j++) d[j] = 0.0f;
+            }
+        }
+    }
+}
+
+/* ---- portable micro-kernel: plain loops (auto-vectorised by the compiler), no FMA contraction ---- */
+static void ukr_portable(int kc, const float *a, const float *b, float *c, int ldc,
+                         int mr, int nr, float alpha, float beta, int first) {
+    float acc[MR][NR];
+    for (int i = 0; i < MR; i++) for (int j = 0; j < NR; j++) acc[i][j] = 0.0f;
+    for (int p = 0; p < kc; p++) {
+        const float *bp = b + (size_t)p * NR, *ap = a + (size_t)p * MR;
+        for (int i = 0; i < MR; i++) {
+            float ai = ap[i];
+            for (int j = 0; j < NR; j++) acc[i][j] += ai * bp[j];
+        }
+    }
+    for (int i = 0; i < mr; i++) {
+        float *ci = c + (size_t)i * ldc;
+        for (int j = 0; j < nr; j++) {
+            float v = alpha * acc[i][j];
+            if (!first) v = v + ci[j];
+            else if (beta != 0.0f) v = v + beta * ci[j];
+            ci[j] = v;
+        }
+    }
+}
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define SNE_HAVE_AVX2 1
+
+/* ---- AVX2+FMA 6x16 micro-kernel: 12 ymm accumulators, 2 B loads + 6 broadcasts per k ---- */
+__attribute__((target("avx2,fma")))
+static void ukr_avx2(int kc, const float *a, const float *b, float *c, int ldc,
+                     int mr, int nr, float alpha, float beta, int first) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    for (int p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        __m256 t;
+        t = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(t, b0, c00); c01 = _mm256_fmadd_ps(t, b1, c01);
+        t = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(t, b0, c10); c11 = _mm256_fmadd_ps(t, b1, c11);
+        t = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(t, b0, c20); c21 = _mm256_fmadd_ps(t, b1, c21);
+        t = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(t, b0, c30); c31 = _mm256_fmadd_ps(t, b1, c31);
+        t = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(t, b0, c40); c41 = _mm256_fmadd_ps(t, b1, c41);
+        t = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(t, b0, c50); c51 = _mm256_fmadd_ps(t, b1, c51);
+        a += MR; b += NR;
+    }
+    __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    if (mr == MR && nr == NR) {
+        for (int i = 0; i < MR; i++) {
+            float *ci = c + (size_t)i * ldc;
+            for (int h = 0; h < 2; h++) {
+                __m256 v;
+                if (!first) v = _mm256_fmadd_ps(va, acc[i][h], _mm256_loadu_ps(ci + 8 * h));
+                else if (beta != 0.0f) v = _mm256_fmadd_ps(va, acc[i][h], _mm256_mul_ps(vb, _mm256_loadu_ps(ci + 8 * h)));
+                else v = _mm256_mul_ps(va, acc[i][h]);
+                _mm256_storeu_ps(ci + 8 * h, v);
+            }
+        }
+        return;
+    }
+    /* Edge tile: the same arithmetic, element by element (bit-identical to the full-tile store). */
+    float tmp[MR][NR] __attribute__((aligned(32)));
+    for (int i = 0; i < MR; i++) { _mm256_store_ps(&tmp[i][0], acc[i][0]); _mm256_store_ps(&tmp[i][8], acc[i][1]); }
+    for (int i = 0; i < mr; i++) {
+        float *ci = c + (size_t)i * ldc;
+        for (int j = 0; j < nr; j++) {
+            __m128 s = _mm_set_ss(tmp[i][j]), al = _mm_set_ss(alpha), v;
+            if (!first) v = _mm_fmadd_ss(al, s, _mm_set_ss(ci[j]));
+            else if (beta != 0.0f) v = _mm_fmadd_ss(al, s, _mm_mul_ss(_mm_set_ss(beta), _mm_set_ss(ci[j])));
+            else v = _mm_mul_ss(al, s);
+            ci[j] = _mm_cvtss_f32(v);
+        }
+    }
+}
+#endif
+
+typedef void (*ukr_fn)(int, const float *, const float *, float *, int, int, int, float, float, int);
+
+static int cpu_has_avx2_fma(void) {
+#ifdef SNE_HAVE_AVX2
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+/* The selected path; written once per process by sne_sgemm_path (idempotent, same value for all threads). */
+static volatile int g_path = -1;
+
+int sne_sgemm_path(int force) {
+    int best = cpu_has_avx2_fma() ? 1 : 0;
+    if (force == 0) g_path = 0;
+    else if (force == 1) g_path = best;
+    else if (g_path < 0 || force == -1) g_path = best;
+    return g_path;
+}
+
+void sne_sgemm_block(int transA, int transB, int M, int N, int K, float alpha,
+                     const float *A, int lda, const float *B, int ldb, float beta,
+                     float *C, int ldc, int m0, int m1, int n0, int n1, float *workspace) {
+    (void)M; (void)N;
+    if (m1 <= m0 || n1 <= n0) return;
+    if (g_path < 0) sne_sgemm_path(-1);
+    ukr_fn ukr = ukr_portable;
+#ifdef SNE_HAVE_AVX2
+    if (g_path == 1) ukr = ukr_avx2;
+#endif
+    if (K <= 0) {  /* C = beta * C */
+        for (int i = m0; i < m1; i++) for (int j = n0; j < n1; j++)
+            C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
+        return;
+    }
+    /* 64-byte align the packed buffers. */
+    float *ws = (float *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
+    float *pa = ws, *pb = ws + (size_t)MC * KC;
+    for (int jc = n0; jc < n1; jc += NC) {
+        int nc = n1 - jc < NC ? n1 - jc : NC;
+        for (int pc = 0; pc < K; pc += KC) {
+            int kc = K - pc < KC ? K - pc : KC;
+            int first = pc == 0;
+            pack_b(transB, B, ldb, pc, kc, jc, nc, pb);
+            for (int ic = m0; ic < m1; ic += MC) {
+                int mc = m1 - ic < MC ? m1 - ic : MC;
+                pack_a(transA, A, lda, ic, mc, pc, kc, pa);
+                for (int jr = 0; jr < nc; jr += NR) {
+                    int nr = nc - jr < NR ? nc - jr : NR;
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        int mr = mc - ir < MR ? mc - ir : MR;
+                        ukr(kc, pa + (size_t)ir * kc, pb + (size_t)jr * kc,
+                            C + (size_t)(ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, beta, first);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* ---- im2col / col2im: col row r = (c, ky, kx), column = (oy, ox) ---- */
+void sne_im2col(const float *x, int C, int H, int W, int kh, int kw, int stride, int pad,
+                int OH, int OW, float *col) {
+    for (int c = 0; c < C; c++)
+        for (int ky = 0; ky < kh; ky++)
+            for (int kx = 0; kx < kw; kx++) {
+                float *d = col + ((size_t)(c * kh + ky) * kw + kx) * OH * OW;
+                const float *xc = x + (size_t)c * H * W;
+                for (int oy = 0; oy < OH; oy++) {
+                    int iy = oy * stride - pad + ky;
+                    float *drow = d + (size_t)oy * OW;
+                    if (iy < 0 || iy >= H) { memset(drow, 0, sizeof(float) * OW); continue; }
+                    const float *xr = xc + (size_t)iy * W;
+                    if (stride == 1) {
+                        int lo = pad - kx; if (lo < 0) lo = 0; if (lo > OW) lo = OW;      /* first ox with ix >= 0 */
+                        int hi = W + pad - kx; if (hi > OW) hi = OW; if (hi < lo) hi = lo; /* first ox with ix >= W */
+                        for (int ox = 0; ox < lo; ox++) drow[ox] = 0.0f;
+                        memcpy(drow + lo, xr + lo - pad + kx, sizeof(float) * (hi - lo));
+                        for (int ox = hi; ox < OW; ox++) drow[ox] = 0.0f;
+                    } else {
+                        for (int ox = 0; ox < OW; ox++) {
+                            int ix = ox * stride - pad + kx;
+                            drow[ox] = (ix >= 0 && ix < W) ? xr[ix] : 0.0f;
+                        }
+                    }
+                }
+            }
+}
+
+void sne_col2im(const float *col, int C, int H, int W, int kh, int kw, int stride, int pad,
+                int OH, int OW, float *dx) {
+    for (int c = 0; c < C; c++)
+        for (int ky = 0; ky < kh; ky++)
+            for (int kx = 0; kx < kw; kx++) {
+                const float *s = col + ((size_t)(c * kh + ky) * kw + kx) * OH * OW;
+                float *xc = dx + (size_t)c * H * W;
+                for (int oy = 0; oy < OH; oy++) {
+                    int iy = oy * stride - pad + ky;
+                    if (iy < 0 || iy >= H) continue;
+                    float *xr = xc + (size_t)iy * W;
+                    const float *srow = s + (size_t)oy * OW;
+                    for (int ox = 0; ox < OW; ox++) {
+                        int ix = ox * stride - pad + kx;
+                        if (ix >= 0 && ix < W) xr[ix] += srow[ox];
+                    }
+                }
+            }
+}
+
+void sne_maxpool_fwd(const float *x, int P, int H, int W, int k, int stride, int OH, int OW,
+                     float *y, int32_t *idx) {
+    for (int p = 0; p < P; p++) {
+        const float *xp = x + (size_t)p * H * W;
+        float *yp = y + (size_t)p * OH * OW;
+        int32_t *ip = idx + (size_t)p * OH * OW;
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++) {
+                int best = (oy * stride) * W + ox * stride;
+                float bv = xp[best];
+                for (int ky = 0; ky < k; ky++)
+                    for (int kx = 0; kx < k; kx++) {
+                        int iy = oy * stride + ky, ix = ox * stride + kx;
+                        if (iy >= H || ix >= W) continue;
+                        float v = xp[iy * W + ix];
+                        if (v > bv) { bv = v; best = iy * W + ix; }   /* first maximum wins */
+                    }
+                yp[oy * OW + ox] = bv;
+                ip[oy * OW + ox] = best;
+            }
+    }
+}

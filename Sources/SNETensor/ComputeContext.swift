@@ -1,0 +1,97 @@
+// ComputeContext: the thread count and per-thread scratch memory every kernel runs with (no globals).
+import Dispatch
+import CSNEKernels
+
+/// A raw pointer that may cross into `parallelFor` bodies; each body writes only disjoint parts.
+public struct SharedPointer<T>: @unchecked Sendable {
+    public let p: UnsafeMutablePointer<T>
+    @inlinable public init(_ p: UnsafeMutablePointer<T>) { self.p = p }
+    @inlinable public init(_ p: UnsafePointer<T>) { self.p = UnsafeMutablePointer(mutating: p) }
+}
+
+/// Owns the worker count and one scratch arena per worker. Work is split into `threads` static
+/// contiguous chunks, so a given thread count always produces the same partition (and, with the
+/// kernels' fixed reduction orders, bit-identical results).
+public final class ComputeContext: @unchecked Sendable {
+    /// Number of workers used by `parallelFor`.
+    public let threads: Int
+    /// Whether the SGEMM runs the AVX2+FMA micro-kernel (false: portable C).
+    public let usesAVX2: Bool
+    let gemmWorkspaceFloats: Int
+    private var gemmWorkspaces: [UnsafeMutablePointer<Float>]
+    private var scratch: [UnsafeMutablePointer<Float>]
+    private var scratchSize: [Int]
+
+    /// - Parameters:
+    ///   - threads: workers (default: all active processors).
+    ///   - portable: force the portable C micro-kernel even on AVX2 CPUs (for tests/comparison).
+    public init(threads: Int? = nil, portable: Bool = false) {
+        let n = max(1, threads ?? ProcessInfoShim.activeProcessorCount)
+        self.threads = n
+        self.usesAVX2 = sne_sgemm_path(portable ? 0 : -1) == 1
+        gemmWorkspaceFloats = Int(sne_sgemm_workspace_floats())
+        gemmWorkspaces = (0..<n).map { _ in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: Int(sne_sgemm_workspace_floats()))
+            return p
+        }
+        scratch = (0..<n).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: 1) }
+        scratchSize = Array(repeating: 1, count: n)
+    }
+
+    deinit {
+        for p in gemmWorkspaces { p.deallocate() }
+        for p in scratch { p.deallocate() }
+    }
+
+    /// The SGEMM packing buffer of worker `worker`.
+    @inlinable func gemmWorkspace(_ worker: Int) -> UnsafeMutablePointer<Float> { _gemmWorkspace(worker) }
+    @usableFromInline func _gemmWorkspace(_ worker: Int) -> UnsafeMutablePointer<Float> { gemmWorkspaces[worker] }
+
+    /// Scratch of at least `floats` floats owned by worker `worker` (valid until its next call).
+    /// Call `reserveScratch` before a parallel region so no worker reallocates concurrently.
+    public func scratch(_ worker: Int) -> UnsafeMutablePointer<Float> { scratch[worker] }
+
+    /// Makes every worker's scratch at least `floats` long. Call outside parallel regions.
+    public func reserveScratch(_ floats: Int) {
+        for w in 0..<threads where scratchSize[w] < floats {
+            scratch[w].deallocate()
+            scratch[w] = .allocate(capacity: floats)
+            scratchSize[w] = floats
+        }
+    }
+
+    /// Runs `body(range, worker)` over `0..<n` split into at most `threads` contiguous chunks
+    /// (chunk boundaries depend only on `n` and `threads`). Runs inline when one chunk suffices.
+    public func parallelFor(_ n: Int, minChunk: Int = 1, _ body: (Range<Int>, Int) -> Void) {
+        if n <= 0 { return }
+        let chunks = max(1, min(threads, n / max(1, minChunk)))
+        if chunks == 1 { body(0..<n, 0); return }
+        withoutActuallyEscaping(body) { escapable in
+            let box = UncheckedBox(escapable)
+            DispatchQueue.concurrentPerform(iterations: chunks) { w in
+                let lo = n * w / chunks, hi = n * (w + 1) / chunks
+                if lo < hi { box.value(lo..<hi, w) }
+            }
+        }
+    }
+}
+
+/// Lets a non-Sendable closure run on the workers of one `parallelFor` (callers keep writes disjoint).
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// Processor count without importing Foundation into every kernel file.
+enum ProcessInfoShim {
+    static var activeProcessorCount: Int {
+        #if canImport(Glibc)
+        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #else
+        return 2
+        #endif
+    }
+}
+#if canImport(Glibc)
+import Glibc
+#endif

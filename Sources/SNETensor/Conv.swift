@@ -1,0 +1,231 @@
+// Conv2d and pooling kernels on NCHW tensors: im2col + SGEMM forward, both backward passes.
+import CSNEKernels
+
+/// Shapes of one 2-D convolution: input `(n, c, h, w)`, weight `(cout, c, kh, kw)`, output `(n, cout, oh, ow)`.
+public struct ConvGeometry: Equatable, Sendable {
+    public let n, c, h, w, cout, kh, kw, stride, pad, oh, ow: Int
+    /// Columns of the im2col matrix per image (`c*kh*kw`).
+    public var k: Int { c * kh * kw }
+    /// Output pixels per image.
+    public var hw: Int { oh * ow }
+    /// True when im2col is the identity (1x1, stride 1, no padding).
+    public var isPointwise: Bool { kh == 1 && kw == 1 && stride == 1 && pad == 0 }
+
+    /// Validates the input and weight shapes; throws one line naming the mismatch.
+    public init(input: [Int], weight: [Int], stride: Int, pad: Int) throws {
+        guard input.count == 4 else { throw TensorError("conv2d: input must be NCHW (rank 4), got shape \(input)") }
+        guard weight.count == 4 else { throw TensorError("conv2d: weight must be (cout, cin, kh, kw), got shape \(weight)") }
+        guard weight[1] == input[1] else { throw TensorError("conv2d: input has \(input[1]) channels but weight expects \(weight[1])") }
+        guard stride >= 1, pad >= 0 else { throw TensorError("conv2d: stride must be >= 1 and pad >= 0") }
+        n = input[0]; c = input[1]; h = input[2]; w = input[3]
+        cout = weight[0]; kh = weight[2]; kw = weight[3]
+        self.stride = stride; self.pad = pad
+        oh = (h + 2 * pad - kh) / stride + 1
+        ow = (w + 2 * pad - kw) / stride + 1
+        guard h + 2 * pad >= kh, w + 2 * pad >= kw, oh > 0, ow > 0 else {
+            throw TensorError("conv2d: kernel \(kh)x\(kw) does not fit input \(h)x\(w) with pad \(pad)")
+        }
+    }
+}
+
+/// The number of weight-gradient partial sums; fixed so results do not depend on the thread count.
+let convReductionGroups = 8
+
+extension ComputeContext {
+    /// `y = conv2d(x, weight) + bias`, one image per task (im2col then SGEMM `(cout,k) x (k,hw)`).
+    public func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, pad: Int = 0) throws -> Tensor {
+        let g = try ConvGeometry(input: x.shape, weight: weight.shape, stride: stride, pad: pad)
+        if let bias, bias.count != g.cout { throw TensorError("conv2d: bias has \(bias.count) elements, expected \(g.cout)") }
+        if !g.isPointwise { reserveScratch(g.k * g.hw) }
+        var y = Tensor(zeros: [g.n, g.cout, g.oh, g.ow])
+        let biasData = bias?.data
+        x.data.withUnsafeBufferPointer { xb in
+            weight.data.withUnsafeBufferPointer { wb in
+                y.data.withUnsafeMutableBufferPointer { yb in
+                    let xp = SharedPointer(xb.baseAddress!), wp = SharedPointer(wb.baseAddress!), yp = SharedPointer(yb.baseAddress!)
+                    parallelFor(g.n) { range, worker in
+                        for i in range {
+                            let xi = xp.p + i * g.c * g.h * g.w
+                            let yi = yp.p + i * g.cout * g.hw
+                            var col = UnsafePointer(xi)
+                            if !g.isPointwise {
+                                let s = self.scratch(worker)
+                                sne_im2col(xi, Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.kh), Int32(g.kw),
+                                           Int32(g.stride), Int32(g.pad), Int32(g.oh), Int32(g.ow), s)
+                                col = UnsafePointer(s)
+                            }
+                            self.sgemmSerial(m: g.cout, n: g.hw, k: g.k, a: wp.p, lda: g.k, b: col, ldb: g.hw,
+                                             c: yi, ldc: g.hw, worker: worker)
+                            if let biasData {
+                                for co in 0..<g.cout {
+                                    let bv = biasData[co], row = yi + co * g.hw
+                                    for j in 0..<g.hw { row[j] += bv }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// `dx` for `y = conv2d(x, weight)`: SGEMM `(k,cout) x (cout,hw)` then col2im, per image.
+    public func conv2dBackwardData(_ dy: Tensor, weight: Tensor, inputShape: [Int], stride: Int = 1, pad: Int = 0) throws -> Tensor {
+        let g = try ConvGeometry(input: inputShape, weight: weight.shape, stride: stride, pad: pad)
+        guard dy.shape == [g.n, g.cout, g.oh, g.ow] else {
+            throw TensorError("conv2d backward: output gradient has shape \(dy.shape), expected \([g.n, g.cout, g.oh, g.ow])")
+        }
+        if !g.isPointwise { reserveScratch(g.k * g.hw) }
+        var dx = Tensor(zeros: inputShape)
+        dy.data.withUnsafeBufferPointer { db in
+            weight.data.withUnsafeBufferPointer { wb in
+                dx.data.withUnsafeMutableBufferPointer { xb in
+                    let dp = SharedPointer(db.baseAddress!), wp = SharedPointer(wb.baseAddress!), xp = SharedPointer(xb.baseAddress!)
+                    parallelFor(g.n) { range, worker in
+                        for i in range {
+                            let dyi = dp.p + i * g.cout * g.hw
+                            let dxi = xp.p + i * g.c * g.h * g.w
+                            let target = g.isPointwise ? dxi : self.scratch(worker)
+                            self.sgemmSerial(transA: true, m: g.k, n: g.hw, k: g.cout, a: wp.p, lda: g.k, b: dyi, ldb: g.hw,
+                                             c: target, ldc: g.hw, worker: worker)
+                            if !g.isPointwise {
+                                sne_col2im(target, Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.kh), Int32(g.kw),
+                                           Int32(g.stride), Int32(g.pad), Int32(g.oh), Int32(g.ow), dxi)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return dx
+    }
+
+    /// `(dweight, dbias)` for `y = conv2d(x, weight) + bias`: per image SGEMM `(cout,hw) x (hw,k)`,
+    /// summed in a fixed number of partial groups, then the groups in order (deterministic).
+    public func conv2dBackwardWeight(_ x: Tensor, _ dy: Tensor, weightShape: [Int], stride: Int = 1, pad: Int = 0) throws -> (Tensor, Tensor) {
+        let g = try ConvGeometry(input: x.shape, weight: weightShape, stride: stride, pad: pad)
+        guard dy.shape == [g.n, g.cout, g.oh, g.ow] else {
+            throw TensorError("conv2d backward: output gradient has shape \(dy.shape), expected \([g.n, g.cout, g.oh, g.ow])")
+        }
+        if !g.isPointwise { reserveScratch(g.k * g.hw) }
+        let groups = max(1, min(convReductionGroups, g.n))
+        let wsize = g.cout * g.k
+        var partial = [Float](repeating: 0, count: groups * (wsize + g.cout))
+        x.data.withUnsafeBufferPointer { xb in
+            dy.data.withUnsafeBufferPointer { db in
+                partial.withUnsafeMutableBufferPointer { pb in
+                    let xp = SharedPointer(xb.baseAddress!), dp = SharedPointer(db.baseAddress!), pp = SharedPointer(pb.baseAddress!)
+                    parallelFor(groups) { grange, worker in
+                        for grp in grange {
+                            let lo = g.n * grp / groups, hi = g.n * (grp + 1) / groups
+                            let dw = pp.p + grp * (wsize + g.cout), dbias = dw + wsize
+                            for i in lo..<hi {
+                                let xi = xp.p + i * g.c * g.h * g.w
+                                let dyi = dp.p + i * g.cout * g.hw
+                                var col = UnsafePointer(xi)
+                                if !g.isPointwise {
+                                    let s = self.scratch(worker)
+                                    sne_im2col(xi, Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.kh), Int32(g.kw),
+                                               Int32(g.stride), Int32(g.pad), Int32(g.oh), Int32(g.ow), s)
+                                    col = UnsafePointer(s)
+                                }
+                                self.sgemmSerial(transB: true, m: g.cout, n: g.k, k: g.hw, a: dyi, lda: g.hw, b: col, ldb: g.hw,
+                                                 beta: i == lo ? 0 : 1, c: dw, ldc: g.k, worker: worker)
+                                for co in 0..<g.cout {
+                                    let row = dyi + co * g.hw
+                                    var s: Float = 0
+                                    for j in 0..<g.hw { s += row[j] }
+                                    dbias[co] += s
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var dW = Tensor(zeros: weightShape), dB = Tensor(zeros: [g.cout])
+        for grp in 0..<groups {
+            let base = grp * (wsize + g.cout)
+            for j in 0..<wsize { dW.data[j] += partial[base + j] }
+            for j in 0..<g.cout { dB.data[j] += partial[base + wsize + j] }
+        }
+        return (dW, dB)
+    }
+
+    /// Max pooling `k x k` with `stride` over NCHW; returns the output and the argmax (index within its plane).
+    public func maxPool2dForward(_ x: Tensor, k: Int, stride: Int) throws -> (Tensor, [Int32]) {
+        guard x.rank == 4 else { throw TensorError("maxpool2d: input must be NCHW (rank 4), got shape \(x.shape)") }
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        guard k >= 1, stride >= 1, h >= k, w >= k else { throw TensorError("maxpool2d: window \(k) does not fit input \(h)x\(w)") }
+        let oh = (h - k) / stride + 1, ow = (w - k) / stride + 1
+        var y = Tensor(zeros: [n, c, oh, ow])
+        var idx = [Int32](repeating: 0, count: y.count)
+        let planes = n * c
+        x.data.withUnsafeBufferPointer { xb in
+            y.data.withUnsafeMutableBufferPointer { yb in
+                idx.withUnsafeMutableBufferPointer { ib in
+                    let xp = SharedPointer(xb.baseAddress!), yp = SharedPointer(yb.baseAddress!), ip = SharedPointer(ib.baseAddress!)
+                    parallelFor(planes, minChunk: 16) { r, _ in
+                        sne_maxpool_fwd(xp.p + r.lowerBound * h * w, Int32(r.count), Int32(h), Int32(w), Int32(k), Int32(stride),
+                                        Int32(oh), Int32(ow), yp.p + r.lowerBound * oh * ow, ip.p + r.lowerBound * oh * ow)
+                    }
+                }
+            }
+        }
+        return (y, idx)
+    }
+
+    /// Routes `dy` back to the argmax positions recorded by `maxPool2dForward`.
+    public func maxPool2dBackward(_ dy: Tensor, argmax: [Int32], inputShape: [Int]) -> Tensor {
+        var dx = Tensor(zeros: inputShape)
+        let planeIn = inputShape[2] * inputShape[3], planeOut = dy.shape[2] * dy.shape[3]
+        let planes = inputShape[0] * inputShape[1]
+        dy.data.withUnsafeBufferPointer { db in
+            dx.data.withUnsafeMutableBufferPointer { xb in
+                argmax.withUnsafeBufferPointer { ib in
+                    let dp = SharedPointer(db.baseAddress!), xp = SharedPointer(xb.baseAddress!), ip = SharedPointer(ib.baseAddress!)
+                    parallelFor(planes, minChunk: 16) { r, _ in
+                        for p in r {
+                            let d = dp.p + p * planeOut, x = xp.p + p * planeIn, ix = ip.p + p * planeOut
+                            for j in 0..<planeOut { x[Int(ix[j])] += d[j] }
+                        }
+                    }
+                }
+            }
+        }
+        return dx
+    }
+
+    /// Average pooling `k x k` with `stride` (windows fully inside the input) over NCHW.
+    public func avgPool2dForward(_ x: Tensor, k: Int, stride: Int) throws -> Tensor {
+        guard x.rank == 4 else { throw TensorError("avgpool2d: input must be NCHW (rank 4), got shape \(x.shape)") }
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        guard k >= 1, stride >= 1, h >= k, w >= k else { throw TensorError("avgpool2d: window \(k) does not fit input \(h)x\(w)") }
+        let oh = (h - k) / stride + 1, ow = (w - k) / stride + 1
+        var y = Tensor(zeros: [n, c, oh, ow])
+        let inv = 1 / Float(k * k)
+        for p in 0..<(n * c) {
+            for oy in 0..<oh { for ox in 0..<ow {
+                var s: Float = 0
+                for ky in 0..<k { for kx in 0..<k { s += x.data[p * h * w + (oy * stride + ky) * w + ox * stride + kx] } }
+                y.data[p * oh * ow + oy * ow + ox] = s * inv
+            } }
+        }
+        return y
+    }
+
+    /// Spreads `dy` evenly over each average-pooling window.
+    public func avgPool2dBackward(_ dy: Tensor, k: Int, stride: Int, inputShape: [Int]) -> Tensor {
+        var dx = Tensor(zeros: inputShape)
+        let (h, w) = (inputShape[2], inputShape[3]), (oh, ow) = (dy.shape[2], dy.shape[3])
+        let inv = 1 / Float(k * k)
+        for p in 0..<(inputShape[0] * inputShape[1]) {
+            for oy in 0..<oh { for ox in 0..<ow {
+                let g = dy.data[p * oh * ow + oy * ow + ox] * inv
+                for ky in 0..<k { for kx in 0..<k { dx.data[p * h * w + (oy * stride + ky) * w + ox * stride + kx] += g } }
+            } }
+        }
+        return dx
+    }
+}
