@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# run-qemu.sh MACHINE ELF [timeout_s]  (called by cortex-m3/run.sh, cortex-m4/run.sh)
+# Semihosting console -> stdout; SYS_EXIT_EXTENDED status -> our exit status.
+# SNE_COUNT=1 (default): exact count of executed guest instructions, obtained
+#   by running QEMU one instruction per translation block (-singlestep) with
+#   -d exec,nochain logging into a FIFO and counting "Trace" lines.
+#   SNE_COUNT=0 disables it (faster).
+set -u
+mach=${1:?machine}; elf=${2:?usage: run.sh ELF [timeout_s]}; tmo=${3:-60}
+count=${SNE_COUNT:-1}
+[ -f "$elf" ] || { echo "run.sh($mach): no such ELF: $elf" >&2; exit 126; }
+
+tmpd=$(mktemp -d)
+finish() { rm -rf "$tmpd"; exit "$1"; }   # no EXIT trap: subshells would inherit it
+
+qemu=(qemu-system-arm -M "$mach" -nodefaults -nic none -display none -monitor none -serial none
+      -chardev stdio,id=sh0,signal=off
+      -semihosting-config enable=on,target=native,chardev=sh0
+      -kernel "$elf")
+if [ "$count" = 1 ]; then
+    mkfifo "$tmpd/trace"
+    grep -c '^Trace' < "$tmpd/trace" > "$tmpd/n" &
+    cpid=$!
+    qemu+=(-singlestep -d exec,nochain -D "$tmpd/trace")
+fi
+timeout --foreground -k 5 "$tmo" "${qemu[@]}" < /dev/null 2> "$tmpd/err"
+rc=$?
+# QEMU warns that the board's built-in lan9118 has no peer; drop only that.
+grep -v 'warning: nic lan9118.0 has no peer' "$tmpd/err" >&2
+n=
+if [ "$count" = 1 ]; then
+    # If QEMU never opened the log (e.g. it failed to start), grep is still
+    # blocked opening the FIFO: open it for writing once to release it.
+    if kill -0 "$cpid" 2>/dev/null; then
+        { exec 3<>"$tmpd/trace"; exec 3>&-; } 2>/dev/null
+    fi
+    wait "$cpid" 2>/dev/null
+    read -r n < "$tmpd/n" 2>/dev/null
+fi
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    echo "run.sh($mach): TIMEOUT after ${tmo}s: $elf" >&2; finish 124
+fi
+[ -n "$n" ] && echo "sne-count: instructions=$n" >&2
+[ "$rc" = 70 ] && echo "run.sh($mach): program faulted (status 70): $elf" >&2
+finish "$rc"
