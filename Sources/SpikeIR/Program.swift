@@ -43,7 +43,9 @@ public struct Conv2D: Hashable, Sendable {
     }
     /// Output shape for an input shape (spec §3.1); dimensions may be ≤ 0 for invalid programs.
     public func outputShape(_ s: Shape) -> Shape {
-        Shape(h: (s.h + 2 * pad - kh) / stride + 1, w: (s.w + 2 * pad - kw) / stride + 1, c: cout)
+        // floor division (spec §3.1): a kernel larger than the padded input gives 0, not 1.
+        func dim(_ n: Int, _ k: Int) -> Int { n + 2 * pad < k || stride < 1 ? 0 : (n + 2 * pad - k) / stride + 1 }
+        return Shape(h: dim(s.h, kh), w: dim(s.w, kw), c: cout)
     }
 }
 

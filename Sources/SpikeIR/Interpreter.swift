@@ -1,0 +1,386 @@
+// The reference interpreter: event-driven evaluation of a verified program (spec §3–§6, §8).
+//
+// Spike ops iterate spike lists (never dense MACs); input ops iterate nonzero pixels. Counts
+// follow the evaluation orders of spec §3. Int32 arithmetic uses wrapping operators only where
+// spec §7's static bounds (checked by `ProgramVerifier` in `init`) prove the exact value fits.
+
+/// Runs a program. `init` verifies it (spec §7, §9 checks); an instance is immutable and can be
+/// shared across threads; each call allocates its own scratch buffers once (none per step).
+public struct Interpreter: Sendable {
+    public let program: Program
+    /// `outShapes[k][j]`: output shape of op j of student k; `inShapes[k][j]` its input shape.
+    public let inShapes: [[Shape]]
+    public let outShapes: [[Shape]]
+
+    public init(_ program: Program) throws {
+        try ProgramVerifier.verify(program)
+        self.program = program
+        var ins: [[Shape]] = [], outs: [[Shape]] = []
+        for s in program.students {
+            let o = ProgramVerifier.outputShapes(s, input: program.input)
+            ins.append([program.input] + o.dropLast())
+            outs.append(o)
+        }
+        inShapes = ins; outShapes = outs
+    }
+
+    /// One inference with budget `k` (spec §5: 1 ≤ k ≤ K, anything else throws).
+    /// `traceHash: false` skips the FNV hash (the result's `traceHash` is then 0), for benchmarks.
+    public func callAsFunction(_ input: [UInt8], budget: Int, trace: Bool = false,
+                               traceHash: Bool = true) throws -> InferenceResult {
+        let K = program.students.count
+        guard budget >= 1 && budget <= K else { throw SpikeIRError.budget(k: budget, students: K) }
+        guard input.count == program.input.size else {
+            throw SpikeIRError.inputSize(expected: program.input.size, got: input.count)
+        }
+        var gateCounts = Counts()
+        var scores: [Int32] = []
+        let runOrder: [Int]
+        switch program.selection {
+        case .fixed:
+            runOrder = Array(program.order.prefix(budget))
+        case .gate:
+            scores = input.withUnsafeBufferPointer { runGate($0, counts: &gateCounts) }
+            // spec §5: score descending, ties by lower index first.
+            let sorted = (0..<K).sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+            runOrder = Array(sorted.prefix(budget))
+        }
+
+        var hasher = FNV1a32()
+        var opCounts = program.students.map { [Counts](repeating: Counts(), count: $0.ops.count) }
+        var headCounts = Counts()
+        var logits = program.head.bias
+        var active: [Int] = []
+        var traces: [StudentTrace] = []
+        let classes = program.classes
+        for k in runOrder {
+            let r = input.withUnsafeBufferPointer {
+                runStudent(k, $0, counts: &opCounts[k], hasher: &hasher, hash: traceHash, trace: trace)
+            }
+            active.append(k)
+            if let t = r.trace { traces.append(t) }
+            // spec §6: logits[c] += Σ_i q_k[i] · w_k[i][c]; exact in int32 by §7.5.
+            program.head.weights[k].withUnsafeBufferPointer { w in
+                logits.withUnsafeMutableBufferPointer { l in
+                    for i in 0..<r.q.count {
+                        let q = Int32(r.q[i])
+                        if q == 0 { continue }
+                        let base = i * classes
+                        for c in 0..<classes { l[c] &+= q &* Int32(w[base + c]) }
+                    }
+                }
+            }
+            headCounts.macs += r.q.count * classes
+            if let m = program.stopMargin, active.count < budget {
+                let (t1, t2) = Interpreter.top2(logits)
+                if Int64(t1) - Int64(t2) >= Int64(m) { break }
+            }
+        }
+        if traceHash { for l in logits { hasher.int32(l) } }
+        var pred = 0
+        for c in 1..<logits.count where logits[c] > logits[pred] { pred = c }
+        return InferenceResult(logits: logits, prediction: pred, active: active, gateScores: scores,
+                               opCounts: opCounts, gateCounts: gateCounts, headCounts: headCounts,
+                               traceHash: traceHash ? hasher.value : 0,
+                               trace: trace ? Trace(students: traces) : nil)
+    }
+
+    /// `top1` = the largest logit, `top2` = the largest among the other classes (spec §6).
+    static func top2(_ l: [Int32]) -> (Int32, Int32) {
+        var best = 0
+        for c in 1..<l.count where l[c] > l[best] { best = c }
+        var second = Int32.min
+        for c in 0..<l.count where c != best { second = max(second, l[c]) }
+        return (l[best], second)
+    }
+
+    // MARK: gate (spec §5.1)
+
+    func runGate(_ x: UnsafeBufferPointer<UInt8>, counts: inout Counts) -> [Int32] {
+        guard let gate = program.gate else { return [] }
+        let s = program.input, p = gate.pool
+        var a: [Int32]
+        if p > 1 {
+            let ho = s.h / p, wo = s.w / p, c = s.c, sh = p == 2 ? 2 : 4
+            a = [Int32](repeating: 0, count: ho * wo * c)
+            for oy in 0..<ho { for ox in 0..<wo { for ch in 0..<c {
+                var sum: Int32 = 0
+                for dy in 0..<p { for dx in 0..<p {
+                    sum += Int32(x[((oy * p + dy) * s.w + ox * p + dx) * c + ch])
+                } }
+                a[(oy * wo + ox) * c + ch] = Fixed.rshr(sum, sh)
+            } } }
+            counts.synops += ho * wo * c * p * p
+        } else {
+            a = x.map { Int32($0) }
+        }
+        for (l, layer) in gate.layers.enumerated() {
+            var acc = layer.bias
+            let out = layer.outputs
+            layer.weights.withUnsafeBufferPointer { w in
+                acc.withUnsafeMutableBufferPointer { acc in
+                    for i in 0..<layer.inputs {
+                        let ai = a[i], base = i * out
+                        for o in 0..<out { acc[o] &+= ai &* Int32(w[base + o]) }
+                    }
+                }
+            }
+            counts.macs += layer.inputs * out
+            if l < gate.layers.count - 1 {
+                a = acc.map { Int32(Fixed.requant($0, layer.mult, layer.shift, 0, 127)) }
+                counts.macs += out
+            } else {
+                return acc
+            }
+        }
+        return []
+    }
+
+    // MARK: students (spec §3, §4)
+
+    /// Scratch storage of one op's output (raw pointers: no exclusivity or CoW costs in hot loops).
+    final class Buf {
+        let size: Int
+        let cur: UnsafeMutablePointer<Int32>      // CUR values, LIF membranes, readout accumulators
+        let spk: UnsafeMutablePointer<UInt8>      // SPK bytes 0/1
+        let list: UnsafeMutablePointer<Int32>     // indices of the spikes
+        var n = 0
+        init(_ size: Int) {
+            self.size = size
+            cur = .allocate(capacity: max(size, 1)); cur.initialize(repeating: 0, count: max(size, 1))
+            spk = .allocate(capacity: max(size, 1)); spk.initialize(repeating: 0, count: max(size, 1))
+            list = .allocate(capacity: max(size, 1))
+        }
+        deinit { cur.deallocate(); spk.deallocate(); list.deallocate() }
+    }
+
+    struct StudentRun { var q: [Int8]; var trace: StudentTrace? }
+
+    func runStudent(_ k: Int, _ x: UnsafeBufferPointer<UInt8>, counts: inout [Counts],
+                    hasher: inout FNV1a32, hash: Bool, trace: Bool) -> StudentRun {
+        let st = program.students[k]
+        let ops = st.ops, n = ops.count
+        let ins = inShapes[k], outs = outShapes[k]
+        // Output buffers; flatten aliases its input (same elements, same order, spec §3.8).
+        var bufs: [Buf] = []
+        var states: [Buf?] = []          // LIF membranes / readout accumulators
+        for j in 0..<n {
+            if case .flatten = ops[j] { bufs.append(bufs[j - 1]) } else { bufs.append(Buf(outs[j].size)) }
+            switch ops[j] {
+            case .lif: states.append(bufs[j])  // membranes live in the lif buffer's `cur`
+            case .readout: states.append(bufs[j])
+            default: states.append(nil)
+            }
+        }
+        _ = states
+        // op 0, once per inference (spec §3.1/§3.2).
+        switch ops[0] {
+        case .inputConv2D(let c): counts[0].macs += inputConv(c, x, ins[0], outs[0], bufs[0].cur)
+        case .inputDense(let d): counts[0].macs += inputDense(d, x, bufs[0].cur)
+        default: break
+        }
+        var steps: [[LayerStep]] = []
+        for _ in 0..<program.timesteps {
+            var layerSteps: [LayerStep] = []
+            for j in 1..<n {
+                let src = bufs[j - 1], dst = bufs[j]
+                switch ops[j] {
+                case .conv2D(let c):
+                    counts[j].synops += spikeConv(c, src, ins[j], outs[j], dst.cur)
+                case .dense(let d):
+                    counts[j].synops += spikeDense(d, src, dst.cur)
+                case .lif(let p):
+                    lif(p, src.cur, dst)
+                    counts[j].neuronUpdates += dst.size
+                    if case .mulShift = p.leak { counts[j].macs += dst.size }
+                    if hash {
+                        for i in 0..<dst.size { hasher.byte(dst.spk[i]) }
+                        for i in 0..<dst.size { hasher.int32(dst.cur[i]) }
+                    }
+                    if trace {
+                        layerSteps.append(LayerStep(op: j, spikes: Array(UnsafeBufferPointer(start: dst.spk, count: dst.size)),
+                                                    membranes: Array(UnsafeBufferPointer(start: dst.cur, count: dst.size))))
+                    }
+                case .maxPool(let p):
+                    maxPool(p, src, ins[j], outs[j], dst)
+                case .avgPool(let p):
+                    avgPool(p, src.cur, ins[j], outs[j], dst.cur)
+                    counts[j].synops += outs[j].size * p * p
+                case .flatten:
+                    break
+                case .readout:
+                    for i in 0..<dst.size { dst.cur[i] &+= src.cur[i] }   // exact by §7.4
+                    counts[j].synops += dst.size
+                case .inputConv2D, .inputDense:
+                    break  // not reachable in a verified program
+                }
+            }
+            if trace { steps.append(layerSteps) }
+        }
+        // Features and their int8 requantization (spec §4).
+        let acc = bufs[n - 1]
+        let f = Array(UnsafeBufferPointer(start: acc.cur, count: acc.size))
+        let q = f.map { Int8(Fixed.requant($0, st.featMult, st.featShift, -128, 127)) }
+        counts[n - 1].macs += f.count
+        if hash {
+            for v in f { hasher.int32(v) }
+            for v in q { hasher.byte(UInt8(bitPattern: v)) }
+        }
+        return StudentRun(q: q, trace: trace ? StudentTrace(student: k, steps: steps, features: f, quantized: q) : nil)
+    }
+
+    /// spec §3.1: event-driven over nonzero pixels; returns the MACs executed.
+    func inputConv(_ c: Conv2D, _ x: UnsafeBufferPointer<UInt8>, _ si: Shape, _ so: Shape,
+                   _ out: UnsafeMutablePointer<Int32>) -> Int {
+        let cout = c.cout, kh = c.kh, kw = c.kw, st = c.stride, pad = c.pad
+        let ho = so.h, wo = so.w, cin = si.c, W = si.w
+        for o in 0..<so.h * so.w { for co in 0..<cout { out[o * cout + co] = c.bias[co] } }
+        var macs = 0
+        c.weights.withUnsafeBufferPointer { w in
+            for iy in 0..<si.h { for ix in 0..<W { for ci in 0..<cin {
+                let xv = Int32(x[(iy * W + ix) * cin + ci])
+                if xv == 0 { continue }
+                for ky in 0..<kh {
+                    let ny = iy + pad - ky
+                    if ny < 0 || ny % st != 0 { continue }
+                    let oy = ny / st
+                    if oy >= ho { continue }
+                    for kx in 0..<kw {
+                        let nx = ix + pad - kx
+                        if nx < 0 || nx % st != 0 { continue }
+                        let ox = nx / st
+                        if ox >= wo { continue }
+                        let wb = ((ci * kh + ky) * kw + kx) * cout, ob = (oy * wo + ox) * cout
+                        for co in 0..<cout { out[ob + co] &+= xv &* Int32(w[wb + co]) }
+                        macs += cout
+                    }
+                }
+            } } }
+        }
+        let sh = c.shift
+        if sh > 0 { for i in 0..<so.size { out[i] = Fixed.rshr(out[i], sh) } }
+        return macs
+    }
+
+    /// spec §3.2: each nonzero input costs `out` MACs.
+    func inputDense(_ d: Dense, _ x: UnsafeBufferPointer<UInt8>, _ out: UnsafeMutablePointer<Int32>) -> Int {
+        let no = d.out
+        for o in 0..<no { out[o] = d.bias[o] }
+        var macs = 0
+        d.weights.withUnsafeBufferPointer { w in
+            for i in 0..<x.count {
+                let xv = Int32(x[i])
+                if xv == 0 { continue }
+                let base = i * no
+                for o in 0..<no { out[o] &+= xv &* Int32(w[base + o]) }
+                macs += no
+            }
+        }
+        if d.shift > 0 { for o in 0..<no { out[o] = Fixed.rshr(out[o], d.shift) } }
+        return macs
+    }
+
+    /// spec §3.3: per spike, per valid (ky, kx), a row of `cout` weight adds.
+    func spikeConv(_ c: Conv2D, _ src: Buf, _ si: Shape, _ so: Shape, _ out: UnsafeMutablePointer<Int32>) -> Int {
+        let cout = c.cout, kh = c.kh, kw = c.kw, st = c.stride, pad = c.pad
+        let ho = so.h, wo = so.w, cin = si.c, wc = si.w * si.c
+        c.bias.withUnsafeBufferPointer { b in
+            for o in 0..<ho * wo { (out + o * cout).update(from: b.baseAddress!, count: cout) }
+        }
+        var syn = 0
+        c.weights.withUnsafeBufferPointer { w in
+            for s in 0..<src.n {
+                let idx = Int(src.list[s])
+                let iy = idx / wc, r = idx - iy * wc, ix = r / cin, ci = r - ix * cin
+                for ky in 0..<kh {
+                    let ny = iy + pad - ky
+                    if ny < 0 || ny % st != 0 { continue }
+                    let oy = ny / st
+                    if oy >= ho { continue }
+                    for kx in 0..<kw {
+                        let nx = ix + pad - kx
+                        if nx < 0 || nx % st != 0 { continue }
+                        let ox = nx / st
+                        if ox >= wo { continue }
+                        let wp = w.baseAddress! + ((ci * kh + ky) * kw + kx) * cout
+                        let op = out + (oy * wo + ox) * cout
+                        for co in 0..<cout { op[co] &+= Int32(wp[co]) }
+                        syn += cout
+                    }
+                }
+            }
+        }
+        let sh = c.shift
+        if sh > 0 { for i in 0..<so.size { out[i] = Fixed.rshr(out[i], sh) } }
+        return syn
+    }
+
+    /// spec §3.4: each spike costs `out` accumulates.
+    func spikeDense(_ d: Dense, _ src: Buf, _ out: UnsafeMutablePointer<Int32>) -> Int {
+        let no = d.out
+        for o in 0..<no { out[o] = d.bias[o] }
+        d.weights.withUnsafeBufferPointer { w in
+            for s in 0..<src.n {
+                let wp = w.baseAddress! + Int(src.list[s]) * no
+                for o in 0..<no { out[o] &+= Int32(wp[o]) }
+            }
+        }
+        if d.shift > 0 { for o in 0..<no { out[o] = Fixed.rshr(out[o], d.shift) } }
+        return src.n * no
+    }
+
+    /// spec §3.5: leak, integrate (the only saturation), fire, reset. Membranes in `dst.cur`.
+    func lif(_ p: LIF, _ cur: UnsafeMutablePointer<Int32>, _ dst: Buf) {
+        let n = dst.size, v = dst.cur, spk = dst.spk, list = dst.list
+        let theta = Int64(p.theta)
+        let hi = (Int64(1) << Int64(p.stateBits - 1)) - 1, lo = -hi - 1
+        let zero = p.reset == .zero
+        var count = 0
+        var mode = 0, m: Int64 = 0, s = 0
+        switch p.leak {
+        case .none: mode = 0
+        case .mulShift(let mm, let ss): mode = 1; m = Int64(mm); s = ss
+        case .shift(let ss): mode = 2; s = ss
+        }
+        for i in 0..<n {
+            var x = Int64(v[i])
+            if mode == 1 { x = Fixed.rshr(x * m, s) } else if mode == 2 { x -= Fixed.rshr(x, s) }
+            x += Int64(cur[i])
+            x = min(max(x, lo), hi)
+            if x >= theta {
+                spk[i] = 1; list[count] = Int32(truncatingIfNeeded: i); count += 1
+                x = zero ? 0 : x - theta
+            } else {
+                spk[i] = 0
+            }
+            v[i] = Int32(truncatingIfNeeded: x)
+        }
+        dst.n = count
+    }
+
+    /// spec §3.6: OR over p×p windows; trailing rows/columns dropped.
+    func maxPool(_ p: Int, _ src: Buf, _ si: Shape, _ so: Shape, _ dst: Buf) {
+        for s in 0..<dst.n { dst.spk[Int(dst.list[s])] = 0 }
+        var count = 0
+        let wc = si.w * si.c, c = si.c
+        for s in 0..<src.n {
+            let idx = Int(src.list[s])
+            let iy = idx / wc, r = idx - iy * wc, ix = r / c, ch = r - ix * c
+            let oy = iy / p, ox = ix / p
+            if oy >= so.h || ox >= so.w { continue }
+            let o = (oy * so.w + ox) * c + ch
+            if dst.spk[o] == 0 { dst.spk[o] = 1; dst.list[count] = Int32(o); count += 1 }
+        }
+        dst.n = count
+    }
+
+    /// spec §3.7: `rshr(Σ window, 2·log2 p)`.
+    func avgPool(_ p: Int, _ x: UnsafeMutablePointer<Int32>, _ si: Shape, _ so: Shape, _ out: UnsafeMutablePointer<Int32>) {
+        let sh = p == 2 ? 2 : 4, c = si.c
+        for oy in 0..<so.h { for ox in 0..<so.w { for ch in 0..<c {
+            var sum: Int32 = 0
+            for dy in 0..<p { for dx in 0..<p { sum &+= x[((oy * p + dy) * si.w + ox * p + dx) * c + ch] } }
+            out[(oy * so.w + ox) * c + ch] = Fixed.rshr(sum, sh)
+        } } }
+    }
+}

@@ -1,0 +1,355 @@
+// The verifier: ranges, typing, shapes and the static bounds of spec §7, with every failure
+// naming the field and its byte offset in the (canonical, spec §9) file layout of the program.
+
+/// The kind of value flowing between student ops (spec §1).
+public enum ValueKind: String, Sendable { case u8 = "U8", cur = "CUR", spk = "SPK", feat = "FEAT" }
+
+extension Op {
+    /// `(in kind, out kind)` of the op (spec §3).
+    public var kinds: (ValueKind, ValueKind) {
+        switch self {
+        case .inputConv2D, .inputDense: (.u8, .cur)
+        case .conv2D, .dense: (.spk, .cur)
+        case .lif: (.cur, .spk)
+        case .maxPool, .flatten: (.spk, .spk)
+        case .avgPool: (.cur, .cur)
+        case .readout: (.cur, .feat)
+        }
+    }
+
+    /// Output shape for input shape `s` (spec §3); unchecked.
+    public func outputShape(_ s: Shape) -> Shape {
+        switch self {
+        case .inputConv2D(let c), .conv2D(let c): c.outputShape(s)
+        case .inputDense(let d), .dense(let d): .vector(d.out)
+        case .lif, .readout: s
+        case .maxPool(let p), .avgPool(let p): Shape(h: s.h / p, w: s.w / p, c: s.c)
+        case .flatten: .vector(s.size)
+        }
+    }
+}
+
+@inline(__always) func align4(_ n: Int) -> Int { (n + 3) & ~3 }
+
+/// Byte offsets of every section and op record in the canonical (packed) file layout (spec §9).
+public struct Layout: Sendable {
+    public var sectionCount: Int
+    public var header: Int
+    public var gate: Int?
+    /// Per gate layer: offset of its 12-byte layer header.
+    public var gateLayers: [Int]
+    public var students: [Int]
+    /// `ops[k][j]`: offset of op j's record in student k.
+    public var ops: [[Int]]
+    public var head: Int
+    public var meta: Int?
+    public var metaBytes: [UInt8]
+    /// Offset of the CRC; file size = crc + 4.
+    public var crc: Int
+
+    static func recordSize(_ op: Op) -> Int {
+        switch op {
+        case .inputConv2D(let c), .conv2D(let c): 16 + align4(c.weights.count) + 4 * c.bias.count
+        case .inputDense(let d), .dense(let d): 16 + align4(d.weights.count) + 4 * d.bias.count
+        case .lif: 20
+        case .maxPool, .avgPool: 12
+        case .flatten, .readout: 8
+        }
+    }
+
+    static func metaText(_ meta: [String: String]) -> [UInt8] {
+        Array(meta.keys.sorted().map { "\($0)=\(meta[$0]!)\n" }.joined().utf8)
+    }
+
+    public init(_ p: Program) {
+        metaBytes = Layout.metaText(p.meta)
+        sectionCount = 2 + (p.gate != nil ? 1 : 0) + p.students.count + (metaBytes.isEmpty ? 0 : 1)
+        var at = 16 + 12 * sectionCount
+        header = at; at += 84
+        gateLayers = []
+        if let g = p.gate {
+            gate = at; at += 4
+            for l in g.layers { gateLayers.append(at); at += 12 + align4(l.weights.count) + 4 * l.bias.count }
+        } else { gate = nil }
+        students = []; ops = []
+        for s in p.students {
+            students.append(at); at += 12
+            var o: [Int] = []
+            for op in s.ops { o.append(at); at += Layout.recordSize(op) }
+            ops.append(o)
+        }
+        head = at; at += 4 + 4 * p.head.bias.count
+        for w in p.head.weights { at += align4(w.count) }
+        if metaBytes.isEmpty { meta = nil } else { meta = at; at += align4(metaBytes.count) }
+        crc = at
+    }
+}
+
+public enum ProgramVerifier {
+    static let B: Int = Int(Int32.max)
+    static let maxSize = 1 << 20
+
+    @inline(__always) static func fail(_ field: String, _ at: Int, _ reason: String) -> SpikeIRError {
+        .invalid(field: field, offset: at, reason: reason)
+    }
+    static func range(_ field: String, _ at: Int, _ v: Int, _ lo: Int, _ hi: Int) throws {
+        if v < lo || v > hi { throw fail(field, at, "\(v), must be \(lo)…\(hi)") }
+    }
+
+    /// Output shapes of every op of a (valid) student.
+    public static func outputShapes(_ s: Student, input: Shape) -> [Shape] {
+        var shape = input, r: [Shape] = []
+        for op in s.ops { shape = op.outputShape(shape); r.append(shape) }
+        return r
+    }
+
+    /// True for a name of 1…31 chars `[A-Za-z_][A-Za-z0-9_]*` (spec §2).
+    public static func validName(_ n: String) -> Bool {
+        let u = Array(n.utf8)
+        guard (1...31).contains(u.count) else { return false }
+        func alpha(_ c: UInt8) -> Bool { (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 }
+        return alpha(u[0]) && u.allSatisfy { alpha($0) || ($0 >= 48 && $0 <= 57) }
+    }
+
+    /// Checks the header fields (spec §2, §9 HEADER). `at` = HEADER section offset.
+    static func checkHeader(_ p: Program, at h: Int) throws {
+        guard validName(p.name) else {
+            throw fail("header name", h, "'\(p.name.prefix(40))' must be 1…31 chars [A-Za-z_][A-Za-z0-9_]*")
+        }
+        try range("header H", h + 32, p.input.h, 1, 4096)
+        try range("header W", h + 34, p.input.w, 1, 4096)
+        try range("header C", h + 36, p.input.c, 1, 4096)
+        if p.input.size > maxSize { throw fail("header H·W·C", h + 32, "input size \(p.input.size) exceeds 2^20") }
+        try range("header T", h + 38, p.timesteps, 1, 1024)
+        try range("header K", h + 40, p.students.count, 1, 16)
+        try range("header classes", h + 42, p.classes, 2, 1024)
+        if (p.selection == .gate) != (p.gate != nil) {
+            throw fail("header select", h + 44, "select = \(p.selection) but the gate is \(p.gate == nil ? "absent" : "present")")
+        }
+        if let m = p.stopMargin, m < 0 { throw fail("header margin", h + 48, "\(m), must be 0…2^31−1") }
+        let K = p.students.count
+        if p.order.count != K || Set(p.order) != Set(0..<K) {
+            throw fail("header order", h + 52, "\(p.order) is not a permutation of 0…\(K - 1)")
+        }
+    }
+
+    /// Checks gate fields and shapes (spec §5.1, §9 GATE). Returns nothing; throws on failure.
+    static func checkGate(_ p: Program, _ g: Gate, at: Int, layers: [Int]) throws {
+        guard [1, 2, 4].contains(g.pool) else { throw fail("gate pool", at, "\(g.pool), must be 1, 2 or 4") }
+        let ph = p.input.h / g.pool, pw = p.input.w / g.pool
+        if ph < 1 || pw < 1 { throw fail("gate pool", at, "pool \(g.pool) leaves an empty \(ph)x\(pw) map from \(p.input)") }
+        try range("gate layers", at + 1, g.layers.count, 1, 4)
+        var expectIn = ph * pw * p.input.c
+        for (l, layer) in g.layers.enumerated() {
+            let o = l < layers.count ? layers[l] : at + 4
+            let f = "gate layer \(l)"
+            if layer.inputs != expectIn { throw fail("\(f) in", o, "\(layer.inputs), must be \(expectIn)") }
+            try range("\(f) in", o, layer.inputs, 1, 65535)
+            let last = l == g.layers.count - 1
+            if last {
+                if layer.outputs != p.students.count { throw fail("\(f) out", o + 2, "\(layer.outputs), the last layer must have out = K = \(p.students.count)") }
+                if layer.mult != 0 || layer.shift != 0 { throw fail("\(f) mult", o + 4, "the last layer must have mult = shift = 0") }
+            } else {
+                try range("\(f) out", o + 2, layer.outputs, 1, 65535)
+                try range("\(f) mult", o + 4, Int(layer.mult), 0, B)
+                try range("\(f) shift", o + 8, layer.shift, 0, 62)
+            }
+            if layer.weights.count != layer.inputs * layer.outputs {
+                throw fail("\(f) w", o + 12, "\(layer.weights.count) weights, must be in·out = \(layer.inputs * layer.outputs)")
+            }
+            if layer.bias.count != layer.outputs {
+                throw fail("\(f) bias", o + 12 + align4(layer.weights.count), "\(layer.bias.count) biases, must be \(layer.outputs)")
+            }
+            expectIn = layer.outputs
+        }
+    }
+
+    /// Student header fields (spec §4, §9 STUDENT).
+    static func checkStudentFields(_ s: Student, _ k: Int, at: Int) throws {
+        try range("student \(k) ops", at, s.ops.count, 2, 65535)
+        try range("student \(k) features", at + 2, s.features, 1, 4096)
+        try range("student \(k) feat_mult", at + 4, Int(s.featMult), 0, B)
+        try range("student \(k) feat_shift", at + 8, s.featShift, 0, 62)
+    }
+
+    /// One op's parameter ranges, typing and output shape (spec §3, §7.6); arrays are not
+    /// looked at. `prev` = the kind flowing in; returns the output shape and kind.
+    public static func checkOpParams(_ op: Op, student k: Int, index j: Int, count n: Int,
+                                     input s: Shape, prev: ValueKind, at: Int) throws -> (Shape, ValueKind) {
+        let f = "student \(k) op \(j) (\(op.name))"
+        let (inK, outK) = op.kinds
+        switch op {
+        case .inputConv2D(let c), .conv2D(let c):
+            try range("\(f) cout", at + 8, c.cout, 1, 4096)
+            try range("\(f) kh", at + 10, c.kh, 1, 15)
+            try range("\(f) kw", at + 11, c.kw, 1, 15)
+            try range("\(f) stride", at + 12, c.stride, 1, 15)
+            try range("\(f) pad", at + 13, c.pad, 0, min(c.kh, c.kw) - 1)
+            try range("\(f) shift", at + 14, c.shift, 0, 31)
+        case .inputDense(let d), .dense(let d):
+            try range("\(f) out", at + 8, d.out, 1, 65536)
+            try range("\(f) shift", at + 12, d.shift, 0, 31)
+        case .lif(let l):
+            if l.stateBits != 16 && l.stateBits != 32 { throw fail("\(f) state_bits", at + 13, "\(l.stateBits), must be 16 or 32") }
+            try range("\(f) theta", at + 16, Int(l.theta), 1, (1 << (l.stateBits - 1)) - 1)
+            switch l.leak {
+            case .none: break
+            case .mulShift(let m, let s):
+                try range("\(f) leak_shift", at + 9, s, 0, 15)
+                try range("\(f) leak_mult", at + 10, m, 0, 1 << s)
+            case .shift(let s):
+                try range("\(f) leak_shift", at + 9, s, 1, 31)
+            }
+        case .maxPool(let p):
+            try range("\(f) size", at + 8, p, 2, 15)
+        case .avgPool(let p):
+            if p != 2 && p != 4 { throw fail("\(f) size", at + 8, "\(p), must be 2 or 4") }
+        case .flatten, .readout: break
+        }
+        // typing (spec §3): op 0 is an input op, kinds chain, readout last and only there.
+        if j == 0 && inK != .u8 { throw fail(f, at, "op 0 must be input_conv2d or input_dense") }
+        if j > 0 && inK != prev { throw fail(f, at, "consumes \(inK.rawValue) but the previous op produces \(prev.rawValue)") }
+        if (j == n - 1) != (outK == .feat) { throw fail(f, at, j == n - 1 ? "the last op must be readout" : "readout must be the last op") }
+        // shapes (spec §7.6)
+        let o = op.outputShape(s)
+        if o.h < 1 || o.w < 1 || o.c < 1 { throw fail(f, at, "output shape \(o.h)x\(o.w)x\(o.c) from input \(s) has an empty dimension") }
+        if o.size > maxSize { throw fail(f, at, "output size \(o.size) exceeds 2^20") }
+        return (o, outK)
+    }
+
+    /// Bytes of an op record given its input shape (spec §9), from its parameters alone.
+    static func expectedRecordSize(_ op: Op, input s: Shape) -> Int {
+        switch op {
+        case .inputConv2D(let c), .conv2D(let c): 16 + align4(s.c * c.kh * c.kw * c.cout) + 4 * c.cout
+        case .inputDense(let d), .dense(let d): 16 + align4(s.size * d.out) + 4 * d.out
+        case .lif: 20
+        case .maxPool, .avgPool: 12
+        case .flatten, .readout: 8
+        }
+    }
+
+    /// Checks one student completely except the static bounds.
+    static func checkStudent(_ p: Program, _ k: Int, at: Int, ops: [Int]) throws {
+        let s = p.students[k]
+        try checkStudentFields(s, k, at: at)
+        var shape = p.input, kind = ValueKind.u8
+        for (j, op) in s.ops.enumerated() {
+            let o = j < ops.count ? ops[j] : at
+            let f = "student \(k) op \(j) (\(op.name))"
+            let (os, ok) = try checkOpParams(op, student: k, index: j, count: s.ops.count, input: shape, prev: kind, at: o)
+            switch op {
+            case .inputConv2D(let c), .conv2D(let c):
+                let nw = shape.c * c.kh * c.kw * c.cout
+                if c.weights.count != nw { throw fail("\(f) w", o + 16, "\(c.weights.count) weights, must be cin·kh·kw·cout = \(nw)") }
+                if c.bias.count != c.cout { throw fail("\(f) bias", o + 16 + align4(nw), "\(c.bias.count) biases, must be \(c.cout)") }
+            case .inputDense(let d), .dense(let d):
+                let nw = shape.size * d.out
+                if d.weights.count != nw { throw fail("\(f) w", o + 16, "\(d.weights.count) weights, must be in·out = \(nw)") }
+                if d.bias.count != d.out { throw fail("\(f) bias", o + 16 + align4(nw), "\(d.bias.count) biases, must be \(d.out)") }
+            case .readout:
+                if os.size != s.features { throw fail(f, o, "readout size \(os.size) ≠ the student's features \(s.features)") }
+            default: break
+            }
+            shape = os; kind = ok
+        }
+    }
+
+    static func checkHead(_ p: Program, at: Int) throws {
+        let h = p.head
+        if h.bias.count != p.classes { throw fail("head classes", at, "\(h.bias.count), must equal the header's classes \(p.classes)") }
+        if h.weights.count != p.students.count { throw fail("head", at, "\(h.weights.count) weight matrices, must be K = \(p.students.count)") }
+        var o = at + 4 + 4 * p.classes
+        for (k, w) in h.weights.enumerated() {
+            let need = p.students[k].features * p.classes
+            if w.count != need { throw fail("head w_\(k)", o, "\(w.count) weights, must be F_\(k)·classes = \(need)") }
+            o += align4(w.count)
+        }
+    }
+
+    static func checkMeta(_ p: Program, at: Int) throws {
+        for (k, v) in p.meta {
+            if k.isEmpty || k.contains("=") || k.contains("\n") || v.contains("\n") {
+                throw fail("meta", at, "key '\(k.prefix(40))' or its value is not a valid key=value line")
+            }
+        }
+    }
+
+    // MARK: static bounds (spec §7)
+
+    /// `2^(shift−1)`, 0 when shift = 0 (spec §7).
+    @inline(__always) static func half(_ s: Int) -> Int { s == 0 ? 0 : 1 << (s - 1) }
+
+    /// Per-output `Σ|w|` for a `[in][out]` (or `[cin·kh·kw][cout]`) weight array.
+    static func absSums(_ w: [Int8], out: Int) -> [Int] {
+        var s = [Int](repeating: 0, count: out)
+        w.withUnsafeBufferPointer { w in
+            var i = 0
+            while i < w.count { for o in 0..<out { s[o] += abs(Int(w[i + o])) }; i += out }
+        }
+        return s
+    }
+
+    /// Bound check of a synaptic op (§7.1/§7.3); returns curmax = max over channels (§7.4).
+    static func synapticBound(_ f: String, _ at: Int, w: [Int8], bias: [Int32], shift: Int, scale: Int) throws -> Int {
+        let sums = absSums(w, out: bias.count)
+        var curmax = 0
+        for o in 0..<bias.count {
+            let a = abs(Int(bias[o])) + scale * sums[o] + half(shift)
+            if a > B { throw fail(f, at, "static bound §7 fails for output \(o): |bias| + \(scale == 1 ? "" : "\(scale)·")Σ|w| + 2^(shift−1) = \(a) > 2^31−1") }
+            curmax = max(curmax, (a + (1 << shift) - 1) >> shift)
+        }
+        return curmax
+    }
+
+    static func checkBounds(_ p: Program, _ L: Layout) throws {
+        if let g = p.gate {
+            for (l, layer) in g.layers.enumerated() {
+                let sums = absSums(layer.weights, out: layer.outputs)
+                let scale = l == 0 ? 255 : 127
+                for o in 0..<layer.outputs {
+                    let a = abs(Int(layer.bias[o])) + scale * sums[o]
+                    if a > B { throw fail("gate layer \(l) w", L.gateLayers[l] + 12, "static bound §7.2 fails for output \(o): |bias| + \(scale)·Σ|w| = \(a) > 2^31−1") }
+                }
+            }
+        }
+        for (k, s) in p.students.enumerated() {
+            var curmax = 0
+            for (j, op) in s.ops.enumerated() {
+                let f = "student \(k) op \(j) (\(op.name))", at = L.ops[k][j]
+                switch op {
+                case .inputConv2D(let c): curmax = try synapticBound(f, at, w: c.weights, bias: c.bias, shift: c.shift, scale: 255)
+                case .inputDense(let d): curmax = try synapticBound(f, at, w: d.weights, bias: d.bias, shift: d.shift, scale: 255)
+                case .conv2D(let c): curmax = try synapticBound(f, at, w: c.weights, bias: c.bias, shift: c.shift, scale: 1)
+                case .dense(let d): curmax = try synapticBound(f, at, w: d.weights, bias: d.bias, shift: d.shift, scale: 1)
+                case .avgPool(let q):
+                    let a = curmax * q * q + (q * q) / 2
+                    if a > B { throw fail(f, at, "static bound §7.3 fails: input bound \(curmax) · p² + p²/2 = \(a) > 2^31−1") }
+                case .readout:
+                    let a = p.timesteps * curmax
+                    if a > B { throw fail(f, at, "static bound §7.4 fails: T · curmax = \(p.timesteps) · \(curmax) = \(a) > 2^31−1") }
+                default: break
+                }
+            }
+        }
+        var sums = [Int](repeating: 0, count: p.classes)
+        for w in p.head.weights {
+            let s = absSums(w, out: p.classes)
+            for c in 0..<p.classes { sums[c] += s[c] }
+        }
+        for c in 0..<p.classes {
+            let a = abs(Int(p.head.bias[c])) + 128 * sums[c]
+            if a > B { throw fail("head bias", L.head + 4 + 4 * c, "static bound §7.5 fails for class \(c): |bias| + 128·ΣΣ|w| = \(a) > 2^31−1") }
+        }
+    }
+
+    /// Verifies a whole in-memory program (spec §2–§7); offsets refer to its canonical file layout.
+    public static func verify(_ p: Program) throws {
+        let L = Layout(p)
+        try checkHeader(p, at: L.header)
+        if let g = p.gate { try checkGate(p, g, at: L.gate!, layers: L.gateLayers) }
+        for k in p.students.indices { try checkStudent(p, k, at: L.students[k], ops: L.ops[k]) }
+        try checkHead(p, at: L.head)
+        try checkMeta(p, at: L.meta ?? L.crc)
+        try checkBounds(p, L)
+    }
+}

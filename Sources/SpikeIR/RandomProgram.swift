@@ -1,0 +1,240 @@
+// Seeded generator of random VALID programs and inputs, for differential testing (issue 2 §6).
+// Own PRNG, no global state: the same seed gives the same programs on every platform.
+
+/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and good enough for test material.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform integer in `r`.
+    public mutating func int(_ r: ClosedRange<Int>) -> Int {
+        r.lowerBound + Int(next() % UInt64(r.upperBound - r.lowerBound + 1))
+    }
+    public mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
+    public mutating func pick<T>(_ a: [T]) -> T { a[int(0...(a.count - 1))] }
+}
+
+/// Random valid programs covering every op, both selection modes, stop on/off, 16/32-bit states,
+/// all leak kinds, both resets, strides/pads, T = 1, K = 1…4 — within size limits.
+public struct RandomProgram: Sendable {
+    public struct Limits: Sendable {
+        /// Largest activation tensor (elements) of any op.
+        public var maxNeurons: Int
+        /// Total int8 weight bytes (gate + students + head).
+        public var maxWeightBytes: Int
+        public var maxStudents: Int
+        public var maxTimesteps: Int
+        /// Input height/width upper bound, and channels.
+        public var maxSide: Int
+        public var maxChannels: Int
+        /// Student ops between the input op and the readout (upper bound).
+        public var maxHiddenOps: Int
+        public init(maxNeurons: Int = 512, maxWeightBytes: Int = 16384, maxStudents: Int = 4,
+                    maxTimesteps: Int = 6, maxSide: Int = 10, maxChannels: Int = 3, maxHiddenOps: Int = 6) {
+            self.maxNeurons = maxNeurons; self.maxWeightBytes = maxWeightBytes; self.maxStudents = maxStudents
+            self.maxTimesteps = maxTimesteps; self.maxSide = maxSide; self.maxChannels = maxChannels
+            self.maxHiddenOps = maxHiddenOps
+        }
+        /// Tiny programs for fast tests and small MCUs.
+        public static let tiny = Limits(maxNeurons: 256, maxWeightBytes: 4096, maxStudents: 4,
+                                        maxTimesteps: 4, maxSide: 8, maxChannels: 2, maxHiddenOps: 5)
+    }
+
+    public var rng: SplitMix64
+    public var limits: Limits
+    public init(seed: UInt64, limits: Limits = Limits()) {
+        rng = SplitMix64(seed: seed ^ 0x5EED_5EED_0000_0000); self.limits = limits
+    }
+
+    /// The next random valid program (verified; retries internally until one passes).
+    public mutating func program() -> Program {
+        while true {
+            if let p = attempt(), (try? ProgramVerifier.verify(p)) != nil { return p }
+        }
+    }
+
+    /// A random input for `p`: uniform, sparse, all-zero or all-255 images.
+    public mutating func input(for p: Program) -> [UInt8] {
+        let n = p.input.size
+        switch rng.int(0...9) {
+        case 0: return [UInt8](repeating: 0, count: n)
+        case 1: return [UInt8](repeating: 255, count: n)
+        case 2...4: return (0..<n).map { _ in rng.chance(0.6) ? 0 : UInt8(rng.int(1...255)) }
+        default: return (0..<n).map { _ in UInt8(rng.int(0...255)) }
+        }
+    }
+
+    mutating func weights(_ n: Int, _ wmax: Int) -> [Int8] {
+        (0..<n).map { _ in Int8(rng.int(-wmax...wmax)) }
+    }
+
+    /// Shift putting `scale` (a typical |acc|) at about 2^target.
+    func shiftFor(_ scale: Double, target: Int) -> Int {
+        var s = 0
+        while s < 31 && scale / Double(1 << s) > Double(1 << target) { s += 1 }
+        return s
+    }
+
+    var weightBytes = 0
+
+    mutating func attempt() -> Program? {
+        weightBytes = 0
+        let L = limits
+        let h = rng.int(1...L.maxSide), w = rng.chance(0.8) ? h : rng.int(1...L.maxSide)
+        let c = rng.int(1...L.maxChannels)
+        let input = Shape(h: h, w: w, c: c)
+        if input.size > L.maxNeurons { return nil }
+        let T = rng.chance(0.2) ? 1 : rng.int(1...L.maxTimesteps)
+        let K = rng.int(1...L.maxStudents)
+        let classes = rng.int(2...10)
+        var students: [Student] = []
+        for _ in 0..<K {
+            guard let s = student(input, T: T) else { return nil }
+            students.append(s)
+        }
+        var gate: Gate? = nil
+        let selection: Selection = rng.chance(0.5) ? .gate : .fixed
+        if selection == .gate {
+            guard let g = makeGate(input, K: K) else { return nil }
+            gate = g
+        }
+        let order = Array(0..<K).shuffled(using: &rng)
+        let hw = rng.pick([1, 4, 16, 64, 127])
+        let head = Head(bias: (0..<classes).map { _ in Int32(rng.int(-2000...2000)) },
+                        weights: students.map { weights($0.features * classes, hw) })
+        weightBytes += students.reduce(0) { $0 + $1.features } * classes
+        if weightBytes > L.maxWeightBytes { return nil }
+        let stop: Int32? = rng.chance(0.35) ? Int32(rng.pick([0, 1, 50, 500, 5000, 100000])) : nil
+        var meta: [String: String] = [:]
+        if rng.chance(0.3) { meta = ["generator": "RandomProgram", "note": "random test program"] }
+        return Program(name: "rand_\(rng.int(0...99999))", input: input, timesteps: T, classes: classes,
+                       selection: selection, order: order, stopMargin: stop, gate: gate,
+                       students: students, head: head, meta: meta)
+    }
+
+    mutating func makeGate(_ s: Shape, K: Int) -> Gate? {
+        let pools = [1, 2, 4].filter { s.h / $0 >= 1 && s.w / $0 >= 1 }
+        let pool = rng.pick(pools)
+        var inN = (s.h / pool) * (s.w / pool) * s.c
+        let nl = rng.int(1...3)
+        var layers: [GateLayer] = []
+        for l in 0..<nl {
+            let last = l == nl - 1
+            let out = last ? K : rng.int(1...12)
+            let wmax = rng.chance(0.1) ? 0 : rng.pick([1, 8, 64, 127])   // wmax 0: all scores tie
+            let w = weights(inN * out, wmax)
+            weightBytes += w.count
+            let scale = Double(max(wmax, 1)) * 64 * Double(inN).squareRoot()
+            let bias = (0..<out).map { _ in Int32(rng.int(-Int(scale)...Int(scale))) }
+            var mult: Int32 = 0, shift = 0
+            if !last {
+                mult = Int32(rng.int(1...65535))
+                shift = min(62, shiftFor(scale * Double(mult), target: 6))
+            }
+            layers.append(GateLayer(inputs: inN, outputs: out, weights: w, bias: bias, mult: mult, shift: shift))
+            inN = out
+        }
+        return Gate(pool: pool, layers: layers)
+    }
+
+    mutating func lifOp(typical: Double) -> LIF {
+        let bits = rng.chance(0.3) ? 16 : 32
+        let maxTheta = (1 << (bits - 1)) - 1
+        var theta = Int(typical * [0.3, 0.7, 1.0, 1.5, 3.0][rng.int(0...4)])
+        if rng.chance(0.1) { theta = rng.int(1...maxTheta) }
+        theta = min(max(theta, 1), maxTheta)
+        let leak: Leak
+        switch rng.int(0...2) {
+        case 0: leak = .none
+        case 1: let s = rng.int(0...15); leak = .mulShift(mult: rng.int(0...(1 << s)), shift: s)
+        default: leak = .shift(rng.int(1...31))
+        }
+        return LIF(stateBits: bits, theta: Int32(theta), reset: rng.chance(0.5) ? .subtract : .zero, leak: leak)
+    }
+
+    mutating func conv(_ s: Shape, input: Bool) -> (Conv2D, Double)? {
+        let kh = rng.int(1...min(5, s.h + 4)), kw = rng.chance(0.7) ? kh : rng.int(1...min(5, s.w + 4))
+        let pad = rng.int(0...(min(kh, kw) - 1))
+        let stride = rng.chance(0.7) ? 1 : rng.int(2...3)
+        let cout = rng.int(1...6)
+        var c = Conv2D(cout: cout, kh: kh, kw: kw, stride: stride, pad: pad, shift: 0, weights: [], bias: [])
+        let o = c.outputShape(s)
+        if o.h < 1 || o.w < 1 || o.size > limits.maxNeurons { return nil }
+        let fan = s.c * kh * kw
+        let wmax = rng.pick([1, 3, 20, 127])
+        c.weights = weights(fan * cout, wmax)
+        weightBytes += c.weights.count
+        let scale = Double(wmax) * (input ? 128 : 1) * Double(fan).squareRoot() + 1
+        let saturate = rng.chance(0.1)
+        c.shift = saturate ? 0 : shiftFor(scale, target: rng.int(2...8))
+        let bm = Int(scale / 4)
+        c.bias = (0..<cout).map { _ in Int32(rng.int(-bm...bm)) }
+        return (c, scale / Double(1 << c.shift))
+    }
+
+    mutating func dense(_ n: Int, input: Bool) -> (Dense, Double)? {
+        let out = rng.int(1...24)
+        if out > limits.maxNeurons { return nil }
+        let wmax = rng.pick([1, 5, 30, 127])
+        let w = weights(n * out, wmax)
+        weightBytes += w.count
+        if weightBytes > limits.maxWeightBytes { return nil }
+        let scale = Double(wmax) * (input ? 128 : 1) * Double(n).squareRoot() + 1
+        let shift = rng.chance(0.1) ? 0 : shiftFor(scale, target: rng.int(2...8))
+        let bm = Int(scale / 4)
+        return (Dense(out: out, shift: shift, weights: w, bias: (0..<out).map { _ in Int32(rng.int(-bm...bm)) }),
+                scale / Double(1 << shift))
+    }
+
+    mutating func student(_ input: Shape, T: Int) -> Student? {
+        var ops: [Op] = []
+        var shape = input, kind = ValueKind.cur, typical = 1.0
+        if rng.chance(0.6), let (c, t) = conv(input, input: true) {
+            ops.append(.inputConv2D(c)); shape = c.outputShape(input); typical = t
+        } else {
+            guard let (d, t) = dense(input.size, input: true) else { return nil }
+            ops.append(.inputDense(d)); shape = .vector(d.out); typical = t
+        }
+        let hidden = rng.int(0...limits.maxHiddenOps)
+        var steps = 0
+        while true {
+            if weightBytes > limits.maxWeightBytes { return nil }
+            if kind == .cur {
+                if steps >= hidden || (steps > 0 && rng.chance(0.15)) { break }
+                if rng.chance(0.15) && shape.h >= 2 && shape.w >= 2 {
+                    let p = shape.h >= 4 && shape.w >= 4 && rng.chance(0.5) ? 4 : 2
+                    ops.append(.avgPool(size: p)); shape = Op.avgPool(size: p).outputShape(shape)
+                } else {
+                    ops.append(.lif(lifOp(typical: typical))); kind = .spk
+                }
+            } else {
+                let r = rng.int(0...9)
+                if steps >= hidden || r < 3 {
+                    guard let (d, t) = dense(shape.size, input: false) else { return nil }
+                    ops.append(.dense(d)); shape = .vector(d.out); typical = t; kind = .cur
+                } else if r < 6, let (c, t) = conv(shape, input: false) {
+                    ops.append(.conv2D(c)); shape = c.outputShape(shape); typical = t; kind = .cur
+                } else if r < 8 && shape.h >= 2 && shape.w >= 2 {
+                    let p = rng.int(2...min(3, shape.h, shape.w))
+                    ops.append(.maxPool(size: p)); shape = Op.maxPool(size: p).outputShape(shape)
+                } else {
+                    ops.append(.flatten); shape = .vector(shape.size)
+                }
+            }
+            steps += 1
+            if steps > limits.maxHiddenOps + 4 { return nil }
+        }
+        ops.append(.readout)
+        if shape.size > 4096 || shape.size > limits.maxNeurons { return nil }
+        // q ≈ f · mult >> shift with f ≈ T · typical: aim at |q| ≈ 2^5, sometimes saturating.
+        let mult = Int32(rng.int(1...40000))
+        let fs = shiftFor(Double(T) * typical * Double(mult), target: rng.chance(0.1) ? 1 : 5)
+        return Student(ops: ops, features: shape.size, featMult: mult, featShift: min(fs, 62))
+    }
+}
