@@ -1,0 +1,163 @@
+// The layer protocol, named parameters, the forward context and the Sequential container.
+import SNETensor
+
+/// A named tensor owned by a layer, with its gradient. Non-trainable parameters (BN running
+/// statistics) live here too so checkpoints and the compiler see every number by name.
+public final class Parameter {
+    /// The name inside its layer ("weight", "bias", "running_mean", ...).
+    public let name: String
+    /// Current value.
+    public var value: Tensor
+    /// Accumulated dL/dvalue (same shape), zeroed by `zeroGrad()`.
+    public var grad: Tensor
+    /// False for buffers the optimizer must not touch.
+    public let trainable: Bool
+    /// Whether weight decay applies (false for biases and BN affine parameters).
+    public let decays: Bool
+
+    public init(_ name: String, _ value: Tensor, trainable: Bool = true, decays: Bool = true) {
+        self.name = name; self.value = value; self.trainable = trainable; self.decays = decays && trainable
+        self.grad = Tensor(zeros: trainable ? value.shape : [0])
+    }
+
+    /// Sets the gradient to zero.
+    public func zeroGrad() {
+        if trainable { grad = Tensor(zeros: value.shape) }
+    }
+
+    /// Adds `g` into the gradient.
+    func accumulate(_ g: Tensor) {
+        precondition(g.count == grad.count)
+        grad.data.withUnsafeMutableBufferPointer { d in
+            g.data.withUnsafeBufferPointer { s in for i in 0..<d.count { d[i] += s[i] } }
+        }
+    }
+}
+
+/// What a forward/backward pass runs with: the compute context (threads), train/eval mode, the
+/// random stream for dropout, and the number of time steps `T` of a time-unrolled batch.
+///
+/// Spiking layers see a batch laid out as `[T*B, ...]`, time outermost (row `t*B + b`); stateless
+/// layers (conv, linear, pooling) simply treat it as a batch of `T*B` samples.
+public final class LayerContext {
+    public let compute: ComputeContext
+    public var training: Bool
+    public var rng: SeededRNG
+    public var timeSteps: Int
+
+    public init(compute: ComputeContext, training: Bool = true, seed: UInt64 = 0, timeSteps: Int = 1) {
+        self.compute = compute; self.training = training; self.rng = SeededRNG(seed: seed); self.timeSteps = timeSteps
+    }
+}
+
+/// A differentiable layer: `forward` computes the output and keeps what `backward` needs;
+/// `backward` takes dL/dy, accumulates parameter gradients and returns dL/dx.
+public protocol Layer: AnyObject {
+    func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor
+    func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor
+    /// Parameters and buffers, in a fixed order, named within this layer.
+    var parameters: [Parameter] { get }
+    /// Non-tensor settings by name (e.g. LIF beta/theta/reset) for the compiler and for reports.
+    var attributes: [String: String] { get }
+    /// Bytes currently held for backward (activation memory).
+    var savedBytes: Int { get }
+    /// Drops saved activations.
+    func clearSaved()
+}
+
+extension Layer {
+    public var parameters: [Parameter] { [] }
+    public var attributes: [String: String] { [:] }
+    public var savedBytes: Int { 0 }
+    public func clearSaved() {}
+
+    /// Same as `forward`.
+    public func callAsFunction(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor { try forward(x, ctx) }
+
+    /// Every parameter with a dotted path name (`"weight"`, or `"conv1.weight"` inside containers).
+    public func namedParameters() -> [(String, Parameter)] {
+        if let c = self as? any LayerContainer { return c.namedChildParameters() }
+        return parameters.map { ($0.name, $0) }
+    }
+
+    /// Zeroes every trainable parameter's gradient.
+    public func zeroGrad() { for (_, p) in namedParameters() { p.zeroGrad() } }
+
+    /// The trainable parameters (what an optimizer updates).
+    public var trainableParameters: [Parameter] { namedParameters().map(\.1).filter(\.trainable) }
+}
+
+/// Layers that hold other layers name their children's parameters with a prefix.
+public protocol LayerContainer: Layer {
+    func namedChildParameters() -> [(String, Parameter)]
+}
+
+/// Thrown when backward runs without a matching forward, or a layer gets a wrongly shaped input.
+public struct LayerError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Layers applied one after another: `y = f_n(... f_1(x))`; backward runs them in reverse.
+public final class Sequential: LayerContainer {
+    /// The children with their names (index strings unless given).
+    public private(set) var layers: [(name: String, layer: any Layer)]
+
+    public init(_ layers: [any Layer]) { self.layers = layers.enumerated().map { (String($0.offset), $0.element) } }
+    public init(named layers: [(String, any Layer)]) { self.layers = layers.map { (name: $0.0, layer: $0.1) } }
+
+    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        var h = x
+        for (name, l) in layers {
+            do { h = try l.forward(h, ctx) } catch let e as LayerError where !e.message.hasPrefix("[") {
+                throw LayerError("[\(name)] \(e.message)")
+            }
+        }
+        return h
+    }
+
+    public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        var g = dy
+        for (_, l) in layers.reversed() { g = try l.backward(g, ctx) }
+        return g
+    }
+
+    public var parameters: [Parameter] { namedChildParameters().map(\.1) }
+    public func namedChildParameters() -> [(String, Parameter)] {
+        layers.flatMap { (name, l) in l.namedParameters().map { ("\(name).\($0.0)", $0.1) } }
+    }
+    public var savedBytes: Int { layers.reduce(0) { $0 + $1.layer.savedBytes } }
+    public func clearSaved() { for (_, l) in layers { l.clearSaved() } }
+}
+
+/// `y = x + body(x)` (a residual block); backward adds the shortcut gradient.
+public final class Residual: LayerContainer {
+    public let body: any Layer
+    public init(_ body: any Layer) { self.body = body }
+    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        var y = try body.forward(x, ctx)
+        guard y.shape == x.shape else { throw LayerError("Residual: body output shape \(y.shape) differs from input \(x.shape)") }
+        y.addInPlace(x)
+        return y
+    }
+    public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        var dx = try body.backward(dy, ctx)
+        dx.addInPlace(dy)
+        return dx
+    }
+    public var parameters: [Parameter] { namedChildParameters().map(\.1) }
+    public func namedChildParameters() -> [(String, Parameter)] { body.namedParameters().map { ("body.\($0.0)", $0.1) } }
+    public var savedBytes: Int { body.savedBytes }
+    public func clearSaved() { body.clearSaved() }
+}
+
+extension Tensor {
+    /// `self += other` elementwise (same count).
+    @inlinable public mutating func addInPlace(_ other: Tensor) {
+        precondition(count == other.count)
+        data.withUnsafeMutableBufferPointer { d in
+            other.data.withUnsafeBufferPointer { s in for i in 0..<d.count { d[i] += s[i] } }
+        }
+    }
+}

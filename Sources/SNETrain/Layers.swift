@@ -1,0 +1,404 @@
+// The stateless-in-time layers: Linear, Conv2d, BatchNorm2d, pooling, ReLU, Dropout, Flatten, RepeatTime.
+import SNETensor
+import Foundation
+
+func uniformInit(_ shape: [Int], bound: Float, rng: inout SeededRNG) -> Tensor {
+    Tensor.randomUniform(shape, -bound, bound, using: &rng)
+}
+
+/// `y = x Wᵀ + b` on `[N, in]`. Weight `(out, in)`, bias `(out)`; both initialised
+/// U(-1/√in, 1/√in) (PyTorch's default).
+public final class Linear: Layer {
+    public let weight: Parameter
+    public let bias: Parameter?
+    public let inFeatures: Int, outFeatures: Int
+    private var input: Tensor?
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, rng: inout SeededRNG) {
+        self.inFeatures = inFeatures; self.outFeatures = outFeatures
+        let b = 1 / Float(inFeatures).squareRoot()
+        weight = Parameter("weight", uniformInit([outFeatures, inFeatures], bound: b, rng: &rng))
+        self.bias = bias ? Parameter("bias", uniformInit([outFeatures], bound: b, rng: &rng), decays: false) : nil
+    }
+
+    public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+    public var savedBytes: Int { (input?.count ?? 0) * 4 }
+    public func clearSaved() { input = nil }
+
+    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        guard x.rank == 2, x.shape[1] == inFeatures else {
+            throw LayerError("Linear(\(inFeatures)→\(outFeatures)): input shape \(x.shape), expected [N, \(inFeatures)]")
+        }
+        let n = x.shape[0]
+        var y = Tensor(zeros: [n, outFeatures])
+        x.data.withUnsafeBufferPointer { xp in weight.value.data.withUnsafeBufferPointer { wp in y.data.withUnsafeMutableBufferPointer { yp in
+            ctx.compute.sgemm(transB: true, m: n, n: outFeatures, k: inFeatures, a: xp.baseAddress!, lda: inFeatures,
+                              b: wp.baseAddress!, ldb: inFeatures, c: yp.baseAddress!, ldc: outFeatures)
+            if let bias {
+                bias.value.data.withUnsafeBufferPointer { bp in
+                    for i in 0..<n { for j in 0..<outFeatures { yp[i * outFeatures + j] += bp[j] } }
+                }
+            }
+        } } }
+        if ctx.training { input = x }
+        return y
+    }
+
+    public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        guard let x = input else { throw LayerError("Linear: backward without a training forward") }
+        let n = x.shape[0]
+        guard dy.shape == [n, outFeatures] else { throw LayerError("Linear: gradient shape \(dy.shape), expected \([n, outFeatures])") }
+        var dx = Tensor(zeros: x.shape)
+        dy.data.withUnsafeBufferPointer { dp in x.data.withUnsafeBufferPointer { xp in
+            weight.grad.data.withUnsafeMutableBufferPointer { gp in
+                // dW += dyᵀ x   (out, in)
+                ctx.compute.sgemm(transA: true, m: outFeatures, n: inFeatures, k: n, a: dp.baseAddress!, lda: outFeatures,
+                                  b: xp.baseAddress!, ldb: inFeatures, beta: 1, c: gp.baseAddress!, ldc: inFeatures)
+            }
+            weight.value.data.withUnsafeBufferPointer { wp in dx.data.withUnsafeMutableBufferPointer { xg in
+                // dx = dy W   (n, in)
+                ctx.compute.sgemm(m: n, n: inFeatures, k: outFeatures, a: dp.baseAddress!, lda: outFeatures,
+                                  b: wp.baseAddress!, ldb: inFeatures, c: xg.baseAddress!, ldc: inFeatures)
+            } }
+            if let bias {
+                bias.grad.data.withUnsafeMutableBufferPointer { bg in
+                    for i in 0..<n { for j in 0..<outFeatures { bg[j] += dp[i * outFeatures + j] } }
+                }
+            }
+        } }
+        input = nil
+        return dx
+    }
+}
+
+/// 2-D convolution on NCHW: `y[n,o] = b[o] + Σ_c W[o,c] ⋆ x[n,c]` with stride and zero padding.
+/// Weight `(out, in, k, k)`, bias `(out)`; initialised U(-1/√fanIn, 1/√fanIn) (PyTorch's default).
+public final class Conv2d: Layer {
+    public let weight: Parameter
+    public let bias: Parameter?
+    public let stride: Int, padding: Int
+    /// When false, backward skips dL/dx (first layer on raw input) and returns an empty tensor.
+    public var needsInputGradient: Bool
+    private var input: Tensor?
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                bias: Bool = true, needsInputGradient: Bool = true, rng: inout SeededRNG) {
+        let fanIn = inChannels * kernelSize * kernelSize
+        let b = 1 / Float(fanIn).squareRoot()
+        weight = Parameter("weight", uniformInit([outChannels, inChannels, kernelSize, kernelSize], bound: b, rng: &rng))
+        self.bias = bias ? Parameter("bias", uniformInit([outChannels], bound: b, rng: &rng), decays: false) : nil
+        self.stride = stride; self.padding = padding; self.needsInputGradient = needsInputGradient
+    }
+
+    public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+    public var attributes: [String: String] { ["stride": "\(stride)", "padding": "\(padding)"] }
+    public var savedBytes: Int { (input?.count ?? 0) * 4 }
+    public func clearSaved() { input = nil }
+
+    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        let y: Tensor
+        do { y = try ctx.compute.conv2dForward(x, weight: weight.value, bias: bias?.value, stride: stride, pad: padding) }
+        catch let e as TensorError { throw LayerError("Conv2d: \(e.message)") }
+        if ctx.training { input = x }
+        return y
+    }
+
+    public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        guard let x = input else { throw LayerError("Conv2d: backward without a training forward") }
+        do {
+            let (dw, db) = try ctx.compute.conv2dBackwardWeight(x, dy, weightShape: weight.value.shape, stride: stride, pad: padding)
+            weight.accumulate(dw)
+            bias?.accumulate(db)
+            input = nil
+            if !needsInputGradient { return Tensor(zeros: [0]) }
+            return try ctx.compute.conv2dBackwardData(dy, weight: weight.value, inputShape: x.shape, stride: stride, pad: padding)
+        } catch let e as TensorError { throw LayerError("Conv2d backward: \(e.message)") }
+    }
+}
+
+/// Batch normalisation over NCHW channels:
+/// `y = γ (x - μ) / √(σ² + ε) + β`, with batch statistics in training (running averages updated with
+/// `momentum`, unbiased variance, as PyTorch) and running statistics in evaluation.
+///
+/// With `perTimeStep`, a time-unrolled batch `[T*B, C, H, W]` is normalised with separate statistics
+/// for each step's `B` samples (what a per-step BN call in snnTorch does); running stats update T times.
+public final class BatchNorm2d: Layer {
+    public let gamma: Parameter, beta: Parameter
+    public let runningMean: Parameter, runningVar: Parameter
+    public let eps: Float, momentum: Float
+    public let perTimeStep: Bool
+    private var xhat: Tensor?
+    private var invStd: [Float] = []   // [groups * C]
+    private var groups = 1
+    private var evalMode = false
+
+    public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1, perTimeStep: Bool = false) {
+        gamma = Parameter("weight", Tensor(repeating: 1, shape: [channels]), decays: false)
+        beta = Parameter("bias", Tensor(zeros: [channels]), decays: false)
+        runningMean = Parameter("running_mean", Tensor(zeros: [channels]), trainable: false)
+        runningVar = Parameter("running_var", Tensor(repeating: 1, shape: [channels]), trainable: false)
+        self.eps = eps; self.momentum = momentum; self.perTimeStep = perTimeStep
+    }
+
+    public var parameters: [Parameter] { [gamma, beta, runningMean, runningVar] }
+    public var attributes: [String: String] { ["eps": "\(eps)", "momentum": "\(momentum)", "perTimeStep": "\(perTimeStep)"] }
+    public var savedBytes: Int { (xhat?.count ?? 0) * 4 + invStd.count * 4 }
+    public func clearSaved() { xhat = nil; invStd = [] }
+
+    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        let c = gamma.value.count
+        guard x.rank == 4 || x.rank == 2, x.shape[1] == c else {
+            throw LayerError("BatchNorm2d(\(c)): input shape \(x.shape), expected [N, \(c), H, W]")
+        }
+        let n = x.shape[0], hw = x.rank == 4 ? x.shape[2] * x.shape[3] : 1
+        let g = perTimeStep ? ctx.timeSteps : 1
+        guard n % g == 0 else { throw LayerError("BatchNorm2d: batch \(n) is not a multiple of T = \(g)") }
+        let b = n / g
+        var y = Tensor(zeros: x.shape)
+        if !ctx.training {
+            let rm = runningMean.value.data, rv = runningVar.value.data, ga = gamma.value.data, be = beta.value.data
+            x.data.withUnsafeBufferPointer { xp in y.data.withUnsafeMutableBufferPointer { yp in
+                for i in 0..<n { for ch in 0..<c {
+                    let s = ga[ch] / (rv[ch] + eps).squareRoot(), o = be[ch] - rm[ch] * s
+                    let base = (i * c + ch) * hw
+                    for j in 0..<hw { yp[base + j] = xp[base + j] * s + o }
+                } }
+            } }
+            evalMode = true
+            return y
+        }
+        evalMode = false
+        groups = g
+        var xh = Tensor(zeros: x.shape)
+        var inv = [Float](repeating: 0, count: g * c)
+        var means = [Float](repeating: 0, count: g * c), vars = [Float](repeating: 0, count: g * c)
+        let m = Double(b * hw)
+        x.data.withUnsafeBufferPointer { xp in y.data.withUnsafeMutableBufferPointer { yp in xh.data.withUnsafeMutableBufferPointer { hp in
+            inv.withUnsafeMutableBufferPointer { ip in means.withUnsafeMutableBufferPointer { mp in vars.withUnsafeMutableBufferPointer { vp in
+                let X = SharedPointer(xp.baseAddress!), Y = SharedPointer(yp.baseAddress!), H = SharedPointer(hp.baseAddress!)
+                let I = SharedPointer(ip.baseAddress!), M = SharedPointer(mp.baseAddress!), V = SharedPointer(vp.baseAddress!)
+                let ga = gamma.value.data, be = beta.value.data, eps = self.eps
+                ctx.compute.parallelFor(g * c) { r, _ in
+                    for gc in r {
+                        let grp = gc / c, ch = gc % c
+                        var s = 0.0
+                        for i in (grp * b)..<((grp + 1) * b) {
+                            let row = X.p + (i * c + ch) * hw
+                            var t: Float = 0
+                            for j in 0..<hw { t += row[j] }
+                            s += Double(t)
+                        }
+                        let mean = Float(s / m)
+                        var q = 0.0
+                        for i in (grp * b)..<((grp + 1) * b) {
+                            let row = X.p + (i * c + ch) * hw
+                            var t: Float = 0
+                            for j in 0..<hw { let d = row[j] - mean; t += d * d }
+                            q += Double(t)
+                        }
+                        let v = Float(q / m)
+                        let istd = 1 / (v + eps).squareRoot()
+                        I.p[gc] = istd; M.p[gc] = mean; V.p[gc] = v
+                        let gm = ga[ch], bt = be[ch]
+                        for i in (grp * b)..<((grp + 1) * b) {
+                            let off = (i * c + ch) * hw
+                            for j in 0..<hw {
+                                let h = (X.p[off + j] - mean) * istd
+                                H.p[off + j] = h
+                                Y.p[off + j] = gm * h + bt
+                            }
+                        }
+                    }
+                }
+            } } }
+        } } }
+        let unbias = m > 1 ? Float(m / (m - 1)) : 1
+        for grp in 0..<g { for ch in 0..<c {
+            runningMean.value.data[ch] = (1 - momentum) * runningMean.value.data[ch] + momentum * means[grp * c + ch]
+            runningVar.value.data[ch] = (1 - momentum) * runningVar.value.data[ch] + momentum * vars[grp * c + ch] * unbias
+        } }
+        xhat = xh; invStd = inv
+        return y
+    }
+
+    public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        let c = gamma.value.count
+        if evalMode {
+            var dx = dy
+            let hw = dy.count / (dy.shape[0] * c)
+            for i in 0..<dy.shape[0] { for ch in 0..<c {
+                let s = gamma.value.data[ch] / (runningVar.value.data[ch] + eps).squareRoot()
+                for j in 0..<hw { dx.data[(i * c + ch) * hw + j] *= s }
+            } }
+            return dx
+        }
+        guard let xh = xhat else { throw LayerError("BatchNorm2d: backward without a training forward") }
+        guard dy.shape == xh.shape else { throw LayerError("BatchNorm2d: gradient shape \(dy.shape), expected \(xh.shape)") }
+        let n = xh.shape[0], hw = xh.count / (n * c), g = groups, b = n / g
+        var dx = Tensor(zeros: xh.shape)
+        var dgam = [Float](repeating: 0, count: g * c), dbet = [Float](repeating: 0, count: g * c)
+        let m = Float(b * hw)
+        dy.data.withUnsafeBufferPointer { dp in xh.data.withUnsafeBufferPointer { hp in dx.data.withUnsafeMutableBufferPointer { xp in
+            dgam.withUnsafeMutableBufferPointer { gp in dbet.withUnsafeMutableBufferPointer { bp in
+                let D = SharedPointer(dp.baseAddress!), H = SharedPointer(hp.baseAddress!), X = SharedPointer(xp.baseAddress!)
+                let G = SharedPointer(gp.baseAddress!), B = SharedPointer(bp.baseAddress!)
+                let ga = gamma.value.data, inv = invStd
+                ctx.compute.parallelFor(g * c) { r, _ in
+                    for gc in r {
+                        let grp = gc / c, ch = gc % c
+                        var sdy = 0.0, sdyh = 0.0
+                        for i in (grp * b)..<((grp + 1) * b) {
+                            let off = (i * c + ch) * hw
+                            var t1: Float = 0, t2: Float = 0
+                            for j in 0..<hw { t1 += D.p[off + j]; t2 += D.p[off + j] * H.p[off + j] }
+                            sdy += Double(t1); sdyh += Double(t2)
+                        }
+                        G.p[gc] = Float(sdyh); B.p[gc] = Float(sdy)
+                        // dx = γ·istd/m · (m·dy − Σdy − x̂·Σ(dy·x̂))
+                        let k = ga[ch] * inv[gc] / m, a1 = Float(sdy), a2 = Float(sdyh)
+                        for i in (grp * b)..<((grp + 1) * b) {
+                            let off = (i * c + ch) * hw
+                            for j in 0..<hw { X.p[off + j] = k * (m * D.p[off + j] - a1 - H.p[off + j] * a2) }
+                        }
+                    }
+                }
+            } }
+        } } }
+        for grp in 0..<g { for ch in 0..<c {
+            gamma.grad.data[ch] += dgam[grp * c + ch]
+            beta.grad.data[ch] += dbet[grp * c + ch]
+        } }
+        xhat = nil
+        return dx
+    }
+}
+
+/// Max pooling with a square window (`stride` defaults to the window); gradient goes to the first maximum.
+public final class MaxPool2d: Layer {
+    public let kernelSize: Int, stride: Int
+    private var argmax: [Int32] = []
+    private var inputShape: [Int] = []
+    public init(_ kernelSize: Int, stride: Int? = nil) { self.kernelSize = kernelSize; self.stride = stride ?? kernelSize }
+    public var attributes: [String: String] { ["kernel": "\(kernelSize)", "stride": "\(stride)"] }
+    public var savedBytes: Int { argmax.count * 4 }
+    public func clearSaved() { argmax = [] }
+    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        do {
+            let (y, idx) = try ctx.compute.maxPool2dForward(x, k: kernelSize, stride: stride)
+            if ctx.training { argmax = idx; inputShape = x.shape }
+            return y
+        } catch let e as TensorError { throw LayerError("MaxPool2d: \(e.message)") }
+    }
+    public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        guard !inputShape.isEmpty, argmax.count == dy.count else { throw LayerError("MaxPool2d: backward without a matching training forward") }
+        let dx = ctx.compute.maxPool2dBackward(dy, argmax: argmax, inputShape: inputShape)
+        argmax = []
+        return dx
+    }
+}
+
+/// Average pooling with a square window (`stride` defaults to the window).
+public final class AvgPool2d: Layer {
+    public let kernelSize: Int, stride: Int
+    private var inputShape: [Int] = []
+    public init(_ kernelSize: Int, stride: Int? = nil) { self.kernelSize = kernelSize; self.stride = stride ?? kernelSize }
+    public var attributes: [String: String] { ["kernel": "\(kernelSize)", "stride": "\(stride)"] }
+    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        do {
+            let y = try ctx.compute.avgPool2dForward(x, k: kernelSize, stride: stride)
+            inputShape = x.shape
+            return y
+        } catch let e as TensorError { throw LayerError("AvgPool2d: \(e.message)") }
+    }
+    public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        guard !inputShape.isEmpty else { throw LayerError("AvgPool2d: backward without a forward") }
+        return ctx.compute.avgPool2dBackward(dy, k: kernelSize, stride: stride, inputShape: inputShape)
+    }
+}
+
+/// `y = max(x, 0)`; the gradient passes where `x > 0`.
+public final class ReLU: Layer {
+    private var mask: [Bool] = []
+    public init() {}
+    public var savedBytes: Int { mask.count }
+    public func clearSaved() { mask = [] }
+    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        var y = x
+        if ctx.training { mask = x.data.map { $0 > 0 } }
+        y.data.withUnsafeMutableBufferPointer { p in for i in 0..<p.count where !(p[i] > 0) { p[i] = 0 } }
+        return y
+    }
+    public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        guard mask.count == dy.count else { throw LayerError("ReLU: backward without a matching training forward") }
+        var dx = dy
+        for i in 0..<dx.count where !mask[i] { dx.data[i] = 0 }
+        mask = []
+        return dx
+    }
+}
+
+/// Inverted dropout: in training, zeroes each element with probability `p` and scales the rest by
+/// `1/(1-p)`, drawing from the context's random stream; identity in evaluation.
+public final class Dropout: Layer {
+    public let p: Float
+    private var mask: [Float] = []
+    public init(_ p: Float) { self.p = p }
+    public var attributes: [String: String] { ["p": "\(p)"] }
+    public var savedBytes: Int { mask.count * 4 }
+    public func clearSaved() { mask = [] }
+    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        guard ctx.training, p > 0 else { mask = []; return x }
+        let scale = 1 / (1 - p), threshold = UInt64(Double(p) * 0x1p53)
+        mask = (0..<x.count).map { _ in (ctx.rng.next() >> 11) < threshold ? 0 : scale }
+        var y = x
+        for i in 0..<y.count { y.data[i] *= mask[i] }
+        return y
+    }
+    public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        if mask.isEmpty { return dy }
+        guard mask.count == dy.count else { throw LayerError("Dropout: gradient has \(dy.count) elements, mask \(mask.count)") }
+        var dx = dy
+        for i in 0..<dx.count { dx.data[i] *= mask[i] }
+        mask = []
+        return dx
+    }
+}
+
+/// `[N, ...] → [N, prod(...)]`.
+public final class Flatten: Layer {
+    private var inputShape: [Int] = []
+    public init() {}
+    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        guard x.rank >= 1 else { throw LayerError("Flatten: scalar input") }
+        inputShape = x.shape
+        return try x.reshaped([x.shape[0], x.count / max(1, x.shape[0])])
+    }
+    public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        guard !inputShape.isEmpty else { throw LayerError("Flatten: backward without a forward") }
+        return try dy.reshaped(inputShape)
+    }
+}
+
+/// Direct input encoding: repeats a `[B, ...]` batch for each of the context's `T` steps, giving
+/// `[T*B, ...]`; backward sums the T gradients.
+public final class RepeatTime: Layer {
+    public init() {}
+    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        let t = ctx.timeSteps
+        var shape = x.shape; shape[0] *= t
+        var data = [Float](); data.reserveCapacity(x.count * t)
+        for _ in 0..<t { data.append(contentsOf: x.data) }
+        return try Tensor(shape: shape, data: data)
+    }
+    public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        let t = ctx.timeSteps
+        guard dy.shape[0] % t == 0 else { throw LayerError("RepeatTime: gradient batch \(dy.shape[0]) not a multiple of T = \(t)") }
+        var shape = dy.shape; shape[0] /= t
+        var dx = Tensor(zeros: shape)
+        let n = dx.count
+        dy.data.withUnsafeBufferPointer { d in dx.data.withUnsafeMutableBufferPointer { x in
+            for s in 0..<t { for i in 0..<n { x[i] += d[s * n + i] } }
+        } }
+        return dx
+    }
+}
