@@ -1,0 +1,396 @@
+// The `.snep` program file (spec §9): encode, decode (validating everything, in the spec's order),
+// CRC-32, atomic write and read. The decoder never reads outside the buffer, checks every size
+// against the bytes actually present before allocating, and builds no partial state.
+import Foundation
+
+/// CRC-32 IEEE 802.3 (reflected, poly 0xEDB88320, init and final XOR 0xFFFFFFFF) (spec §9).
+public enum CRC32 {
+    static let table: [UInt32] = (0..<256).map { i -> UInt32 in
+        var c = UInt32(i)
+        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+    public static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
+        var c: UInt32 = 0xFFFF_FFFF
+        table.withUnsafeBufferPointer { t in
+            for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+        }
+        return c ^ 0xFFFF_FFFF
+    }
+}
+
+/// Section kinds (spec §9).
+public enum SectionKind: UInt32, Sendable { case header = 1, gate = 2, student = 3, head = 4, meta = 5 }
+
+/// Little-endian writer.
+struct ByteWriter {
+    var bytes: [UInt8] = []
+    mutating func u8(_ v: UInt8) { bytes.append(v) }
+    mutating func u16(_ v: UInt16) { bytes.append(UInt8(v & 0xFF)); bytes.append(UInt8(v >> 8)) }
+    mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8((v >> (8 * UInt32(i))) & 0xFF)) } }
+    mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
+    mutating func zeros(_ n: Int) { bytes.append(contentsOf: repeatElement(0, count: n)) }
+    mutating func pad4() { zeros(align4(bytes.count) - bytes.count) }
+    mutating func i8s(_ a: [Int8]) { for v in a { bytes.append(UInt8(bitPattern: v)) }; pad4() }
+    mutating func i32s(_ a: [Int32]) { for v in a { i32(v) } }
+    mutating func set32(_ at: Int, _ v: UInt32) { for i in 0..<4 { bytes[at + i] = UInt8((v >> (8 * UInt32(i))) & 0xFF) } }
+}
+
+/// Bounds-checked little-endian reader over `[start, end)`; every read names its field.
+struct ByteReader {
+    let b: [UInt8]
+    var pos: Int
+    let end: Int
+    let context: String
+
+    func fail(_ field: String, _ at: Int, _ reason: String) -> SpikeIRError {
+        .invalid(field: field, offset: at, reason: reason)
+    }
+    mutating func need(_ n: Int, _ field: String) throws {
+        if n < 0 || n > end - pos {
+            throw fail(field, pos, "needs \(n) bytes but only \(max(end - pos, 0)) remain in the \(context)")
+        }
+    }
+    mutating func u8(_ f: String) throws -> Int { try need(1, f); defer { pos += 1 }; return Int(b[pos]) }
+    mutating func u16(_ f: String) throws -> Int {
+        try need(2, f); defer { pos += 2 }; return Int(b[pos]) | Int(b[pos + 1]) << 8
+    }
+    mutating func u32(_ f: String) throws -> Int {
+        try need(4, f); defer { pos += 4 }
+        return Int(b[pos]) | Int(b[pos + 1]) << 8 | Int(b[pos + 2]) << 16 | Int(b[pos + 3]) << 24
+    }
+    mutating func i32(_ f: String) throws -> Int32 { Int32(truncatingIfNeeded: try u32(f)) }
+    /// Reserved bytes (spec §9): must be 0.
+    mutating func reserved(_ n: Int, _ f: String) throws {
+        try need(n, f)
+        for i in 0..<n where b[pos + i] != 0 { throw fail(f, pos + i, "reserved byte is \(b[pos + i]), must be 0") }
+        pos += n
+    }
+    mutating func i8s(_ n: Int, _ f: String) throws -> [Int8] {
+        try need(n, f)
+        let r = b[pos..<(pos + n)].map { Int8(bitPattern: $0) }
+        pos += n
+        try reserved(align4(pos) - pos, "\(f) padding")
+        return r
+    }
+    mutating func i32s(_ n: Int, _ f: String) throws -> [Int32] {
+        try need(n.multipliedReportingOverflow(by: 4).overflow ? -1 : n * 4, f)
+        var r = [Int32](); r.reserveCapacity(n)
+        for _ in 0..<n { r.append(try i32(f)) }
+        return r
+    }
+}
+
+public enum ProgramFile {
+    /// Encodes a program (verifying it first: an invalid program throws, spec §7).
+    public static func encode(_ p: Program) throws -> [UInt8] {
+        try ProgramVerifier.verify(p)
+        let L = Layout(p)
+        var w = ByteWriter()
+        w.bytes.append(contentsOf: Array("SNEP".utf8))
+        w.u16(Program.versionMajor); w.u16(Program.versionMinor)
+        w.u32(UInt32(L.crc + 4)); w.u32(UInt32(L.sectionCount))
+        var table: [(SectionKind, Int)] = [(.header, L.header)]
+        if let g = L.gate { table.append((.gate, g)) }
+        for s in L.students { table.append((.student, s)) }
+        table.append((.head, L.head))
+        if let m = L.meta { table.append((.meta, m)) }
+        let ends = table.dropFirst().map(\.1) + [L.crc]
+        for (i, (kind, off)) in table.enumerated() {
+            w.u32(kind.rawValue); w.u32(UInt32(off))
+            w.u32(UInt32(kind == .meta ? L.metaBytes.count : ends[i] - off))
+        }
+        // HEADER
+        var name = Array(p.name.utf8); name += [UInt8](repeating: 0, count: 32 - name.count)
+        w.bytes += name
+        for v in [p.input.h, p.input.w, p.input.c, p.timesteps, p.students.count, p.classes] { w.u16(UInt16(v)) }
+        w.u8(p.selection.rawValue); w.u8(p.stopMargin == nil ? 0 : 1); w.u16(0)
+        w.i32(p.stopMargin ?? 0)
+        for i in 0..<16 { w.u8(i < p.order.count ? UInt8(p.order[i]) : 0) }
+        w.zeros(16)
+        if let g = p.gate {
+            w.u8(UInt8(g.pool)); w.u8(UInt8(g.layers.count)); w.u16(0)
+            for l in g.layers {
+                w.u16(UInt16(l.inputs)); w.u16(UInt16(l.outputs)); w.i32(l.mult); w.u8(UInt8(l.shift)); w.zeros(3)
+                w.i8s(l.weights); w.i32s(l.bias)
+            }
+        }
+        for s in p.students {
+            w.u16(UInt16(s.ops.count)); w.u16(UInt16(s.features)); w.i32(s.featMult); w.u8(UInt8(s.featShift)); w.zeros(3)
+            for op in s.ops {
+                w.u8(op.opcode); w.zeros(3); w.u32(UInt32(Layout.recordSize(op)))
+                switch op {
+                case .inputConv2D(let c), .conv2D(let c):
+                    w.u16(UInt16(c.cout)); w.u8(UInt8(c.kh)); w.u8(UInt8(c.kw)); w.u8(UInt8(c.stride))
+                    w.u8(UInt8(c.pad)); w.u8(UInt8(c.shift)); w.u8(0)
+                    w.i8s(c.weights); w.i32s(c.bias)
+                case .inputDense(let d), .dense(let d):
+                    w.u32(UInt32(d.out)); w.u8(UInt8(d.shift)); w.zeros(3)
+                    w.i8s(d.weights); w.i32s(d.bias)
+                case .lif(let l):
+                    switch l.leak {
+                    case .none: w.u8(0); w.u8(0); w.u16(0)
+                    case .mulShift(let m, let s): w.u8(1); w.u8(UInt8(s)); w.u16(UInt16(m))
+                    case .shift(let s): w.u8(2); w.u8(UInt8(s)); w.u16(0)
+                    }
+                    w.u8(l.reset.rawValue); w.u8(UInt8(l.stateBits)); w.u16(0); w.i32(l.theta)
+                case .maxPool(let s), .avgPool(let s):
+                    w.u8(UInt8(s)); w.zeros(3)
+                case .flatten, .readout: break
+                }
+            }
+        }
+        w.u16(UInt16(p.classes)); w.u16(0); w.i32s(p.head.bias)
+        for hw in p.head.weights { w.i8s(hw) }
+        if !L.metaBytes.isEmpty { w.bytes += L.metaBytes; w.pad4() }
+        precondition(w.bytes.count == L.crc, "layout mismatch")  // internal invariant, not file data
+        w.u32(CRC32.checksum(w.bytes))
+        return w.bytes
+    }
+
+    /// Decodes and fully validates a program file (spec §9 "Loading", in that order).
+    public static func decode(_ b: [UInt8]) throws -> Program {
+        func fail(_ f: String, _ at: Int, _ r: String) -> SpikeIRError { .invalid(field: f, offset: at, reason: r) }
+        if b.count < 24 { throw fail("file", 0, "\(b.count) bytes, a program file has at least 24") }
+        if Array(b[0..<4]) != Array("SNEP".utf8) { throw fail("magic", 0, "not \"SNEP\" (got \(b[0..<4].map { String($0, radix: 16) }.joined(separator: " ")))") }
+        var r = ByteReader(b: b, pos: 4, end: b.count, context: "file")
+        let major = try r.u16("version major"), minor = try r.u16("version minor")
+        if major != Int(Program.versionMajor) { throw fail("version major", 4, "\(major).\(minor), this reader reads \(Program.versionMajor).x") }
+        if minor > Int(Program.versionMinor) { throw fail("version minor", 6, "\(major).\(minor), this reader reads up to \(Program.versionMajor).\(Program.versionMinor)") }
+        let size = try r.u32("file size")
+        if size != b.count { throw fail("file size", 8, "\(size), but the file has \(b.count) bytes") }
+        let stored = UInt32(b[size - 4]) | UInt32(b[size - 3]) << 8 | UInt32(b[size - 2]) << 16 | UInt32(b[size - 1]) << 24
+        let crc = CRC32.checksum(b[0..<(size - 4)])
+        if stored != crc { throw fail("crc", size - 4, "stored 0x\(String(stored, radix: 16)), computed 0x\(String(crc, radix: 16))") }
+        let n = try r.u32("section count")
+        if n < 3 || n > 20 { throw fail("section count", 12, "\(n), must be 3…20") }
+        let tableEnd = 16 + 12 * n
+        if tableEnd > size - 4 { throw fail("section table", 16, "\(n) entries need \(12 * n) bytes, the file has \(size - 4 - 16) before the CRC") }
+        // Section table (spec §9): kinds in order, packed at 4-aligned offsets.
+        var sections: [(kind: SectionKind, off: Int, size: Int)] = []
+        var expect = tableEnd
+        var stage = 0   // 0 header, 1 gate, 2 students, 3 head, 4 meta
+        for i in 0..<n {
+            let at = 16 + 12 * i
+            let kraw = try r.u32("section \(i) kind"), off = try r.u32("section \(i) offset"), sz = try r.u32("section \(i) size")
+            guard let kind = SectionKind(rawValue: UInt32(kraw)) else { throw fail("section \(i) kind", at, "\(kraw), must be 1…5") }
+            let ok: Bool
+            switch kind {
+            case .header: ok = i == 0; stage = 0
+            case .gate: ok = stage == 0 && i == 1; stage = 1
+            case .student: ok = stage <= 2 && i > 0; stage = 2
+            case .head: ok = stage == 2; stage = 3
+            case .meta: ok = stage == 3; stage = 4
+            }
+            if !ok { throw fail("section \(i) kind", at, "\(kind) out of order (HEADER, GATE?, STUDENT×K, HEAD, META?)") }
+            if off != expect { throw fail("section \(i) offset", at + 4, "\(off), must be \(expect) (sections are packed at 4-aligned offsets in table order)") }
+            if sz > size - 4 - off { throw fail("section \(i) size", at + 8, "\(sz) overruns the CRC at \(size - 4) from offset \(off)") }
+            if kind != .meta && sz % 4 != 0 { throw fail("section \(i) size", at + 8, "\(sz), must be a multiple of 4") }
+            sections.append((kind, off, sz))
+            expect = align4(off + sz)
+        }
+        if stage < 3 { throw fail("section table", 16, "no HEAD section") }
+        if expect != size - 4 { throw fail("section table", 16, "sections end at \(expect), the CRC is at \(size - 4)") }
+        if let last = sections.last, last.kind == .meta {
+            var pr = ByteReader(b: b, pos: last.off + last.size, end: size - 4, context: "file")
+            try pr.reserved(size - 4 - pr.pos, "meta padding")
+        }
+        func reader(_ s: (kind: SectionKind, off: Int, size: Int), _ what: String) -> ByteReader {
+            ByteReader(b: b, pos: s.off, end: s.off + s.size, context: "\(what) section")
+        }
+        func finish(_ r: ByteReader, _ what: String) throws {
+            if r.pos != r.end { throw fail(what, r.pos, "section size is \(r.end - r.pos) bytes larger than its fields") }
+        }
+
+        // HEADER
+        let hs = sections[0]
+        if hs.size != 84 { throw fail("header size", 24, "\(hs.size), must be 84") }
+        var h = ByteReader(b: b, pos: hs.off, end: hs.off + 84, context: "header section")
+        let nameBytes = Array(b[hs.off..<(hs.off + 32)])
+        guard let nul = nameBytes.firstIndex(of: 0) else { throw fail("header name", hs.off, "no NUL terminator in 32 bytes") }
+        for i in nul..<32 where nameBytes[i] != 0 { throw fail("header name", hs.off + i, "padding after the NUL must be 0") }
+        let name = String(decoding: nameBytes[..<nul], as: UTF8.self)
+        h.pos += 32
+        let H = try h.u16("header H"), W = try h.u16("header W"), C = try h.u16("header C")
+        let T = try h.u16("header T"), K = try h.u16("header K"), classes = try h.u16("header classes")
+        let sel = try h.u8("header select"), stop = try h.u8("header stop")
+        try h.reserved(2, "header reserved")
+        let margin = try h.i32("header margin")
+        let orderBytes = Array(b[(hs.off + 52)..<(hs.off + 68)]); h.pos += 16
+        try h.reserved(16, "header reserved")
+        guard let selection = Selection(rawValue: UInt8(sel)) else { throw fail("header select", hs.off + 44, "\(sel), must be 0 (fixed) or 1 (gate)") }
+        if stop > 1 { throw fail("header stop", hs.off + 45, "\(stop), must be 0 (off) or 1 (margin)") }
+        if stop == 0 && margin != 0 { throw fail("header margin", hs.off + 48, "\(margin), must be 0 when stop is off") }
+        let kk = min(K, 16)
+        for i in kk..<16 where orderBytes[i] != 0 { throw fail("header order", hs.off + 52 + i, "entry \(i) ≥ K must be 0") }
+        let placeholder = Student(ops: [], features: 0, featMult: 0, featShift: 0)
+        var p = Program(name: name, input: Shape(h: H, w: W, c: C), timesteps: T, classes: classes,
+                        selection: selection, order: orderBytes.prefix(kk).map(Int.init),
+                        stopMargin: stop == 1 ? margin : nil,
+                        gate: selection == .gate ? Gate(pool: 1, layers: []) : nil,
+                        students: [Student](repeating: placeholder, count: K),
+                        head: Head(bias: [], weights: []))
+        try ProgramVerifier.checkHeader(p, at: hs.off)
+        let studentSecs = sections.filter { $0.kind == .student }
+        if studentSecs.count != K { throw fail("section table", 16, "\(studentSecs.count) STUDENT sections, header K = \(K)") }
+        let gateSec = sections.first { $0.kind == .gate }
+        if (gateSec != nil) != (selection == .gate) { throw fail("section table", 16, "a GATE section must be present iff select = gate") }
+
+        // GATE
+        if let gs = gateSec {
+            var g = reader(gs, "gate")
+            let pool = try g.u8("gate pool"), nl = try g.u8("gate layers")
+            try g.reserved(2, "gate reserved")
+            if ![1, 2, 4].contains(pool) { throw fail("gate pool", gs.off, "\(pool), must be 1, 2 or 4") }
+            if nl < 1 || nl > 4 { throw fail("gate layers", gs.off + 1, "\(nl), must be 1…4") }
+            var layers: [GateLayer] = [], offs: [Int] = []
+            for l in 0..<nl {
+                offs.append(g.pos)
+                let f = "gate layer \(l)"
+                let inN = try g.u16("\(f) in"), out = try g.u16("\(f) out"), mult = try g.i32("\(f) mult"), sh = try g.u8("\(f) shift")
+                try g.reserved(3, "\(f) reserved")
+                let w = try g.i8s(inN * out, "\(f) w")
+                let bias = try g.i32s(out, "\(f) bias")
+                layers.append(GateLayer(inputs: inN, outputs: out, weights: w, bias: bias, mult: mult, shift: sh))
+            }
+            try finish(g, "gate")
+            p.gate = Gate(pool: pool, layers: layers)
+            try ProgramVerifier.checkGate(p, p.gate!, at: gs.off, layers: offs)
+        }
+
+        // STUDENTS
+        for (k, ss) in studentSecs.enumerated() {
+            var s = reader(ss, "student \(k)")
+            let nops = try s.u16("student \(k) ops"), feats = try s.u16("student \(k) features")
+            let fm = try s.i32("student \(k) feat_mult"), fsh = try s.u8("student \(k) feat_shift")
+            try s.reserved(3, "student \(k) reserved")
+            try ProgramVerifier.checkStudentFields(
+                Student(ops: [Op](repeating: .flatten, count: nops), features: feats, featMult: fm, featShift: fsh), k, at: ss.off)
+            var ops: [Op] = [], shape = p.input, kind = ValueKind.u8
+            for j in 0..<nops {
+                let at = s.pos
+                let opcode = try s.u8("student \(k) op \(j) opcode")
+                try s.reserved(3, "student \(k) op \(j) reserved")
+                let rs = try s.u32("student \(k) op \(j) record_size")
+                if rs < 8 || rs % 4 != 0 || rs - 8 > s.end - s.pos {
+                    throw fail("student \(k) op \(j) record_size", at + 4, "\(rs), must be a multiple of 4, ≥ 8 and inside the section (\(s.end - at) bytes left)")
+                }
+                var f = "student \(k) op \(j)"
+                var op: Op
+                switch opcode {
+                case 1, 3:
+                    f += opcode == 1 ? " (input_conv2d)" : " (conv2d)"
+                    let cout = try s.u16("\(f) cout"), kh = try s.u8("\(f) kh"), kw = try s.u8("\(f) kw")
+                    let st = try s.u8("\(f) stride"), pad = try s.u8("\(f) pad"), sh = try s.u8("\(f) shift")
+                    try s.reserved(1, "\(f) reserved")
+                    let c = Conv2D(cout: cout, kh: kh, kw: kw, stride: st, pad: pad, shift: sh, weights: [], bias: [])
+                    op = opcode == 1 ? .inputConv2D(c) : .conv2D(c)
+                case 2, 4:
+                    f += opcode == 2 ? " (input_dense)" : " (dense)"
+                    let out = try s.u32("\(f) out"), sh = try s.u8("\(f) shift")
+                    try s.reserved(3, "\(f) reserved")
+                    let d = Dense(out: out, shift: sh, weights: [], bias: [])
+                    op = opcode == 2 ? .inputDense(d) : .dense(d)
+                case 5:
+                    f += " (lif)"
+                    let lk = try s.u8("\(f) leak"), ls = try s.u8("\(f) leak_shift"), lm = try s.u16("\(f) leak_mult")
+                    let rst = try s.u8("\(f) reset"), bits = try s.u8("\(f) state_bits")
+                    try s.reserved(2, "\(f) reserved")
+                    let theta = try s.i32("\(f) theta")
+                    let leak: Leak
+                    switch lk {
+                    case 0:
+                        if ls != 0 || lm != 0 { throw fail("\(f) leak_shift", at + 9, "leak_shift/leak_mult must be 0 for leak none") }
+                        leak = .none
+                    case 1: leak = .mulShift(mult: lm, shift: ls)
+                    case 2:
+                        if lm != 0 { throw fail("\(f) leak_mult", at + 10, "\(lm), must be 0 for leak shift") }
+                        leak = .shift(ls)
+                    default: throw fail("\(f) leak", at + 8, "\(lk), must be 0 (none), 1 (mulshift) or 2 (shift)")
+                    }
+                    guard let reset = Reset(rawValue: UInt8(rst)) else { throw fail("\(f) reset", at + 12, "\(rst), must be 0 (subtract) or 1 (zero)") }
+                    op = .lif(LIF(stateBits: bits, theta: theta, reset: reset, leak: leak))
+                case 6, 7:
+                    f += opcode == 6 ? " (maxpool)" : " (avgpool)"
+                    let sz = try s.u8("\(f) size")
+                    try s.reserved(3, "\(f) reserved")
+                    op = opcode == 6 ? .maxPool(size: sz) : .avgPool(size: sz)
+                case 8: op = .flatten
+                case 9: op = .readout
+                default: throw fail("student \(k) op \(j) opcode", at, "\(opcode), must be 1…9")
+                }
+                let (os, ok) = try ProgramVerifier.checkOpParams(op, student: k, index: j, count: nops, input: shape, prev: kind, at: at)
+                let need = ProgramVerifier.expectedRecordSize(op, input: shape)
+                f = "student \(k) op \(j) (\(op.name))"
+                if rs != need { throw fail("\(f) record_size", at + 4, "\(rs), must be \(need) for these parameters and input \(shape)") }
+                switch op {
+                case .inputConv2D(var c), .conv2D(var c):
+                    c.weights = try s.i8s(shape.c * c.kh * c.kw * c.cout, "\(f) w")
+                    c.bias = try s.i32s(c.cout, "\(f) bias")
+                    op = opcode == 1 ? .inputConv2D(c) : .conv2D(c)
+                case .inputDense(var d), .dense(var d):
+                    d.weights = try s.i8s(shape.size * d.out, "\(f) w")
+                    d.bias = try s.i32s(d.out, "\(f) bias")
+                    op = opcode == 2 ? .inputDense(d) : .dense(d)
+                case .readout:
+                    if os.size != feats { throw fail(f, at, "readout size \(os.size) ≠ the student's features \(feats)") }
+                default: break
+                }
+                ops.append(op); shape = os; kind = ok
+            }
+            try finish(s, "student \(k)")
+            p.students[k] = Student(ops: ops, features: feats, featMult: fm, featShift: fsh)
+        }
+
+        // HEAD
+        guard let hd = sections.first(where: { $0.kind == .head }) else { throw fail("section table", 16, "no HEAD section") }
+        var hr = reader(hd, "head")
+        let hc = try hr.u16("head classes")
+        try hr.reserved(2, "head reserved")
+        if hc != classes { throw fail("head classes", hd.off, "\(hc), must equal the header's classes \(classes)") }
+        let bias = try hr.i32s(classes, "head bias")
+        var hw: [[Int8]] = []
+        for k in 0..<K { hw.append(try hr.i8s(p.students[k].features * classes, "head w_\(k)")) }
+        try finish(hr, "head")
+        p.head = Head(bias: bias, weights: hw)
+
+        // META
+        if let ms = sections.first(where: { $0.kind == .meta }) {
+            let bytes = Array(b[ms.off..<(ms.off + ms.size)])
+            guard let text = String(validating: bytes, as: UTF8.self) else { throw fail("meta", ms.off, "not valid UTF-8") }
+            var at = ms.off
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                defer { at += line.utf8.count + 1 }
+                if line.isEmpty { continue }
+                guard let eq = line.firstIndex(of: "="), eq != line.startIndex else { throw fail("meta", at, "line is not key=value") }
+                let key = String(line[..<eq])
+                if p.meta[key] != nil { throw fail("meta", at, "duplicate key '\(key.prefix(40))'") }
+                p.meta[key] = String(line[line.index(after: eq)...])
+            }
+        }
+        // Everything else (head shapes, static bounds §7): offsets are the file's (canonical layout).
+        try ProgramVerifier.verify(p)
+        return p
+    }
+
+    /// Reads and decodes a program file.
+    public static func read(path: String) throws -> Program {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw SpikeIRError.io(path: path, reason: "cannot read: \(error.localizedDescription)")
+        }
+        return try decode([UInt8](data))
+    }
+
+    /// Encodes and writes atomically (temporary file + rename).
+    public static func write(_ p: Program, path: String) throws {
+        try writeAtomically(try encode(p), path: path)
+    }
+
+    /// Writes bytes to `path` via a temporary file in the same directory and a rename.
+    public static func writeAtomically(_ bytes: [UInt8], path: String) throws {
+        do { try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw SpikeIRError.io(path: path, reason: "cannot write: \(error.localizedDescription)")
+        }
+    }
+}
