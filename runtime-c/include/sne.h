@@ -1,0 +1,187 @@
+/*
+ * sne.h - the whole public API of the sne C runtime: run one Spike IR 1.0 program
+ * (docs/spike-ir.md) bit-exactly as the Swift reference interpreter does.
+ *
+ * C99, freestanding: only <stdint.h>, <stddef.h>, <string.h>; no malloc, no floating
+ * point, static memory only. One semantic implementation serves both modes:
+ *   - specialized: `sne compile` emits const tables and a const sne_model descriptor;
+ *   - blob:        sne_blob_load() validates a .snep image (spec §9 + §7) and fills a
+ *                  caller-owned sne_blob whose .model points into the image.
+ * Both are then run by sne_init() + sne_infer().
+ *
+ * Numbers: every tensor is HWC (spec §1). Logits are int32. Counts are uint32 and
+ * wrap modulo 2^32 (the spec's counts are unbounded integers; a program whose
+ * counts reach 2^32 per inference reports them modulo 2^32).
+ */
+#ifndef SNE_H
+#define SNE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sne_port.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SNE_VERSION_MAJOR 1
+#define SNE_VERSION_MINOR 0
+#define SNE_MAX_STUDENTS 16
+#define SNE_MAX_GATE_LAYERS 4
+
+/* Status of every fallible call. sne_status_str() gives one line for each. */
+typedef enum sne_status {
+    SNE_OK = 0,
+    SNE_E_ARG = 1,      /* NULL pointer or argument out of range */
+    SNE_E_BUDGET = 2,   /* budget k not in 1..K (spec §5) */
+    SNE_E_ARENA = 3,    /* arena smaller than sne_arena_size() or misaligned (needs 4) */
+    SNE_E_FORMAT = 4,   /* blob: length, magic, section table, field range, padding, reserved */
+    SNE_E_VERSION = 5,  /* blob: major != 1 or minor > 0 */
+    SNE_E_CRC = 6,      /* blob: CRC-32 mismatch */
+    SNE_E_TYPE = 7,     /* blob: a student's op kinds do not chain (spec §3) */
+    SNE_E_SHAPE = 8,    /* blob: a shape rule of spec §7.6 fails */
+    SNE_E_BOUND = 9,    /* blob: a static bound of spec §7.1-§7.5 fails */
+    SNE_E_CAPACITY = 10 /* blob: more op records than SNE_BLOB_MAX_OPS */
+} sne_status;
+
+/* Opcodes (spec §9). */
+enum {
+    SNE_OP_INPUT_CONV2D = 1, SNE_OP_INPUT_DENSE = 2, SNE_OP_CONV2D = 3, SNE_OP_DENSE = 4,
+    SNE_OP_LIF = 5, SNE_OP_MAXPOOL = 6, SNE_OP_AVGPOOL = 7, SNE_OP_FLATTEN = 8, SNE_OP_READOUT = 9
+};
+
+/*
+ * One op descriptor. Pointer-free and made only of 4-byte fields, so its size (84 bytes)
+ * and layout are the same on every target. Table offsets are element offsets into the
+ * model's tables (see sne_model).
+ */
+typedef struct sne_op {
+    uint32_t w;                    /* int8 weights: offset into sne_model.w8 */
+    uint32_t b;                    /* int32 bias: element offset into w32, or byte offset into w8 when w32 == NULL */
+    uint32_t in_h, in_w, in_c;     /* input shape */
+    uint32_t out_h, out_w, out_c;  /* output shape (spec §3) */
+    int32_t theta;                 /* lif */
+    uint32_t opcode;               /* SNE_OP_* */
+    uint32_t kh, kw, stride, pad;  /* conv */
+    uint32_t shift;                /* synaptic ops: output shift 0..31 */
+    uint32_t leak;                 /* lif: 0 none, 1 mulshift, 2 shift */
+    uint32_t leak_shift, leak_mult;
+    uint32_t reset;                /* lif: 0 subtract, 1 zero */
+    uint32_t state_bits;           /* lif: 16 or 32 */
+    uint32_t size;                 /* maxpool / avgpool window p */
+} sne_op;
+
+/* One student (spec §3, §4): ops[op0 .. op0+nops-1]. 24 bytes everywhere. */
+typedef struct sne_student {
+    uint32_t op0, nops;
+    uint32_t features;             /* F */
+    uint32_t head_w;               /* head matrix w_k[F][classes]: offset into w8 */
+    int32_t feat_mult;             /* 0..2^31-1 */
+    uint32_t feat_shift;           /* 0..62 */
+} sne_student;
+
+/* One gate layer (spec §5.1). 24 bytes everywhere. */
+typedef struct sne_gate_layer {
+    uint32_t w, b;                 /* w8 offset of w[in][out]; bias as sne_op.b */
+    uint32_t in, out;
+    int32_t mult;                  /* hidden layers: requant multiplier; last: 0 */
+    uint32_t shift;
+} sne_gate_layer;
+
+/*
+ * A validated program. Produced by `sne compile` (const, in flash) or by sne_blob_load().
+ * Never build one by hand: the runtime trusts every field (the loader and the Swift
+ * verifier establish spec §7).
+ */
+typedef struct sne_model {
+    const SNE_FLASH int8_t *w8;       /* every int8 table (blob mode: the blob bytes) */
+    const SNE_FLASH int32_t *w32;     /* every int32 table; NULL in blob mode (read LE from w8) */
+    const SNE_FLASH sne_op *ops;
+    const SNE_FLASH sne_student *students;
+    const SNE_FLASH sne_gate_layer *gate;  /* gate_layers entries, or NULL */
+    uint32_t in_h, in_w, in_c;
+    uint32_t timesteps, students_n, classes;
+    uint32_t select;                  /* 0 fixed, 1 gate */
+    uint32_t stop;                    /* 0 off, 1 margin */
+    int32_t margin;
+    uint32_t gate_pool, gate_layers;
+    uint32_t head_b;                  /* head bias[classes], as sne_op.b */
+    uint8_t order[SNE_MAX_STUDENTS];  /* fixed run order */
+} sne_model;
+
+/* Operation counts (spec §8), modulo 2^32. */
+typedef struct sne_counts {
+    uint32_t synops, macs, neuron_updates;
+} sne_counts;
+
+/* Optional per-step trace callback: one call per lif op per step, after reset (spec §8 full trace).
+ * student: index; op: index of the lif op in the student; t: step; n neurons in HWC order;
+ * spikes: 0/1 per neuron; membranes: int16 (state_bits 16) or int32 per neuron. */
+typedef void (*sne_trace_fn)(void *user, uint32_t student, uint32_t op, uint32_t t, uint32_t n,
+                             const uint8_t *spikes, const void *membranes, uint32_t state_bits);
+
+/* Runtime state; fill with sne_init(). */
+typedef struct sne_ctx {
+    const sne_model *m;
+    uint8_t *arena;
+    size_t arena_bytes;
+    sne_trace_fn trace;               /* NULL (default) or a callback */
+    void *trace_user;
+} sne_ctx;
+
+/* What one inference returns besides the logits (spec §8). */
+typedef struct sne_result {
+    uint32_t prediction;              /* lowest index of the maximal logit */
+    uint32_t n_active;                /* students actually run */
+    uint8_t active[SNE_MAX_STUDENTS]; /* their indices in run order */
+    int32_t gate_scores[SNE_MAX_STUDENTS]; /* select = gate: all K scores; else zeros */
+    sne_counts counts;                /* totals: students + gate + head */
+    uint32_t trace_hash;              /* FNV-1a 32 over the trace byte stream (spec §8) */
+} sne_result;
+
+/* Bytes of arena sne_init() needs for `m` (a multiple of 4; static-memory plan, no malloc). */
+size_t sne_arena_size(const sne_model *m);
+
+/* Binds ctx to m and an arena of `bytes` bytes, 4-aligned. Returns SNE_E_ARG for NULLs,
+ * SNE_E_ARENA when bytes < sne_arena_size(m) or the arena is not 4-aligned. */
+sne_status sne_init(sne_ctx *ctx, const sne_model *m, void *arena, size_t bytes);
+
+/*
+ * One inference (spec §4-§6). input: in_h*in_w*in_c uint8, HWC. budget: k, 1..K, else
+ * SNE_E_BUDGET and no output. logits: `classes` int32 written on success. res may be NULL.
+ * Exact arithmetic: all of spec §1-§8 (integer only; rshr round-half-up; saturation only where
+ * the spec states it).
+ */
+sne_status sne_infer(sne_ctx *ctx, const uint8_t *input, int32_t budget, int32_t *logits,
+                     sne_result *res);
+
+/* One line describing s (never NULL). */
+const char *sne_status_str(sne_status s);
+
+/*
+ * Blob mode: storage for a loaded program. The model's tables point into the blob, which
+ * must stay alive and unchanged while the model is used.
+ */
+typedef struct sne_blob {
+    sne_model model;
+    sne_student students[SNE_MAX_STUDENTS];
+    sne_gate_layer gate[SNE_MAX_GATE_LAYERS];
+    sne_op ops[SNE_BLOB_MAX_OPS];
+    uint32_t err_offset;              /* on failure: byte offset of the offending field */
+    char name[32];                    /* program name, NUL-terminated */
+} sne_blob;
+
+/*
+ * Validates blob[0..len) as a .snep 1.0 image in the order of spec §9 "Loading" (length, magic,
+ * version, size, CRC, section table, fields, padding/reserved, typing, shapes, §7 bounds) and
+ * fills out->model. Never reads outside [blob, blob+len) nor writes outside *out. On failure
+ * returns the status, sets out->err_offset, and leaves out->model zeroed (unusable).
+ * Blob bytes are read through SNE_LOAD_U8, so on AVR the blob may be in flash.
+ */
+sne_status sne_blob_load(sne_blob *out, const SNE_FLASH uint8_t *blob, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SNE_H */

@@ -1,0 +1,445 @@
+/*
+ * sne_blob.c - the .snep 1.0 blob loader (spec §9 "Loading", §7 static bounds).
+ *
+ * Every read goes through rd_*() on a cursor whose [pos, end) lies inside the buffer; every
+ * length is checked before use with 64-bit arithmetic, so no byte sequence makes the loader
+ * read outside [blob, blob+len) or write outside *out. The produced model points into the
+ * blob: weights at their byte offsets (w8 = blob), int32 tables read LE byte-wise (w32 = NULL),
+ * so the blob needs no particular alignment.
+ */
+#include <string.h>
+
+#include "sne_internal.h"
+
+#define B31 2147483647u
+
+typedef struct rd {
+    const SNE_FLASH uint8_t *b;
+    uint32_t pos, end;      /* current position and end of the region being parsed */
+    sne_status st;          /* first failure */
+    uint32_t err;           /* its byte offset */
+} rd;
+
+static int fail(rd *r, sne_status s, uint32_t at)
+{
+    if (r->st == SNE_OK) { r->st = s; r->err = at; }
+    return 0;
+}
+
+/* n bytes available at pos inside the region? */
+static int have(rd *r, uint32_t n) { return r->st == SNE_OK && n <= r->end - r->pos; }
+
+static uint8_t byte_at(const rd *r, uint32_t off) { return SNE_LOAD_U8(r->b + off); }
+
+static uint32_t rd_u8(rd *r)
+{
+    if (!have(r, 1)) { fail(r, SNE_E_FORMAT, r->pos); return 0; }
+    return byte_at(r, r->pos++);
+}
+
+static uint32_t rd_u16(rd *r)
+{
+    uint32_t v;
+    if (!have(r, 2)) { fail(r, SNE_E_FORMAT, r->pos); return 0; }
+    v = (uint32_t)byte_at(r, r->pos) | ((uint32_t)byte_at(r, r->pos + 1u) << 8);
+    r->pos += 2;
+    return v;
+}
+
+static uint32_t rd_u32(rd *r)
+{
+    uint32_t v;
+    if (!have(r, 4)) { fail(r, SNE_E_FORMAT, r->pos); return 0; }
+    v = (uint32_t)byte_at(r, r->pos) | ((uint32_t)byte_at(r, r->pos + 1u) << 8) |
+        ((uint32_t)byte_at(r, r->pos + 2u) << 16) | ((uint32_t)byte_at(r, r->pos + 3u) << 24);
+    r->pos += 4;
+    return v;
+}
+
+/* Field value check: lo <= v <= hi, else fail with `s` at the field's offset. */
+static int need(rd *r, uint32_t v, uint32_t lo, uint32_t hi, uint32_t at)
+{
+    if (r->st != SNE_OK) return 0;
+    if (v < lo || v > hi) return fail(r, SNE_E_FORMAT, at);
+    return 1;
+}
+
+/* n zero bytes (reserved fields, padding). */
+static void rd_zero(rd *r, uint32_t n)
+{
+    uint32_t i;
+    if (!have(r, n)) { fail(r, SNE_E_FORMAT, r->pos); return; }
+    for (i = 0; i < n; i++)
+        if (byte_at(r, r->pos + i) != 0) { fail(r, SNE_E_FORMAT, r->pos + i); return; }
+    r->pos += n;
+}
+
+/* Skip an array of n bytes (n may be up to 2^64-1 before the check) then zero padding to 4. */
+static uint32_t rd_array(rd *r, uint64_t n)
+{
+    uint32_t at = r->pos, padn;
+    if (r->st != SNE_OK) return 0;
+    if (n > (uint64_t)(r->end - r->pos)) { fail(r, SNE_E_FORMAT, r->pos); return 0; }
+    r->pos += (uint32_t)n;
+    padn = (4u - ((uint32_t)n & 3u)) & 3u;
+    rd_zero(r, padn);
+    return at;
+}
+
+static int32_t i32_at(const rd *r, uint32_t off)
+{
+    uint32_t u = (uint32_t)byte_at(r, off) | ((uint32_t)byte_at(r, off + 1u) << 8) |
+                 ((uint32_t)byte_at(r, off + 2u) << 16) | ((uint32_t)byte_at(r, off + 3u) << 24);
+    return sne_i32_from_u32(u);
+}
+
+static uint32_t abs_i8(uint8_t b) { return b < 128u ? b : 256u - b; }
+static uint64_t abs_i32(int32_t v) { return v >= 0 ? (uint64_t)v : (uint64_t)(-(int64_t)v); }
+
+/*
+ * §7.1/§7.3: for every output o, |bias[o]| + scale * sum_i |w[i][o]| + 2^(shift-1) <= B; returns
+ * curmax = max_o ceil(that / 2^shift) (§7.4), or fails. Weights [rows][out] at w, bias at b.
+ */
+static uint64_t syn_bound(rd *r, uint32_t w, uint32_t rows, uint32_t out, uint32_t b, uint32_t shift,
+                          uint32_t scale, uint32_t at)
+{
+    uint64_t curmax = 0;
+    uint32_t o, i;
+    for (o = 0; o < out && r->st == SNE_OK; o++) {
+        uint64_t a = abs_i32(i32_at(r, b + 4u * o)) + (shift == 0 ? 0u : (1ull << (shift - 1u)));
+        uint64_t s = 0;
+        for (i = 0; i < rows; i++) s += abs_i8(byte_at(r, w + i * out + o));
+        a += (uint64_t)scale * s;
+        if (a > B31) { fail(r, SNE_E_BOUND, at); return 0; }
+        a = (a + (1ull << shift) - 1u) >> shift;
+        if (a > curmax) curmax = a;
+    }
+    return curmax;
+}
+
+/* CRC-32 (IEEE 802.3, reflected 0xEDB88320) of [0, n), nibble table. */
+static uint32_t crc32_of(const SNE_FLASH uint8_t *b, uint32_t n)
+{
+    static const uint32_t t[16] = {
+        0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u,
+        0x4DB26158u, 0x5005713Cu, 0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
+        0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu};
+    uint32_t c = 0xFFFFFFFFu, i;
+    for (i = 0; i < n; i++) {
+        c ^= SNE_LOAD_U8(b + i);
+        c = (c >> 4) ^ t[c & 15u];
+        c = (c >> 4) ^ t[c & 15u];
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+typedef struct shape { uint32_t h, w, c; } shape;
+enum { K_U8, K_CUR, K_SPK, K_FEAT };
+
+/* One op record (spec §9 STUDENT) into *op; updates the shape/kind chain. */
+static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint32_t *kind,
+                    uint32_t features, uint64_t *curmax, uint32_t T)
+{
+    const uint32_t at = r->pos;
+    uint32_t code, size, end, ink, outk;
+    uint64_t n64;
+    memset(op, 0, sizeof *op);
+    code = rd_u8(r);
+    rd_zero(r, 3);
+    size = rd_u32(r);
+    if (r->st != SNE_OK) return;
+    if (size < 8u || (size & 3u) != 0 || size - 8u > r->end - r->pos) { fail(r, SNE_E_FORMAT, at + 4u); return; }
+    end = at + size;
+    op->opcode = code;
+    op->in_h = s->h; op->in_w = s->w; op->in_c = s->c;
+    switch (code) {
+    case SNE_OP_INPUT_CONV2D: case SNE_OP_CONV2D: ink = code == SNE_OP_CONV2D ? K_SPK : K_U8; outk = K_CUR; break;
+    case SNE_OP_INPUT_DENSE: case SNE_OP_DENSE: ink = code == SNE_OP_DENSE ? K_SPK : K_U8; outk = K_CUR; break;
+    case SNE_OP_LIF: ink = K_CUR; outk = K_SPK; break;
+    case SNE_OP_MAXPOOL: case SNE_OP_FLATTEN: ink = K_SPK; outk = K_SPK; break;
+    case SNE_OP_AVGPOOL: ink = K_CUR; outk = K_CUR; break;
+    case SNE_OP_READOUT: ink = K_CUR; outk = K_FEAT; break;
+    default: fail(r, SNE_E_FORMAT, at); return;
+    }
+    /* parameters */
+    if (code == SNE_OP_INPUT_CONV2D || code == SNE_OP_CONV2D) {
+        uint32_t ho, wo;
+        op->out_c = rd_u16(r); op->kh = rd_u8(r); op->kw = rd_u8(r); op->stride = rd_u8(r);
+        op->pad = rd_u8(r); op->shift = rd_u8(r); rd_zero(r, 1);
+        need(r, op->out_c, 1, 4096, at + 8u); need(r, op->kh, 1, 15, at + 10u); need(r, op->kw, 1, 15, at + 11u);
+        need(r, op->stride, 1, 15, at + 12u);
+        need(r, op->pad, 0, (op->kh < op->kw ? op->kh : op->kw) - 1u, at + 13u);
+        need(r, op->shift, 0, 31, at + 14u);
+        if (r->st != SNE_OK) return;
+        if (s->h + 2u * op->pad < op->kh || s->w + 2u * op->pad < op->kw) { fail(r, SNE_E_SHAPE, at); return; }
+        ho = (s->h + 2u * op->pad - op->kh) / op->stride + 1u;
+        wo = (s->w + 2u * op->pad - op->kw) / op->stride + 1u;
+        op->out_h = ho; op->out_w = wo;
+    } else if (code == SNE_OP_INPUT_DENSE || code == SNE_OP_DENSE) {
+        op->out_c = rd_u32(r); op->shift = rd_u8(r); rd_zero(r, 3);
+        need(r, op->out_c, 1, 65536, at + 8u); need(r, op->shift, 0, 31, at + 12u);
+        op->out_h = 1; op->out_w = 1;
+    } else if (code == SNE_OP_LIF) {
+        uint32_t theta;
+        op->leak = rd_u8(r); op->leak_shift = rd_u8(r); op->leak_mult = rd_u16(r);
+        op->reset = rd_u8(r); op->state_bits = rd_u8(r); rd_zero(r, 2); theta = rd_u32(r);
+        if (r->st != SNE_OK) return;
+        if (op->leak == 0u) { need(r, op->leak_shift, 0, 0, at + 9u); need(r, op->leak_mult, 0, 0, at + 10u); }
+        else if (op->leak == 1u) { need(r, op->leak_shift, 0, 15, at + 9u); need(r, op->leak_mult, 0, 1u << op->leak_shift, at + 10u); }
+        else if (op->leak == 2u) { need(r, op->leak_shift, 1, 31, at + 9u); need(r, op->leak_mult, 0, 0, at + 10u); }
+        else fail(r, SNE_E_FORMAT, at + 8u);
+        need(r, op->reset, 0, 1, at + 12u);
+        if (op->state_bits != 16u && op->state_bits != 32u) fail(r, SNE_E_FORMAT, at + 13u);
+        if (r->st != SNE_OK) return;
+        need(r, theta, 1, op->state_bits == 16u ? 32767u : 0x7FFFFFFFu, at + 16u);
+        op->theta = (int32_t)(theta & 0x7FFFFFFFu);
+        op->out_h = s->h; op->out_w = s->w; op->out_c = s->c;
+    } else if (code == SNE_OP_MAXPOOL || code == SNE_OP_AVGPOOL) {
+        op->size = rd_u8(r); rd_zero(r, 3);
+        if (r->st != SNE_OK) return;
+        if (code == SNE_OP_MAXPOOL) need(r, op->size, 2, 15, at + 8u);
+        else if (op->size != 2u && op->size != 4u) fail(r, SNE_E_FORMAT, at + 8u);
+        op->out_h = s->h / op->size; op->out_w = s->w / op->size; op->out_c = s->c;
+    } else if (code == SNE_OP_FLATTEN) {
+        op->out_h = 1; op->out_w = 1; op->out_c = s->h * s->w * s->c;
+    } else {
+        op->out_h = s->h; op->out_w = s->w; op->out_c = s->c;
+    }
+    if (r->st != SNE_OK) return;
+    /* typing (spec §3) */
+    if (j == 0 && ink != K_U8) { fail(r, SNE_E_TYPE, at); return; }
+    if (j > 0 && ink != *kind) { fail(r, SNE_E_TYPE, at); return; }
+    if ((j + 1u == nops) != (outk == K_FEAT)) { fail(r, SNE_E_TYPE, at); return; }
+    /* shapes (spec §7.6) */
+    if (op->out_h < 1u || op->out_w < 1u || op->out_c < 1u) { fail(r, SNE_E_SHAPE, at); return; }
+    n64 = (uint64_t)op->out_h * op->out_w * op->out_c;
+    if (n64 > (1ul << 20)) { fail(r, SNE_E_SHAPE, at); return; }
+    if (code == SNE_OP_READOUT && n64 != features) { fail(r, SNE_E_SHAPE, at); return; }
+    /* arrays: exact record size */
+    if (code <= SNE_OP_DENSE) {
+        const uint64_t rows = (code == SNE_OP_INPUT_CONV2D || code == SNE_OP_CONV2D)
+                                  ? (uint64_t)s->c * op->kh * op->kw : (uint64_t)s->h * s->w * s->c;
+        const uint64_t nw = rows * op->out_c;
+        const uint64_t need_size = 16u + ((nw + 3u) & ~(uint64_t)3u) + 4ull * op->out_c;
+        if (need_size != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
+        op->w = rd_array(r, nw);
+        op->b = rd_array(r, 4ull * op->out_c);
+        if (r->st != SNE_OK) return;
+        *curmax = syn_bound(r, op->w, (uint32_t)rows, op->out_c, op->b, op->shift,
+                            code <= SNE_OP_INPUT_DENSE ? 255u : 1u, at);
+    } else {
+        const uint32_t need_size = code == SNE_OP_LIF ? 20u : (code == SNE_OP_MAXPOOL || code == SNE_OP_AVGPOOL) ? 12u : 8u;
+        if (need_size != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
+        if (code == SNE_OP_AVGPOOL) {
+            const uint64_t q = (uint64_t)op->size * op->size;
+            if (*curmax * q + q / 2u > B31) { fail(r, SNE_E_BOUND, at); return; }
+        }
+        if (code == SNE_OP_READOUT && (uint64_t)T * *curmax > B31) { fail(r, SNE_E_BOUND, at); return; }
+    }
+    if (r->st == SNE_OK && r->pos != end) fail(r, SNE_E_FORMAT, at + 4u);
+    s->h = op->out_h; s->w = op->out_w; s->c = op->out_c;
+    *kind = outk;
+}
+
+static int too_long(uint64_t n) { return n > 0xFFFFFFF0u; }
+
+static sne_status load(sne_blob *out, const SNE_FLASH uint8_t *blob, size_t len, rd *r)
+{
+    sne_model *m = &out->model;
+    uint32_t n, i, sec_kind[20], sec_off[20], sec_size[20], prev_end, K = 0, nst = 0, ngate = 0, nhead = 0;
+    uint32_t nops_total = 0, gate_sec = 0, head_sec = 0, st_sec[SNE_MAX_STUDENTS];
+    uint32_t L;
+    r->b = blob; r->pos = 0; r->st = SNE_OK; r->err = 0;
+    if (len < 24u) { fail(r, SNE_E_FORMAT, 0); return r->st; }
+    if (too_long(len)) { fail(r, SNE_E_FORMAT, 8); return r->st; }
+    L = (uint32_t)len;
+    r->end = L;
+    if (rd_u8(r) != 'S' || rd_u8(r) != 'N' || rd_u8(r) != 'E' || rd_u8(r) != 'P') { fail(r, SNE_E_FORMAT, 0); return r->st; }
+    if (rd_u16(r) != 1u) { fail(r, SNE_E_VERSION, 4); return r->st; }
+    if (rd_u16(r) > 0u) { fail(r, SNE_E_VERSION, 6); return r->st; }
+    if (rd_u32(r) != L) { fail(r, SNE_E_FORMAT, 8); return r->st; }
+    r->pos = L - 4u;
+    if (rd_u32(r) != crc32_of(blob, L - 4u)) { fail(r, SNE_E_CRC, L - 4u); return r->st; }
+    /* section table */
+    r->pos = 12; r->end = L - 4u;
+    n = rd_u32(r);
+    if (!need(r, n, 3, 20, 12)) return r->st;
+    if (16u + 12u * n > L - 4u) { fail(r, SNE_E_FORMAT, 12); return r->st; }
+    prev_end = 16u + 12u * n;
+    for (i = 0; i < n; i++) {
+        const uint32_t at = 16u + 12u * i;
+        sec_kind[i] = rd_u32(r); sec_off[i] = rd_u32(r); sec_size[i] = rd_u32(r);
+        if ((sec_off[i] & 3u) != 0 || sec_off[i] < prev_end || sec_off[i] > L - 4u ||
+            sec_size[i] > L - 4u - sec_off[i]) { fail(r, SNE_E_FORMAT, at + 4u); return r->st; }
+        {   /* gap before this section must be zero padding */
+            rd g = *r; g.pos = prev_end; g.end = sec_off[i];
+            rd_zero(&g, sec_off[i] - prev_end);
+            if (g.st != SNE_OK) { fail(r, g.st, g.err); return r->st; }
+        }
+        prev_end = sec_off[i] + sec_size[i];
+        /* kind grammar: 1, 2?, 3+, 4, 5? */
+        switch (sec_kind[i]) {
+        case 1: if (i != 0) { fail(r, SNE_E_FORMAT, at); return r->st; } break;
+        case 2: if (i != 1 || ngate++) { fail(r, SNE_E_FORMAT, at); return r->st; } gate_sec = i; break;
+        case 3: if (i == 0 || nhead || sec_kind[i - 1] == 5u || nst >= SNE_MAX_STUDENTS) { fail(r, SNE_E_FORMAT, at); return r->st; }
+            st_sec[nst++] = i; break;
+        case 4: if (nst == 0 || nhead++) { fail(r, SNE_E_FORMAT, at); return r->st; } head_sec = i; break;
+        case 5: if (i + 1u != n || nhead == 0) { fail(r, SNE_E_FORMAT, at); return r->st; } break;
+        default: fail(r, SNE_E_FORMAT, at); return r->st;
+        }
+        if (i == 0 && sec_kind[0] != 1u) { fail(r, SNE_E_FORMAT, at); return r->st; }
+    }
+    if (nhead != 1u || sec_kind[0] != 1u) { fail(r, SNE_E_FORMAT, 12); return r->st; }
+    { rd g = *r; g.pos = prev_end; g.end = L - 4u; rd_zero(&g, L - 4u - prev_end);
+      if (g.st != SNE_OK) { fail(r, g.st, g.err); return r->st; } }
+
+    /* HEADER (84 bytes) */
+    {
+        const uint32_t h = sec_off[0];
+        uint32_t sel, stop, margin, seen = 0, nul = 32;
+        if (sec_size[0] != 84u) { fail(r, SNE_E_FORMAT, 8u); return r->st; }
+        r->pos = h; r->end = h + 84u;
+        for (i = 0; i < 32u; i++) {
+            const uint32_t ch = rd_u8(r);
+            const int alpha = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '_';
+            if (nul == 32u) {
+                if (ch == 0) { nul = i; if (i == 0) { fail(r, SNE_E_FORMAT, h); return r->st; } }
+                else if (!(alpha || (i > 0 && ch >= '0' && ch <= '9'))) { fail(r, SNE_E_FORMAT, h + i); return r->st; }
+                else out->name[i] = (char)ch;
+            } else if (ch != 0) { fail(r, SNE_E_FORMAT, h + i); return r->st; }
+        }
+        if (nul == 32u) { fail(r, SNE_E_FORMAT, h + 31u); return r->st; }
+        m->in_h = rd_u16(r); m->in_w = rd_u16(r); m->in_c = rd_u16(r);
+        m->timesteps = rd_u16(r); K = rd_u16(r); m->classes = rd_u16(r);
+        sel = rd_u8(r); stop = rd_u8(r); rd_zero(r, 2); margin = rd_u32(r);
+        need(r, m->in_h, 1, 4096, h + 32u); need(r, m->in_w, 1, 4096, h + 34u); need(r, m->in_c, 1, 4096, h + 36u);
+        if (r->st == SNE_OK && (uint64_t)m->in_h * m->in_w * m->in_c > (1ul << 20)) fail(r, SNE_E_FORMAT, h + 32u);
+        need(r, m->timesteps, 1, 1024, h + 38u); need(r, K, 1, 16, h + 40u); need(r, m->classes, 2, 1024, h + 42u);
+        need(r, sel, 0, 1, h + 44u); need(r, stop, 0, 1, h + 45u);
+        need(r, margin, 0, stop ? 0x7FFFFFFFu : 0u, h + 48u);
+        for (i = 0; i < 16u; i++) {
+            const uint32_t o = rd_u8(r);
+            if (r->st != SNE_OK) return r->st;
+            if (i < K) {
+                if (o >= K || (seen >> o) & 1u) { fail(r, SNE_E_FORMAT, h + 52u + i); return r->st; }
+                seen |= 1u << o;
+                m->order[i] = (uint8_t)o;
+            } else if (o != 0) { fail(r, SNE_E_FORMAT, h + 52u + i); return r->st; }
+        }
+        rd_zero(r, 16);
+        if (r->st != SNE_OK) return r->st;
+        m->students_n = K; m->select = sel; m->stop = stop; m->margin = (int32_t)(margin & 0x7FFFFFFFu);
+        if ((sel == 1u) != (ngate == 1u) || nst != K) { fail(r, SNE_E_FORMAT, h + 44u); return r->st; }
+    }
+    m->w8 = (const SNE_FLASH int8_t *)blob;
+    m->w32 = NULL;
+    /* GATE */
+    if (ngate) {
+        const uint32_t g0 = sec_off[gate_sec];
+        uint32_t pool, layers, expect_in, l;
+        r->pos = g0; r->end = g0 + sec_size[gate_sec];
+        pool = rd_u8(r); layers = rd_u8(r); rd_zero(r, 2);
+        if (r->st != SNE_OK) return r->st;
+        if (pool != 1u && pool != 2u && pool != 4u) { fail(r, SNE_E_FORMAT, g0); return r->st; }
+        if (m->in_h / pool < 1u || m->in_w / pool < 1u) { fail(r, SNE_E_SHAPE, g0); return r->st; }
+        if (!need(r, layers, 1, SNE_MAX_GATE_LAYERS, g0 + 1u)) return r->st;
+        expect_in = (m->in_h / pool) * (m->in_w / pool) * m->in_c;
+        for (l = 0; l < layers; l++) {
+            sne_gate_layer *gl = &out->gate[l];
+            const uint32_t at = r->pos, last = l + 1u == layers;
+            gl->in = rd_u16(r); gl->out = rd_u16(r);
+            {
+                const uint32_t mult = rd_u32(r);
+                gl->shift = rd_u8(r); rd_zero(r, 3);
+                if (r->st != SNE_OK) return r->st;
+                if (gl->in != expect_in) { fail(r, SNE_E_FORMAT, at); return r->st; }
+                need(r, gl->in, 1, 65535, at);
+                if (last) {
+                    if (gl->out != K) { fail(r, SNE_E_FORMAT, at + 2u); return r->st; }
+                    if (mult != 0u || gl->shift != 0u) { fail(r, SNE_E_FORMAT, at + 4u); return r->st; }
+                } else {
+                    need(r, gl->out, 1, 65535, at + 2u); need(r, mult, 0, 0x7FFFFFFFu, at + 4u);
+                    need(r, gl->shift, 0, 62, at + 8u);
+                }
+                gl->mult = (int32_t)(mult & 0x7FFFFFFFu);
+            }
+            gl->w = rd_array(r, (uint64_t)gl->in * gl->out);
+            gl->b = rd_array(r, 4ull * gl->out);
+            if (r->st != SNE_OK) return r->st;
+            (void)syn_bound(r, gl->w, gl->in, gl->out, gl->b, 0, l == 0 ? 255u : 127u, at + 12u);   /* §7.2 */
+            if (r->st != SNE_OK) return r->st;
+            expect_in = gl->out;
+        }
+        if (r->pos != r->end) { fail(r, SNE_E_FORMAT, g0); return r->st; }
+        m->gate_pool = pool; m->gate_layers = layers;
+        m->gate = out->gate;
+    } else {
+        m->gate = NULL; m->gate_pool = 0; m->gate_layers = 0;
+    }
+    /* STUDENTs */
+    for (i = 0; i < K; i++) {
+        const uint32_t s0 = sec_off[st_sec[i]];
+        sne_student *st = &out->students[i];
+        uint32_t nops, features, fmult, fshift, j, kind = K_U8;
+        uint64_t curmax = 0;
+        shape s;
+        r->pos = s0; r->end = s0 + sec_size[st_sec[i]];
+        nops = rd_u16(r); features = rd_u16(r); fmult = rd_u32(r); fshift = rd_u8(r); rd_zero(r, 3);
+        need(r, nops, 2, 65535, s0); need(r, features, 1, 4096, s0 + 2u);
+        need(r, fmult, 0, 0x7FFFFFFFu, s0 + 4u); need(r, fshift, 0, 62, s0 + 8u);
+        if (r->st != SNE_OK) return r->st;
+        if (nops > SNE_BLOB_MAX_OPS - nops_total) { fail(r, SNE_E_CAPACITY, s0); return r->st; }
+        st->op0 = nops_total; st->nops = nops; st->features = features;
+        st->feat_mult = (int32_t)(fmult & 0x7FFFFFFFu); st->feat_shift = fshift;
+        s.h = m->in_h; s.w = m->in_w; s.c = m->in_c;
+        for (j = 0; j < nops; j++) {
+            load_op(r, &out->ops[nops_total + j], j, nops, &s, &kind, features, &curmax, m->timesteps);
+            if (r->st != SNE_OK) return r->st;
+        }
+        if (r->pos != r->end) { fail(r, SNE_E_FORMAT, s0); return r->st; }
+        nops_total += nops;
+    }
+    m->ops = out->ops;
+    m->students = out->students;
+    /* HEAD */
+    {
+        const uint32_t h0 = sec_off[head_sec];
+        uint32_t c, k;
+        r->pos = h0; r->end = h0 + sec_size[head_sec];
+        if (rd_u16(r) != m->classes) { fail(r, SNE_E_FORMAT, h0); return r->st; }
+        rd_zero(r, 2);
+        m->head_b = rd_array(r, 4ull * m->classes);
+        for (k = 0; k < K; k++) out->students[k].head_w = rd_array(r, (uint64_t)out->students[k].features * m->classes);
+        if (r->st != SNE_OK) return r->st;
+        if (r->pos != r->end) { fail(r, SNE_E_FORMAT, h0); return r->st; }
+        /* §7.5: |bias[c]| + 128 * sum_k sum_i |w_k[i][c]| <= B */
+        for (c = 0; c < m->classes; c++) {
+            uint64_t a = abs_i32(i32_at(r, m->head_b + 4u * c));
+            for (k = 0; k < K; k++) {
+                const uint32_t F = out->students[k].features, w = out->students[k].head_w;
+                uint32_t f;
+                uint64_t sum = 0;
+                for (f = 0; f < F; f++) sum += abs_i8(byte_at(r, w + f * m->classes + c));
+                a += 128u * sum;
+            }
+            if (a > B31) { fail(r, SNE_E_BOUND, m->head_b + 4u * c); return r->st; }
+        }
+    }
+    return r->st;
+}
+
+sne_status sne_blob_load(sne_blob *out, const SNE_FLASH uint8_t *blob, size_t len)
+{
+    rd r;
+    sne_status s;
+    if (out == NULL) return SNE_E_ARG;
+    memset(out, 0, sizeof *out);
+    if (blob == NULL) { out->err_offset = 0; return SNE_E_ARG; }
+    s = load(out, blob, len, &r);
+    if (s != SNE_OK) {
+        const uint32_t at = r.err;
+        memset(out, 0, sizeof *out);
+        out->err_offset = at;
+    }
+    return s;
+}

@@ -1,0 +1,48 @@
+/* sne_internal.h - kernels and memory plan shared by sne_run.c, sne_ops.c, sne_blob.c. Internal. */
+#ifndef SNE_INTERNAL_H
+#define SNE_INTERNAL_H
+
+#include "sne.h"
+#include "sne_fixed.h"
+
+/* Arena plan of one student (byte offsets into the arena, all multiples of 4). */
+typedef struct sne_plan {
+    uint32_t cur0;                 /* int32[size of op 0's output] */
+    uint32_t buf[2];               /* ping-pong outputs of ops 1..n-2 */
+    uint32_t q;                    /* int8[F] */
+    uint32_t end;                  /* total bytes */
+} sne_plan;
+
+/* 4-aligned byte size of n elements of `elem` bytes. */
+static inline uint32_t sne_align4(uint32_t bytes) { return (bytes + 3u) & ~3u; }
+
+/* int32 element i of the table at `off` (see sne_op.b). */
+static inline int32_t sne_ld_i32(const sne_model *m, uint32_t off, uint32_t i)
+{
+    if (m->w32 != NULL) return SNE_LOAD_I32(m->w32 + off + i);
+    {
+        const SNE_FLASH int8_t *p = m->w8 + off + 4u * i;
+        uint32_t u = (uint32_t)(uint8_t)SNE_LOAD_I8(p) | ((uint32_t)(uint8_t)SNE_LOAD_I8(p + 1) << 8) |
+                     ((uint32_t)(uint8_t)SNE_LOAD_I8(p + 2) << 16) | ((uint32_t)(uint8_t)SNE_LOAD_I8(p + 3) << 24);
+        return sne_i32_from_u32(u);
+    }
+}
+
+/* Memory plan (spec-independent, mirrored by Sources/SNECodegen/MemoryReport.swift). */
+uint32_t sne_plan_student(const sne_model *m, uint32_t k, sne_plan *p, uint32_t *state_off);
+uint32_t sne_plan_gate(const sne_model *m);
+uint32_t sne_gate_maxout(const sne_model *m);
+
+/* Kernels (sne_ops.c). `out` regions never alias their input. Each adds its counts to *c. */
+void sne_k_input_conv2d(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out, sne_counts *c);
+void sne_k_input_dense(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out, sne_counts *c);
+void sne_k_conv2d(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *out, sne_counts *c);
+void sne_k_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *out, sne_counts *c);
+void sne_k_lif(const sne_op *op, const int32_t *cur, void *v, uint8_t *spk, sne_counts *c);
+void sne_k_maxpool(const sne_op *op, const uint8_t *s, uint8_t *out);
+void sne_k_avgpool(const sne_op *op, const int32_t *x, int32_t *out, sne_counts *c);
+void sne_k_readout(uint32_t n, const int32_t *cur, int32_t *acc, sne_counts *c);
+void sne_k_head(const sne_model *m, const sne_student *st, const int8_t *q, int32_t *logits, sne_counts *c);
+void sne_k_gate(const sne_model *m, const uint8_t *x, uint8_t *arena, int32_t *scores, sne_counts *c);
+
+#endif /* SNE_INTERNAL_H */

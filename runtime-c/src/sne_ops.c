@@ -1,0 +1,289 @@
+/*
+ * sne_ops.c - reference integer kernels of Spike IR 1.0 (docs/spike-ir.md §3, §5.1, §6).
+ *
+ * Plain loops; spike ops are event driven (a row of contiguous int8 weights added into int32
+ * accumulators per spike). Every partial sum stays inside the static bounds of spec §7, so
+ * int32 addition is exact in any order; only lif saturates (§3.5 step 2).
+ */
+#include "sne_internal.h"
+
+/* acc[0..n) += row[0..n): one spike's synaptic accumulates (spec §3.3/§3.4). */
+static void row_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n)
+{
+    uint32_t i = 0;
+    for (; i + 4u <= n; i += 4u) {
+        int32_t w0 = SNE_LOAD_I8(row + i), w1 = SNE_LOAD_I8(row + i + 1u);
+        int32_t w2 = SNE_LOAD_I8(row + i + 2u), w3 = SNE_LOAD_I8(row + i + 3u);
+        acc[i] += w0; acc[i + 1u] += w1; acc[i + 2u] += w2; acc[i + 3u] += w3;
+    }
+    for (; i < n; i++) acc[i] += SNE_LOAD_I8(row + i);
+}
+
+/* acc[0..n) += x * row[0..n): one nonzero input's multiply-accumulates (spec §3.1/§3.2). */
+static void row_mac(int32_t *acc, const SNE_FLASH int8_t *row, int32_t x, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++) acc[i] += x * (int32_t)SNE_LOAD_I8(row + i);
+}
+
+static void bias_init(const sne_model *m, uint32_t boff, int32_t *out, uint32_t pixels, uint32_t ch)
+{
+    uint32_t p, c;
+    for (c = 0; c < ch; c++) out[c] = sne_ld_i32(m, boff, c);
+    for (p = 1; p < pixels; p++)
+        for (c = 0; c < ch; c++) out[p * ch + c] = out[c];
+}
+
+static void shift_all(int32_t *out, uint32_t n, uint32_t s)
+{
+    uint32_t i;
+    if (s == 0) return;
+    for (i = 0; i < n; i++) out[i] = sne_rshr(out[i], s);
+}
+
+/*
+ * Shared conv walk (spec §3.1 / §3.3): for each input element (HWC order) with value x != 0,
+ * for each (ky, kx) with oy = (iy + pad - ky) / stride integral and in range (likewise ox),
+ * out[oy][ox][0..cout) += x * w[ci][ky][kx][0..cout)  (spike: += w, no multiply).
+ * Counts cout per (element, ky, kx): MACs for input (U8), synops for spikes.
+ */
+static void conv_walk(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out,
+                      int spikes, sne_counts *c)
+{
+    const uint32_t H = op->in_h, W = op->in_w, C = op->in_c, Ho = op->out_h, Wo = op->out_w;
+    const uint32_t co = op->out_c, kh = op->kh, kw = op->kw, st = op->stride, pad = op->pad;
+    const SNE_FLASH int8_t *w = m->w8 + op->w;
+    uint32_t iy, ix, ci, ky, kx, adds = 0;
+    bias_init(m, op->b, out, Ho * Wo, co);
+    for (iy = 0; iy < H; iy++) {
+        for (ix = 0; ix < W; ix++) {
+            const uint8_t *px = x + (iy * W + ix) * C;
+            for (ci = 0; ci < C; ci++) {
+                uint8_t v = px[ci];
+                if (v == 0) continue;
+                for (ky = 0; ky < kh; ky++) {
+                    uint32_t ny = iy + pad, oy;
+                    if (ny < ky) break;
+                    ny -= ky;
+                    if (ny % st != 0) continue;
+                    oy = ny / st;
+                    if (oy >= Ho) continue;
+                    for (kx = 0; kx < kw; kx++) {
+                        uint32_t nx = ix + pad, ox;
+                        const SNE_FLASH int8_t *row;
+                        int32_t *acc;
+                        if (nx < kx) break;
+                        nx -= kx;
+                        if (nx % st != 0) continue;
+                        ox = nx / st;
+                        if (ox >= Wo) continue;
+                        row = w + ((ci * kh + ky) * kw + kx) * co;
+                        acc = out + (oy * Wo + ox) * co;
+                        if (spikes) row_add(acc, row, co);
+                        else row_mac(acc, row, (int32_t)v, co);
+                        adds += co;
+                    }
+                }
+            }
+        }
+    }
+    if (spikes) c->synops += adds; else c->macs += adds;
+    shift_all(out, Ho * Wo * co, op->shift);
+}
+
+void sne_k_input_conv2d(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out, sne_counts *c)
+{
+    conv_walk(m, op, x, out, 0, c);
+}
+
+void sne_k_conv2d(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *out, sne_counts *c)
+{
+    conv_walk(m, op, s, out, 1, c);
+}
+
+/* Spec §3.2 / §3.4: cur[o] = rshr(bias[o] + sum_{i: x_i != 0} x_i * w[i][o], shift). */
+static void dense_walk(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out,
+                       int spikes, sne_counts *c)
+{
+    const uint32_t n = op->in_h * op->in_w * op->in_c, o = op->out_c;
+    const SNE_FLASH int8_t *w = m->w8 + op->w;
+    uint32_t i, adds = 0;
+    bias_init(m, op->b, out, 1, o);
+    for (i = 0; i < n; i++) {
+        if (x[i] == 0) continue;
+        if (spikes) row_add(out, w + i * o, o);
+        else row_mac(out, w + i * o, (int32_t)x[i], o);
+        adds += o;
+    }
+    if (spikes) c->synops += adds; else c->macs += adds;
+    shift_all(out, o, op->shift);
+}
+
+void sne_k_input_dense(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out, sne_counts *c)
+{
+    dense_walk(m, op, x, out, 0, c);
+}
+
+void sne_k_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *out, sne_counts *c)
+{
+    dense_walk(m, op, s, out, 1, c);
+}
+
+/* Spec §3.5 step 1: the leak of a 32-bit membrane. */
+static int32_t leak32(const sne_op *op, int32_t v)
+{
+    if (op->leak == 1u) return (int32_t)sne_rshr64((int64_t)v * (int64_t)op->leak_mult, op->leak_shift);
+    if (op->leak == 2u) return v - sne_rshr(v, op->leak_shift);
+    return v;
+}
+
+/*
+ * Spec §3.5, per neuron: leak; v'' = satw(v' + cur, state_bits); spike = v'' >= theta;
+ * reset (subtract: v'' - theta, zero: 0). 16-bit states: |v| < 2^15 and m <= 2^15 make the
+ * mulshift product fit int32.
+ */
+void sne_k_lif(const sne_op *op, const int32_t *cur, void *vmem, uint8_t *spk, sne_counts *c)
+{
+    const uint32_t n = op->out_h * op->out_w * op->out_c;
+    const int32_t theta = op->theta;
+    uint32_t i;
+    if (op->state_bits == 16u) {
+        int16_t *v = (int16_t *)vmem;
+        for (i = 0; i < n; i++) {
+            int32_t x = v[i];
+            if (op->leak == 1u) x = sne_rshr(x * (int32_t)op->leak_mult, op->leak_shift);
+            else if (op->leak == 2u) x = x - sne_rshr(x, op->leak_shift);
+            x = sne_sat_add32(x, cur[i]);
+            if (x > 32767) x = 32767;
+            if (x < -32768) x = -32768;
+            if (x >= theta) { spk[i] = 1; x = op->reset == 0u ? x - theta : 0; }
+            else spk[i] = 0;
+            v[i] = (int16_t)x;
+        }
+    } else {
+        int32_t *v = (int32_t *)vmem;
+        for (i = 0; i < n; i++) {
+            int32_t x = sne_sat_add32(leak32(op, v[i]), cur[i]);
+            if (x >= theta) { spk[i] = 1; x = op->reset == 0u ? x - theta : 0; }
+            else spk[i] = 0;
+            v[i] = x;
+        }
+    }
+    c->neuron_updates += n;
+    if (op->leak == 1u) c->macs += n;
+}
+
+/* Spec §3.6: OR over each p x p window (stride p, trailing rows/columns dropped). No counts. */
+void sne_k_maxpool(const sne_op *op, const uint8_t *s, uint8_t *out)
+{
+    const uint32_t p = op->size, W = op->in_w, C = op->in_c;
+    uint32_t oy, ox, ch, dy, dx;
+    for (oy = 0; oy < op->out_h; oy++)
+        for (ox = 0; ox < op->out_w; ox++)
+            for (ch = 0; ch < C; ch++) {
+                uint8_t v = 0;
+                for (dy = 0; dy < p; dy++)
+                    for (dx = 0; dx < p; dx++) v |= s[((oy * p + dy) * W + ox * p + dx) * C + ch];
+                out[(oy * op->out_w + ox) * C + ch] = v != 0 ? 1u : 0u;
+            }
+}
+
+/* Spec §3.7: out = rshr(sum of the p x p window, 2*log2 p), p in {2, 4}; p*p synops per output. */
+void sne_k_avgpool(const sne_op *op, const int32_t *x, int32_t *out, sne_counts *c)
+{
+    const uint32_t p = op->size, W = op->in_w, C = op->in_c, sh = p == 2u ? 2u : 4u;
+    uint32_t oy, ox, ch, dy, dx;
+    for (oy = 0; oy < op->out_h; oy++)
+        for (ox = 0; ox < op->out_w; ox++)
+            for (ch = 0; ch < C; ch++) {
+                int32_t sum = 0;
+                for (dy = 0; dy < p; dy++)
+                    for (dx = 0; dx < p; dx++) sum += x[((oy * p + dy) * W + ox * p + dx) * C + ch];
+                out[(oy * op->out_w + ox) * C + ch] = sne_rshr(sum, sh);
+            }
+    c->synops += op->out_h * op->out_w * C * p * p;
+}
+
+/* Spec §3.9: acc[i] += cur[i] (exact by §7.4); one synop per element per step. */
+void sne_k_readout(uint32_t n, const int32_t *cur, int32_t *acc, sne_counts *c)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++) acc[i] += cur[i];
+    c->synops += n;
+}
+
+/* Spec §6: logits[c] += sum_i q[i] * w_k[i][c]; F * classes multiplies (exact by §7.5). */
+void sne_k_head(const sne_model *m, const sne_student *st, const int8_t *q, int32_t *logits, sne_counts *c)
+{
+    const uint32_t F = st->features, K = m->classes;
+    const SNE_FLASH int8_t *w = m->w8 + st->head_w;
+    uint32_t i;
+    for (i = 0; i < F; i++)
+        if (q[i] != 0) row_mac(logits, w + i * K, (int32_t)q[i], K);
+    c->macs += F * K;
+}
+
+/* Spec §5.1 step 1: g[oy][ox][c] = rshr(sum of the p x p window of x, 2*log2 p), values 0..255. */
+static void gate_pool(const uint8_t *x, uint8_t *g, uint32_t Hp, uint32_t Wp, uint32_t W, uint32_t C, uint32_t p)
+{
+    const uint32_t sh = p == 2u ? 2u : 4u;
+    uint32_t oy, ox, ch, dy, dx;
+    for (oy = 0; oy < Hp; oy++)
+        for (ox = 0; ox < Wp; ox++)
+            for (ch = 0; ch < C; ch++) {
+                int32_t sum = 0;
+                const uint8_t *px = x + ((oy * p) * W + ox * p) * C + ch;
+                for (dy = 0; dy < p; dy++)
+                    for (dx = 0; dx < p; dx++) sum += px[(dy * W + dx) * C];
+                g[(oy * Wp + ox) * C + ch] = (uint8_t)sne_rshr(sum, sh);
+            }
+}
+
+/* dst[o] = bias[o] + sum_i a[i] * w[i][o] (zero terms skipped: they add 0). */
+static void vec_mat(const sne_model *m, uint32_t boff, const SNE_FLASH int8_t *w, const uint8_t *a,
+                    uint32_t in, uint32_t out, int32_t *dst)
+{
+    uint32_t i;
+    bias_init(m, boff, dst, 1, out);
+    for (i = 0; i < in; i++)
+        if (a[i] != 0) row_mac(dst, w + i * out, (int32_t)a[i], out);
+}
+
+/*
+ * Spec §5.1: pool (pool > 1: rshr(window sum, 2*log2 pool), pool*pool synops per output), then
+ * dense layers acc[o] = bias[o] + sum_i a[i] * w[i][o] (in*out MACs, all terms), hidden layers
+ * a'[o] = requant(acc[o], mult, shift, 0, 127) (out MACs). Scores = last layer's acc.
+ * Arena use: see sne_plan_gate().
+ */
+void sne_k_gate(const sne_model *m, const uint8_t *x, uint8_t *arena, int32_t *scores, sne_counts *c)
+{
+    const uint32_t p = m->gate_pool, C = m->in_c, W = m->in_w;
+    const uint32_t Hp = m->in_h / p, Wp = m->in_w / p, n0 = Hp * Wp * C;
+    const uint8_t *a = x;
+    uint32_t l, maxout = 0;
+    uint8_t *g, *act;
+    int32_t *acc;
+    maxout = sne_gate_maxout(m);
+    acc = (int32_t *)(void *)arena;
+    act = arena + 4u * maxout;
+    g = act + sne_align4(maxout) * 2u;
+    if (p > 1u) {
+        gate_pool(x, g, Hp, Wp, W, C, p);
+        c->synops += n0 * p * p;
+        a = g;
+    }
+    for (l = 0; l < m->gate_layers; l++) {
+        const sne_gate_layer gl = m->gate[l];
+        const SNE_FLASH int8_t *w = m->w8 + gl.w;
+        int32_t *dst = l + 1u == m->gate_layers ? scores : acc;
+        uint8_t *next = act + (l % 2u) * sne_align4(maxout);
+        uint32_t o;
+        vec_mat(m, gl.b, w, a, gl.in, gl.out, dst);
+        c->macs += gl.in * gl.out;
+        if (l + 1u < m->gate_layers) {
+            for (o = 0; o < gl.out; o++) next[o] = (uint8_t)sne_requant(dst[o], gl.mult, gl.shift, 0, 127);
+            c->macs += gl.out;
+            a = next;
+        }
+    }
+}

@@ -1,0 +1,235 @@
+/*
+ * sne_run.c - the program walker: memory plan, init, inference with budget, selection (spec §5),
+ * head + confidence stop (spec §6), counts and the FNV-1a trace hash (spec §8).
+ */
+#include <string.h>
+
+#include "sne_internal.h"
+
+/*
+ * Memory plan of student k (mirrored exactly by MemoryReport.swift):
+ *   [cur0: int32 x size(op0 out)] [bufA] [bufB] [q: int8 x F] [states, in op order]
+ * Ops 1..n-1 that produce a tensor (all but flatten and readout) write alternately to bufA and
+ * bufB (flatten passes its input through); bufA/bufB are sized by the largest output they hold
+ * (4 bytes per CUR element, 1 per SPK element). States: lif membranes (2 or 4 bytes per neuron),
+ * readout accumulators (4 bytes). Every region is rounded up to a multiple of 4 bytes.
+ * Returns the total bytes; *state_off (may be NULL) receives the offset of the first state.
+ */
+uint32_t sne_plan_student(const sne_model *m, uint32_t k, sne_plan *p, uint32_t *state_off)
+{
+    const sne_student st = m->students[k];
+    uint32_t j, which = 2u, sz[2] = {0, 0}, states = 0, off;
+    p->cur0 = 0; p->buf[0] = 0;
+    for (j = 0; j < st.nops; j++) {
+        const sne_op op = m->ops[st.op0 + j];
+        const uint32_t n = op.out_h * op.out_w * op.out_c;
+        if (j == 0) { p->cur0 = 0; off = sne_align4(4u * n); p->buf[0] = off; continue; }
+        switch (op.opcode) {
+        case SNE_OP_FLATTEN: break;
+        case SNE_OP_READOUT: states += 4u * n; break;
+        default: {
+            if (op.opcode == SNE_OP_LIF) states += sne_align4((op.state_bits == 16u ? 2u : 4u) * n);
+            const uint32_t bytes = sne_align4((op.opcode == SNE_OP_LIF || op.opcode == SNE_OP_MAXPOOL) ? n : 4u * n);
+            which = which == 0u ? 1u : 0u;
+            if (bytes > sz[which]) sz[which] = bytes;
+        }
+        }
+    }
+    off = p->buf[0];
+    p->buf[1] = off + sz[0];
+    p->q = p->buf[1] + sz[1];
+    off = p->q + sne_align4(st.features);
+    if (state_off != NULL) *state_off = off;
+    p->end = off + states;
+    return p->end;
+}
+
+/* Gate plan: [acc: int32 x maxout] [act0, act1: uint8 x maxout, each 4-rounded] [pooled input, if pool > 1]. */
+uint32_t sne_gate_maxout(const sne_model *m)
+{
+    uint32_t l, maxout = 0;
+    for (l = 0; l < m->gate_layers; l++) {
+        const sne_gate_layer gl = m->gate[l];
+        if (gl.out > maxout) maxout = gl.out;
+    }
+    return maxout;
+}
+
+uint32_t sne_plan_gate(const sne_model *m)
+{
+    uint32_t maxout, bytes;
+    if (m->select != 1u) return 0;
+    maxout = sne_gate_maxout(m);
+    bytes = 4u * maxout + 2u * sne_align4(maxout);
+    if (m->gate_pool > 1u) bytes += sne_align4((m->in_h / m->gate_pool) * (m->in_w / m->gate_pool) * m->in_c);
+    return bytes;
+}
+
+size_t sne_arena_size(const sne_model *m)
+{
+    uint32_t k, best;
+    sne_plan p;
+    if (m == NULL) return 0;
+    best = sne_plan_gate(m);
+    for (k = 0; k < m->students_n; k++) {
+        const uint32_t b = sne_plan_student(m, k, &p, NULL);
+        if (b > best) best = b;
+    }
+    return (size_t)best;
+}
+
+sne_status sne_init(sne_ctx *ctx, const sne_model *m, void *arena, size_t bytes)
+{
+    if (ctx == NULL || m == NULL || arena == NULL) return SNE_E_ARG;
+    if (bytes < sne_arena_size(m) || ((uintptr_t)arena & 3u) != 0) return SNE_E_ARENA;
+    ctx->m = m;
+    ctx->arena = (uint8_t *)arena;
+    ctx->arena_bytes = bytes;
+    ctx->trace = NULL;
+    ctx->trace_user = NULL;
+    return SNE_OK;
+}
+
+/* Spec §4: run student k; leaves q (int8[F]) in the arena, hashes its trace into *h. */
+static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input, uint32_t *h, sne_counts *c)
+{
+    const sne_model *m = ctx->m;
+    const sne_student st = m->students[k];
+    uint8_t *ar = ctx->arena;
+    sne_plan p;
+    uint32_t state0, t, j, i;
+    int32_t *cur0 = (int32_t *)(void *)ar, *facc = NULL;
+    int8_t *q;
+    sne_plan_student(m, k, &p, &state0);
+    q = (int8_t *)(ar + p.q);
+    memset(ar + state0, 0, (size_t)(p.end - state0));       /* every state is 0 at the start (§3.5, §3.9) */
+    {
+        const sne_op op0 = m->ops[st.op0];
+        if (op0.opcode == SNE_OP_INPUT_CONV2D) sne_k_input_conv2d(m, &op0, input, cur0, c);
+        else sne_k_input_dense(m, &op0, input, cur0, c);
+    }
+    for (t = 0; t < m->timesteps; t++) {
+        const void *val = cur0;
+        uint32_t which = 2u, soff = state0;
+        for (j = 1; j < st.nops; j++) {
+            const sne_op op = m->ops[st.op0 + j];
+            const uint32_t n = op.out_h * op.out_w * op.out_c;
+            void *dst;
+            if (op.opcode == SNE_OP_FLATTEN) continue;
+            if (op.opcode == SNE_OP_READOUT) {
+                facc = (int32_t *)(void *)(ar + soff);
+                sne_k_readout(n, (const int32_t *)val, facc, c);
+                soff += 4u * n;
+                continue;
+            }
+            which = which == 0u ? 1u : 0u;
+            dst = ar + p.buf[which];
+            switch (op.opcode) {
+            case SNE_OP_CONV2D: sne_k_conv2d(m, &op, (const uint8_t *)val, (int32_t *)dst, c); break;
+            case SNE_OP_DENSE: sne_k_dense(m, &op, (const uint8_t *)val, (int32_t *)dst, c); break;
+            case SNE_OP_MAXPOOL: sne_k_maxpool(&op, (const uint8_t *)val, (uint8_t *)dst); break;
+            case SNE_OP_AVGPOOL: sne_k_avgpool(&op, (const int32_t *)val, (int32_t *)dst, c); break;
+            default: { /* SNE_OP_LIF */
+                void *v = ar + soff;
+                const uint8_t *spk = (const uint8_t *)dst;
+                sne_k_lif(&op, (const int32_t *)val, v, (uint8_t *)dst, c);
+                for (i = 0; i < n; i++) *h = sne_fnv1a(*h, spk[i]);
+                if (op.state_bits == 16u) {
+                    const int16_t *vv = (const int16_t *)v;
+                    for (i = 0; i < n; i++) *h = sne_fnv1a_i32(*h, vv[i]);
+                } else {
+                    const int32_t *vv = (const int32_t *)v;
+                    for (i = 0; i < n; i++) *h = sne_fnv1a_i32(*h, vv[i]);
+                }
+                if (ctx->trace != NULL) ctx->trace(ctx->trace_user, k, j, t, n, spk, v, op.state_bits);
+                soff += sne_align4((op.state_bits == 16u ? 2u : 4u) * n);
+            }
+            }
+            val = dst;
+        }
+    }
+    /* §4: features f = readout accumulators; q = requant(f, feat_mult, feat_shift, -128, 127). */
+    for (i = 0; i < st.features; i++) *h = sne_fnv1a_i32(*h, facc[i]);
+    for (i = 0; i < st.features; i++) {
+        q[i] = (int8_t)sne_requant(facc[i], st.feat_mult, st.feat_shift, -128, 127);
+        *h = sne_fnv1a(*h, (uint8_t)q[i]);
+    }
+    c->macs += st.features;
+    return q;
+}
+
+sne_status sne_infer(sne_ctx *ctx, const uint8_t *input, int32_t budget, int32_t *logits, sne_result *res)
+{
+    const sne_model *m;
+    uint8_t run[SNE_MAX_STUDENTS];
+    int32_t scores[SNE_MAX_STUDENTS];
+    sne_counts c = {0, 0, 0};
+    uint32_t h = 2166136261u, k, r, i, nrun = 0, best = 0;
+    if (ctx == NULL || ctx->m == NULL || input == NULL || logits == NULL) return SNE_E_ARG;
+    m = ctx->m;
+    if (budget < 1 || (uint32_t)budget > m->students_n) return SNE_E_BUDGET;   /* §5 */
+    k = (uint32_t)budget;
+    for (i = 0; i < SNE_MAX_STUDENTS; i++) scores[i] = 0;
+    /* §5: run order. */
+    if (m->select == 1u) {
+        sne_k_gate(m, input, ctx->arena, scores, &c);
+        /* stable insertion sort of indices by score descending, ties by lower index */
+        for (i = 0; i < m->students_n; i++) {
+            uint32_t j = i;
+            while (j > 0 && scores[run[j - 1u]] < scores[i]) { run[j] = run[j - 1u]; j--; }
+            run[j] = (uint8_t)i;
+        }
+    } else {
+        for (i = 0; i < m->students_n; i++) run[i] = m->order[i];
+    }
+    /* §6: head bias, then students in run order with optional confidence stop. */
+    for (i = 0; i < m->classes; i++) logits[i] = sne_ld_i32(m, m->head_b, i);
+    for (r = 0; r < k; r++) {
+        const uint32_t s = run[r];
+        const int8_t *q = run_student(ctx, s, input, &h, &c);
+        sne_k_head(m, &m->students[s], q, logits, &c);
+        nrun++;
+        if (m->stop == 1u && nrun < k) {
+            int32_t top1 = logits[0], top2;
+            uint32_t arg = 0;
+            for (i = 1; i < m->classes; i++) if (logits[i] > top1) { top1 = logits[i]; arg = i; }
+            top2 = arg == 0 ? logits[1] : logits[0];
+            for (i = 0; i < m->classes; i++) if (i != arg && logits[i] > top2) top2 = logits[i];
+            /* top1 >= top2, so the unsigned difference is the exact one (0 .. 2^32-1) */
+            if ((uint32_t)top1 - (uint32_t)top2 >= (uint32_t)m->margin) break;
+        }
+    }
+    for (i = 0; i < m->classes; i++) {
+        h = sne_fnv1a_i32(h, logits[i]);
+        if (logits[i] > logits[best]) best = i;
+    }
+    if (res != NULL) {
+        res->prediction = best;
+        res->n_active = nrun;
+        for (i = 0; i < SNE_MAX_STUDENTS; i++) {
+            res->active[i] = i < nrun ? run[i] : 0u;
+            res->gate_scores[i] = scores[i];
+        }
+        res->counts = c;
+        res->trace_hash = h;
+    }
+    return SNE_OK;
+}
+
+const char *sne_status_str(sne_status s)
+{
+    switch (s) {
+    case SNE_OK: return "ok";
+    case SNE_E_ARG: return "invalid argument (NULL pointer or out of range)";
+    case SNE_E_BUDGET: return "budget must be 1..K (spec 5)";
+    case SNE_E_ARENA: return "arena too small or not 4-aligned (see sne_arena_size)";
+    case SNE_E_FORMAT: return "blob: malformed file (field, range, padding or section table; see err_offset)";
+    case SNE_E_VERSION: return "blob: unsupported version (need 1.0)";
+    case SNE_E_CRC: return "blob: CRC-32 mismatch";
+    case SNE_E_TYPE: return "blob: op kinds do not chain (spec 3)";
+    case SNE_E_SHAPE: return "blob: shape rule violated (spec 7.6)";
+    case SNE_E_BOUND: return "blob: static bound violated (spec 7)";
+    case SNE_E_CAPACITY: return "blob: more ops than SNE_BLOB_MAX_OPS";
+    }
+    return "unknown status";
+}
