@@ -12,6 +12,9 @@ public struct SharedPointer<T>: @unchecked Sendable {
 /// Owns the worker count and one scratch arena per worker. Work is split into `threads` static
 /// contiguous chunks, so a given thread count always produces the same partition (and, with the
 /// kernels' fixed reduction orders, bit-identical results).
+///
+/// A context serves one caller at a time (its scratch is shared by its workers): give each
+/// concurrently running model or test its own context.
 public final class ComputeContext: @unchecked Sendable {
     /// Number of workers used by `parallelFor`.
     public let threads: Int
