@@ -35,7 +35,7 @@ if [ "$count" = 1 ]; then
         { exec 3<>"$tmpd/trace"; exec 3>&-; } 2>/dev/null
     fi
     wait "$cpid" 2>/dev/null
-    read -r n < "$tmpd/n" 2>/dev/null
+    read -r n 2>/dev/null < "$tmpd/n"
 fi
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
     echo "run.sh($mach): TIMEOUT after ${tmo}s: $elf" >&2; finish 124

@@ -35,7 +35,7 @@ timeout --foreground -k 5 "$tmo" simavr -m atmega2560 -f 16000000 "$elf" \
     }
     END { if (partial != "") print partial }'
 rc=${PIPESTATUS[0]}
-status=; read -r status < "$tmpd/status" 2>/dev/null
+status=; read -r status 2>/dev/null < "$tmpd/status"
 rm -rf "$tmpd"
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
     echo "run.sh(avr): TIMEOUT after ${tmo}s: $elf" >&2; exit 124

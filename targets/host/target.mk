@@ -7,7 +7,6 @@ LDFLAGS   =
 PORT_SRCS = $(TARGETS_DIR)/host/port.c
 PORT_INCS = -I$(TARGETS_DIR)
 RUN       = $(TARGETS_DIR)/host/run.sh
-# Not a constrained board: report the budget of the smallest MCU target so
-# size checks on host are meaningful but never the limiting factor.
+# Not a constrained board: 0 means "no limit".
 FLASH_BYTES = 0
 RAM_BYTES   = 0
