@@ -3,6 +3,16 @@
 #include "sne_kernels.h"
 #include <string.h>
 #include <math.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+void sne_tune_allocator(void) {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}
 
 /* ---- blocking (Goto/BLIS style): B panel KC x NR stays in L1, A block MC x KC in L2 ---- */
 #define MR 6
@@ -244,6 +254,25 @@ void sne_col2im(const float *col, int C, int H, int W, int kh, int kw, int strid
 
 void sne_maxpool_fwd(const float *x, int P, int H, int W, int k, int stride, int OH, int OW,
                      float *y, int32_t *idx) {
+    if (k == 2 && stride == 2) {   /* the common case, branch-light */
+        for (int p = 0; p < P; p++) {
+            const float *xp = x + (size_t)p * H * W;
+            float *yp = y + (size_t)p * OH * OW;
+            int32_t *ip = idx + (size_t)p * OH * OW;
+            for (int oy = 0; oy < OH; oy++) {
+                const float *r0 = xp + (size_t)(2 * oy) * W, *r1 = r0 + W;
+                for (int ox = 0; ox < OW; ox++) {
+                    int b = 2 * oy * W + 2 * ox;
+                    float v = r0[2 * ox];
+                    if (r0[2 * ox + 1] > v) { v = r0[2 * ox + 1]; b = 2 * oy * W + 2 * ox + 1; }
+                    if (r1[2 * ox] > v) { v = r1[2 * ox]; b = (2 * oy + 1) * W + 2 * ox; }
+                    if (r1[2 * ox + 1] > v) { v = r1[2 * ox + 1]; b = (2 * oy + 1) * W + 2 * ox + 1; }
+                    yp[oy * OW + ox] = v; ip[oy * OW + ox] = b;
+                }
+            }
+        }
+        return;
+    }
     for (int p = 0; p < P; p++) {
         const float *xp = x + (size_t)p * H * W;
         float *yp = y + (size_t)p * OH * OW;

@@ -1,12 +1,138 @@
-// `sne bench`: benchmarks (release build): kernels, training, interpreter.
+// `sne bench`: release-build benchmarks — SGEMM, conv, reference-student training, interpreter.
 import Foundation
+import SNETensor
+import SNETrain
 
 struct BenchCommand: Command {
     static let name = "bench"
     static let summary = "benchmarks (release build): kernels, training, interpreter"
-    static let usage = "usage: sne bench   (not implemented yet)"
-    init(_ args: Arguments) throws { try args.finish() }
+    static let usage = """
+    usage: sne bench [gemm|conv|train|interp|all] [--threads N] [--runs N]
+      gemm      SGEMM GFLOP/s at 512^3 and at the reference student's shapes
+      conv      conv3x3 16->32 on 14x14 (the student's conv2): forward and backward throughput
+      train     reference-student training images/s (T=4, batch 64, MSE, Adam lr 1e-3)
+      interp    spike-program interpreter throughput
+      all       gemm, conv and train (default)
+      --threads N   worker threads (default: all cores)
+      --runs N      timed runs per figure; the median is printed (default 7)
+      --profile     (train) also print per-layer forward/backward times
+    """
+    let what: String
+    let threads: Int
+    let runs: Int
+    let profile: Bool
+    var interpArgs: Arguments?
+
+    init(_ args: Arguments) throws {
+        var a = args
+        what = a.optionalPositional() ?? "all"
+        guard ["gemm", "conv", "train", "interp", "all"].contains(what) else {
+            throw CLIError.usage("sne bench: unknown benchmark '\(what)' (gemm, conv, train, interp, all)")
+        }
+        if what == "interp" { interpArgs = a; threads = 1; runs = 1; profile = false; return }
+        profile = a.flag("profile")
+        threads = try a.int("threads", in: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
+        runs = try a.int("runs", in: 1...1000) ?? 7
+        try a.finish()
+    }
+
     func run(out: inout TextSink, err: inout TextSink) throws {
-        throw CLIError.failure("not implemented yet")
+        if var ia = interpArgs { try benchInterpreter(&ia, out: &out); return }
+        #if DEBUG
+        err.write("sne bench: warning: debug build; use `swift build -c release` for meaningful figures\n")
+        #endif
+        let ctx = ComputeContext(threads: threads)
+        out.write("sne bench: \(threads) thread(s), SGEMM path \(ctx.usesAVX2 ? "avx2+fma" : "portable"), median of \(runs) runs\n")
+        if what == "gemm" || what == "all" { benchGEMM(ctx, out: &out) }
+        if what == "conv" || what == "all" { try benchConv(ctx, out: &out) }
+        if what == "train" || what == "all" { try benchTrain(ctx, out: &out) }
+    }
+
+    /// Median over `runs` of a rate; each run repeats `body` for at least `minSeconds`.
+    func median(_ minSeconds: Double = 0.15, _ body: () throws -> Void) rethrows -> Double {
+        try body()   // warm-up
+        var rates: [Double] = []
+        for _ in 0..<runs {
+            var n = 0
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            var dt = 0.0
+            repeat { try body(); n += 1; dt = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9 } while dt < minSeconds
+            rates.append(Double(n) / dt)
+        }
+        rates.sort()
+        return rates[rates.count / 2]
+    }
+
+    func benchGEMM(_ ctx: ComputeContext, out: inout TextSink) {
+        let shapes: [(String, Int, Int, Int, Bool, Bool)] = [
+            ("512^3", 512, 512, 512, false, false),
+            ("conv2 fwd per image (32x196x144)", 32, 196, 144, false, false),
+            ("fc1 fwd (256x128x1568, Bᵀ)", 256, 128, 1568, false, true),
+            ("fc1 dW (128x1568x256, Aᵀ)", 128, 1568, 256, true, false),
+            ("fc1 dx (256x1568x128)", 256, 1568, 128, false, false),
+        ]
+        for (label, m, n, k, ta, tb) in shapes {
+            var rng = SeededRNG(seed: 1)
+            let a = (0..<(m * k)).map { _ in Float(rng.nextGaussian()) }
+            let b = (0..<(k * n)).map { _ in Float(rng.nextGaussian()) }
+            var c = [Float](repeating: 0, count: m * n)
+            let rate = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                median {
+                    ctx.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, a: pa.baseAddress!, lda: ta ? m : k,
+                              b: pb.baseAddress!, ldb: tb ? k : n, c: pc.baseAddress!, ldc: n)
+                }
+            } } }
+            out.write("gemm  \(label.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%7.1f", rate * 2 * Double(m * n * k) / 1e9)) GFLOP/s\n")
+        }
+    }
+
+    func benchConv(_ ctx: ComputeContext, out: inout TextSink) throws {
+        var rng = SeededRNG(seed: 2)
+        let n = 256
+        let x = Tensor.randomNormal([n, 16, 14, 14], std: 1, using: &rng)
+        let w = Tensor.randomNormal([32, 16, 3, 3], std: 0.1, using: &rng)
+        let flops = 2.0 * Double(n * 32 * 196 * 144)
+        var y = Tensor(zeros: [0])
+        let fwd = try median { y = try ctx.conv2dForward(x, weight: w, bias: nil, stride: 1, pad: 1) }
+        let bwdData = try median { _ = try ctx.conv2dBackwardData(y, weight: w, inputShape: x.shape, stride: 1, pad: 1) }
+        let bwdW = try median { _ = try ctx.conv2dBackwardWeight(x, y, weightShape: w.shape, stride: 1, pad: 1) }
+        for (label, r) in [("forward", fwd), ("backward data", bwdData), ("backward weight", bwdW)] {
+            out.write("conv  3x3 16->32 14x14 x\(n) \(label.padding(toLength: 16, withPad: " ", startingAt: 0)) \(String(format: "%8.0f", r * Double(n))) images/s \(String(format: "%6.1f", r * flops / 1e9)) GFLOP/s\n")
+        }
+    }
+
+    /// Per-layer forward/backward milliseconds per step (median over `runs` steps).
+    func profileLayers(_ model: Sequential, x: Tensor, y: Tensor, ctx: LayerContext, out: inout TextSink) throws {
+        var fwd = [[Double]](repeating: [], count: model.layers.count), bwd = fwd
+        func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-6 }
+        for _ in 0..<max(runs, 3) {
+            model.zeroGrad()
+            var h = x
+            for (i, l) in model.layers.enumerated() { let t0 = now(); h = try l.layer.forward(h, ctx); fwd[i].append(now() - t0) }
+            var g = try Loss.mse(h, y).grad
+            for (i, l) in model.layers.enumerated().reversed() { let t0 = now(); g = try l.layer.backward(g, ctx); bwd[i].append(now() - t0) }
+        }
+        func med(_ a: [Double]) -> Double { a.sorted()[a.count / 2] }
+        for (i, l) in model.layers.enumerated() {
+            out.write("  \(l.name.padding(toLength: 8, withPad: " ", startingAt: 0)) forward \(String(format: "%6.2f", med(fwd[i]))) ms  backward \(String(format: "%6.2f", med(bwd[i]))) ms\n")
+        }
+    }
+
+    func benchTrain(_ ctx: ComputeContext, out: inout TextSink) throws {
+        var rng = SeededRNG(seed: 0)
+        let b = 64, t = 4
+        let model = Models.referenceStudent(rng: &rng)
+        let opt = AdamW(model.trainableParameters)
+        let x = Tensor.randomUniform([b, 1, 28, 28], 0, 1, using: &rng)
+        let y = Tensor.randomNormal([b, 32], std: 1, using: &rng)
+        let lctx = LayerContext(compute: ctx, training: true, seed: 1, timeSteps: t)
+        for _ in 0..<5 { try trainStep(model: model, optimizer: opt, lr: 1e-3, input: x, ctx: lctx) { try Loss.mse($0, y) } }
+        _ = try model.forward(x, lctx)
+        let saved = model.savedBytes
+        model.clearSaved()
+        let steps = try median(0.5) { try trainStep(model: model, optimizer: opt, lr: 1e-3, input: x, ctx: lctx) { try Loss.mse($0, y) } }
+        out.write("train reference student (T=\(t), B=\(b), MSE, Adam)  \(String(format: "%8.0f", steps * Double(b))) images/s\n")
+        out.write("train BPTT activation memory: \(saved / b) bytes/sample (\(saved) per batch of \(b))\n")
+        if profile { try profileLayers(model, x: x, y: y, ctx: lctx, out: &out) }
     }
 }

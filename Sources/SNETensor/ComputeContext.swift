@@ -30,6 +30,12 @@ public final class ComputeContext: @unchecked Sendable {
     ///   - portable: force the portable C micro-kernel even on AVX2 CPUs (for tests/comparison).
     public init(threads: Int? = nil, portable: Bool = false) {
         let n = max(1, threads ?? ProcessInfoShim.activeProcessorCount)
+        #if canImport(Glibc)
+        // Training allocates and frees many same-sized activation buffers per step. glibc would
+        // return each large block to the OS and page-fault it back in on the next step (several ms
+        // per step); keeping them in the heap makes reuse free. Affects only allocator tuning.
+        sne_tune_allocator()
+        #endif
         self.threads = n
         self.usesAVX2 = sne_sgemm_path(portable ? 0 : -1) == 1
         gemmWorkspaceFloats = Int(sne_sgemm_workspace_floats())

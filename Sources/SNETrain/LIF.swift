@@ -71,38 +71,45 @@ public final class LIF: Layer {
         let t = ctx.timeSteps
         guard x.rank >= 1, x.shape[0] % t == 0 else { throw LayerError("LIF: batch \(x.shape.first ?? 0) is not a multiple of T = \(t)") }
         let f = x.count / t
-        var s = Tensor(zeros: x.shape)
-        var m = Tensor(zeros: ctx.training ? x.shape : [0])
         let beta = self.beta, theta = self.theta, sub = reset == .subtract, save = ctx.training
-        x.data.withUnsafeBufferPointer { xb in s.data.withUnsafeMutableBufferPointer { sb in m.data.withUnsafeMutableBufferPointer { mb in
-            let X = SharedPointer(xb.baseAddress!), S = SharedPointer(sb.baseAddress!)
-            let M = save ? SharedPointer(mb.baseAddress!) : S
-            ctx.compute.parallelFor(f, minChunk: 4096) { r, _ in
-                let lo = r.lowerBound, n = r.count
-                let mcur = UnsafeMutablePointer<Float>.allocate(capacity: n); defer { mcur.deallocate() }
-                let sprev = UnsafeMutablePointer<Float>.allocate(capacity: n); defer { sprev.deallocate() }
-                mcur.initialize(repeating: 0, count: n); sprev.initialize(repeating: 0, count: n)
-                for step in 0..<t {
-                    let xi = X.p + step * f + lo, si = S.p + step * f + lo, mi = M.p + step * f + lo
-                    if sub {
-                        for j in 0..<n {
-                            let v = beta * mcur[j] + xi[j] - theta * sprev[j]
-                            mcur[j] = v
-                            let sp: Float = v - theta > 0 ? 1 : 0
-                            sprev[j] = sp; si[j] = sp
+        var m = Tensor(zeros: [0])
+        if save { m = Tensor(uninitialized: x.shape) { _ in } }
+        let s = Tensor(uninitialized: x.shape) { sb in
+            x.data.withUnsafeBufferPointer { xb in m.data.withUnsafeMutableBufferPointer { mb in
+                let X = SharedPointer(xb.baseAddress!), S = SharedPointer(sb.baseAddress!)
+                let M = save ? SharedPointer(mb.baseAddress!) : S
+                ctx.compute.parallelFor(f, minChunk: 4096) { r, _ in
+                    // Blocks of neurons small enough that their state stays in L1 across the T steps.
+                    let block = 1024
+                    var mcur = [Float](repeating: 0, count: block), sprev = mcur
+                    var lo = r.lowerBound
+                    while lo < r.upperBound {
+                        let n = min(block, r.upperBound - lo)
+                        for j in 0..<n { mcur[j] = 0; sprev[j] = 0 }
+                        for step in 0..<t {
+                            let xi = X.p + step * f + lo, si = S.p + step * f + lo, mi = M.p + step * f + lo
+                            if sub {
+                                for j in 0..<n {
+                                    let v = beta * mcur[j] + xi[j] - theta * sprev[j]
+                                    mcur[j] = v
+                                    let sp: Float = v - theta > 0 ? 1 : 0
+                                    sprev[j] = sp; si[j] = sp
+                                }
+                            } else {
+                                for j in 0..<n {
+                                    let v = (beta * mcur[j] + xi[j]) * (1 - sprev[j])
+                                    mcur[j] = v
+                                    let sp: Float = v - theta > 0 ? 1 : 0
+                                    sprev[j] = sp; si[j] = sp
+                                }
+                            }
+                            if save { for j in 0..<n { mi[j] = mcur[j] } }
                         }
-                    } else {
-                        for j in 0..<n {
-                            let v = (beta * mcur[j] + xi[j]) * (1 - sprev[j])
-                            mcur[j] = v
-                            let sp: Float = v - theta > 0 ? 1 : 0
-                            sprev[j] = sp; si[j] = sp
-                        }
+                        lo += n
                     }
-                    if save { for j in 0..<n { mi[j] = mcur[j] } }
                 }
-            }
-        } } }
+            } }
+        }
         mem = save ? m : nil
         return s
     }
@@ -111,42 +118,48 @@ public final class LIF: Layer {
         guard let m = mem else { throw LayerError("LIF: backward without a training forward") }
         guard dy.count == m.count else { throw LayerError("LIF: gradient shape \(dy.shape), expected \(m.shape)") }
         let t = ctx.timeSteps, f = m.count / t
-        var dx = Tensor(zeros: m.shape)
         let beta = self.beta, theta = self.theta, sub = reset == .subtract, sg = surrogate
-        dy.data.withUnsafeBufferPointer { db in m.data.withUnsafeBufferPointer { mb in dx.data.withUnsafeMutableBufferPointer { xb in
-            let D = SharedPointer(db.baseAddress!), M = SharedPointer(mb.baseAddress!), X = SharedPointer(xb.baseAddress!)
-            ctx.compute.parallelFor(f, minChunk: 4096) { r, _ in
-                let lo = r.lowerBound, n = r.count
-                let carry = UnsafeMutablePointer<Float>.allocate(capacity: n); defer { carry.deallocate() }
-                carry.initialize(repeating: 0, count: n)
-                for step in stride(from: t - 1, through: 0, by: -1) {
-                    let di = D.p + step * f + lo, mi = M.p + step * f + lo, xi = X.p + step * f + lo
-                    // g = dL/dmem[t] = dL/ds[t]·σ'(mem[t]−θ) + (gradient from mem[t+1])
-                    if sub {
-                        switch sg {
-                        case .fastSigmoid(let k):
-                            for j in 0..<n {
-                                let d = k * abs(mi[j] - theta) + 1
-                                let g = di[j] / (d * d) + carry[j]
-                                xi[j] = g; carry[j] = beta * g
-                            }
-                        default:
-                            for j in 0..<n {
-                                let g = di[j] * sg.derivative(mi[j] - theta) + carry[j]
-                                xi[j] = g; carry[j] = beta * g
+        let dx = Tensor(uninitialized: m.shape) { xb in
+            dy.data.withUnsafeBufferPointer { db in m.data.withUnsafeBufferPointer { mb in
+                let D = SharedPointer(db.baseAddress!), M = SharedPointer(mb.baseAddress!), X = SharedPointer(xb.baseAddress!)
+                ctx.compute.parallelFor(f, minChunk: 4096) { r, _ in
+                    let block = 1024
+                    var carry = [Float](repeating: 0, count: block)
+                    var lo = r.lowerBound
+                    while lo < r.upperBound {
+                        let n = min(block, r.upperBound - lo)
+                        for j in 0..<n { carry[j] = 0 }
+                        for step in stride(from: t - 1, through: 0, by: -1) {
+                            let di = D.p + step * f + lo, mi = M.p + step * f + lo, xi = X.p + step * f + lo
+                            // g = dL/dmem[t] = dL/ds[t]·σ'(mem[t]−θ) + (gradient from mem[t+1])
+                            if sub {
+                                switch sg {
+                                case .fastSigmoid(let k):
+                                    for j in 0..<n {
+                                        let d = k * abs(mi[j] - theta) + 1
+                                        let g = di[j] / (d * d) + carry[j]
+                                        xi[j] = g; carry[j] = beta * g
+                                    }
+                                default:
+                                    for j in 0..<n {
+                                        let g = di[j] * sg.derivative(mi[j] - theta) + carry[j]
+                                        xi[j] = g; carry[j] = beta * g
+                                    }
+                                }
+                            } else {
+                                let mp: UnsafePointer<Float>? = step > 0 ? UnsafePointer(M.p + (step - 1) * f + lo) : nil
+                                for j in 0..<n {
+                                    let g = di[j] * sg.derivative(mi[j] - theta) + carry[j]
+                                    let keep: Float = (mp.map { $0[j] - theta > 0 } ?? false) ? 0 : 1
+                                    xi[j] = g * keep; carry[j] = beta * g * keep
+                                }
                             }
                         }
-                    } else {
-                        let mp: UnsafePointer<Float>? = step > 0 ? UnsafePointer(M.p + (step - 1) * f + lo) : nil
-                        for j in 0..<n {
-                            let g = di[j] * sg.derivative(mi[j] - theta) + carry[j]
-                            let keep: Float = (mp.map { $0[j] - theta > 0 } ?? false) ? 0 : 1
-                            xi[j] = g * keep; carry[j] = beta * g * keep
-                        }
+                        lo += n
                     }
                 }
-            }
-        } } }
+            } }
+        }
         mem = nil
         return dx
     }

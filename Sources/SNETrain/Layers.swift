@@ -386,9 +386,12 @@ public final class RepeatTime: Layer {
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
         let t = ctx.timeSteps
         var shape = x.shape; shape[0] *= t
-        var data = [Float](); data.reserveCapacity(x.count * t)
-        for _ in 0..<t { data.append(contentsOf: x.data) }
-        return try Tensor(shape: shape, data: data)
+        let n = x.count
+        return Tensor(uninitialized: shape) { d in
+            x.data.withUnsafeBufferPointer { src in
+                for s in 0..<t { (d.baseAddress! + s * n).update(from: src.baseAddress!, count: n) }
+            }
+        }
     }
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
         let t = ctx.timeSteps

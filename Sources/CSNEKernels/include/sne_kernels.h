@@ -40,6 +40,10 @@ void sne_col2im(const float *col, int C, int H, int W, int kh, int kw, int strid
 void sne_maxpool_fwd(const float *x, int P, int H, int W, int k, int stride, int OH, int OW,
                      float *y, int32_t *idx);
 
+/* Keeps large freed blocks in the heap (glibc mallopt) so per-step activation buffers are reused
+ * instead of being unmapped and page-faulted back in. No-op on other C libraries. */
+void sne_tune_allocator(void);
+
 #ifdef __cplusplus
 }
 #endif
