@@ -1,0 +1,63 @@
+// The exact memory report of an emitted model, per target (flash: tables + descriptor; RAM: arena
+// + context [+ the descriptor on AVR, where const data without SNE_FLASH is copied to RAM]).
+// Checked against the real toolchain's `size` of the emitted <name>.c in the test suite.
+import SpikeIR
+
+public struct MemoryReport: Sendable, Equatable {
+    public var target: String
+    /// The one `SNE_FLASH` const table struct: descriptors + int32 + int8 tables.
+    public var tables: Int
+    /// `sne_model` (in .data: RAM, plus its flash copy, on every target).
+    public var descriptor: Int
+    /// `.bss` of the model file: sne_ctx + arena.
+    public var state: Int
+    public var arena: Int
+    /// Runtime code + constants (measured by compiling runtime-c for the target), nil if unknown.
+    public var runtimeCode: Int?
+    /// Stack bound (measured with -fstack-usage along the runtime's call chain), nil if unknown.
+    public var stack: Int?
+    public var flashBudget: Int
+    public var ramBudget: Int
+
+    /// Flash = tables + descriptor (initializer of .data) + runtime code.
+    public var flash: Int { tables + descriptor + (runtimeCode ?? 0) }
+    /// RAM = state + descriptor (.data) + stack.
+    public var ram: Int { state + descriptor + (stack ?? 0) }
+
+    public init(_ p: Program, target t: Target, runtimeCode: Int? = nil, stack: Int? = nil) {
+        let m = ModelTables(p)
+        target = t.name
+        var tab = ModelTables.opBytes * m.ops.count + ModelTables.studentBytes * m.students.count
+            + ModelTables.gateLayerBytes * m.gate.count + 4 * m.b32.count + m.w8.count
+        if t.name != "avr" { tab = (tab + 3) & ~3 }   // struct alignment 4 (AVR: 1)
+        tables = tab
+        descriptor = 5 * t.flashPointerBytes + 12 * 4 + 16
+        if t.pointerBytes == 8 { descriptor = (descriptor + 7) & ~7 }
+        arena = max(ArenaPlan.arenaBytes(p), 4)
+        let ctx = 5 * t.pointerBytes
+        var st = ctx + arena
+        if t.pointerBytes == 8 { st = (st + 7) & ~7 }
+        state = st
+        self.runtimeCode = runtimeCode
+        self.stack = stack
+        flashBudget = t.flashBytes; ramBudget = t.ramBytes
+    }
+
+    /// Human-readable lines (for `sne info`, `sne compile`).
+    public var lines: [String] {
+        var l = ["memory (\(target)): flash \(flash) B = tables \(tables) + descriptor \(descriptor)" + (runtimeCode.map { " + runtime code \($0)" } ?? "")
+                 + (flashBudget > 0 ? " (budget \(flashBudget))" : ""),
+                 "memory (\(target)): RAM \(ram) B = arena \(arena) + context \(state - arena) + descriptor \(descriptor)"
+                 + (stack.map { " + stack \($0)" } ?? "") + (ramBudget > 0 ? " (budget \(ramBudget))" : "")]
+        if let e = fitError { l.append(e) }
+        return l
+    }
+
+    /// Nil when the model fits the board; else one line with the numbers.
+    public var fitError: String? {
+        var why: [String] = []
+        if flashBudget > 0 && flash > flashBudget { why.append("flash needs \(flash) B > \(flashBudget) B") }
+        if ramBudget > 0 && ram > ramBudget { why.append("RAM needs \(ram) B (arena \(arena) + context \(state - arena) + descriptor \(descriptor)\(stack.map { " + stack \($0)" } ?? "")) > \(ramBudget) B") }
+        return why.isEmpty ? nil : "program too large for \(target): " + why.joined(separator: "; ")
+    }
+}

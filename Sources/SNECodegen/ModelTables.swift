@@ -1,0 +1,105 @@
+// A program flattened into the runtime's descriptor tables (runtime-c/include/sne.h):
+// one int8 table, one int32 table, op/student/gate descriptors with element offsets.
+import SpikeIR
+
+/// Descriptor field values, in the C structs' field order.
+public struct ModelTables: Sendable {
+    public var w8: [Int8] = []
+    public var b32: [Int32] = []
+    /// `sne_op`: w, b, in_h, in_w, in_c, out_h, out_w, out_c, theta, opcode, kh, kw, stride, pad,
+    /// shift, leak, leak_shift, leak_mult, reset, state_bits, size.
+    public var ops: [[Int64]] = []
+    /// `sne_student`: op0, nops, features, head_w, feat_mult, feat_shift.
+    public var students: [[Int64]] = []
+    /// `sne_gate_layer`: w, b, in, out, mult, shift.
+    public var gate: [[Int64]] = []
+    public var headBias: Int = 0
+    /// Per student, the output shape of every op.
+    public var outShapes: [[Shape]] = []
+
+    public static let opBytes = 84, studentBytes = 24, gateLayerBytes = 24
+
+    public init(_ p: Program) {
+        func addW(_ w: [Int8]) -> Int { defer { w8 += w }; return w8.count }
+        func addB(_ b: [Int32]) -> Int { defer { b32 += b }; return b32.count }
+        headBias = addB(p.head.bias)
+        if let g = p.gate {
+            for l in g.layers {
+                gate.append([Int64(addW(l.weights)), Int64(addB(l.bias)), Int64(l.inputs), Int64(l.outputs), Int64(l.mult), Int64(l.shift)])
+            }
+        }
+        for s in p.students {
+            let outs = ProgramVerifier.outputShapes(s, input: p.input)
+            outShapes.append(outs)
+            let op0 = ops.count
+            var inS = p.input
+            for (j, op) in s.ops.enumerated() {
+                let o = outs[j]
+                var f = [Int64](repeating: 0, count: 21)
+                f[2] = Int64(inS.h); f[3] = Int64(inS.w); f[4] = Int64(inS.c)
+                f[5] = Int64(o.h); f[6] = Int64(o.w); f[7] = Int64(o.c)
+                f[9] = Int64(op.opcode)
+                switch op {
+                case .inputConv2D(let c), .conv2D(let c):
+                    f[0] = Int64(addW(c.weights)); f[1] = Int64(addB(c.bias))
+                    f[10] = Int64(c.kh); f[11] = Int64(c.kw); f[12] = Int64(c.stride); f[13] = Int64(c.pad); f[14] = Int64(c.shift)
+                case .inputDense(let d), .dense(let d):
+                    f[0] = Int64(addW(d.weights)); f[1] = Int64(addB(d.bias)); f[14] = Int64(d.shift)
+                case .lif(let l):
+                    f[8] = Int64(l.theta); f[18] = Int64(l.reset.rawValue); f[19] = Int64(l.stateBits)
+                    switch l.leak {
+                    case .none: break
+                    case .mulShift(let m, let s): f[15] = 1; f[16] = Int64(s); f[17] = Int64(m)
+                    case .shift(let s): f[15] = 2; f[16] = Int64(s)
+                    }
+                case .maxPool(let q), .avgPool(let q): f[20] = Int64(q)
+                case .flatten, .readout: break
+                }
+                ops.append(f)
+                inS = o
+            }
+            students.append([Int64(op0), Int64(s.ops.count), Int64(s.features), 0, Int64(s.featMult), Int64(s.featShift)])
+        }
+        for (k, w) in p.head.weights.enumerated() { students[k][3] = Int64(addW(w)) }
+    }
+}
+
+/// The runtime's arena plan (mirror of sne_plan_student / sne_plan_gate in runtime-c/src/sne_run.c).
+public enum ArenaPlan {
+    static func a4(_ n: Int) -> Int { (n + 3) & ~3 }
+
+    public static func studentBytes(_ p: Program, _ k: Int) -> Int {
+        let s = p.students[k]
+        let outs = ProgramVerifier.outputShapes(s, input: p.input)
+        var which = 2, sz = [0, 0], states = 0, buf0 = 0
+        for (j, op) in s.ops.enumerated() {
+            let n = outs[j].size
+            if j == 0 { buf0 = a4(4 * n); continue }
+            switch op {
+            case .flatten: break
+            case .readout: states += 4 * n
+            default:
+                if case .lif(let l) = op { states += a4((l.stateBits == 16 ? 2 : 4) * n) }
+                var spk = false
+                switch op { case .lif, .maxPool: spk = true; default: break }
+                let bytes = a4(spk ? n : 4 * n)
+                which = which == 0 ? 1 : 0
+                sz[which] = max(sz[which], bytes)
+            }
+        }
+        return buf0 + sz[0] + sz[1] + a4(s.features) + states
+    }
+
+    public static func gateBytes(_ p: Program) -> Int {
+        guard p.selection == .gate, let g = p.gate else { return 0 }
+        let maxout = g.layers.map(\.outputs).max() ?? 0
+        var b = 4 * maxout + 2 * a4(maxout)
+        if g.pool > 1 { b += a4((p.input.h / g.pool) * (p.input.w / g.pool) * p.input.c) }
+        return b
+    }
+
+    /// Bytes `sne_arena_size()` returns for `p`.
+    public static func arenaBytes(_ p: Program) -> Int {
+        p.students.indices.map { studentBytes(p, $0) }.reduce(gateBytes(p), max)
+    }
+}

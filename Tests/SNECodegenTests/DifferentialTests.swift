@@ -1,0 +1,97 @@
+// Host differential tests: thousands of (random program x random input x every budget) runs of the
+// C runtime (blob mode, one compiled driver reading all programs from one file) against the
+// Swift interpreter — logits, prediction, active list, counts and trace hash, bit for bit.
+import Foundation
+import Testing
+@testable import SNECodegen
+import SpikeIR
+
+struct DiffCase { var program: Program; var inputs: [[UInt8]] }
+
+func tempDir(_ tag: String) -> String {
+    let d = NSTemporaryDirectory() + "sne-test-\(tag)-\(UUID().uuidString.prefix(8))"
+    try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+}
+
+/// Runs every case through the compiled driver and returns mismatch lines (empty = all equal) and the number of compared runs.
+func runDifferential(_ cases: [DiffCase], compiler: String = "cc", flags: [String] = ["-O2"], env: [String: String] = [:]) throws -> ([String], Int) {
+    let dir = tempDir("diff")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let exe = try DiffVectors.buildDriver(into: dir, compiler: compiler, flags: flags)
+    let items = try cases.map { (blob: try ProgramFile.encode($0.program), inputs: $0.inputs, inputSize: $0.program.input.size) }
+    try Data(DiffVectors.encode(items)).write(to: URL(fileURLWithPath: dir + "/vectors.sned"))
+    let r = try Shell.run([exe, dir + "/vectors.sned"], env: env)
+    guard r.status == 0 else { return (["driver exited \(r.status): \(r.stderr.prefix(2000))"], 0) }
+    var lines: [Int: [Substring]] = [:]
+    for l in r.stdout.split(separator: "\n") {
+        let f = l.split(separator: " ", maxSplits: 2)
+        if f.count >= 2, let p = Int(f[1]) { lines[p, default: []].append(l) }
+    }
+    var mism: [String] = [], compared = 0
+    for (pi, c) in cases.enumerated() {
+        let interp = try Interpreter(c.program)
+        let ls = lines[pi] ?? []
+        guard let load = ls.first, load.hasPrefix("L \(pi) 0 ") else {
+            mism.append("program \(pi): C loader rejected a valid program: \(ls.first ?? "no output")"); continue
+        }
+        var idx = 1
+        for (ii, x) in c.inputs.enumerated() {
+            for k in 0...(c.program.students.count + 1) {
+                guard idx < ls.count else { mism.append("program \(pi): output ended early"); break }
+                let line = ls[idx]; idx += 1
+                // strip the program index: "R p i k ..." -> "R i k ..."
+                let f = line.split(separator: " ", maxSplits: 2)
+                guard let (i, kk, got) = Verifier.parseLine(Substring("R " + f[2])), i == ii, kk == k else {
+                    mism.append("program \(pi): unparsable line \(line)"); continue
+                }
+                compared += 1
+                if k < 1 || k > c.program.students.count {
+                    if got.status != 2 { mism.append("program \(pi) input \(ii) budget \(k): expected SNE_E_BUDGET, got \(got.status)") }
+                    continue
+                }
+                let exp = Verifier.expectedResult(try interp(x, budget: k))
+                if got != exp {
+                    mism.append("program \(pi) (\(c.program.name)) input \(ii) budget \(k): C \(got) vs Swift \(exp)")
+                }
+            }
+        }
+        if mism.count > 5 { break }
+    }
+    return (mism, compared)
+}
+
+func randomCases(seed: UInt64, programs: Int, inputs: Int, limits: RandomProgram.Limits = .init()) -> [DiffCase] {
+    var g = RandomProgram(seed: seed, limits: limits)
+    return (0..<programs).map { _ in
+        let p = g.program()
+        return DiffCase(program: p, inputs: (0..<inputs).map { _ in g.input(for: p) })
+    }
+}
+
+@Suite("differential: C runtime vs Swift interpreter (host)")
+struct DifferentialTests {
+    @Test("random programs x random inputs x all budgets, bit-exact")
+    func randomPrograms() throws {
+        let cases = randomCases(seed: 1, programs: 2000, inputs: 4)
+        let (mism, n) = try runDifferential(cases)
+        print("differential host: \(cases.count) programs, \(n) runs (inputs x budgets 0…K+1)")
+        #expect(mism.isEmpty, "\(mism.prefix(5).joined(separator: "\n"))")
+        #expect(n > 5000)
+    }
+
+    @Test("same set under ASan + UBSan (clang)")
+    func sanitizers() throws {
+        let clang = "/opt/swift/usr/bin/clang"
+        guard FileManager.default.fileExists(atPath: clang) || Shell.has("clang") else {
+            print("skipped: no clang"); return
+        }
+        let cc = FileManager.default.fileExists(atPath: clang) ? clang : "clang"
+        let cases = randomCases(seed: 2, programs: 200, inputs: 3)
+        let (mism, n) = try runDifferential(cases, compiler: cc,
+            flags: ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"],
+            env: ["ASAN_OPTIONS": "detect_leaks=1", "UBSAN_OPTIONS": "print_stacktrace=1"])
+        print("differential host ASan+UBSan: \(cases.count) programs, \(n) runs")
+        #expect(mism.isEmpty, "\(mism.prefix(5).joined(separator: "\n"))")
+    }
+}
