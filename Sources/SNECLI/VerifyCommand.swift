@@ -1,12 +1,77 @@
 // `sne verify`: check the emitted C bit-exactly against the interpreter on a target.
 import Foundation
+import SNECodegen
+import SpikeIR
 
 struct VerifyCommand: Command {
     static let name = "verify"
     static let summary = "check the emitted C bit-exactly against the interpreter on a target"
-    static let usage = "usage: sne verify   (not implemented yet)"
-    init(_ args: Arguments) throws { try args.finish() }
+    static let usage = """
+        usage: sne verify PROGRAM --target T [--inputs FILE | --random N] [--budget k|all] [--seed S] [--mode specialized|blob]
+          builds the emitted C with the vectors for T, runs it (host, qemu, simavr), and compares
+          logits, prediction, active students, counts and the trace hash of every vector with the
+          interpreter; on a mismatch names the first differing student, op, step and neuron.
+          --inputs   raw file of N·H·W·C bytes (N inputs, HWC uint8), or one .npy/IDX input
+          --random   N random inputs (default 4), seeded by --seed (default 1)
+          --budget   one budget k, or all (default)
+        """
+    let program: String, target: String, inputs: String?, random: Int?, budget: String, seed: Int, mode: EmitMode
+    init(_ args: Arguments) throws {
+        var a = args
+        guard let t = try a.option("target") else { throw CLIError.usage("sne verify: --target is required (host, cortex-m4, cortex-m3, riscv32, avr)") }
+        target = t
+        inputs = try a.option("inputs")
+        random = try a.int("random", in: 1...100_000)
+        if inputs != nil && random != nil { throw CLIError.usage("sne verify: give --inputs or --random, not both") }
+        budget = try a.option("budget") ?? "all"
+        seed = try a.int("seed", in: 0...Int(Int32.max)) ?? 1
+        let m = try a.option("mode") ?? "specialized"
+        guard let md = EmitMode(rawValue: m) else { throw CLIError.usage("sne verify: --mode must be specialized or blob, got '\(m)'") }
+        mode = md
+        program = try a.positional("PROGRAM")
+        try a.finish()
+    }
+
     func run(out: inout TextSink, err: inout TextSink) throws {
-        throw CLIError.failure("not implemented yet")
+        let p = try InputFiles.program(program)
+        let t = try cliTarget(target)
+        var budgets: [Int] = []
+        if budget != "all" {
+            guard let k = Int(budget), k >= 1, k <= p.students.count else {
+                throw CLIError.usage("sne verify: --budget must be all or 1…\(p.students.count), got '\(budget)'")
+            }
+            budgets = [k]
+        }
+        var xs: [[UInt8]] = []
+        let n = p.input.size
+        if let path = inputs {
+            guard let d = FileManager.default.contents(atPath: path) else { throw CLIError.failure("\(path): cannot read the inputs file") }
+            let b = [UInt8](d)
+            if !b.isEmpty && b.count % n == 0 && !path.lowercased().hasSuffix(".npy") {
+                xs = stride(from: 0, to: b.count, by: n).map { Array(b[$0..<$0 + n]) }
+            } else {
+                xs = [try InputFiles.read(path, size: n, index: nil)]
+            }
+        } else {
+            var g = RandomProgram(seed: UInt64(seed))
+            xs = (0..<(random ?? 4)).map { _ in g.input(for: p) }
+        }
+        let r: VerifyReport
+        do { r = try Verifier.verify(p, target: t, inputs: xs, budgets: budgets, mode: mode) }
+        catch let e as CodegenError {
+            if case .usage(let m) = e { throw CLIError.usage(m) }
+            throw CLIError.failure(e.description)
+        }
+        for l in r.memory.lines { out.write(l + "\n") }
+        if let s = r.elfSize { out.write("size (\(t.sizeTool) -B, whole ELF): \(s.trimmingCharacters(in: .whitespaces))\n") }
+        if let c = r.countValue, r.vectors > 0 {
+            out.write("count: \(r.count ?? "") for \(r.vectors) inferences (+ startup) = \(c / r.vectors) per inference\n")
+        }
+        if r.passed {
+            out.write("verify \(p.name) on \(t.name): PASS, \(r.vectors) vectors (\(xs.count) inputs x \(budgets.isEmpty ? p.students.count : 1) budgets) bit-exact\n")
+        } else {
+            for m in r.mismatches { out.write("MISMATCH " + m + "\n") }
+            throw CLIError.failure("verify \(p.name) on \(t.name): FAIL, \(r.mismatches.count) mismatching vector(s); first: \(r.mismatches[0])")
+        }
     }
 }
