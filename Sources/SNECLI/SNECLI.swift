@@ -7,6 +7,7 @@ public enum SNECLI {
         RunCommand.self, InfoCommand.self, DumpCommand.self,
         CompileCommand.self, VerifyCommand.self,
         BenchCommand.self,
+        ConformanceGenCommand.self,
     ]
 
     /// Runs `sne` with `argv` (without the program name) and returns the exit code.

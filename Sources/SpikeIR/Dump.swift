@@ -1,0 +1,58 @@
+// The readable text dump of a program (spec §10): one line per section and op.
+
+extension Leak: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .none: "none"
+        case .mulShift(let m, let s): "mulshift(\(m),\(s))"
+        case .shift(let s): "shift(\(s))"
+        }
+    }
+}
+
+public enum Dump {
+    static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+
+    /// The dump text of spec §10 (ends with a newline).
+    public static func text(_ p: Program) -> String {
+        var out = "program \(p.name)  version \(Program.versionMajor).\(Program.versionMinor)  input \(p.input)  T=\(p.timesteps)  K=\(p.students.count)  classes=\(p.classes)  select=\(p.selection)"
+        out += "  stop=" + (p.stopMargin.map { "margin(\($0))" } ?? "off")
+        if p.selection == .fixed { out += "  order=\(p.order.map(String.init).joined(separator: ","))" }
+        out += "\n"
+        if let g = p.gate {
+            out += "gate  pool=\(g.pool)"
+            for (l, layer) in g.layers.enumerated() {
+                out += "  dense \(layer.inputs)->\(layer.outputs)"
+                if l < g.layers.count - 1 { out += " mult=\(layer.mult) shift=\(layer.shift) relu" }
+            }
+            out += "\n"
+        }
+        for (k, s) in p.students.enumerated() {
+            out += "student \(k)  features=\(s.features)  feat_mult=\(s.featMult) feat_shift=\(s.featShift)\n"
+            var shape = p.input
+            for (j, op) in s.ops.enumerated() {
+                let o = op.outputShape(shape)
+                var line = "  \(j) " + pad(op.name, 13)
+                switch op {
+                case .inputConv2D(let c), .conv2D(let c):
+                    line += "\(shape) -> \(o)  k=\(c.kh)x\(c.kw) s=\(c.stride) p=\(c.pad) shift=\(c.shift)  weights=\(c.weights.count)"
+                case .inputDense(let d), .dense(let d):
+                    line += "\(shape) -> \(o)  shift=\(d.shift)  weights=\(d.weights.count)"
+                case .lif(let l):
+                    line += "\(shape)  theta=\(l.theta) state=\(l.stateBits) reset=\(l.reset) leak=\(l.leak)"
+                case .maxPool(let q), .avgPool(let q):
+                    line += "\(shape) -> \(o)  size=\(q)"
+                case .flatten:
+                    line += "\(shape) -> \(o)"
+                case .readout:
+                    line += "\(shape)  T=\(p.timesteps)"
+                }
+                out += line + "\n"
+                shape = o
+            }
+        }
+        out += "head  classes=\(p.classes)  F=[\(p.students.map { String($0.features) }.joined(separator: ","))]\n"
+        for key in p.meta.keys.sorted() { out += "meta  \(key)=\(p.meta[key]!)\n" }
+        return out
+    }
+}
