@@ -45,7 +45,7 @@ struct CompileCommand: Command {
     func run(out o: inout TextSink, err: inout TextSink) throws {
         let p = try InputFiles.program(program)
         let t = try cliTarget(target)
-        let rm = t.toolchainPresent ? try? RuntimeMeasure.runtime(t) : nil
+        let rm = t.toolchainPresent ? try? RuntimeMeasure.runtime(t, mode: mode) : nil
         let mem = MemoryReport(p, target: t, runtimeCode: rm?.code, stack: rm?.stack)
         if let e = mem.fitError { throw CLIError.failure(e) }
         do { try CEmitter(p, mode: mode).write(to: out) } catch let e as CodegenError { throw CLIError.failure(e.description) }

@@ -99,28 +99,20 @@ public struct CEmitter: Sendable {
          * Tables: \(t.ops.count) ops, \(t.students.count) students, \(t.gate.count) gate layers, \(t.b32.count) int32, \(t.w8.count) int8. */
         #include "\(p.name).h"
 
-        typedef struct {
-            sne_op ops[\(t.ops.count)];
-            sne_student students[\(t.students.count)];\n
         """
-        if !t.gate.isEmpty { s += "    sne_gate_layer gate[\(t.gate.count)];\n" }
-        s += "    int32_t b32[\(t.b32.count)];\n    int8_t w8[\(t.w8.count)];\n} \(P)_tables_t;\n\n"
-        s += "static const SNE_FLASH \(P)_tables_t \(P)_tables = {\n    {\n"
-        s += t.ops.map { "        {" + $0.map(String.init).joined(separator: ",") + "}" }.joined(separator: ",\n")
-        s += "\n    },\n    {\n"
-        s += t.students.map { "        {" + $0.map(String.init).joined(separator: ",") + "}" }.joined(separator: ",\n")
-        s += "\n    },\n"
-        if !t.gate.isEmpty {
-            s += "    {\n" + t.gate.map { "        {" + $0.map(String.init).joined(separator: ",") + "}" }.joined(separator: ",\n") + "\n    },\n"
-        }
-        s += "    {\n" + CEmitter.list(t.b32.map { Int64($0) }, perLine: 12, indent: "        ")
-            .replacingOccurrences(of: "-2147483648", with: "(-2147483647 - 1)") + "\n    },\n"
-        s += "    {\n" + CEmitter.list(t.w8, perLine: 32, indent: "        ") + "\n    }\n};\n\n"
+        func rows(_ r: [[Int64]]) -> String { r.map { "    {" + $0.map(String.init).joined(separator: ",") + "}" }.joined(separator: ",\n") }
+        s += "static const SNE_FLASH sne_op \(P)_ops[\(t.ops.count)] = {\n" + rows(t.ops) + "\n};\n"
+        s += "static const SNE_FLASH sne_student \(P)_students[\(t.students.count)] = {\n" + rows(t.students) + "\n};\n"
+        if !t.gate.isEmpty { s += "static const SNE_FLASH sne_gate_layer \(P)_gate[\(t.gate.count)] = {\n" + rows(t.gate) + "\n};\n" }
+        s += "static const SNE_FLASH int32_t \(P)_b32[\(t.b32.count)] = {\n" + CEmitter.list(t.b32.map { Int64($0) }, perLine: 12)
+            .replacingOccurrences(of: "-2147483648", with: "(-2147483647 - 1)") + "\n};\n"
+        s += "static const SNE_FLASH int8_t \(P)_w8[\(t.w8.count)] = {\n" + CEmitter.list(t.w8, perLine: 32) + "\n};\n\n"
         var order = p.order.map(String.init)
         while order.count < 16 { order.append("0") }
         s += """
+        /* The table pointers are set by \(P)_init(): avr-gcc cannot fold __memx addresses into static initializers. */
         static sne_model \(P)_m = {
-            \(P)_tables.w8, \(P)_tables.b32, \(P)_tables.ops, \(P)_tables.students, \(t.gate.isEmpty ? "NULL" : "\(P)_tables.gate"),
+            NULL, NULL, NULL, NULL, NULL,
             \(p.input.h), \(p.input.w), \(p.input.c), \(p.timesteps), \(p.students.count), \(p.classes),
             \(p.selection.rawValue), \(p.stopMargin == nil ? 0 : 1), \(p.stopMargin ?? 0),
             \(p.gate?.pool ?? 0), \(p.gate?.layers.count ?? 0), \(t.headBias),
@@ -134,6 +126,11 @@ public struct CEmitter: Sendable {
         s += """
         sne_status \(P)_init(void)
         {
+            \(P)_m.w8 = \(P)_w8;
+            \(P)_m.w32 = \(P)_b32;
+            \(P)_m.ops = \(P)_ops;
+            \(P)_m.students = \(P)_students;
+            \(P)_m.gate = \(t.gate.isEmpty ? "NULL" : "\(P)_gate");
             return sne_init(&\(P)_state.ctx, &\(P)_m, \(P)_state.arena, sizeof \(P)_state.arena);
         }
 

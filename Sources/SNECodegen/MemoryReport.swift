@@ -5,7 +5,7 @@ import SpikeIR
 
 public struct MemoryReport: Sendable, Equatable {
     public var target: String
-    /// The one `SNE_FLASH` const table struct: descriptors + int32 + int8 tables.
+    /// The `SNE_FLASH` const arrays: op/student/gate descriptors, int32 table, int8 table (exact sum of their sizes).
     public var tables: Int
     /// `sne_model` (in .data: RAM, plus its flash copy, on every target).
     public var descriptor: Int
@@ -29,7 +29,6 @@ public struct MemoryReport: Sendable, Equatable {
         target = t.name
         var tab = ModelTables.opBytes * m.ops.count + ModelTables.studentBytes * m.students.count
             + ModelTables.gateLayerBytes * m.gate.count + 4 * m.b32.count + m.w8.count
-        if t.name != "avr" { tab = (tab + 3) & ~3 }   // struct alignment 4 (AVR: 1)
         tables = tab
         descriptor = 5 * t.flashPointerBytes + 12 * 4 + 16
         if t.pointerBytes == 8 { descriptor = (descriptor + 7) & ~7 }

@@ -54,11 +54,13 @@ public struct RuntimeMeasure: Sendable {
     }
 
     /// Measures the runtime alone (no model) for `t`.
-    public static func runtime(_ t: Target) throws -> RuntimeMeasure {
+    public static func runtime(_ t: Target, mode: EmitMode = .specialized) throws -> RuntimeMeasure {
         let dir = NSTemporaryDirectory() + "sne-measure-\(t.name)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        return try measure(t, sources: SNEPaths.runtimeSources.map { SNEPaths.runtime + "/" + $0 },
+        // specialized builds never call the blob loader (the linker's --gc-sections drops it)
+        let srcs = SNEPaths.runtimeSources.filter { mode == .blob || !$0.hasSuffix("sne_blob.c") }
+        return try measure(t, sources: srcs.map { SNEPaths.runtime + "/" + $0 },
                            includes: [SNEPaths.runtime + "/include", SNEPaths.runtime + "/src"], dir: dir)
     }
 }

@@ -35,7 +35,7 @@ typedef enum sne_status {
     SNE_OK = 0,
     SNE_E_ARG = 1,      /* NULL pointer or argument out of range */
     SNE_E_BUDGET = 2,   /* budget k not in 1..K (spec §5) */
-    SNE_E_ARENA = 3,    /* arena smaller than sne_arena_size() or misaligned (needs 4) */
+    SNE_E_ARENA = 3,    /* arena smaller than sne_arena_size() or not aligned for int32 */
     SNE_E_FORMAT = 4,   /* blob: length, magic, section table, field range, padding, reserved */
     SNE_E_VERSION = 5,  /* blob: major != 1 or minor > 0 */
     SNE_E_CRC = 6,      /* blob: CRC-32 mismatch */
@@ -143,8 +143,8 @@ typedef struct sne_result {
 /* Bytes of arena sne_init() needs for `m` (a multiple of 4; static-memory plan, no malloc). */
 size_t sne_arena_size(const sne_model *m);
 
-/* Binds ctx to m and an arena of `bytes` bytes, 4-aligned. Returns SNE_E_ARG for NULLs,
- * SNE_E_ARENA when bytes < sne_arena_size(m) or the arena is not 4-aligned. */
+/* Binds ctx to m and an arena of `bytes` bytes, aligned for int32 (e.g. an int32_t array). Returns
+ * SNE_E_ARG for NULLs, SNE_E_ARENA when bytes < sne_arena_size(m) or the arena is misaligned. */
 sne_status sne_init(sne_ctx *ctx, const sne_model *m, void *arena, size_t bytes);
 
 /*

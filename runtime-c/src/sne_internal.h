@@ -28,6 +28,33 @@ static inline int32_t sne_ld_i32(const sne_model *m, uint32_t off, uint32_t i)
     }
 }
 
+/*
+ * Descriptor reads, field by field (avr-gcc 5.4 miscompiles whole-struct copies from __memx with a
+ * variable index, so the runtime never copies a SNE_FLASH struct in one assignment).
+ */
+static inline void sne_get_op(const sne_model *m, uint32_t i, sne_op *o)
+{
+    const SNE_FLASH sne_op *p = m->ops + i;
+    o->w = p->w; o->b = p->b; o->in_h = p->in_h; o->in_w = p->in_w; o->in_c = p->in_c;
+    o->out_h = p->out_h; o->out_w = p->out_w; o->out_c = p->out_c; o->theta = p->theta;
+    o->opcode = p->opcode; o->kh = p->kh; o->kw = p->kw; o->stride = p->stride; o->pad = p->pad;
+    o->shift = p->shift; o->leak = p->leak; o->leak_shift = p->leak_shift; o->leak_mult = p->leak_mult;
+    o->reset = p->reset; o->state_bits = p->state_bits; o->size = p->size;
+}
+
+static inline void sne_get_student(const sne_model *m, uint32_t k, sne_student *s)
+{
+    const SNE_FLASH sne_student *p = m->students + k;
+    s->op0 = p->op0; s->nops = p->nops; s->features = p->features; s->head_w = p->head_w;
+    s->feat_mult = p->feat_mult; s->feat_shift = p->feat_shift;
+}
+
+static inline void sne_get_gate(const sne_model *m, uint32_t l, sne_gate_layer *g)
+{
+    const SNE_FLASH sne_gate_layer *p = m->gate + l;
+    g->w = p->w; g->b = p->b; g->in = p->in; g->out = p->out; g->mult = p->mult; g->shift = p->shift;
+}
+
 /* Memory plan (spec-independent, mirrored by Sources/SNECodegen/MemoryReport.swift). */
 uint32_t sne_plan_student(const sne_model *m, uint32_t k, sne_plan *p, uint32_t *state_off);
 uint32_t sne_plan_gate(const sne_model *m);

@@ -273,11 +273,13 @@ void sne_k_gate(const sne_model *m, const uint8_t *x, uint8_t *arena, int32_t *s
         a = g;
     }
     for (l = 0; l < m->gate_layers; l++) {
-        const sne_gate_layer gl = m->gate[l];
-        const SNE_FLASH int8_t *w = m->w8 + gl.w;
+        sne_gate_layer gl;
+        const SNE_FLASH int8_t *w;
         int32_t *dst = l + 1u == m->gate_layers ? scores : acc;
         uint8_t *next = act + (l % 2u) * sne_align4(maxout);
         uint32_t o;
+        sne_get_gate(m, l, &gl);
+        w = m->w8 + gl.w;
         vec_mat(m, gl.b, w, a, gl.in, gl.out, dst);
         c->macs += gl.in * gl.out;
         if (l + 1u < m->gate_layers) {

@@ -17,11 +17,13 @@
  */
 uint32_t sne_plan_student(const sne_model *m, uint32_t k, sne_plan *p, uint32_t *state_off)
 {
-    const sne_student st = m->students[k];
+    sne_student st;
     uint32_t j, which = 2u, sz[2] = {0, 0}, states = 0, off;
     p->cur0 = 0; p->buf[0] = 0;
+    sne_get_student(m, k, &st);
     for (j = 0; j < st.nops; j++) {
-        const sne_op op = m->ops[st.op0 + j];
+        sne_op op;
+        sne_get_op(m, st.op0 + j, &op);
         const uint32_t n = op.out_h * op.out_w * op.out_c;
         if (j == 0) { p->cur0 = 0; off = sne_align4(4u * n); p->buf[0] = off; continue; }
         switch (op.opcode) {
@@ -49,7 +51,8 @@ uint32_t sne_gate_maxout(const sne_model *m)
 {
     uint32_t l, maxout = 0;
     for (l = 0; l < m->gate_layers; l++) {
-        const sne_gate_layer gl = m->gate[l];
+        sne_gate_layer gl;
+        sne_get_gate(m, l, &gl);
         if (gl.out > maxout) maxout = gl.out;
     }
     return maxout;
@@ -78,10 +81,14 @@ size_t sne_arena_size(const sne_model *m)
     return (size_t)best;
 }
 
+/* Alignment int32 needs on this target (4 on 32/64-bit targets, 1 on AVR), in C99. */
+struct sne_align_probe { char c; int32_t x; };
+#define SNE_ALIGN_I32 ((uintptr_t)offsetof(struct sne_align_probe, x))
+
 sne_status sne_init(sne_ctx *ctx, const sne_model *m, void *arena, size_t bytes)
 {
     if (ctx == NULL || m == NULL || arena == NULL) return SNE_E_ARG;
-    if (bytes < sne_arena_size(m) || ((uintptr_t)arena & 3u) != 0) return SNE_E_ARENA;
+    if (bytes < sne_arena_size(m) || ((uintptr_t)arena % SNE_ALIGN_I32) != 0) return SNE_E_ARENA;
     ctx->m = m;
     ctx->arena = (uint8_t *)arena;
     ctx->arena_bytes = bytes;
@@ -94,17 +101,19 @@ sne_status sne_init(sne_ctx *ctx, const sne_model *m, void *arena, size_t bytes)
 static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input, uint32_t *h, sne_counts *c)
 {
     const sne_model *m = ctx->m;
-    const sne_student st = m->students[k];
+    sne_student st;
     uint8_t *ar = ctx->arena;
     sne_plan p;
     uint32_t state0, t, j, i;
     int32_t *cur0 = (int32_t *)(void *)ar, *facc = NULL;
     int8_t *q;
+    sne_get_student(m, k, &st);
     sne_plan_student(m, k, &p, &state0);
     q = (int8_t *)(ar + p.q);
     memset(ar + state0, 0, (size_t)(p.end - state0));       /* every state is 0 at the start (§3.5, §3.9) */
     {
-        const sne_op op0 = m->ops[st.op0];
+        sne_op op0;
+        sne_get_op(m, st.op0, &op0);
         if (op0.opcode == SNE_OP_INPUT_CONV2D) sne_k_input_conv2d(m, &op0, input, cur0, c);
         else sne_k_input_dense(m, &op0, input, cur0, c);
     }
@@ -112,9 +121,11 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
         const void *val = cur0;
         uint32_t which = 2u, soff = state0;
         for (j = 1; j < st.nops; j++) {
-            const sne_op op = m->ops[st.op0 + j];
-            const uint32_t n = op.out_h * op.out_w * op.out_c;
+            sne_op op;
+            uint32_t n;
             void *dst;
+            sne_get_op(m, st.op0 + j, &op);
+            n = op.out_h * op.out_w * op.out_c;
             if (op.opcode == SNE_OP_FLATTEN) continue;
             if (op.opcode == SNE_OP_READOUT) {
                 facc = (int32_t *)(void *)(ar + soff);
@@ -187,7 +198,9 @@ sne_status sne_infer(sne_ctx *ctx, const uint8_t *input, int32_t budget, int32_t
     for (r = 0; r < k; r++) {
         const uint32_t s = run[r];
         const int8_t *q = run_student(ctx, s, input, &h, &c);
-        sne_k_head(m, &m->students[s], q, logits, &c);
+        sne_student st;
+        sne_get_student(m, s, &st);
+        sne_k_head(m, &st, q, logits, &c);
         nrun++;
         if (m->stop == 1u && nrun < k) {
             int32_t top1 = logits[0], top2;
@@ -222,7 +235,7 @@ const char *sne_status_str(sne_status s)
     case SNE_OK: return "ok";
     case SNE_E_ARG: return "invalid argument (NULL pointer or out of range)";
     case SNE_E_BUDGET: return "budget must be 1..K (spec 5)";
-    case SNE_E_ARENA: return "arena too small or not 4-aligned (see sne_arena_size)";
+    case SNE_E_ARENA: return "arena too small or not aligned for int32 (see sne_arena_size)";
     case SNE_E_FORMAT: return "blob: malformed file (field, range, padding or section table; see err_offset)";
     case SNE_E_VERSION: return "blob: unsupported version (need 1.0)";
     case SNE_E_CRC: return "blob: CRC-32 mismatch";
