@@ -268,7 +268,7 @@ public final class BatchNorm2d: Layer {
             gamma.grad.data[ch] += dgam[grp * c + ch]
             beta.grad.data[ch] += dbet[grp * c + ch]
         } }
-        xhat = nil
+        xhat = nil; invStd = []
         return dx
     }
 }
