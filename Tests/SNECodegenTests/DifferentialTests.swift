@@ -95,3 +95,57 @@ struct DifferentialTests {
         #expect(mism.isEmpty, "\(mism.prefix(5).joined(separator: "\n"))")
     }
 }
+
+@Suite("blob loader: C accepts exactly what the Swift decoder accepts")
+struct LoaderDifferentialTests {
+    @Test("mutated blobs (CRC fixed up) — same accept/reject, same results when accepted")
+    func mutatedBlobs() throws {
+        var g = RandomProgram(seed: 77, limits: .tiny)
+        var rng = SplitMix64(seed: 99)
+        var blobs: [[UInt8]] = [], programs: [Program?] = []
+        for _ in 0..<150 {
+            let p = g.program()
+            let clean = try ProgramFile.encode(p)
+            for m in 0..<8 {
+                var b = clean
+                let flips = m == 0 ? 0 : rng.int(1...3)
+                for _ in 0..<flips {
+                    // bias mutations toward the header, tables and small fields
+                    let i = rng.chance(0.5) ? rng.int(0...min(b.count - 5, 200)) : rng.int(0...(b.count - 5))
+                    b[i] = rng.chance(0.5) ? UInt8(rng.int(0...255)) : b[i] ^ UInt8(1 << rng.int(0...7))
+                }
+                if rng.chance(0.9) {
+                    let c = CRC32.checksum(b[0..<(b.count - 4)])
+                    for k in 0..<4 { b[b.count - 4 + k] = UInt8((c >> (8 * UInt32(k))) & 0xFF) }
+                }
+                if m == 7 { b = Array(b.prefix(rng.int(0...b.count))) }   // truncation
+                blobs.append(b)
+                programs.append(try? ProgramFile.decode(b))
+            }
+        }
+        let dir = tempDir("loader")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let exe = try DiffVectors.buildDriver(into: dir)
+        let items = blobs.enumerated().map { (i, b) -> (blob: [UInt8], inputs: [[UInt8]], inputSize: Int) in
+            if let p = programs[i] { return (b, [g.input(for: p)], p.input.size) }
+            return (b, [], 0)
+        }
+        try Data(DiffVectors.encode(items)).write(to: URL(fileURLWithPath: dir + "/v.sned"))
+        let r = try Shell.run([exe, dir + "/v.sned"])
+        #expect(r.status == 0)
+        var mism: [String] = [], accepted = 0
+        for l in r.stdout.split(separator: "\n") where l.hasPrefix("L ") {
+            let f = l.split(separator: " ")
+            guard let i = Int(f[1]), let st = Int(f[2]) else { continue }
+            let swiftOK = programs[i] != nil
+            if swiftOK { accepted += 1 }
+            if (st == 0) != swiftOK {
+                let why: String
+                do { _ = try ProgramFile.decode(blobs[i]); why = "Swift accepts" } catch { why = "Swift: \(error)" }
+                mism.append("blob \(i): C status \(st) at byte \(f[3]), \(why)")
+            }
+        }
+        print("loader differential: \(blobs.count) blobs, \(accepted) valid, \(mism.count) disagreements")
+        #expect(mism.isEmpty, "\(mism.prefix(8).joined(separator: "\n"))")
+    }
+}

@@ -241,6 +241,55 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
     *kind = outk;
 }
 
+/* Length of the UTF-8 sequence at b[i..end) if well-formed (no overlongs, surrogates, > U+10FFFF), else 0. */
+static uint32_t utf8_len(const rd *r, uint32_t i, uint32_t end)
+{
+    const uint32_t c = byte_at(r, i);
+    uint32_t n, k, lo = 0x80u, hi = 0xBFu;
+    if (c < 0x80u) return 1;
+    if (c >= 0xC2u && c <= 0xDFu) n = 2;
+    else if (c >= 0xE0u && c <= 0xEFu) { n = 3; if (c == 0xE0u) lo = 0xA0u; if (c == 0xEDu) hi = 0x9Fu; }
+    else if (c >= 0xF0u && c <= 0xF4u) { n = 4; if (c == 0xF0u) lo = 0x90u; if (c == 0xF4u) hi = 0x8Fu; }
+    else return 0;
+    if (n > end - i) return 0;
+    for (k = 1; k < n; k++) {
+        const uint32_t d = byte_at(r, i + k);
+        if (d < (k == 1 ? lo : 0x80u) || d > (k == 1 ? hi : 0xBFu)) return 0;
+    }
+    return n;
+}
+
+/* META (spec §9): UTF-8; lines `key=value` ended by \n (empty lines allowed), key non-empty, unique. */
+static void check_meta(rd *r, uint32_t off, uint32_t size)
+{
+    const uint32_t end = off + size;
+    uint32_t i = off, line = off;
+    while (i < end) {
+        const uint32_t n = utf8_len(r, i, end);
+        if (n == 0) { fail(r, SNE_E_FORMAT, i); return; }
+        i += n;
+    }
+    while (line < end) {
+        uint32_t eol = line, eq = end, other;
+        while (eol < end && byte_at(r, eol) != '\n') { if (eq == end && byte_at(r, eol) == '=') eq = eol; eol++; }
+        if (eol > line) {
+            if (eq == end || eq == line) { fail(r, SNE_E_FORMAT, line); return; }
+            /* duplicate key: compare with every earlier line's key */
+            for (other = off; other < line;) {
+                uint32_t oe = other, k = 0;
+                while (byte_at(r, oe) != '\n' && byte_at(r, oe) != '=') oe++;
+                if (byte_at(r, oe) == '=' && oe - other == eq - line) {
+                    while (k < eq - line && byte_at(r, other + k) == byte_at(r, line + k)) k++;
+                    if (k == eq - line) { fail(r, SNE_E_FORMAT, line); return; }
+                }
+                while (byte_at(r, other) != '\n') other++;
+                other++;
+            }
+        }
+        line = eol + 1u;
+    }
+}
+
 static int too_long(uint64_t n) { return n > 0xFFFFFFF0u; }
 
 static sne_status load(sne_blob *out, const SNE_FLASH uint8_t *blob, size_t len, rd *r)
@@ -269,14 +318,12 @@ static sne_status load(sne_blob *out, const SNE_FLASH uint8_t *blob, size_t len,
     for (i = 0; i < n; i++) {
         const uint32_t at = 16u + 12u * i;
         sec_kind[i] = rd_u32(r); sec_off[i] = rd_u32(r); sec_size[i] = rd_u32(r);
-        if ((sec_off[i] & 3u) != 0 || sec_off[i] < prev_end || sec_off[i] > L - 4u ||
-            sec_size[i] > L - 4u - sec_off[i]) { fail(r, SNE_E_FORMAT, at + 4u); return r->st; }
-        {   /* gap before this section must be zero padding */
-            rd g = *r; g.pos = prev_end; g.end = sec_off[i];
-            rd_zero(&g, sec_off[i] - prev_end);
-            if (g.st != SNE_OK) { fail(r, g.st, g.err); return r->st; }
-        }
-        prev_end = sec_off[i] + sec_size[i];
+        /* packed: each section at the first multiple of 4 after the previous one (spec §9) */
+        if (r->st != SNE_OK) return r->st;
+        if (sec_off[i] != prev_end) { fail(r, SNE_E_FORMAT, at + 4u); return r->st; }
+        if (sec_size[i] > L - 4u - sec_off[i]) { fail(r, SNE_E_FORMAT, at + 8u); return r->st; }
+        if (sec_kind[i] != 5u && (sec_size[i] & 3u) != 0) { fail(r, SNE_E_FORMAT, at + 8u); return r->st; }
+        prev_end = sne_align4(sec_off[i] + sec_size[i]);
         /* kind grammar: 1, 2?, 3+, 4, 5? */
         switch (sec_kind[i]) {
         case 1: if (i != 0) { fail(r, SNE_E_FORMAT, at); return r->st; } break;
@@ -290,9 +337,14 @@ static sne_status load(sne_blob *out, const SNE_FLASH uint8_t *blob, size_t len,
         if (i == 0 && sec_kind[0] != 1u) { fail(r, SNE_E_FORMAT, at); return r->st; }
     }
     if (nhead != 1u || sec_kind[0] != 1u) { fail(r, SNE_E_FORMAT, 12); return r->st; }
-    { rd g = *r; g.pos = prev_end; g.end = L - 4u; rd_zero(&g, L - 4u - prev_end);
-      if (g.st != SNE_OK) { fail(r, g.st, g.err); return r->st; } }
-
+    if (prev_end != L - 4u) { fail(r, SNE_E_FORMAT, 16); return r->st; }
+    if (sec_kind[n - 1u] == 5u) {   /* META's zero padding, then its text */
+        rd g = *r;
+        g.pos = sec_off[n - 1u] + sec_size[n - 1u]; g.end = L - 4u;
+        rd_zero(&g, g.end - g.pos);
+        if (g.st == SNE_OK) check_meta(&g, sec_off[n - 1u], sec_size[n - 1u]);
+        if (g.st != SNE_OK) { fail(r, g.st, g.err); return r->st; }
+    }
     /* HEADER (84 bytes) */
     {
         const uint32_t h = sec_off[0];
