@@ -7,6 +7,7 @@ public enum SNECLI {
         RunCommand.self, InfoCommand.self, DumpCommand.self,
         CompileCommand.self, VerifyCommand.self,
         BenchCommand.self,
+        ExampleCommand.self,
         ConformanceGenCommand.self,
     ]
 
