@@ -1,11 +1,11 @@
 // `sne bench interp`: reference-interpreter throughput (owned by the Spike IR work).
 import Foundation
 import SpikeIR
+import SNEData
 
 /// Runs the interpreter benchmark; `BenchCommand` dispatches `sne bench interp` here.
 /// Builds `Fixtures.fmnistSized`, runs it on real Fashion-MNIST test images when
-/// `../shared/data/fashion-mnist/t10k-images-idx3-ubyte(.gz)` can be read (gzip via
-/// `/usr/bin/gzip -dc`), else on random images; one thread; median inferences/s over runs.
+/// `../shared/data/fashion-mnist/t10k-images-idx3-ubyte(.gz)` can be read (gzip by SNEData), else on random images; one thread; median inferences/s over runs.
 func benchInterpreter(_ args: inout Arguments, out: inout TextSink) throws {
     let runs = try args.int("runs", in: 1...1000) ?? 5
     let images = try args.int("images", in: 1...10000) ?? 64
@@ -17,17 +17,8 @@ func benchInterpreter(_ args: inout Arguments, out: inout TextSink) throws {
     var inputs: [[UInt8]] = []
     var source = ""
     let base = "../shared/data/fashion-mnist/t10k-images-idx3-ubyte"
-    var raw: [UInt8]? = FileManager.default.contents(atPath: base).map { [UInt8]($0) }
-    if raw == nil, FileManager.default.fileExists(atPath: base + ".gz") {
-        let proc = Process()
-        proc.executableURL = URL(fileURLWithPath: "/bin/sh")
-        proc.arguments = ["-c", "gzip -dc '\(base).gz'"]
-        let pipe = Pipe(); proc.standardOutput = pipe
-        if (try? proc.run()) != nil {
-            let d = pipe.fileHandleForReading.readDataToEndOfFile(); proc.waitUntilExit()
-            if proc.terminationStatus == 0 { raw = [UInt8](d) }
-        }
-    }
+    let raw: [UInt8]? = (try? readMaybeGzip(base, limit: 16 + 784 * images))
+        ?? (try? readMaybeGzip(base + ".gz", limit: 16 + 784 * images))
     if let raw, raw.count >= 16 + 784 * images {
         for i in 0..<images { inputs.append(Array(raw[(16 + 784 * i)..<(16 + 784 * (i + 1))])) }
         source = "the first \(images) Fashion-MNIST test images (\(base))"

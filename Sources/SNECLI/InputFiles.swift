@@ -1,18 +1,15 @@
 // Input images for `sne run` / `sne info`: raw uint8, NPY (uint8) or IDX (+ --index).
 import Foundation
 import SpikeIR
+import SNEData
 
 enum InputFiles {
     /// Reads one input of exactly `size` bytes from `path` (raw, .npy, or IDX with `index`).
     static func read(_ path: String, size: Int, index: Int?) throws -> [UInt8] {
-        let lower = path.lowercased()
-        if lower.hasSuffix(".gz") {
-            throw CLIError.failure("\(path): gzip-compressed inputs are not supported yet; decompress first (gunzip -k \(path)) and pass the .idx/-ubyte file")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIError.failure("\(path): cannot read the input file")
-        }
-        let b = [UInt8](data)
+        var lower = path.lowercased()
+        let b: [UInt8]
+        do { b = try readMaybeGzip(path) } catch { throw CLIError.failure("\(error)") }   // gzip by magic (SNEData)
+        if lower.hasSuffix(".gz") { lower.removeLast(3) }
         if lower.hasSuffix(".npy") {
             if index != nil { throw CLIError.usage("--index applies to IDX files only") }
             return try npy(b, path: path, size: size)
