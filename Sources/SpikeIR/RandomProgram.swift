@@ -234,7 +234,7 @@ public struct RandomProgram: Sendable {
         if shape.size > 4096 || shape.size > limits.maxNeurons { return nil }
         // q ≈ f · mult >> shift with f ≈ T · typical: aim at |q| ≈ 2^5, sometimes saturating.
         let mult = Int32(rng.int(1...40000))
-        let fs = shiftFor(Double(T) * typical * Double(mult), target: rng.chance(0.1) ? 1 : 5)
+        let fs = shiftFor(Double(T) * typical * Double(mult), target: rng.pick([1, 5, 5, 5, 5, 5, 5, 9, 9, 12]))
         return Student(ops: ops, features: shape.size, featMult: mult, featShift: min(fs, 62))
     }
 }
