@@ -185,7 +185,9 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
         op->reset = rd_u8(r); op->state_bits = rd_u8(r); rd_zero(r, 2); theta = rd_u32(r);
         if (r->st != SNE_OK) return;
         if (op->leak == 0u) { need(r, op->leak_shift, 0, 0, at + 9u); need(r, op->leak_mult, 0, 0, at + 10u); }
-        else if (op->leak == 1u) { need(r, op->leak_shift, 0, 15, at + 9u); need(r, op->leak_mult, 0, 1u << op->leak_shift, at + 10u); }
+        else if (op->leak == 1u) {
+            if (need(r, op->leak_shift, 0, 15, at + 9u)) need(r, op->leak_mult, 0, (uint32_t)1 << op->leak_shift, at + 10u);
+        }
         else if (op->leak == 2u) { need(r, op->leak_shift, 1, 31, at + 9u); need(r, op->leak_mult, 0, 0, at + 10u); }
         else fail(r, SNE_E_FORMAT, at + 8u);
         need(r, op->reset, 0, 1, at + 12u);
@@ -199,6 +201,7 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
         if (r->st != SNE_OK) return;
         if (code == SNE_OP_MAXPOOL) need(r, op->size, 2, 15, at + 8u);
         else if (op->size != 2u && op->size != 4u) fail(r, SNE_E_FORMAT, at + 8u);
+        if (r->st != SNE_OK) return;
         op->out_h = s->h / op->size; op->out_w = s->w / op->size; op->out_c = s->c;
     } else if (code == SNE_OP_FLATTEN) {
         op->out_h = 1; op->out_w = 1; op->out_c = s->h * s->w * s->c;

@@ -1,0 +1,58 @@
+/*
+ * test_fixed.c - checks the runtime's integer primitives (src/sne_fixed.h, spec §1) against the
+ * hand-computed cases shared with the Swift side (Tests/SpikeIRTests/Cases/primitives.txt):
+ *   fn args... = expected | reason
+ * fn: rshr x s, floor_shr x s, satw x w, requant x m s lo hi. Prints one line per failure.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sne_fixed.h"
+
+static int fits32(long long v) { return v >= -2147483647LL - 1 && v <= 2147483647LL; }
+
+int main(int argc, char **argv)
+{
+    char line[512];
+    int fails = 0, n = 0;
+    FILE *f = argc == 2 ? fopen(argv[1], "r") : NULL;
+    if (f == NULL) { fprintf(stderr, "usage: test_fixed CASES.txt\n"); return 2; }
+    while (fgets(line, sizeof line, f) != NULL) {
+        char fn[32];
+        long long a[5], want, got = 0, got2;
+        int k = 0, both = 0;
+        char *p = line, *eq;
+        if (line[0] == '#' || line[0] == '\n') continue;
+        if (sscanf(p, "%31s", fn) != 1) continue;
+        eq = strchr(p, '=');
+        if (eq == NULL) continue;
+        p += strlen(fn);
+        while (k < 5 && p < eq) {
+            char *end;
+            long long v = strtoll(p, &end, 10);
+            if (end == p || end > eq) break;
+            a[k++] = v; p = end;
+        }
+        want = strtoll(eq + 1, NULL, 10);
+        n++;
+        if (strcmp(fn, "rshr") == 0 && k == 2) {
+            got = (long long)sne_rshr64((int64_t)a[0], (uint32_t)a[1]);
+            if (fits32(a[0])) { got2 = sne_rshr((int32_t)a[0], (uint32_t)a[1]); both = 1; if (got2 != got) got = got2 + 0x100000000LL; }
+        } else if (strcmp(fn, "floor_shr") == 0 && k == 2) {
+            got = (long long)sne_floor_shr64((int64_t)a[0], (uint32_t)a[1]);
+            if (fits32(a[0])) { got2 = sne_floor_shr((int32_t)a[0], (uint32_t)a[1]); both = 1; if (got2 != got) got = got2 + 0x100000000LL; }
+        } else if (strcmp(fn, "satw") == 0 && k == 2) {
+            const long long hi = (1LL << (a[1] - 1)) - 1;
+            got = sne_sat64((int64_t)a[0], (int32_t)(-hi - 1), (int32_t)hi);
+        } else if (strcmp(fn, "requant") == 0 && k == 5) {
+            got = sne_requant((int32_t)a[0], (int32_t)a[1], (uint32_t)a[2], (int32_t)a[3], (int32_t)a[4]);
+        } else {
+            printf("FAIL unknown case: %s", line); fails++; continue;
+        }
+        if (got != want) { printf("FAIL %s -> got %lld%s", line, got, both ? " (int32 and int64 helpers differ or wrong)\n" : "\n"); fails++; }
+    }
+    fclose(f);
+    printf("test_fixed: %d cases, %d failures\n", n, fails);
+    return fails != 0;
+}
