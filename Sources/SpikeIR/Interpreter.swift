@@ -292,16 +292,18 @@ public struct Interpreter: Sendable {
             for s in 0..<src.n {
                 let idx = Int(src.list[s])
                 let iy = idx / wc, r = idx - iy * wc, ix = r / cin, ci = r - ix * cin
-                for ky in 0..<kh {
+                // valid taps: 0 ≤ (i + pad − k) / stride < out, divisible (spec §3.3)
+                let ky0 = max(0, iy + pad - (ho - 1) * st), ky1 = min(kh - 1, iy + pad)
+                let kx0 = max(0, ix + pad - (wo - 1) * st), kx1 = min(kw - 1, ix + pad)
+                if ky0 > ky1 || kx0 > kx1 { continue }
+                for ky in ky0...ky1 {
                     let ny = iy + pad - ky
-                    if ny < 0 || ny % st != 0 { continue }
+                    if st > 1 && ny % st != 0 { continue }
                     let oy = ny / st
-                    if oy >= ho { continue }
-                    for kx in 0..<kw {
+                    for kx in kx0...kx1 {
                         let nx = ix + pad - kx
-                        if nx < 0 || nx % st != 0 { continue }
+                        if st > 1 && nx % st != 0 { continue }
                         let ox = nx / st
-                        if ox >= wo { continue }
                         let wp = w.baseAddress! + ((ci * kh + ky) * kw + kx) * cout
                         let op = out + (oy * wo + ox) * cout
                         for co in 0..<cout { op[co] &+= Int32(wp[co]) }
@@ -336,24 +338,26 @@ public struct Interpreter: Sendable {
         let hi = (Int64(1) << Int64(p.stateBits - 1)) - 1, lo = -hi - 1
         let zero = p.reset == .zero
         var count = 0
-        var mode = 0, m: Int64 = 0, s = 0
-        switch p.leak {
-        case .none: mode = 0
-        case .mulShift(let mm, let ss): mode = 1; m = Int64(mm); s = ss
-        case .shift(let ss): mode = 2; s = ss
-        }
-        for i in 0..<n {
-            var x = Int64(v[i])
-            if mode == 1 { x = Fixed.rshr(x * m, s) } else if mode == 2 { x -= Fixed.rshr(x, s) }
-            x += Int64(cur[i])
-            x = min(max(x, lo), hi)
-            if x >= theta {
-                spk[i] = 1; list[count] = Int32(truncatingIfNeeded: i); count += 1
-                x = zero ? 0 : x - theta
-            } else {
-                spk[i] = 0
+        // One loop per leak kind (hoisted out of the neuron loop); identical arithmetic.
+        @inline(__always) func body(_ leak: (Int64) -> Int64) {
+            for i in 0..<n {
+                var x = leak(Int64(v[i])) + Int64(cur[i])        // exact in int64 (spec §3.5, §7)
+                x = x < lo ? lo : (x > hi ? hi : x)               // satw(·, state_bits)
+                if x >= theta {
+                    spk[i] = 1; list[count] = Int32(truncatingIfNeeded: i); count += 1
+                    x = zero ? 0 : x - theta
+                } else {
+                    spk[i] = 0
+                }
+                v[i] = Int32(truncatingIfNeeded: x)
             }
-            v[i] = Int32(truncatingIfNeeded: x)
+        }
+        switch p.leak {
+        case .none: body { $0 }
+        case .mulShift(let mm, let ss):
+            let m = Int64(mm)
+            if ss == 0 { body { $0 * m } } else { body { Fixed.rshr($0 * m, ss) } }
+        case .shift(let ss): body { $0 - Fixed.rshr($0, ss) }
         }
         dst.n = count
     }
