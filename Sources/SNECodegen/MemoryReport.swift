@@ -18,6 +18,9 @@ public struct MemoryReport: Sendable, Equatable {
     public var stack: Int?
     public var flashBudget: Int
     public var ramBudget: Int
+    /// Largest single table in bytes (AVR: one object may not exceed 32767 bytes).
+    public var largestTable: Int
+    public var maxObject: Int
 
     /// Flash = tables + descriptor (initializer of .data) + runtime code.
     public var flash: Int { tables + descriptor + (runtimeCode ?? 0) }
@@ -30,6 +33,8 @@ public struct MemoryReport: Sendable, Equatable {
         var tab = ModelTables.opBytes * m.ops.count + ModelTables.studentBytes * m.students.count
             + ModelTables.gateLayerBytes * m.gate.count + 4 * m.b32.count + m.w8.count
         tables = tab
+        largestTable = max(m.w8.count, 4 * m.b32.count, ModelTables.opBytes * m.ops.count)
+        maxObject = t.name == "avr" ? 32767 : Int.max
         descriptor = 5 * t.flashPointerBytes + 12 * 4 + 16
         if t.pointerBytes == 8 { descriptor = (descriptor + 7) & ~7 }
         arena = max(ArenaPlan.arenaBytes(p), 4)
@@ -55,6 +60,7 @@ public struct MemoryReport: Sendable, Equatable {
     /// Nil when the model fits the board; else one line with the numbers.
     public var fitError: String? {
         var why: [String] = []
+        if largestTable > maxObject { why.append("its largest table is \(largestTable) B > \(maxObject) B, avr-gcc's limit for one object (tables are not split into chunks yet)") }
         if flashBudget > 0 && flash > flashBudget { why.append("flash needs \(flash) B > \(flashBudget) B") }
         if ramBudget > 0 && ram > ramBudget { why.append("RAM needs \(ram) B (arena \(arena) + context \(state - arena) + descriptor \(descriptor)\(stack.map { " + stack \($0)" } ?? "")) > \(ramBudget) B") }
         return why.isEmpty ? nil : "program too large for \(target): " + why.joined(separator: "; ")

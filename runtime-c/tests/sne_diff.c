@@ -64,6 +64,9 @@ int main(int argc, char **argv)
         inputs = bytes((size_t)ni * is);
         s = sne_blob_load(&blob, b, bl);
         printf("L %u %d %u\n", p, (int)s, blob.err_offset);
+#ifdef SNE_DIFF_PRINT_ARENA
+        if (s == SNE_OK) printf("A %u %u\n", p, (unsigned)sne_arena_size(&blob.model));
+#endif
         if (s == SNE_OK) {
             size_t ab = sne_arena_size(&blob.model);
             void *arena = malloc(ab ? ab : 4);

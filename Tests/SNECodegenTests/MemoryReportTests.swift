@@ -1,0 +1,51 @@
+// The compile-time memory report equals the real toolchain's `size` of the emitted model, per target.
+import Foundation
+import Testing
+@testable import SNECodegen
+import SpikeIR
+
+@Suite("memory report == size, per target")
+struct MemoryReportTests {
+    static func programs() -> [Program] {
+        var g = RandomProgram(seed: 11, limits: .tiny)
+        return (0..<4).map { _ in g.program() } + [Fixtures.fmnistSized(seed: 1)]
+    }
+
+    @Test("tables, descriptor and arena+context equal size -A sections", arguments: Target.names)
+    func matchesSize(_ name: String) throws {
+        let t = try Target.named(name)
+        guard t.toolchainPresent else { print("skipped \(name): \(t.compiler) not installed (apt-get install \(t.package))"); return }
+        for p in Self.programs() {
+            let m = MemoryReport(p, target: t)
+            if m.largestTable > m.maxObject { continue }   // refused for this target (see refusal test)
+            let s = try SizeCheck.measure(p, target: t)
+            #expect(SizeCheck.compare(m, s) == nil, "\(p.name): \(SizeCheck.compare(m, s) ?? "")")
+        }
+    }
+
+    @Test("arena plan in Swift equals sne_arena_size() in C (host, 300 random programs)")
+    func arenaPlanMatchesC() throws {
+        let cases = randomCases(seed: 5, programs: 300, inputs: 0)
+        let dir = tempDir("arena")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let exe = try DiffVectors.buildDriver(into: dir, flags: ["-O2", "-DSNE_DIFF_PRINT_ARENA"])
+        let items = try cases.map { (blob: try ProgramFile.encode($0.program), inputs: [[UInt8]](), inputSize: $0.program.input.size) }
+        try Data(DiffVectors.encode(items)).write(to: URL(fileURLWithPath: dir + "/v.sned"))
+        let r = try Shell.run([exe, dir + "/v.sned"])
+        var n = 0
+        for l in r.stdout.split(separator: "\n") where l.hasPrefix("A ") {
+            let f = l.split(separator: " ")
+            guard let p = Int(f[1]), let a = Int(f[2]) else { continue }
+            #expect(a == ArenaPlan.arenaBytes(cases[p].program), "program \(p)")
+            n += 1
+        }
+        #expect(n == cases.count)
+    }
+
+    @Test("a program too large for AVR is refused with the numbers")
+    func refusal() throws {
+        let m = MemoryReport(Fixtures.fmnistSized(seed: 1), target: try Target.named("avr"))
+        let e = try #require(m.fitError)
+        #expect(e.contains("RAM needs") && e.contains("> 8192 B"))
+    }
+}
