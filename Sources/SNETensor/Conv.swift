@@ -37,7 +37,7 @@ extension ComputeContext {
         let g = try ConvGeometry(input: x.shape, weight: weight.shape, stride: stride, pad: pad)
         if let bias, bias.count != g.cout { throw TensorError("conv2d: bias has \(bias.count) elements, expected \(g.cout)") }
         if !g.isPointwise { reserveScratch(g.k * g.hw) }
-        var y = Tensor(zeros: [g.n, g.cout, g.oh, g.ow])
+        var y = Tensor(uninitialized: [g.n, g.cout, g.oh, g.ow]) { _ in }   // every element written by the SGEMM (beta = 0)
         let biasData = bias?.data
         x.data.withUnsafeBufferPointer { xb in
             weight.data.withUnsafeBufferPointer { wb in
@@ -132,12 +132,7 @@ extension ComputeContext {
                                 }
                                 self.sgemmSerial(transB: true, m: g.cout, n: g.k, k: g.hw, a: dyi, lda: g.hw, b: col, ldb: g.hw,
                                                  beta: i == lo ? 0 : 1, c: dw, ldc: g.k, worker: worker)
-                                for co in 0..<g.cout {
-                                    let row = dyi + co * g.hw
-                                    var s: Float = 0
-                                    for j in 0..<g.hw { s += row[j] }
-                                    dbias[co] += s
-                                }
+                                for co in 0..<g.cout { dbias[co] += sumFloats(dyi + co * g.hw, g.hw) }
                             }
                         }
                     }
@@ -159,8 +154,8 @@ extension ComputeContext {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         guard k >= 1, stride >= 1, h >= k, w >= k else { throw TensorError("maxpool2d: window \(k) does not fit input \(h)x\(w)") }
         let oh = (h - k) / stride + 1, ow = (w - k) / stride + 1
-        var y = Tensor(zeros: [n, c, oh, ow])
-        var idx = [Int32](repeating: 0, count: y.count)
+        var y = Tensor(uninitialized: [n, c, oh, ow]) { _ in }   // fully written by the kernel
+        var idx = [Int32](unsafeUninitializedCapacity: y.count) { _, k in k = n * c * oh * ow }
         let planes = n * c
         x.data.withUnsafeBufferPointer { xb in
             y.data.withUnsafeMutableBufferPointer { yb in

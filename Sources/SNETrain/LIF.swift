@@ -52,14 +52,19 @@ public final class LIF: Layer {
     public var theta: Float
     public var reset: ResetMode
     public var surrogate: Surrogate
+    /// Direct input: the layer takes `[B, ...]` and feeds the same current at each of the T steps
+    /// (output `[T*B, ...]`; backward returns `Σ_t dL/dI[t]`). Saves materialising T copies.
+    public var directInput: Bool
     private var mem: Tensor?
 
-    public init(beta: Float = 0.5, theta: Float = 1, reset: ResetMode = .subtract, surrogate: Surrogate = .fastSigmoid(slope: 25)) {
-        self.beta = beta; self.theta = theta; self.reset = reset; self.surrogate = surrogate
+    public init(beta: Float = 0.5, theta: Float = 1, reset: ResetMode = .subtract, surrogate: Surrogate = .fastSigmoid(slope: 25),
+                directInput: Bool = false) {
+        self.beta = beta; self.theta = theta; self.reset = reset; self.surrogate = surrogate; self.directInput = directInput
     }
 
     public var attributes: [String: String] {
-        ["beta": "\(beta)", "theta": "\(theta)", "reset": reset.rawValue, "surrogate": surrogate.description]
+        ["beta": "\(beta)", "theta": "\(theta)", "reset": reset.rawValue, "surrogate": surrogate.description,
+         "directInput": "\(directInput)"]
     }
     public var savedBytes: Int { (mem?.count ?? 0) * 4 }
     public func clearSaved() { mem = nil }
@@ -69,12 +74,15 @@ public final class LIF: Layer {
 
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
         let t = ctx.timeSteps
-        guard x.rank >= 1, x.shape[0] % t == 0 else { throw LayerError("LIF: batch \(x.shape.first ?? 0) is not a multiple of T = \(t)") }
-        let f = x.count / t
+        guard x.rank >= 1, directInput || x.shape[0] % t == 0 else { throw LayerError("LIF: batch \(x.shape.first ?? 0) is not a multiple of T = \(t)") }
+        let direct = directInput
+        let f = direct ? x.count : x.count / t
+        var outShape = x.shape
+        if direct { outShape[0] *= t }
         let beta = self.beta, theta = self.theta, sub = reset == .subtract, save = ctx.training
         var m = Tensor(zeros: [0])
-        if save { m = Tensor(uninitialized: x.shape) { _ in } }
-        let s = Tensor(uninitialized: x.shape) { sb in
+        if save { m = Tensor(uninitialized: outShape) { _ in } }
+        let s = Tensor(uninitialized: outShape) { sb in
             x.data.withUnsafeBufferPointer { xb in m.data.withUnsafeMutableBufferPointer { mb in
                 let X = SharedPointer(xb.baseAddress!), S = SharedPointer(sb.baseAddress!)
                 let M = save ? SharedPointer(mb.baseAddress!) : S
@@ -87,7 +95,7 @@ public final class LIF: Layer {
                         let n = min(block, r.upperBound - lo)
                         for j in 0..<n { mcur[j] = 0; sprev[j] = 0 }
                         for step in 0..<t {
-                            let xi = X.p + step * f + lo, si = S.p + step * f + lo, mi = M.p + step * f + lo
+                            let xi = X.p + (direct ? 0 : step * f) + lo, si = S.p + step * f + lo, mi = M.p + step * f + lo
                             if sub {
                                 for j in 0..<n {
                                     let v = beta * mcur[j] + xi[j] - theta * sprev[j]
@@ -117,9 +125,12 @@ public final class LIF: Layer {
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
         guard let m = mem else { throw LayerError("LIF: backward without a training forward") }
         guard dy.count == m.count else { throw LayerError("LIF: gradient shape \(dy.shape), expected \(m.shape)") }
-        let t = ctx.timeSteps, f = m.count / t
+        let t = ctx.timeSteps, f = m.count / t, direct = directInput
         let beta = self.beta, theta = self.theta, sub = reset == .subtract, sg = surrogate
-        let dx = Tensor(uninitialized: m.shape) { xb in
+        var inShape = m.shape
+        if direct { inShape[0] /= t }
+        var dx = Tensor(zeros: inShape)   // accumulated into (the direct-input sum over steps)
+        dx.data.withUnsafeMutableBufferPointer { xb in
             dy.data.withUnsafeBufferPointer { db in m.data.withUnsafeBufferPointer { mb in
                 let D = SharedPointer(db.baseAddress!), M = SharedPointer(mb.baseAddress!), X = SharedPointer(xb.baseAddress!)
                 ctx.compute.parallelFor(f, minChunk: 4096) { r, _ in
@@ -130,7 +141,7 @@ public final class LIF: Layer {
                         let n = min(block, r.upperBound - lo)
                         for j in 0..<n { carry[j] = 0 }
                         for step in stride(from: t - 1, through: 0, by: -1) {
-                            let di = D.p + step * f + lo, mi = M.p + step * f + lo, xi = X.p + step * f + lo
+                            let di = D.p + step * f + lo, mi = M.p + step * f + lo, xi = X.p + (direct ? 0 : step * f) + lo
                             // g = dL/dmem[t] = dL/ds[t]·σ'(mem[t]−θ) + (gradient from mem[t+1])
                             if sub {
                                 switch sg {
@@ -138,12 +149,12 @@ public final class LIF: Layer {
                                     for j in 0..<n {
                                         let d = k * abs(mi[j] - theta) + 1
                                         let g = di[j] / (d * d) + carry[j]
-                                        xi[j] = g; carry[j] = beta * g
+                                        xi[j] += g; carry[j] = beta * g
                                     }
                                 default:
                                     for j in 0..<n {
                                         let g = di[j] * sg.derivative(mi[j] - theta) + carry[j]
-                                        xi[j] = g; carry[j] = beta * g
+                                        xi[j] += g; carry[j] = beta * g
                                     }
                                 }
                             } else {
@@ -151,7 +162,7 @@ public final class LIF: Layer {
                                 for j in 0..<n {
                                     let g = di[j] * sg.derivative(mi[j] - theta) + carry[j]
                                     let keep: Float = (mp.map { $0[j] - theta > 0 } ?? false) ? 0 : 1
-                                    xi[j] = g * keep; carry[j] = beta * g * keep
+                                    xi[j] += g * keep; carry[j] = beta * g * keep
                                 }
                             }
                         }

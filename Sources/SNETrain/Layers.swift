@@ -154,7 +154,7 @@ public final class BatchNorm2d: Layer {
         let g = perTimeStep ? ctx.timeSteps : 1
         guard n % g == 0 else { throw LayerError("BatchNorm2d: batch \(n) is not a multiple of T = \(g)") }
         let b = n / g
-        var y = Tensor(zeros: x.shape)
+        var y = Tensor(uninitialized: x.shape) { _ in }   // every element written in either mode
         if !ctx.training {
             let rm = runningMean.value.data, rv = runningVar.value.data, ga = gamma.value.data, be = beta.value.data
             x.data.withUnsafeBufferPointer { xp in y.data.withUnsafeMutableBufferPointer { yp in
@@ -169,7 +169,8 @@ public final class BatchNorm2d: Layer {
         }
         evalMode = false
         groups = g
-        var xh = Tensor(zeros: x.shape)
+        var xh = Tensor(uninitialized: x.shape) { _ in }   // both fully written below
+        y = Tensor(uninitialized: x.shape) { _ in }
         var inv = [Float](repeating: 0, count: g * c)
         var means = [Float](repeating: 0, count: g * c), vars = [Float](repeating: 0, count: g * c)
         let m = Double(b * hw)
@@ -182,20 +183,10 @@ public final class BatchNorm2d: Layer {
                     for gc in r {
                         let grp = gc / c, ch = gc % c
                         var s = 0.0
-                        for i in (grp * b)..<((grp + 1) * b) {
-                            let row = X.p + (i * c + ch) * hw
-                            var t: Float = 0
-                            for j in 0..<hw { t += row[j] }
-                            s += Double(t)
-                        }
+                        for i in (grp * b)..<((grp + 1) * b) { s += Double(sumFloats(X.p + (i * c + ch) * hw, hw)) }
                         let mean = Float(s / m)
                         var q = 0.0
-                        for i in (grp * b)..<((grp + 1) * b) {
-                            let row = X.p + (i * c + ch) * hw
-                            var t: Float = 0
-                            for j in 0..<hw { let d = row[j] - mean; t += d * d }
-                            q += Double(t)
-                        }
+                        for i in (grp * b)..<((grp + 1) * b) { q += Double(sumSquaredDeviations(X.p + (i * c + ch) * hw, hw, from: mean)) }
                         let v = Float(q / m)
                         let istd = 1 / (v + eps).squareRoot()
                         I.p[gc] = istd; M.p[gc] = mean; V.p[gc] = v
@@ -235,7 +226,7 @@ public final class BatchNorm2d: Layer {
         guard let xh = xhat else { throw LayerError("BatchNorm2d: backward without a training forward") }
         guard dy.shape == xh.shape else { throw LayerError("BatchNorm2d: gradient shape \(dy.shape), expected \(xh.shape)") }
         let n = xh.shape[0], hw = xh.count / (n * c), g = groups, b = n / g
-        var dx = Tensor(zeros: xh.shape)
+        var dx = Tensor(uninitialized: xh.shape) { _ in }   // fully written below
         var dgam = [Float](repeating: 0, count: g * c), dbet = [Float](repeating: 0, count: g * c)
         let m = Float(b * hw)
         dy.data.withUnsafeBufferPointer { dp in xh.data.withUnsafeBufferPointer { hp in dx.data.withUnsafeMutableBufferPointer { xp in
@@ -249,9 +240,7 @@ public final class BatchNorm2d: Layer {
                         var sdy = 0.0, sdyh = 0.0
                         for i in (grp * b)..<((grp + 1) * b) {
                             let off = (i * c + ch) * hw
-                            var t1: Float = 0, t2: Float = 0
-                            for j in 0..<hw { t1 += D.p[off + j]; t2 += D.p[off + j] * H.p[off + j] }
-                            sdy += Double(t1); sdyh += Double(t2)
+                            sdy += Double(sumFloats(D.p + off, hw)); sdyh += Double(sumProducts(D.p + off, H.p + off, hw))
                         }
                         G.p[gc] = Float(sdyh); B.p[gc] = Float(sdy)
                         // dx = γ·istd/m · (m·dy − Σdy − x̂·Σ(dy·x̂))

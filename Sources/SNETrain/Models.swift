@@ -6,15 +6,14 @@ public enum Models {
     /// run with `ctx.timeSteps = T` (direct input, the same current every step):
     /// conv3x3(1→16)+BN+LIF → maxpool2 → conv3x3(16→32)+BN+LIF → maxpool2 → linear(1568→128)+LIF
     /// → linear(128→outputs) → readout (mean over T). LIF β = 0.5, θ = 1, subtractive reset,
-    /// fast-sigmoid slope 25. The first conv+BN run once per batch (their input is the same each step);
-    /// the second BN keeps per-step statistics, as a per-step BN call does.
+    /// fast-sigmoid slope 25. The first conv+BN run once per batch (their input is the same each step)
+    /// and feed `lif1` as direct input; the second BN keeps per-step statistics, as a per-step BN call does.
     public static func referenceStudent(outputs: Int = 32, rng: inout SeededRNG) -> Sequential {
         let lif = { LIF(beta: 0.5, theta: 1, reset: .subtract, surrogate: .fastSigmoid(slope: 25)) }
         return Sequential(named: [
             ("conv1", Conv2d(1, 16, kernelSize: 3, padding: 1, needsInputGradient: false, rng: &rng)),
             ("bn1", BatchNorm2d(16)),
-            ("repeat", RepeatTime()),
-            ("lif1", lif()),
+            ("lif1", LIF(beta: 0.5, theta: 1, reset: .subtract, surrogate: .fastSigmoid(slope: 25), directInput: true)),
             ("pool1", MaxPool2d(2)),
             ("conv2", Conv2d(16, 32, kernelSize: 3, padding: 1, rng: &rng)),
             ("bn2", BatchNorm2d(32, perTimeStep: true)),

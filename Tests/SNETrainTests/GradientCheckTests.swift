@@ -213,6 +213,19 @@ func referenceLIF(x: [Double], r: [Double], t: Int, beta: Double, theta: Double,
         for i in 0..<dx.count { #expect(abs(Double(dx.data[i]) - ref.dx[i]) < 1e-5, "dx[\(i)]") }
     }
 
+    @Test(arguments: [ResetMode.subtract, .zero])
+    func directInputEqualsRepeatedInput(_ reset: ResetMode) throws {
+        let t = 4, x = randn([3, 5], seed: 40, std: 1.5), r = randn([t * 3, 5], seed: 41)
+        let c = LayerContext(compute: compute, timeSteps: t)
+        let direct = LIF(beta: 0.6, theta: 0.7, reset: reset, directInput: true), plain = LIF(beta: 0.6, theta: 0.7, reset: reset)
+        let rep = RepeatTime()
+        let s1 = try direct.forward(x, c), s2 = try plain.forward(try rep.forward(x, c), c)
+        #expect(s1 == s2)
+        let d1 = try direct.backward(r, c), d2 = try rep.backward(try plain.backward(r, c), c)
+        #expect(d1.shape == x.shape)
+        for i in 0..<d1.count { #expect(abs(d1.data[i] - d2.data[i]) < 1e-5) }
+    }
+
     @Test func membranePathFiniteDifferenceWithSpikesHeldFixed() throws {
         // With theta far above any membrane value no spike can occur, so the forward is the linear
         // leaky integrator; a readout of `mem` then equals the surrogate-free BPTT chain. We check
