@@ -1,0 +1,38 @@
+// `sne verify` on every target: random programs (both emit modes) and the example program with
+// its Fashion-MNIST images (where it fits), compared bit-exactly with the interpreter.
+import Foundation
+import Testing
+@testable import SNECodegen
+import SpikeIR
+
+@Suite("verify on targets", .serialized)
+struct TargetVerifyTests {
+    @Test("random programs x inputs x all budgets, specialized and blob", arguments: Target.names)
+    func randomPrograms(_ name: String) throws {
+        let t = try Target.named(name)
+        guard t.toolchainPresent else { print("skipped \(name): \(t.compiler) not installed (apt-get install \(t.package))"); return }
+        var g = RandomProgram(seed: 1000 + UInt64(Target.names.firstIndex(of: name)!), limits: .tiny)
+        var vectors = 0
+        for i in 0..<4 {
+            let p = g.program()
+            let xs = (0..<2).map { _ in g.input(for: p) }
+            let r = try Verifier.verify(p, target: t, inputs: xs, mode: i % 2 == 0 ? .specialized : .blob, count: false)
+            #expect(r.passed, "\(name) \(p.name): \(r.mismatches.joined(separator: "; "))")
+            vectors += r.vectors
+        }
+        print("verify \(name): 4 random programs, \(vectors) vectors bit-exact")
+    }
+
+    @Test("conformance: examples/programs/fmnist4.snep on the Fashion-MNIST test images", arguments: Target.names)
+    func exampleProgram(_ name: String) throws {
+        let t = try Target.named(name)
+        guard t.toolchainPresent else { print("skipped \(name): \(t.compiler) not installed"); return }
+        let dir = SNEPaths.root + "/examples/programs"
+        let p = try ProgramFile.read(path: dir + "/fmnist4.snep")
+        if let e = MemoryReport(p, target: t).fitError { print("skipped \(name): \(e)"); return }
+        let xs = (0..<5).compactMap { FileManager.default.contents(atPath: dir + "/fmnist-test-\($0).u8").map { [UInt8]($0) } }
+        try #require(xs.count == 5)
+        let r = try Verifier.verify(p, target: t, inputs: name == "host" ? xs : Array(xs.prefix(2)), count: false)
+        #expect(r.passed, "\(r.mismatches.joined(separator: "; "))")
+    }
+}
