@@ -53,10 +53,15 @@ public struct RandomProgram: Sendable {
     }
 
     /// The next random valid program (verified; retries internally until one passes).
+    ///
+    /// - Precondition: `limits` admit some valid program (every preset does); limits that admit
+    ///   none (e.g. `maxNeurons` below the input size) stop with a message after 100,000 tries
+    ///   instead of looping forever. Limits are chosen by code, never read from user files.
     public mutating func program() -> Program {
-        while true {
+        for _ in 0..<100_000 {
             if let p = attempt(), (try? ProgramVerifier.verify(p)) != nil { return p }
         }
+        preconditionFailure("RandomProgram: no valid program under \(limits) after 100,000 tries")
     }
 
     /// A random input for `p`: uniform, sparse, all-zero or all-255 images.
