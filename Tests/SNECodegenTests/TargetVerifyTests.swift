@@ -23,6 +23,18 @@ struct TargetVerifyTests {
         print("verify \(name): 4 random programs, \(vectors) vectors bit-exact")
     }
 
+    @Test("cortex-m4 SIMD row adds (SXTAB path) on larger random programs")
+    func cortexM4Wide() throws {
+        let t = try Target.named("cortex-m4")
+        guard t.toolchainPresent else { print("skipped cortex-m4: toolchain absent"); return }
+        var g = RandomProgram(seed: 4242)
+        for _ in 0..<6 {
+            let p = g.program()
+            let r = try Verifier.verify(p, target: t, inputs: (0..<3).map { _ in g.input(for: p) }, count: false)
+            #expect(r.passed, "\(p.name): \(r.mismatches.joined(separator: "; "))")
+        }
+    }
+
     @Test("conformance: examples/programs/fmnist4.snep on the Fashion-MNIST test images", arguments: Target.names)
     func exampleProgram(_ name: String) throws {
         let t = try Target.named(name)
