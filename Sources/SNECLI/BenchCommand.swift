@@ -102,20 +102,25 @@ struct BenchCommand: Command {
     }
 
     /// Per-layer forward/backward milliseconds per step (median over `runs` steps).
-    func profileLayers(_ model: Sequential, x: Tensor, y: Tensor, ctx: LayerContext, out: inout TextSink) throws {
+    func profileLayers(_ model: Sequential, x: Tensor, y: Tensor, ctx: LayerContext, opt: any Optimizer, out: inout TextSink) throws {
         var fwd = [[Double]](repeating: [], count: model.layers.count), bwd = fwd
+        var other: [Double] = [], optT: [Double] = []
         func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-6 }
         for _ in 0..<max(runs, 3) {
+            let z0 = now()
             model.zeroGrad()
+            other.append(now() - z0)
             var h = x
             for (i, l) in model.layers.enumerated() { let t0 = now(); h = try l.layer.forward(h, ctx); fwd[i].append(now() - t0) }
             var g = try Loss.mse(h, y).grad
             for (i, l) in model.layers.enumerated().reversed() { let t0 = now(); g = try l.layer.backward(g, ctx); bwd[i].append(now() - t0) }
+            let o0 = now(); opt.step(lr: 1e-3); optT.append(now() - o0)
         }
         func med(_ a: [Double]) -> Double { a.sorted()[a.count / 2] }
         for (i, l) in model.layers.enumerated() {
             out.write("  \(l.name.padding(toLength: 8, withPad: " ", startingAt: 0)) forward \(String(format: "%6.2f", med(fwd[i]))) ms  backward \(String(format: "%6.2f", med(bwd[i]))) ms\n")
         }
+        out.write("  zeroGrad \(String(format: "%6.2f", med(other))) ms  optimizer \(String(format: "%6.2f", med(optT))) ms\n")
     }
 
     func benchTrain(_ ctx: ComputeContext, out: inout TextSink) throws {
@@ -133,6 +138,6 @@ struct BenchCommand: Command {
         let steps = try median(0.5) { try trainStep(model: model, optimizer: opt, lr: 1e-3, input: x, ctx: lctx) { try Loss.mse($0, y) } }
         out.write("train reference student (T=\(t), B=\(b), MSE, Adam)  \(String(format: "%8.0f", steps * Double(b))) images/s\n")
         out.write("train BPTT activation memory: \(saved / b) bytes/sample (\(saved) per batch of \(b))\n")
-        if profile { try profileLayers(model, x: x, y: y, ctx: lctx, out: &out) }
+        if profile { try profileLayers(model, x: x, y: y, ctx: lctx, opt: opt, out: &out) }
     }
 }
