@@ -206,10 +206,15 @@ void sne_sgemm_block(int transA, int transB, int M, int N, int K, float alpha,
 /* ---- im2col / col2im: col row r = (c, ky, kx), column = (oy, ox) ---- */
 void sne_im2col(const float *x, int C, int H, int W, int kh, int kw, int stride, int pad,
                 int OH, int OW, float *col) {
+    sne_im2col_ld(x, C, H, W, kh, kw, stride, pad, OH, OW, col, OH * OW);
+}
+
+void sne_im2col_ld(const float *x, int C, int H, int W, int kh, int kw, int stride, int pad,
+                   int OH, int OW, float *col, int ldcol) {
     for (int c = 0; c < C; c++)
         for (int ky = 0; ky < kh; ky++)
             for (int kx = 0; kx < kw; kx++) {
-                float *d = col + ((size_t)(c * kh + ky) * kw + kx) * OH * OW;
+                float *d = col + ((size_t)(c * kh + ky) * kw + kx) * ldcol;
                 const float *xc = x + (size_t)c * H * W;
                 for (int oy = 0; oy < OH; oy++) {
                     int iy = oy * stride - pad + ky;
@@ -244,9 +249,16 @@ void sne_col2im(const float *col, int C, int H, int W, int kh, int kw, int strid
                     if (iy < 0 || iy >= H) continue;
                     float *xr = xc + (size_t)iy * W;
                     const float *srow = s + (size_t)oy * OW;
-                    for (int ox = 0; ox < OW; ox++) {
-                        int ix = ox * stride - pad + kx;
-                        if (ix >= 0 && ix < W) xr[ix] += srow[ox];
+                    if (stride == 1) {   /* contiguous run of valid ox: a vectorisable add */
+                        int lo = pad - kx; if (lo < 0) lo = 0; if (lo > OW) lo = OW;
+                        int hi = W + pad - kx; if (hi > OW) hi = OW; if (hi < lo) hi = lo;
+                        float *xd = xr + lo - pad + kx;
+                        for (int ox = lo; ox < hi; ox++) xd[ox - lo] += srow[ox];
+                    } else {
+                        for (int ox = 0; ox < OW; ox++) {
+                            int ix = ox * stride - pad + kx;
+                            if (ix >= 0 && ix < W) xr[ix] += srow[ox];
+                        }
                     }
                 }
             }

@@ -101,15 +101,18 @@ extension ComputeContext {
         return dx
     }
 
-    /// `(dweight, dbias)` for `y = conv2d(x, weight) + bias`: per image SGEMM `(cout,hw) x (hw,k)`,
-    /// summed in a fixed number of partial groups, then the groups in order (deterministic).
+    /// `(dweight, dbias)` for `y = conv2d(x, weight) + bias`. Images are split into a fixed number of
+    /// groups; per group the im2col columns of all its images sit side by side, so one long-K SGEMM
+    /// `dWᵀ (k, cout) = colG (k, n·hw) × dYGᵀ` does the group. Groups are then summed in order
+    /// (deterministic, independent of the thread count).
     public func conv2dBackwardWeight(_ x: Tensor, _ dy: Tensor, weightShape: [Int], stride: Int = 1, pad: Int = 0) throws -> (Tensor, Tensor) {
         let g = try ConvGeometry(input: x.shape, weight: weightShape, stride: stride, pad: pad)
         guard dy.shape == [g.n, g.cout, g.oh, g.ow] else {
             throw TensorError("conv2d backward: output gradient has shape \(dy.shape), expected \([g.n, g.cout, g.oh, g.ow])")
         }
-        if !g.isPointwise { reserveScratch(g.k * g.hw) }
         let groups = max(1, min(convReductionGroups, g.n))
+        let maxPer = (g.n + groups - 1) / groups
+        reserveScratch((g.k + g.cout) * maxPer * g.hw)
         let wsize = g.cout * g.k
         var partial = [Float](repeating: 0, count: groups * (wsize + g.cout))
         x.data.withUnsafeBufferPointer { xb in
@@ -119,21 +122,20 @@ extension ComputeContext {
                     parallelFor(groups) { grange, worker in
                         for grp in grange {
                             let lo = g.n * grp / groups, hi = g.n * (grp + 1) / groups
-                            let dw = pp.p + grp * (wsize + g.cout), dbias = dw + wsize
+                            let nn = (hi - lo) * g.hw
+                            let col = self.scratch(worker), dyg = col + g.k * nn
+                            let dwT = pp.p + grp * (wsize + g.cout), dbias = dwT + wsize
                             for i in lo..<hi {
-                                let xi = xp.p + i * g.c * g.h * g.w
+                                let off = (i - lo) * g.hw
+                                sne_im2col_ld(xp.p + i * g.c * g.h * g.w, Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.kh), Int32(g.kw),
+                                              Int32(g.stride), Int32(g.pad), Int32(g.oh), Int32(g.ow), col + off, Int32(nn))
                                 let dyi = dp.p + i * g.cout * g.hw
-                                var col = UnsafePointer(xi)
-                                if !g.isPointwise {
-                                    let s = self.scratch(worker)
-                                    sne_im2col(xi, Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.kh), Int32(g.kw),
-                                               Int32(g.stride), Int32(g.pad), Int32(g.oh), Int32(g.ow), s)
-                                    col = UnsafePointer(s)
-                                }
-                                self.sgemmSerial(transB: true, m: g.cout, n: g.k, k: g.hw, a: dyi, lda: g.hw, b: col, ldb: g.hw,
-                                                 beta: i == lo ? 0 : 1, c: dw, ldc: g.k, worker: worker)
-                                for co in 0..<g.cout { dbias[co] += sumFloats(dyi + co * g.hw, g.hw) }
+                                for co in 0..<g.cout { (dyg + co * nn + off).update(from: dyi + co * g.hw, count: g.hw) }
                             }
+                            // dWᵀ (k, cout) = col (k, nn) × dygᵀ (nn, cout)
+                            self.sgemmSerial(transB: true, m: g.k, n: g.cout, k: nn, a: col, lda: nn, b: dyg, ldb: nn,
+                                             c: dwT, ldc: g.cout, worker: worker)
+                            for co in 0..<g.cout { dbias[co] = sumFloats(dyg + co * nn, nn) }
                         }
                     }
                 }
@@ -142,7 +144,7 @@ extension ComputeContext {
         var dW = Tensor(zeros: weightShape), dB = Tensor(zeros: [g.cout])
         for grp in 0..<groups {
             let base = grp * (wsize + g.cout)
-            for j in 0..<wsize { dW.data[j] += partial[base + j] }
+            for r in 0..<g.k { for co in 0..<g.cout { dW.data[co * g.k + r] += partial[base + r * g.cout + co] } }
             for j in 0..<g.cout { dB.data[j] += partial[base + wsize + j] }
         }
         return (dW, dB)

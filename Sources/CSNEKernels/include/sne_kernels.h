@@ -32,6 +32,11 @@ void sne_sgemm_block(int transA, int transB, int M, int N, int K, float alpha,
 void sne_im2col(const float *x, int C, int H, int W, int kh, int kw, int stride, int pad,
                 int OH, int OW, float *col);
 
+/* im2col into a wider matrix: row r of the result starts at col + r*ldcol (ldcol >= OH*OW), so
+ * several images can sit side by side. */
+void sne_im2col_ld(const float *x, int C, int H, int W, int kh, int kw, int stride, int pad,
+                   int OH, int OW, float *col, int ldcol);
+
 /* col2im for one image: accumulates col (C*kh*kw, OH*OW) into dx (C, H, W) (dx must be zeroed). */
 void sne_col2im(const float *col, int C, int H, int W, int kh, int kw, int stride, int pad,
                 int OH, int OW, float *dx);
