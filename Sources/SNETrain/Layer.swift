@@ -161,3 +161,59 @@ extension Tensor {
         }
     }
 }
+
+/// Several branches on the same input (e.g. K students sharing one batch), outputs concatenated
+/// along dimension 1: `y = [f_1(x), ..., f_K(x)]` with each `f_k(x)` of shape `[N, F_k, ...]`
+/// (same N and trailing dims). Backward splits `dy` and sums the branches' input gradients.
+/// `branchOutputs` keeps the last forward's per-branch outputs (for per-student losses).
+public final class Parallel: LayerContainer {
+    public private(set) var branches: [(name: String, layer: any Layer)]
+    public private(set) var branchOutputs: [Tensor] = []
+    private var widths: [Int] = []
+
+    public init(_ branches: [any Layer]) { self.branches = branches.enumerated().map { (String($0.offset), $0.element) } }
+    public init(named branches: [(String, any Layer)]) { self.branches = branches.map { (name: $0.0, layer: $0.1) } }
+
+    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        branchOutputs = try branches.map { try $0.layer.forward(x, ctx) }
+        guard let first = branchOutputs.first else { throw LayerError("Parallel: no branches") }
+        let n = first.shape[0], inner = Array(first.shape.dropFirst(2))
+        for (k, o) in branchOutputs.enumerated() where o.rank != first.rank || o.shape[0] != n || Array(o.shape.dropFirst(2)) != inner {
+            throw LayerError("Parallel: branch '\(branches[k].name)' output \(o.shape) does not match \(first.shape) outside dimension 1")
+        }
+        widths = branchOutputs.map { $0.count / n }
+        let total = widths.reduce(0, +)
+        var shape = first.shape
+        shape[1] = branchOutputs.reduce(0) { $0 + $1.shape[1] }
+        var y = Tensor(zeros: shape)
+        var off = 0
+        for (k, o) in branchOutputs.enumerated() {
+            for i in 0..<n { for j in 0..<widths[k] { y.data[i * total + off + j] = o.data[i * widths[k] + j] } }
+            off += widths[k]
+        }
+        return y
+    }
+
+    public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        guard !widths.isEmpty else { throw LayerError("Parallel: backward without a forward") }
+        let total = widths.reduce(0, +), n = dy.count / max(total, 1)
+        var dx: Tensor? = nil
+        var off = 0
+        for (k, b) in branches.enumerated() {
+            var g = Tensor(zeros: branchOutputs[k].shape)
+            for i in 0..<n { for j in 0..<widths[k] { g.data[i * widths[k] + j] = dy.data[i * total + off + j] } }
+            off += widths[k]
+            let d = try b.layer.backward(g, ctx)
+            if dx == nil { dx = d } else { dx!.addInPlace(d) }
+        }
+        branchOutputs = []
+        return dx!
+    }
+
+    public var parameters: [Parameter] { namedChildParameters().map(\.1) }
+    public func namedChildParameters() -> [(String, Parameter)] {
+        branches.flatMap { (name, l) in l.namedParameters().map { ("\(name).\($0.0)", $0.1) } }
+    }
+    public var savedBytes: Int { branches.reduce(0) { $0 + $1.layer.savedBytes } }
+    public func clearSaved() { for (_, l) in branches { l.clearSaved() }; branchOutputs = [] }
+}

@@ -110,6 +110,7 @@ func randn(_ shape: [Int], seed: UInt64, std: Float = 1) -> Tensor {
         var rng = SeededRNG(seed: 2)
         try gradCheck(Residual(Sequential([Linear(6, 6, rng: &rng), ReLU()])), x: randn([3, 6], seed: 19))
         try gradCheck(RepeatTime(), x: randn([2, 3], seed: 10), timeSteps: 3)
+        try gradCheck(Parallel([Linear(6, 2, rng: &rng), Sequential([Linear(6, 3, rng: &rng)])]), x: randn([3, 6], seed: 18))
         try gradCheck(Readout(.mean), x: randn([6, 3], seed: 11), timeSteps: 3)
         try gradCheck(Readout(.sum), x: randn([6, 3], seed: 12), timeSteps: 2)
     }
