@@ -46,7 +46,7 @@ struct CompileCommand: Command {
         let p = try InputFiles.program(program)
         let t = try cliTarget(target)
         let rm = t.toolchainPresent ? try? RuntimeMeasure.runtime(t, mode: mode) : nil
-        let mem = MemoryReport(p, target: t, runtimeCode: rm?.code, stack: rm?.stack)
+        let mem = MemoryReport(p, target: t, mode: mode, runtimeCode: rm?.code, stack: rm?.stack)
         if let e = mem.fitError { throw CLIError.failure(e) }
         do { try CEmitter(p, mode: mode).write(to: out) } catch let e as CodegenError { throw CLIError.failure(e.description) }
         o.write("wrote \(out)/\(p.name).h, \(p.name).c (+ runtime, Makefile, CMakeLists.txt), mode \(mode.rawValue)\n")

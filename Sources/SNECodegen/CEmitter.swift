@@ -14,6 +14,7 @@ public struct CEmitter: Sendable {
     public init(_ program: Program, mode: EmitMode = .specialized) { self.program = program; self.mode = mode }
 
     public var prefix: String { "sne_" + program.name }
+    var opCount: Int { program.students.reduce(0) { $0 + $1.ops.count } }
 
     /// Every file of the output directory, by name.
     public func files() throws -> [String: String] {
@@ -148,13 +149,14 @@ public struct CEmitter: Sendable {
         static const SNE_FLASH uint8_t \(P)_image[\(bytes.count)] = {
 
         """
-        s += CEmitter.list(bytes, perLine: 32) + "\n};\n\nstatic sne_blob \(P)_blob;\n\n"
+        s += CEmitter.list(bytes, perLine: 32) + "\n};\n\nstatic sne_blob \(P)_blob;\n"
+        s += "static sne_op \(P)_ops[\(opCount)];   /* descriptor storage: this program's op count */\n\n"
         s += "const sne_model *\(P)_model(void) { return &\(P)_blob.model; }\n\n"
         s += commonTail(model: "\(P)_blob.model")
         s += """
         sne_status \(P)_init(void)
         {
-            const sne_status s = sne_blob_load(&\(P)_blob, \(P)_image, sizeof \(P)_image);
+            const sne_status s = sne_blob_load(&\(P)_blob, \(P)_ops, \(opCount)u, \(P)_image, sizeof \(P)_image);
             if (s != SNE_OK) return s;
             return sne_init(&\(P)_state.ctx, &\(P)_blob.model, \(P)_state.arena, sizeof \(P)_state.arena);
         }

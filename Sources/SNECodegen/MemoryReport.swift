@@ -27,7 +27,7 @@ public struct MemoryReport: Sendable, Equatable {
     /// RAM = state + descriptor (.data) + stack.
     public var ram: Int { state + descriptor + (stack ?? 0) }
 
-    public init(_ p: Program, target t: Target, runtimeCode: Int? = nil, stack: Int? = nil) {
+    public init(_ p: Program, target t: Target, mode: EmitMode = .specialized, runtimeCode: Int? = nil, stack: Int? = nil) {
         let m = ModelTables(p)
         target = t.name
         var tab = ModelTables.opBytes * m.ops.count + ModelTables.studentBytes * m.students.count
@@ -42,6 +42,17 @@ public struct MemoryReport: Sendable, Equatable {
         var st = ctx + arena
         if t.pointerBytes == 8 { st = (st + 7) & ~7 }
         state = st
+        if mode == .blob {
+            // flash: the .snep image; RAM: sne_blob (model + 16 students + 4 gate layers + err_offset + name)
+            // and the op descriptor storage, next to the context and arena.
+            let image = (try? ProgramFile.encode(p).count) ?? 0
+            tables = image
+            largestTable = image
+            var blob = descriptor + 16 * ModelTables.studentBytes + 4 * ModelTables.gateLayerBytes + 4 + 32
+            if t.pointerBytes == 8 { blob = (blob + 7) & ~7 }
+            state += blob + ModelTables.opBytes * m.ops.count
+            descriptor = 0
+        }
         self.runtimeCode = runtimeCode
         self.stack = stack
         flashBudget = t.flashBytes; ramBudget = t.ramBytes

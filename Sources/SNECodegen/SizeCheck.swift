@@ -10,12 +10,12 @@ public struct SectionSizes: Sendable, Equatable {
 
 public enum SizeCheck {
     /// Compiles the emitted model file of `p` for `t` (its own CFLAGS + -fdata-sections) and sums `size -A` sections.
-    public static func measure(_ p: Program, target t: Target) throws -> SectionSizes {
+    public static func measure(_ p: Program, target t: Target, mode: EmitMode = .specialized) throws -> SectionSizes {
         try t.requireToolchain()
         let dir = NSTemporaryDirectory() + "sne-size-\(t.name)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let em = CEmitter(p, mode: .specialized)
+        let em = CEmitter(p, mode: mode)
         for (name, text) in try em.files() { try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/" + name)) }
         let v = try RuntimeMeasure.vars(t)
         let flags = (v["CFLAGS"] ?? "").split(separator: " ").map(String.init) + (v["PORT_INCS"] ?? "").split(separator: " ").map(String.init)

@@ -156,7 +156,8 @@ public enum Verifier {
                                "OUT=\(elf)"])
         if r.status != 0 {
             let all = (r.stderr + "\n" + r.stdout).split(separator: "\n")
-            let first = all.first { $0.contains("error") } ?? all.first ?? "unknown error"
+            let first = all.first { ($0.contains("error") || $0.contains("overflowed")) && !$0.hasPrefix("collect2") }
+                ?? all.first { $0.contains("error") } ?? all.first ?? "unknown error"
             throw CodegenError.failure("build for \(target.name) failed: \(first)")
         }
     }
@@ -183,25 +184,13 @@ public enum Verifier {
         for k in ks where k < 1 || k > p.students.count {
             throw CodegenError.usage("budget \(k) out of range 1…\(p.students.count)")
         }
-        let mem = MemoryReport(p, target: t)
+        let mem = MemoryReport(p, target: t, mode: mode)
         if let e = mem.fitError { throw CodegenError.failure(e) }
         let dir = workDir ?? (NSTemporaryDirectory() + "sne-verify-\(p.name)-\(t.name)-\(UUID().uuidString.prefix(8))")
         let fm = FileManager.default
-        try? fm.removeItem(atPath: dir)
-        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { if workDir == nil { try? fm.removeItem(atPath: dir) } }
         let em = CEmitter(p, mode: mode)
-        for (name, text) in try em.files() { try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/" + name)) }
-        try Data(mainC(p, inputs: inputs, budgets: ks).utf8).write(to: URL(fileURLWithPath: dir + "/main.c"))
-        let srcs = (["main.c"] + em.sources).map { dir + "/" + $0 }
-        let elf = dir + "/verify.elf"
-        try build(target: t, sources: srcs, includes: [dir], elf: elf)
-        let sizeLine = try? Shell.run([t.sizeTool, "-B", elf]).stdout.split(separator: "\n").dropFirst().first.map(String.init)
-        let (out, cnt) = try run(target: t, elf: elf, count: count)
-        var got: [String: DeviceResult] = [:]
-        for line in out.split(separator: "\n") where line.hasPrefix("R ") {
-            if let (i, k, r) = parse(line) { got["\(i) \(k)"] = r }
-        }
+        let (got, cnt, sizeLine) = try runDevice(p, target: t, inputs: inputs, budgets: ks, mode: mode, dir: dir, count: count)
         var mism: [String] = []
         for (i, x) in inputs.enumerated() {
             for k in ks {
@@ -219,7 +208,29 @@ public enum Verifier {
         var cv: Int? = nil
         if let c = cnt, let eq = c.firstIndex(of: "=") { cv = Int(c[c.index(after: eq)...].prefix { $0.isNumber }) }
         return VerifyReport(target: t.name, vectors: inputs.count * ks.count, mismatches: mism, count: cnt, countValue: cv,
-                            memory: mem, elfSize: sizeLine ?? nil)
+                            memory: mem, elfSize: sizeLine)
+    }
+
+    /// Emits `p` with a driver for `inputs` x `budgets` into `dir`, builds and runs it on `t`; returns the
+    /// parsed results keyed "i k", the target's count line and the ELF's `size -B` line.
+    public static func runDevice(_ p: Program, target t: Target, inputs: [[UInt8]], budgets ks: [Int], mode: EmitMode,
+                                 dir: String, count: Bool) throws -> ([String: DeviceResult], String?, String?) {
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: dir)
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let em = CEmitter(p, mode: mode)
+        for (name, text) in try em.files() { try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/" + name)) }
+        try Data(mainC(p, inputs: inputs, budgets: ks).utf8).write(to: URL(fileURLWithPath: dir + "/main.c"))
+        let srcs = (["main.c"] + em.sources).map { dir + "/" + $0 }
+        let elf = dir + "/verify.elf"
+        try build(target: t, sources: srcs, includes: [dir], elf: elf)
+        let sizeLine = (try? Shell.run([t.sizeTool, "-B", elf]))?.stdout.split(separator: "\n").dropFirst().first.map(String.init)
+        let (out, cnt) = try run(target: t, elf: elf, count: count)
+        var got: [String: DeviceResult] = [:]
+        for line in out.split(separator: "\n") where line.hasPrefix("R ") {
+            if let (i, k, r) = parse(line) { got["\(i) \(k)"] = r }
+        }
+        return (got, cnt, sizeLine)
     }
 
     /// Re-runs vector (i, k) with full trace printing and names the first differing student/op/step/neuron.

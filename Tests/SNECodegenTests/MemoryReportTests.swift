@@ -16,10 +16,12 @@ struct MemoryReportTests {
         let t = try Target.named(name)
         guard t.toolchainPresent else { print("skipped \(name): \(t.compiler) not installed (apt-get install \(t.package))"); return }
         for p in Self.programs() {
-            let m = MemoryReport(p, target: t)
-            if m.largestTable > m.maxObject { continue }   // refused for this target (see refusal test)
-            let s = try SizeCheck.measure(p, target: t)
-            #expect(SizeCheck.compare(m, s) == nil, "\(p.name): \(SizeCheck.compare(m, s) ?? "")")
+            for mode in [EmitMode.specialized, .blob] {
+                let m = MemoryReport(p, target: t, mode: mode)
+                if m.largestTable > m.maxObject { continue }   // refused for this target (see refusal test)
+                let s = try SizeCheck.measure(p, target: t, mode: mode)
+                #expect(SizeCheck.compare(m, s) == nil, "\(p.name) \(mode): \(SizeCheck.compare(m, s) ?? "")")
+            }
         }
     }
 

@@ -29,6 +29,7 @@ static uint32_t crc32(const uint8_t *p, size_t n)
 static void run_one(const uint8_t *data, size_t size, int fixup)
 {
     static sne_blob blob;
+    static sne_op ops[1024];
     uint8_t *b = (uint8_t *)malloc(size ? size : 1);
     sne_status s;
     if (b == NULL) return;
@@ -39,7 +40,7 @@ static void run_one(const uint8_t *data, size_t size, int fixup)
         c = crc32(b, size - 4);
         b[size - 4] = (uint8_t)c; b[size - 3] = (uint8_t)(c >> 8); b[size - 2] = (uint8_t)(c >> 16); b[size - 1] = (uint8_t)(c >> 24);
     }
-    s = sne_blob_load(&blob, b, size);
+    s = sne_blob_load(&blob, ops, 1024u, b, size);
     if (s == SNE_OK) {
         const size_t ab = sne_arena_size(&blob.model);
         const size_t in = (size_t)blob.model.in_h * blob.model.in_w * blob.model.in_c;

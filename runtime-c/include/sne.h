@@ -42,7 +42,7 @@ typedef enum sne_status {
     SNE_E_TYPE = 7,     /* blob: a student's op kinds do not chain (spec §3) */
     SNE_E_SHAPE = 8,    /* blob: a shape rule of spec §7.6 fails */
     SNE_E_BOUND = 9,    /* blob: a static bound of spec §7.1-§7.5 fails */
-    SNE_E_CAPACITY = 10 /* blob: more op records than SNE_BLOB_MAX_OPS */
+    SNE_E_CAPACITY = 10 /* blob: more op records than the ops storage passed to sne_blob_load */
 } sne_status;
 
 /* Opcodes (spec §9). */
@@ -167,7 +167,6 @@ typedef struct sne_blob {
     sne_model model;
     sne_student students[SNE_MAX_STUDENTS];
     sne_gate_layer gate[SNE_MAX_GATE_LAYERS];
-    sne_op ops[SNE_BLOB_MAX_OPS];
     uint32_t err_offset;              /* on failure: byte offset of the offending field */
     char name[32];                    /* program name, NUL-terminated */
 } sne_blob;
@@ -175,11 +174,13 @@ typedef struct sne_blob {
 /*
  * Validates blob[0..len) as a .snep 1.0 image in the order of spec §9 "Loading" (length, magic,
  * version, size, CRC, section table, fields, padding/reserved, typing, shapes, §7 bounds) and
- * fills out->model. Never reads outside [blob, blob+len) nor writes outside *out. On failure
+ * fills out->model, with the op descriptors in ops[0..max_ops) (caller-owned static storage: a blob with
+ * more op records fails with SNE_E_CAPACITY). Never reads outside [blob, blob+len) nor writes outside
+ * *out and ops[0..max_ops). On failure
  * returns the status, sets out->err_offset, and leaves out->model zeroed (unusable).
  * Blob bytes are read through SNE_LOAD_U8, so on AVR the blob may be in flash.
  */
-sne_status sne_blob_load(sne_blob *out, const SNE_FLASH uint8_t *blob, size_t len);
+sne_status sne_blob_load(sne_blob *out, sne_op *ops, uint32_t max_ops, const SNE_FLASH uint8_t *blob, size_t len);
 
 #ifdef __cplusplus
 }

@@ -10,8 +10,6 @@
  *   SNE_LOAD_I8(p)   read one element through a SNE_FLASH pointer. Default: *(p).
  *   SNE_LOAD_U8(p)
  *   SNE_LOAD_I32(p)
- *   SNE_BLOB_MAX_OPS total op records a blob may hold across all students
- *                    (static capacity of sne_blob; default 64).
  */
 #ifndef SNE_PORT_H
 #define SNE_PORT_H
@@ -31,9 +29,6 @@
 #endif
 #ifndef SNE_LOAD_I32
 #define SNE_LOAD_I32(p) (*(p))
-#endif
-#ifndef SNE_BLOB_MAX_OPS
-#define SNE_BLOB_MAX_OPS 64
 #endif
 
 #endif /* SNE_PORT_H */

@@ -295,7 +295,7 @@ static void check_meta(rd *r, uint32_t off, uint32_t size)
 
 static int too_long(uint64_t n) { return n > 0xFFFFFFF0u; }
 
-static sne_status load(sne_blob *out, const SNE_FLASH uint8_t *blob, size_t len, rd *r)
+static sne_status load(sne_blob *out, sne_op *ops, uint32_t max_ops, const SNE_FLASH uint8_t *blob, size_t len, rd *r)
 {
     sne_model *m = &out->model;
     uint32_t n, i, sec_kind[20], sec_off[20], sec_size[20], prev_end, K = 0, nst = 0, ngate = 0, nhead = 0;
@@ -443,18 +443,18 @@ static sne_status load(sne_blob *out, const SNE_FLASH uint8_t *blob, size_t len,
         need(r, nops, 2, 65535, s0); need(r, features, 1, 4096, s0 + 2u);
         need(r, fmult, 0, 0x7FFFFFFFu, s0 + 4u); need(r, fshift, 0, 62, s0 + 8u);
         if (r->st != SNE_OK) return r->st;
-        if (nops > SNE_BLOB_MAX_OPS - nops_total) { fail(r, SNE_E_CAPACITY, s0); return r->st; }
+        if (nops > max_ops - nops_total) { fail(r, SNE_E_CAPACITY, s0); return r->st; }
         st->op0 = nops_total; st->nops = nops; st->features = features;
         st->feat_mult = (int32_t)(fmult & 0x7FFFFFFFu); st->feat_shift = fshift;
         s.h = m->in_h; s.w = m->in_w; s.c = m->in_c;
         for (j = 0; j < nops; j++) {
-            load_op(r, &out->ops[nops_total + j], j, nops, &s, &kind, features, &curmax, m->timesteps);
+            load_op(r, &ops[nops_total + j], j, nops, &s, &kind, features, &curmax, m->timesteps);
             if (r->st != SNE_OK) return r->st;
         }
         if (r->pos != r->end) { fail(r, SNE_E_FORMAT, s0); return r->st; }
         nops_total += nops;
     }
-    m->ops = out->ops;
+    m->ops = ops;
     m->students = out->students;
     /* HEAD */
     {
@@ -483,17 +483,18 @@ static sne_status load(sne_blob *out, const SNE_FLASH uint8_t *blob, size_t len,
     return r->st;
 }
 
-sne_status sne_blob_load(sne_blob *out, const SNE_FLASH uint8_t *blob, size_t len)
+sne_status sne_blob_load(sne_blob *out, sne_op *ops, uint32_t max_ops, const SNE_FLASH uint8_t *blob, size_t len)
 {
     rd r;
     sne_status s;
     if (out == NULL) return SNE_E_ARG;
     memset(out, 0, sizeof *out);
-    if (blob == NULL) { out->err_offset = 0; return SNE_E_ARG; }
-    s = load(out, blob, len, &r);
+    if (blob == NULL || (ops == NULL && max_ops != 0)) { out->err_offset = 0; return SNE_E_ARG; }
+    s = load(out, ops, max_ops, blob, len, &r);
     if (s != SNE_OK) {
         const uint32_t at = r.err;
         memset(out, 0, sizeof *out);
+        if (ops != NULL) memset(ops, 0, sizeof *ops * (size_t)max_ops);
         out->err_offset = at;
     }
     return s;

@@ -242,7 +242,7 @@ const char *sne_status_str(sne_status s)
     case SNE_E_TYPE: return "blob: op kinds do not chain (spec 3)";
     case SNE_E_SHAPE: return "blob: shape rule violated (spec 7.6)";
     case SNE_E_BOUND: return "blob: static bound violated (spec 7)";
-    case SNE_E_CAPACITY: return "blob: more ops than SNE_BLOB_MAX_OPS";
+    case SNE_E_CAPACITY: return "blob: more ops than the ops storage given to sne_blob_load";
     }
     return "unknown status";
 }

@@ -42,6 +42,7 @@ int main(int argc, char **argv)
     long n;
     uint32_t np, p;
     static sne_blob blob;
+    static sne_op ops[1024];
     if (argc != 2) { fprintf(stderr, "usage: sne_diff VECTORS\n"); return 2; }
     f = fopen(argv[1], "rb");
     if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 8 || fseek(f, 0, SEEK_SET) != 0) {
@@ -62,7 +63,7 @@ int main(int argc, char **argv)
         memcpy(b, bytes(bl), bl);
         ni = u32(); is = u32();
         inputs = bytes((size_t)ni * is);
-        s = sne_blob_load(&blob, b, bl);
+        s = sne_blob_load(&blob, ops, 1024u, b, bl);
         printf("L %u %d %u\n", p, (int)s, blob.err_offset);
 #ifdef SNE_DIFF_PRINT_ARENA
         if (s == SNE_OK) printf("A %u %u\n", p, (unsigned)sne_arena_size(&blob.model));
