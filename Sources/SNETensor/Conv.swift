@@ -173,11 +173,15 @@ extension ComputeContext {
         return (y, idx)
     }
 
-    /// Routes `dy` back to the argmax positions recorded by `maxPool2dForward`.
-    public func maxPool2dBackward(_ dy: Tensor, argmax: [Int32], inputShape: [Int]) -> Tensor {
-        var dx = Tensor(zeros: inputShape)
-        let planeIn = inputShape[2] * inputShape[3], planeOut = dy.shape[2] * dy.shape[3]
+    /// Routes `dy` back to the argmax positions recorded by `maxPool2dForward`. With
+    /// `nonOverlappingWindow: k` (stride == window), every input element is written exactly once
+    /// (no separate zero fill).
+    public func maxPool2dBackward(_ dy: Tensor, argmax: [Int32], inputShape: [Int], nonOverlappingWindow k: Int? = nil) -> Tensor {
+        let (h, w) = (inputShape[2], inputShape[3])
+        let planeIn = h * w, planeOut = dy.shape[2] * dy.shape[3], (oh, ow) = (dy.shape[2], dy.shape[3])
         let planes = inputShape[0] * inputShape[1]
+        let direct = k.map { oh * $0 == h && ow * $0 == w } ?? false
+        var dx = direct ? Tensor(uninitialized: inputShape) { _ in } : Tensor(zeros: inputShape)
         dy.data.withUnsafeBufferPointer { db in
             dx.data.withUnsafeMutableBufferPointer { xb in
                 argmax.withUnsafeBufferPointer { ib in
@@ -185,7 +189,14 @@ extension ComputeContext {
                     parallelFor(planes, minChunk: 16) { r, _ in
                         for p in r {
                             let d = dp.p + p * planeOut, x = xp.p + p * planeIn, ix = ip.p + p * planeOut
-                            for j in 0..<planeOut { x[Int(ix[j])] += d[j] }
+                            if direct, let k {
+                                for oy in 0..<oh {
+                                    for ky in 0..<k { (x + (oy * k + ky) * w).update(repeating: 0, count: w) }
+                                    for ox in 0..<ow { x[Int(ix[oy * ow + ox])] = d[oy * ow + ox] }
+                                }
+                            } else {
+                                for j in 0..<planeOut { x[Int(ix[j])] += d[j] }
+                            }
                         }
                     }
                 }

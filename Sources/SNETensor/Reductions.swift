@@ -49,3 +49,19 @@ public func sumProducts(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ 
     while i < n { s += a[i] * b[i]; i += 1 }
     return s
 }
+
+/// `Σ d[i]·(x[i] − c)` over `n` floats.
+@inlinable
+public func sumProductsCentered(_ d: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, from c: Float) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    let cv = SIMD8<Float>(repeating: c)
+    var i = 0
+    let rd = UnsafeRawPointer(d), rx = UnsafeRawPointer(x)
+    while i + 8 <= n {
+        acc += rd.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * (rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - cv)
+        i += 8
+    }
+    var s = acc.sum()
+    while i < n { s += d[i] * (x[i] - c); i += 1 }
+    return s
+}

@@ -127,8 +127,9 @@ public final class BatchNorm2d: Layer {
     public let runningMean: Parameter, runningVar: Parameter
     public let eps: Float, momentum: Float
     public let perTimeStep: Bool
-    private var xhat: Tensor?
+    private var input: Tensor?          // the forward input (shared, not copied); x̂ is recomputed in backward
     private var invStd: [Float] = []   // [groups * C]
+    private var means: [Float] = []    // [groups * C]
     private var groups = 1
     private var evalMode = false
 
@@ -142,8 +143,8 @@ public final class BatchNorm2d: Layer {
 
     public var parameters: [Parameter] { [gamma, beta, runningMean, runningVar] }
     public var attributes: [String: String] { ["eps": "\(eps)", "momentum": "\(momentum)", "perTimeStep": "\(perTimeStep)"] }
-    public var savedBytes: Int { (xhat?.count ?? 0) * 4 + invStd.count * 4 }
-    public func clearSaved() { xhat = nil; invStd = [] }
+    public var savedBytes: Int { (input?.count ?? 0) * 4 + invStd.count * 8 }
+    public func clearSaved() { input = nil; invStd = []; means = [] }
 
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
         let c = gamma.value.count
@@ -169,14 +170,13 @@ public final class BatchNorm2d: Layer {
         }
         evalMode = false
         groups = g
-        var xh = Tensor(uninitialized: x.shape) { _ in }   // both fully written below
-        y = Tensor(uninitialized: x.shape) { _ in }
+        y = Tensor(uninitialized: x.shape) { _ in }   // fully written below
         var inv = [Float](repeating: 0, count: g * c)
         var means = [Float](repeating: 0, count: g * c), vars = [Float](repeating: 0, count: g * c)
         let m = Double(b * hw)
-        x.data.withUnsafeBufferPointer { xp in y.data.withUnsafeMutableBufferPointer { yp in xh.data.withUnsafeMutableBufferPointer { hp in
+        x.data.withUnsafeBufferPointer { xp in y.data.withUnsafeMutableBufferPointer { yp in
             inv.withUnsafeMutableBufferPointer { ip in means.withUnsafeMutableBufferPointer { mp in vars.withUnsafeMutableBufferPointer { vp in
-                let X = SharedPointer(xp.baseAddress!), Y = SharedPointer(yp.baseAddress!), H = SharedPointer(hp.baseAddress!)
+                let X = SharedPointer(xp.baseAddress!), Y = SharedPointer(yp.baseAddress!)
                 let I = SharedPointer(ip.baseAddress!), M = SharedPointer(mp.baseAddress!), V = SharedPointer(vp.baseAddress!)
                 let ga = gamma.value.data, be = beta.value.data, eps = self.eps
                 ctx.compute.parallelFor(g * c) { r, _ in
@@ -190,25 +190,21 @@ public final class BatchNorm2d: Layer {
                         let v = Float(q / m)
                         let istd = 1 / (v + eps).squareRoot()
                         I.p[gc] = istd; M.p[gc] = mean; V.p[gc] = v
-                        let gm = ga[ch], bt = be[ch]
+                        let sc = ga[ch] * istd, sh = be[ch] - mean * sc
                         for i in (grp * b)..<((grp + 1) * b) {
                             let off = (i * c + ch) * hw
-                            for j in 0..<hw {
-                                let h = (X.p[off + j] - mean) * istd
-                                H.p[off + j] = h
-                                Y.p[off + j] = gm * h + bt
-                            }
+                            for j in 0..<hw { Y.p[off + j] = X.p[off + j] * sc + sh }
                         }
                     }
                 }
             } } }
-        } } }
+        } }
         let unbias = m > 1 ? Float(m / (m - 1)) : 1
         for grp in 0..<g { for ch in 0..<c {
             runningMean.value.data[ch] = (1 - momentum) * runningMean.value.data[ch] + momentum * means[grp * c + ch]
             runningVar.value.data[ch] = (1 - momentum) * runningVar.value.data[ch] + momentum * vars[grp * c + ch] * unbias
         } }
-        xhat = xh; invStd = inv
+        input = x; invStd = inv; self.means = means
         return y
     }
 
@@ -223,7 +219,7 @@ public final class BatchNorm2d: Layer {
             } }
             return dx
         }
-        guard let xh = xhat else { throw LayerError("BatchNorm2d: backward without a training forward") }
+        guard let xh = input else { throw LayerError("BatchNorm2d: backward without a training forward") }
         guard dy.shape == xh.shape else { throw LayerError("BatchNorm2d: gradient shape \(dy.shape), expected \(xh.shape)") }
         let n = xh.shape[0], hw = xh.count / (n * c), g = groups, b = n / g
         var dx = Tensor(uninitialized: xh.shape) { _ in }   // fully written below
@@ -233,21 +229,23 @@ public final class BatchNorm2d: Layer {
             dgam.withUnsafeMutableBufferPointer { gp in dbet.withUnsafeMutableBufferPointer { bp in
                 let D = SharedPointer(dp.baseAddress!), H = SharedPointer(hp.baseAddress!), X = SharedPointer(xp.baseAddress!)
                 let G = SharedPointer(gp.baseAddress!), B = SharedPointer(bp.baseAddress!)
-                let ga = gamma.value.data, inv = invStd
+                let ga = gamma.value.data, inv = invStd, mu = means
                 ctx.compute.parallelFor(g * c) { r, _ in
                     for gc in r {
                         let grp = gc / c, ch = gc % c
                         var sdy = 0.0, sdyh = 0.0
                         for i in (grp * b)..<((grp + 1) * b) {
                             let off = (i * c + ch) * hw
-                            sdy += Double(sumFloats(D.p + off, hw)); sdyh += Double(sumProducts(D.p + off, H.p + off, hw))
+                            sdy += Double(sumFloats(D.p + off, hw)); sdyh += Double(sumProductsCentered(D.p + off, H.p + off, hw, from: mu[gc]))
                         }
+                        sdyh *= Double(inv[gc])   // Σ dy·x̂ = istd · Σ dy·(x − μ)
                         G.p[gc] = Float(sdyh); B.p[gc] = Float(sdy)
                         // dx = γ·istd/m · (m·dy − Σdy − x̂·Σ(dy·x̂))
                         let k = ga[ch] * inv[gc] / m, a1 = Float(sdy), a2 = Float(sdyh)
                         for i in (grp * b)..<((grp + 1) * b) {
                             let off = (i * c + ch) * hw
-                            for j in 0..<hw { X.p[off + j] = k * (m * D.p[off + j] - a1 - H.p[off + j] * a2) }
+                            let mean = mu[gc], istd = inv[gc]
+                            for j in 0..<hw { X.p[off + j] = k * (m * D.p[off + j] - a1 - (H.p[off + j] - mean) * istd * a2) }
                         }
                     }
                 }
@@ -257,7 +255,7 @@ public final class BatchNorm2d: Layer {
             gamma.grad.data[ch] += dgam[grp * c + ch]
             beta.grad.data[ch] += dbet[grp * c + ch]
         } }
-        xhat = nil; invStd = []
+        input = nil; invStd = []; means = []
         return dx
     }
 }
@@ -280,7 +278,8 @@ public final class MaxPool2d: Layer {
     }
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
         guard !inputShape.isEmpty, argmax.count == dy.count else { throw LayerError("MaxPool2d: backward without a matching training forward") }
-        let dx = ctx.compute.maxPool2dBackward(dy, argmax: argmax, inputShape: inputShape)
+        let dx = ctx.compute.maxPool2dBackward(dy, argmax: argmax, inputShape: inputShape,
+                                               nonOverlappingWindow: stride == kernelSize ? kernelSize : nil)
         argmax = []
         return dx
     }
