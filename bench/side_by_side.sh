@@ -7,14 +7,14 @@ cd "$(dirname "$0")/.."
 threads="${1:-2}"
 peer="${PEER_PYTHON:-$HOME/peers-venv/bin/python}"
 script="${PEER_SCRIPT:-../shared/peers/snntorch_student_bench.py}"
-swift build -c release --product sne >/dev/null
+swift build -c release --product sne >/dev/null 2>&1 || { echo "release build failed"; exit 1; }
 echo "== machine: $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== snnTorch peer ($script, $threads threads)"
-peer_out="$("$peer" "$script" "$threads")"
+peer_out="$("$peer" "$script" "$threads" 2>/dev/null)"
 echo "$peer_out"
 echo "== sne bench gemm (512^3; torch.mm for comparison)"
 .build/release/sne bench gemm --threads "$threads"
-"$peer" - "$threads" <<'PY'
+"$peer" - "$threads" 2>/dev/null <<'PY'
 import sys, time, statistics, torch
 torch.set_num_threads(int(sys.argv[1]))
 a = torch.randn(512, 512); b = torch.randn(512, 512)
