@@ -16,11 +16,13 @@ struct BenchCommand: Command {
       --threads N   worker threads (default: all cores)
       --runs N      timed runs per figure; the median is printed (default 7)
       --profile     (train) also print per-layer forward/backward times
+      --portable    use the portable C SGEMM micro-kernel even where AVX2+FMA is available
     """
     let what: String
     let threads: Int
     let runs: Int
     let profile: Bool
+    let portable: Bool
     var interpArgs: Arguments?
 
     init(_ args: Arguments) throws {
@@ -29,8 +31,9 @@ struct BenchCommand: Command {
         guard ["gemm", "conv", "train", "interp", "all"].contains(what) else {
             throw CLIError.usage("sne bench: unknown benchmark '\(what)' (gemm, conv, train, interp, all)")
         }
-        if what == "interp" { interpArgs = a; threads = 1; runs = 1; profile = false; return }
+        if what == "interp" { interpArgs = a; threads = 1; runs = 1; profile = false; portable = false; return }
         profile = a.flag("profile")
+        portable = a.flag("portable")
         threads = try a.int("threads", in: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
         runs = try a.int("runs", in: 1...1000) ?? 7
         try a.finish()
@@ -41,7 +44,7 @@ struct BenchCommand: Command {
         #if DEBUG
         err.write("sne bench: warning: debug build; use `swift build -c release` for meaningful figures\n")
         #endif
-        let ctx = ComputeContext(threads: threads)
+        let ctx = ComputeContext(threads: threads, portable: portable)
         out.write("sne bench: \(threads) thread(s), SGEMM path \(ctx.usesAVX2 ? "avx2+fma" : "portable"), median of \(runs) runs\n")
         if what == "gemm" || what == "all" { benchGEMM(ctx, out: &out) }
         if what == "conv" || what == "all" { try benchConv(ctx, out: &out) }
