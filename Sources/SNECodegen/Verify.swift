@@ -93,8 +93,8 @@ public enum Verifier {
 
         """
         if let (ti, tk) = trace {
-            s += "    \(P)_ctx()->trace = on_step;\n    load(\(ti)u);\n    (void)b; (void)j; (void)budgets;\n"
-            s += "    st = \(P)_infer(x, \(tk), logits, NULL);\n    put_i((int32_t)st); port_putc('\\n');\n    port_exit(0);\n}\n"
+            s += "    \(P)_ctx()->trace = on_step;\n    load(\(ti)u);\n    (void)i; (void)b; (void)j; (void)budgets;\n"
+            s += "    {\n        sne_result r;\n        st = \(P)_infer(x, \(tk), logits, &r);\n        put_i((int32_t)st); port_putc(' '); put_x(r.trace_hash); port_putc('\\n');\n    }\n    port_exit(0);\n}\n"
             return s
         }
         s += """
@@ -176,10 +176,11 @@ public enum Verifier {
 
     /// Emits, builds, runs and compares. `budgets` empty = all budgets 1…K.
     public static func verify(_ p: Program, target t: Target, inputs: [[UInt8]], budgets: [Int] = [],
-                              mode: EmitMode = .specialized, workDir: String? = nil, count: Bool = true) throws -> VerifyReport {
+                              mode: EmitMode = .specialized, workDir: String? = nil, count: Bool = true,
+                              reference: Program? = nil) throws -> VerifyReport {
         try t.requireToolchain()
         let interp: Interpreter
-        do { interp = try Interpreter(p) } catch { throw CodegenError.failure("invalid program: \(error)") }
+        do { interp = try Interpreter(reference ?? p) } catch { throw CodegenError.failure("invalid program: \(error)") }
         let ks = budgets.isEmpty ? Array(1...p.students.count) : budgets
         for k in ks where k < 1 || k > p.students.count {
             throw CodegenError.usage("budget \(k) out of range 1…\(p.students.count)")

@@ -48,3 +48,29 @@ struct TargetVerifyTests {
         #expect(r.passed, "\(r.mismatches.joined(separator: "; "))")
     }
 }
+
+@Suite("verify pinpoints mismatches")
+struct PinpointTests {
+    @Test("a reference differing in one lif theta is reported with student, op, step and neuron")
+    func pinpoint() throws {
+        let t = try Target.named("host")
+        var g = RandomProgram(seed: 31337, limits: .tiny)
+        var found = false
+        for _ in 0..<20 where !found {
+            let p = g.program()
+            var q = p
+            guard let j = q.students[0].ops.firstIndex(where: { if case .lif = $0 { return true } else { return false } }),
+                  case .lif(var l) = q.students[0].ops[j], l.theta > 1 else { continue }
+            l.theta -= 1
+            q.students[0].ops[j] = .lif(l)
+            let xs = (0..<3).map { _ in g.input(for: p) }
+            let r = try Verifier.verify(p, target: t, inputs: xs, budgets: [p.students.count], count: false, reference: q)
+            if r.passed { continue }   // theta change invisible on these inputs
+            let m = r.mismatches[0]
+            #expect(m.contains("first difference: student") || m.contains("every lif step matches"), "\(m)")
+            print("pinpoint: \(m)")
+            found = m.contains("first difference: student 0 op \(j) (lif)")
+        }
+        #expect(found)
+    }
+}
