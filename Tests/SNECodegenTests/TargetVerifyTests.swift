@@ -74,3 +74,32 @@ struct PinpointTests {
         #expect(found)
     }
 }
+
+@Suite("emitted library builds")
+struct EmittedBuildTests {
+    @Test("generated Makefile (and CMakeLists.txt when cmake is installed) build the library, both modes")
+    func builds() throws {
+        var g = RandomProgram(seed: 9, limits: .tiny)
+        let p = g.program()
+        for mode in [EmitMode.specialized, .blob] {
+            let dir = tempDir("lib") + "/out"
+            defer { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
+            try CEmitter(p, mode: mode).write(to: dir)
+            let r = try Shell.run(["make", "-s", "-C", dir, "CFLAGS=-std=c99 -O2 -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Werror"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(FileManager.default.fileExists(atPath: dir + "/lib\(p.name).a"))
+            // a second compile replaces the directory (it holds .sne-output)
+            try CEmitter(p, mode: mode).write(to: dir)
+            if Shell.has("cmake") {
+                let c = try Shell.run(["sh", "-c", "cmake -S '\(dir)' -B '\(dir)/build' >/dev/null && cmake --build '\(dir)/build'"])
+                #expect(c.status == 0, "\(c.stdout)\(c.stderr)")
+            } else { print("cmake not installed: CMakeLists.txt not built") }
+        }
+        // a directory sne did not write is never overwritten
+        let foreign = tempDir("foreign")
+        defer { try? FileManager.default.removeItem(atPath: foreign) }
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: foreign + "/mine.txt"))
+        #expect(throws: CodegenError.self) { try CEmitter(p).write(to: foreign) }
+        #expect(FileManager.default.fileExists(atPath: foreign + "/mine.txt"))
+    }
+}
