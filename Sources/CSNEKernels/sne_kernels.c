@@ -219,13 +219,15 @@ void sne_im2col_ld(const float *x, int C, int H, int W, int kh, int kw, int stri
                 for (int oy = 0; oy < OH; oy++) {
                     int iy = oy * stride - pad + ky;
                     float *drow = d + (size_t)oy * OW;
-                    if (iy < 0 || iy >= H) { memset(drow, 0, sizeof(float) * OW); continue; }
+                    if (iy < 0 || iy >= H) { for (int ox = 0; ox < OW; ox++) drow[ox] = 0.0f; continue; }
                     const float *xr = xc + (size_t)iy * W;
                     if (stride == 1) {
                         int lo = pad - kx; if (lo < 0) lo = 0; if (lo > OW) lo = OW;      /* first ox with ix >= 0 */
                         int hi = W + pad - kx; if (hi > OW) hi = OW; if (hi < lo) hi = lo; /* first ox with ix >= W */
+                        /* Rows are short (e.g. 14 floats): an inline loop beats a memcpy call. */
+                        const float *xs = xr - pad + kx;
                         for (int ox = 0; ox < lo; ox++) drow[ox] = 0.0f;
-                        memcpy(drow + lo, xr + lo - pad + kx, sizeof(float) * (hi - lo));
+                        for (int ox = lo; ox < hi; ox++) drow[ox] = xs[ox];
                         for (int ox = hi; ox < OW; ox++) drow[ox] = 0.0f;
                     } else {
                         for (int ox = 0; ox < OW; ox++) {
