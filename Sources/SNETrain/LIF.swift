@@ -89,7 +89,9 @@ public final class LIF: Layer {
                 ctx.compute.parallelFor(f, minChunk: 4096) { r, _ in
                     // Blocks of neurons small enough that their state stays in L1 across the T steps.
                     let block = 1024
-                    var mcur = [Float](repeating: 0, count: block), sprev = mcur
+                    // Raw buffers: Swift arrays here would add uniqueness and bounds checks that block vectorisation.
+                    let mcur = UnsafeMutablePointer<Float>.allocate(capacity: block), sprev = UnsafeMutablePointer<Float>.allocate(capacity: block)
+                    defer { mcur.deallocate(); sprev.deallocate() }
                     var lo = r.lowerBound
                     while lo < r.upperBound {
                         let n = min(block, r.upperBound - lo)
@@ -135,7 +137,8 @@ public final class LIF: Layer {
                 let D = SharedPointer(db.baseAddress!), M = SharedPointer(mb.baseAddress!), X = SharedPointer(xb.baseAddress!)
                 ctx.compute.parallelFor(f, minChunk: 4096) { r, _ in
                     let block = 1024
-                    var carry = [Float](repeating: 0, count: block)
+                    let carry = UnsafeMutablePointer<Float>.allocate(capacity: block)
+                    defer { carry.deallocate() }
                     var lo = r.lowerBound
                     while lo < r.upperBound {
                         let n = min(block, r.upperBound - lo)
