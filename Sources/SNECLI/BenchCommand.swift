@@ -130,7 +130,7 @@ struct BenchCommand: Command {
         var rng = SeededRNG(seed: 0)
         let b = 64, t = 4
         let model = Models.referenceStudent(rng: &rng)
-        let opt = AdamW(model.trainableParameters)
+        let opt = AdamW(model.trainableParameters, compute: ctx)
         let x = Tensor.randomUniform([b, 1, 28, 28], 0, 1, using: &rng)
         let y = Tensor.randomNormal([b, 32], std: 1, using: &rng)
         let lctx = LayerContext(compute: ctx, training: true, seed: 1, timeSteps: t)

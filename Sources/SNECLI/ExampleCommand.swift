@@ -85,8 +85,9 @@ struct ExampleCommand: Command {
         let spiking = example == "mnist-lif"
         var rng = SeededRNG(seed: seed)
         let model = spiking ? Models.referenceStudent(outputs: 10, rng: &rng) : Models.mnistCNN(rng: &rng)
-        let opt = AdamW(model.trainableParameters, weightDecay: spiking ? 0 : 1e-4)
-        let ctx = LayerContext(compute: ComputeContext(threads: threads), seed: seed &+ 1, timeSteps: spiking ? 4 : 1)
+        let compute = ComputeContext(threads: threads)
+        let opt = AdamW(model.trainableParameters, weightDecay: spiking ? 0 : 1e-4, compute: compute)
+        let ctx = LayerContext(compute: compute, seed: seed &+ 1, timeSteps: spiking ? 4 : 1)
         let loader = try BatchLoader(train, batchSize: batch, seed: seed, dropLast: true)
         let total = epochs * loader.batchesPerEpoch
         let schedule = LRSchedule.cosine(base: lr, total: total - min(100, total / 10)).withWarmup(min(100, total / 10))

@@ -58,11 +58,15 @@ public final class SGD: Optimizer {
 public final class AdamW: Optimizer {
     public let params: [Parameter]
     public var beta1: Float, beta2: Float, eps: Float, weightDecay: Float
+    /// When set, large tensors are updated by its workers (elementwise, so results do not change).
+    public var compute: ComputeContext?
     public private(set) var steps = 0
     private var m: [Tensor], v: [Tensor]
 
-    public init(_ params: [Parameter], beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0) {
+    public init(_ params: [Parameter], beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0,
+                compute: ComputeContext? = nil) {
         self.params = params.filter(\.trainable); self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
+        self.compute = compute
         m = self.params.map { Tensor(zeros: $0.value.shape) }; v = m
     }
 
@@ -75,13 +79,18 @@ public final class AdamW: Optimizer {
             let wd = p.decays ? weightDecay * lr : 0
             p.value.data.withUnsafeMutableBufferPointer { w in p.grad.data.withUnsafeBufferPointer { g in
                 m[k].data.withUnsafeMutableBufferPointer { mp in v[k].data.withUnsafeMutableBufferPointer { vp in
-                    for i in 0..<w.count {
-                        let gi = g[i]
-                        w[i] -= wd * w[i]
-                        mp[i] = b1 * mp[i] + (1 - b1) * gi
-                        vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
-                        w[i] -= stepSize * mp[i] / (vp[i].squareRoot() / bc2sqrt + eps)
+                    let W = SharedPointer(w.baseAddress!), G = SharedPointer(g.baseAddress!)
+                    let M = SharedPointer(mp.baseAddress!), V = SharedPointer(vp.baseAddress!)
+                    let update = { (r: Range<Int>, _: Int) in
+                        for i in r {
+                            let gi = G.p[i]
+                            W.p[i] -= wd * W.p[i]
+                            M.p[i] = b1 * M.p[i] + (1 - b1) * gi
+                            V.p[i] = b2 * V.p[i] + (1 - b2) * gi * gi
+                            W.p[i] -= stepSize * M.p[i] / (V.p[i].squareRoot() / bc2sqrt + eps)
+                        }
                     }
+                    if let compute, w.count >= 1 << 15 { compute.parallelFor(w.count, minChunk: 1 << 14, update) } else { update(0..<w.count, 0) }
                 } }
             } }
         }

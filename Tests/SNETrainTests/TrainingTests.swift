@@ -107,6 +107,16 @@ struct TinyRun {
         #expect(abs(p.value.data[1] - (0.995 + 0.01)) < 1e-4)
     }
 
+    @Test func parallelAdamMatchesSerial() {
+        var rng = SeededRNG(seed: 5)
+        let a = Parameter("w", Tensor.randomNormal([70_000], std: 1, using: &rng))
+        let b = Parameter("w", a.value)
+        let g = Tensor.randomNormal([70_000], std: 1, using: &rng)
+        let serial = AdamW([a], weightDecay: 0.1), parallel = AdamW([b], weightDecay: 0.1, compute: ComputeContext(threads: 2))
+        for _ in 0..<3 { a.grad = g; b.grad = g; serial.step(lr: 0.01); parallel.step(lr: 0.01) }
+        #expect(a.value == b.value)
+    }
+
     @Test func schedules() {
         let c = LRSchedule.cosine(base: 1, total: 10, minimum: 0.1)
         #expect(c(0) == 1 && abs(c(5) - 0.55) < 1e-6 && abs(c(10) - 0.1) < 1e-6 && abs(c(20) - 0.1) < 1e-6)
