@@ -2,7 +2,7 @@
 import Foundation
 
 /// One `sne` subcommand. `run` returns normally on success and throws `CLIError` otherwise.
-public protocol Command {
+public protocol Command: Sendable {
     /// The word after `sne`.
     static var name: String { get }
     /// One line for `sne help`.
@@ -49,7 +49,7 @@ public enum CLIError: Error, Equatable, CustomStringConvertible {
 ///
 /// Commands take what they know with `option`/`flag`/`positional`, then call `finish()`, which
 /// rejects anything left over, so a misspelt flag is a usage error rather than silently ignored.
-public struct Arguments {
+public struct Arguments: Sendable {
     private var options: [(name: String, value: String?)] = []
     private var positionals: [String] = []
     private var consumed: Set<Int> = []
