@@ -58,6 +58,7 @@ void port_init(void);
 void port_putc(char c);
 void port_write(const char *s, size_t n);
 void port_puts(const char *s); /* NUL-terminated, no newline added */
+void port_put_dec(uint64_t v); /* unsigned decimal, no newline (bare-metal ports) */
 
 /*
  * End the run with this status (0..255); run.sh exits with it. Returning

@@ -1,18 +1,17 @@
 /* Cortex-M port for QEMU mps2 boards: ARM semihosting (bkpt 0xAB).
- * Output: SYS_WRITE0 in chunks. Exit: SYS_EXIT_EXTENDED carries the status. */
+ * Output: semihost/semihost_io.c. Exit: SYS_EXIT_EXTENDED carries the status. */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "semihost/semihost.h"
 #include "sne_port_target.h"
 
-#define SYS_WRITEC        0x03u
-#define SYS_WRITE0        0x04u
 #define SYS_EXIT          0x18u
 #define SYS_EXIT_EXTENDED 0x20u
 #define ADP_Stopped_ApplicationExit 0x20026u
 #define ADP_Stopped_RunTimeErrorUnknown 0x20023u
 
-static uint32_t semihost(uint32_t op, const void *arg)
+uint32_t sne_semihost(uint32_t op, const void *arg)
 {
     register uint32_t r0 __asm__("r0") = op;
     register const void *r1 __asm__("r1") = arg;
@@ -22,47 +21,14 @@ static uint32_t semihost(uint32_t op, const void *arg)
 
 void port_init(void) {}
 
-void port_putc(char c) { (void)semihost(SYS_WRITEC, &c); }
-
-void port_write(const char *s, size_t n)
-{
-    char buf[129];
-    size_t k = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        if (s[i] == '\0') { /* SYS_WRITE0 cannot carry NUL */
-            continue;
-        }
-        buf[k++] = s[i];
-        if (k == sizeof buf - 1u) {
-            buf[k] = '\0';
-            (void)semihost(SYS_WRITE0, buf);
-            k = 0;
-        }
-    }
-    if (k != 0u) {
-        buf[k] = '\0';
-        (void)semihost(SYS_WRITE0, buf);
-    }
-}
-
-void port_puts(const char *s)
-{
-    size_t n = 0;
-    while (s[n] != '\0') {
-        n++;
-    }
-    port_write(s, n);
-}
-
 void port_exit(int code)
 {
     uint32_t block[2];
     block[0] = ADP_Stopped_ApplicationExit;
     block[1] = (uint32_t)code & 0xffu;
-    (void)semihost(SYS_EXIT_EXTENDED, block);
+    (void)sne_semihost(SYS_EXIT_EXTENDED, block);
     /* Fallback for hosts without SYS_EXIT_EXTENDED: 0 or 1 only. */
-    (void)semihost(SYS_EXIT, (const void *)(uintptr_t)(code == 0 ? ADP_Stopped_ApplicationExit
+    (void)sne_semihost(SYS_EXIT, (const void *)(uintptr_t)(code == 0 ? ADP_Stopped_ApplicationExit
                                                                   : ADP_Stopped_RunTimeErrorUnknown));
     for (;;) {
     }

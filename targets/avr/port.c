@@ -49,24 +49,6 @@ void port_write(const char *s, size_t n)
     }
 }
 
-void port_puts(const char *s)
-{
-    while (*s != '\0') {
-        port_putc(*s++);
-    }
-}
-
-static void put_dec(uint64_t v)
-{
-    char buf[21];
-    size_t k = sizeof buf;
-    do {
-        buf[--k] = (char)('0' + (int)(v % 10u));
-        v /= 10u;
-    } while (v != 0u);
-    port_write(&buf[k], sizeof buf - k);
-}
-
 void port_exit(int code)
 {
     uint16_t t;
@@ -80,11 +62,11 @@ void port_exit(int code)
     cycles = ((uint64_t)timer1_overflows << 16) | t;
     if (TIMSK1 != 0u) { /* port_init ran: the count is meaningful */
         port_puts("sne-count: cycles=");
-        put_dec(cycles);
+        port_put_dec(cycles);
         port_putc('\n');
     }
     port_puts("sne-exit: ");
-    put_dec((uint64_t)((unsigned)code & 0xffu));
+    port_put_dec((uint64_t)((unsigned)code & 0xffu));
     port_putc('\n');
     while ((UCSR0A & (1u << TXC0)) == 0u && (UCSR0B & (1u << TXEN0)) != 0u) {
     }

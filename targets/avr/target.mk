@@ -10,7 +10,7 @@ F_CPU     = 16000000
 ARCHFLAGS = -mmcu=$(MCU) -DF_CPU=$(F_CPU)UL -std=gnu99 -ffunction-sections -fdata-sections
 CFLAGS    = -std=c99 -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Werror -O2 $(ARCHFLAGS)
 LDFLAGS   = -mmcu=$(MCU) -Wl,--gc-sections
-PORT_SRCS = $(TARGETS_DIR)/avr/port.c
+PORT_SRCS = $(TARGETS_DIR)/avr/port.c $(TARGETS_DIR)/port_text.c
 PORT_INCS = -I$(TARGETS_DIR)
 RUN       = $(TARGETS_DIR)/avr/run.sh
 FLASH_BYTES = 262144

@@ -5,7 +5,7 @@ ARCHFLAGS = -mcpu=cortex-m3 -mthumb -mfloat-abi=soft -ffunction-sections -fdata-
 CFLAGS    = -std=c99 -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Werror -O2 $(ARCHFLAGS)
 LDFLAGS   = -nostartfiles -T $(TARGETS_DIR)/arm-mps2/mps2.ld --specs=nano.specs --specs=nosys.specs \
             -Wl,--gc-sections
-PORT_SRCS = $(TARGETS_DIR)/arm-mps2/startup.S $(TARGETS_DIR)/arm-mps2/port.c
+PORT_SRCS = $(TARGETS_DIR)/arm-mps2/startup.S $(TARGETS_DIR)/arm-mps2/port.c $(TARGETS_DIR)/semihost/semihost_io.c $(TARGETS_DIR)/port_text.c
 PORT_INCS = -I$(TARGETS_DIR)
 RUN       = $(TARGETS_DIR)/cortex-m3/run.sh
 # QEMU mps2-an385: 4 MiB ZBT SSRAM1 at 0x0 (code) + 4 MiB ZBT SSRAM2/3 at 0x20000000.

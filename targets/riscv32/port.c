@@ -10,15 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "semihost/semihost.h" /* sne_semihost is in startup.S */
 #include "sne_port_target.h"
 
-#define SYS_WRITEC 0x03u
-#define SYS_WRITE0 0x04u
 #define TEST_FINISHER 0x00100000u
 #define FINISHER_PASS 0x5555u
 #define FINISHER_FAIL 0x3333u
 
-uint32_t sne_semihost(uint32_t op, const void *arg); /* startup.S */
 static volatile uint32_t *const finisher = (volatile uint32_t *)TEST_FINISHER;
 
 static uint64_t read_minstret(void)
@@ -37,56 +35,12 @@ static uint64_t read_minstret(void)
 
 void port_init(void) {}
 
-void port_putc(char c) { (void)sne_semihost(SYS_WRITEC, &c); }
-
-void port_write(const char *s, size_t n)
-{
-    char buf[129];
-    size_t k = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        if (s[i] == '\0') { /* SYS_WRITE0 cannot carry NUL */
-            continue;
-        }
-        buf[k++] = s[i];
-        if (k == sizeof buf - 1u) {
-            buf[k] = '\0';
-            (void)sne_semihost(SYS_WRITE0, buf);
-            k = 0;
-        }
-    }
-    if (k != 0u) {
-        buf[k] = '\0';
-        (void)sne_semihost(SYS_WRITE0, buf);
-    }
-}
-
-void port_puts(const char *s)
-{
-    size_t n = 0;
-    while (s[n] != '\0') {
-        n++;
-    }
-    port_write(s, n);
-}
-
-static void put_dec(uint64_t v)
-{
-    char buf[21];
-    size_t k = sizeof buf;
-    do {
-        buf[--k] = (char)('0' + (int)(v % 10u));
-        v /= 10u;
-    } while (v != 0u);
-    port_write(&buf[k], sizeof buf - k);
-}
-
 void port_exit(int code)
 {
     uint64_t n = read_minstret();
     uint32_t status = (uint32_t)code & 0xffu;
     port_puts("sne-count: instructions=");
-    put_dec(n);
+    port_put_dec(n);
     port_putc('\n');
     *finisher = status == 0u ? FINISHER_PASS : ((status << 16) | FINISHER_FAIL);
     for (;;) {
