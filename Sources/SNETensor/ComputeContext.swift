@@ -20,6 +20,8 @@ public final class ComputeContext: @unchecked Sendable {
     public let threads: Int
     /// Whether the SGEMM runs the AVX2+FMA micro-kernel (false: portable C).
     public let usesAVX2: Bool
+    /// Whether stride-1 convolutions run the direct AVX-512 kernels instead of im2col + SGEMM.
+    public let usesDirectConv: Bool
     let gemmWorkspaceFloats: Int
     private var gemmWorkspaces: [UnsafeMutablePointer<Float>]
     private var scratch: [UnsafeMutablePointer<Float>]
@@ -28,7 +30,9 @@ public final class ComputeContext: @unchecked Sendable {
     /// - Parameters:
     ///   - threads: workers (default: all active processors).
     ///   - portable: force the portable C micro-kernel even on AVX2 CPUs (for tests/comparison).
-    public init(threads: Int? = nil, portable: Bool = false) {
+    ///   - directConv: use the direct AVX-512 convolution kernels where the CPU has them (default);
+    ///     false (or `portable`) always lowers convolutions to im2col + SGEMM.
+    public init(threads: Int? = nil, portable: Bool = false, directConv: Bool = true) {
         let n = max(1, threads ?? ProcessInfoShim.activeProcessorCount)
         #if canImport(Glibc)
         // Training allocates and frees many same-sized activation buffers per step. glibc would
@@ -38,6 +42,7 @@ public final class ComputeContext: @unchecked Sendable {
         #endif
         self.threads = n
         self.usesAVX2 = sne_sgemm_path(portable ? 0 : -1) == 1
+        self.usesDirectConv = !portable && directConv && sne_conv_direct_available() == 1
         gemmWorkspaceFloats = Int(sne_sgemm_workspace_floats())
         gemmWorkspaces = (0..<n).map { _ in
             let p = UnsafeMutablePointer<Float>.allocate(capacity: Int(sne_sgemm_workspace_floats()))

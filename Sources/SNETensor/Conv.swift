@@ -36,6 +36,7 @@ extension ComputeContext {
     public func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, pad: Int = 0) throws -> Tensor {
         let g = try ConvGeometry(input: x.shape, weight: weight.shape, stride: stride, pad: pad)
         if let bias, bias.count != g.cout { throw TensorError("conv2d: bias has \(bias.count) elements, expected \(g.cout)") }
+        if usesDirectConv && g.stride == 1 && !g.isPointwise { return directConvForward(x, weight: weight, bias: bias, g) }
         if !g.isPointwise { reserveScratch(g.k * g.hw) }
         var y = Tensor(uninitialized: [g.n, g.cout, g.oh, g.ow]) { _ in }   // every element written by the SGEMM (beta = 0)
         let biasData = bias?.data
@@ -76,6 +77,9 @@ extension ComputeContext {
         guard dy.shape == [g.n, g.cout, g.oh, g.ow] else {
             throw TensorError("conv2d backward: output gradient has shape \(dy.shape), expected \([g.n, g.cout, g.oh, g.ow])")
         }
+        if usesDirectConv && g.stride == 1 && !g.isPointwise && g.kh == g.kw && g.pad < g.kh {
+            return directConvBackwardData(dy, weight: weight, g)
+        }
         if !g.isPointwise { reserveScratch(g.k * g.hw) }
         var dx = Tensor(zeros: inputShape)
         dy.data.withUnsafeBufferPointer { db in
@@ -110,6 +114,7 @@ extension ComputeContext {
         guard dy.shape == [g.n, g.cout, g.oh, g.ow] else {
             throw TensorError("conv2d backward: output gradient has shape \(dy.shape), expected \([g.n, g.cout, g.oh, g.ow])")
         }
+        if usesDirectConv && g.stride == 1 && !g.isPointwise { return directConvBackwardWeight(x, dy, g) }
         let groups = max(1, min(convReductionGroups, g.n))
         let maxPer = (g.n + groups - 1) / groups
         reserveScratch((g.k + g.cout) * maxPer * g.hw)
@@ -145,6 +150,91 @@ extension ComputeContext {
         for grp in 0..<groups {
             let base = grp * (wsize + g.cout)
             for r in 0..<g.k { for co in 0..<g.cout { dW.data[co * g.k + r] += partial[base + r * g.cout + co] } }
+            for j in 0..<g.cout { dB.data[j] += partial[base + wsize + j] }
+        }
+        return (dW, dB)
+    }
+
+    // MARK: direct stride-1 kernels (AVX-512F, sne_conv_direct.c)
+
+    /// Forward with the direct kernel, one image per task; bias added after the FMA chain, as in
+    /// the im2col path (so both paths give the same bits for `c*kh*kw <= 256`).
+    func directConvForward(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry) -> Tensor {
+        reserveScratch(Int(sne_conv_direct_workspace_floats(Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.pad))))
+        var y = Tensor(uninitialized: [g.n, g.cout, g.oh, g.ow]) { _ in }   // every element written by the kernel
+        let biasData = bias?.data
+        x.data.withUnsafeBufferPointer { xb in weight.data.withUnsafeBufferPointer { wb in y.data.withUnsafeMutableBufferPointer { yb in
+            let xp = SharedPointer(xb.baseAddress!), wp = SharedPointer(wb.baseAddress!), yp = SharedPointer(yb.baseAddress!)
+            parallelFor(g.n) { range, worker in
+                for i in range {
+                    let yi = yp.p + i * g.cout * g.hw
+                    sne_conv_direct_fwd(xp.p + i * g.c * g.h * g.w, Int32(g.c), Int32(g.h), Int32(g.w), wp.p, Int32(g.cout),
+                                        Int32(g.kh), Int32(g.kw), Int32(g.pad), yi, self.scratch(worker))
+                    if let biasData {
+                        for co in 0..<g.cout {
+                            let bv = biasData[co], row = yi + co * g.hw
+                            for j in 0..<g.hw { row[j] += bv }
+                        }
+                    }
+                }
+            }
+        } } }
+        return y
+    }
+
+    /// Backward data as the forward conv of `dy` with the 180°-rotated, transposed kernel and
+    /// padding `kh-1-pad` (stride 1, square kernel, `pad < kh`): every `dx` element written once.
+    func directConvBackwardData(_ dy: Tensor, weight: Tensor, _ g: ConvGeometry) -> Tensor {
+        var wflip = [Float](repeating: 0, count: weight.count)
+        weight.data.withUnsafeBufferPointer { wb in wflip.withUnsafeMutableBufferPointer { fb in
+            sne_conv_flip_weights(wb.baseAddress!, Int32(g.cout), Int32(g.c), Int32(g.kh), Int32(g.kw), fb.baseAddress!)
+        } }
+        let padT = g.kh - 1 - g.pad
+        reserveScratch(Int(sne_conv_direct_workspace_floats(Int32(g.cout), Int32(g.oh), Int32(g.ow), Int32(padT))))
+        var dx = Tensor(uninitialized: [g.n, g.c, g.h, g.w]) { _ in }
+        dy.data.withUnsafeBufferPointer { db in wflip.withUnsafeBufferPointer { fb in dx.data.withUnsafeMutableBufferPointer { xb in
+            let dp = SharedPointer(db.baseAddress!), fp = SharedPointer(fb.baseAddress!), xp = SharedPointer(xb.baseAddress!)
+            parallelFor(g.n) { range, worker in
+                for i in range {
+                    sne_conv_direct_fwd(dp.p + i * g.cout * g.hw, Int32(g.cout), Int32(g.oh), Int32(g.ow), fp.p, Int32(g.c),
+                                        Int32(g.kh), Int32(g.kw), Int32(padT), xp.p + i * g.c * g.h * g.w, self.scratch(worker))
+                }
+            }
+        } } }
+        return dx
+    }
+
+    /// Weight and bias gradients with the direct kernel: images split into the same fixed groups as
+    /// the im2col path; per group, 16-lane partial sums per weight, reduced in a fixed tree, then the
+    /// groups summed in order (independent of the thread count).
+    func directConvBackwardWeight(_ x: Tensor, _ dy: Tensor, _ g: ConvGeometry) -> (Tensor, Tensor) {
+        let groups = max(1, min(convReductionGroups, g.n))
+        let wsize = g.cout * g.k
+        let padFloats = Int(sne_conv_direct_workspace_floats(Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.pad)))
+        reserveScratch(padFloats + wsize * 16)
+        var partial = [Float](repeating: 0, count: groups * (wsize + g.cout))
+        x.data.withUnsafeBufferPointer { xb in dy.data.withUnsafeBufferPointer { db in partial.withUnsafeMutableBufferPointer { pb in
+            let xp = SharedPointer(xb.baseAddress!), dp = SharedPointer(db.baseAddress!), pp = SharedPointer(pb.baseAddress!)
+            parallelFor(groups) { grange, worker in
+                let ws = self.scratch(worker), lanes = ws + padFloats
+                for grp in grange {
+                    let lo = g.n * grp / groups, hi = g.n * (grp + 1) / groups
+                    lanes.update(repeating: 0, count: wsize * 16)
+                    let dw = pp.p + grp * (wsize + g.cout), dbias = dw + wsize
+                    for i in lo..<hi {
+                        let dyi = dp.p + i * g.cout * g.hw
+                        sne_conv_direct_wgrad(xp.p + i * g.c * g.h * g.w, dyi, Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout),
+                                              Int32(g.kh), Int32(g.kw), Int32(g.pad), lanes, ws)
+                        for co in 0..<g.cout { dbias[co] += sumFloats(dyi + co * g.hw, g.hw) }
+                    }
+                    sne_conv_lanes_reduce(lanes, wsize, dw)
+                }
+            }
+        } } }
+        var dW = Tensor(zeros: [g.cout, g.c, g.kh, g.kw]), dB = Tensor(zeros: [g.cout])
+        for grp in 0..<groups {
+            let base = grp * (wsize + g.cout)
+            for j in 0..<wsize { dW.data[j] += partial[base + j] }
             for j in 0..<g.cout { dB.data[j] += partial[base + wsize + j] }
         }
         return (dW, dB)

@@ -76,13 +76,41 @@ func directConv(_ x: Tensor, _ w: Tensor, stride: Int, pad: Int) -> [Double] {
 }
 
 @Suite struct ConvTests {
-    @Test(arguments: [(3, 1, 1), (3, 2, 1), (1, 1, 0), (5, 1, 2), (3, 1, 0)])
-    func forwardAndBackwardMatchDirectLoops(_ cfg: (Int, Int, Int)) throws {
-        let (k, stride, pad) = cfg
-        let ctx = ComputeContext(threads: 2)
+    /// (kernel, stride, pad, input shape, output channels). The 5x37 and 9-channel cases cross the
+    /// direct kernels' 16-column vectors, 8-channel tiles and 2-row tiles.
+    static let convCases: [(Int, Int, Int, [Int], Int)] = [
+        (3, 1, 1, [3, 2, 7, 6], 4), (3, 2, 1, [3, 2, 7, 6], 4), (1, 1, 0, [3, 2, 7, 6], 4), (5, 1, 2, [3, 2, 7, 6], 4),
+        (3, 1, 0, [3, 2, 7, 6], 4), (3, 1, 1, [1, 3, 5, 37], 9), (4, 1, 3, [2, 2, 5, 18], 3), (3, 1, 2, [2, 1, 6, 6], 2),
+    ]
+
+    @Test(arguments: convCases.indices)
+    func forwardAndBackwardMatchDirectLoops(_ index: Int) throws {
+        let (k, stride, pad, xShape, cout) = Self.convCases[index]
+        for direct in [true, false] {
+            try checkConv(k: k, stride: stride, pad: pad, xShape: xShape, cout: cout, ctx: ComputeContext(threads: 2, directConv: direct))
+        }
+    }
+
+    /// The direct kernels (where the CPU has them) and im2col + SGEMM give the same bits forward
+    /// (one FMA chain from 0 over (c, ky, kx) when c*kh*kw <= 256), and the direct weight gradient
+    /// does not depend on the thread count.
+    @Test func directAndIm2colAgree() throws {
+        var rng = SeededRNG(seed: 12)
+        let x = Tensor.randomNormal([6, 16, 14, 14], std: 1, using: &rng)
+        let w = Tensor.randomNormal([32, 16, 3, 3], std: 0.1, using: &rng)
+        let dy = Tensor.randomNormal([6, 32, 14, 14], std: 1, using: &rng)
+        let a = ComputeContext(threads: 2), b = ComputeContext(threads: 2, directConv: false), one = ComputeContext(threads: 1)
+        #expect(try a.conv2dForward(x, weight: w, bias: nil, pad: 1).data == b.conv2dForward(x, weight: w, bias: nil, pad: 1).data)
+        #expect(try a.conv2dBackwardWeight(x, dy, weightShape: w.shape, pad: 1).0.data
+                == one.conv2dBackwardWeight(x, dy, weightShape: w.shape, pad: 1).0.data)
+        #expect(try a.conv2dBackwardData(dy, weight: w, inputShape: x.shape, pad: 1).data
+                == one.conv2dBackwardData(dy, weight: w, inputShape: x.shape, pad: 1).data)
+    }
+
+    func checkConv(k: Int, stride: Int, pad: Int, xShape: [Int], cout: Int, ctx: ComputeContext) throws {
         var rng = SeededRNG(seed: 9)
-        let x = Tensor.randomNormal([3, 2, 7, 6], std: 1, using: &rng)
-        let w = Tensor.randomNormal([4, 2, k, k], std: 1, using: &rng)
+        let x = Tensor.randomNormal(xShape, std: 1, using: &rng)
+        let w = Tensor.randomNormal([cout, xShape[1], k, k], std: 1, using: &rng)
         let y = try ctx.conv2dForward(x, weight: w, bias: nil, stride: stride, pad: pad)
         let ref = directConv(x, w, stride: stride, pad: pad)
         for (a, b) in zip(y.data, ref) { #expect(abs(Double(a) - b) < 1e-4) }
@@ -101,9 +129,9 @@ func directConv(_ x: Tensor, _ w: Tensor, stride: Int, pad: Int) -> [Double] {
             #expect(abs((loss(x, wp) - base) - Double(dw.data[i])) < 1e-3)
         }
         let hw = y.shape[2] * y.shape[3]
-        for o in 0..<4 {
+        for o in 0..<cout {
             var s = 0.0
-            for i in 0..<3 { for j in 0..<hw { s += Double(dy.data[(i * 4 + o) * hw + j]) } }
+            for i in 0..<xShape[0] { for j in 0..<hw { s += Double(dy.data[(i * cout + o) * hw + j]) } }
             #expect(abs(s - Double(db.data[o])) < 1e-3)
         }
     }

@@ -45,6 +45,33 @@ void sne_col2im(const float *col, int C, int H, int W, int kh, int kw, int strid
 void sne_maxpool_fwd(const float *x, int P, int H, int W, int k, int stride, int OH, int OW,
                      float *y, int32_t *idx);
 
+/* ---- direct stride-1 convolution (AVX-512F; sne_conv_direct.c) ---- */
+
+/* 1 when this CPU runs the direct kernels (AVX-512F), else 0 (use im2col + SGEMM). */
+int sne_conv_direct_available(void);
+
+/* Floats of per-thread scratch the direct kernels need (the zero-padded input planes + slack). */
+size_t sne_conv_direct_workspace_floats(int C, int H, int W, int pad);
+
+/* One image, stride 1: y (Cout, OH, OW) = conv(x (C, H, W), w (Cout, C, kh, kw)) with zero padding
+ * `pad`, OH = H + 2 pad - kh + 1. Each output is an FMA chain over (c, ky, kx) in order, from 0
+ * (no bias). `ws`: sne_conv_direct_workspace_floats(C, H, W, pad) floats. */
+void sne_conv_direct_fwd(const float *x, int C, int H, int W, const float *w, int Cout, int kh, int kw,
+                         int pad, float *y, float *ws);
+
+/* One image, stride 1: lanes[(co*K + k)*16 + l] += sum over output positions (oy, ox) with
+ * ox % 16 == l of dy[co][oy][ox] * xpad[k-th tap], K = C*kh*kw (lane partial sums of dW). */
+void sne_conv_direct_wgrad(const float *x, const float *dy, int C, int H, int W, int Cout, int kh, int kw,
+                           int pad, float *lanes, float *ws);
+
+/* out[i] = sum of the 16 lane partials l = lanes + i*16 by halving, in this fixed order:
+ * s8[j] = l[j] + l[j+8], s4[j] = s8[j] + s8[j+4], s2[j] = s4[j] + s4[j+2], out = s2[0] + s2[1]. */
+void sne_conv_lanes_reduce(const float *lanes, size_t n, float *out);
+
+/* wflip (C, Cout, kh, kw) = w (Cout, C, kh, kw) with the kernel rotated 180 degrees, so that
+ * backward data of a stride-1 conv is the forward conv of dy with wflip and padding kh-1-pad. */
+void sne_conv_flip_weights(const float *w, int Cout, int C, int kh, int kw, float *wflip);
+
 /* Keeps large freed blocks in the heap (glibc mallopt) so per-step activation buffers are reused
  * instead of being unmapped and page-faulted back in. No-op on other C libraries. */
 void sne_tune_allocator(void);

@@ -1,0 +1,192 @@
+/* Direct (im2col-free) stride-1 convolution with AVX-512F: 16 output columns per vector.
+ *
+ * The input image is first copied into a zero-padded plane set `xpad (C, H+2p, W+2p)` (the only
+ * copy made), then every output vector is a sum of broadcast weights times unaligned 16-wide
+ * loads from that padded plane. Lanes past the end of an output row read neighbouring padded
+ * data and are never stored (forward) or are multiplied by zero (weight gradient).
+ *
+ * Arithmetic (same as the im2col + SGEMM path for c*kh*kw <= 256, so the two agree bit for bit):
+ *   forward  y[co][oy][ox] = fl( sum over (c, ky, kx) in that order, one FMA each, from 0 )
+ *   wgrad    lanes[(co*K + k)*16 + l] += sum over rows oy, columns ox ≡ l (mod 16): FMA in that order,
+ *            then dw[i] = the 16 lanes summed by halving (sne_conv_lanes_reduce, fixed order).
+ * Backward data is the forward kernel applied to dy with the flipped, transposed weights
+ * (`sne_conv_flip_weights`) and padding kh-1-pad. */
+#include "sne_kernels.h"
+#include <string.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define SNE_HAVE_AVX512 1
+#endif
+
+int sne_conv_direct_available(void) {
+#ifdef SNE_HAVE_AVX512
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+#else
+    return 0;
+#endif
+}
+
+/* Padded geometry shared by every function below. */
+static int padded_w(int W, int pad) { return W + 2 * pad; }
+static int padded_h(int H, int pad) { return H + 2 * pad; }
+
+size_t sne_conv_direct_workspace_floats(int C, int H, int W, int pad) {
+    /* planes + slack: the last vector of the last plane may read up to kw-1+15 floats past its row */
+    return (size_t)C * (size_t)padded_h(H, pad) * (size_t)padded_w(W, pad) + 64 + 16;
+}
+
+/* xpad (C, H+2p, W+2p) = x with a zero border of width p; the 64 floats after the planes are zeroed. */
+static void pad_image(const float *x, int C, int H, int W, int pad, float *xpad) {
+    int Hp = padded_h(H, pad), Wp = padded_w(W, pad);
+    for (int c = 0; c < C; c++) {
+        float *pc = xpad + (size_t)c * Hp * Wp;
+        const float *xc = x + (size_t)c * H * W;
+        memset(pc, 0, sizeof(float) * (size_t)pad * Wp);
+        for (int y = 0; y < H; y++) {
+            float *row = pc + (size_t)(y + pad) * Wp;
+            for (int i = 0; i < pad; i++) { row[i] = 0.0f; row[pad + W + i] = 0.0f; }
+            memcpy(row + pad, xc + (size_t)y * W, sizeof(float) * (size_t)W);
+        }
+        memset(pc + (size_t)(pad + H) * Wp, 0, sizeof(float) * (size_t)pad * Wp);
+    }
+    memset(xpad + (size_t)C * Hp * Wp, 0, sizeof(float) * 64);
+}
+
+void sne_conv_flip_weights(const float *w, int Cout, int C, int kh, int kw, float *wflip) {
+    for (int co = 0; co < Cout; co++)
+        for (int c = 0; c < C; c++)
+            for (int ky = 0; ky < kh; ky++)
+                for (int kx = 0; kx < kw; kx++)
+                    wflip[(((size_t)c * Cout + co) * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx)] =
+                        w[(((size_t)co * C + c) * kh + ky) * kw + kx];
+}
+
+#ifdef SNE_HAVE_AVX512
+
+/* One forward tile: CO output channels x R output rows x one 16-column vector at ox0.
+ * acc[i][r] = sum over (c, ky, kx) of w[co0+i][c][ky][kx] * xpad[c][oy0+r+ky][ox0+kx] (FMA, from 0). */
+__attribute__((target("avx512f"), always_inline))
+static inline void fwd_tile(int CO, int R, const float *xpad, int C, int Hp, int Wp,
+                            const float *w, int kh, int kw, int co0, int oy0, int ox0,
+                            float *y, int OH, int OW, __mmask16 mask) {
+    __m512 acc[8][4];
+    for (int i = 0; i < CO; i++) for (int r = 0; r < R; r++) acc[i][r] = _mm512_setzero_ps();
+    const int K = C * kh * kw;
+    for (int c = 0; c < C; c++) {
+        const float *xc = xpad + (size_t)c * Hp * Wp + (size_t)oy0 * Wp + ox0;
+        const float *wc = w + (size_t)co0 * K + (size_t)c * kh * kw;
+        for (int ky = 0; ky < kh; ky++)
+            for (int kx = 0; kx < kw; kx++) {
+                __m512 xv[4];
+                for (int r = 0; r < R; r++) xv[r] = _mm512_loadu_ps(xc + (size_t)(r + ky) * Wp + kx);
+                for (int i = 0; i < CO; i++) {
+                    __m512 wv = _mm512_set1_ps(wc[(size_t)i * K + ky * kw + kx]);
+                    for (int r = 0; r < R; r++) acc[i][r] = _mm512_fmadd_ps(wv, xv[r], acc[i][r]);
+                }
+            }
+    }
+    for (int i = 0; i < CO; i++)
+        for (int r = 0; r < R; r++)
+            _mm512_mask_storeu_ps(y + ((size_t)(co0 + i) * OH + oy0 + r) * OW + ox0, mask, acc[i][r]);
+}
+
+__attribute__((target("avx512f")))
+void sne_conv_direct_fwd(const float *x, int C, int H, int W, const float *w, int Cout, int kh, int kw,
+                         int pad, float *y, float *ws) {
+    int Hp = padded_h(H, pad), Wp = padded_w(W, pad);
+    int OH = Hp - kh + 1, OW = Wp - kw + 1;
+    pad_image(x, C, H, W, pad, ws);
+    for (int ox0 = 0; ox0 < OW; ox0 += 16) {
+        int nv = OW - ox0 < 16 ? OW - ox0 : 16;
+        __mmask16 mask = (__mmask16)((1u << nv) - 1u);
+        int co0 = 0;
+        for (; co0 + 8 <= Cout; co0 += 8) {
+            int oy0 = 0;
+            for (; oy0 + 2 <= OH; oy0 += 2) fwd_tile(8, 2, ws, C, Hp, Wp, w, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
+            for (; oy0 < OH; oy0++) fwd_tile(8, 1, ws, C, Hp, Wp, w, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
+        }
+        for (; co0 < Cout; co0++) {
+            int oy0 = 0;
+            for (; oy0 + 4 <= OH; oy0 += 4) fwd_tile(1, 4, ws, C, Hp, Wp, w, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
+            for (; oy0 < OH; oy0++) fwd_tile(1, 1, ws, C, Hp, Wp, w, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
+        }
+    }
+}
+
+/* One weight-gradient tile: CO output channels x J kernel columns (kx0 .. kx0+J-1) of input
+ * channel c, kernel row ky, over every output row and vector of one image:
+ * lanes[((co0+i)*K + k)*16 + l] += dy[co0+i][oy][ox] * xpad[c][oy+ky][ox+kx]. */
+__attribute__((target("avx512f"), always_inline))
+static inline void wgrad_tile(int CO, int J, const float *xpad, int Hp, int Wp, const float *dy, int OH, int OW,
+                              int K, int kh, int kw, int co0, int c, int ky, int kx0, float *lanes) {
+    __m512 acc[8][3];
+    for (int i = 0; i < CO; i++) for (int j = 0; j < J; j++) acc[i][j] = _mm512_setzero_ps();
+    const float *xc = xpad + (size_t)c * Hp * Wp + (size_t)ky * Wp + kx0;
+    for (int oy = 0; oy < OH; oy++) {
+        for (int ox0 = 0; ox0 < OW; ox0 += 16) {
+            int nv = OW - ox0 < 16 ? OW - ox0 : 16;
+            __mmask16 mask = (__mmask16)((1u << nv) - 1u);
+            __m512 xv[3];
+            for (int j = 0; j < J; j++) xv[j] = _mm512_loadu_ps(xc + (size_t)oy * Wp + ox0 + j);
+            for (int i = 0; i < CO; i++) {
+                __m512 dv = _mm512_maskz_loadu_ps(mask, dy + ((size_t)(co0 + i) * OH + oy) * OW + ox0);
+                for (int j = 0; j < J; j++) acc[i][j] = _mm512_fmadd_ps(dv, xv[j], acc[i][j]);
+            }
+        }
+    }
+    for (int i = 0; i < CO; i++)
+        for (int j = 0; j < J; j++) {
+            float *l = lanes + ((size_t)(co0 + i) * K + ((size_t)c * kh + ky) * kw + kx0 + j) * 16;
+            _mm512_storeu_ps(l, _mm512_add_ps(_mm512_loadu_ps(l), acc[i][j]));
+        }
+}
+
+__attribute__((target("avx512f")))
+void sne_conv_direct_wgrad(const float *x, const float *dy, int C, int H, int W, int Cout, int kh, int kw,
+                           int pad, float *lanes, float *ws) {
+    int Hp = padded_h(H, pad), Wp = padded_w(W, pad);
+    int OH = Hp - kh + 1, OW = Wp - kw + 1, K = C * kh * kw;
+    pad_image(x, C, H, W, pad, ws);
+    for (int c = 0; c < C; c++)
+        for (int ky = 0; ky < kh; ky++)
+            for (int kx0 = 0; kx0 < kw; kx0 += 3) {
+                int J = kw - kx0 < 3 ? kw - kx0 : 3;
+                int co0 = 0;
+                for (; co0 + 8 <= Cout; co0 += 8) {
+                    if (J == 3) wgrad_tile(8, 3, ws, Hp, Wp, dy, OH, OW, K, kh, kw, co0, c, ky, kx0, lanes);
+                    else if (J == 2) wgrad_tile(8, 2, ws, Hp, Wp, dy, OH, OW, K, kh, kw, co0, c, ky, kx0, lanes);
+                    else wgrad_tile(8, 1, ws, Hp, Wp, dy, OH, OW, K, kh, kw, co0, c, ky, kx0, lanes);
+                }
+                for (; co0 < Cout; co0++) {
+                    if (J == 3) wgrad_tile(1, 3, ws, Hp, Wp, dy, OH, OW, K, kh, kw, co0, c, ky, kx0, lanes);
+                    else if (J == 2) wgrad_tile(1, 2, ws, Hp, Wp, dy, OH, OW, K, kh, kw, co0, c, ky, kx0, lanes);
+                    else wgrad_tile(1, 1, ws, Hp, Wp, dy, OH, OW, K, kh, kw, co0, c, ky, kx0, lanes);
+                }
+            }
+}
+
+#else  /* no AVX-512 in this build: callers check sne_conv_direct_available() first */
+
+void sne_conv_direct_fwd(const float *x, int C, int H, int W, const float *w, int Cout, int kh, int kw,
+                         int pad, float *y, float *ws) {
+    (void)x; (void)C; (void)H; (void)W; (void)w; (void)Cout; (void)kh; (void)kw; (void)pad; (void)y; (void)ws;
+}
+
+void sne_conv_direct_wgrad(const float *x, const float *dy, int C, int H, int W, int Cout, int kh, int kw,
+                           int pad, float *lanes, float *ws) {
+    (void)x; (void)dy; (void)C; (void)H; (void)W; (void)Cout; (void)kh; (void)kw; (void)pad; (void)lanes; (void)ws;
+}
+#endif
+
+void sne_conv_lanes_reduce(const float *lanes, size_t n, float *out) {
+    for (size_t i = 0; i < n; i++) {
+        const float *l = lanes + i * 16;
+        float s8[8], s4[4], s2[2];
+        for (int j = 0; j < 8; j++) s8[j] = l[j] + l[j + 8];
+        for (int j = 0; j < 4; j++) s4[j] = s8[j] + s8[j + 4];
+        for (int j = 0; j < 2; j++) s2[j] = s4[j] + s4[j + 2];
+        out[i] = s2[0] + s2[1];
+    }
+}
