@@ -1,6 +1,7 @@
 // The leaky integrate-and-fire neuron unrolled over T steps (BPTT with surrogate gradients) and
 // the non-spiking readout integrator.
 import SNETensor
+import CSNEKernels
 import Foundation
 
 /// The derivative used in place of the Heaviside step's, as a function of `u = mem - theta`.
@@ -56,6 +57,8 @@ public final class LIF: Layer {
     /// (output `[T*B, ...]`; backward returns `Σ_t dL/dI[t]`). Saves materialising T copies.
     public var directInput: Bool
     private var mem: Tensor?
+    /// Planes per step, plane height and width, fused pooling window of the last training forward.
+    private var geometry: (planes: Int, h: Int, w: Int, pool: Int)?
 
     public init(beta: Float = 0.5, theta: Float = 1, reset: ResetMode = .subtract, surrogate: Surrogate = .fastSigmoid(slope: 25),
                 directInput: Bool = false) {
@@ -67,114 +70,85 @@ public final class LIF: Layer {
          "directInput": "\(directInput)"]
     }
     public var savedBytes: Int { (mem?.count ?? 0) * 4 }
-    public func clearSaved() { mem = nil }
+    public func clearSaved() { mem = nil; geometry = nil }
 
     /// Membrane potentials of the last training forward, `[T*B, ...]` (nil after backward).
     public var lastMembrane: Tensor? { mem }
 
-    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor { try forward(x, pool: 1, ctx) }
+
+    /// The surrogate as the C kernels' (kind, parameter) pair.
+    var surrogateCode: (Int32, Float) {
+        switch surrogate {
+        case .fastSigmoid(let k): return (Int32(SNE_SURROGATE_FAST_SIGMOID), k)
+        case .atan(let a): return (Int32(SNE_SURROGATE_ATAN), a)
+        case .triangle(let w): return (Int32(SNE_SURROGATE_TRIANGLE), w)
+        }
+    }
+
+    /// Forward fused with the `k x k`, stride-`k` max pooling that follows (`k = 1`: no pooling):
+    /// returns the pooled spikes `[T*B, C, H/k, W/k]` without materialising the unpooled ones. Gives
+    /// the same bits as `forward` then `MaxPool2d(k)`; `backward` then takes the pooled gradient.
+    /// `Sequential` uses it for every LIF directly followed by such a pool.
+    public func forward(_ x: Tensor, pool k: Int, _ ctx: LayerContext) throws -> Tensor {
         let t = ctx.timeSteps
         guard x.rank >= 1, directInput || x.shape[0] % t == 0 else { throw LayerError("LIF: batch \(x.shape.first ?? 0) is not a multiple of T = \(t)") }
         let direct = directInput
-        let f = direct ? x.count : x.count / t
-        var outShape = x.shape
-        if direct { outShape[0] *= t }
-        let beta = self.beta, theta = self.theta, sub = reset == .subtract, save = ctx.training
-        var m = Tensor(zeros: [0])
-        if save { m = Tensor(uninitialized: outShape) { _ in } }
-        let s = Tensor(uninitialized: outShape) { sb in
+        var stepShape = x.shape
+        if !direct { stepShape[0] /= t }
+        // Planes of H x W neurons per step: (B·C) planes for NCHW, B rows otherwise.
+        let planes: Int, h: Int, w: Int
+        if x.rank == 4 { planes = stepShape[0] * stepShape[1]; h = stepShape[2]; w = stepShape[3] }
+        else { planes = stepShape[0]; h = 1; w = stepShape[0] == 0 ? 0 : stepShape.reduce(1, *) / stepShape[0] }
+        guard k == 1 || (x.rank == 4 && h % k == 0 && w % k == 0) else {
+            throw LayerError("LIF: fused \(k)x\(k) pooling needs NCHW input with H and W multiples of \(k), got \(x.shape)")
+        }
+        var memShape = stepShape; memShape[0] *= t
+        var outShape = memShape
+        if k > 1 { outShape[2] /= k; outShape[3] /= k }
+        let save = ctx.training
+        var m = save ? Tensor(uninitialized: memShape) { _ in } : Tensor(zeros: [0])   // fully written by the kernel
+        let beta = self.beta, theta = self.theta, zero: Int32 = reset == .zero ? 1 : 0
+        let compute = ctx.compute
+        compute.reserveScratch(2 * h * w)
+        let y = Tensor(uninitialized: outShape) { yb in
             x.data.withUnsafeBufferPointer { xb in m.data.withUnsafeMutableBufferPointer { mb in
-                let X = SharedPointer(xb.baseAddress!), S = SharedPointer(sb.baseAddress!)
-                let M = save ? SharedPointer(mb.baseAddress!) : S
-                ctx.compute.parallelFor(f, minChunk: 4096) { r, _ in
-                    // Blocks of neurons small enough that their state stays in L1 across the T steps.
-                    let block = 1024
-                    // Raw buffers: Swift arrays here would add uniqueness and bounds checks that block vectorisation.
-                    let mcur = UnsafeMutablePointer<Float>.allocate(capacity: block), sprev = UnsafeMutablePointer<Float>.allocate(capacity: block)
-                    defer { mcur.deallocate(); sprev.deallocate() }
-                    var lo = r.lowerBound
-                    while lo < r.upperBound {
-                        let n = min(block, r.upperBound - lo)
-                        for j in 0..<n { mcur[j] = 0; sprev[j] = 0 }
-                        for step in 0..<t {
-                            let xi = X.p + (direct ? 0 : step * f) + lo, si = S.p + step * f + lo, mi = M.p + step * f + lo
-                            if sub {
-                                for j in 0..<n {
-                                    let v = beta * mcur[j] + xi[j] - theta * sprev[j]
-                                    mcur[j] = v
-                                    let sp: Float = v - theta > 0 ? 1 : 0
-                                    sprev[j] = sp; si[j] = sp
-                                }
-                            } else {
-                                for j in 0..<n {
-                                    let v = (beta * mcur[j] + xi[j]) * (1 - sprev[j])
-                                    mcur[j] = v
-                                    let sp: Float = v - theta > 0 ? 1 : 0
-                                    sprev[j] = sp; si[j] = sp
-                                }
-                            }
-                            if save { for j in 0..<n { mi[j] = mcur[j] } }
-                        }
-                        lo += n
-                    }
+                guard planes > 0, h * w > 0 else { return }
+                let X = SharedPointer(xb.baseAddress!), Y = SharedPointer(yb.baseAddress!)
+                let M: SharedPointer<Float>? = save ? SharedPointer(mb.baseAddress!) : nil
+                compute.parallelFor(planes, minChunk: max(1, 4096 / (h * w))) { r, worker in
+                    sne_lif_forward(X.p, direct ? 1 : 0, Int32(t), Int32(planes), Int32(r.lowerBound), Int32(r.upperBound),
+                                    Int32(h), Int32(w), Int32(k), beta, theta, zero, Y.p, M?.p, compute.scratch(worker))
                 }
             } }
         }
         mem = save ? m : nil
-        return s
+        geometry = (planes, h, w, k)
+        return y
     }
 
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
-        guard let m = mem else { throw LayerError("LIF: backward without a training forward") }
-        guard dy.count == m.count else { throw LayerError("LIF: gradient shape \(dy.shape), expected \(m.shape)") }
-        let t = ctx.timeSteps, f = m.count / t, direct = directInput
-        let beta = self.beta, theta = self.theta, sub = reset == .subtract, sg = surrogate
+        guard let m = mem, let (planes, h, w, k) = geometry else { throw LayerError("LIF: backward without a training forward") }
+        guard dy.count * k * k == m.count else { throw LayerError("LIF: gradient shape \(dy.shape) does not match the forward's \(m.shape)") }
+        let t = ctx.timeSteps, direct = directInput
+        let beta = self.beta, theta = self.theta, zero: Int32 = reset == .zero ? 1 : 0, (kind, param) = surrogateCode
         var inShape = m.shape
         if direct { inShape[0] /= t }
-        var dx = Tensor(zeros: inShape)   // accumulated into (the direct-input sum over steps)
+        let compute = ctx.compute
+        compute.reserveScratch(2 * h * w)
+        var dx = Tensor(uninitialized: inShape) { _ in }   // every element written by the kernel
         dx.data.withUnsafeMutableBufferPointer { xb in
             dy.data.withUnsafeBufferPointer { db in m.data.withUnsafeBufferPointer { mb in
+                guard planes > 0, h * w > 0 else { return }
                 let D = SharedPointer(db.baseAddress!), M = SharedPointer(mb.baseAddress!), X = SharedPointer(xb.baseAddress!)
-                ctx.compute.parallelFor(f, minChunk: 4096) { r, _ in
-                    let block = 1024
-                    let carry = UnsafeMutablePointer<Float>.allocate(capacity: block)
-                    defer { carry.deallocate() }
-                    var lo = r.lowerBound
-                    while lo < r.upperBound {
-                        let n = min(block, r.upperBound - lo)
-                        for j in 0..<n { carry[j] = 0 }
-                        for step in stride(from: t - 1, through: 0, by: -1) {
-                            let di = D.p + step * f + lo, mi = M.p + step * f + lo, xi = X.p + (direct ? 0 : step * f) + lo
-                            // g = dL/dmem[t] = dL/ds[t]·σ'(mem[t]−θ) + (gradient from mem[t+1])
-                            if sub {
-                                switch sg {
-                                case .fastSigmoid(let k):
-                                    for j in 0..<n {
-                                        let d = k * abs(mi[j] - theta) + 1
-                                        let g = di[j] / (d * d) + carry[j]
-                                        xi[j] += g; carry[j] = beta * g
-                                    }
-                                default:
-                                    for j in 0..<n {
-                                        let g = di[j] * sg.derivative(mi[j] - theta) + carry[j]
-                                        xi[j] += g; carry[j] = beta * g
-                                    }
-                                }
-                            } else {
-                                let mp: UnsafePointer<Float>? = step > 0 ? UnsafePointer(M.p + (step - 1) * f + lo) : nil
-                                for j in 0..<n {
-                                    let g = di[j] * sg.derivative(mi[j] - theta) + carry[j]
-                                    let keep: Float = (mp.map { $0[j] - theta > 0 } ?? false) ? 0 : 1
-                                    xi[j] += g * keep; carry[j] = beta * g * keep
-                                }
-                            }
-                        }
-                        lo += n
-                    }
+                compute.parallelFor(planes, minChunk: max(1, 4096 / (h * w))) { r, worker in
+                    sne_lif_backward(D.p, M.p, direct ? 1 : 0, Int32(t), Int32(planes), Int32(r.lowerBound), Int32(r.upperBound),
+                                     Int32(h), Int32(w), Int32(k), beta, theta, zero, kind, param, X.p, compute.scratch(worker))
                 }
             } }
         }
         mem = nil
+        geometry = nil
         return dx
     }
 }

@@ -107,12 +107,26 @@ public final class Sequential: LayerContainer {
     public init(_ layers: [any Layer]) { self.layers = layers.enumerated().map { (String($0.offset), $0.element) } }
     public init(named layers: [(String, any Layer)]) { self.layers = layers.map { (name: $0.0, layer: $0.1) } }
 
+    /// Runs the layers in order. A `LIF` directly followed by a `MaxPool2d` whose stride equals its
+    /// window runs fused (`LIF.forward(_:pool:_:)`: the unpooled spikes are never stored); the result
+    /// and the gradients are bit-identical to running the two layers one after the other.
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
         var h = x
-        for (name, l) in layers {
-            do { h = try l.forward(h, ctx) } catch let e as LayerError where !e.message.hasPrefix("[") {
+        var i = 0
+        while i < layers.count {
+            let (name, l) = layers[i]
+            do {
+                if let lif = l as? LIF, i + 1 < layers.count, let pool = layers[i + 1].layer as? MaxPool2d, pool.canFuse(after: h) {
+                    h = try lif.forward(h, pool: pool.kernelSize, ctx)
+                    pool.markFused()
+                    i += 2
+                    continue
+                }
+                h = try l.forward(h, ctx)
+            } catch let e as LayerError where !e.message.hasPrefix("[") {
                 throw LayerError("[\(name)] \(e.message)")
             }
+            i += 1
         }
         return h
     }

@@ -269,14 +269,28 @@ public final class MaxPool2d: Layer {
     public var attributes: [String: String] { ["kernel": "\(kernelSize)", "stride": "\(stride)"] }
     public var savedBytes: Int { argmax.count * 4 }
     public func clearSaved() { argmax = [] }
+    private var fused = false
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        fused = false
         do {
             let (y, idx) = try ctx.compute.maxPool2dForward(x, k: kernelSize, stride: stride)
             if ctx.training { argmax = idx; inputShape = x.shape }
             return y
         } catch let e as TensorError { throw LayerError("MaxPool2d: \(e.message)") }
     }
+
+    /// Whether the preceding LIF can pool `x` itself (`LIF.forward(_:pool:_:)`): stride equal to the
+    /// window, NCHW input with H and W multiples of it.
+    func canFuse(after x: Tensor) -> Bool {
+        stride == kernelSize && kernelSize > 1 && x.rank == 4 && x.shape[2] % kernelSize == 0 && x.shape[3] % kernelSize == 0
+    }
+
+    /// Marks this layer as pooled by the preceding LIF in the current forward: backward passes the
+    /// pooled gradient through unchanged (the LIF routes it to the window maxima).
+    func markFused() { fused = true; argmax = []; inputShape = [] }
+
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        if fused { return dy }
         guard !inputShape.isEmpty, argmax.count == dy.count else { throw LayerError("MaxPool2d: backward without a matching training forward") }
         let dx = ctx.compute.maxPool2dBackward(dy, argmax: argmax, inputShape: inputShape,
                                                nonOverlappingWindow: stride == kernelSize ? kernelSize : nil)

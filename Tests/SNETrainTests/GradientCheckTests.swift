@@ -2,6 +2,7 @@
 import Testing
 import Foundation
 @testable import SNETrain
+import CSNEKernels
 @testable import SNETensor
 
 /// A fresh context per use: a ComputeContext serves one caller at a time, and tests run concurrently.
@@ -225,6 +226,33 @@ func referenceLIF(x: [Double], r: [Double], t: Int, beta: Double, theta: Double,
         let d1 = try direct.backward(r, c), d2 = try rep.backward(try plain.backward(r, c), c)
         #expect(d1.shape == x.shape)
         for i in 0..<d1.count { #expect(abs(d1.data[i] - d2.data[i]) < 1e-5) }
+    }
+
+    /// `Sequential` fuses LIF + MaxPool2d(k): outputs, input gradients and saved state must be the
+    /// same bits as running the two layers one after the other. Widths 28 and 36 cover the vector
+    /// routing path (full and partial 16-window groups), 6 the scalar tail, k = 3 the generic path.
+    @Test(arguments: [(ResetMode.subtract, 2, 28, false), (.zero, 2, 6, false), (.subtract, 2, 36, true), (.zero, 3, 9, true),
+                      (.subtract, 3, 6, false)])
+    func fusedPoolingIsBitIdentical(_ reset: ResetMode, _ k: Int, _ width: Int, _ direct: Bool) throws {
+        let t = 3, b = 2, ch = 3, h = 2 * k
+        for (sg, vectorRouting) in [(Surrogate.fastSigmoid(slope: 25), true), (.atan(alpha: 2), true), (.fastSigmoid(slope: 25), false)] {
+            sne_lif_route_path(vectorRouting ? -1 : 0)
+            defer { sne_lif_route_path(-1) }
+            let x = randn([direct ? b : t * b, ch, h, width], seed: 50, std: 1.2)
+            let c = LayerContext(compute: compute, timeSteps: t)
+            let make = { LIF(beta: 0.6, theta: 0.5, reset: reset, surrogate: sg, directInput: direct) }
+            let fused = Sequential([make(), MaxPool2d(k)])
+            let lif = make(), pool = MaxPool2d(k)
+            let y1 = try fused.forward(x, c), y2 = try pool.forward(try lif.forward(x, c), c)
+            #expect(y1 == y2)
+            #expect(y1.sum() > 0 && y1.sum() < Double(y1.count))
+            let r = randn(y1.shape, seed: 51)
+            let d1 = try fused.backward(r, c), d2 = try lif.backward(try pool.backward(r, c), c)
+            #expect(d1.shape == d2.shape)
+            #expect(d1.data.map(\.bitPattern) == d2.data.map(\.bitPattern) || d1.data == d2.data)
+            c.training = false
+            #expect(try fused.forward(x, c) == y1)
+        }
     }
 
     @Test func membranePathFiniteDifferenceWithSpikesHeldFixed() throws {

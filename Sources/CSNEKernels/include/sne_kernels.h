@@ -72,6 +72,29 @@ void sne_conv_lanes_reduce(const float *lanes, size_t n, float *out);
  * backward data of a stride-1 conv is the forward conv of dy with wflip and padding kh-1-pad. */
 void sne_conv_flip_weights(const float *w, int Cout, int C, int kh, int kw, float *wflip);
 
+/* ---- leaky integrate-and-fire over T steps, optionally fused with k x k max pooling (sne_lif.c) ---- */
+
+/* Surrogate derivatives sigma'(u), u = mem - theta (param = slope, alpha or half-width):
+ *   FAST_SIGMOID 1 / (param*|u| + 1)^2   ATAN (param/2) / (1 + (pi/2*param*u)^2)   TRIANGLE max(0, 1 - |u|/param) */
+enum { SNE_SURROGATE_FAST_SIGMOID = 0, SNE_SURROGATE_ATAN = 1, SNE_SURROGATE_TRIANGLE = 2 };
+
+/* Planes [p0, p1) of a time-unrolled batch with P planes of H x W neurons per step:
+ *   x (direct ? (P, H, W) : (T, P, H, W)) -> y (T, P, H/k, W/k) spikes, max-pooled k x k with stride
+ *   k when k > 1 (H and W multiples of k); mem (T, P, H, W) receives the membranes (NULL: not kept).
+ *   ws: 2*H*W floats. The arithmetic is spelled out at the top of sne_lif.c. */
+void sne_lif_forward(const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
+                     float beta, float theta, int zero_reset, float *y, float *mem, float *ws);
+
+/* BPTT for the same planes: dy (T, P, H/k, W/k) -> dx (direct ? (P, H, W), the sum over steps :
+ * (T, P, H, W)), every dx element of the planes written. The pooled gradient goes to the first
+ * spiking neuron of its window (the first neuron when none spiked), as max pooling routes it. */
+/* Which 2x2 gradient routing sne_lif_backward uses: force 0 = scalar, -1 = the best the CPU has
+ * (AVX-512). Both give the same bits; returns 1 when the vector path is selected. */
+int sne_lif_route_path(int force);
+
+void sne_lif_backward(const float *dy, const float *mem, int direct, int T, int P, int p0, int p1, int H, int W, int k,
+                      float beta, float theta, int zero_reset, int surrogate, float param, float *dx, float *ws);
+
 /* Keeps large freed blocks in the heap (glibc mallopt) so per-step activation buffers are reused
  * instead of being unmapped and page-faulted back in. No-op on other C libraries. */
 void sne_tune_allocator(void);
