@@ -104,7 +104,8 @@ struct BenchCommand: Command {
         }
     }
 
-    /// Per-layer forward/backward milliseconds per step (median over `runs` steps).
+    /// Per-layer forward/backward milliseconds per step (median over `runs` steps). A LIF fused with
+    /// the max pool after it carries the pair's time; the pool shows ~0.
     func profileLayers(_ model: Sequential, x: Tensor, y: Tensor, ctx: LayerContext, opt: any Optimizer, out: inout TextSink) throws {
         var fwd = [[Double]](repeating: [], count: model.layers.count), bwd = fwd
         var other: [Double] = [], optT: [Double] = []
@@ -114,7 +115,15 @@ struct BenchCommand: Command {
             model.zeroGrad()
             other.append(now() - z0)
             var h = x
-            for (i, l) in model.layers.enumerated() { let t0 = now(); h = try l.layer.forward(h, ctx); fwd[i].append(now() - t0) }
+            var i = 0
+            while i < model.layers.count {   // as Sequential.forward: a LIF + max pool pair runs fused (timed on the LIF)
+                let t0 = now()
+                let (out, used) = try model.forwardStep(i, h, ctx)
+                h = out
+                fwd[i].append(now() - t0)
+                if used == 2 { fwd[i + 1].append(0) }
+                i += used
+            }
             var g = try Loss.mse(h, y).grad
             for (i, l) in model.layers.enumerated().reversed() { let t0 = now(); g = try l.layer.backward(g, ctx); bwd[i].append(now() - t0) }
             let o0 = now(); opt.step(lr: 1e-3); optT.append(now() - o0)

@@ -114,21 +114,28 @@ public final class Sequential: LayerContainer {
         var h = x
         var i = 0
         while i < layers.count {
-            let (name, l) = layers[i]
-            do {
-                if let lif = l as? LIF, i + 1 < layers.count, let pool = layers[i + 1].layer as? MaxPool2d, pool.canFuse(after: h) {
-                    h = try lif.forward(h, pool: pool.kernelSize, ctx)
-                    pool.markFused()
-                    i += 2
-                    continue
-                }
-                h = try l.forward(h, ctx)
-            } catch let e as LayerError where !e.message.hasPrefix("[") {
-                throw LayerError("[\(name)] \(e.message)")
-            }
-            i += 1
+            let (y, used) = try forwardStep(i, h, ctx)
+            h = y
+            i += used
         }
         return h
+    }
+
+    /// Runs layer `i` on `h`, fused with layer `i + 1` when they are a LIF and a max pool it can
+    /// absorb; returns the output and the number of layers consumed (1 or 2). Errors are prefixed
+    /// with the layer's name.
+    public func forwardStep(_ i: Int, _ h: Tensor, _ ctx: LayerContext) throws -> (Tensor, Int) {
+        let (name, l) = layers[i]
+        do {
+            if let lif = l as? LIF, i + 1 < layers.count, let pool = layers[i + 1].layer as? MaxPool2d, pool.canFuse(after: h) {
+                let y = try lif.forward(h, pool: pool.kernelSize, ctx)
+                pool.markFused()
+                return (y, 2)
+            }
+            return (try l.forward(h, ctx), 1)
+        } catch let e as LayerError where !e.message.hasPrefix("[") {
+            throw LayerError("[\(name)] \(e.message)")
+        }
     }
 
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
