@@ -1,5 +1,6 @@
 // The stateless-in-time layers: Linear, Conv2d, BatchNorm2d, pooling, ReLU, Dropout, Flatten, RepeatTime.
 import SNETensor
+import CSNEKernels
 import Foundation
 
 func uniformInit(_ shape: [Int], bound: Float, rng: inout SeededRNG) -> Tensor {
@@ -181,20 +182,8 @@ public final class BatchNorm2d: Layer {
                 let ga = gamma.value.data, be = beta.value.data, eps = self.eps
                 ctx.compute.parallelFor(g * c) { r, _ in
                     for gc in r {
-                        let grp = gc / c, ch = gc % c
-                        var s = 0.0
-                        for i in (grp * b)..<((grp + 1) * b) { s += Double(sumFloats(X.p + (i * c + ch) * hw, hw)) }
-                        let mean = Float(s / m)
-                        var q = 0.0
-                        for i in (grp * b)..<((grp + 1) * b) { q += Double(sumSquaredDeviations(X.p + (i * c + ch) * hw, hw, from: mean)) }
-                        let v = Float(q / m)
-                        let istd = 1 / (v + eps).squareRoot()
-                        I.p[gc] = istd; M.p[gc] = mean; V.p[gc] = v
-                        let sc = ga[ch] * istd, sh = be[ch] - mean * sc
-                        for i in (grp * b)..<((grp + 1) * b) {
-                            let off = (i * c + ch) * hw
-                            for j in 0..<hw { Y.p[off + j] = X.p[off + j] * sc + sh }
-                        }
+                        let grp = gc / c, ch = gc % c, off = (grp * b * c + ch) * hw
+                        sne_bn_channel_forward(X.p + off, b, c * hw, hw, ga[ch], be[ch], eps, Y.p + off, M.p + gc, V.p + gc, I.p + gc)
                     }
                 }
             } } }
@@ -224,7 +213,6 @@ public final class BatchNorm2d: Layer {
         let n = xh.shape[0], hw = xh.count / (n * c), g = groups, b = n / g
         var dx = Tensor(uninitialized: xh.shape) { _ in }   // fully written below
         var dgam = [Float](repeating: 0, count: g * c), dbet = [Float](repeating: 0, count: g * c)
-        let m = Float(b * hw)
         dy.data.withUnsafeBufferPointer { dp in xh.data.withUnsafeBufferPointer { hp in dx.data.withUnsafeMutableBufferPointer { xp in
             dgam.withUnsafeMutableBufferPointer { gp in dbet.withUnsafeMutableBufferPointer { bp in
                 let D = SharedPointer(dp.baseAddress!), H = SharedPointer(hp.baseAddress!), X = SharedPointer(xp.baseAddress!)
@@ -232,21 +220,8 @@ public final class BatchNorm2d: Layer {
                 let ga = gamma.value.data, inv = invStd, mu = means
                 ctx.compute.parallelFor(g * c) { r, _ in
                     for gc in r {
-                        let grp = gc / c, ch = gc % c
-                        var sdy = 0.0, sdyh = 0.0
-                        for i in (grp * b)..<((grp + 1) * b) {
-                            let off = (i * c + ch) * hw
-                            sdy += Double(sumFloats(D.p + off, hw)); sdyh += Double(sumProductsCentered(D.p + off, H.p + off, hw, from: mu[gc]))
-                        }
-                        sdyh *= Double(inv[gc])   // Σ dy·x̂ = istd · Σ dy·(x − μ)
-                        G.p[gc] = Float(sdyh); B.p[gc] = Float(sdy)
-                        // dx = γ·istd/m · (m·dy − Σdy − x̂·Σ(dy·x̂))
-                        let k = ga[ch] * inv[gc] / m, a1 = Float(sdy), a2 = Float(sdyh)
-                        for i in (grp * b)..<((grp + 1) * b) {
-                            let off = (i * c + ch) * hw
-                            let mean = mu[gc], istd = inv[gc]
-                            for j in 0..<hw { X.p[off + j] = k * (m * D.p[off + j] - a1 - (H.p[off + j] - mean) * istd * a2) }
-                        }
+                        let grp = gc / c, ch = gc % c, off = (grp * b * c + ch) * hw
+                        sne_bn_channel_backward(D.p + off, H.p + off, b, c * hw, hw, ga[ch], mu[gc], inv[gc], X.p + off, G.p + gc, B.p + gc)
                     }
                 }
             } }

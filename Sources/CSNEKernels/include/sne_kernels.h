@@ -95,6 +95,17 @@ int sne_lif_route_path(int force);
 void sne_lif_backward(const float *dy, const float *mem, int direct, int T, int P, int p0, int p1, int H, int W, int k,
                       float beta, float theta, int zero_reset, int surrogate, float param, float *dx, float *ws);
 
+/* ---- batch normalisation, one channel in training mode (sne_bn.c) ---- */
+
+/* Channel data: nplanes planes of hw floats, plane i at x + i*stride. Writes y (same layout) and the
+ * batch mean, biased variance and 1/sqrt(var + eps). Arithmetic: see the top of sne_bn.c. */
+void sne_bn_channel_forward(const float *x, size_t nplanes, size_t stride, size_t hw, float gamma, float beta,
+                            float eps, float *y, float *mean_out, float *var_out, float *istd_out);
+
+/* dx (same layout) for the forward above, and the channel's dgamma = Σ dy·x̂, dbeta = Σ dy. */
+void sne_bn_channel_backward(const float *dy, const float *x, size_t nplanes, size_t stride, size_t hw, float gamma,
+                             float mean, float istd, float *dx, float *dgamma, float *dbeta);
+
 /* Keeps large freed blocks in the heap (glibc mallopt) so per-step activation buffers are reused
  * instead of being unmapped and page-faulted back in. No-op on other C libraries. */
 void sne_tune_allocator(void);

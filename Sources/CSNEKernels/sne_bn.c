@@ -1,0 +1,85 @@
+/* Batch normalisation of one channel in training mode: statistics, normalisation and backward.
+ * A channel's data is `nplanes` planes of `hw` floats, plane i at x + i*stride (NCHW: stride = C*H*W).
+ *
+ * Arithmetic (fixed order, no FMA contraction, so every CPU path gives the same bits):
+ *   sums use 64 float lanes across the channel (element j of plane i goes to lane j % 64, planes in
+ *   order), the lanes then added in order in double; m = nplanes*hw.
+ *   mean = (float)(S(x) / m);  var = (float)(S((x - mean)^2) / m)   (biased, as PyTorch normalises)
+ *   istd = 1 / sqrtf(var + eps);  y = x*sc + sh with sc = gamma*istd, sh = beta - mean*sc
+ *   backward: a1 = (float)S(dy), a2 = (float)(istd * S(dy*(x - mean))), kk = gamma*istd/m,
+ *             dx = kk*(m*dy - a1 - (x - mean)*istd*a2);  dgamma += a2, dbeta += a1 (returned). */
+#include "sne_kernels.h"
+#include <math.h>
+
+#pragma STDC FP_CONTRACT OFF
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+
+#if defined(__x86_64__) && defined(__ELF__) && (defined(__clang__) || defined(__GNUC__))
+#define SNE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SNE_CLONES
+#endif
+
+#define LANES 64
+
+static double lanes_total(const float *acc) {
+    double s = 0.0;
+    for (int l = 0; l < LANES; l++) s += (double)acc[l];
+    return s;
+}
+
+SNE_CLONES
+void sne_bn_channel_forward(const float *x, size_t nplanes, size_t stride, size_t hw, float gamma, float beta,
+                            float eps, float *y, float *mean_out, float *var_out, float *istd_out) {
+    float acc[LANES];
+    for (int l = 0; l < LANES; l++) acc[l] = 0.0f;
+    for (size_t i = 0; i < nplanes; i++) {
+        const float *xp = x + i * stride;
+        size_t j = 0;
+        for (; j + LANES <= hw; j += LANES) for (int l = 0; l < LANES; l++) acc[l] += xp[j + l];
+        for (int l = 0; j < hw; j++, l++) acc[l] += xp[j];
+    }
+    double m = (double)nplanes * (double)hw;
+    float mean = (float)(lanes_total(acc) / m);
+    for (int l = 0; l < LANES; l++) acc[l] = 0.0f;
+    for (size_t i = 0; i < nplanes; i++) {
+        const float *xp = x + i * stride;
+        size_t j = 0;
+        for (; j + LANES <= hw; j += LANES) for (int l = 0; l < LANES; l++) { float d = xp[j + l] - mean; acc[l] += d * d; }
+        for (int l = 0; j < hw; j++, l++) { float d = xp[j] - mean; acc[l] += d * d; }
+    }
+    float var = (float)(lanes_total(acc) / m);
+    float istd = 1.0f / sqrtf(var + eps);
+    float sc = gamma * istd, sh = beta - mean * sc;
+    for (size_t i = 0; i < nplanes; i++) {
+        const float *xp = x + i * stride;
+        float *yp = y + i * stride;
+        for (size_t j = 0; j < hw; j++) yp[j] = xp[j] * sc + sh;
+    }
+    *mean_out = mean; *var_out = var; *istd_out = istd;
+}
+
+SNE_CLONES
+void sne_bn_channel_backward(const float *dy, const float *x, size_t nplanes, size_t stride, size_t hw, float gamma,
+                             float mean, float istd, float *dx, float *dgamma, float *dbeta) {
+    float a[LANES], b[LANES];
+    for (int l = 0; l < LANES; l++) { a[l] = 0.0f; b[l] = 0.0f; }
+    for (size_t i = 0; i < nplanes; i++) {
+        const float *dp = dy + i * stride, *xp = x + i * stride;
+        size_t j = 0;
+        for (; j + LANES <= hw; j += LANES)
+            for (int l = 0; l < LANES; l++) { a[l] += dp[j + l]; b[l] += dp[j + l] * (xp[j + l] - mean); }
+        for (int l = 0; j < hw; j++, l++) { a[l] += dp[j]; b[l] += dp[j] * (xp[j] - mean); }
+    }
+    double m = (double)nplanes * (double)hw;
+    float a1 = (float)lanes_total(a), a2 = (float)(lanes_total(b) * (double)istd);
+    float kk = (float)((double)(gamma * istd) / m), mf = (float)m;
+    for (size_t i = 0; i < nplanes; i++) {
+        const float *dp = dy + i * stride, *xp = x + i * stride;
+        float *o = dx + i * stride;
+        for (size_t j = 0; j < hw; j++) o[j] = kk * (mf * dp[j] - a1 - (xp[j] - mean) * istd * a2);
+    }
+    *dgamma = a2; *dbeta = a1;
+}
