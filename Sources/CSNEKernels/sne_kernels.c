@@ -14,21 +14,24 @@ void sne_tune_allocator(void) {
 #endif
 }
 
-/* ---- blocking (Goto/BLIS style): B panel KC x NR stays in L1, A block MC x KC in L2 ---- */
+/* ---- blocking (Goto/BLIS style): B panel KC x NR stays in L1, A block MC x KC in L2.
+ * Tile MR x NR: 6 x 16 for the portable and AVX2 kernels, 8 x 32 for AVX-512 (MC, NC multiples of both). */
 #define MR 6
 #define NR 16
+#define MR512 8
+#define NR512 32
 #define KC 256
 #define MC 144
 #define NC 2048
 
 size_t sne_sgemm_workspace_floats(void) { return (size_t)MC * KC + (size_t)KC * NC + 64; }
 
-/* ---- packing: A panel (MR x kc) as a[p*MR + i]; B panel (kc x NR) as b[p*NR + j]; zero padded ---- */
-static void pack_a(int transA, const float *A, int lda, int i0, int mc, int p0, int kc, float *dst) {
-    for (int ir = 0; ir < mc; ir += MR) {
-        int mr = mc - ir < MR ? mc - ir : MR;
+/* ---- packing: A panel (mrt x kc) as a[p*mrt + i]; B panel (kc x nrt) as b[p*nrt + j]; zero padded ---- */
+static void pack_a(int transA, const float *A, int lda, int i0, int mc, int p0, int kc, float *dst, int mrt) {
+    for (int ir = 0; ir < mc; ir += mrt) {
+        int mr = mc - ir < mrt ? mc - ir : mrt;
         for (int p = 0; p < kc; p++) {
-            float *d = dst + (size_t)ir * kc + (size_t)p * MR;
+            float *d = dst + (size_t)ir * kc + (size_t)p * mrt;
             if (transA) {
                 const float *s = A + (size_t)(p0 + p) * lda + i0 + ir;   /* (K, M) */
                 for (int i = 0; i < mr; i++) d[i] = s[i];
@@ -36,27 +39,27 @@ static void pack_a(int transA, const float *A, int lda, int i0, int mc, int p0, 
                 const float *s = A + (size_t)(i0 + ir) * lda + p0 + p;   /* (M, K) */
                 for (int i = 0; i < mr; i++) d[i] = s[(size_t)i * lda];
             }
-            for (int i = mr; i < MR; i++) d[i] = 0.0f;
+            for (int i = mr; i < mrt; i++) d[i] = 0.0f;
         }
     }
 }
 
-static void pack_b(int transB, const float *B, int ldb, int p0, int kc, int j0, int nc, float *dst) {
-    for (int jr = 0; jr < nc; jr += NR) {
-        int nr = nc - jr < NR ? nc - jr : NR;
+static void pack_b(int transB, const float *B, int ldb, int p0, int kc, int j0, int nc, float *dst, int nrt) {
+    for (int jr = 0; jr < nc; jr += nrt) {
+        int nr = nc - jr < nrt ? nc - jr : nrt;
         float *panel = dst + (size_t)jr * kc;
         if (transB) {
             for (int j = 0; j < nr; j++) {
                 const float *s = B + (size_t)(j0 + jr + j) * ldb + p0;  /* (N, K) */
-                for (int p = 0; p < kc; p++) panel[(size_t)p * NR + j] = s[p];
+                for (int p = 0; p < kc; p++) panel[(size_t)p * nrt + j] = s[p];
             }
-            if (nr < NR) for (int p = 0; p < kc; p++) for (int j = nr; j < NR; j++) panel[(size_t)p * NR + j] = 0.0f;
+            if (nr < nrt) for (int p = 0; p < kc; p++) for (int j = nr; j < nrt; j++) panel[(size_t)p * nrt + j] = 0.0f;
         } else {
             for (int p = 0; p < kc; p++) {
                 const float *s = B + (size_t)(p0 + p) * ldb + j0 + jr;  /* (K, N) */
-                float *d = panel + (size_t)p * NR;
+                float *d = panel + (size_t)p * nrt;
                 for (int j = 0; j < nr; j++) d[j] = s[j];
-                for (int j = nr; j < NR; j++) d[j] = 0.0f;
+                for (int j = nr; j < nrt; j++) d[j] = 0.0f;
             }
         }
     }
@@ -141,37 +144,64 @@ static void ukr_avx2(int kc, const float *a, const float *b, float *c, int ldc,
 }
 #endif
 
-typedef void (*ukr_fn)(int, const float *, const float *, float *, int, int, int, float, float, int);
-
-static int cpu_has_avx2_fma(void) {
-#ifdef SNE_HAVE_AVX2
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
-#endif
+/* ---- AVX-512F 8x32 micro-kernel: 16 zmm accumulators, 2 B loads + 8 broadcasts per k. Each C
+ * element is the same FMA chain as in the 6x16 AVX2 kernel, so both give the same bits. ---- */
+__attribute__((target("avx512f")))
+static void ukr_avx512(int kc, const float *a, const float *b, float *c, int ldc,
+                       int mr, int nr, float alpha, float beta, int first) {
+    __m512 acc[MR512][2];
+    for (int i = 0; i < MR512; i++) { acc[i][0] = _mm512_setzero_ps(); acc[i][1] = _mm512_setzero_ps(); }
+    for (int p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+        for (int i = 0; i < MR512; i++) {
+            __m512 t = _mm512_set1_ps(a[i]);
+            acc[i][0] = _mm512_fmadd_ps(t, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(t, b1, acc[i][1]);
+        }
+        a += MR512; b += NR512;
+    }
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    __mmask16 k0 = (__mmask16)(nr >= 16 ? 0xFFFFu : (1u << nr) - 1u);
+    __mmask16 k1 = (__mmask16)(nr >= 32 ? 0xFFFFu : nr <= 16 ? 0u : (1u << (nr - 16)) - 1u);
+    for (int i = 0; i < mr; i++) {
+        float *ci = c + (size_t)i * ldc;
+        for (int h = 0; h < 2; h++) {
+            __mmask16 k = h ? k1 : k0;
+            __m512 v;
+            if (!first) v = _mm512_fmadd_ps(va, acc[i][h], _mm512_maskz_loadu_ps(k, ci + 16 * h));
+            else if (beta != 0.0f) v = _mm512_fmadd_ps(va, acc[i][h], _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(k, ci + 16 * h)));
+            else v = _mm512_mul_ps(va, acc[i][h]);
+            _mm512_mask_storeu_ps(ci + 16 * h, k, v);
+        }
+    }
 }
 
-/* The selected path; written once per process by sne_sgemm_path (idempotent, same value for all threads). */
-static volatile int g_path = -1;
+typedef void (*ukr_fn)(int, const float *, const float *, float *, int, int, int, float, float, int);
+
+static int cpu_best_path(void) {
+#ifdef SNE_HAVE_AVX2
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return 2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+#endif
+    return 0;
+}
 
 int sne_sgemm_path(int force) {
-    int best = cpu_has_avx2_fma() ? 1 : 0;
-    if (force == 0) g_path = 0;
-    else if (force == 1) g_path = best;
-    else if (g_path < 0 || force == -1) g_path = best;
-    return g_path;
+    int best = cpu_best_path();
+    return force < 0 ? best : force < best ? force : best;
 }
 
 void sne_sgemm_block(int transA, int transB, int M, int N, int K, float alpha,
                      const float *A, int lda, const float *B, int ldb, float beta,
-                     float *C, int ldc, int m0, int m1, int n0, int n1, float *workspace) {
+                     float *C, int ldc, int m0, int m1, int n0, int n1, float *workspace, int path) {
     (void)M; (void)N;
     if (m1 <= m0 || n1 <= n0) return;
-    if (g_path < 0) sne_sgemm_path(-1);
     ukr_fn ukr = ukr_portable;
+    int mrt = MR, nrt = NR;
 #ifdef SNE_HAVE_AVX2
-    if (g_path == 1) ukr = ukr_avx2;
+    if (path == 1) ukr = ukr_avx2;
+    if (path == 2) { ukr = ukr_avx512; mrt = MR512; nrt = NR512; }
 #endif
     if (K <= 0) {  /* C = beta * C */
         for (int i = m0; i < m1; i++) for (int j = n0; j < n1; j++)
@@ -186,14 +216,14 @@ void sne_sgemm_block(int transA, int transB, int M, int N, int K, float alpha,
         for (int pc = 0; pc < K; pc += KC) {
             int kc = K - pc < KC ? K - pc : KC;
             int first = pc == 0;
-            pack_b(transB, B, ldb, pc, kc, jc, nc, pb);
+            pack_b(transB, B, ldb, pc, kc, jc, nc, pb, nrt);
             for (int ic = m0; ic < m1; ic += MC) {
                 int mc = m1 - ic < MC ? m1 - ic : MC;
-                pack_a(transA, A, lda, ic, mc, pc, kc, pa);
-                for (int jr = 0; jr < nc; jr += NR) {
-                    int nr = nc - jr < NR ? nc - jr : NR;
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        int mr = mc - ir < MR ? mc - ir : MR;
+                pack_a(transA, A, lda, ic, mc, pc, kc, pa, mrt);
+                for (int jr = 0; jr < nc; jr += nrt) {
+                    int nr = nc - jr < nrt ? nc - jr : nrt;
+                    for (int ir = 0; ir < mc; ir += mrt) {
+                        int mr = mc - ir < mrt ? mc - ir : mrt;
                         ukr(kc, pa + (size_t)ir * kc, pb + (size_t)jr * kc,
                             C + (size_t)(ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, beta, first);
                     }

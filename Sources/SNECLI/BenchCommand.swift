@@ -45,7 +45,7 @@ struct BenchCommand: Command {
         err.write("sne bench: warning: debug build; use `swift build -c release` for meaningful figures\n")
         #endif
         let ctx = ComputeContext(threads: threads, portable: portable)
-        out.write("sne bench: \(threads) thread(s), SGEMM path \(ctx.usesAVX2 ? "avx2+fma" : "portable"), median of \(runs) runs\n")
+        out.write("sne bench: \(threads) thread(s), SGEMM path \(ctx.sgemmPath), direct conv \(ctx.usesDirectConv ? "avx512" : "off (im2col)"), median of \(runs) runs\n")
         if what == "gemm" || what == "all" { benchGEMM(ctx, out: &out) }
         if what == "conv" || what == "all" { try benchConv(ctx, out: &out) }
         if what == "train" || what == "all" { try benchTrain(ctx, out: &out) }

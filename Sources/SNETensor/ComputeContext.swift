@@ -18,8 +18,12 @@ public struct SharedPointer<T>: @unchecked Sendable {
 public final class ComputeContext: @unchecked Sendable {
     /// Number of workers used by `parallelFor`.
     public let threads: Int
-    /// Whether the SGEMM runs the AVX2+FMA micro-kernel (false: portable C).
+    /// Whether the SGEMM runs a vector FMA micro-kernel (AVX2+FMA or AVX-512; false: portable C).
     public let usesAVX2: Bool
+    /// The SGEMM micro-kernel: "portable", "avx2+fma" (6x16) or "avx512" (8x32).
+    public let sgemmPath: String
+    /// The path code passed to `sne_sgemm_block`.
+    @usableFromInline let sgemmPathCode: Int32
     /// Whether stride-1 convolutions run the direct AVX-512 kernels instead of im2col + SGEMM.
     public let usesDirectConv: Bool
     let gemmWorkspaceFloats: Int
@@ -32,7 +36,8 @@ public final class ComputeContext: @unchecked Sendable {
     ///   - portable: force the portable C micro-kernel even on AVX2 CPUs (for tests/comparison).
     ///   - directConv: use the direct AVX-512 convolution kernels where the CPU has them (default);
     ///     false (or `portable`) always lowers convolutions to im2col + SGEMM.
-    public init(threads: Int? = nil, portable: Bool = false, directConv: Bool = true) {
+    ///   - sgemmPath: cap the SGEMM micro-kernel at this path code (0 portable, 1 AVX2, 2 AVX-512); nil = best.
+    public init(threads: Int? = nil, portable: Bool = false, directConv: Bool = true, sgemmPath cap: Int? = nil) {
         let n = max(1, threads ?? ProcessInfoShim.activeProcessorCount)
         #if canImport(Glibc)
         // Training allocates and frees many same-sized activation buffers per step. glibc would
@@ -41,7 +46,10 @@ public final class ComputeContext: @unchecked Sendable {
         sne_tune_allocator()
         #endif
         self.threads = n
-        self.usesAVX2 = sne_sgemm_path(portable ? 0 : -1) == 1
+        let path = sne_sgemm_path(portable ? 0 : Int32(cap ?? -1))
+        self.sgemmPathCode = path
+        self.usesAVX2 = path >= 1
+        self.sgemmPath = ["portable", "avx2+fma", "avx512"][Int(path)]
         self.usesDirectConv = !portable && directConv && sne_conv_direct_available() == 1
         gemmWorkspaceFloats = Int(sne_sgemm_workspace_floats())
         gemmWorkspaces = (0..<n).map { _ in

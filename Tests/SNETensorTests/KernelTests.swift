@@ -12,9 +12,9 @@ func randomArray(_ n: Int, seed: UInt64) -> [Float] {
     @Test(arguments: [(1, 1, 1), (5, 7, 3), (6, 16, 256), (13, 33, 300), (70, 45, 17), (150, 160, 520), (3, 2100, 9)])
     func matchesReference(_ dims: (Int, Int, Int)) {
         let (m, n, k) = dims
-        for portable in [false, true] {
+        for path in [0, 1, 2] {   // portable, AVX2, AVX-512 (capped at what this CPU has)
             for threads in [1, 2] {
-                let ctx = ComputeContext(threads: threads, portable: portable)
+                let ctx = ComputeContext(threads: threads, sgemmPath: path)
                 for ta in [false, true] { for tb in [false, true] {
                     let a = randomArray(m * k, seed: 1), b = randomArray(k * n, seed: 2)
                     let lda = ta ? m : k, ldb = tb ? k : n
@@ -28,11 +28,26 @@ func randomArray(_ n: Int, seed: UInt64) -> [Float] {
                     }
                     let tol = 1e-4 * Float(k).squareRoot() * 4
                     let worst = zip(c, ref).map { abs($0 - $1) }.max() ?? 0
-                    #expect(worst <= tol, "m=\(m) n=\(n) k=\(k) ta=\(ta) tb=\(tb) portable=\(portable) threads=\(threads) err=\(worst)")
+                    #expect(worst <= tol, "m=\(m) n=\(n) k=\(k) ta=\(ta) tb=\(tb) path=\(ctx.sgemmPath) threads=\(threads) err=\(worst)")
                 } }
             }
         }
-        _ = ComputeContext(threads: 1)   // restore the default path
+    }
+
+    /// The AVX2 6x16 and AVX-512 8x32 kernels run the same FMA chain per element: same bits.
+    @Test func vectorPathsAgreeBitForBit() {
+        let m = 77, n = 301, k = 600
+        let a = randomArray(m * k, seed: 6), b = randomArray(k * n, seed: 7)
+        var results: [[Float]] = []
+        for path in [1, 2] {
+            let ctx = ComputeContext(threads: 2, sgemmPath: path)
+            var c = randomArray(m * n, seed: 8)
+            c.withUnsafeMutableBufferPointer {
+                ctx.sgemm(transB: true, m: m, n: n, k: k, alpha: 0.5, a: a, lda: k, b: b, ldb: k, beta: 0.25, c: $0.baseAddress!, ldc: n)
+            }
+            results.append(c)
+        }
+        #expect(results[0] == results[1])
     }
 
     @Test func bitIdenticalAcrossThreadCounts() {

@@ -12,8 +12,9 @@
 extern "C" {
 #endif
 
-/* Which SGEMM micro-kernel runs: 0 portable C, 1 AVX2+FMA 6x16. `force` >= 0 selects a path
- * (for tests), -1 asks for the best one the CPU supports. Returns the chosen path. */
+/* SGEMM micro-kernels: 0 portable C 6x16, 1 AVX2+FMA 6x16, 2 AVX-512F 8x32. Returns `force` capped
+ * at the best path this CPU supports, or the best when force < 0 (no state is kept: callers pass
+ * the path to sne_sgemm_block). Paths 1 and 2 give the same bits (one FMA chain per element). */
 int sne_sgemm_path(int force);
 
 /* Floats of scratch one thread needs for sne_sgemm_block (packed A and B panels). */
@@ -23,10 +24,11 @@ size_t sne_sgemm_workspace_floats(void);
  *   op(A): (M, K) — A is (M, lda>=K) row-major, or (K, lda>=M) when transA.
  *   op(B): (K, N) — B is (K, ldb>=N), or (N, ldb>=K) when transB.
  *   C: (M, ldc>=N). Each C element is reduced over k in the same order whatever the rectangle,
- *   so any split of C across threads gives bit-identical results. beta == 0 ignores C's old value. */
+ *   so any split of C across threads gives bit-identical results. beta == 0 ignores C's old value.
+ *   path: the micro-kernel, from sne_sgemm_path. */
 void sne_sgemm_block(int transA, int transB, int M, int N, int K, float alpha,
                      const float *A, int lda, const float *B, int ldb, float beta,
-                     float *C, int ldc, int m0, int m1, int n0, int n1, float *workspace);
+                     float *C, int ldc, int m0, int m1, int n0, int n1, float *workspace, int path);
 
 /* im2col for one image: x (C, H, W) -> col (C*kh*kw, OH*OW) with zero padding. */
 void sne_im2col(const float *x, int C, int H, int W, int kh, int kw, int stride, int pad,
