@@ -5,7 +5,9 @@
  * Arithmetic (no FMA contraction; identical to SNETrain's LIF + MaxPool2d run separately):
  *   subtract reset: v = (beta*m + x) - theta*s_prev      zero reset: v = (beta*m + x) * (1 - s_prev)
  *   s = (v - theta > 0) ? 1 : 0;  pooled y = max over the window of s (first maximum = argmax)
- *   backward, t = T-1 .. 0, u = mem[t] - theta, ds = dL/ds[t] (routed to the window's argmax):
+ *   backward recomputes each plane's membranes from the saved input x (same arithmetic, same bits:
+ *   nothing but the input is kept between forward and backward), then for t = T-1 .. 0,
+ *   u = mem[t] - theta, ds = dL/ds[t] (routed to the window's argmax):
  *     subtract + fast sigmoid:  g = ds / (d*d) + carry,      d = slope*|u| + 1
  *     subtract, other:          g = ds * sigma'(u) + carry
  *     zero reset:               g = ds * sigma'(u) + carry,  keep = (t > 0 && mem[t-1] - theta > 0) ? 0 : 1
@@ -235,18 +237,25 @@ int sne_lif_route_path(int force) {
 }
 
 SNE_CLONES
-void sne_lif_backward(const float *dy, const float *mem, int direct, int T, int P, int p0, int p1, int H, int W, int k,
+void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
                       float beta, float theta, int zero_reset, int surrogate, float param, float *dx, float *ws) {
     const size_t hw = (size_t)H * W;
     const size_t ohw = (size_t)(H / k) * (W / k);
-    float *carry = ws, *ds = ws + hw;
+    float *carry = ws, *ds = ws + hw, *mem = ws + 2 * hw;   /* mem: this plane's T membranes */
     for (int p = p0; p < p1; p++) {
+        /* Recompute the plane's membranes with the forward's arithmetic (bit-identical), ds as spikes. */
+        for (size_t j = 0; j < hw; j++) { carry[j] = 0.0f; ds[j] = 0.0f; }
+        for (int t = 0; t < T; t++) {
+            const float *xi = x + ((direct ? 0 : (size_t)t * P) + p) * hw;
+            lif_step(hw, xi, carry, ds, beta, theta, zero_reset);
+            memcpy(mem + (size_t)t * hw, carry, sizeof(float) * hw);
+        }
         for (size_t j = 0; j < hw; j++) carry[j] = 0.0f;
         float *dxd = dx + (size_t)p * hw;
         if (direct) for (size_t j = 0; j < hw; j++) dxd[j] = 0.0f;
         for (int t = T - 1; t >= 0; t--) {
-            const float *mi = mem + ((size_t)t * P + p) * hw;
-            const float *mp = t > 0 ? mem + ((size_t)(t - 1) * P + p) * hw : NULL;
+            const float *mi = mem + (size_t)t * hw;
+            const float *mp = t > 0 ? mi - hw : NULL;
             const float *dyi = dy + ((size_t)t * P + p) * ohw;
             const float *d = dyi;
             if (k == 2) {

@@ -47,7 +47,9 @@ public enum ResetMode: String, Sendable {
 ///
 /// with `mem[-1] = 0, s[-1] = 0` — the snnTorch `Leaky` semantics (reset term detached from the
 /// graph). Backward is BPTT through the membrane, with `dS/dmem = surrogate.derivative(mem − θ)`.
-/// Saves one float per neuron per step (`mem`) for backward.
+/// Saves only its input for backward (for direct input that is 1/T of the membranes): backward
+/// recomputes each plane's membranes with the forward's arithmetic, so the gradients are exactly
+/// those of the stored-membrane BPTT.
 public final class LIF: Layer {
     public var beta: Float
     public var theta: Float
@@ -56,9 +58,9 @@ public final class LIF: Layer {
     /// Direct input: the layer takes `[B, ...]` and feeds the same current at each of the T steps
     /// (output `[T*B, ...]`; backward returns `Σ_t dL/dI[t]`). Saves materialising T copies.
     public var directInput: Bool
-    private var mem: Tensor?
-    /// Planes per step, plane height and width, fused pooling window of the last training forward.
-    private var geometry: (planes: Int, h: Int, w: Int, pool: Int)?
+    private var input: Tensor?
+    /// Planes per step, plane height and width, fused pooling window and T of the last training forward.
+    private var geometry: (planes: Int, h: Int, w: Int, pool: Int, steps: Int)?
 
     public init(beta: Float = 0.5, theta: Float = 1, reset: ResetMode = .subtract, surrogate: Surrogate = .fastSigmoid(slope: 25),
                 directInput: Bool = false) {
@@ -69,11 +71,23 @@ public final class LIF: Layer {
         ["beta": "\(beta)", "theta": "\(theta)", "reset": reset.rawValue, "surrogate": surrogate.description,
          "directInput": "\(directInput)"]
     }
-    public var savedBytes: Int { (mem?.count ?? 0) * 4 }
-    public func clearSaved() { mem = nil; geometry = nil }
+    public var savedBytes: Int { (input?.count ?? 0) * 4 }
+    public func clearSaved() { input = nil; geometry = nil }
 
     /// Membrane potentials of the last training forward, `[T*B, ...]` (nil after backward).
-    public var lastMembrane: Tensor? { mem }
+    public var lastMembrane: Tensor? {
+        guard let x = input, let (planes, h, w, _, t) = geometry else { return nil }
+        var shape = x.shape
+        if directInput { shape[0] *= t }
+        var m = Tensor(zeros: shape), spikes = Tensor(zeros: shape)
+        let ws = UnsafeMutablePointer<Float>.allocate(capacity: 2 * h * w)
+        defer { ws.deallocate() }
+        x.data.withUnsafeBufferPointer { xb in m.data.withUnsafeMutableBufferPointer { mb in spikes.data.withUnsafeMutableBufferPointer { sb in
+            sne_lif_forward(xb.baseAddress!, directInput ? 1 : 0, Int32(t), Int32(planes), 0, Int32(planes), Int32(h), Int32(w), 1,
+                            beta, theta, reset == .zero ? 1 : 0, sb.baseAddress!, mb.baseAddress!, ws)
+        } } }
+        return m
+    }
 
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor { try forward(x, pool: 1, ctx) }
 
@@ -103,51 +117,49 @@ public final class LIF: Layer {
         guard k == 1 || (x.rank == 4 && h % k == 0 && w % k == 0) else {
             throw LayerError("LIF: fused \(k)x\(k) pooling needs NCHW input with H and W multiples of \(k), got \(x.shape)")
         }
-        var memShape = stepShape; memShape[0] *= t
-        var outShape = memShape
+        var outShape = stepShape; outShape[0] *= t
         if k > 1 { outShape[2] /= k; outShape[3] /= k }
-        let save = ctx.training
-        var m = save ? Tensor(uninitialized: memShape) { _ in } : Tensor(zeros: [0])   // fully written by the kernel
         let beta = self.beta, theta = self.theta, zero: Int32 = reset == .zero ? 1 : 0
         let compute = ctx.compute
         compute.reserveScratch(2 * h * w)
         let y = Tensor(uninitialized: outShape) { yb in
-            x.data.withUnsafeBufferPointer { xb in m.data.withUnsafeMutableBufferPointer { mb in
+            x.data.withUnsafeBufferPointer { xb in
                 guard planes > 0, h * w > 0 else { return }
                 let X = SharedPointer(xb.baseAddress!), Y = SharedPointer(yb.baseAddress!)
-                let M: SharedPointer<Float>? = save ? SharedPointer(mb.baseAddress!) : nil
                 compute.parallelFor(planes, minChunk: max(1, 4096 / (h * w))) { r, worker in
                     sne_lif_forward(X.p, direct ? 1 : 0, Int32(t), Int32(planes), Int32(r.lowerBound), Int32(r.upperBound),
-                                    Int32(h), Int32(w), Int32(k), beta, theta, zero, Y.p, M?.p, compute.scratch(worker))
+                                    Int32(h), Int32(w), Int32(k), beta, theta, zero, Y.p, nil, compute.scratch(worker))
                 }
-            } }
+            }
         }
-        mem = save ? m : nil
-        geometry = (planes, h, w, k)
+        input = ctx.training ? x : nil
+        geometry = (planes, h, w, k, t)
         return y
     }
 
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
-        guard let m = mem, let (planes, h, w, k) = geometry else { throw LayerError("LIF: backward without a training forward") }
-        guard dy.count * k * k == m.count else { throw LayerError("LIF: gradient shape \(dy.shape) does not match the forward's \(m.shape)") }
-        let t = ctx.timeSteps, direct = directInput
+        guard let x = input, let (planes, h, w, k, t) = geometry else { throw LayerError("LIF: backward without a training forward") }
+        guard t == ctx.timeSteps else { throw LayerError("LIF: backward with T = \(ctx.timeSteps), forward had T = \(t)") }
+        guard dy.count * k * k == planes * h * w * t else {
+            throw LayerError("LIF: gradient shape \(dy.shape) does not match the forward's output (\(planes * h * w * t / (k * k)) elements)")
+        }
+        let direct = directInput
         let beta = self.beta, theta = self.theta, zero: Int32 = reset == .zero ? 1 : 0, (kind, param) = surrogateCode
-        var inShape = m.shape
-        if direct { inShape[0] /= t }
+        let inShape = x.shape
         let compute = ctx.compute
-        compute.reserveScratch(2 * h * w)
+        compute.reserveScratch((t + 2) * h * w)
         var dx = Tensor(uninitialized: inShape) { _ in }   // every element written by the kernel
         dx.data.withUnsafeMutableBufferPointer { xb in
-            dy.data.withUnsafeBufferPointer { db in m.data.withUnsafeBufferPointer { mb in
+            dy.data.withUnsafeBufferPointer { db in x.data.withUnsafeBufferPointer { ib in
                 guard planes > 0, h * w > 0 else { return }
-                let D = SharedPointer(db.baseAddress!), M = SharedPointer(mb.baseAddress!), X = SharedPointer(xb.baseAddress!)
+                let D = SharedPointer(db.baseAddress!), M = SharedPointer(ib.baseAddress!), X = SharedPointer(xb.baseAddress!)
                 compute.parallelFor(planes, minChunk: max(1, 4096 / (h * w))) { r, worker in
                     sne_lif_backward(D.p, M.p, direct ? 1 : 0, Int32(t), Int32(planes), Int32(r.lowerBound), Int32(r.upperBound),
                                      Int32(h), Int32(w), Int32(k), beta, theta, zero, kind, param, X.p, compute.scratch(worker))
                 }
             } }
         }
-        mem = nil
+        input = nil
         geometry = nil
         return dx
     }

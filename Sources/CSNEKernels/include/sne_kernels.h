@@ -88,14 +88,16 @@ void sne_lif_forward(const float *x, int direct, int T, int P, int p0, int p1, i
                      float beta, float theta, int zero_reset, float *y, float *mem, float *ws);
 
 /* BPTT for the same planes: dy (T, P, H/k, W/k) -> dx (direct ? (P, H, W), the sum over steps :
- * (T, P, H, W)), every dx element of the planes written. The pooled gradient goes to the first
- * spiking neuron of its window (the first neuron when none spiked), as max pooling routes it. */
+ * (T, P, H, W)), every dx element of the planes written. The membranes are recomputed from the
+ * forward input x (same layout as in sne_lif_forward). The pooled gradient goes to the first
+ * spiking neuron of its window (the first neuron when none spiked), as max pooling routes it.
+ * ws: (T + 2)*H*W floats. */
+void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
+                      float beta, float theta, int zero_reset, int surrogate, float param, float *dx, float *ws);
+
 /* Which 2x2 gradient routing sne_lif_backward uses: force 0 = scalar, -1 = the best the CPU has
  * (AVX-512). Both give the same bits; returns 1 when the vector path is selected. */
 int sne_lif_route_path(int force);
-
-void sne_lif_backward(const float *dy, const float *mem, int direct, int T, int P, int p0, int p1, int H, int W, int k,
-                      float beta, float theta, int zero_reset, int surrogate, float param, float *dx, float *ws);
 
 /* ---- batch normalisation, one channel in training mode (sne_bn.c) ---- */
 
