@@ -13,6 +13,7 @@
  * (`sne_conv_flip_weights`) and padding kh-1-pad. */
 #include "sne_kernels.h"
 #include <string.h>
+#include <stdint.h>
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -37,6 +38,14 @@ size_t sne_conv_direct_workspace_floats(int C, int H, int W, int pad) {
     return (size_t)C * (size_t)padded_h(H, pad) * (size_t)padded_w(W, pad) + 64 + 16;
 }
 
+/* Output rows of the weight-gradient copy of dy, padded to whole 16-float vectors. */
+static int vec_w(int OW) { return (OW + 15) & ~15; }
+
+size_t sne_conv_direct_wgrad_workspace_floats(int C, int H, int W, int Cout, int kh, int kw, int pad) {
+    int OH = padded_h(H, pad) - kh + 1, OW = padded_w(W, pad) - kw + 1;
+    return sne_conv_direct_workspace_floats(C, H, W, pad) + (size_t)Cout * OH * vec_w(OW) + 16;
+}
+
 /* xpad (C, H+2p, W+2p) = x with a zero border of width p; the 64 floats after the planes are zeroed. */
 static void pad_image(const float *x, int C, int H, int W, int pad, float *xpad) {
     int Hp = padded_h(H, pad), Wp = padded_w(W, pad);
@@ -46,8 +55,9 @@ static void pad_image(const float *x, int C, int H, int W, int pad, float *xpad)
         memset(pc, 0, sizeof(float) * (size_t)pad * Wp);
         for (int y = 0; y < H; y++) {
             float *row = pc + (size_t)(y + pad) * Wp;
+            const float *src = xc + (size_t)y * W;
             for (int i = 0; i < pad; i++) { row[i] = 0.0f; row[pad + W + i] = 0.0f; }
-            memcpy(row + pad, xc + (size_t)y * W, sizeof(float) * (size_t)W);
+            for (int i = 0; i < W; i++) row[pad + i] = src[i];   /* short rows: a loop beats a memcpy call */
         }
         memset(pc + (size_t)(pad + H) * Wp, 0, sizeof(float) * (size_t)pad * Wp);
     }
@@ -119,19 +129,17 @@ void sne_conv_direct_fwd(const float *x, int C, int H, int W, const float *w, in
  * channel c, kernel row ky, over every output row and vector of one image:
  * lanes[((co0+i)*K + k)*16 + l] += dy[co0+i][oy][ox] * xpad[c][oy+ky][ox+kx]. */
 __attribute__((target("avx512f"), always_inline))
-static inline void wgrad_tile(int CO, int J, const float *xpad, int Hp, int Wp, const float *dy, int OH, int OW,
+static inline void wgrad_tile(int CO, int J, const float *xpad, int Hp, int Wp, const float *dyv, int OH, int OWv,
                               int K, int kh, int kw, int co0, int c, int ky, int kx0, float *lanes) {
     __m512 acc[8][3];
     for (int i = 0; i < CO; i++) for (int j = 0; j < J; j++) acc[i][j] = _mm512_setzero_ps();
     const float *xc = xpad + (size_t)c * Hp * Wp + (size_t)ky * Wp + kx0;
     for (int oy = 0; oy < OH; oy++) {
-        for (int ox0 = 0; ox0 < OW; ox0 += 16) {
-            int nv = OW - ox0 < 16 ? OW - ox0 : 16;
-            __mmask16 mask = (__mmask16)((1u << nv) - 1u);
+        for (int ox0 = 0; ox0 < OWv; ox0 += 16) {
             __m512 xv[3];
             for (int j = 0; j < J; j++) xv[j] = _mm512_loadu_ps(xc + (size_t)oy * Wp + ox0 + j);
             for (int i = 0; i < CO; i++) {
-                __m512 dv = _mm512_maskz_loadu_ps(mask, dy + ((size_t)(co0 + i) * OH + oy) * OW + ox0);
+                __m512 dv = _mm512_load_ps(dyv + ((size_t)(co0 + i) * OH + oy) * OWv + ox0);
                 for (int j = 0; j < J; j++) acc[i][j] = _mm512_fmadd_ps(dv, xv[j], acc[i][j]);
             }
         }
@@ -147,22 +155,30 @@ __attribute__((target("avx512f")))
 void sne_conv_direct_wgrad(const float *x, const float *dy, int C, int H, int W, int Cout, int kh, int kw,
                            int pad, float *lanes, float *ws) {
     int Hp = padded_h(H, pad), Wp = padded_w(W, pad);
-    int OH = Hp - kh + 1, OW = Wp - kw + 1, K = C * kh * kw;
+    int OH = Hp - kh + 1, OW = Wp - kw + 1, K = C * kh * kw, OWv = vec_w(OW);
     pad_image(x, C, H, W, pad, ws);
+    /* dy rows copied into whole, 64-byte aligned vectors with zero lanes past OW (no masked loads). */
+    float *dyv = (float *)(((uintptr_t)(ws + sne_conv_direct_workspace_floats(C, H, W, pad)) + 63) & ~(uintptr_t)63);
+    for (int r = 0; r < Cout * OH; r++) {
+        const float *src = dy + (size_t)r * OW;
+        float *d = dyv + (size_t)r * OWv;
+        for (int i = 0; i < OW; i++) d[i] = src[i];
+        for (int i = OW; i < OWv; i++) d[i] = 0.0f;
+    }
     for (int c = 0; c < C; c++)
         for (int ky = 0; ky < kh; ky++)
             for (int kx0 = 0; kx0 < kw; kx0 += 3) {
                 int J = kw - kx0 < 3 ? kw - kx0 : 3;
                 int co0 = 0;
                 for (; co0 + 8 <= Cout; co0 += 8) {
-                    if (J == 3) wgrad_tile(8, 3, ws, Hp, Wp, dy, OH, OW, K, kh, kw, co0, c, ky, kx0, lanes);
-                    else if (J == 2) wgrad_tile(8, 2, ws, Hp, Wp, dy, OH, OW, K, kh, kw, co0, c, ky, kx0, lanes);
-                    else wgrad_tile(8, 1, ws, Hp, Wp, dy, OH, OW, K, kh, kw, co0, c, ky, kx0, lanes);
+                    if (J == 3) wgrad_tile(8, 3, ws, Hp, Wp, dyv, OH, OWv, K, kh, kw, co0, c, ky, kx0, lanes);
+                    else if (J == 2) wgrad_tile(8, 2, ws, Hp, Wp, dyv, OH, OWv, K, kh, kw, co0, c, ky, kx0, lanes);
+                    else wgrad_tile(8, 1, ws, Hp, Wp, dyv, OH, OWv, K, kh, kw, co0, c, ky, kx0, lanes);
                 }
                 for (; co0 < Cout; co0++) {
-                    if (J == 3) wgrad_tile(1, 3, ws, Hp, Wp, dy, OH, OW, K, kh, kw, co0, c, ky, kx0, lanes);
-                    else if (J == 2) wgrad_tile(1, 2, ws, Hp, Wp, dy, OH, OW, K, kh, kw, co0, c, ky, kx0, lanes);
-                    else wgrad_tile(1, 1, ws, Hp, Wp, dy, OH, OW, K, kh, kw, co0, c, ky, kx0, lanes);
+                    if (J == 3) wgrad_tile(1, 3, ws, Hp, Wp, dyv, OH, OWv, K, kh, kw, co0, c, ky, kx0, lanes);
+                    else if (J == 2) wgrad_tile(1, 2, ws, Hp, Wp, dyv, OH, OWv, K, kh, kw, co0, c, ky, kx0, lanes);
+                    else wgrad_tile(1, 1, ws, Hp, Wp, dyv, OH, OWv, K, kh, kw, co0, c, ky, kx0, lanes);
                 }
             }
 }

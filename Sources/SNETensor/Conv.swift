@@ -210,7 +210,8 @@ extension ComputeContext {
     func directConvBackwardWeight(_ x: Tensor, _ dy: Tensor, _ g: ConvGeometry) -> (Tensor, Tensor) {
         let groups = max(1, min(convReductionGroups, g.n))
         let wsize = g.cout * g.k
-        let padFloats = Int(sne_conv_direct_workspace_floats(Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.pad)))
+        let padFloats = Int(sne_conv_direct_wgrad_workspace_floats(Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout),
+                                                                   Int32(g.kh), Int32(g.kw), Int32(g.pad)))
         reserveScratch(padFloats + wsize * 16)
         var partial = [Float](repeating: 0, count: groups * (wsize + g.cout))
         x.data.withUnsafeBufferPointer { xb in dy.data.withUnsafeBufferPointer { db in partial.withUnsafeMutableBufferPointer { pb in

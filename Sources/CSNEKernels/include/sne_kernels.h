@@ -61,8 +61,12 @@ size_t sne_conv_direct_workspace_floats(int C, int H, int W, int pad);
 void sne_conv_direct_fwd(const float *x, int C, int H, int W, const float *w, int Cout, int kh, int kw,
                          int pad, float *y, float *ws);
 
+/* Floats of per-thread scratch sne_conv_direct_wgrad needs (padded input planes + a vector-padded dy copy). */
+size_t sne_conv_direct_wgrad_workspace_floats(int C, int H, int W, int Cout, int kh, int kw, int pad);
+
 /* One image, stride 1: lanes[(co*K + k)*16 + l] += sum over output positions (oy, ox) with
- * ox % 16 == l of dy[co][oy][ox] * xpad[k-th tap], K = C*kh*kw (lane partial sums of dW). */
+ * ox % 16 == l of dy[co][oy][ox] * xpad[k-th tap], K = C*kh*kw (lane partial sums of dW).
+ * ws: sne_conv_direct_wgrad_workspace_floats(...) floats. */
 void sne_conv_direct_wgrad(const float *x, const float *dy, int C, int H, int W, int Cout, int kh, int kw,
                            int pad, float *lanes, float *ws);
 
