@@ -31,6 +31,9 @@ public struct ConvGeometry: Equatable, Sendable {
 /// The number of weight-gradient partial sums; fixed so results do not depend on the thread count.
 let convReductionGroups = 8
 
+/// Largest lane-partial buffer (floats per worker) the direct weight gradient may use.
+let directLaneFloatsLimit = 4 << 20
+
 extension ComputeContext {
     /// `y = conv2d(x, weight) + bias`, one image per task (im2col then SGEMM `(cout,k) x (k,hw)`).
     public func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, pad: Int = 0) throws -> Tensor {
@@ -114,7 +117,11 @@ extension ComputeContext {
         guard dy.shape == [g.n, g.cout, g.oh, g.ow] else {
             throw TensorError("conv2d backward: output gradient has shape \(dy.shape), expected \([g.n, g.cout, g.oh, g.ow])")
         }
-        if usesDirectConv && g.stride == 1 && !g.isPointwise { return directConvBackwardWeight(x, dy, g) }
+        // The direct weight gradient keeps 16 lane partials per weight per worker: only for layers
+        // whose weights fit that in 16 MiB (the reference student's conv2: 295 KB).
+        if usesDirectConv && g.stride == 1 && !g.isPointwise && g.cout * g.k * 16 <= directLaneFloatsLimit {
+            return directConvBackwardWeight(x, dy, g)
+        }
         let groups = max(1, min(convReductionGroups, g.n))
         let maxPer = (g.n + groups - 1) / groups
         reserveScratch((g.k + g.cout) * maxPer * g.hw)
