@@ -6,7 +6,7 @@
  * data and are never stored (forward) or are multiplied by zero (weight gradient).
  *
  * Arithmetic (same as the im2col + SGEMM path for c*kh*kw <= 256, so the two agree bit for bit):
- *   forward  y[co][oy][ox] = fl( sum over (c, ky, kx) in that order, one FMA each, from 0 )
+ *   forward  y[co][oy][ox] = fl( sum over (c, ky, kx) in that order, one FMA each, from 0 ) [+ bias[co]]
  *   wgrad    lanes[(co*K + k)*16 + l] += sum over rows oy, columns ox ≡ l (mod 16): FMA in that order,
  *            then dw[i] = the 16 lanes summed by halving (sne_conv_lanes_reduce, fixed order).
  * Backward data is the forward kernel applied to dy with the flipped, transposed weights
@@ -79,7 +79,7 @@ void sne_conv_flip_weights(const float *w, int Cout, int C, int kh, int kw, floa
  * acc[i][r] = sum over (c, ky, kx) of w[co0+i][c][ky][kx] * xpad[c][oy0+r+ky][ox0+kx] (FMA, from 0). */
 __attribute__((target("avx512f"), always_inline))
 static inline void fwd_tile(int CO, int R, const float *xpad, int C, int Hp, int Wp,
-                            const float *w, int kh, int kw, int co0, int oy0, int ox0,
+                            const float *w, const float *bias, int kh, int kw, int co0, int oy0, int ox0,
                             float *y, int OH, int OW, __mmask16 mask) {
     __m512 acc[8][4];
     for (int i = 0; i < CO; i++) for (int r = 0; r < R; r++) acc[i][r] = _mm512_setzero_ps();
@@ -97,13 +97,17 @@ static inline void fwd_tile(int CO, int R, const float *xpad, int C, int Hp, int
                 }
             }
     }
-    for (int i = 0; i < CO; i++)
-        for (int r = 0; r < R; r++)
-            _mm512_mask_storeu_ps(y + ((size_t)(co0 + i) * OH + oy0 + r) * OW + ox0, mask, acc[i][r]);
+    for (int i = 0; i < CO; i++) {
+        __m512 b = _mm512_set1_ps(bias ? bias[co0 + i] : 0.0f);
+        for (int r = 0; r < R; r++) {
+            __m512 v = bias ? _mm512_add_ps(acc[i][r], b) : acc[i][r];
+            _mm512_mask_storeu_ps(y + ((size_t)(co0 + i) * OH + oy0 + r) * OW + ox0, mask, v);
+        }
+    }
 }
 
 __attribute__((target("avx512f")))
-void sne_conv_direct_fwd(const float *x, int C, int H, int W, const float *w, int Cout, int kh, int kw,
+void sne_conv_direct_fwd(const float *x, int C, int H, int W, const float *w, const float *bias, int Cout, int kh, int kw,
                          int pad, float *y, float *ws) {
     int Hp = padded_h(H, pad), Wp = padded_w(W, pad);
     int OH = Hp - kh + 1, OW = Wp - kw + 1;
@@ -114,13 +118,13 @@ void sne_conv_direct_fwd(const float *x, int C, int H, int W, const float *w, in
         int co0 = 0;
         for (; co0 + 8 <= Cout; co0 += 8) {
             int oy0 = 0;
-            for (; oy0 + 2 <= OH; oy0 += 2) fwd_tile(8, 2, ws, C, Hp, Wp, w, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
-            for (; oy0 < OH; oy0++) fwd_tile(8, 1, ws, C, Hp, Wp, w, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
+            for (; oy0 + 2 <= OH; oy0 += 2) fwd_tile(8, 2, ws, C, Hp, Wp, w, bias, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
+            for (; oy0 < OH; oy0++) fwd_tile(8, 1, ws, C, Hp, Wp, w, bias, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
         }
         for (; co0 < Cout; co0++) {
             int oy0 = 0;
-            for (; oy0 + 4 <= OH; oy0 += 4) fwd_tile(1, 4, ws, C, Hp, Wp, w, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
-            for (; oy0 < OH; oy0++) fwd_tile(1, 1, ws, C, Hp, Wp, w, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
+            for (; oy0 + 4 <= OH; oy0 += 4) fwd_tile(1, 4, ws, C, Hp, Wp, w, bias, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
+            for (; oy0 < OH; oy0++) fwd_tile(1, 1, ws, C, Hp, Wp, w, bias, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
         }
     }
 }
@@ -185,7 +189,7 @@ void sne_conv_direct_wgrad(const float *x, const float *dy, int C, int H, int W,
 
 #else  /* no AVX-512 in this build: callers check sne_conv_direct_available() first */
 
-void sne_conv_direct_fwd(const float *x, int C, int H, int W, const float *w, int Cout, int kh, int kw,
+void sne_conv_direct_fwd(const float *x, int C, int H, int W, const float *w, const float *bias, int Cout, int kh, int kw,
                          int pad, float *y, float *ws) {
     (void)x; (void)C; (void)H; (void)W; (void)w; (void)Cout; (void)kh; (void)kw; (void)pad; (void)y; (void)ws;
 }

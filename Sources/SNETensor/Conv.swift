@@ -164,27 +164,23 @@ extension ComputeContext {
 
     // MARK: direct stride-1 kernels (AVX-512F, sne_conv_direct.c)
 
-    /// Forward with the direct kernel, one image per task; bias added after the FMA chain, as in
-    /// the im2col path (so both paths give the same bits for `c*kh*kw <= 256`).
+    /// Forward with the direct kernel, one image per task; the kernel adds the bias after the FMA
+    /// chain, as the im2col path does (so both paths give the same bits for `c*kh*kw <= 256`).
     func directConvForward(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry) -> Tensor {
         reserveScratch(Int(sne_conv_direct_workspace_floats(Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.pad))))
         var y = Tensor(uninitialized: [g.n, g.cout, g.oh, g.ow]) { _ in }   // every element written by the kernel
-        let biasData = bias?.data
+        let biasData = bias?.data ?? []
         x.data.withUnsafeBufferPointer { xb in weight.data.withUnsafeBufferPointer { wb in y.data.withUnsafeMutableBufferPointer { yb in
+          biasData.withUnsafeBufferPointer { bb in
             let xp = SharedPointer(xb.baseAddress!), wp = SharedPointer(wb.baseAddress!), yp = SharedPointer(yb.baseAddress!)
+            let bp = bias == nil ? nil : bb.baseAddress.map { SharedPointer($0) }   // an empty array may still have a base address
             parallelFor(g.n) { range, worker in
                 for i in range {
-                    let yi = yp.p + i * g.cout * g.hw
-                    sne_conv_direct_fwd(xp.p + i * g.c * g.h * g.w, Int32(g.c), Int32(g.h), Int32(g.w), wp.p, Int32(g.cout),
-                                        Int32(g.kh), Int32(g.kw), Int32(g.pad), yi, self.scratch(worker))
-                    if let biasData {
-                        for co in 0..<g.cout {
-                            let bv = biasData[co], row = yi + co * g.hw
-                            for j in 0..<g.hw { row[j] += bv }
-                        }
-                    }
+                    sne_conv_direct_fwd(xp.p + i * g.c * g.h * g.w, Int32(g.c), Int32(g.h), Int32(g.w), wp.p, bp?.p, Int32(g.cout),
+                                        Int32(g.kh), Int32(g.kw), Int32(g.pad), yp.p + i * g.cout * g.hw, self.scratch(worker))
                 }
             }
+          }
         } } }
         return y
     }
@@ -203,7 +199,7 @@ extension ComputeContext {
             let dp = SharedPointer(db.baseAddress!), fp = SharedPointer(fb.baseAddress!), xp = SharedPointer(xb.baseAddress!)
             parallelFor(g.n) { range, worker in
                 for i in range {
-                    sne_conv_direct_fwd(dp.p + i * g.cout * g.hw, Int32(g.cout), Int32(g.oh), Int32(g.ow), fp.p, Int32(g.c),
+                    sne_conv_direct_fwd(dp.p + i * g.cout * g.hw, Int32(g.cout), Int32(g.oh), Int32(g.ow), fp.p, nil, Int32(g.c),
                                         Int32(g.kh), Int32(g.kw), Int32(padT), xp.p + i * g.c * g.h * g.w, self.scratch(worker))
                 }
             }

@@ -115,7 +115,9 @@ func directConv(_ x: Tensor, _ w: Tensor, stride: Int, pad: Int) -> [Double] {
         let w = Tensor.randomNormal([32, 16, 3, 3], std: 0.1, using: &rng)
         let dy = Tensor.randomNormal([6, 32, 14, 14], std: 1, using: &rng)
         let a = ComputeContext(threads: 2), b = ComputeContext(threads: 2, directConv: false), one = ComputeContext(threads: 1)
+        let bias = Tensor.randomNormal([32], std: 1, using: &rng)
         #expect(try a.conv2dForward(x, weight: w, bias: nil, pad: 1).data == b.conv2dForward(x, weight: w, bias: nil, pad: 1).data)
+        #expect(try a.conv2dForward(x, weight: w, bias: bias, pad: 1).data == b.conv2dForward(x, weight: w, bias: bias, pad: 1).data)
         #expect(try a.conv2dBackwardWeight(x, dy, weightShape: w.shape, pad: 1).0.data
                 == one.conv2dBackwardWeight(x, dy, weightShape: w.shape, pad: 1).0.data)
         #expect(try a.conv2dBackwardData(dy, weight: w, inputShape: x.shape, pad: 1).data

@@ -56,9 +56,9 @@ int sne_conv_direct_available(void);
 size_t sne_conv_direct_workspace_floats(int C, int H, int W, int pad);
 
 /* One image, stride 1: y (Cout, OH, OW) = conv(x (C, H, W), w (Cout, C, kh, kw)) with zero padding
- * `pad`, OH = H + 2 pad - kh + 1. Each output is an FMA chain over (c, ky, kx) in order, from 0
- * (no bias). `ws`: sne_conv_direct_workspace_floats(C, H, W, pad) floats. */
-void sne_conv_direct_fwd(const float *x, int C, int H, int W, const float *w, int Cout, int kh, int kw,
+ * `pad`, OH = H + 2 pad - kh + 1. Each output is an FMA chain over (c, ky, kx) in order, from 0,
+ * then + bias[co] in one add when bias is not NULL. `ws`: sne_conv_direct_workspace_floats(C, H, W, pad) floats. */
+void sne_conv_direct_fwd(const float *x, int C, int H, int W, const float *w, const float *bias, int Cout, int kh, int kw,
                          int pad, float *y, float *ws);
 
 /* Floats of per-thread scratch sne_conv_direct_wgrad needs (padded input planes + a vector-padded dy copy). */
