@@ -1,4 +1,5 @@
-/* Direct (im2col-free) stride-1 convolution with AVX-512F: 16 output columns per vector.
+/* Direct (im2col-free) stride-1 convolution: AVX-512F (16 output columns per vector) or AVX2+FMA
+ * (8 columns per vector, path 1), chosen by the caller from sne_conv_direct_path.
  *
  * The input image is first copied into a zero-padded plane set `xpad (C, H+2p, W+2p)` (the only
  * copy made), then every output vector is a sum of broadcast weights times unaligned 16-wide
@@ -7,8 +8,9 @@
  *
  * Arithmetic (same as the im2col + SGEMM path for c*kh*kw <= 256, so the two agree bit for bit):
  *   forward  y[co][oy][ox] = fl( sum over (c, ky, kx) in that order, one FMA each, from 0 ) [+ bias[co]]
- *   wgrad    lanes[(co*K + k)*16 + l] += sum over rows oy, columns ox ≡ l (mod 16): FMA in that order,
- *            then dw[i] = the 16 lanes summed by halving (sne_conv_lanes_reduce, fixed order).
+ *   wgrad    lanes[(co*K + k)*L + l] += sum over rows oy, columns ox ≡ l (mod L): FMA in that order,
+ *            then dw[i] = the L lanes summed by halving (sne_conv_lanes_reduce, fixed order);
+ *            L = 16 (AVX-512) or 8 (AVX2), so the two paths' weight gradients differ in rounding.
  * Backward data is the forward kernel applied to dy with the flipped, transposed weights
  * (`sne_conv_flip_weights`) and padding kh-1-pad. */
 #include "sne_kernels.h"
@@ -20,14 +22,17 @@
 #define SNE_HAVE_AVX512 1
 #endif
 
-int sne_conv_direct_available(void) {
+int sne_conv_direct_path(int force) {
+    int best = 0;
 #ifdef SNE_HAVE_AVX512
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") ? 1 : 0;
-#else
-    return 0;
+    if (__builtin_cpu_supports("avx512f")) best = 2;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) best = 1;
 #endif
+    return force < 0 ? best : force < best ? force : best;
 }
+
+int sne_conv_direct_lanes(int path) { return path == 2 ? 16 : 8; }
 
 /* Padded geometry shared by every function below. */
 static int padded_w(int W, int pad) { return W + 2 * pad; }
@@ -47,7 +52,7 @@ size_t sne_conv_direct_wgrad_workspace_floats(int C, int H, int W, int Cout, int
 }
 
 /* xpad (C, H+2p, W+2p) = x with a zero border of width p; the 64 floats after the planes are zeroed. */
-static void pad_image(const float *x, int C, int H, int W, int pad, float *xpad) {
+static inline void pad_image(const float *x, int C, int H, int W, int pad, float *xpad) {
     int Hp = padded_h(H, pad), Wp = padded_w(W, pad);
     for (int c = 0; c < C; c++) {
         float *pc = xpad + (size_t)c * Hp * Wp;
@@ -107,8 +112,8 @@ static inline void fwd_tile(int CO, int R, const float *xpad, int C, int Hp, int
 }
 
 __attribute__((target("avx512f")))
-void sne_conv_direct_fwd(const float *x, int C, int H, int W, const float *w, const float *bias, int Cout, int kh, int kw,
-                         int pad, float *y, float *ws) {
+static void fwd_avx512(const float *x, int C, int H, int W, const float *w, const float *bias, int Cout, int kh, int kw,
+                       int pad, float *y, float *ws) {
     int Hp = padded_h(H, pad), Wp = padded_w(W, pad);
     int OH = Hp - kh + 1, OW = Wp - kw + 1;
     pad_image(x, C, H, W, pad, ws);
@@ -118,6 +123,7 @@ void sne_conv_direct_fwd(const float *x, int C, int H, int W, const float *w, co
         int co0 = 0;
         for (; co0 + 8 <= Cout; co0 += 8) {
             int oy0 = 0;
+            for (; oy0 + 3 <= OH; oy0 += 3) fwd_tile(8, 3, ws, C, Hp, Wp, w, bias, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
             for (; oy0 + 2 <= OH; oy0 += 2) fwd_tile(8, 2, ws, C, Hp, Wp, w, bias, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
             for (; oy0 < OH; oy0++) fwd_tile(8, 1, ws, C, Hp, Wp, w, bias, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
         }
@@ -155,13 +161,9 @@ static inline void wgrad_tile(int CO, int J, const float *xpad, int Hp, int Wp, 
         }
 }
 
-__attribute__((target("avx512f")))
-void sne_conv_direct_wgrad(const float *x, const float *dy, int C, int H, int W, int Cout, int kh, int kw,
-                           int pad, float *lanes, float *ws) {
-    int Hp = padded_h(H, pad), Wp = padded_w(W, pad);
-    int OH = Hp - kh + 1, OW = Wp - kw + 1, K = C * kh * kw, OWv = vec_w(OW);
-    pad_image(x, C, H, W, pad, ws);
-    /* dy rows copied into whole, 64-byte aligned vectors with zero lanes past OW (no masked loads). */
+/* dyv (Cout*OH rows of OWv) = dy rows with zero lanes past OW, 64-byte aligned inside ws after the planes. */
+static float *copy_dy_vectors(const float *dy, int C, int H, int W, int Cout, int OH, int OW, int pad, float *ws) {
+    int OWv = vec_w(OW);
     float *dyv = (float *)(((uintptr_t)(ws + sne_conv_direct_workspace_floats(C, H, W, pad)) + 63) & ~(uintptr_t)63);
     for (int r = 0; r < Cout * OH; r++) {
         const float *src = dy + (size_t)r * OW;
@@ -169,6 +171,17 @@ void sne_conv_direct_wgrad(const float *x, const float *dy, int C, int H, int W,
         for (int i = 0; i < OW; i++) d[i] = src[i];
         for (int i = OW; i < OWv; i++) d[i] = 0.0f;
     }
+    return dyv;
+}
+
+__attribute__((target("avx512f")))
+static void wgrad_avx512(const float *x, const float *dy, int C, int H, int W, int Cout, int kh, int kw,
+                         int pad, float *lanes, float *ws) {
+    int Hp = padded_h(H, pad), Wp = padded_w(W, pad);
+    int OH = Hp - kh + 1, OW = Wp - kw + 1, K = C * kh * kw, OWv = vec_w(OW);
+    pad_image(x, C, H, W, pad, ws);
+    /* dy rows copied into whole, 64-byte aligned vectors with zero lanes past OW (no masked loads). */
+    float *dyv = copy_dy_vectors(dy, C, H, W, Cout, OH, OW, pad, ws);
     for (int c = 0; c < C; c++)
         for (int ky = 0; ky < kh; ky++)
             for (int kx0 = 0; kx0 < kw; kx0 += 3) {
@@ -187,24 +200,135 @@ void sne_conv_direct_wgrad(const float *x, const float *dy, int C, int H, int W,
             }
 }
 
-#else  /* no AVX-512 in this build: callers check sne_conv_direct_available() first */
+/* ---- AVX2+FMA versions (16 ymm registers): 8 columns per vector, 4 output channels x 2 rows (forward) or
+ * 4 output channels x 3 kernel columns (weight gradient) per tile; same arithmetic per lane. ---- */
 
-void sne_conv_direct_fwd(const float *x, int C, int H, int W, const float *w, const float *bias, int Cout, int kh, int kw,
-                         int pad, float *y, float *ws) {
-    (void)x; (void)C; (void)H; (void)W; (void)w; (void)Cout; (void)kh; (void)kw; (void)pad; (void)y; (void)ws;
+__attribute__((target("avx2,fma"), always_inline))
+static inline void fwd_tile8(int CO, int R, const float *xpad, int C, int Hp, int Wp,
+                             const float *w, const float *bias, int kh, int kw, int co0, int oy0, int ox0,
+                             float *y, int OH, int OW, __m256i mask) {
+    __m256 acc[4][3];
+    for (int i = 0; i < CO; i++) for (int r = 0; r < R; r++) acc[i][r] = _mm256_setzero_ps();
+    const int K = C * kh * kw;
+    for (int c = 0; c < C; c++) {
+        const float *xc = xpad + (size_t)c * Hp * Wp + (size_t)oy0 * Wp + ox0;
+        const float *wc = w + (size_t)co0 * K + (size_t)c * kh * kw;
+        for (int ky = 0; ky < kh; ky++)
+            for (int kx = 0; kx < kw; kx++) {
+                __m256 xv[3];
+                for (int r = 0; r < R; r++) xv[r] = _mm256_loadu_ps(xc + (size_t)(r + ky) * Wp + kx);
+                for (int i = 0; i < CO; i++) {
+                    __m256 wv = _mm256_broadcast_ss(wc + (size_t)i * K + ky * kw + kx);
+                    for (int r = 0; r < R; r++) acc[i][r] = _mm256_fmadd_ps(wv, xv[r], acc[i][r]);
+                }
+            }
+    }
+    for (int i = 0; i < CO; i++) {
+        __m256 b = _mm256_set1_ps(bias ? bias[co0 + i] : 0.0f);
+        for (int r = 0; r < R; r++) {
+            __m256 v = bias ? _mm256_add_ps(acc[i][r], b) : acc[i][r];
+            _mm256_maskstore_ps(y + ((size_t)(co0 + i) * OH + oy0 + r) * OW + ox0, mask, v);
+        }
+    }
 }
 
-void sne_conv_direct_wgrad(const float *x, const float *dy, int C, int H, int W, int Cout, int kh, int kw,
-                           int pad, float *lanes, float *ws) {
-    (void)x; (void)dy; (void)C; (void)H; (void)W; (void)Cout; (void)kh; (void)kw; (void)pad; (void)lanes; (void)ws;
+__attribute__((target("avx2,fma")))
+static void fwd_avx2(const float *x, int C, int H, int W, const float *w, const float *bias, int Cout, int kh, int kw,
+                     int pad, float *y, float *ws) {
+    int Hp = padded_h(H, pad), Wp = padded_w(W, pad);
+    int OH = Hp - kh + 1, OW = Wp - kw + 1;
+    pad_image(x, C, H, W, pad, ws);
+    const __m256i lane = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+    for (int ox0 = 0; ox0 < OW; ox0 += 8) {
+        int nv = OW - ox0 < 8 ? OW - ox0 : 8;
+        __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nv), lane);
+        int co0 = 0;
+        for (; co0 + 4 <= Cout; co0 += 4) {
+            int oy0 = 0;
+            for (; oy0 + 2 <= OH; oy0 += 2) fwd_tile8(4, 2, ws, C, Hp, Wp, w, bias, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
+            for (; oy0 < OH; oy0++) fwd_tile8(4, 1, ws, C, Hp, Wp, w, bias, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
+        }
+        for (; co0 < Cout; co0++) {
+            int oy0 = 0;
+            for (; oy0 + 3 <= OH; oy0 += 3) fwd_tile8(1, 3, ws, C, Hp, Wp, w, bias, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
+            for (; oy0 < OH; oy0++) fwd_tile8(1, 1, ws, C, Hp, Wp, w, bias, kh, kw, co0, oy0, ox0, y, OH, OW, mask);
+        }
+    }
+}
+
+__attribute__((target("avx2,fma"), always_inline))
+static inline void wgrad_tile8(int CO, int J, const float *xpad, int Hp, int Wp, const float *dyv, int OH, int OWv,
+                               int K, int kh, int kw, int co0, int c, int ky, int kx0, float *lanes) {
+    __m256 acc[4][3];
+    for (int i = 0; i < CO; i++) for (int j = 0; j < J; j++) acc[i][j] = _mm256_setzero_ps();
+    const float *xc = xpad + (size_t)c * Hp * Wp + (size_t)ky * Wp + kx0;
+    for (int oy = 0; oy < OH; oy++) {
+        for (int ox0 = 0; ox0 < OWv; ox0 += 8) {
+            __m256 xv[3];
+            for (int j = 0; j < J; j++) xv[j] = _mm256_loadu_ps(xc + (size_t)oy * Wp + ox0 + j);
+            for (int i = 0; i < CO; i++) {
+                __m256 dv = _mm256_load_ps(dyv + ((size_t)(co0 + i) * OH + oy) * OWv + ox0);
+                for (int j = 0; j < J; j++) acc[i][j] = _mm256_fmadd_ps(dv, xv[j], acc[i][j]);
+            }
+        }
+    }
+    for (int i = 0; i < CO; i++)
+        for (int j = 0; j < J; j++) {
+            float *l = lanes + ((size_t)(co0 + i) * K + ((size_t)c * kh + ky) * kw + kx0 + j) * 8;
+            _mm256_storeu_ps(l, _mm256_add_ps(_mm256_loadu_ps(l), acc[i][j]));
+        }
+}
+
+__attribute__((target("avx2,fma")))
+static void wgrad_avx2(const float *x, const float *dy, int C, int H, int W, int Cout, int kh, int kw,
+                       int pad, float *lanes, float *ws) {
+    int Hp = padded_h(H, pad), Wp = padded_w(W, pad);
+    int OH = Hp - kh + 1, OW = Wp - kw + 1, K = C * kh * kw, OWv = vec_w(OW);
+    pad_image(x, C, H, W, pad, ws);
+    float *dyv = copy_dy_vectors(dy, C, H, W, Cout, OH, OW, pad, ws);
+    for (int c = 0; c < C; c++)
+        for (int ky = 0; ky < kh; ky++)
+            for (int kx0 = 0; kx0 < kw; kx0 += 3) {
+                int J = kw - kx0 < 3 ? kw - kx0 : 3;
+                int co0 = 0;
+                for (; co0 + 4 <= Cout; co0 += 4) {
+                    if (J == 3) wgrad_tile8(4, 3, ws, Hp, Wp, dyv, OH, OWv, K, kh, kw, co0, c, ky, kx0, lanes);
+                    else if (J == 2) wgrad_tile8(4, 2, ws, Hp, Wp, dyv, OH, OWv, K, kh, kw, co0, c, ky, kx0, lanes);
+                    else wgrad_tile8(4, 1, ws, Hp, Wp, dyv, OH, OWv, K, kh, kw, co0, c, ky, kx0, lanes);
+                }
+                for (; co0 < Cout; co0++) {
+                    if (J == 3) wgrad_tile8(1, 3, ws, Hp, Wp, dyv, OH, OWv, K, kh, kw, co0, c, ky, kx0, lanes);
+                    else if (J == 2) wgrad_tile8(1, 2, ws, Hp, Wp, dyv, OH, OWv, K, kh, kw, co0, c, ky, kx0, lanes);
+                    else wgrad_tile8(1, 1, ws, Hp, Wp, dyv, OH, OWv, K, kh, kw, co0, c, ky, kx0, lanes);
+                }
+            }
 }
 #endif
 
-void sne_conv_lanes_reduce(const float *lanes, size_t n, float *out) {
+void sne_conv_direct_fwd(int path, const float *x, int C, int H, int W, const float *w, const float *bias, int Cout,
+                         int kh, int kw, int pad, float *y, float *ws) {
+#ifdef SNE_HAVE_AVX512
+    if (path == 2) { fwd_avx512(x, C, H, W, w, bias, Cout, kh, kw, pad, y, ws); return; }
+    if (path == 1) { fwd_avx2(x, C, H, W, w, bias, Cout, kh, kw, pad, y, ws); return; }
+#endif
+    (void)path; (void)x; (void)C; (void)H; (void)W; (void)w; (void)bias; (void)Cout; (void)kh; (void)kw; (void)pad; (void)y; (void)ws;
+}
+
+void sne_conv_direct_wgrad(int path, const float *x, const float *dy, int C, int H, int W, int Cout, int kh, int kw,
+                           int pad, float *lanes, float *ws) {
+#ifdef SNE_HAVE_AVX512
+    if (path == 2) { wgrad_avx512(x, dy, C, H, W, Cout, kh, kw, pad, lanes, ws); return; }
+    if (path == 1) { wgrad_avx2(x, dy, C, H, W, Cout, kh, kw, pad, lanes, ws); return; }
+#endif
+    (void)path; (void)x; (void)dy; (void)C; (void)H; (void)W; (void)Cout; (void)kh; (void)kw; (void)pad; (void)lanes; (void)ws;
+}
+
+void sne_conv_lanes_reduce(const float *lanes, size_t n, float *out, int L) {
     for (size_t i = 0; i < n; i++) {
-        const float *l = lanes + i * 16;
+        const float *l = lanes + i * (size_t)L;
         float s8[8], s4[4], s2[2];
-        for (int j = 0; j < 8; j++) s8[j] = l[j] + l[j + 8];
+        if (L == 16) for (int j = 0; j < 8; j++) s8[j] = l[j] + l[j + 8];
+        else for (int j = 0; j < 8; j++) s8[j] = l[j];
         for (int j = 0; j < 4; j++) s4[j] = s8[j] + s8[j + 4];
         for (int j = 0; j < 2; j++) s2[j] = s4[j] + s4[j + 2];
         out[i] = s2[0] + s2[1];

@@ -16,13 +16,17 @@ struct BenchCommand: Command {
       --threads N   worker threads (default: all cores)
       --runs N      timed runs per figure; the median is printed (default 7)
       --profile     (train) also print per-layer forward/backward times
-      --portable    use the portable C SGEMM micro-kernel even where AVX2+FMA is available
+      --portable    portable C SGEMM and im2col convolutions even where vector kernels exist
+      --avx2        cap the kernels at AVX2+FMA (what an x86 CPU without AVX-512 runs)
+      --no-direct   convolutions as im2col + SGEMM (no direct conv kernels)
     """
     let what: String
     let threads: Int
     let runs: Int
     let profile: Bool
     let portable: Bool
+    let avx2Only: Bool
+    let directConv: Bool
     var interpArgs: Arguments?
 
     init(_ args: Arguments) throws {
@@ -31,9 +35,11 @@ struct BenchCommand: Command {
         guard ["gemm", "conv", "train", "interp", "all"].contains(what) else {
             throw CLIError.usage("sne bench: unknown benchmark '\(what)' (gemm, conv, train, interp, all)")
         }
-        if what == "interp" { interpArgs = a; threads = 1; runs = 1; profile = false; portable = false; return }
+        if what == "interp" { interpArgs = a; threads = 1; runs = 1; profile = false; portable = false; avx2Only = false; directConv = true; return }
         profile = a.flag("profile")
         portable = a.flag("portable")
+        avx2Only = a.flag("avx2")
+        directConv = !a.flag("no-direct")
         threads = try a.int("threads", in: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
         runs = try a.int("runs", in: 1...1000) ?? 7
         try a.finish()
@@ -44,8 +50,8 @@ struct BenchCommand: Command {
         #if DEBUG
         err.write("sne bench: warning: debug build; use `swift build -c release` for meaningful figures\n")
         #endif
-        let ctx = ComputeContext(threads: threads, portable: portable)
-        out.write("sne bench: \(threads) thread(s), SGEMM path \(ctx.sgemmPath), direct conv \(ctx.usesDirectConv ? "avx512" : "off (im2col)"), median of \(runs) runs\n")
+        let ctx = ComputeContext(threads: threads, portable: portable, directConv: directConv, sgemmPath: avx2Only ? 1 : nil)
+        out.write("sne bench: \(threads) thread(s), SGEMM path \(ctx.sgemmPath), direct conv \(["off (im2col)", "avx2+fma", "avx512"][Int(ctx.directConvPath)]), median of \(runs) runs\n")
         if what == "gemm" || what == "all" { benchGEMM(ctx, out: &out) }
         if what == "conv" || what == "all" { try benchConv(ctx, out: &out) }
         if what == "train" || what == "all" { try benchTrain(ctx, out: &out) }

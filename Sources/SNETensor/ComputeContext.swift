@@ -24,8 +24,10 @@ public final class ComputeContext: @unchecked Sendable {
     public let sgemmPath: String
     /// The path code passed to `sne_sgemm_block`.
     @usableFromInline let sgemmPathCode: Int32
-    /// Whether stride-1 convolutions run the direct AVX-512 kernels instead of im2col + SGEMM.
-    public let usesDirectConv: Bool
+    /// Whether stride-1 convolutions run the direct kernels instead of im2col + SGEMM.
+    public var usesDirectConv: Bool { directConvPath > 0 }
+    /// The direct-convolution kernels: 2 AVX-512, 1 AVX2+FMA, 0 none (im2col + SGEMM).
+    public let directConvPath: Int32
     let gemmWorkspaceFloats: Int
     private var gemmWorkspaces: [UnsafeMutablePointer<Float>]
     private var scratch: [UnsafeMutablePointer<Float>]
@@ -34,9 +36,10 @@ public final class ComputeContext: @unchecked Sendable {
     /// - Parameters:
     ///   - threads: workers (default: all active processors).
     ///   - portable: force the portable C micro-kernel even on AVX2 CPUs (for tests/comparison).
-    ///   - directConv: use the direct AVX-512 convolution kernels where the CPU has them (default);
-    ///     false (or `portable`) always lowers convolutions to im2col + SGEMM.
-    ///   - sgemmPath: cap the SGEMM micro-kernel at this path code (0 portable, 1 AVX2, 2 AVX-512); nil = best.
+    ///   - directConv: use the direct convolution kernels (AVX-512 or AVX2) where the CPU has them
+    ///     (default); false (or `portable`) always lowers convolutions to im2col + SGEMM.
+    ///   - sgemmPath: cap the SGEMM and direct-conv kernels at this path code (0 portable, 1 AVX2,
+    ///     2 AVX-512); nil = the best this CPU runs.
     public init(threads: Int? = nil, portable: Bool = false, directConv: Bool = true, sgemmPath cap: Int? = nil) {
         let n = max(1, threads ?? ProcessInfoShim.activeProcessorCount)
         #if canImport(Glibc)
@@ -50,7 +53,7 @@ public final class ComputeContext: @unchecked Sendable {
         self.sgemmPathCode = path
         self.usesAVX2 = path >= 1
         self.sgemmPath = ["portable", "avx2+fma", "avx512"][Int(path)]
-        self.usesDirectConv = !portable && directConv && sne_conv_direct_available() == 1
+        self.directConvPath = portable || !directConv ? 0 : sne_conv_direct_path(Int32(cap ?? -1))
         gemmWorkspaceFloats = Int(sne_sgemm_workspace_floats())
         gemmWorkspaces = (0..<n).map { _ in
             let p = UnsafeMutablePointer<Float>.allocate(capacity: Int(sne_sgemm_workspace_floats()))

@@ -117,8 +117,8 @@ extension ComputeContext {
         guard dy.shape == [g.n, g.cout, g.oh, g.ow] else {
             throw TensorError("conv2d backward: output gradient has shape \(dy.shape), expected \([g.n, g.cout, g.oh, g.ow])")
         }
-        // The direct weight gradient keeps 16 lane partials per weight per worker: only for layers
-        // whose weights fit that in 16 MiB (the reference student's conv2: 295 KB).
+        // The direct weight gradient keeps 16 (or 8) lane partials per weight per worker: only for
+        // layers whose weights fit that in 16 MiB (the reference student's conv2: 295 KB).
         if usesDirectConv && g.stride == 1 && !g.isPointwise && g.cout * g.k * 16 <= directLaneFloatsLimit {
             return directConvBackwardWeight(x, dy, g)
         }
@@ -162,7 +162,7 @@ extension ComputeContext {
         return (dW, dB)
     }
 
-    // MARK: direct stride-1 kernels (AVX-512F, sne_conv_direct.c)
+    // MARK: direct stride-1 kernels (AVX-512 or AVX2, sne_conv_direct.c)
 
     /// Forward with the direct kernel, one image per task; the kernel adds the bias after the FMA
     /// chain, as the im2col path does (so both paths give the same bits for `c*kh*kw <= 256`).
@@ -176,7 +176,7 @@ extension ComputeContext {
             let bp = bias == nil ? nil : bb.baseAddress.map { SharedPointer($0) }   // an empty array may still have a base address
             parallelFor(g.n) { range, worker in
                 for i in range {
-                    sne_conv_direct_fwd(xp.p + i * g.c * g.h * g.w, Int32(g.c), Int32(g.h), Int32(g.w), wp.p, bp?.p, Int32(g.cout),
+                    sne_conv_direct_fwd(self.directConvPath, xp.p + i * g.c * g.h * g.w, Int32(g.c), Int32(g.h), Int32(g.w), wp.p, bp?.p, Int32(g.cout),
                                         Int32(g.kh), Int32(g.kw), Int32(g.pad), yp.p + i * g.cout * g.hw, self.scratch(worker))
                 }
             }
@@ -199,7 +199,7 @@ extension ComputeContext {
             let dp = SharedPointer(db.baseAddress!), fp = SharedPointer(fb.baseAddress!), xp = SharedPointer(xb.baseAddress!)
             parallelFor(g.n) { range, worker in
                 for i in range {
-                    sne_conv_direct_fwd(dp.p + i * g.cout * g.hw, Int32(g.cout), Int32(g.oh), Int32(g.ow), fp.p, nil, Int32(g.c),
+                    sne_conv_direct_fwd(self.directConvPath, dp.p + i * g.cout * g.hw, Int32(g.cout), Int32(g.oh), Int32(g.ow), fp.p, nil, Int32(g.c),
                                         Int32(g.kh), Int32(g.kw), Int32(padT), xp.p + i * g.c * g.h * g.w, self.scratch(worker))
                 }
             }
@@ -208,14 +208,15 @@ extension ComputeContext {
     }
 
     /// Weight and bias gradients with the direct kernel: images split into the same fixed groups as
-    /// the im2col path; per group, 16-lane partial sums per weight, reduced in a fixed tree, then the
-    /// groups summed in order (independent of the thread count).
+    /// the im2col path; per group, 16- (AVX-512) or 8-lane (AVX2) partial sums per weight, reduced in
+    /// a fixed tree, then the groups summed in order (independent of the thread count).
     func directConvBackwardWeight(_ x: Tensor, _ dy: Tensor, _ g: ConvGeometry) -> (Tensor, Tensor) {
         let groups = max(1, min(convReductionGroups, g.n))
         let wsize = g.cout * g.k
         let padFloats = Int(sne_conv_direct_wgrad_workspace_floats(Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout),
                                                                    Int32(g.kh), Int32(g.kw), Int32(g.pad)))
-        reserveScratch(padFloats + wsize * 16)
+        let lanesPer = Int(sne_conv_direct_lanes(directConvPath))
+        reserveScratch(padFloats + wsize * lanesPer)
         var partial = [Float](repeating: 0, count: groups * (wsize + g.cout))
         x.data.withUnsafeBufferPointer { xb in dy.data.withUnsafeBufferPointer { db in partial.withUnsafeMutableBufferPointer { pb in
             let xp = SharedPointer(xb.baseAddress!), dp = SharedPointer(db.baseAddress!), pp = SharedPointer(pb.baseAddress!)
@@ -223,15 +224,15 @@ extension ComputeContext {
                 let ws = self.scratch(worker), lanes = ws + padFloats
                 for grp in grange {
                     let lo = g.n * grp / groups, hi = g.n * (grp + 1) / groups
-                    lanes.update(repeating: 0, count: wsize * 16)
+                    lanes.update(repeating: 0, count: wsize * lanesPer)
                     let dw = pp.p + grp * (wsize + g.cout), dbias = dw + wsize
                     for i in lo..<hi {
                         let dyi = dp.p + i * g.cout * g.hw
-                        sne_conv_direct_wgrad(xp.p + i * g.c * g.h * g.w, dyi, Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout),
+                        sne_conv_direct_wgrad(self.directConvPath, xp.p + i * g.c * g.h * g.w, dyi, Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout),
                                               Int32(g.kh), Int32(g.kw), Int32(g.pad), lanes, ws)
                         for co in 0..<g.cout { dbias[co] += sumFloats(dyi + co * g.hw, g.hw) }
                     }
-                    sne_conv_lanes_reduce(lanes, wsize, dw)
+                    sne_conv_lanes_reduce(lanes, wsize, dw, Int32(lanesPer))
                 }
             }
         } } }

@@ -101,12 +101,13 @@ func directConv(_ x: Tensor, _ w: Tensor, stride: Int, pad: Int) -> [Double] {
     @Test(arguments: convCases.indices)
     func forwardAndBackwardMatchDirectLoops(_ index: Int) throws {
         let (k, stride, pad, xShape, cout) = Self.convCases[index]
-        for direct in [true, false] {
-            try checkConv(k: k, stride: stride, pad: pad, xShape: xShape, cout: cout, ctx: ComputeContext(threads: 2, directConv: direct))
+        // Direct AVX-512, direct AVX2 (each capped at what this CPU runs), im2col + SGEMM.
+        for ctx in [ComputeContext(threads: 2), ComputeContext(threads: 2, sgemmPath: 1), ComputeContext(threads: 2, directConv: false)] {
+            try checkConv(k: k, stride: stride, pad: pad, xShape: xShape, cout: cout, ctx: ctx)
         }
     }
 
-    /// The direct kernels (where the CPU has them) and im2col + SGEMM give the same bits forward
+    /// The direct kernels (both widths, where the CPU has them) and im2col + SGEMM give the same bits forward
     /// (one FMA chain from 0 over (c, ky, kx) when c*kh*kw <= 256), and the direct weight gradient
     /// does not depend on the thread count.
     @Test func directAndIm2colAgree() throws {
@@ -114,14 +115,17 @@ func directConv(_ x: Tensor, _ w: Tensor, stride: Int, pad: Int) -> [Double] {
         let x = Tensor.randomNormal([6, 16, 14, 14], std: 1, using: &rng)
         let w = Tensor.randomNormal([32, 16, 3, 3], std: 0.1, using: &rng)
         let dy = Tensor.randomNormal([6, 32, 14, 14], std: 1, using: &rng)
-        let a = ComputeContext(threads: 2), b = ComputeContext(threads: 2, directConv: false), one = ComputeContext(threads: 1)
         let bias = Tensor.randomNormal([32], std: 1, using: &rng)
-        #expect(try a.conv2dForward(x, weight: w, bias: nil, pad: 1).data == b.conv2dForward(x, weight: w, bias: nil, pad: 1).data)
-        #expect(try a.conv2dForward(x, weight: w, bias: bias, pad: 1).data == b.conv2dForward(x, weight: w, bias: bias, pad: 1).data)
-        #expect(try a.conv2dBackwardWeight(x, dy, weightShape: w.shape, pad: 1).0.data
-                == one.conv2dBackwardWeight(x, dy, weightShape: w.shape, pad: 1).0.data)
-        #expect(try a.conv2dBackwardData(dy, weight: w, inputShape: x.shape, pad: 1).data
-                == one.conv2dBackwardData(dy, weight: w, inputShape: x.shape, pad: 1).data)
+        let im2col = ComputeContext(threads: 2, directConv: false)
+        for path in [2, 1] {   // AVX-512 and AVX2 direct kernels (capped at what this CPU runs)
+            let a = ComputeContext(threads: 2, sgemmPath: path), one = ComputeContext(threads: 1, sgemmPath: path)
+            #expect(try a.conv2dForward(x, weight: w, bias: nil, pad: 1).data == im2col.conv2dForward(x, weight: w, bias: nil, pad: 1).data)
+            #expect(try a.conv2dForward(x, weight: w, bias: bias, pad: 1).data == im2col.conv2dForward(x, weight: w, bias: bias, pad: 1).data)
+            #expect(try a.conv2dBackwardWeight(x, dy, weightShape: w.shape, pad: 1).0.data
+                    == one.conv2dBackwardWeight(x, dy, weightShape: w.shape, pad: 1).0.data)
+            #expect(try a.conv2dBackwardData(dy, weight: w, inputShape: x.shape, pad: 1).data
+                    == one.conv2dBackwardData(dy, weight: w, inputShape: x.shape, pad: 1).data)
+        }
     }
 
     func checkConv(k: Int, stride: Int, pad: Int, xShape: [Int], cout: Int, ctx: ComputeContext) throws {

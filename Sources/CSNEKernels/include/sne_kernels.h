@@ -47,32 +47,38 @@ void sne_col2im(const float *col, int C, int H, int W, int kh, int kw, int strid
 void sne_maxpool_fwd(const float *x, int P, int H, int W, int k, int stride, int OH, int OW,
                      float *y, int32_t *idx);
 
-/* ---- direct stride-1 convolution (AVX-512F; sne_conv_direct.c) ---- */
+/* ---- direct stride-1 convolution (sne_conv_direct.c) ---- */
 
-/* 1 when this CPU runs the direct kernels (AVX-512F), else 0 (use im2col + SGEMM). */
-int sne_conv_direct_available(void);
+/* Direct-convolution kernels: 2 AVX-512F (16 columns per vector), 1 AVX2+FMA (8), 0 none (use
+ * im2col + SGEMM). Returns `force` capped at the best this CPU runs, or the best when force < 0. */
+int sne_conv_direct_path(int force);
 
-/* Floats of per-thread scratch the direct kernels need (the zero-padded input planes + slack). */
+/* Lane partials per weight in the weight gradient of `path`: 16 (AVX-512) or 8 (AVX2). */
+int sne_conv_direct_lanes(int path);
+
+/* Floats of per-thread scratch the direct forward needs (the zero-padded input planes + slack). */
 size_t sne_conv_direct_workspace_floats(int C, int H, int W, int pad);
-
-/* One image, stride 1: y (Cout, OH, OW) = conv(x (C, H, W), w (Cout, C, kh, kw)) with zero padding
- * `pad`, OH = H + 2 pad - kh + 1. Each output is an FMA chain over (c, ky, kx) in order, from 0,
- * then + bias[co] in one add when bias is not NULL. `ws`: sne_conv_direct_workspace_floats(C, H, W, pad) floats. */
-void sne_conv_direct_fwd(const float *x, int C, int H, int W, const float *w, const float *bias, int Cout, int kh, int kw,
-                         int pad, float *y, float *ws);
 
 /* Floats of per-thread scratch sne_conv_direct_wgrad needs (padded input planes + a vector-padded dy copy). */
 size_t sne_conv_direct_wgrad_workspace_floats(int C, int H, int W, int Cout, int kh, int kw, int pad);
 
-/* One image, stride 1: lanes[(co*K + k)*16 + l] += sum over output positions (oy, ox) with
- * ox % 16 == l of dy[co][oy][ox] * xpad[k-th tap], K = C*kh*kw (lane partial sums of dW).
- * ws: sne_conv_direct_wgrad_workspace_floats(...) floats. */
-void sne_conv_direct_wgrad(const float *x, const float *dy, int C, int H, int W, int Cout, int kh, int kw,
+/* One image, stride 1: y (Cout, OH, OW) = conv(x (C, H, W), w (Cout, C, kh, kw)) with zero padding
+ * `pad`, OH = H + 2 pad - kh + 1. Each output is an FMA chain over (c, ky, kx) in order, from 0,
+ * then + bias[co] in one add when bias is not NULL (same bits on both paths and as im2col + the
+ * vector SGEMM when C*kh*kw <= 256). `ws`: sne_conv_direct_workspace_floats(C, H, W, pad) floats. */
+void sne_conv_direct_fwd(int path, const float *x, int C, int H, int W, const float *w, const float *bias, int Cout,
+                         int kh, int kw, int pad, float *y, float *ws);
+
+/* One image, stride 1: lanes[(co*K + k)*L + l] += sum over output positions (oy, ox) with
+ * ox % L == l of dy[co][oy][ox] * xpad[k-th tap], K = C*kh*kw, L = sne_conv_direct_lanes(path)
+ * (lane partial sums of dW). ws: sne_conv_direct_wgrad_workspace_floats(...) floats. */
+void sne_conv_direct_wgrad(int path, const float *x, const float *dy, int C, int H, int W, int Cout, int kh, int kw,
                            int pad, float *lanes, float *ws);
 
-/* out[i] = sum of the 16 lane partials l = lanes + i*16 by halving, in this fixed order:
- * s8[j] = l[j] + l[j+8], s4[j] = s8[j] + s8[j+4], s2[j] = s4[j] + s4[j+2], out = s2[0] + s2[1]. */
-void sne_conv_lanes_reduce(const float *lanes, size_t n, float *out);
+/* out[i] = sum of the L (16 or 8) lane partials l = lanes + i*L by halving, in this fixed order:
+ * s8[j] = l[j] + l[j+8] (L = 16; else s8 = l), s4[j] = s8[j] + s8[j+4], s2[j] = s4[j] + s4[j+2],
+ * out = s2[0] + s2[1]. */
+void sne_conv_lanes_reduce(const float *lanes, size_t n, float *out, int L);
 
 /* wflip (C, Cout, kh, kw) = w (Cout, C, kh, kw) with the kernel rotated 180 degrees, so that
  * backward data of a stride-1 conv is the forward conv of dy with wflip and padding kh-1-pad. */
