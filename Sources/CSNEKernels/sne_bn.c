@@ -11,16 +11,7 @@
 #include "sne_kernels.h"
 #include <math.h>
 
-#pragma STDC FP_CONTRACT OFF
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#endif
-
-#if defined(__x86_64__) && defined(__ELF__) && (defined(__clang__) || defined(__GNUC__))
-#define SNE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define SNE_CLONES
-#endif
+#include "sne_clones.h"
 
 #define LANES 64
 

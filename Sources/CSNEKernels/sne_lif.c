@@ -17,16 +17,7 @@
 #include <math.h>
 #include <string.h>
 
-#pragma STDC FP_CONTRACT OFF
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#endif
-
-#if defined(__x86_64__) && defined(__ELF__) && (defined(__clang__) || defined(__GNUC__))
-#define SNE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define SNE_CLONES
-#endif
+#include "sne_clones.h"
 
 /* Swift's Float.pi (rounded toward zero), so atan surrogates agree with the Swift definition. */
 #define SNE_PI_F 0x1.921fb4p1f
