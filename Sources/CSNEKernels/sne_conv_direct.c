@@ -1,5 +1,5 @@
 /* Direct (im2col-free) stride-1 convolution: AVX-512F (16 output columns per vector) or AVX2+FMA
- * (8 columns per vector, path 1), chosen by the caller from sne_conv_direct_path.
+ * (8 columns per vector, path 1): `path` is the caller's ISA level (sne_isa_level).
  *
  * The input image is first copied into a zero-padded plane set `xpad (C, H+2p, W+2p)` (the only
  * copy made), then every output vector is a sum of broadcast weights times unaligned 16-wide
@@ -21,16 +21,6 @@
 #include <immintrin.h>
 #define SNE_HAVE_AVX512 1
 #endif
-
-int sne_conv_direct_path(int force) {
-    int best = 0;
-#ifdef SNE_HAVE_AVX512
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) best = 2;
-    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) best = 1;
-#endif
-    return force < 0 ? best : force < best ? force : best;
-}
 
 int sne_conv_direct_lanes(int path) { return path == 2 ? 16 : 8; }
 

@@ -178,17 +178,13 @@ static void ukr_avx512(int kc, const float *a, const float *b, float *c, int ldc
 
 typedef void (*ukr_fn)(int, const float *, const float *, float *, int, int, int, float, float, int);
 
-static int cpu_best_path(void) {
+int sne_isa_level(int force) {
+    int best = 0;
 #ifdef SNE_HAVE_AVX2
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return 2;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+    if (__builtin_cpu_supports("avx512f")) best = 2;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) best = 1;
 #endif
-    return 0;
-}
-
-int sne_sgemm_path(int force) {
-    int best = cpu_best_path();
     return force < 0 ? best : force < best ? force : best;
 }
 

@@ -214,22 +214,9 @@ static void route_2x2_tail(const float *mi, const float *dy, int H, int W, float
     }
 }
 
-/* Whether the 2x2 routing uses AVX-512: -1 not decided yet; set once per process (and by tests). */
-static volatile int g_route_avx512 = -1;
-
-int sne_lif_route_path(int force) {
-    int best = 0;
-#ifdef SNE_HAVE_AVX512_ROUTE
-    __builtin_cpu_init();
-    best = __builtin_cpu_supports("avx512f") ? 1 : 0;
-#endif
-    g_route_avx512 = force == 0 ? 0 : best;
-    return g_route_avx512;
-}
-
 SNE_CLONES
 void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
-                      float beta, float theta, int zero_reset, int surrogate, float param, float *dx, float *ws) {
+                      float beta, float theta, int zero_reset, int surrogate, float param, float *dx, float *ws, int isa) {
     const size_t hw = (size_t)H * W;
     const size_t ohw = (size_t)(H / k) * (W / k);
     float *carry = ws, *ds = ws + hw, *mem = ws + 2 * hw;   /* mem: this plane's T membranes */
@@ -252,8 +239,9 @@ void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P,
             if (k == 2) {
                 int ox0 = 0;
 #ifdef SNE_HAVE_AVX512_ROUTE
-                if (g_route_avx512 < 0) sne_lif_route_path(-1);
-                if (g_route_avx512 == 1) ox0 = route_2x2_avx512(mi, dyi, H, W, theta, ds);
+                if (isa == 2) ox0 = route_2x2_avx512(mi, dyi, H, W, theta, ds);
+#else
+                (void)isa;
 #endif
                 route_2x2_tail(mi, dyi, H, W, theta, ds, ox0);
                 d = ds;

@@ -50,8 +50,8 @@ struct BenchCommand: Command {
         #if DEBUG
         err.write("sne bench: warning: debug build; use `swift build -c release` for meaningful figures\n")
         #endif
-        let ctx = ComputeContext(threads: threads, portable: portable, directConv: directConv, sgemmPath: avx2Only ? 1 : nil)
-        out.write("sne bench: \(threads) thread(s), SGEMM path \(ctx.sgemmPath), direct conv \(["off (im2col)", "avx2+fma", "avx512"][Int(ctx.directConvPath)]), median of \(runs) runs\n")
+        let ctx = ComputeContext(threads: threads, portable: portable, directConv: directConv, isaCap: avx2Only ? 1 : nil)
+        out.write("sne bench: \(threads) thread(s), SGEMM path \(ctx.sgemmPath), direct conv \(ctx.directConvName), median of \(runs) runs\n")
         if what == "gemm" || what == "all" { benchGEMM(ctx, out: &out) }
         if what == "conv" || what == "all" { try benchConv(ctx, out: &out) }
         if what == "train" || what == "all" { try benchTrain(ctx, out: &out) }

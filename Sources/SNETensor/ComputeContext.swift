@@ -18,16 +18,18 @@ public struct SharedPointer<T>: @unchecked Sendable {
 public final class ComputeContext: @unchecked Sendable {
     /// Number of workers used by `parallelFor`.
     public let threads: Int
-    /// Whether the SGEMM runs a vector FMA micro-kernel (AVX2+FMA or AVX-512; false: portable C).
-    public let usesAVX2: Bool
-    /// The SGEMM micro-kernel: "portable", "avx2+fma" (6x16) or "avx512" (8x32).
-    public let sgemmPath: String
-    /// The path code passed to `sne_sgemm_block`.
-    @usableFromInline let sgemmPathCode: Int32
+    /// The vector ISA level every kernel family runs at: 0 portable C, 1 AVX2+FMA, 2 AVX-512
+    /// (`sne_isa_level`; passed to the kernels with each call).
+    public let isaLevel: Int32
+    /// The direct-convolution kernels: the ISA level, or 0 when convolutions use im2col + SGEMM.
+    public let directConvPath: Int32
     /// Whether stride-1 convolutions run the direct kernels instead of im2col + SGEMM.
     public var usesDirectConv: Bool { directConvPath > 0 }
-    /// The direct-convolution kernels: 2 AVX-512, 1 AVX2+FMA, 0 none (im2col + SGEMM).
-    public let directConvPath: Int32
+    /// The SGEMM micro-kernel: "portable", "avx2+fma" (6x16) or "avx512" (8x32).
+    public var sgemmPath: String { Self.levelNames[Int(isaLevel)] }
+    /// The convolution path: "off (im2col)", "avx2+fma" or "avx512".
+    public var directConvName: String { directConvPath == 0 ? "off (im2col)" : Self.levelNames[Int(directConvPath)] }
+    static let levelNames = ["portable", "avx2+fma", "avx512"]
     let gemmWorkspaceFloats: Int
     private var gemmWorkspaces: [UnsafeMutablePointer<Float>]
     private var scratch: [UnsafeMutablePointer<Float>]
@@ -35,12 +37,12 @@ public final class ComputeContext: @unchecked Sendable {
 
     /// - Parameters:
     ///   - threads: workers (default: all active processors).
-    ///   - portable: force the portable C micro-kernel even on AVX2 CPUs (for tests/comparison).
+    ///   - portable: ISA level 0 (portable C SGEMM, im2col convolutions) on any CPU (for tests/comparison).
     ///   - directConv: use the direct convolution kernels (AVX-512 or AVX2) where the CPU has them
     ///     (default); false (or `portable`) always lowers convolutions to im2col + SGEMM.
-    ///   - sgemmPath: cap the SGEMM and direct-conv kernels at this path code (0 portable, 1 AVX2,
-    ///     2 AVX-512); nil = the best this CPU runs.
-    public init(threads: Int? = nil, portable: Bool = false, directConv: Bool = true, sgemmPath cap: Int? = nil) {
+    ///   - isaCap: cap the ISA level of every kernel (0 portable, 1 AVX2, 2 AVX-512); nil = the best
+    ///     this CPU runs.
+    public init(threads: Int? = nil, portable: Bool = false, directConv: Bool = true, isaCap: Int? = nil) {
         let n = max(1, threads ?? ProcessInfoShim.activeProcessorCount)
         #if canImport(Glibc)
         // Training allocates and frees many same-sized activation buffers per step. glibc would
@@ -49,11 +51,9 @@ public final class ComputeContext: @unchecked Sendable {
         sne_tune_allocator()
         #endif
         self.threads = n
-        let path = sne_sgemm_path(portable ? 0 : Int32(cap ?? -1))
-        self.sgemmPathCode = path
-        self.usesAVX2 = path >= 1
-        self.sgemmPath = ["portable", "avx2+fma", "avx512"][Int(path)]
-        self.directConvPath = portable || !directConv ? 0 : sne_conv_direct_path(Int32(cap ?? -1))
+        let level = sne_isa_level(portable ? 0 : Int32(isaCap ?? -1))
+        self.isaLevel = level
+        self.directConvPath = directConv ? level : 0
         gemmWorkspaceFloats = Int(sne_sgemm_workspace_floats())
         gemmWorkspaces = (0..<n).map { _ in
             let p = UnsafeMutablePointer<Float>.allocate(capacity: Int(sne_sgemm_workspace_floats()))

@@ -119,7 +119,8 @@ extension ComputeContext {
         }
         // The direct weight gradient keeps 16 (or 8) lane partials per weight per worker: only for
         // layers whose weights fit that in 16 MiB (the reference student's conv2: 295 KB).
-        if usesDirectConv && g.stride == 1 && !g.isPointwise && g.cout * g.k * 16 <= directLaneFloatsLimit {
+        if usesDirectConv && g.stride == 1 && !g.isPointwise
+            && g.cout * g.k * Int(sne_conv_direct_lanes(directConvPath)) <= directLaneFloatsLimit {
             return directConvBackwardWeight(x, dy, g)
         }
         let groups = max(1, min(convReductionGroups, g.n))

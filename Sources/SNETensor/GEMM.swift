@@ -25,7 +25,7 @@ extension ComputeContext {
                 sne_sgemm_block(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha,
                                 pa.p, Int32(lda), pb.p, Int32(ldb), beta, pc.p, Int32(ldc),
                                 0, Int32(m), Int32(r.lowerBound * 16), Int32(min(n, r.upperBound * 16)),
-                                self._gemmWorkspace(w), sgemmPathCode)
+                                self._gemmWorkspace(w), isaLevel)
             }
         } else {
             let blocks = (m + 5) / 6
@@ -33,7 +33,7 @@ extension ComputeContext {
                 sne_sgemm_block(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha,
                                 pa.p, Int32(lda), pb.p, Int32(ldb), beta, pc.p, Int32(ldc),
                                 Int32(r.lowerBound * 6), Int32(min(m, r.upperBound * 6)), 0, Int32(n),
-                                self._gemmWorkspace(w), sgemmPathCode)
+                                self._gemmWorkspace(w), isaLevel)
             }
         }
     }
@@ -45,7 +45,7 @@ extension ComputeContext {
                             c: UnsafeMutablePointer<Float>, ldc: Int, worker: Int) {
         sne_sgemm_block(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha,
                         a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc),
-                        0, Int32(m), 0, Int32(n), _gemmWorkspace(worker), sgemmPathCode)
+                        0, Int32(m), 0, Int32(n), _gemmWorkspace(worker), isaLevel)
     }
 
     /// Matrix product of two rank-2 tensors, `op(a) * op(b)`.

@@ -155,7 +155,8 @@ public final class LIF: Layer {
                 let D = SharedPointer(db.baseAddress!), M = SharedPointer(ib.baseAddress!), X = SharedPointer(xb.baseAddress!)
                 compute.parallelFor(planes, minChunk: max(1, 4096 / (h * w))) { r, worker in
                     sne_lif_backward(D.p, M.p, direct ? 1 : 0, Int32(t), Int32(planes), Int32(r.lowerBound), Int32(r.upperBound),
-                                     Int32(h), Int32(w), Int32(k), beta, theta, zero, kind, param, X.p, compute.scratch(worker))
+                                     Int32(h), Int32(w), Int32(k), beta, theta, zero, kind, param, X.p, compute.scratch(worker),
+                                     compute.isaLevel)
                 }
             } }
         }

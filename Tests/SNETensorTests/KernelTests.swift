@@ -14,7 +14,7 @@ func randomArray(_ n: Int, seed: UInt64) -> [Float] {
         let (m, n, k) = dims
         for path in [0, 1, 2] {   // portable, AVX2, AVX-512 (capped at what this CPU has)
             for threads in [1, 2] {
-                let ctx = ComputeContext(threads: threads, sgemmPath: path)
+                let ctx = ComputeContext(threads: threads, isaCap: path)
                 for ta in [false, true] { for tb in [false, true] {
                     let a = randomArray(m * k, seed: 1), b = randomArray(k * n, seed: 2)
                     let lda = ta ? m : k, ldb = tb ? k : n
@@ -40,7 +40,7 @@ func randomArray(_ n: Int, seed: UInt64) -> [Float] {
         let a = randomArray(m * k, seed: 6), b = randomArray(k * n, seed: 7)
         var results: [[Float]] = []
         for path in [1, 2] {
-            let ctx = ComputeContext(threads: 2, sgemmPath: path)
+            let ctx = ComputeContext(threads: 2, isaCap: path)
             var c = randomArray(m * n, seed: 8)
             c.withUnsafeMutableBufferPointer {
                 ctx.sgemm(transB: true, m: m, n: n, k: k, alpha: 0.5, a: a, lda: k, b: b, ldb: k, beta: 0.25, c: $0.baseAddress!, ldc: n)
@@ -102,7 +102,7 @@ func directConv(_ x: Tensor, _ w: Tensor, stride: Int, pad: Int) -> [Double] {
     func forwardAndBackwardMatchDirectLoops(_ index: Int) throws {
         let (k, stride, pad, xShape, cout) = Self.convCases[index]
         // Direct AVX-512, direct AVX2 (each capped at what this CPU runs), im2col + SGEMM.
-        for ctx in [ComputeContext(threads: 2), ComputeContext(threads: 2, sgemmPath: 1), ComputeContext(threads: 2, directConv: false)] {
+        for ctx in [ComputeContext(threads: 2), ComputeContext(threads: 2, isaCap: 1), ComputeContext(threads: 2, directConv: false)] {
             try checkConv(k: k, stride: stride, pad: pad, xShape: xShape, cout: cout, ctx: ctx)
         }
     }
@@ -118,7 +118,7 @@ func directConv(_ x: Tensor, _ w: Tensor, stride: Int, pad: Int) -> [Double] {
         let bias = Tensor.randomNormal([32], std: 1, using: &rng)
         let im2col = ComputeContext(threads: 2, directConv: false)
         for path in [2, 1] {   // AVX-512 and AVX2 direct kernels (capped at what this CPU runs)
-            let a = ComputeContext(threads: 2, sgemmPath: path), one = ComputeContext(threads: 1, sgemmPath: path)
+            let a = ComputeContext(threads: 2, isaCap: path), one = ComputeContext(threads: 1, isaCap: path)
             #expect(try a.conv2dForward(x, weight: w, bias: nil, pad: 1).data == im2col.conv2dForward(x, weight: w, bias: nil, pad: 1).data)
             #expect(try a.conv2dForward(x, weight: w, bias: bias, pad: 1).data == im2col.conv2dForward(x, weight: w, bias: bias, pad: 1).data)
             #expect(try a.conv2dBackwardWeight(x, dy, weightShape: w.shape, pad: 1).0.data

@@ -12,10 +12,12 @@
 extern "C" {
 #endif
 
-/* SGEMM micro-kernels: 0 portable C 6x16, 1 AVX2+FMA 6x16, 2 AVX-512F 8x32. Returns `force` capped
- * at the best path this CPU supports, or the best when force < 0 (no state is kept: callers pass
- * the path to sne_sgemm_block). Paths 1 and 2 give the same bits (one FMA chain per element). */
-int sne_sgemm_path(int force);
+/* The vector ISA level every kernel family is selected by: 0 portable C, 1 AVX2+FMA, 2 AVX-512F.
+ * Returns `force` capped at the best level this CPU runs, or the best when force < 0. No state is
+ * kept: callers pass the level to the kernels (the `path`/`isa` arguments below).
+ * SGEMM micro-kernels per level: 0 portable C 6x16, 1 AVX2+FMA 6x16, 2 AVX-512F 8x32; levels 1 and
+ * 2 give the same bits (one FMA chain per element). */
+int sne_isa_level(int force);
 
 /* Floats of scratch one thread needs for sne_sgemm_block (packed A and B panels). */
 size_t sne_sgemm_workspace_floats(void);
@@ -25,7 +27,7 @@ size_t sne_sgemm_workspace_floats(void);
  *   op(B): (K, N) — B is (K, ldb>=N), or (N, ldb>=K) when transB.
  *   C: (M, ldc>=N). Each C element is reduced over k in the same order whatever the rectangle,
  *   so any split of C across threads gives bit-identical results. beta == 0 ignores C's old value.
- *   path: the micro-kernel, from sne_sgemm_path. */
+ *   path: the micro-kernel, an ISA level from sne_isa_level. */
 void sne_sgemm_block(int transA, int transB, int M, int N, int K, float alpha,
                      const float *A, int lda, const float *B, int ldb, float beta,
                      float *C, int ldc, int m0, int m1, int n0, int n1, float *workspace, int path);
@@ -49,9 +51,8 @@ void sne_maxpool_fwd(const float *x, int P, int H, int W, int k, int stride, int
 
 /* ---- direct stride-1 convolution (sne_conv_direct.c) ---- */
 
-/* Direct-convolution kernels: 2 AVX-512F (16 columns per vector), 1 AVX2+FMA (8), 0 none (use
- * im2col + SGEMM). Returns `force` capped at the best this CPU runs, or the best when force < 0. */
-int sne_conv_direct_path(int force);
+/* The direct kernels' `path` is an ISA level (sne_isa_level): 2 AVX-512F (16 columns per vector),
+ * 1 AVX2+FMA (8 columns); at level 0 callers use im2col + SGEMM instead. */
 
 /* Lane partials per weight in the weight gradient of `path`: 16 (AVX-512) or 8 (AVX2). */
 int sne_conv_direct_lanes(int path);
@@ -100,14 +101,11 @@ void sne_lif_forward(const float *x, int direct, int T, int P, int p0, int p1, i
 /* BPTT for the same planes: dy (T, P, H/k, W/k) -> dx (direct ? (P, H, W), the sum over steps :
  * (T, P, H, W)), every dx element of the planes written. The membranes are recomputed from the
  * forward input x (same layout as in sne_lif_forward). The pooled gradient goes to the first
- * spiking neuron of its window (the first neuron when none spiked), as max pooling routes it.
+ * spiking neuron of its window (the first neuron when none spiked), as max pooling routes it;
+ * at ISA level `isa` 2 the 2x2 routing runs with AVX-512 bit masks (same bits as the scalar one).
  * ws: (T + 2)*H*W floats. */
 void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
-                      float beta, float theta, int zero_reset, int surrogate, float param, float *dx, float *ws);
-
-/* Which 2x2 gradient routing sne_lif_backward uses: force 0 = scalar, -1 = the best the CPU has
- * (AVX-512). Both give the same bits; returns 1 when the vector path is selected. */
-int sne_lif_route_path(int force);
+                      float beta, float theta, int zero_reset, int surrogate, float param, float *dx, float *ws, int isa);
 
 /* ---- batch normalisation, one channel in training mode (sne_bn.c) ---- */
 
