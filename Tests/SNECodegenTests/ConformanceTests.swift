@@ -33,8 +33,7 @@ func loadGolden() throws -> [Golden] {
 struct ConformanceTests {
     @Test("golden outputs, every budget", arguments: Target.names)
     func vectors(_ name: String) throws {
-        let t = try Target.named(name)
-        guard t.toolchainPresent else { print("skipped \(name): \(t.compiler) not installed (apt-get install \(t.package))"); return }
+        guard let t = try installedTarget(name) else { return }
         let gs = try loadGolden()
         try #require(!gs.isEmpty)
         var n = 0

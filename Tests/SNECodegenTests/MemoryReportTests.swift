@@ -13,8 +13,7 @@ struct MemoryReportTests {
 
     @Test("tables, descriptor and arena+context equal size -A sections", arguments: Target.names)
     func matchesSize(_ name: String) throws {
-        let t = try Target.named(name)
-        guard t.toolchainPresent else { print("skipped \(name): \(t.compiler) not installed (apt-get install \(t.package))"); return }
+        guard let t = try installedTarget(name) else { return }
         for p in Self.programs() {
             for mode in [EmitMode.specialized, .blob] {
                 let m = MemoryReport(p, target: t, mode: mode)
@@ -50,4 +49,12 @@ struct MemoryReportTests {
         let e = try #require(m.fitError)
         #expect(e.contains("RAM needs") && e.contains("> 8192 B"))
     }
+}
+
+/// The target `name`, or nil (with a printed note naming the apt package) when its toolchain is
+/// not installed on this machine.
+func installedTarget(_ name: String) throws -> Target? {
+    let t = try Target.named(name)
+    if !t.toolchainPresent { print("skipped \(name): \(t.compiler) not installed (apt-get install \(t.package))"); return nil }
+    return t
 }

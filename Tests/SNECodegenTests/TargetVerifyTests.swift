@@ -9,8 +9,7 @@ import SpikeIR
 struct TargetVerifyTests {
     @Test("random programs x inputs x all budgets, specialized and blob", arguments: Target.names)
     func randomPrograms(_ name: String) throws {
-        let t = try Target.named(name)
-        guard t.toolchainPresent else { print("skipped \(name): \(t.compiler) not installed (apt-get install \(t.package))"); return }
+        guard let t = try installedTarget(name) else { return }
         var g = RandomProgram(seed: 1000 + UInt64(Target.names.firstIndex(of: name)!), limits: .tiny)
         var vectors = 0
         for i in 0..<4 {
