@@ -12,7 +12,14 @@
  *     subtract, other:          g = ds * sigma'(u) + carry
  *     zero reset:               g = ds * sigma'(u) + carry,  keep = (t > 0 && mem[t-1] - theta > 0) ? 0 : 1
  *     dx[t] = g*keep (direct input: dx += g*keep, summed from t = T-1 down), carry = beta*g*keep
- *   (for subtract reset keep = 1). sigma' is the surrogate derivative (see sne_kernels.h). */
+ *   (for subtract reset keep = 1). sigma' is the surrogate derivative (see sne_kernels.h).
+ *
+ * spec_order = 1 gives the Spike IR order instead (docs/spike-ir.md §3.5: leak the reset membrane,
+ * integrate, fire on v >= theta, reset at once), with m the membrane after reset:
+ *   v = beta*m + x;  s = (v >= theta) ? 1 : 0;  m = v - theta*s (subtract) or (s ? 0 : v) (zero)
+ *   mem receives v (before reset); pooling routes to the first neuron with v >= theta. Backward
+ *   (reset detached): g = ds*sigma'(v - theta) + keep*carry, keep = (zero reset && v >= theta) ? 0 : 1,
+ *   dx[t] = g (direct input: summed), carry = beta*g. */
 #include "sne_kernels.h"
 #include <math.h>
 #include <string.h>
@@ -79,18 +86,36 @@ SNE_INLINE void lif_step(size_t n, const float *restrict xi, float *restrict m, 
     }
 }
 
+/* One Spike IR-order step (spec §3.5): m (after reset) updated in place, v (before reset) and the
+ * spikes s written. */
+SNE_INLINE void lif_step_spec(size_t n, const float *restrict xi, float *restrict m, float *restrict v_out,
+                                 float *restrict s, float beta, float theta, int zero_reset) {
+    for (size_t j = 0; j < n; j++) {
+        float v = beta * m[j] + xi[j];
+        float sp = v >= theta ? 1.0f : 0.0f;
+        v_out[j] = v;
+        s[j] = sp;
+        m[j] = zero_reset ? (sp != 0.0f ? 0.0f : v) : v - theta * sp;
+    }
+}
+
 SNE_CLONES
 void sne_lif_forward(const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
-                     float beta, float theta, int zero_reset, float *y, float *mem, float *ws) {
+                     float beta, float theta, int zero_reset, int spec_order, float *y, float *mem, float *ws) {
     const size_t hw = (size_t)H * W, ohw = (size_t)(H / k) * (W / k);
-    float *m = ws, *s = ws + hw;
+    float *m = ws, *s = ws + hw, *v = ws + 2 * hw;
     for (int p = p0; p < p1; p++) {
         for (size_t j = 0; j < hw; j++) { m[j] = 0.0f; s[j] = 0.0f; }
         for (int t = 0; t < T; t++) {
             const float *xi = x + ((direct ? 0 : (size_t)t * P) + p) * hw;
             float *yo = y + ((size_t)t * P + p) * ohw;
-            lif_step(hw, xi, m, s, beta, theta, zero_reset);
-            if (mem) memcpy(mem + ((size_t)t * P + p) * hw, m, sizeof(float) * hw);
+            if (spec_order) {
+                lif_step_spec(hw, xi, m, v, s, beta, theta, zero_reset);
+                if (mem) memcpy(mem + ((size_t)t * P + p) * hw, v, sizeof(float) * hw);
+            } else {
+                lif_step(hw, xi, m, s, beta, theta, zero_reset);
+                if (mem) memcpy(mem + ((size_t)t * P + p) * hw, m, sizeof(float) * hw);
+            }
             if (k == 1) memcpy(yo, s, sizeof(float) * hw);
             else pool_plane(s, H, W, k, yo);
         }
@@ -102,7 +127,7 @@ void sne_lif_forward(const float *x, int direct, int T, int P, int p0, int p1, i
  * written (branch-free). route_2x2_avx512 does 16 windows per step, route_2x2_tail the rest. */
 
 /* The same for any k (first spiking neuron of the window in row-major order, else the first). */
-static void route_kxk(const float *mi, const float *dy, int H, int W, int k, float theta, float *ds) {
+static void route_kxk(const float *mi, const float *dy, int H, int W, int k, float theta, int ge, float *ds) {
     int OH = H / k, OW = W / k;
     memset(ds, 0, sizeof(float) * (size_t)H * W);
     for (int oy = 0; oy < OH; oy++)
@@ -112,7 +137,7 @@ static void route_kxk(const float *mi, const float *dy, int H, int W, int k, flo
             for (int ky = 0; ky < k && !found; ky++)
                 for (int kx = 0; kx < k; kx++) {
                     size_t q = (size_t)(oy * k + ky) * W + (size_t)ox * k + kx;
-                    if (mi[q] - theta > 0.0f) { best = q; found = 1; break; }
+                    if (ge ? mi[q] >= theta : mi[q] - theta > 0.0f) { best = q; found = 1; break; }
                 }
             ds[best] = dy[(size_t)oy * OW + ox];
         }
@@ -149,6 +174,18 @@ SNE_INLINE void lif_back_step(size_t n, const float *restrict d, const float *re
             if (accumulate) xo[j] += g * keep; else xo[j] = g * keep;
             carry[j] = beta * g * keep;
         }
+    }
+}
+
+/* One Spike IR-order backward step: g = d*sigma'(v - theta) + keep*carry, dx = g, carry = beta*g. */
+SNE_INLINE void lif_back_step_spec(size_t n, const float *restrict d, const float *restrict vi, float *restrict carry,
+                                      float *restrict xo, int accumulate, float beta, float theta, int zero_reset,
+                                      int surrogate, float param) {
+    for (size_t j = 0; j < n; j++) {
+        float keep = (zero_reset && vi[j] >= theta) ? 0.0f : 1.0f;
+        float g = d[j] * surrogate_derivative(surrogate, param, vi[j] - theta) + keep * carry[j];
+        if (accumulate) xo[j] += g; else xo[j] = g;
+        carry[j] = beta * g;
     }
 }
 
@@ -194,15 +231,17 @@ static int route_2x2_avx512(const float *mi, const float *dy, int H, int W, floa
 #endif
 
 /* route_2x2 for windows ox >= ox0 only (the columns the vector path did not cover). */
-static void route_2x2_tail(const float *mi, const float *dy, int H, int W, float theta, float *ds, int ox0) {
+static void route_2x2_tail(const float *mi, const float *dy, int H, int W, float theta, int ge, float *ds, int ox0) {
     int OH = H / 2, OW = W / 2;
     for (int oy = 0; oy < OH; oy++) {
         const float *m0 = mi + (size_t)(2 * oy) * W, *m1 = m0 + W;
         float *d0 = ds + (size_t)(2 * oy) * W, *d1 = d0 + W;
         const float *g = dy + (size_t)oy * OW;
         for (int ox = ox0; ox < OW; ox++) {
-            int a = m0[2 * ox] - theta > 0.0f, b = m0[2 * ox + 1] - theta > 0.0f;
-            int c = m1[2 * ox] - theta > 0.0f, d = m1[2 * ox + 1] - theta > 0.0f;
+#define FIRED(val) (ge ? (val) >= theta : (val) - theta > 0.0f)
+            int a = FIRED(m0[2 * ox]), b = FIRED(m0[2 * ox + 1]);
+            int c = FIRED(m1[2 * ox]), d = FIRED(m1[2 * ox + 1]);
+#undef FIRED
             float v = g[ox];
             int wb = (!a) & b, wc = (!a) & (!b) & c, wd = (!a) & (!b) & (!c) & d;
             int wa = !(wb | wc | wd);
@@ -216,7 +255,7 @@ static void route_2x2_tail(const float *mi, const float *dy, int H, int W, float
 
 SNE_CLONES
 void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
-                      float beta, float theta, int zero_reset, int surrogate, float param, float *dx, float *ws, int isa) {
+                      float beta, float theta, int zero_reset, int spec_order, int surrogate, float param, float *dx, float *ws, int isa) {
     const size_t hw = (size_t)H * W;
     const size_t ohw = (size_t)(H / k) * (W / k);
     float *carry = ws, *ds = ws + hw, *mem = ws + 2 * hw;   /* mem: this plane's T membranes */
@@ -225,8 +264,11 @@ void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P,
         for (size_t j = 0; j < hw; j++) { carry[j] = 0.0f; ds[j] = 0.0f; }
         for (int t = 0; t < T; t++) {
             const float *xi = x + ((direct ? 0 : (size_t)t * P) + p) * hw;
-            lif_step(hw, xi, carry, ds, beta, theta, zero_reset);
-            memcpy(mem + (size_t)t * hw, carry, sizeof(float) * hw);
+            if (spec_order) lif_step_spec(hw, xi, carry, mem + (size_t)t * hw, ds, beta, theta, zero_reset);
+            else {
+                lif_step(hw, xi, carry, ds, beta, theta, zero_reset);
+                memcpy(mem + (size_t)t * hw, carry, sizeof(float) * hw);
+            }
         }
         for (size_t j = 0; j < hw; j++) carry[j] = 0.0f;
         float *dxd = dx + (size_t)p * hw;
@@ -239,16 +281,17 @@ void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P,
             if (k == 2) {
                 int ox0 = 0;
 #ifdef SNE_HAVE_AVX512_ROUTE
-                if (isa == 2) ox0 = route_2x2_avx512(mi, dyi, H, W, theta, ds);
+                if (isa == 2 && !spec_order) ox0 = route_2x2_avx512(mi, dyi, H, W, theta, ds);
 #else
                 (void)isa;
 #endif
-                route_2x2_tail(mi, dyi, H, W, theta, ds, ox0);
+                route_2x2_tail(mi, dyi, H, W, theta, spec_order, ds, ox0);
                 d = ds;
             }
-            else if (k != 1) { route_kxk(mi, dyi, H, W, k, theta, ds); d = ds; }
+            else if (k != 1) { route_kxk(mi, dyi, H, W, k, theta, spec_order, ds); d = ds; }
             float *xo = direct ? dxd : dx + ((size_t)t * P + p) * hw;
-            lif_back_step(hw, d, mi, mp, carry, xo, direct, beta, theta, zero_reset, surrogate, param);
+            if (spec_order) lif_back_step_spec(hw, d, mi, carry, xo, direct, beta, theta, zero_reset, surrogate, param);
+            else lif_back_step(hw, d, mi, mp, carry, xo, direct, beta, theta, zero_reset, surrogate, param);
         }
     }
 }

@@ -39,14 +39,29 @@ public enum ResetMode: String, Sendable {
     case zero
 }
 
-/// Leaky integrate-and-fire neurons over a time-unrolled batch `[T*B, ...]` (time outermost):
+/// The order of a LIF step's leak, fire and reset.
+public enum LIFOrder: String, Sendable {
+    /// snnTorch `Leaky`: the reset term is applied on the next step, fire on `mem > θ`.
+    case snntorch
+    /// Spike IR §3.5 (what the integer program runs): leak the reset membrane, integrate, fire on
+    /// `v ≥ θ`, reset at once. The ensemble's students use this order.
+    case spec
+}
+
+/// Leaky integrate-and-fire neurons over a time-unrolled batch `[T*B, ...]` (time outermost).
+/// With `order = .snntorch`:
 ///
 ///     mem[t] = β·mem[t-1] + I[t] − θ·s[t-1]        (subtract reset)
 ///     mem[t] = (β·mem[t-1] + I[t])·(1 − s[t-1])    (zero reset)
 ///     s[t]   = H(mem[t] − θ)                       (H(u) = 1 when u > 0)
 ///
 /// with `mem[-1] = 0, s[-1] = 0` — the snnTorch `Leaky` semantics (reset term detached from the
-/// graph). Backward is BPTT through the membrane, with `dS/dmem = surrogate.derivative(mem − θ)`.
+/// graph). With `order = .spec` (Spike IR §3.5, `m` the membrane after reset, `m[-1] = 0`):
+///
+///     v[t] = β·m[t-1] + I[t];   s[t] = H(v[t] − θ) (H(0) = 1: fire on v ≥ θ)
+///     m[t] = v[t] − θ·s[t]  (subtract)   or   v[t]·(1 − s[t])  (zero)
+///
+/// and the surrogate is taken at `v[t] − θ`. Backward is BPTT through the membrane, with `dS/dmem = surrogate.derivative(mem − θ)`.
 /// Saves only its input for backward (for direct input that is 1/T of the membranes): backward
 /// recomputes each plane's membranes with the forward's arithmetic, so the gradients are exactly
 /// those of the stored-membrane BPTT.
@@ -55,6 +70,8 @@ public final class LIF: Layer {
     public var theta: Float
     public var reset: ResetMode
     public var surrogate: Surrogate
+    /// Which step order the neuron follows (snnTorch's or the Spike IR's).
+    public var order: LIFOrder
     /// Direct input: the layer takes `[B, ...]` and feeds the same current at each of the T steps
     /// (output `[T*B, ...]`; backward returns `Σ_t dL/dI[t]`). Saves materialising T copies.
     public var directInput: Bool
@@ -63,13 +80,14 @@ public final class LIF: Layer {
     private var geometry: (planes: Int, h: Int, w: Int, pool: Int, steps: Int)?
 
     public init(beta: Float = 0.5, theta: Float = 1, reset: ResetMode = .subtract, surrogate: Surrogate = .fastSigmoid(slope: 25),
-                directInput: Bool = false) {
+                directInput: Bool = false, order: LIFOrder = .snntorch) {
         self.beta = beta; self.theta = theta; self.reset = reset; self.surrogate = surrogate; self.directInput = directInput
+        self.order = order
     }
 
     public var attributes: [String: String] {
         ["beta": "\(beta)", "theta": "\(theta)", "reset": reset.rawValue, "surrogate": surrogate.description,
-         "directInput": "\(directInput)"]
+         "directInput": "\(directInput)", "order": order.rawValue]
     }
     public var savedBytes: Int { (input?.count ?? 0) * 4 }
     public func clearSaved() { input = nil; geometry = nil }
@@ -80,11 +98,11 @@ public final class LIF: Layer {
         var shape = x.shape
         if directInput { shape[0] *= t }
         var m = Tensor(zeros: shape), spikes = Tensor(zeros: shape)
-        let ws = UnsafeMutablePointer<Float>.allocate(capacity: 2 * h * w)
+        let ws = UnsafeMutablePointer<Float>.allocate(capacity: 3 * h * w)
         defer { ws.deallocate() }
         x.data.withUnsafeBufferPointer { xb in m.data.withUnsafeMutableBufferPointer { mb in spikes.data.withUnsafeMutableBufferPointer { sb in
             sne_lif_forward(xb.baseAddress!, directInput ? 1 : 0, Int32(t), Int32(planes), 0, Int32(planes), Int32(h), Int32(w), 1,
-                            beta, theta, reset == .zero ? 1 : 0, sb.baseAddress!, mb.baseAddress!, ws)
+                            beta, theta, reset == .zero ? 1 : 0, order == .spec ? 1 : 0, sb.baseAddress!, mb.baseAddress!, ws)
         } } }
         return m
     }
@@ -119,16 +137,16 @@ public final class LIF: Layer {
         }
         var outShape = stepShape; outShape[0] *= t
         if k > 1 { outShape[2] /= k; outShape[3] /= k }
-        let beta = self.beta, theta = self.theta, zero: Int32 = reset == .zero ? 1 : 0
+        let beta = self.beta, theta = self.theta, zero: Int32 = reset == .zero ? 1 : 0, spec: Int32 = order == .spec ? 1 : 0
         let compute = ctx.compute
-        compute.reserveScratch(2 * h * w)
+        compute.reserveScratch(3 * h * w)
         let y = Tensor(uninitialized: outShape) { yb in
             x.data.withUnsafeBufferPointer { xb in
                 guard planes > 0, h * w > 0 else { return }
                 let X = SharedPointer(xb.baseAddress!), Y = SharedPointer(yb.baseAddress!)
                 compute.parallelFor(planes, minChunk: max(1, 4096 / (h * w))) { r, worker in
                     sne_lif_forward(X.p, direct ? 1 : 0, Int32(t), Int32(planes), Int32(r.lowerBound), Int32(r.upperBound),
-                                    Int32(h), Int32(w), Int32(k), beta, theta, zero, Y.p, nil, compute.scratch(worker))
+                                    Int32(h), Int32(w), Int32(k), beta, theta, zero, spec, Y.p, nil, compute.scratch(worker))
                 }
             }
         }
@@ -145,6 +163,7 @@ public final class LIF: Layer {
         }
         let direct = directInput
         let beta = self.beta, theta = self.theta, zero: Int32 = reset == .zero ? 1 : 0, (kind, param) = surrogateCode
+        let spec: Int32 = order == .spec ? 1 : 0
         let inShape = x.shape
         let compute = ctx.compute
         compute.reserveScratch((t + 2) * h * w)
@@ -155,7 +174,7 @@ public final class LIF: Layer {
                 let D = SharedPointer(db.baseAddress!), M = SharedPointer(ib.baseAddress!), X = SharedPointer(xb.baseAddress!)
                 compute.parallelFor(planes, minChunk: max(1, 4096 / (h * w))) { r, worker in
                     sne_lif_backward(D.p, M.p, direct ? 1 : 0, Int32(t), Int32(planes), Int32(r.lowerBound), Int32(r.upperBound),
-                                     Int32(h), Int32(w), Int32(k), beta, theta, zero, kind, param, X.p, compute.scratch(worker),
+                                     Int32(h), Int32(w), Int32(k), beta, theta, zero, spec, kind, param, X.p, compute.scratch(worker),
                                      compute.isaLevel)
                 }
             } }

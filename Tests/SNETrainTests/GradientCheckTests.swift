@@ -177,7 +177,65 @@ func referenceLIF(x: [Double], r: [Double], t: Int, beta: Double, theta: Double,
     return (s, dx)
 }
 
+/// The Spike IR order (spec §3.5) written out in Double: `v = β·m + x`, fire on `v ≥ θ`, reset at
+/// once; BPTT with the reset detached, `g = r·σ'(v − θ) + keep·carry`, `carry = β·g`.
+func referenceSpecLIF(x: [Double], r: [Double], t: Int, beta: Double, theta: Double, subtract: Bool,
+                      sg: (Double) -> Double) -> (s: [Double], dx: [Double]) {
+    let f = x.count / t
+    var v = [Double](repeating: 0, count: x.count), s = v
+    for j in 0..<f {
+        var m = 0.0
+        for k in 0..<t {
+            let i = k * f + j
+            v[i] = beta * m + x[i]
+            s[i] = v[i] >= theta ? 1 : 0
+            m = subtract ? v[i] - theta * s[i] : v[i] * (1 - s[i])
+        }
+    }
+    var dx = [Double](repeating: 0, count: x.count)
+    for j in 0..<f {
+        var carry = 0.0
+        for k in stride(from: t - 1, through: 0, by: -1) {
+            let i = k * f + j
+            let keep = subtract ? 1.0 : 1 - s[i]
+            let g = r[i] * sg(v[i] - theta) + keep * carry
+            dx[i] = g
+            carry = beta * g
+        }
+    }
+    return (s, dx)
+}
+
 @Suite struct LIFTests {
+    @Test(arguments: [ResetMode.subtract, .zero], [Surrogate.fastSigmoid(slope: 25), .atan(alpha: 2)])
+    func specOrderMatchesReference(_ reset: ResetMode, _ sg: Surrogate) throws {
+        let t = 5, b = 3, f = 4
+        let x = randn([t * b, f], seed: 23, std: 0.8)
+        let r = randn([t * b, f], seed: 24)
+        let lif = LIF(beta: 0.7, theta: 0.6, reset: reset, surrogate: sg, order: .spec)
+        let c = LayerContext(compute: compute, timeSteps: t)
+        let s = try lif.forward(x, c)
+        let dx = try lif.backward(r, c)
+        let ref = referenceSpecLIF(x: x.data.map(Double.init), r: r.data.map(Double.init), t: t, beta: 0.7, theta: 0.6,
+                                   subtract: reset == .subtract, sg: { Double(sg.derivative(Float($0))) })
+        #expect(s.data.map(Double.init) == ref.s)
+        #expect(s.sum() > 0 && s.sum() < Double(s.count))
+        for i in 0..<dx.count { #expect(abs(Double(dx.data[i]) - ref.dx[i]) < 1e-5, "dx[\(i)]") }
+    }
+
+    @Test func specOrderFiresOnEqualityAndResetsAtOnce() throws {
+        // θ = 2, β = 0.5, constant input 2: on the first step v = 2 fires in the spec order (2 ≥ 2)
+        // but not in snnTorch's (2 > 2 is false).
+        let c = LayerContext(compute: compute, timeSteps: 3)
+        let x = try Tensor(shape: [1, 1], data: [2])
+        let spec = try LIF(beta: 0.5, theta: 2, directInput: true, order: .spec).forward(x, c)
+        let torch = try LIF(beta: 0.5, theta: 2, directInput: true).forward(x, c)
+        // spec: v = 2 → spike, m = 0; v = 2 → spike; v = 2 → spike.
+        #expect(spec.data == [1, 1, 1])
+        // snnTorch: mem = 2 (no spike), 3 → spike, 0.5*3 + 2 − 2 = 1.5 (no spike).
+        #expect(torch.data == [0, 1, 0])
+    }
+
     @Test(arguments: [Surrogate.fastSigmoid(slope: 25), .atan(alpha: 2), .triangle(width: 1)])
     func surrogateMatchesDerivativeOfItsPrimitive(_ sg: Surrogate) {
         // fast sigmoid: d/du u/(1+k|u|); atan: d/du (1/π)·atan(π/2·α·u); triangle: its integral.
@@ -238,18 +296,21 @@ func referenceLIF(x: [Double], r: [Double], t: Int, beta: Double, theta: Double,
             let x = randn([direct ? b : t * b, ch, h, width], seed: 50, std: 1.2)
             // ISA level 2 routes 2x2 gradients with AVX-512 where the CPU has it; level 1 the scalar way.
             let c = LayerContext(compute: vectorRouting ? compute : ComputeContext(threads: 2, isaCap: 1), timeSteps: t)
-            let make = { LIF(beta: 0.6, theta: 0.5, reset: reset, surrogate: sg, directInput: direct) }
-            let fused = Sequential([make(), MaxPool2d(k)])
-            let lif = make(), pool = MaxPool2d(k)
-            let y1 = try fused.forward(x, c), y2 = try pool.forward(try lif.forward(x, c), c)
-            #expect(y1 == y2)
-            #expect(y1.sum() > 0 && y1.sum() < Double(y1.count))
-            let r = randn(y1.shape, seed: 51)
-            let d1 = try fused.backward(r, c), d2 = try lif.backward(try pool.backward(r, c), c)
-            #expect(d1.shape == d2.shape)
-            #expect(d1.data.map(\.bitPattern) == d2.data.map(\.bitPattern) || d1.data == d2.data)
-            c.training = false
-            #expect(try fused.forward(x, c) == y1)
+            for order in [LIFOrder.snntorch, .spec] {
+                let make = { LIF(beta: 0.6, theta: 0.5, reset: reset, surrogate: sg, directInput: direct, order: order) }
+                let fused = Sequential([make(), MaxPool2d(k)])
+                let lif = make(), pool = MaxPool2d(k)
+                c.training = true
+                let y1 = try fused.forward(x, c), y2 = try pool.forward(try lif.forward(x, c), c)
+                #expect(y1 == y2)
+                #expect(y1.sum() > 0 && y1.sum() < Double(y1.count))
+                let r = randn(y1.shape, seed: 51)
+                let d1 = try fused.backward(r, c), d2 = try lif.backward(try pool.backward(r, c), c)
+                #expect(d1.shape == d2.shape)
+                #expect(d1.data.map(\.bitPattern) == d2.data.map(\.bitPattern) || d1.data == d2.data)
+                c.training = false
+                #expect(try fused.forward(x, c) == y1)
+            }
         }
     }
 

@@ -94,9 +94,10 @@ enum { SNE_SURROGATE_FAST_SIGMOID = 0, SNE_SURROGATE_ATAN = 1, SNE_SURROGATE_TRI
 /* Planes [p0, p1) of a time-unrolled batch with P planes of H x W neurons per step:
  *   x (direct ? (P, H, W) : (T, P, H, W)) -> y (T, P, H/k, W/k) spikes, max-pooled k x k with stride
  *   k when k > 1 (H and W multiples of k); mem (T, P, H, W) receives the membranes (NULL: not kept).
- *   ws: 2*H*W floats. The arithmetic is spelled out at the top of sne_lif.c. */
+ *   ws: 3*H*W floats. spec_order 0: snnTorch order (reset on the next step, fire on v > theta);
+ *   1: Spike IR order (spec §3.5). The arithmetic is spelled out at the top of sne_lif.c. */
 void sne_lif_forward(const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
-                     float beta, float theta, int zero_reset, float *y, float *mem, float *ws);
+                     float beta, float theta, int zero_reset, int spec_order, float *y, float *mem, float *ws);
 
 /* BPTT for the same planes: dy (T, P, H/k, W/k) -> dx (direct ? (P, H, W), the sum over steps :
  * (T, P, H, W)), every dx element of the planes written. The membranes are recomputed from the
@@ -105,7 +106,8 @@ void sne_lif_forward(const float *x, int direct, int T, int P, int p0, int p1, i
  * at ISA level `isa` 2 the 2x2 routing runs with AVX-512 bit masks (same bits as the scalar one).
  * ws: (T + 2)*H*W floats. */
 void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
-                      float beta, float theta, int zero_reset, int surrogate, float param, float *dx, float *ws, int isa);
+                      float beta, float theta, int zero_reset, int spec_order, int surrogate, float param, float *dx,
+                      float *ws, int isa);
 
 /* ---- batch normalisation, one channel in training mode (sne_bn.c) ---- */
 
