@@ -5,6 +5,7 @@
 //   SNETensor   float32 tensors and fast CPU kernels (SGEMM, conv)            [training side]
 //   SNEData     dataset and array file readers/writers (IDX, CIFAR-10, NPY)
 //   SNETrain    layers with exact backward, LIF + BPTT, losses, optimizers, checkpoints
+//   SNE         the spiking neural ensemble: teacher, partitions, students, head, gate, eval
 //   SpikeIR     the integer spike program: spec'd ops, file format, verifier, reference interpreter
 //   SNECodegen  C99 emitter (specialized + blob), memory report, target builds, `verify`
 //   SNECLI      the `sne` subcommands; `sne` is a thin executable around it
@@ -34,19 +35,22 @@ let package = Package(
         .executable(name: "sne", targets: ["sne"]),
         .library(name: "SpikeIR", targets: ["SpikeIR"]),
         .library(name: "SNETrain", targets: ["SNETrain"]),
+        .library(name: "SNE", targets: ["SNE"]),
     ],
     targets: [
         .target(name: "CSNEKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "SNETensor", dependencies: ["CSNEKernels"], swiftSettings: fastCPUFlags()),
         .target(name: "SNEData"),
         .target(name: "SNETrain", dependencies: ["SNETensor", "SNEData"], swiftSettings: fastCPUFlags()),
+        .target(name: "SNE", dependencies: ["SNETensor", "SNEData", "SNETrain"], swiftSettings: fastCPUFlags()),
         .target(name: "SpikeIR"),
         .target(name: "SNECodegen", dependencies: ["SpikeIR"]),
-        .target(name: "SNECLI", dependencies: ["SNETensor", "SNEData", "SNETrain", "SpikeIR", "SNECodegen"]),
+        .target(name: "SNECLI", dependencies: ["SNETensor", "SNEData", "SNETrain", "SNE", "SpikeIR", "SNECodegen"]),
         .executableTarget(name: "sne", dependencies: ["SNECLI"]),
         .testTarget(name: "SNETensorTests", dependencies: ["SNETensor"]),
         .testTarget(name: "SNEDataTests", dependencies: ["SNEData"]),
         .testTarget(name: "SNETrainTests", dependencies: ["SNETrain"]),
+        .testTarget(name: "SNETests", dependencies: ["SNE", "SpikeIR"]),
         .testTarget(name: "SpikeIRTests", dependencies: ["SpikeIR"], exclude: ["Vectors", "Cases"]),
         .testTarget(name: "SNECodegenTests", dependencies: ["SNECodegen", "SpikeIR"]),
         .testTarget(name: "SNECLITests", dependencies: ["SNECLI"]),
