@@ -18,8 +18,9 @@ public struct DatasetSplits: Sendable {
 }
 
 public enum Datasets {
-    /// The names `load` takes (plus `npy:DIR`).
-    public static let known = ["mnist", "fashion-mnist", "digits", "cifar10"]
+    /// The names `load` takes (plus `npy:DIR`); `fashion-mnist-slice` is the 8,000 + 2,000 image
+    /// slice shipped in `examples/data`.
+    public static let known = ["mnist", "fashion-mnist", "fashion-mnist-slice", "digits", "cifar10"]
 
     /// The data roots searched in order: `explicit`, `$SNE_DATA`, `../shared/data`, `/usr/share/datasets`.
     public static func roots(explicit: String?) -> [String] {
@@ -27,7 +28,7 @@ public enum Datasets {
         var r: [String] = []
         if let env = ProcessInfo.processInfo.environment["SNE_DATA"] { r.append(env) }
         let cwd = FileManager.default.currentDirectoryPath
-        r += [cwd + "/../shared/data", cwd + "/../../shared/data", "/usr/share/datasets"]
+        r += [cwd + "/../shared/data", cwd + "/../../shared/data", "/usr/share/datasets", cwd + "/examples/data"]
         return r
     }
 
@@ -70,11 +71,11 @@ public enum Datasets {
         let fm = FileManager.default
         do {
             switch name {
-            case "mnist", "fashion-mnist":
+            case "mnist", "fashion-mnist", "fashion-mnist-slice":
                 guard fm.fileExists(atPath: dir + "/train-images-idx3-ubyte.gz") || fm.fileExists(atPath: dir + "/train-images-idx3-ubyte") else { return nil }
                 let train = try IDX.load(directory: dir, split: "train", limit: limit)
                 let test = try IDX.load(directory: dir, split: "t10k")
-                return DatasetSplits(name: name, source: dir, train: train, test: test, classes: 10, allowsFlip: name == "fashion-mnist")
+                return DatasetSplits(name: name, source: dir, train: train, test: test, classes: 10, allowsFlip: name != "mnist")
             case "digits":
                 let path = dir + "/digits.csv.gz"
                 guard fm.fileExists(atPath: path) else { return nil }

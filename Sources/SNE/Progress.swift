@@ -45,8 +45,14 @@ func formatDuration(_ s: Double) -> String {
 /// What one training step reports.
 struct StepResult {
     var loss: Double
+    /// Correct predictions among `scored` samples (0 scored: the stage has no accuracy).
     var correct: Int
+    /// Samples processed.
     var count: Int
+    var scored: Int
+    init(loss: Double, correct: Int, count: Int, scored: Int? = nil) {
+        self.loss = loss; self.correct = correct; self.count = count; self.scored = scored ?? count
+    }
 }
 
 /// One training stage (teacher, a student, the head, the gate, a fine-tune): `epochs` passes of
@@ -85,26 +91,28 @@ struct EpochLoop {
         var last = (loss: Double.nan, accuracy: Double.nan)
         for epoch in start..<epochs {
             let t0 = Date()
-            var lossSum = 0.0, correct = 0, seen = 0, steps = 0
+            var lossSum = 0.0, correct = 0, seen = 0, scored = 0, steps = 0
             for b in 0..<batchesPerEpoch {
                 let r = try step(epoch, b)
-                lossSum += r.loss; correct += r.correct; seen += r.count; steps += 1
+                lossSum += r.loss; correct += r.correct; seen += r.count; scored += r.scored; steps += 1
                 let dt = Date().timeIntervalSince(t0)
                 let eta = dt / Double(b + 1) * Double(batchesPerEpoch - b - 1)
-                progress.bar(String(format: "%@ epoch %d/%d [%@] %d/%d  loss %.4f  acc %.2f%%  %.0f img/s  ETA %@", name, epoch + 1, epochs,
+                let acc = scored > 0 ? String(format: "  acc %.2f%%", 100 * Double(correct) / Double(scored)) : ""
+                progress.bar(String(format: "%@ epoch %d/%d [%@] %d/%d  loss %.4f%@  %.0f img/s  ETA %@", name, epoch + 1, epochs,
                                     bar(Double(b + 1) / Double(batchesPerEpoch)), b + 1, batchesPerEpoch, lossSum / Double(steps),
-                                    100 * Double(correct) / Double(max(seen, 1)), Double(seen) / max(dt, 1e-9), formatDuration(eta)))
+                                    acc, Double(seen) / max(dt, 1e-9), formatDuration(eta)))
             }
             let dt = Date().timeIntervalSince(t0)
-            last = (lossSum / Double(max(steps, 1)), Double(correct) / Double(max(seen, 1)))
+            last = (lossSum / Double(max(steps, 1)), scored > 0 ? Double(correct) / Double(scored) : .nan)
             if let checkpoint {
                 var ck = TrainingCheckpoint.make(model: model, optimizer: optimizer, rng: ctx.rng, progress: ["epoch": "\(epoch + 1)"])
                 ck.metadata["stage"] = name
                 do { try ck.write(to: checkpoint) } catch let e as CheckpointError { throw SNEError(e.message) }
             }
             let extra = try endOfEpoch(epoch)
-            progress.line(String(format: "%@ epoch %d/%d: loss %.4f, train acc %.2f%%%@, %@ (%.0f img/s)", name, epoch + 1, epochs, last.loss,
-                                 100 * last.accuracy, extra.isEmpty ? "" : ", " + extra, formatDuration(dt), Double(seen) / max(dt, 1e-9)))
+            let acc = scored > 0 ? String(format: ", train acc %.2f%%", 100 * last.accuracy) : ""
+            progress.line(String(format: "%@ epoch %d/%d: loss %.4f%@%@, %@ (%.0f img/s)", name, epoch + 1, epochs, last.loss,
+                                 acc, extra.isEmpty ? "" : ", " + extra, formatDuration(dt), Double(seen) / max(dt, 1e-9)))
         }
         return last
     }

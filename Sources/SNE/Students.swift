@@ -108,7 +108,7 @@ extension TrainRun {
                 let r = try Loss.mse($0, y)
                 return LossResult(value: r.value * config.loss.mse, grad: Self.scaled(r.grad, config.loss.mse))
             }
-            return StepResult(loss: Double(l), correct: 0, count: bs)
+            return StepResult(loss: Double(l), correct: 0, count: bs, scored: 0)
         }, endOfEpoch: { _ in
             guard let tgt = testTargets else { return "" }
             let ectx = LayerContext(compute: compute, training: false, timeSteps: config.student.timesteps)
@@ -257,7 +257,7 @@ extension TrainRun {
             let (l, y) = try trainStep(model: gate, optimizer: opt, lr: schedule(opt.steps), input: x, ctx: ctx) {
                 try Loss.distillationKL(student: $0, teacher: t, temperature: 1)
             }
-            // "correct": the gate's first choice is the best single student.
+            // "acc": how often the gate's first choice is the best single student.
             let pick = argmaxRows(y), best = argmaxRows(t)
             return StepResult(loss: Double(l), correct: zip(pick, best).filter { $0 == $1 }.count, count: bs)
         })
