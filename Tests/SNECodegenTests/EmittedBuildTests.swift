@@ -52,3 +52,23 @@ struct TargetBuildFilesTests {
         #expect(SizeCheck.compare(MemoryReport(p, target: t), SizeCheck.parse(s.stdout)) == nil, "\(s.stdout)")
     }
 }
+
+@Suite("instruction count on the qemu Cortex-M boards")
+struct QemuCountTests {
+    @Test("the TCG plugin count equals the single-step count (smoke test ELF)", arguments: ["cortex-m4", "cortex-m3"])
+    func pluginMatchesSingleStep(_ name: String) throws {
+        guard let t = try installedTarget(name) else { return }
+        let dir = tempDir("count-\(name)")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let elf = dir + "/smoke.elf"
+        try Verifier.build(target: t, sources: [SNEPaths.targets + "/smoke/smoke.c"], includes: [], elf: elf)
+        var counts: [String: String] = [:]
+        for mode in ["1", "step"] {
+            let r = try Shell.run([SNEPaths.targets + "/\(name)/run.sh", elf, "120"], env: ["SNE_COUNT": mode])
+            #expect(r.status == 0 && r.stdout.contains("smoke: OK"), "\(mode): \(r.stderr)")
+            counts[mode] = r.stderr.split(separator: "\n").first { $0.hasPrefix("sne-count: instructions=") }.map(String.init)
+        }
+        #expect(counts["1"] != nil && counts["1"] == counts["step"], "\(counts)")
+        print("count \(name): plugin \(counts["1"] ?? "none") == single-step \(counts["step"] ?? "none")")
+    }
+}
