@@ -41,6 +41,12 @@ public enum SNECLI {
             return e.exitCode
         } catch let e as DataError {
             err.write("sne \(word): \(e.message)\n"); return ExitCode.usage
+        } catch let e as CocoaError {
+            // A file operation outside the checked paths: name the file and the POSIX reason,
+            // never Foundation's NSCocoaErrorDomain text.
+            let reason = (e.userInfo[NSUnderlyingErrorKey] as? NSError).map { String(cString: strerror(Int32($0.code))) } ?? "file operation failed"
+            err.write("sne \(word): \(e.filePath ?? "a file"): \((256..<512).contains(e.code.rawValue) ? "cannot read" : "cannot write") (\(reason))\n")
+            return ExitCode.failure
         } catch {
             err.write("sne \(word): \(error)\n"); return ExitCode.failure
         }

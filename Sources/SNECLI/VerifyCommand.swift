@@ -62,8 +62,12 @@ struct VerifyCommand: Command {
             if case .usage(let m) = e { throw CLIError.usage(m) }
             throw CLIError.failure(e.description)
         }
-        for l in r.memory.lines { out.write(l + "\n") }
-        if let s = r.elfSize { out.write("size (\(t.sizeTool) -B, whole ELF): \(s.trimmingCharacters(in: .whitespaces))\n") }
+        // The same memory lines as `sne compile` for this target and mode (runtime code and stack
+        // measured with the target's compiler), then the whole test ELF, which adds the driver,
+        // the test vectors and the port.
+        let rm = try? RuntimeMeasure.runtime(t, mode: mode)
+        for l in MemoryReport(p, target: t, mode: mode, runtimeCode: rm?.code, stack: rm?.stack).lines { out.write(l + "\n") }
+        if let s = r.elfSize { out.write("size (\(t.sizeTool) -B, whole test ELF with driver, \(xs.count) input(s) and port): \(s.trimmingCharacters(in: .whitespaces))\n") }
         if let c = r.countValue, r.vectors > 0 {
             out.write("count: \(r.count ?? "") for \(r.vectors) inferences (+ startup) = \(c / r.vectors) per inference\n")
         }

@@ -41,6 +41,10 @@ import Testing
             let r = sne(["run", exampleProgram, "--input", exampleImage, "--trace", path])
             #expect(r.0 == ExitCode.usage && r.2.contains(phrase) && clean(r.2), "\(r.2)")
         }
+        for (path, phrase) in [("/dev/null", "is a character device, not a directory"), (exampleImage, "is a regular file, not a directory")] {
+            let c = sne(["compile", exampleProgram, "--target", "host", "-o", path])
+            #expect(c.0 == ExitCode.usage && c.2.contains(phrase) && clean(c.2), "\(c.2)")
+        }
         let r = sne(["run", exampleProgram, "--input", exampleImage, "--trace", "/nonexistent/dir/t.json"])
         #expect(r.0 == ExitCode.failure && r.2.contains("directory /nonexistent/dir does not exist") && clean(r.2), "\(r.2)")
     }
