@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "SNECLI", dependencies: ["SNETensor", "SNEData", "SNETrain", "SNE", "SpikeIR", "SNECodegen"]),
         .executableTarget(name: "sne", dependencies: ["SNECLI"]),
         .testTarget(name: "SNETensorTests", dependencies: ["SNETensor"]),
-        .testTarget(name: "SNEDataTests", dependencies: ["SNEData"]),
+        .testTarget(name: "SNEDataTests", dependencies: ["SNEData"], exclude: ["NPYFiles"]),
         .testTarget(name: "SNETrainTests", dependencies: ["SNETrain"]),
         .testTarget(name: "SNETests", dependencies: ["SNE", "SpikeIR"]),
         .testTarget(name: "SpikeIRTests", dependencies: ["SpikeIR"], exclude: ["Vectors", "Cases"]),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # .ci/fuzz.sh [SECONDS] - build the libFuzzer harness for the C blob loader and run it.
-# Seeds: valid random programs from `sne conformance-gen` + examples/programs/*.snep.
+# Seeds: valid random programs from `sne vectors` + examples/programs/*.snep.
 # Exit status 0 = no crash, leak, ASan or UBSan report within SECONDS (default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -28,19 +28,34 @@ public struct TextSink: TextOutputStream {
     }
 }
 
-/// A failed command. `usage` exits 2, `failure` exits 1; the message is one line.
+/// The exit codes of every `sne` command, defined once (README "Exit codes").
+public enum ExitCode {
+    /// The command did what was asked.
+    public static let ok: Int32 = 0
+    /// The work failed: a verify mismatch, a toolchain or emulator failure, an output not written.
+    public static let failure: Int32 = 1
+    /// The command line or an input it names is wrong: unknown flag, value out of range, missing,
+    /// unreadable or malformed input file or program. Nothing was run.
+    public static let usage: Int32 = 2
+}
+
+/// A failed command; the message is one line naming the file or flag, what is wrong, and the fix.
 public enum CLIError: Error, Equatable, CustomStringConvertible {
+    /// A wrong flag or value (exit 2).
     case usage(String)
+    /// A missing, unreadable or malformed input file or program (exit 2).
+    case input(String)
+    /// The work itself failed (exit 1).
     case failure(String)
     public var description: String {
         switch self {
-        case .usage(let m), .failure(let m): return m
+        case .usage(let m), .input(let m), .failure(let m): return m
         }
     }
     public var exitCode: Int32 {
         switch self {
-        case .usage: return 2
-        case .failure: return 1
+        case .usage, .input: return ExitCode.usage
+        case .failure: return ExitCode.failure
         }
     }
 }
@@ -101,9 +116,19 @@ public struct Arguments: Sendable {
     public mutating func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let s = try option(name) else { return nil }
         guard let v = Int(s), range.contains(v) else {
-            throw CLIError.usage("sne \(command): --\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), got '\(s)'")
+            throw CLIError.usage("sne \(command): --\(name) must be an integer \(Arguments.describe(range)), got '\(s)'")
         }
         return v
+    }
+
+    /// "1…K", "≥ 0" or "≤ 5" (an open side is not printed as Int.min / Int.max).
+    static func describe(_ r: ClosedRange<Int>) -> String {
+        switch (r.lowerBound == Int.min, r.upperBound == Int.max) {
+        case (true, true): return "(any)"
+        case (false, true): return "≥ \(r.lowerBound)"
+        case (true, false): return "≤ \(r.upperBound)"
+        default: return "\(r.lowerBound)…\(r.upperBound)"
+        }
     }
 
     /// `--name` parsed as a finite number, or nil when absent.

@@ -48,8 +48,17 @@ struct CompileCommand: Command {
         let rm = t.toolchainPresent ? try? RuntimeMeasure.runtime(t, mode: mode) : nil
         let mem = MemoryReport(p, target: t, mode: mode, runtimeCode: rm?.code, stack: rm?.stack)
         if let e = mem.fitError { throw CLIError.failure(e) }
-        do { try CEmitter(p, mode: mode).write(to: out) } catch let e as CodegenError { throw CLIError.failure(e.description) }
-        o.write("wrote \(out)/\(p.name).h, \(p.name).c (+ runtime, Makefile, CMakeLists.txt), mode \(mode.rawValue)\n")
+        if let kind = OutputPath.existingNonRegular(out), kind != "a directory" {
+            throw CLIError.usage("sne compile: -o \(out): is \(kind), not a directory")
+        }
+        if FileManager.default.fileExists(atPath: out), OutputPath.existingNonRegular(out) == nil {
+            throw CLIError.usage("sne compile: -o \(out): is a regular file, not a directory")
+        }
+        do { try CEmitter(p, mode: mode, target: t).write(to: out) } catch let e as CodegenError {
+            if e.description.hasPrefix("cannot write") { throw CLIError.failure("\(out): cannot write (\(OutputPath.reason(forWriting: out)))") }
+            throw CLIError.failure(e.description)
+        }
+        o.write("wrote \(out)/\(p.name).h, \(p.name).c (+ runtime, \(EmittedBuild.portHeader), Makefile and CMakeLists.txt for \(t.name)), mode \(mode.rawValue)\n")
         for l in mem.lines { o.write(l + "\n") }
         if rm == nil { o.write("(runtime code and stack not measured: \(t.compiler) not installed)\n") }
     }

@@ -69,7 +69,7 @@ struct ExampleCommand: Command {
                 }
             }
         }
-        throw CLIError.failure("\(name) dataset not found; tried: \(tried.joined(separator: ", "))")
+        throw CLIError.input("\(name) dataset not found; tried: \(tried.joined(separator: ", "))")
     }
 
     func run(out: inout TextSink, err: inout TextSink) throws {
@@ -79,7 +79,7 @@ struct ExampleCommand: Command {
         do {
             train = try IDX.load(directory: dir, split: "train", limit: limit)
             test = try IDX.load(directory: dir, split: "t10k")
-        } catch let e as DataError { throw CLIError.failure(e.message) }
+        } catch let e as DataError { throw CLIError.input(e.message) }   // a malformed dataset is bad input (exit 2)
         err.write("loaded \(dataset) from \(dir): \(train.count) train, \(test.count) test images (\(String(format: "%.1f", Date().timeIntervalSince(t0))) s)\n")
 
         let spiking = example == "mnist-lif"

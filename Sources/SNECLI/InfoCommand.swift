@@ -23,48 +23,37 @@ struct InfoCommand: Command {
     func run(out: inout TextSink, err: inout TextSink) throws {
         let p = try InputFiles.program(program)
         out.write(Dump.text(p).split(separator: "\n").first.map { String($0) + "\n" } ?? "")
-        var params = 0, bound = Counts()
+        var params = 0
         if let g = p.gate {
-            let pooled = (p.input.h / g.pool) * (p.input.w / g.pool) * p.input.c
-            if g.pool > 1 { bound.synops += pooled * g.pool * g.pool }
-            for (l, layer) in g.layers.enumerated() {
-                params += layer.weights.count + layer.bias.count
-                bound.macs += layer.inputs * layer.outputs + (l < g.layers.count - 1 ? layer.outputs : 0)
-            }
-            out.write("gate       pool=\(g.pool) layers=\(g.layers.count) params=\(g.layers.reduce(0) { $0 + $1.weights.count + $1.bias.count })\n")
+            for layer in g.layers { params += layer.weights.count + layer.bias.count }
+            out.write("gate       pool=\(g.pool) layers=\(g.layers.count) params=\(params)\n")
         }
         for (k, s) in p.students.enumerated() {
-            var shape = p.input, sp = 0
+            var shape = p.input
             out.write("student \(k)  features=\(s.features)\n")
             for (j, op) in s.ops.enumerated() {
                 let o = op.outputShape(shape)
-                var n = 0, c = Counts()
+                var n = 0
                 switch op {
-                case .inputConv2D(let cv): n = cv.weights.count + cv.bias.count; c.macs = shape.size * cv.kh * cv.kw * cv.cout
-                case .inputDense(let d): n = d.weights.count + d.bias.count; c.macs = shape.size * d.out
-                case .conv2D(let cv): n = cv.weights.count + cv.bias.count; c.synops = p.timesteps * shape.size * cv.kh * cv.kw * cv.cout
-                case .dense(let d): n = d.weights.count + d.bias.count; c.synops = p.timesteps * shape.size * d.out
-                case .lif(let l):
-                    c.neuronUpdates = p.timesteps * o.size
-                    if case .mulShift = l.leak { c.macs = p.timesteps * o.size }
-                case .avgPool(let q): c.synops = p.timesteps * o.size * q * q
-                case .readout: c.synops = p.timesteps * o.size; c.macs = o.size
+                case .inputConv2D(let cv), .conv2D(let cv): n = cv.weights.count + cv.bias.count
+                case .inputDense(let d), .dense(let d): n = d.weights.count + d.bias.count
                 default: break
                 }
-                sp += n; bound += c
+                params += n
                 out.write("  \(j) \(op.name.padding(toLength: 13, withPad: " ", startingAt: 0)) \(shape) -> \(o)  params=\(n)\n")
                 shape = o
             }
-            params += sp
         }
         let headParams = p.head.bias.count + p.head.weights.reduce(0) { $0 + $1.count }
         params += headParams
-        bound.macs += p.students.reduce(0) { $0 + $1.features } * p.classes
+        let bound = OpEstimate.bound(p, budget: p.students.count)
         out.write("head       classes=\(p.classes) params=\(headParams)\n")
         out.write("parameters \(params) total\n")
         out.write("ops bound  synops≤\(bound.synops) macs≤\(bound.macs) neuron_updates≤\(bound.neuronUpdates)  (dense upper bound, k = K; input-conv MACs counted without border clipping)\n")
+        let secs = Progress.seconds(p, budgets: [p.students.count], runs: 1)
+        out.write("estimate   ~\(secs < 0.01 ? "<0.01" : String(format: "%.2g", secs)) s per inference at k = K in the interpreter (dense bound at \(Int(Progress.opsPerSecond / 1e6)) M ops/s)\n")
         if let input {
-            let x = try InputFiles.read(input, size: p.input.size, index: index)
+            let x = try InputFiles.read(input, shape: p.input, index: index)
             do {
                 let interp = try Interpreter(p)
                 for k in 1...p.students.count {

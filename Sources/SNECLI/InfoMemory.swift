@@ -4,10 +4,10 @@ import SNECodegen
 import SpikeIR
 
 /// Lines describing the exact flash/RAM the emitted C (specialized mode) needs for `program` on
-/// each MCU target: tables and descriptor in flash; arena, context and descriptor in RAM.
+/// every target (host and each MCU): tables and descriptor in flash; arena, context and descriptor in RAM.
 func memoryLines(for program: Program) -> [String] {
     var lines: [String] = []
-    for name in ["cortex-m4", "riscv32", "avr"] {
+    for name in Target.names {   // every target, host included
         guard let t = try? Target.named(name) else { continue }
         let m = MemoryReport(program, target: t)
         lines.append("memory \(name): flash tables \(m.tables) B + descriptor \(m.descriptor) B; RAM arena \(m.arena) B + context \(m.state - m.arena) B + descriptor \(m.descriptor) B (+ runtime code and stack: see sne compile)"

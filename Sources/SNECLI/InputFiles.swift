@@ -1,76 +1,160 @@
-// Input images for `sne run` / `sne info`: raw uint8, NPY (uint8) or IDX (+ --index).
+// Input images and programs for `sne run` / `info` / `verify`: raw uint8, NPY (uint8) or IDX
+// (+ --index), plain or gzip, and `.snep` programs. Headers are checked before data is read,
+// and only the bytes a header allows are read (docs/loaders.md).
 import Foundation
 import SpikeIR
 import SNEData
 
 enum InputFiles {
-    /// Reads one input of exactly `size` bytes from `path` (raw, .npy, or IDX with `index`).
-    static func read(_ path: String, size: Int, index: Int?) throws -> [UInt8] {
-        var lower = path.lowercased()
-        let b: [UInt8]
-        do { b = try readMaybeGzip(path) } catch { throw CLIError.failure("\(error)") }   // gzip by magic (SNEData)
+    /// How an input file is read: by its name (`.npy`, `.idx`, `-ubyte`, `idx3`, also `.gz`), and
+    /// as IDX whenever `--index` is given; anything else is raw bytes.
+    enum Kind: Equatable { case raw, npy, idx }
+
+    static func kind(_ path: String, index: Int?) -> Kind {
+        var lower = (path as NSString).lastPathComponent.lowercased()
         if lower.hasSuffix(".gz") { lower.removeLast(3) }
-        if lower.hasSuffix(".npy") {
-            if index != nil { throw CLIError.usage("--index applies to IDX files only") }
-            return try npy(b, path: path, size: size)
-        }
-        if lower.hasSuffix(".idx") || lower.hasSuffix("-ubyte") || lower.contains("idx3") || index != nil {
-            return try idx(b, path: path, size: size, index: index ?? 0)
-        }
-        if b.count != size {
-            throw CLIError.failure("\(path): raw input has \(b.count) bytes, the program needs exactly \(size) (H·W·C uint8, HWC order)")
-        }
-        return b
+        if lower.hasSuffix(".npy") { return .npy }
+        if lower.hasSuffix(".idx") || lower.hasSuffix("-ubyte") || lower.contains("idx3") || index != nil { return .idx }
+        return .raw
     }
 
-    /// A minimal NPY v1/v2/v3 reader for uint8 (`|u1`) C-order arrays of `size` elements.
-    static func npy(_ b: [UInt8], path: String, size: Int) throws -> [UInt8] {
-        guard b.count >= 10, b[0] == 0x93, Array(b[1..<6]) == Array("NUMPY".utf8) else {
-            throw CLIError.failure("\(path): not an NPY file (bad magic)")
-        }
-        let major = b[6]
-        var hlen = 0, start = 0
-        if major == 1 { hlen = Int(b[8]) | Int(b[9]) << 8; start = 10 }
-        else if major == 2 || major == 3 {
-            guard b.count >= 12 else { throw CLIError.failure("\(path): truncated NPY header") }
-            hlen = Int(b[8]) | Int(b[9]) << 8 | Int(b[10]) << 16 | Int(b[11]) << 24; start = 12
-        } else { throw CLIError.failure("\(path): unsupported NPY version \(major)") }
-        guard start + hlen <= b.count else { throw CLIError.failure("\(path): truncated NPY header") }
-        let header = String(decoding: b[start..<(start + hlen)], as: UTF8.self)
-        guard header.contains("'|u1'") || header.contains("'u1'") || header.contains("'<u1'") else {
-            throw CLIError.failure("\(path): NPY dtype must be uint8 ('|u1'); header is \(header.trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
-        if header.contains("'fortran_order': True") { throw CLIError.failure("\(path): Fortran-order NPY arrays are not supported") }
-        let payload = b.count - start - hlen
-        guard payload == size else {
-            throw CLIError.failure("\(path): NPY array has \(payload) elements, the program needs exactly \(size)")
-        }
-        return Array(b[(start + hlen)...])
+    /// Reads one input of exactly `shape.size` bytes (HWC uint8) from `path`.
+    static func read(_ path: String, shape: Shape, index: Int?) throws -> [UInt8] {
+        do {
+            switch kind(path, index: index) {
+            case .npy:
+                if index != nil { throw CLIError.usage("--index applies to IDX files only; \(path) is read as .npy") }
+                return try npy(path, shape: shape)
+            case .idx: return try idx(path, shape: shape, index: index ?? 0)
+            case .raw:
+                return try readMaybeGzip(path, maxOutput: shape.size, what: "a raw input for \(shape) (H·W·C uint8)")
+                    .checkedRaw(path: path, size: shape.size, shape: shape)
+            }
+        } catch let e as DataError { throw CLIError.input(e.message) }
     }
 
-    /// IDX (uint8 type 0x08): item `index` of a file whose items have `size` bytes.
-    static func idx(_ b: [UInt8], path: String, size: Int, index: Int) throws -> [UInt8] {
-        guard b.count >= 4, b[0] == 0, b[1] == 0 else { throw CLIError.failure("\(path): not an IDX file (bad magic)") }
-        guard b[2] == 0x08 else { throw CLIError.failure("\(path): IDX type 0x\(String(b[2], radix: 16)) is not uint8 (0x08)") }
-        let dims = Int(b[3])
-        guard dims >= 1, b.count >= 4 + 4 * dims else { throw CLIError.failure("\(path): truncated IDX header") }
-        var shape: [Int] = []
-        for d in 0..<dims {
-            let o = 4 + 4 * d
-            shape.append(Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]))
-        }
-        let item = shape.dropFirst().reduce(1, *)
-        guard item == size else { throw CLIError.failure("\(path): IDX items have \(item) bytes, the program needs \(size)") }
-        guard index >= 0 && index < shape[0] else { throw CLIError.usage("--index \(index) out of range 0…\(shape[0] - 1)") }
-        let start = 4 + 4 * dims + index * item
-        guard start + item <= b.count else { throw CLIError.failure("\(path): truncated IDX data") }
-        return Array(b[start..<(start + item)])
+    /// The shapes a `.npy` or IDX item may have for a program input of `s` (HWC): `(H, W, C)` or
+    /// `(1, H, W, C)`, and with C = 1 also `(H, W)` and `(1, H, W)`.
+    static func accepts(_ dims: [Int], _ s: Shape) -> Bool {
+        var ok = [[s.h, s.w, s.c], [1, s.h, s.w, s.c]]
+        if s.c == 1 { ok += [[s.h, s.w], [1, s.h, s.w]] }
+        return ok.contains(dims)
     }
 
-    /// Loads a program, mapping SpikeIR errors to CLI failures.
+    /// A uint8 `.npy` whose shape is the program input (spec: numpy's format.py, NPY 1.0/2.0/3.0).
+    static func npy(_ path: String, shape s: Shape) throws -> [UInt8] {
+        let end = try NPYHeader.headerEnd(try readMaybeGzip(path, limit: NPYHeader.prefixBytes), source: path)
+        let h = try NPYHeader.parse(try readMaybeGzip(path, limit: end), source: path)
+        guard h.dtype == .uint8 else {
+            throw CLIError.input("\(path): NPY dtype is \(h.dtype.rawValue), program inputs are uint8 ('|u1'); convert with .astype(np.uint8)")
+        }
+        guard accepts(h.shape, s) else {
+            throw CLIError.input("\(path): NPY shape \(tuple(h.shape)) does not match the program input (\(s.h), \(s.w), \(s.c)) (H, W, C)")
+        }
+        let b = try readMaybeGzip(path, maxOutput: h.dataOffset + h.dataBytes, what: "an NPY file of shape \(tuple(h.shape))")
+        guard b.count == h.dataOffset + h.dataBytes else {
+            throw CLIError.input("\(path): NPY data has \(b.count - h.dataOffset) bytes, shape \(tuple(h.shape)) needs \(h.dataBytes) (truncated)")
+        }
+        return Array(b[h.dataOffset...])
+    }
+
+    /// Item `index` of a uint8 IDX file whose items are the program input; reads the header and
+    /// then only the bytes up to the end of that item.
+    static func idx(_ path: String, shape s: Shape, index: Int) throws -> [UInt8] {
+        let pre = try readMaybeGzip(path, limit: IDXHeader.prefixBytes)
+        guard pre.count >= 4, pre[0] == 0, pre[1] == 0, pre[2] == 0x08 else {
+            if kind(path, index: nil) == .raw {
+                throw CLIError.usage("--index picks an item of an IDX file, but \(path) does not start with the IDX magic 00 00 08 <ndim>; a raw input is one H·W·C image, give it without --index")
+            }
+            _ = try IDXHeader.headerBytes(pre, source: path)   // the precise reason
+            throw CLIError.input("\(path): not an IDX file")
+        }
+        let hb = try IDXHeader.headerBytes(pre, source: path)
+        let h = try IDXHeader(try readMaybeGzip(path, limit: hb), source: path)
+        let item = Array(h.dims.dropFirst())
+        guard accepts(item, s) else {
+            throw CLIError.input("\(path): IDX items are \(item.map(String.init).joined(separator: "x")), the program input is \(s.h)x\(s.w)x\(s.c) (H·W·C)")
+        }
+        guard index < h.dims[0] else {
+            throw CLIError.usage("--index \(index) is out of range for \(path), which has \(h.dims[0]) items (0…\(max(0, h.dims[0] - 1)))")
+        }
+        let start = hb + index * h.itemBytes   // index < dims[0], so <= hb + dataBytes: no overflow
+        let b = try readMaybeGzip(path, limit: start + h.itemBytes)
+        guard b.count == start + h.itemBytes else {
+            throw CLIError.input("\(path): IDX data is truncated (item \(index) ends at byte \(start + h.itemBytes), the data has \(b.count))")
+        }
+        return Array(b[start...])
+    }
+
+    /// `(a, b, c)` as numpy prints a shape.
+    static func tuple(_ d: [Int]) -> String { d.count == 1 ? "(\(d[0]),)" : "(" + d.map(String.init).joined(separator: ", ") + ")" }
+
+    /// The longest `.snep` file read (far above any program a target can hold).
+    static let maxProgramBytes = 1 << 30
+
+    /// Loads a program: a regular file, magic checked before the rest is read, then the full
+    /// loader (spec §9); errors name the path once.
     static func program(_ path: String) throws -> Program {
-        do { return try ProgramFile.read(path: path) } catch let e as SpikeIRError {
-            throw CLIError.failure("\(path): \(e)")
+        let bytes: [UInt8]
+        do {
+            let f = try InputFile(path)
+            let head = try f.read(at: 0, count: 4)
+            if head.count == 4, head != Array("SNEP".utf8) {
+                throw DataError("\(path): not a Spike IR program (magic at byte 0 is \(head.map { String($0, radix: 16) }.joined(separator: " ")), expected \"SNEP\")")
+            }
+            bytes = try f.readAll(max: maxProgramBytes, what: "a Spike IR program")
+        } catch let e as DataError { throw CLIError.input(e.message) }
+        do { return try ProgramFile.decode(bytes) } catch let e as SpikeIRError {
+            throw CLIError.input("\(path): \(e)")
         }
+    }
+
+    /// Writes `bytes` to `path` via a temporary file and rename; refuses a path that exists and is
+    /// not a regular file (a directory, FIFO or /dev/null) with a message that says so.
+    static func writeAtomically(_ bytes: [UInt8], path: String, flag: String) throws {
+        if let kind = OutputPath.existingNonRegular(path) {
+            throw CLIError.usage("\(flag) \(path): is \(kind); give the path of a regular file to create or replace")
+        }
+        do { try ProgramFile.writeAtomically(bytes, path: path) } catch {
+            throw CLIError.failure("\(path): cannot write (\(OutputPath.reason(forWriting: path)))")
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// A raw input must be exactly one image.
+    func checkedRaw(path: String, size: Int, shape: Shape) throws -> [UInt8] {
+        guard count == size else {
+            throw CLIError.input("\(path): raw input has \(count) bytes, the program needs exactly \(size) (\(shape.h)x\(shape.w)x\(shape.c) uint8, HWC order)")
+        }
+        return self
+    }
+}
+
+/// Checks on an output path, worded without Foundation's error domains.
+enum OutputPath {
+    /// What an existing non-regular path is ("a directory", "a FIFO (named pipe)", ...), or nil.
+    static func existingNonRegular(_ path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a FIFO (named pipe)"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        default: return "not a regular file"
+        }
+    }
+
+    /// Why `path` cannot be written: its directory is missing, not a directory, or not writable.
+    static func reason(forWriting path: String) -> String {
+        let dir = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        var isDir: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) { return "directory \(dir) does not exist" }
+        if !isDir.boolValue { return "\(dir) is not a directory" }
+        if access(dir, W_OK) != 0 { return "directory \(dir) is not writable" }
+        return "the file system refused the write"
     }
 }

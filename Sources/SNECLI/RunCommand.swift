@@ -13,14 +13,14 @@ struct RunCommand: Command {
           --trace FILE   write the full trace (per student, step, lif layer: spikes and membranes) as JSON
           --json         machine-readable output
         """
-    let program: String, input: String, index: Int?, budget: Int?, trace: String?, json: Bool
+    let program: String, input: String, index: Int?, budget: String?, trace: String?, json: Bool
     init(_ args: Arguments) throws {
         var a = args
         json = a.flag("json")
         guard let i = try a.option("input") else { throw CLIError.usage("sne run: --input FILE is required") }
         input = i
         index = try a.int("index", in: 0...Int(Int32.max))
-        budget = try a.int("budget", in: Int.min...Int.max)
+        budget = try a.option("budget")
         trace = try a.option("trace")
         program = try a.positional("PROGRAM")
         try a.finish()
@@ -28,16 +28,18 @@ struct RunCommand: Command {
 
     func run(out: inout TextSink, err: inout TextSink) throws {
         let p = try InputFiles.program(program)
-        let x = try InputFiles.read(input, size: p.input.size, index: index)
-        let k = budget ?? p.students.count
+        let k = try Budget.parse(budget, command: Self.name, students: p.students.count, allowAll: false).first ?? p.students.count
+        if let t = trace, let kind = OutputPath.existingNonRegular(t) {
+            throw CLIError.usage("sne run: --trace \(t): is \(kind); give the path of a regular file to create or replace")
+        }
+        let x = try InputFiles.read(input, shape: p.input, index: index)
+        Progress.warnIfLong(p, budgets: [k], runs: 1, command: Self.name, err: &err)
         let r: InferenceResult
         do { r = try Interpreter(p)(x, budget: k, trace: trace != nil) } catch let e as SpikeIRError {
             throw CLIError.failure(e.description)
         }
         if let t = trace, let tr = r.trace {
-            do { try ProgramFile.writeAtomically(Array(ResultJSON.trace(tr, p).utf8), path: t) } catch let e as SpikeIRError {
-                throw CLIError.failure(e.description)
-            }
+            try InputFiles.writeAtomically(Array(ResultJSON.trace(tr, p).utf8), path: t, flag: "--trace")
         }
         if json { out.write(ResultJSON.result(r, budget: k) + "\n"); return }
         let t = r.total

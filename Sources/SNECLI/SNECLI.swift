@@ -1,5 +1,6 @@
 // The `sne` command table and dispatcher: `sne help`, `sne <cmd> --help`, exit codes 0/1/2.
 import Foundation
+import SNEData
 
 public enum SNECLI {
     /// Every subcommand, in the order `sne help` lists them (pipeline order).
@@ -28,19 +29,27 @@ public enum SNECLI {
         }
         if word == "--version" || word == "version" { out.write("sne \(version)\n"); return 0 }
         guard let cmd = commands.first(where: { $0.name == word }) else {
-            err.write("sne: unknown command '\(word)' (see 'sne help')\n"); return 2
+            err.write("sne: unknown command '\(word)' (see 'sne help')\n"); return ExitCode.usage
         }
         let args = Arguments(command: word, Array(argv.dropFirst()))
         if args.wantsHelp { out.write(cmd.usage + "\n"); return 0 }
         do {
             let c = try cmd.init(args)
             try c.run(out: &out, err: &err)
-            return 0
+            return ExitCode.ok
         } catch let e as CLIError {
             err.write("sne \(word): \(e.description)\n".replacingOccurrences(of: "sne \(word): sne \(word): ", with: "sne \(word): "))
             return e.exitCode
+        } catch let e as DataError {
+            err.write("sne \(word): \(e.message)\n"); return ExitCode.usage
+        } catch let e as CocoaError {
+            // A file operation outside the checked paths: name the file and the POSIX reason,
+            // never Foundation's NSCocoaErrorDomain text.
+            let reason = (e.userInfo[NSUnderlyingErrorKey] as? NSError).map { String(cString: strerror(Int32($0.code))) } ?? "file operation failed"
+            err.write("sne \(word): \(e.filePath ?? "a file"): \((256..<512).contains(e.code.rawValue) ? "cannot read" : "cannot write") (\(reason))\n")
+            return ExitCode.failure
         } catch {
-            err.write("sne \(word): \(error)\n"); return 1
+            err.write("sne \(word): \(error)\n"); return ExitCode.failure
         }
     }
 

@@ -2,6 +2,7 @@
 import Foundation
 import SNECodegen
 import SpikeIR
+import SNEData
 
 struct VerifyCommand: Command {
     static let name = "verify"
@@ -35,35 +36,38 @@ struct VerifyCommand: Command {
     func run(out: inout TextSink, err: inout TextSink) throws {
         let p = try InputFiles.program(program)
         let t = try cliTarget(target)
-        var budgets: [Int] = []
-        if budget != "all" {
-            guard let k = Int(budget), k >= 1, k <= p.students.count else {
-                throw CLIError.usage("sne verify: --budget must be all or 1…\(p.students.count), got '\(budget)'")
-            }
-            budgets = [k]
-        }
+        let budgets = try Budget.parse(budget, command: Self.name, students: p.students.count, allowAll: true)
         var xs: [[UInt8]] = []
         let n = p.input.size
         if let path = inputs {
-            guard let d = FileManager.default.contents(atPath: path) else { throw CLIError.failure("\(path): cannot read the inputs file") }
-            let b = [UInt8](d)
-            if !b.isEmpty && b.count % n == 0 && !path.lowercased().hasSuffix(".npy") {
+            if InputFiles.kind(path, index: nil) == .raw {
+                let b: [UInt8]
+                do { b = try readMaybeGzip(path, maxOutput: n * 100_000, what: "a raw inputs file (at most 100000 inputs of \(n) bytes)") }
+                catch let e as DataError { throw CLIError.input(e.message) }
+                guard !b.isEmpty, b.count % n == 0 else {
+                    throw CLIError.input("\(path): raw inputs file has \(b.count) bytes, not a positive multiple of the input size \(n) (\(p.input.h)x\(p.input.w)x\(p.input.c) uint8, HWC)")
+                }
                 xs = stride(from: 0, to: b.count, by: n).map { Array(b[$0..<$0 + n]) }
             } else {
-                xs = [try InputFiles.read(path, size: n, index: nil)]
+                xs = [try InputFiles.read(path, shape: p.input, index: nil)]
             }
         } else {
             var g = RandomProgram(seed: UInt64(seed))
             xs = (0..<(random ?? 4)).map { _ in g.input(for: p) }
         }
+        Progress.warnIfLong(p, budgets: budgets.isEmpty ? Array(1...p.students.count) : budgets, runs: xs.count, command: Self.name, err: &err)
         let r: VerifyReport
         do { r = try Verifier.verify(p, target: t, inputs: xs, budgets: budgets, mode: mode) }
         catch let e as CodegenError {
             if case .usage(let m) = e { throw CLIError.usage(m) }
             throw CLIError.failure(e.description)
         }
-        for l in r.memory.lines { out.write(l + "\n") }
-        if let s = r.elfSize { out.write("size (\(t.sizeTool) -B, whole ELF): \(s.trimmingCharacters(in: .whitespaces))\n") }
+        // The same memory lines as `sne compile` for this target and mode (runtime code and stack
+        // measured with the target's compiler), then the whole test ELF, which adds the driver,
+        // the test vectors and the port.
+        let rm = try? RuntimeMeasure.runtime(t, mode: mode)
+        for l in MemoryReport(p, target: t, mode: mode, runtimeCode: rm?.code, stack: rm?.stack).lines { out.write(l + "\n") }
+        if let s = r.elfSize { out.write("size (\(t.sizeTool) -B, whole test ELF with driver, \(xs.count) input(s) and port): \(s.trimmingCharacters(in: .whitespaces))\n") }
         if let c = r.countValue, r.vectors > 0 {
             out.write("count: \(r.count ?? "") for \(r.vectors) inferences (+ startup) = \(c / r.vectors) per inference\n")
         }

@@ -22,9 +22,13 @@ public enum SizeCheck {
         let obj = dir + "/model.o"
         let r = try Shell.run([v["CC"] ?? t.compiler] + flags + ["-fdata-sections", "-DSNE_USE_TARGET_PORT", "-I" + dir, "-c", dir + "/\(p.name).c", "-o", obj])
         guard r.status == 0 else { throw CodegenError.failure("compiling \(p.name).c for \(t.name) failed: \(r.stderr.split(separator: "\n").first { $0.contains("error") } ?? "")") }
-        let s = try Shell.run([t.sizeTool, "-A", obj])
+        return parse(try Shell.run([t.sizeTool, "-A", obj]).stdout)
+    }
+
+    /// Sums the sections of one object's `size -A` output into flash tables, .data and .bss.
+    public static func parse(_ sizeA: String) -> SectionSizes {
         var out = SectionSizes()
-        for l in s.stdout.split(separator: "\n") {
+        for l in sizeA.split(separator: "\n") {
             let f = l.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard f.count >= 2, let n = Int(f[1]) else { continue }
             let name = f[0]

@@ -49,6 +49,19 @@ public struct Target: Sendable, Equatable {
     }
 
     public var toolchainPresent: Bool { Shell.has(compiler) }
+
+    /// The program that runs an ELF of this target (nil: runs natively).
+    public var emulator: String? {
+        switch name {
+        case "cortex-m4", "cortex-m3": return "qemu-system-arm"
+        case "riscv32": return "qemu-system-riscv32"
+        case "avr": return "simavr"
+        default: return nil
+        }
+    }
+
+    /// The compiler and emulator `verify` needs that are not installed (empty: the target runs).
+    public var missingTools: [String] { ([compiler] + (emulator.map { [$0] } ?? [])).filter { !Shell.has($0) } }
 }
 
 /// Codegen failures: one line each. `usage` maps to exit 2, `failure` to exit 1.

@@ -28,13 +28,44 @@ public struct LabeledImages: Sendable, Equatable {
     }
 }
 
-/// Reads a whole file, decompressing it when it is gzip (by magic, whatever its name). With
-/// `limit`, returns at most that many (decompressed) bytes.
-public func readMaybeGzip(_ path: String, limit: Int? = nil) throws -> [UInt8] {
-    guard let d = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot read file (missing or unreadable)") }
-    let bytes = [UInt8](d)
-    if Gzip.isGzip(bytes) { return try Gzip.decompress(bytes, source: path, limit: limit) }
-    return limit.map { Array(bytes.prefix($0)) } ?? bytes
+/// An IDX header (LeCun's MNIST files): magic `0 0 type ndim`, then `ndim` big-endian u32 sizes.
+public struct IDXHeader: Sendable, Equatable {
+    /// The sizes, outermost first.
+    public let dims: [Int]
+    /// Bytes before the data: `4 + 4 * dims.count`.
+    public var dataOffset: Int { 4 + 4 * dims.count }
+    /// Bytes of one item (the product of all but the first size), checked.
+    public let itemBytes: Int
+    /// Bytes of the whole data (`dims[0] * itemBytes`), checked.
+    public let dataBytes: Int
+
+    /// The bytes needed to know the header length.
+    public static let prefixBytes = 4
+
+    /// Checks the 4-byte prefix and returns the header length.
+    public static func headerBytes(_ b: [UInt8], source: String) throws -> Int {
+        guard b.count >= 4 else { throw DataError("\(source): truncated IDX header (\(b.count) bytes, the magic alone is 4)") }
+        guard b[0] == 0, b[1] == 0 else { throw DataError("\(source): not an IDX file (bad magic; expected 00 00 08 <ndim>)") }
+        guard b[2] == 0x08 else { throw DataError("\(source): IDX element type 0x\(String(b[2], radix: 16)) unsupported (only unsigned byte, 0x08)") }
+        let nd = Int(b[3])
+        guard nd >= 1, nd <= 4 else { throw DataError("\(source): IDX has \(nd) dimensions (1 to 4 supported)") }
+        return 4 + 4 * nd
+    }
+
+    /// Parses and checks the header at the start of `b`: every product of sizes is checked for
+    /// overflow and against `DataLimits.maxElements` before it is used.
+    public init(_ b: [UInt8], source: String) throws {
+        let end = try IDXHeader.headerBytes(b, source: source)
+        guard b.count >= end else { throw DataError("\(source): truncated IDX header (\(b.count) bytes, \((end - 4) / 4) dimensions need \(end))") }
+        var dims: [Int] = []
+        for o in stride(from: 4, to: end, by: 4) {
+            dims.append(Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]))
+        }
+        guard let item = DataLimits.product(Array(dims.dropFirst())), let all = DataLimits.product([dims[0], item]) else {
+            throw DataError("\(source): IDX sizes \(dims) describe more than \(DataLimits.maxElements) bytes")
+        }
+        self.dims = dims; itemBytes = item; dataBytes = all
+    }
 }
 
 /// The IDX format (LeCun's MNIST files): magic `0 0 type ndim`, big-endian u32 dims, data.
@@ -42,39 +73,39 @@ public enum IDX {
     /// Parses an unsigned-byte IDX array: returns (dims, bytes). With `items`, only the first
     /// `items` entries of the outer dimension are expected (the input may be a prefix of the file).
     public static func parse(_ b: [UInt8], source: String, items: Int? = nil) throws -> (dims: [Int], data: ArraySlice<UInt8>) {
-        guard b.count >= 4 else { throw DataError("\(source): truncated IDX header (\(b.count) bytes)") }
-        guard b[0] == 0, b[1] == 0 else { throw DataError("\(source): not an IDX file (bad magic)") }
-        guard b[2] == 0x08 else { throw DataError("\(source): IDX element type 0x\(String(b[2], radix: 16)) unsupported (only unsigned byte)") }
-        let nd = Int(b[3])
-        guard nd >= 1, nd <= 4, b.count >= 4 + 4 * nd else { throw DataError("\(source): truncated IDX header (\(nd) dimensions)") }
-        var dims: [Int] = []
-        for i in 0..<nd {
-            let o = 4 + 4 * i
-            dims.append(Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]))
-        }
-        if let items { dims[0] = min(dims[0], items) }
-        let n = dims.reduce(1, *), start = 4 + 4 * nd
-        if items != nil, b.count - start > n { return (dims, b[start..<(start + n)]) }
-        guard b.count - start == n else {
-            throw DataError("\(source): IDX data has \(b.count - start) bytes, header \(dims) needs \(n)\(b.count - start < n ? " (truncated)" : "")")
+        let h = try IDXHeader(b, source: source)
+        var dims = h.dims
+        let start = h.dataOffset, have = b.count - start
+        if let items { dims[0] = min(dims[0], max(0, items)) }
+        let n = dims[0] * h.itemBytes   // <= h.dataBytes, checked
+        if items != nil, have > n { return (dims, b[start..<(start + n)]) }
+        guard have == n else {
+            throw DataError("\(source): IDX data has \(have) bytes, header \(dims) needs \(n)\(have < n ? " (truncated)" : " (extra bytes after the data)")")
         }
         return (dims, b[start...])
+    }
+
+    /// Reads header first, then exactly the data bytes it allows (of the first `items` items).
+    static func read(_ path: String, items: Int?) throws -> (dims: [Int], data: ArraySlice<UInt8>) {
+        let pre = try readMaybeGzip(path, limit: IDXHeader.prefixBytes)
+        let hb = try IDXHeader.headerBytes(pre, source: path)
+        let h = try IDXHeader(try readMaybeGzip(path, limit: hb), source: path)
+        if let items, items < h.dims[0] {
+            let need = hb + items * h.itemBytes
+            return try parse(try readMaybeGzip(path, limit: need), source: path, items: items)
+        }
+        // The whole file: refuse (or stop inflating) past what the header allows.
+        let b = try readMaybeGzip(path, maxOutput: hb + h.dataBytes, what: "an IDX file with sizes \(h.dims)")
+        return try parse(b, source: path, items: items)
     }
 
     /// Reads an IDX image file (`N x H x W` bytes) and label file into `[N, 1, H, W]` floats `/255`;
     /// with `limit`, only the first `limit` images (decompressing only what they need).
     public static func load(images: String, labels: String, limit: Int? = nil) throws -> LabeledImages {
-        var imgBytes: Int? = nil
-        if let limit {   // read the header first, then exactly the bytes of `limit` images
-            let head = try readMaybeGzip(images, limit: 16)
-            guard head.count == 16 else { throw DataError("\(images): truncated IDX header (\(head.count) bytes)") }
-            let h = Int(head[8]) << 24 | Int(head[9]) << 16 | Int(head[10]) << 8 | Int(head[11])
-            let w = Int(head[12]) << 24 | Int(head[13]) << 16 | Int(head[14]) << 8 | Int(head[15])
-            imgBytes = 16 + limit * h * w
-        }
-        let (d, px) = try parse(try readMaybeGzip(images, limit: imgBytes), source: images, items: limit)
+        if let limit, limit < 1 { throw DataError("\(images): limit must be at least 1, got \(limit)") }
+        let (d, px) = try read(images, items: limit)
         guard d.count == 3 else { throw DataError("\(images): expected a 3-D IDX image array, got dims \(d)") }
-        let (ld, lb) = try parse(try readMaybeGzip(labels, limit: limit.map { 8 + $0 }), source: labels, items: limit)
+        let (ld, lb) = try read(labels, items: limit)
         guard ld.count == 1 else { throw DataError("\(labels): expected a 1-D IDX label array, got dims \(ld)") }
         guard ld[0] == d[0] else { throw DataError("\(labels): \(ld[0]) labels but \(images) has \(d[0]) images") }
         let pixels = px.map { Float($0) / 255 }
@@ -118,7 +149,10 @@ public enum CIFAR10 {
     /// Reads batch files (e.g. `data_batch_1.bin` ... ) and concatenates them.
     public static func load(files: [String]) throws -> LabeledImages {
         var all: [UInt8] = []
-        for f in files { all += try readMaybeGzip(f) }
+        for f in files {
+            let room = DataLimits.maxElements - all.count   // records of 3073 bytes; the cap bounds the sum
+            all += try readMaybeGzip(f, maxOutput: room, what: "CIFAR-10 data (at most \(DataLimits.maxElements) bytes in all)")
+        }
         return try parse(all, source: files.joined(separator: ", "))
     }
 }
@@ -134,7 +168,7 @@ public enum NPYArray: Equatable, Sendable {
     }
 }
 
-/// NumPy `.npy` version 1.0/2.0, little-endian `<f4`, `<i4`, `|u1`, C order.
+/// NumPy `.npy` (format versions 1.0/2.0/3.0 read, 1.0 written), little-endian `<f4`, `<i4`, `|u1`, C order.
 public enum NPY {
     public static func encode(_ a: NPYArray) -> [UInt8] {
         let descr: String
@@ -158,50 +192,41 @@ public enum NPY {
         catch { throw DataError("\(path): cannot write NPY file (\(error.localizedDescription))") }
     }
 
+    /// Reads a `.npy` file: the header first, then exactly the data bytes it describes.
     public static func read(_ path: String) throws -> NPYArray {
-        guard let d = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot read file (missing or unreadable)") }
-        return try decode([UInt8](d), source: path)
+        let (h, body) = try readChecked(path)
+        return decode(h, body)
     }
 
+    /// The checked header and data bytes of a `.npy` file (plain or gzip), read header first.
+    public static func readChecked(_ path: String) throws -> (NPYHeader, ArraySlice<UInt8>) {
+        let end = try NPYHeader.headerEnd(try readMaybeGzip(path, limit: NPYHeader.prefixBytes), source: path)
+        let h = try NPYHeader.parse(try readMaybeGzip(path, limit: end), source: path)
+        let b = try readMaybeGzip(path, maxOutput: h.dataOffset + h.dataBytes, what: "an NPY file of shape \(h.shape)")
+        return (h, try body(b, h, source: path))
+    }
+
+    /// The data bytes after header `h`, which must be exactly `h.dataBytes` long.
+    static func body(_ b: [UInt8], _ h: NPYHeader, source: String) throws -> ArraySlice<UInt8> {
+        let have = b.count - h.dataOffset, need = h.dataBytes
+        guard have == need else {
+            throw DataError("\(source): NPY data has \(have) bytes, shape \(h.shape) of \(h.dtype) needs \(need)\(have < need ? " (truncated)" : " (extra bytes after the data)")")
+        }
+        return b[h.dataOffset...]
+    }
+
+    /// Decodes a whole `.npy` file held in memory.
     public static func decode(_ b: [UInt8], source: String) throws -> NPYArray {
-        func fail(_ why: String) -> DataError { DataError("\(source): \(why)") }
-        guard b.count >= 10, b[0] == 0x93, Array(b[1..<6]) == Array("NUMPY".utf8) else { throw fail("not an NPY file (bad magic)") }
-        let major = b[6]
-        var hl: Int, start: Int
-        switch major {
-        case 1: hl = Int(b[8]) | Int(b[9]) << 8; start = 10
-        case 2, 3:
-            guard b.count >= 12 else { throw fail("truncated NPY header") }
-            hl = Int(b[8]) | Int(b[9]) << 8 | Int(b[10]) << 16 | Int(b[11]) << 24; start = 12
-        default: throw fail("NPY version \(major) unsupported")
-        }
-        guard b.count >= start + hl, let header = String(bytes: b[start..<(start + hl)], encoding: .utf8) else { throw fail("truncated NPY header") }
-        func field(_ key: String) -> String? {
-            guard let r = header.range(of: "'\(key)':") else { return nil }
-            return String(header[r.upperBound...]).trimmingCharacters(in: .whitespaces)
-        }
-        guard let dv = field("descr"), let q1 = dv.firstIndex(of: "'") else { throw fail("NPY header lacks 'descr'") }
-        let rest = dv[dv.index(after: q1)...]
-        guard let q2 = rest.firstIndex(of: "'") else { throw fail("NPY header has a malformed 'descr'") }
-        let descr = String(rest[..<q2])
-        if let fo = field("fortran_order"), fo.hasPrefix("True") { throw fail("Fortran-order NPY arrays are unsupported") }
-        guard let sv = field("shape"), let open = sv.firstIndex(of: "("), let close = sv.firstIndex(of: ")") else { throw fail("NPY header lacks 'shape'") }
-        let dims = sv[sv.index(after: open)..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        var shape: [Int] = []
-        for d in dims { guard let v = Int(d), v >= 0 else { throw fail("NPY shape entry '\(d)' is not a size") }; shape.append(v) }
-        let n = shape.reduce(1, *)
-        let body = b[(start + hl)...]
-        let width: Int
-        switch descr {
-        case "<f4", "<i4": width = 4
-        case "|u1", "<u1", "u1": width = 1
-        default: throw fail("NPY dtype '\(descr)' unsupported (float32 '<f4', int32 '<i4', uint8 '|u1')")
-        }
-        guard body.count == n * width else { throw fail("NPY data has \(body.count) bytes, shape \(shape) needs \(n * width)\(body.count < n * width ? " (truncated)" : "")") }
-        if width == 1 { return .uint8(Array(body), shape: shape) }
+        let h = try NPYHeader.parse(b, source: source)
+        return decode(h, try body(b, h, source: source))
+    }
+
+    static func decode(_ h: NPYHeader, _ body: ArraySlice<UInt8>) -> NPYArray {
+        let n = h.count
+        if h.dtype == .uint8 { return .uint8(Array(body), shape: h.shape) }
         var words = [UInt32](repeating: 0, count: n)
         var k = body.startIndex
-        for i in 0..<n { words[i] = UInt32(b[k]) | UInt32(b[k + 1]) << 8 | UInt32(b[k + 2]) << 16 | UInt32(b[k + 3]) << 24; k += 4 }
-        return descr == "<f4" ? .float32(words.map { Float(bitPattern: $0) }, shape: shape) : .int32(words.map { Int32(bitPattern: $0) }, shape: shape)
+        for i in 0..<n { words[i] = UInt32(body[k]) | UInt32(body[k + 1]) << 8 | UInt32(body[k + 2]) << 16 | UInt32(body[k + 3]) << 24; k += 4 }
+        return h.dtype == .float32 ? .float32(words.map { Float(bitPattern: $0) }, shape: h.shape) : .int32(words.map { Int32(bitPattern: $0) }, shape: h.shape)
     }
 }

@@ -15,10 +15,13 @@ public enum Gzip {
 
     /// Decompresses every gzip member in `data`, checking CRC-32 and length; `source` names the file in errors.
     /// With `limit`, stops once at least `limit` bytes are out and returns exactly those (no CRC check
-    /// is possible then) — for reading the head of a large file quickly.
-    public static func decompress(_ data: [UInt8], source: String = "gzip data", limit: Int? = nil) throws -> [UInt8] {
+    /// is possible then) — for reading the head of a large file quickly. Once the output exceeds
+    /// `maxOutput` (what `what` can need at most), inflation stops and the data is refused.
+    public static func decompress(_ data: [UInt8], source: String = "gzip data", limit: Int? = nil,
+                                  maxOutput: Int = DataLimits.maxInflated, what: String = "the file") throws -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(data.count * 4)
+        let stopAt = min(limit ?? Int.max, maxOutput == Int.max ? Int.max : maxOutput + 1)
+        out.reserveCapacity(min(data.count * 4, stopAt, 1 << 26))
         var pos = 0
         func fail(_ why: String) -> DataError { DataError("\(source): \(why)") }
         while pos < data.count {
@@ -29,7 +32,7 @@ public enum Gzip {
             var p = pos + 10
             if flags & 4 != 0 {   // FEXTRA
                 guard p + 2 <= data.count else { throw fail("truncated gzip header") }
-                p += 2 + Int(data[p]) | Int(data[p + 1]) << 8
+                p += 2 + (Int(data[p]) | Int(data[p + 1]) << 8)
             }
             if flags & 8 != 0 { while p < data.count && data[p] != 0 { p += 1 }; p += 1 }    // FNAME
             if flags & 16 != 0 { while p < data.count && data[p] != 0 { p += 1 }; p += 1 }   // FCOMMENT
@@ -37,8 +40,11 @@ public enum Gzip {
             guard p < data.count else { throw fail("truncated gzip header") }
             let start = out.count
             var inflater = Inflater(data, start: p, source: source)
-            if let limit { inflater.limit = limit - start }
-            do { try inflater.run(into: &out) } catch is Inflater.LimitReached { return Array(out[0..<limit!]) }
+            inflater.limit = stopAt == Int.max ? Int.max : stopAt - start
+            do { try inflater.run(into: &out) } catch is Inflater.LimitReached {
+                if let limit, limit <= maxOutput { return Array(out[0..<limit]) }
+                throw fail("inflates to more than the \(maxOutput) bytes \(what) can need (stopped there)")
+            }
             p = inflater.bytePosition
             guard p + 8 <= data.count else { throw fail("truncated: gzip trailer missing (file cut short?)") }
             let crc = UInt32(data[p]) | UInt32(data[p + 1]) << 8 | UInt32(data[p + 2]) << 16 | UInt32(data[p + 3]) << 24

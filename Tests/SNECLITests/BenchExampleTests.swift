@@ -27,7 +27,7 @@ import Foundation
 
     @Test func missingDatasetIsOneClearError() {
         let (code, _, err) = sne(["example", "mnist-cnn", "--data", "/nonexistent/sne-data"])
-        #expect(code == 1)
+        #expect(code == ExitCode.usage)   // bad input: exit 2
         #expect(err == "sne example: mnist dataset not found; tried: /nonexistent/sne-data/mnist, /nonexistent/sne-data\n")
     }
 }

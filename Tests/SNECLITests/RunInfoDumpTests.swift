@@ -65,20 +65,20 @@ func tmpPath(_ name: String) -> String {
         }
         try Data(floatNpy).write(to: URL(fileURLWithPath: npyPath))
         let d = sne(["run", exampleProgram, "--input", npyPath])
-        #expect(d.0 == 1 && d.2.contains("uint8"))
+        #expect(d.0 == 2 && d.2.contains("uint8"))   // bad input: exit 2 (ExitCode.usage)
     }
 
     @Test func errorsAreCleanWithExitCodes() throws {
         var r = sne(["run", exampleProgram, "--input", exampleImage, "--budget", "0"])
-        #expect(r.0 == 1 && r.2.contains("budget"))
+        #expect(r.0 == 2 && r.2.contains("--budget must be an integer 1…4"))
         r = sne(["run", exampleProgram, "--input", exampleImage, "--budget", "5"])
-        #expect(r.0 == 1 && r.2.contains("budget"))
+        #expect(r.0 == 2 && r.2.contains("budget"))
         r = sne(["run", exampleProgram])
         #expect(r.0 == 2)
         r = sne(["run", exampleProgram, "--input", exampleImage, "--bogus"])
         #expect(r.0 == 2)
         r = sne(["run", exampleProgram, "--input", exampleProgram])
-        #expect(r.0 == 1 && r.2.contains("784"))
+        #expect(r.0 == 2 && r.2.contains("784"))
         // a corrupt program: one line naming field and byte offset
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: exampleProgram)))
         bytes[100] ^= 1
@@ -88,10 +88,10 @@ func tmpPath(_ name: String) -> String {
         for cmd in ["run", "info", "dump"] {
             let argv = cmd == "run" ? [cmd, bad, "--input", exampleImage] : [cmd, bad]
             r = sne(argv)
-            #expect(r.0 == 1 && r.2.contains("at byte") && r.2.split(separator: "\n").count == 1, "\(cmd): \(r.2)")
+            #expect(r.0 == 2 && r.2.contains("at byte") && r.2.split(separator: "\n").count == 1, "\(cmd): \(r.2)")
         }
         r = sne(["dump", "/nonexistent/x.snep"])
-        #expect(r.0 == 1)
+        #expect(r.0 == 2 && r.2 == "sne dump: /nonexistent/x.snep: no such file\n", "\(r.2)")
     }
 
     @Test func infoAndDump() {

@@ -24,8 +24,7 @@ func synBench(width: Int, inputs: Int = 256) -> Program {
 struct BenchmarkTests {
     @Test("instructions per synaptic accumulate", arguments: ["host", "cortex-m4", "cortex-m3", "riscv32", "avr"])
     func perSynop(_ name: String) throws {
-        let t = try Target.named(name)
-        guard t.toolchainPresent else { return }
+        guard let t = try installedTarget(name) else { return }
         let widths = name == "avr" ? [16, 48] : [1024, 2048]
         var res: [(Int, Int)] = []
         for w in widths {
@@ -43,8 +42,7 @@ struct BenchmarkTests {
 
     @Test("fmnist4: per-inference count and memory per target", arguments: ["host", "cortex-m4", "cortex-m3", "riscv32", "avr"])
     func fmnist(_ name: String) throws {
-        let t = try Target.named(name)
-        guard t.toolchainPresent else { return }
+        guard let t = try installedTarget(name) else { return }
         let p = Fixtures.fmnistSized(seed: 1)
         let rm = try RuntimeMeasure.runtime(t)
         let m = MemoryReport(p, target: t, runtimeCode: rm.code, stack: rm.stack)

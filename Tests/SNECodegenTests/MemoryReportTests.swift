@@ -53,8 +53,46 @@ struct MemoryReportTests {
 
 /// The target `name`, or nil (with a printed note naming the apt package) when its toolchain is
 /// not installed on this machine.
+/// The target when its compiler and emulator are installed; nil (the test skips, saying why)
+/// otherwise. With SNE_REQUIRE_TARGETS=all (set by .ci/run) or a comma list naming the target,
+/// a skip is a test failure.
 func installedTarget(_ name: String) throws -> Target? {
     let t = try Target.named(name)
-    if !t.toolchainPresent { print("skipped \(name): \(t.compiler) not installed (apt-get install \(t.package))"); return nil }
-    return t
+    let missing = t.missingTools
+    if missing.isEmpty { return t }
+    let why = "skipped \(name): \(missing.joined(separator: ", ")) not installed (apt-get install \(t.package))"
+    if TargetSummary.required.contains(name) { Issue.record("SNE_REQUIRE_TARGETS: \(why)") } else { print(why) }
+    return nil
+}
+
+/// Which targets the target tests can run here, as one line.
+enum TargetSummary {
+    /// The targets SNE_REQUIRE_TARGETS names ("all" = every target).
+    static var required: Set<String> {
+        let v = ProcessInfo.processInfo.environment["SNE_REQUIRE_TARGETS"] ?? ""
+        return v == "all" ? Set(Target.names) : Set(v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+    }
+    static func line() throws -> String {
+        var ran: [String] = [], skipped: [String] = []
+        for n in Target.names {
+            let m = try Target.named(n).missingTools
+            if m.isEmpty { ran.append(n) } else { skipped.append("\(n) (no \(m.joined(separator: ", ")))") }
+        }
+        return "target tests: ran \(ran.isEmpty ? "none" : ran.joined(separator: ", ")); skipped \(skipped.isEmpty ? "none" : skipped.joined(separator: ", "))"
+            + (required.isEmpty ? "" : "; required: \(required.sorted().joined(separator: ", "))")
+    }
+}
+
+@Suite("target summary")
+struct TargetSummaryTests {
+    @Test("one line: which targets ran and which were skipped; SNE_REQUIRE_TARGETS makes a skip fail")
+    func summary() throws {
+        let line = try TargetSummary.line()
+        print(line)
+        for n in TargetSummary.required.sorted() {
+            let m = try Target.named(n).missingTools
+            #expect(m.isEmpty, "SNE_REQUIRE_TARGETS names \(n), but \(m.joined(separator: ", ")) is not installed")
+        }
+        #expect(line.hasPrefix("target tests: ran "))
+    }
 }

@@ -24,8 +24,7 @@ struct TargetVerifyTests {
 
     @Test("cortex-m4 SIMD row adds (SXTAB path) on larger random programs")
     func cortexM4Wide() throws {
-        let t = try Target.named("cortex-m4")
-        guard t.toolchainPresent else { print("skipped cortex-m4: toolchain absent"); return }
+        guard let t = try installedTarget("cortex-m4") else { return }
         var g = RandomProgram(seed: 4242)
         for _ in 0..<6 {
             let p = g.program()
@@ -36,8 +35,7 @@ struct TargetVerifyTests {
 
     @Test("conformance: examples/programs/fmnist4.snep on the Fashion-MNIST test images", arguments: Target.names)
     func exampleProgram(_ name: String) throws {
-        let t = try Target.named(name)
-        guard t.toolchainPresent else { print("skipped \(name): \(t.compiler) not installed"); return }
+        guard let t = try installedTarget(name) else { return }
         let dir = SNEPaths.root + "/examples/programs"
         let p = try ProgramFile.read(path: dir + "/fmnist4.snep")
         if let e = MemoryReport(p, target: t).fitError { print("skipped \(name): \(e)"); return }
