@@ -126,11 +126,11 @@ public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
     let url = URL(fileURLWithPath: path)
     let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
     guard FileManager.default.createFile(atPath: tmp.path, contents: Data(bytes)) else {
-        throw SNEError("\(path): cannot write (is the directory there and writable?)")
+        throw SNEError.failure("\(path): cannot write (is the directory there and writable?)")
     }
     if rename(tmp.path, url.path) != 0 {
         let e = errno
         try? FileManager.default.removeItem(at: tmp)
-        throw SNEError("\(path): cannot move the new file into place (\(String(cString: strerror(e))))")
+        throw SNEError.failure("\(path): cannot move the new file into place (\(String(cString: strerror(e))))")
     }
 }

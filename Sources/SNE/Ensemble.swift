@@ -97,10 +97,14 @@ public struct GateSpec: Codable, Equatable, Sendable {
     }
 }
 
-/// A trainer or model error: one line naming what is wrong.
+/// A trainer or model error: one line naming what is wrong. Most are about an input (a file, a
+/// configuration, data); `isInput` is false when the work itself failed (an output not written).
 public struct SNEError: Error, CustomStringConvertible, Equatable {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    public let isInput: Bool
+    public init(_ message: String, isInput: Bool = true) { self.message = message; self.isInput = isInput }
+    /// The work failed (not the input's fault).
+    public static func failure(_ message: String) -> SNEError { SNEError(message, isInput: false) }
     public var description: String { message }
 }
 
@@ -218,7 +222,7 @@ public final class SNEModel {
         meta["spec"] = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
         meta["partition"] = String(decoding: try JSONEncoder().encode(partition), as: UTF8.self)
         meta["order"] = order.map(String.init).joined(separator: ",")
-        try Checkpoint(tensors: tensors, metadata: meta).write(to: path)
+        do { try Checkpoint(tensors: tensors, metadata: meta).write(to: path) } catch let e as CheckpointError { throw SNEError.failure(e.message) }
     }
 
     /// Reads a model written by `save`; every error names the file and the problem.

@@ -107,7 +107,7 @@ struct EpochLoop {
             if let checkpoint {
                 var ck = TrainingCheckpoint.make(model: model, optimizer: optimizer, rng: ctx.rng, progress: ["epoch": "\(epoch + 1)"])
                 ck.metadata["stage"] = name
-                do { try ck.write(to: checkpoint) } catch let e as CheckpointError { throw SNEError(e.message) }
+                do { try ck.write(to: checkpoint) } catch let e as CheckpointError { throw SNEError.failure(e.message) }
             }
             let extra = try endOfEpoch(epoch)
             let acc = scored > 0 ? String(format: ", train acc %.2f%%", 100 * last.accuracy) : ""

@@ -123,7 +123,7 @@ extension TrainRun {
         var ck = Checkpoint(tensors: student.stateDict(), metadata: ["format": "sne-student-1", "index": "\(k)", "epochs": "\(o.epochs)",
                                                                      "group": group.map(String.init).joined(separator: ",")])
         ck.metadata["seconds"] = String(format: "%.1f", Date().timeIntervalSince(t0))
-        do { try ck.write(to: studentPath(k)) } catch let e as CheckpointError { throw SNEError(e.message) }
+        do { try ck.write(to: studentPath(k)) } catch let e as CheckpointError { throw SNEError.failure(e.message) }
         progress.line("student \(k): saved \(studentPath(k)) (\(formatDuration(Date().timeIntervalSince(t0))))")
     }
 

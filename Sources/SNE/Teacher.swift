@@ -76,7 +76,7 @@ public final class Teacher {
         var meta: [String: String] = ["format": Self.format, "input": input.map(String.init).joined(separator: ","),
                                       "classes": "\(classes)", "test_accuracy": "\(testAccuracy)"]
         meta["spec"] = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
-        do { try Checkpoint(tensors: net.stateDict(), metadata: meta).write(to: path) } catch let e as CheckpointError { throw SNEError(e.message) }
+        do { try Checkpoint(tensors: net.stateDict(), metadata: meta).write(to: path) } catch let e as CheckpointError { throw SNEError.failure(e.message) }
     }
 
     public static func load(from path: String) throws -> Teacher {
@@ -139,7 +139,7 @@ extension Teacher {
                              batchesPerEpoch: loader.batchesPerEpoch, checkpoint: checkpoint, progress: progress)
         try loop.run(resume: resume, step: { epoch, _ in
             if epoch != currentEpoch { batches = loader.epoch(epoch); currentEpoch = epoch }
-            guard let b = batches?.next() else { throw SNEError("teacher: data loader ended early") }
+            guard let b = batches?.next() else { throw SNEError.failure("teacher: data loader ended early") }
             let x = try Tensor(shape: b.shape, data: b.pixels)
             let (l, y) = try trainStep(model: net, optimizer: opt, lr: schedule(opt.steps), input: x, ctx: ctx) {
                 try Loss.crossEntropy($0, labels: b.labels)

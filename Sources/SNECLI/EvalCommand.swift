@@ -93,7 +93,7 @@ struct EvalCommand: Command {
                     return Double(correct) / Double(data.count)
                 }
             }
-        } catch let e as SNEError { throw CLIError.failure(e.message) }
+        } catch let e as SNEError { throw e.isInput ? CLIError.input(e.message) : CLIError.failure(e.message) }
         progress.line("")
         if json {
             struct Doc: Codable { var energy: EnergyTable; var models: [EvalReport]; var teacherNoise: [NoisePoint] }

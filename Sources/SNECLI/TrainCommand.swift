@@ -145,7 +145,7 @@ struct TrainCommand: Command {
                 let m = try run.trainPlain(resume: resume)
                 o.write("model: \(run.modelPath) (plain SNN, \(m.spec.student.conv.map(String.init).joined(separator: "/"))/\(m.spec.student.hidden))\n")
             }
-        } catch let e as SNEError { throw CLIError.failure(e.message) }
+        } catch let e as SNEError { throw e.isInput ? CLIError.input(e.message) : CLIError.failure(e.message) }
         o.write(String(format: "sne train %@: done in %@\n", stage, Self.duration(Date().timeIntervalSince(t0))))
     }
 

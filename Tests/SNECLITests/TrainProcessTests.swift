@@ -121,7 +121,7 @@ import SNETrain
         #expect(SNECLI.main(["train", "sne", "--config", cfg], out: &out, err: &err) == 2)
         #expect(err.captured == "sne train: \(cfg): field 'students' has the wrong type\n")
         err = .capture()
-        #expect(SNECLI.main(["train", "teacher", "--dataset", "digits", "--data", "/nonexistent/sne", "--out", cfg + ".d"], out: &out, err: &err) == 1)
+        #expect(SNECLI.main(["train", "teacher", "--dataset", "digits", "--data", "/nonexistent/sne", "--out", cfg + ".d"], out: &out, err: &err) == 2)
         #expect(err.captured.hasPrefix("sne train: dataset digits not found; tried: /nonexistent/sne/sklearn-digits"))
         try? FileManager.default.removeItem(atPath: cfg + ".d")
     }
