@@ -24,8 +24,14 @@ func runDifferential(_ cases: [DiffCase], compiler: String = "cc", flags: [Strin
     let r = try Shell.run([exe, dir + "/vectors.sned"], env: env)
     guard r.status == 0 else { return (["driver exited \(r.status): \(r.stderr.prefix(2000))"], 0) }
     var lines: [Int: [Substring]] = [:]
+    var opLines: [String: Substring] = [:]   // "p i k" -> "C" line: gate, head and per-op counts (uint64)
     for l in r.stdout.split(separator: "\n") {
         let f = l.split(separator: " ", maxSplits: 2)
+        if l.hasPrefix("C ") {
+            let g = l.split(separator: " ")
+            if g.count >= 4 { opLines["\(g[1]) \(g[2]) \(g[3])"] = l }
+            continue
+        }
         if f.count >= 2, let p = Int(f[1]) { lines[p, default: []].append(l) }
     }
     var mism: [String] = [], compared = 0
@@ -50,9 +56,16 @@ func runDifferential(_ cases: [DiffCase], compiler: String = "cc", flags: [Strin
                     if got.status != 2 { mism.append("program \(pi) input \(ii) budget \(k): expected SNE_E_BUDGET, got \(got.status)") }
                     continue
                 }
-                let exp = Verifier.expectedResult(try interp(x, budget: k))
+                let res = try interp(x, budget: k)
+                let exp = Verifier.expectedResult(res)
                 if got != exp {
                     mism.append("program \(pi) (\(c.program.name)) input \(ii) budget \(k): C \(got) vs Swift \(exp)")
+                }
+                // spec §8 counts per student per op (all K students, zeros for those not run), gate, head
+                let ops = res.opCounts.joined().map { "\($0.synops),\($0.macs),\($0.neuronUpdates)" }.joined(separator: ";")
+                let want = "C \(pi) \(ii) \(k) \(res.gateCounts.synops),\(res.gateCounts.macs) \(res.headCounts.macs) \(ops)"
+                if opLines["\(pi) \(ii) \(k)"].map(String.init) != want {
+                    mism.append("program \(pi) input \(ii) budget \(k): per-op counts: C '\(opLines["\(pi) \(ii) \(k)"] ?? "none")' vs Swift '\(want)'")
                 }
             }
         }
