@@ -101,7 +101,7 @@ public enum Verifier {
 
         """
         if let (ti, tk) = trace {
-            s += "    \(P)_ctx()->trace = on_step;\n    load(\(ti)u);\n    (void)i; (void)b; (void)j; (void)budgets;\n"
+            s += "    \(P)_ctx()->trace = on_step;\n    load(\(ti)u);\n    (void)i; (void)b; (void)j; (void)budgets; (void)put_u64;\n"
             s += "    {\n        sne_result r;\n        st = \(P)_infer(x, \(tk), logits, &r);\n        put_i((int32_t)st); port_putc(' '); put_x(r.trace_hash); port_putc('\\n');\n    }\n    port_exit(0);\n}\n"
             return s
         }

@@ -194,18 +194,19 @@ static int32_t leak32(const sne_op *op, int32_t v)
 
 /*
  * Spec §3.5, per neuron (y, x, c): leak; v'' = satw(v' + cur, state_bits); spike = v'' >= theta[c];
- * reset (subtract: v'' - theta[c], zero: 0). 16-bit states: |v| <= 2^15 and m <= 2^15 make the
- * mulshift product fit int32.
+ * reset (subtract: v'' - theta[c], zero: 0). Neurons are independent, so the walk is channel by
+ * channel (one threshold load per channel, neurons i = p*C + c). 16-bit states: |v| <= 2^15 and
+ * m <= 2^15 make the mulshift product fit int32.
  */
 void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *vmem, uint8_t *spk, sne_counts *c)
 {
-    const uint32_t C = op->out_c, pixels = op->out_h * op->out_w;
-    uint32_t p, ch, i = 0;
+    const uint32_t C = op->out_c, n = op->out_h * op->out_w * C;
+    uint32_t ch, i;
     if (op->state_bits == 16u) {
         int16_t *v = (int16_t *)vmem;
-        for (p = 0; p < pixels; p++)
-            for (ch = 0; ch < C; ch++, i++) {
-                const int32_t theta = sne_ld_i32(m, op->theta, ch);
+        for (ch = 0; ch < C; ch++) {
+            const int32_t theta = sne_ld_i32(m, op->theta, ch);
+            for (i = ch; i < n; i += C) {
                 int32_t x = v[i];
                 if (op->leak == 1u) x = sne_leak_mulshift16(x, op->leak_mult, op->leak_shift);
                 else if (op->leak == 2u) x = sne_leak_shift(x, op->leak_shift);
@@ -216,19 +217,21 @@ void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *v
                 else spk[i] = 0;
                 v[i] = (int16_t)x;
             }
+        }
     } else {
         int32_t *v = (int32_t *)vmem;
-        for (p = 0; p < pixels; p++)
-            for (ch = 0; ch < C; ch++, i++) {
-                const int32_t theta = sne_ld_i32(m, op->theta, ch);
+        for (ch = 0; ch < C; ch++) {
+            const int32_t theta = sne_ld_i32(m, op->theta, ch);
+            for (i = ch; i < n; i += C) {
                 int32_t x = sne_sat_add32(leak32(op, v[i]), cur[i]);
                 if (x >= theta) { spk[i] = 1; x = op->reset == 0u ? x - theta : 0; }
                 else spk[i] = 0;
                 v[i] = x;
             }
+        }
     }
-    c->neuron_updates += i;
-    if (op->leak == 1u) c->macs += i;
+    c->neuron_updates += n;
+    if (op->leak == 1u) c->macs += n;
 }
 
 /* Spec §3.6: OR over each p x p window (stride p, trailing rows/columns dropped). No counts. */
