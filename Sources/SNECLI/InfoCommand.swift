@@ -37,6 +37,7 @@ struct InfoCommand: Command {
                 switch op {
                 case .inputConv2D(let cv), .conv2D(let cv): n = cv.weights.count + cv.bias.count
                 case .inputDense(let d), .dense(let d): n = d.weights.count + d.bias.count
+                case .lif(let l): n = l.thetas.count   // per-channel thresholds (spec §3.5)
                 default: break
                 }
                 params += n

@@ -113,6 +113,8 @@ public struct CEmitter: Sendable {
         s += "static const SNE_FLASH int8_t \(P)_w8[\(t.w8.count)] = {\n" + CEmitter.list(t.w8, perLine: 32) + "\n};\n\n"
         var order = p.order.map(String.init)
         while order.count < 16 { order.append("0") }
+        var zp = p.inputZeroPoint.prefix(16).map(String.init)
+        while zp.count < 16 { zp.append("0") }
         s += """
         /* The table pointers are set by \(P)_init(): avr-gcc cannot fold __memx addresses into static initializers. */
         static sne_model \(P)_m = {
@@ -120,7 +122,8 @@ public struct CEmitter: Sendable {
             \(p.input.h), \(p.input.w), \(p.input.c), \(p.timesteps), \(p.students.count), \(p.classes),
             \(p.selection.rawValue), \(p.stopMargin == nil ? 0 : 1), \(p.stopMargin ?? 0),
             \(p.gate?.pool ?? 0), \(p.gate?.layers.count ?? 0), \(t.headBias),
-            {\(order.joined(separator: ","))}
+            {\(order.joined(separator: ","))},
+            {\(zp.joined(separator: ","))}
         };
 
         const sne_model *\(P)_model(void) { return &\(P)_m; }

@@ -81,7 +81,7 @@ struct TinyRun {
         let names = tinySpikingNet(seed: 1).namedParameters().map(\.0)
         #expect(names == ["conv.weight", "conv.bias", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var", "fc.weight", "fc.bias"])
         let lif = LIF(beta: 0.25, theta: 2, reset: .zero, surrogate: .atan(alpha: 2))
-        #expect(lif.attributes == ["beta": "0.25", "theta": "2.0", "reset": "zero", "surrogate": "atan(2.0)", "directInput": "false"])
+        #expect(lif.attributes == ["beta": "0.25", "theta": "2.0", "reset": "zero", "surrogate": "atan(2.0)", "directInput": "false", "order": "snntorch"])
     }
 
     @Test func sgdMomentumNesterovAndDecay() {
