@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "SNETrainTests", dependencies: ["SNETrain"]),
         .testTarget(name: "SNETests", dependencies: ["SNE", "SpikeIR"]),
         .testTarget(name: "SpikeIRTests", dependencies: ["SpikeIR"], exclude: ["Vectors", "Cases"]),
-        .testTarget(name: "SNECompileTests", dependencies: ["SNECompile", "SNE", "SNETrain", "SNEData", "SpikeIR"]),
+        .testTarget(name: "SNECompileTests", dependencies: ["SNECompile", "SNECLI", "SNE", "SNETrain", "SNETensor", "SNEData", "SpikeIR"]),
         .testTarget(name: "SNECodegenTests", dependencies: ["SNECodegen", "SpikeIR"]),
         .testTarget(name: "SNECLITests", dependencies: ["SNECLI"]),
     ]
