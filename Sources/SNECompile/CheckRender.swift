@@ -14,7 +14,7 @@ public enum CheckRender {
         for row in r.rows + (r.confidence.map { [$0] } ?? []) {
             let n = Double(max(row.images, 1))
             let name = row.confidence ? "conf M=\(r.marginSteps ?? 0)" : "k=\(row.budget)"
-            s += name.padding(toLength: 11, withPad: " ", startingAt: 0)
+            s += name.count < 11 ? name.padding(toLength: 11, withPad: " ", startingAt: 0) : name + " "
             s += String(format: "%6.2f  %6.2f  %+5.2f  %6.2f  %8.4f/%-8.3f  %4.2f/%4.2f  %9.4f  %10.0f  %8.0f  %11.0f\n",
                         100 * row.floatAccuracy, 100 * row.intAccuracy, 100 * (row.intAccuracy - row.floatAccuracy), 100 * row.agreement,
                         row.logitError, row.logitMagnitude, row.intStudents, row.floatStudents, row.energy,

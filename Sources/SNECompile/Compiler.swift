@@ -83,16 +83,22 @@ public enum ModelCompiler {
             guard v >= 0, v < 2_147_483_648 else { throw CompileError("stop margin \(m): \(v) logit steps is outside 0…2^31−1") }
             margin = Int32(v)
         }
-        var meta = ["sne.compiler": "sne-compile-1", "sne.logit_step": String(head.logitStep),
-                    "sne.weights": "int\(options.weightBits)-\(options.granularity.rawValue)",
-                    "sne.calibration_images": String(calibration.count)]
-        for (k, v) in model.info { meta["model." + k] = v.replacingOccurrences(of: "\n", with: " ") }
-        let program = Program(
+        var program = Program(
             name: options.name, input: Shape(h: input[1], w: input[2], c: input[0]), timesteps: model.T,
             classes: model.spec.classes, selection: gate == nil ? .fixed : .gate, order: model.order, stopMargin: margin,
             gate: gate,
-            students: (0..<model.K).map { Student(ops: students[$0].ops, features: model.F, featMult: head.featMult[$0], featShift: head.featShift[$0]) },
-            head: head.head, meta: meta)
+            students: try (0..<model.K).map {
+                try IRCompat.student(ops: students[$0].ops, features: model.F,
+                                     featMult: [Int32](repeating: head.featMult[$0], count: model.F), featShift: [Int](repeating: head.featShift[$0], count: model.F))
+            },
+            head: head.head)
+        program.meta["sne.compiler"] = "sne-compile-1"
+        program.meta["sne.logit_step"] = String(head.logitStep)
+        program.meta["sne.weights"] = "int\(options.weightBits)-\(options.granularity.rawValue)"
+        program.meta["sne.calibration_images"] = String(calibration.count)
+        for (k, v) in model.info.sorted(by: { $0.key < $1.key }) where !k.contains("=") && !k.contains("\n") {
+            program.meta["model." + k] = v.replacingOccurrences(of: "\n", with: " ")
+        }
         do { try ProgramVerifier.verify(program) } catch let e as SpikeIRError {
             throw CompileError("the compiled program fails the Spike IR verifier (a compiler bug): \(e)")
         }

@@ -131,7 +131,7 @@ public enum FineTune {
         let fs = try FoldBatchNorm.run(try FloatStudent(s, input: input))
         let low = try LowerStudent.run(fs, input: input, T: T, bits: bits, granularity: .perTensor, stateBits: stateBits, label: "qat")
         var thetas: [(Int32, Leak)] = []
-        for op in low.ops { if case .lif(let l) = op { thetas.append((l.theta, l.leak)) } }
+        for op in low.ops { if case .lif(let l) = op { thetas.append((IRCompat.thetas(l, channels: 1)[0], l.leak)) } }
         var out: [String: QuantLIF] = [:]
         for (j, name) in low.lifNames.enumerated() {
             guard let lif = s.layers.first(where: { $0.name == name })?.layer as? SNETrain.LIF else { continue }
