@@ -60,19 +60,26 @@ public enum ModelCompiler {
             notes += low.notes.map { "student \(k) \($0)" }
         }
         let cal = try FloatEval.run(model, calibration, compute: compute)
-        var fmax: [Double] = [], units: [Double] = []
+        // Readout ranges: per feature when the IR requantizes per feature, else per student.
+        var fmax: [[Double]] = [], units: [[Double]] = []
+        let F = model.F
         for k in 0..<model.K {
-            fmax.append(cal.features[k].reduce(0.0) { max($0, Double(abs($1))) })
-            // per-tensor: every feature of a student has the same unit (checked)
+            let feats = cal.features[k]
+            var perFeature = [Double](repeating: 0, count: F)
+            for (j, v) in feats.enumerated() { perFeature[j % F] = max(perFeature[j % F], Double(abs(v))) }
             let u = students[k].featureUnits
-            guard let u0 = u.first, u.allSatisfy({ abs($0 - u0) <= 1e-9 * u0 }) else {
-                throw CompileError("student \(k): per-feature readout scales need per-feature requant (Spike IR 2.0); use per-tensor weights")
+            if IRCompat.perFeatureRequant {
+                fmax.append(perFeature); units.append(u)
+            } else {
+                guard let u0 = u.first, u.allSatisfy({ abs($0 - u0) <= 1e-9 * u0 }) else {
+                    throw CompileError("student \(k): per-feature readout scales need per-feature requant (Spike IR 2.0); use per-tensor weights")
+                }
+                fmax.append([Double](repeating: perFeature.max() ?? 0, count: F)); units.append([Double](repeating: u0, count: F))
             }
-            units.append(u0)
         }
         let head = try QuantizeHead.run(model, featureMax: fmax, units: units, bits: options.weightBits)
         for k in 0..<model.K {
-            notes.append("student \(k) readout: max|feature| \(fmt(fmax[k])) → int8 step \(fmt(head.featureStep[k])), feat_mult \(head.featMult[k]) feat_shift \(head.featShift[k])")
+            notes.append("student \(k) readout: max|feature| \(fmt(fmax[k].max()!)) → int8 step \(fmt(head.featureStep[k].max()!)), feat_mult \(head.featMult[k].min()!)…\(head.featMult[k].max()!) feat_shift \(head.featShift[k].min()!)…\(head.featShift[k].max()!)")
         }
         notes.append("head: logit step \(fmt(head.logitStep))")
         let gate = try QuantizeGate.run(model, hiddenMax: cal.gateHiddenMax, bits: options.weightBits)
@@ -88,8 +95,7 @@ public enum ModelCompiler {
             classes: model.spec.classes, selection: gate == nil ? .fixed : .gate, order: model.order, stopMargin: margin,
             gate: gate,
             students: try (0..<model.K).map {
-                try IRCompat.student(ops: students[$0].ops, features: model.F,
-                                     featMult: [Int32](repeating: head.featMult[$0], count: model.F), featShift: [Int](repeating: head.featShift[$0], count: model.F))
+                try IRCompat.student(ops: students[$0].ops, features: model.F, featMult: head.featMult[$0], featShift: head.featShift[$0])
             },
             head: head.head)
         program.meta["sne.compiler"] = "sne-compile-1"

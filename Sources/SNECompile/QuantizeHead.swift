@@ -11,27 +11,32 @@ import SpikeIR
 
 public struct QuantizedHead: Sendable {
     public var head: Head
-    public var featMult: [Int32], featShift: [Int]
-    /// Float feature value per int8 step, per student.
-    public var featureStep: [Double]
+    /// Per student, per feature (all equal within a student unless per-feature requant is used).
+    public var featMult: [[Int32]], featShift: [[Int]]
+    /// Float feature value per int8 step, per student and feature.
+    public var featureStep: [[Double]]
     /// Float logit per integer logit unit.
     public var logitStep: Double
 }
 
 public enum QuantizeHead {
-    /// `featureMax[k]`: calibrated max |feature| of student k; `units[k]`: integer readout units per
-    /// float feature (per-tensor: one value per student).
-    public static func run(_ model: SNEModel, featureMax: [Double], units: [Double], bits: Int) throws -> QuantizedHead {
+    /// `featureMax[k][i]`: calibrated max |feature| (one value repeated per student for per-student
+    /// requant); `units[k][i]`: integer readout units per float feature.
+    public static func run(_ model: SNEModel, featureMax: [[Double]], units: [[Double]], bits: Int) throws -> QuantizedHead {
         let K = model.K, F = model.F, C = model.spec.classes, qmax = Double((1 << (bits - 1)) - 1)
-        var step = [Double](), mult = [Int32](), shift = [Int]()
+        var step = [[Double]](), mult = [[Int32]](), shift = [[Int]]()
         for k in 0..<K {
-            let sq = featureMax[k] > 0 ? featureMax[k] / 127 : 1
-            let (m, s) = try Requant.multiplier(1 / (units[k] * sq))
-            step.append(sq); mult.append(m); shift.append(s)
+            var st = [Double](), mu = [Int32](), sh = [Int]()
+            for i in 0..<F {
+                let sq = featureMax[k][i] > 0 ? featureMax[k][i] / 127 : 1
+                let (m, s) = try Requant.multiplier(1 / (units[k][i] * sq))
+                st.append(sq); mu.append(m); sh.append(s)
+            }
+            step.append(st); mult.append(mu); shift.append(sh)
         }
         let W = model.head.weight.value.data, b = model.head.bias?.value.data ?? [Float](repeating: 0, count: C)
         var wmax = 0.0
-        for c in 0..<C { for k in 0..<K { for i in 0..<F { wmax = max(wmax, abs(Double(W[c * K * F + k * F + i])) * step[k]) } } }
+        for c in 0..<C { for k in 0..<K { for i in 0..<F { wmax = max(wmax, abs(Double(W[c * K * F + k * F + i])) * step[k][i]) } } }
         var sL = wmax > 0 ? wmax / qmax : 1
         for _ in 0..<40 {
             var ws = [[Int8]](), bias = [Int32]()
@@ -45,7 +50,7 @@ public enum QuantizeHead {
                 for k in 0..<K {
                     var w = [Int8](repeating: 0, count: F * C)
                     for i in 0..<F { for c in 0..<C {
-                        let v = (Double(W[c * K * F + k * F + i]) * step[k] / sL).rounded(.toNearestOrAwayFromZero)
+                        let v = (Double(W[c * K * F + k * F + i]) * step[k][i] / sL).rounded(.toNearestOrAwayFromZero)
                         w[i * C + c] = Int8(max(-qmax, min(qmax, v)))
                     } }
                     ws.append(w)
