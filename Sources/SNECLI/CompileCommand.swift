@@ -124,7 +124,7 @@ struct CompileCommand: Command {
         if m.qatEpochs > 0 {
             let train = try ModelFiles.images(m.data, split: "train", limit: m.qatLimit)
             var opts = FineTuneOptions()
-            opts.epochs = m.qatEpochs; opts.lr = Float(m.qatLR); opts.weightBits = m.bits
+            opts.epochs = m.qatEpochs; opts.lr = Float(m.qatLR); opts.weightBits = m.bits; opts.granularity = m.granularity
             var lines: [String] = []
             do { try FineTune.run(model, data: train, options: opts, compute: compute) { lines.append($0) } }
             catch let e as CompileError { throw CLIError.failure(e.message) }

@@ -18,8 +18,8 @@ public struct LoweredStudent: Sendable {
     public var notes: [String]
     /// Names of the float LIF layers, in op order (for the activity check).
     public var lifNames: [String]
-    /// Per LIF: integer membrane units per float unit (`S` of the current feeding it, channel 0).
-    public var lifScale: [Double]
+    /// Per LIF, per channel: integer membrane units per float unit (`S` of the current feeding it).
+    public var lifScale: [[Double]]
 }
 
 public enum LowerStudent {
@@ -28,7 +28,7 @@ public enum LowerStudent {
         var ops: [Op] = []
         var notes: [String] = []
         var lifNames: [String] = []
-        var lifScale: [Double] = []
+        var lifScale: [[Double]] = []
         var pendingCHW: (c: Int, h: Int, w: Int)? = nil
         var lastS: [Double] = []
         let list = s.ops
@@ -75,7 +75,7 @@ public enum LowerStudent {
                     throw CompileError("\(label) layer \(name): per-channel weight scales need per-channel thresholds, which Spike IR \(Program.versionMajor).\(Program.versionMinor) lacks (one theta per lif, spec §3.5); use per-tensor weights")
                 }
                 ops.append(.lif(try IRCompat.lif(stateBits: stateBits, thetas: th, reset: l.zeroReset ? .zero : .subtract, leak: leak)))
-                lifNames.append(name); lifScale.append(lastS[0])
+                lifNames.append(name); lifScale.append(lastS)
                 notes.append("\(name): lif theta \(th.min()!)…\(th.max()!) (θ=\(l.theta)) leak \(leak) (β=\(l.beta) → \(fmt(LIFFixedPoint.effectiveBeta(leak))))")
             case .maxPool(let p):
                 ops.append(.maxPool(size: p))

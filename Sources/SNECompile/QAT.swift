@@ -21,6 +21,8 @@ public struct FineTuneOptions: Sendable {
     public var qat = true
     public var weightBits = 8
     public var stateBits = 32
+    /// Weight scale granularity (per channel needs Spike IR 2.0 thresholds, as in the compiler).
+    public var granularity: WeightGranularity = .perTensor
     public var seed: UInt64 = 1
     public init() {}
 }
@@ -47,8 +49,8 @@ public enum FineTune {
                 for k in 0..<K {
                     var quant: [String: QuantLIF] = [:]
                     if o.qat {
-                        saved += try fakeQuantize(model.students[k], input: model.spec.input, bits: o.weightBits)
-                        quant = try integerLIFs(model.students[k], input: model.spec.input, T: model.T, bits: o.weightBits, stateBits: o.stateBits)
+                        saved += try fakeQuantize(model.students[k], input: model.spec.input, bits: o.weightBits, granularity: o.granularity)
+                        quant = try integerLIFs(model.students[k], input: model.spec.input, T: model.T, bits: o.weightBits, granularity: o.granularity, stateBits: o.stateBits)
                     }
                     var h = x
                     var trail: [(any Layer, QuantLIF?)] = []
@@ -90,7 +92,7 @@ public enum FineTune {
 
     /// Replaces every conv/linear weight of a student by its fake-quantized value (BN-folded per
     /// tensor, as LowerStudent quantizes it); returns the float originals to restore.
-    static func fakeQuantize(_ s: Sequential, input: [Int], bits: Int) throws -> [(Parameter, Tensor)] {
+    static func fakeQuantize(_ s: Sequential, input: [Int], bits: Int, granularity: WeightGranularity) throws -> [(Parameter, Tensor)] {
         var saved: [(Parameter, Tensor)] = []
         let layers = s.layers
         for (i, (_, l)) in layers.enumerated() {
@@ -105,7 +107,7 @@ public enum FineTune {
             let n = p.value.count / out
             var folded = p.value.data
             for o in 0..<out { for j in 0..<n { folded[o * n + j] *= bnScale[o] } }
-            let q = try QuantizeWeights.run(folded, out: out, bits: bits, granularity: .perTensor)
+            let q = try QuantizeWeights.run(folded, out: out, bits: bits, granularity: granularity)
             var fq = p.value
             for o in 0..<out { for j in 0..<n {
                 fq.data[o * n + j] = bnScale[o] != 0 ? Float(Double(q.q[o * n + j]) * q.scale[o]) / bnScale[o] : 0
@@ -127,15 +129,17 @@ public enum FineTune {
 
     /// The integer LIF of every LIF layer, with the thresholds, leaks and scales the compiler
     /// would choose for the student's current (fake-quantized) weights.
-    static func integerLIFs(_ s: Sequential, input: [Int], T: Int, bits: Int, stateBits: Int) throws -> [String: QuantLIF] {
+    static func integerLIFs(_ s: Sequential, input: [Int], T: Int, bits: Int, granularity: WeightGranularity, stateBits: Int) throws -> [String: QuantLIF] {
         let fs = try FoldBatchNorm.run(try FloatStudent(s, input: input))
-        let low = try LowerStudent.run(fs, input: input, T: T, bits: bits, granularity: .perTensor, stateBits: stateBits, label: "qat")
-        var thetas: [(Int32, Leak)] = []
-        for op in low.ops { if case .lif(let l) = op { thetas.append((IRCompat.thetas(l, channels: 1)[0], l.leak)) } }
+        let low = try LowerStudent.run(fs, input: input, T: T, bits: bits, granularity: granularity, stateBits: stateBits, label: "qat")
+        var thetas: [([Int32], Leak)] = []
+        for (j, op) in low.ops.filter({ if case .lif = $0 { return true }; return false }).enumerated() {
+            if case .lif(let l) = op { thetas.append((IRCompat.thetas(l, channels: low.lifScale[j].count), l.leak)) }
+        }
         var out: [String: QuantLIF] = [:]
         for (j, name) in low.lifNames.enumerated() {
             guard let lif = s.layers.first(where: { $0.name == name })?.layer as? SNETrain.LIF else { continue }
-            out[name] = QuantLIF(lif, scale: low.lifScale[j], theta: thetas[j].0, leak: thetas[j].1, bits: stateBits)
+            out[name] = QuantLIF(lif, scales: low.lifScale[j], thetas: thetas[j].0, leak: thetas[j].1, bits: stateBits)
         }
         return out
     }

@@ -17,14 +17,23 @@ import SpikeIR
 /// of the float LIF it shadows).
 final class QuantLIF {
     let lif: SNETrain.LIF
-    let scale: Double, theta: Int64, leak: Leak, bits: Int
+    /// Per channel (one entry: the same for every channel).
+    let scales: [Double], thetas: [Int64]
+    let leak: Leak, bits: Int
     private var u: [Float] = []        // (v − θ)/S per neuron-step, for the surrogate
     private var fired: [UInt8] = []
     private var shape: [Int] = []
     private var steps = 0, perStep = 0
 
-    init(_ lif: SNETrain.LIF, scale: Double, theta: Int32, leak: Leak, bits: Int) {
-        self.lif = lif; self.scale = scale; self.theta = Int64(theta); self.leak = leak; self.bits = bits
+    init(_ lif: SNETrain.LIF, scales: [Double], thetas: [Int32], leak: Leak, bits: Int) {
+        self.lif = lif; self.scales = scales; self.thetas = thetas.map(Int64.init); self.leak = leak; self.bits = bits
+    }
+
+    /// The channel of neuron `i` of one step: NCHW maps and `[N, F]` vectors.
+    func channel(_ i: Int) -> Int {
+        guard scales.count > 1 else { return 0 }
+        if shape.count == 4 { return (i / (shape[2] * shape[3])) % shape[1] }
+        return i % shape[shape.count - 1]
     }
 
     func forward(_ x: Tensor, T: Int) -> Tensor {
@@ -41,6 +50,7 @@ final class QuantLIF {
         for t in 0..<T {
             let xo = direct ? 0 : t * perStep, o = t * perStep
             for i in 0..<perStep {
+                let ch = channel(i), scale = scales[ch], theta = thetas[ch]
                 let cur = Int64((Double(x.data[xo + i]) * scale).rounded())          // current grid
                 var v: Int64
                 switch leak {                                                       // spec §3.5 step 1

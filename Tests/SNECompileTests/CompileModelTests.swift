@@ -172,7 +172,7 @@ final class CompileModelTests: XCTestCase {
     /// QuantLIF reproduces the interpreter's LIF (spec §3.5) on integer-valued currents.
     func testQuantLIFMatchesInterpreterArithmetic() {
         let lif = SNETrain.LIF(beta: 0.5, theta: 1, reset: .subtract, order: .spec)
-        let q = QuantLIF(lif, scale: 10, theta: 10, leak: .shift(1), bits: 32)
+        let q = QuantLIF(lif, scales: [10], thetas: [10], leak: .shift(1), bits: 32)
         // one neuron, T = 4, currents 0.7, 0.7, −0.3, 0.9 → integer 7, 7, −3, 9
         let y = q.forward(try! Tensor(shape: [4, 1], data: [0.7, 0.7, -0.3, 0.9]), T: 4)
         // v: 7 (no spike, m=7); leak 7 − rshr(7,1)=7−4=3, +7 = 10 ≥ 10 spike, m=0; 0 − 3 = −3; −3 − rshr(−3,1) = −3+1 = −2, +9 = 7
