@@ -4,6 +4,7 @@ import Foundation
 public enum SNECLI {
     /// Every subcommand, in the order `sne help` lists them (pipeline order).
     public static let commands: [any Command.Type] = [
+        TrainCommand.self, EvalCommand.self,
         RunCommand.self, InfoCommand.self, DumpCommand.self,
         CompileCommand.self, CheckCommand.self, VerifyCommand.self,
         BenchCommand.self,

@@ -7,6 +7,7 @@ import Foundation
 public struct LossResult {
     public let value: Float
     public let grad: Tensor
+    public init(value: Float, grad: Tensor) { self.value = value; self.grad = grad }
 }
 
 func softmaxRows(_ x: [Float], rows: Int, cols: Int, temperature: Float = 1) -> [Double] {

@@ -1,0 +1,136 @@
+// The training configuration: one JSON object (every field optional in the file, defaults below),
+// overridden by command-line flags, and saved in the run directory so that every stage of a run
+// (teacher, students, join) reads the same settings.
+import Foundation
+
+/// Loss weights of the distillation (SNE: feature MSE per student; then KL and cross-entropy on the
+/// head's logits).
+public struct LossWeights: Codable, Equatable, Sendable {
+    public var mse: Float = 1
+    public var kl: Float = 1
+    public var ce: Float = 1
+    /// Distillation temperature τ.
+    public var tau: Float = 4
+    public init() {}
+}
+
+/// Everything a run needs. Paths are resolved relative to the current directory.
+public struct TrainConfig: Codable, Equatable, Sendable {
+    public var dataset: String = "fashion-mnist"
+    public var data: String? = nil
+    /// Train on the first N images only (quick runs); test on the first `testLimit`.
+    public var limit: Int? = nil
+    public var testLimit: Int? = nil
+    public var seed: UInt64 = 1
+    public var threads: Int? = nil
+
+    public var teacher = TeacherSpec()
+    public var teacherStage = StageOptions(epochs: 12, batch: 128, lr: 2e-3, weightDecay: 0.05)
+    /// External teacher outputs (instead of the built-in teacher): `.npy` or `.safetensors`.
+    public var teacherFeatures: String? = nil
+    public var teacherLogits: String? = nil
+
+    /// K, the partition kind (`informed`, `contiguous`, `random`).
+    public var students: Int = 4
+    public var partition: String = "informed"
+    public var student = StudentSpec()
+    public var studentStage = StageOptions(epochs: 8, batch: 128, lr: 3e-3, weightDecay: 0)
+    public var loss = LossWeights()
+
+    /// Head training with whole-student dropout over the cached student features.
+    public var headStage = StageOptions(epochs: 20, batch: 256, lr: 3e-3, weightDecay: 1e-4)
+    public var gate: GateSpec? = GateSpec()
+    public var gateStage = StageOptions(epochs: 15, batch: 256, lr: 3e-3, weightDecay: 1e-4)
+    /// Joint fine-tune of students + head with the full loss (0: off).
+    public var finetuneStage = StageOptions(epochs: 0, batch: 128, lr: 5e-4, weightDecay: 0)
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case dataset, data, limit, testLimit, seed, threads, teacher, teacherStage, teacherFeatures, teacherLogits, students,
+             partition, student, studentStage, loss, headStage, gate, gateStage, finetuneStage
+    }
+
+    /// Decodes a config, keeping the default of every field the JSON leaves out.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TrainConfig()
+        dataset = try c.decodeIfPresent(String.self, forKey: .dataset) ?? d.dataset
+        data = try c.decodeIfPresent(String.self, forKey: .data)
+        limit = try c.decodeIfPresent(Int.self, forKey: .limit)
+        testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads)
+        teacher = try c.decodeIfPresent(TeacherSpec.self, forKey: .teacher) ?? d.teacher
+        teacherStage = try c.decodeIfPresent(StageOptions.self, forKey: .teacherStage) ?? d.teacherStage
+        teacherFeatures = try c.decodeIfPresent(String.self, forKey: .teacherFeatures)
+        teacherLogits = try c.decodeIfPresent(String.self, forKey: .teacherLogits)
+        students = try c.decodeIfPresent(Int.self, forKey: .students) ?? d.students
+        partition = try c.decodeIfPresent(String.self, forKey: .partition) ?? d.partition
+        student = try c.decodeIfPresent(StudentSpec.self, forKey: .student) ?? d.student
+        studentStage = try c.decodeIfPresent(StageOptions.self, forKey: .studentStage) ?? d.studentStage
+        loss = try c.decodeIfPresent(LossWeights.self, forKey: .loss) ?? d.loss
+        headStage = try c.decodeIfPresent(StageOptions.self, forKey: .headStage) ?? d.headStage
+        gate = c.contains(.gate) ? try c.decodeIfPresent(GateSpec.self, forKey: .gate) : d.gate
+        gateStage = try c.decodeIfPresent(StageOptions.self, forKey: .gateStage) ?? d.gateStage
+        finetuneStage = try c.decodeIfPresent(StageOptions.self, forKey: .finetuneStage) ?? d.finetuneStage
+    }
+
+    /// Reads a JSON config; errors name the file and the field.
+    public static func read(_ path: String) throws -> TrainConfig {
+        guard let d = FileManager.default.contents(atPath: path) else { throw SNEError("\(path): cannot read config (missing or unreadable)") }
+        do { return try JSONDecoder().decode(TrainConfig.self, from: d) }
+        catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
+            throw SNEError("\(path): field '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
+        } catch let DecodingError.keyNotFound(key, ctx) {
+            throw SNEError("\(path): '\((ctx.codingPath + [key]).map(\.stringValue).joined(separator: "."))' is missing")
+        } catch {
+            throw SNEError("\(path): not a valid JSON config")
+        }
+    }
+
+    /// Writes the config as sorted, indented JSON (atomically).
+    public func write(_ path: String) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(Array(try enc.encode(self)) + [0x0A], to: path)
+    }
+
+    /// Checks ranges; one line naming the first bad field.
+    public func validate() throws {
+        guard (1...16).contains(students) else { throw SNEError("students = \(students): K must be 1…16") }
+        guard ["informed", "contiguous", "random"].contains(partition) else {
+            throw SNEError("partition '\(partition)': must be informed, contiguous or random")
+        }
+        try student.validate()
+        try gate?.validate()
+        for (n, s) in [("teacherStage", teacherStage), ("studentStage", studentStage), ("headStage", headStage), ("gateStage", gateStage),
+                       ("finetuneStage", finetuneStage)] {
+            guard (0...10_000).contains(s.epochs) else { throw SNEError("\(n).epochs = \(s.epochs): must be 0…10000") }
+            guard (1...65_536).contains(s.batch) else { throw SNEError("\(n).batch = \(s.batch): must be 1…65536") }
+            guard s.lr > 0, s.lr.isFinite else { throw SNEError("\(n).lr = \(s.lr): must be > 0") }
+            guard s.weightDecay >= 0, s.weightDecay.isFinite else { throw SNEError("\(n).weightDecay = \(s.weightDecay): must be ≥ 0") }
+        }
+        guard loss.tau > 0, [loss.mse, loss.kl, loss.ce].allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+            throw SNEError("loss weights must be ≥ 0 and tau > 0")
+        }
+        guard (teacherFeatures == nil) == (teacherLogits == nil) else {
+            throw SNEError("an external teacher needs both teacherFeatures and teacherLogits")
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
+/// reader never sees a half-written file and an existing file is only replaced whole.
+public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    guard FileManager.default.createFile(atPath: tmp.path, contents: Data(bytes)) else {
+        throw SNEError("\(path): cannot write (is the directory there and writable?)")
+    }
+    if rename(tmp.path, url.path) != 0 {
+        let e = errno
+        try? FileManager.default.removeItem(at: tmp)
+        throw SNEError("\(path): cannot move the new file into place (\(String(cString: strerror(e))))")
+    }
+}

@@ -1,0 +1,346 @@
+// The ensemble stages of a run: the partition, each student's feature distillation, the join (head
+// with whole-student dropout, fixed order, gate), the optional joint fine-tune, and the plain SNN.
+import Foundation
+import SNETensor
+import SNETrain
+import SNEData
+
+/// Per-dimension standardisation of the teacher features: `(f − mean) / std` (std floored at 1e-6).
+public struct FeatureNorm: Sendable {
+    public var mean: [Float], std: [Float]
+    public init(_ t: TeacherTargets) {
+        let n = t.count, d = t.dims
+        var m = [Double](repeating: 0, count: d), s = [Double](repeating: 0, count: d)
+        for r in 0..<n { for j in 0..<d { m[j] += Double(t.features[r * d + j]) } }
+        for j in 0..<d { m[j] /= Double(n) }
+        for r in 0..<n { for j in 0..<d { let x = Double(t.features[r * d + j]) - m[j]; s[j] += x * x } }
+        mean = m.map { Float($0) }
+        std = s.map { Float(max(($0 / Double(n)).squareRoot(), 1e-6)) }
+    }
+
+    /// The standardised columns `group` of `[N, D]` features, as `[N, |group|]`.
+    public func columns(_ t: TeacherTargets, _ group: [Int]) -> [Float] {
+        let g = group.count, d = t.dims
+        var out = [Float](repeating: 0, count: t.count * g)
+        for r in 0..<t.count { for (c, j) in group.enumerated() { out[r * g + c] = (t.features[r * d + j] - mean[j]) / std[j] } }
+        return out
+    }
+}
+
+/// A seeded permutation of `0..<n` for `epoch` (the order batches are taken in).
+func epochOrder(_ n: Int, seed: UInt64, epoch: Int) -> [Int] {
+    var rng = DataRNG(seed: seed &+ UInt64(epoch) &* 0x2545_F491_4F6C_DD1D &+ 0x51)
+    var idx = Array(0..<n)
+    for i in stride(from: n - 1, to: 0, by: -1) { idx.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+    return idx
+}
+
+/// Images `idx` of `data` as a `[B, C, H, W]` tensor.
+func imageBatch(_ data: LabeledImages, _ idx: ArraySlice<Int>) throws -> Tensor {
+    try Tensor(shape: [idx.count] + data.shape.dropFirst(), data: gatherRows(data.pixels, per: data.imageSize, idx))
+}
+
+extension TrainRun {
+    // MARK: partition
+
+    /// The run's partition: read from `partition.json` when it matches K and the kind, else computed
+    /// from the teacher features and saved.
+    public func partition(_ t: TeacherTargets) throws -> [[Int]] {
+        struct Saved: Codable { var kind: String; var students: Int; var dims: Int; var groups: [[Int]]; var within: Double; var across: Double }
+        if let d = FileManager.default.contents(atPath: partitionPath), let s = try? JSONDecoder().decode(Saved.self, from: d),
+           s.kind == config.partition, s.students == config.students, s.dims == t.dims {
+            return s.groups
+        }
+        let groups = try Partition.make(config.partition, dims: t.dims, groups: config.students, features: t.features, samples: t.count, seed: config.seed)
+        let coh = Partition.coherence(groups, correlation: Partition.absCorrelation(t.features, n: t.count, d: t.dims))
+        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+        try writeAtomically(Array(try enc.encode(Saved(kind: config.partition, students: config.students, dims: t.dims, groups: groups,
+                                                       within: coh.within, across: coh.across))), to: partitionPath)
+        progress.line(String(format: "partition: %@, %d groups of %@ teacher features; mean |corr| within groups %.3f, across %.3f",
+                             config.partition, groups.count, groups.map { String($0.count) }.joined(separator: "/"), coh.within, coh.across))
+        return groups
+    }
+
+    // MARK: students
+
+    /// Trains student k to regress its group of (standardised) teacher features, MSE through a
+    /// learned projection when F differs from the group size; writes `student-<k>.ckpt`.
+    public func trainStudent(_ k: Int, resume: Bool) throws {
+        let d = try data(), tt = try teacherTargets(), part = try partition(tt)
+        guard k >= 0, k < part.count else { throw SNEError("student index \(k) is out of range for K = \(part.count)") }
+        if resume, let ck = try? Checkpoint.read(from: studentPath(k)), ck.metadata["epochs"] == "\(config.studentStage.epochs)" {
+            progress.line("student \(k): already trained (\(studentPath(k)))")
+            return
+        }
+        let group = part[k], g = group.count
+        let target = FeatureNorm(tt).columns(tt, group)
+        var rng = SeededRNG(seed: SNEModel.studentSeed(config.seed, k))
+        let student = try config.student.build(input: d.inputShape, rng: &rng)
+        let f = config.student.features
+        let proj: Linear? = f == g ? nil : Linear(f, g, rng: &rng)
+        let net = Sequential(named: [("student", student)] + (proj.map { [("proj", $0)] } ?? []))
+        let opt = AdamW(net.trainableParameters, weightDecay: config.studentStage.weightDecay, compute: compute)
+        let ctx = LayerContext(compute: compute, seed: config.seed &+ 100 &+ UInt64(k), timeSteps: config.student.timesteps)
+        let o = config.studentStage, bs = min(o.batch, d.train.count), nb = d.train.count / bs
+        let total = o.epochs * nb, warm = min(100, total / 10)
+        let schedule = LRSchedule.cosine(base: o.lr, total: max(1, total - warm)).withWarmup(warm)
+        var order: [Int] = [], orderEpoch = -1
+        let testN = min(2000, d.test.count)
+        let testTargets: [Float]? = try? {
+            let tf = try TeacherTargets.readMatrix(dir + "/teacher.test.features.npy", preferred: "features")
+            guard tf.1[0] >= testN, tf.1[1] == tt.dims else { return nil }
+            let tst = try TeacherTargets(features: Array(tf.0[0..<(testN * tt.dims)]), logits: [Float](repeating: 0, count: testN),
+                                         count: testN, dims: tt.dims, classes: 1)
+            let norm = FeatureNorm(tt)
+            var out = [Float](repeating: 0, count: testN * g)
+            for r in 0..<testN { for (c, j) in group.enumerated() { out[r * g + c] = (tst.features[r * tt.dims + j] - norm.mean[j]) / norm.std[j] } }
+            return out
+        }()
+        let t0 = Date()
+        let loop = EpochLoop(name: "student \(k)", model: net, optimizer: opt, ctx: ctx, epochs: o.epochs, batchesPerEpoch: nb,
+                             checkpoint: dir + "/student-\(k).progress.ckpt", progress: progress)
+        try loop.run(resume: resume, step: { epoch, b in
+            if epoch != orderEpoch { order = epochOrder(d.train.count, seed: config.seed &+ UInt64(k) &* 7, epoch: epoch); orderEpoch = epoch }
+            let idx = order[(b * bs)..<((b + 1) * bs)]
+            let x = try imageBatch(d.train, idx)
+            let y = try Tensor(shape: [bs, g], data: gatherRows(target, per: g, idx))
+            let (l, _) = try trainStep(model: net, optimizer: opt, lr: schedule(opt.steps), input: x, ctx: ctx) {
+                let r = try Loss.mse($0, y)
+                return LossResult(value: r.value * config.loss.mse, grad: Self.scaled(r.grad, config.loss.mse))
+            }
+            return StepResult(loss: Double(l), correct: 0, count: bs, scored: 0)
+        }, endOfEpoch: { _ in
+            guard let tgt = testTargets else { return "" }
+            let ectx = LayerContext(compute: compute, training: false, timeSteps: config.student.timesteps)
+            var se = 0.0
+            for lo in stride(from: 0, to: testN, by: 500) {
+                let n = min(500, testN - lo)
+                let p = try net.forward(try imageBatch(d.test, Array(lo..<(lo + n))[...]), ectx)
+                for i in 0..<(n * g) { let e = Double(p.data[i] - tgt[lo * g + i]); se += e * e }
+            }
+            return String(format: "test feature MSE %.4f (R² %.3f)", se / Double(testN * g), 1 - se / Double(testN * g))
+        })
+        var ck = Checkpoint(tensors: student.stateDict(), metadata: ["format": "sne-student-1", "index": "\(k)", "epochs": "\(o.epochs)",
+                                                                     "group": group.map(String.init).joined(separator: ",")])
+        ck.metadata["seconds"] = String(format: "%.1f", Date().timeIntervalSince(t0))
+        do { try ck.write(to: studentPath(k)) } catch let e as CheckpointError { throw SNEError(e.message) }
+        progress.line("student \(k): saved \(studentPath(k)) (\(formatDuration(Date().timeIntervalSince(t0))))")
+    }
+
+    static func scaled(_ t: Tensor, _ s: Float) -> Tensor {
+        if s == 1 { return t }
+        var r = t
+        for i in 0..<r.count { r.data[i] *= s }
+        return r
+    }
+
+    // MARK: join
+
+    /// Loads the K trained students, trains the head with whole-student dropout (cross-entropy +
+    /// KL to the teacher), fixes the run order (best single student first), trains the gate, runs
+    /// the optional joint fine-tune, and writes `model.sne`.
+    @discardableResult
+    public func join(resume: Bool) throws -> SNEModel {
+        let d = try data(), tt = try teacherTargets(), part = try partition(tt)
+        let spec = EnsembleSpec(input: d.inputShape, classes: d.classes, students: config.students, student: config.student, gate: config.gate)
+        let model = try SNEModel(spec: spec, seed: config.seed, partition: part)
+        for k in 0..<model.K {
+            let ck: Checkpoint
+            do { ck = try Checkpoint.read(from: studentPath(k)) } catch {
+                throw SNEError("\(studentPath(k)): student \(k) is not trained yet — run 'sne train student --index \(k) --out \(dir)'")
+            }
+            do { try model.students[k].loadStateDict(ck.byName) } catch let e as CheckpointError {
+                throw SNEError("\(studentPath(k)): \(e.message) (trained with another configuration?)")
+            }
+        }
+        let t0 = Date()
+        var trainF = try Features.compute(model, d.train, compute: compute, progress: progress, what: "train")
+        try trainHead(model, features: trainF, labels: d.train.labels, teacherLogits: tt.logits, resume: resume, name: "head")
+        model.order = try Features.singleStudentOrder(model, trainF, labels: d.train.labels, compute: compute)
+        if config.finetuneStage.epochs > 0 {
+            try finetune(model, data: d, targets: tt, partition: part, resume: resume)
+            trainF = try Features.compute(model, d.train, compute: compute, progress: progress, what: "train")
+            try trainHead(model, features: trainF, labels: d.train.labels, teacherLogits: tt.logits, resume: resume, name: "head (after fine-tune)")
+            model.order = try Features.singleStudentOrder(model, trainF, labels: d.train.labels, compute: compute)
+        }
+        if model.gate != nil { try trainGate(model, data: d, features: trainF, resume: resume) }
+        model.info.merge(teacherInfo()) { a, _ in a }
+        model.info["partition.kind"] = config.partition
+        model.info["dataset"] = d.name
+        model.info["train.seconds.join"] = String(format: "%.1f", Date().timeIntervalSince(t0))
+        try model.save(to: modelPath)
+        let testF = try Features.compute(model, d.test, compute: compute, progress: progress, what: "test")
+        let scores = try model.gateScores(try Features.allImages(d.test), compute: compute)
+        var line = "join: test accuracy by budget k (fixed order \(model.order.map(String.init).joined(separator: ",")))"
+        for k in 1...model.K {
+            let fixed = try Features.accuracy(model, testF, labels: d.test.labels, budget: k, scores: nil, compute: compute)
+            line += String(format: "  k=%d %.2f%%", k, 100 * fixed)
+            if let scores {
+                let gated = try Features.accuracy(model, testF, labels: d.test.labels, budget: k, scores: scores, compute: compute)
+                line += String(format: " (gate %.2f%%)", 100 * gated)
+            }
+        }
+        progress.line(line)
+        progress.line("join: saved \(modelPath)")
+        return model
+    }
+
+    /// Head training over cached student features `[N, K·F]`: per sample a random number k of
+    /// students (uniform 1…K) and a random subset of that size stay, the rest are zeroed (absent
+    /// students contribute nothing, as in the integer program); loss = ce·CE + kl·KL(τ).
+    func trainHead(_ model: SNEModel, features: [Float], labels: [Int], teacherLogits: [Float]?, resume: Bool, name: String) throws {
+        let o = config.headStage, n = labels.count, kf = model.K * model.F, K = model.K, F = model.F, c = model.spec.classes
+        let bs = min(o.batch, n), nb = n / bs
+        let opt = AdamW(model.head.trainableParameters, weightDecay: o.weightDecay, compute: compute)
+        let ctx = LayerContext(compute: compute, seed: config.seed &+ 0x4EAD)
+        let total = max(1, o.epochs * nb)
+        let schedule = LRSchedule.cosine(base: o.lr, total: total)
+        var order: [Int] = [], orderEpoch = -1
+        let useKL = config.loss.kl > 0 && teacherLogits != nil
+        let loop = EpochLoop(name: name, model: model.head, optimizer: opt, ctx: ctx, epochs: o.epochs, batchesPerEpoch: nb,
+                             checkpoint: dir + "/head.progress.ckpt", progress: progress)
+        try loop.run(resume: resume, step: { epoch, b in
+            if epoch != orderEpoch { order = epochOrder(n, seed: config.seed &+ 0x4EAD, epoch: epoch); orderEpoch = epoch }
+            let idx = order[(b * bs)..<((b + 1) * bs)]
+            var x = try Tensor(shape: [bs, kf], data: gatherRows(features, per: kf, idx))
+            if K > 1 {
+                for r in 0..<bs {
+                    let keep = 1 + Int(ctx.rng.next() % UInt64(K))
+                    var ids = Array(0..<K)
+                    for i in stride(from: K - 1, to: 0, by: -1) { ids.swapAt(i, Int(ctx.rng.next() % UInt64(i + 1))) }
+                    for s in ids[keep...] { for j in 0..<F { x.data[r * kf + s * F + j] = 0 } }
+                }
+            }
+            let lab = idx.map { labels[$0] }
+            let (l, y) = try trainStep(model: model.head, optimizer: opt, lr: schedule(opt.steps), input: x, ctx: ctx) { z in
+                try self.classLoss(z, labels: lab, teacher: useKL ? try Tensor(shape: [bs, c], data: gatherRows(teacherLogits!, per: c, idx)) : nil)
+            }
+            let pred = argmaxRows(y)
+            return StepResult(loss: Double(l), correct: zip(pred, lab).filter { $0 == $1 }.count, count: bs)
+        })
+    }
+
+    /// `ce·CE(z, labels) + kl·τ²·KL(teacher/τ ‖ z/τ)` with its gradient.
+    func classLoss(_ z: Tensor, labels: [Int], teacher: Tensor?) throws -> LossResult {
+        let ce = try Loss.crossEntropy(z, labels: labels)
+        var value = ce.value * config.loss.ce
+        var grad = Self.scaled(ce.grad, config.loss.ce)
+        if let teacher, config.loss.kl > 0 {
+            let kl = try Loss.distillationKL(student: z, teacher: teacher, temperature: config.loss.tau)
+            value += kl.value * config.loss.kl
+            for i in 0..<grad.count { grad.data[i] += kl.grad.data[i] * config.loss.kl }
+        }
+        return LossResult(value: value, grad: grad)
+    }
+
+    /// The gate learns, per input, which students serve it best: its K scores are trained toward
+    /// `softmax(−L_k / 0.5)`, `L_k` the head's cross-entropy with student k alone on that input
+    /// (soft cross-entropy, i.e. KL at temperature 1).
+    func trainGate(_ model: SNEModel, data d: DatasetSplits, features: [Float], resume: Bool) throws {
+        guard let gate = model.gate else { return }
+        let n = d.train.count, K = model.K
+        let single = try Features.singleStudentLosses(model, features, labels: d.train.labels, compute: compute)   // [N, K]
+        var target = [Float](repeating: 0, count: n * K)
+        for i in 0..<(n * K) { target[i] = -single[i] / 0.5 }
+        let o = config.gateStage, bs = min(o.batch, n), nb = n / bs
+        let opt = AdamW(gate.trainableParameters, weightDecay: o.weightDecay, compute: compute)
+        let ctx = LayerContext(compute: compute, seed: config.seed &+ 0x6A7E)
+        let schedule = LRSchedule.cosine(base: o.lr, total: max(1, o.epochs * nb))
+        var order: [Int] = [], orderEpoch = -1
+        let loop = EpochLoop(name: "gate", model: gate, optimizer: opt, ctx: ctx, epochs: o.epochs, batchesPerEpoch: nb,
+                             checkpoint: dir + "/gate.progress.ckpt", progress: progress)
+        try loop.run(resume: resume, step: { epoch, b in
+            if epoch != orderEpoch { order = epochOrder(n, seed: config.seed &+ 0x6A7E, epoch: epoch); orderEpoch = epoch }
+            let idx = order[(b * bs)..<((b + 1) * bs)]
+            let x = try imageBatch(d.train, idx)
+            let t = try Tensor(shape: [bs, K], data: gatherRows(target, per: K, idx))
+            let (l, y) = try trainStep(model: gate, optimizer: opt, lr: schedule(opt.steps), input: x, ctx: ctx) {
+                try Loss.distillationKL(student: $0, teacher: t, temperature: 1)
+            }
+            // "acc": how often the gate's first choice is the best single student.
+            let pick = argmaxRows(y), best = argmaxRows(t)
+            return StepResult(loss: Double(l), correct: zip(pick, best).filter { $0 == $1 }.count, count: bs)
+        })
+    }
+
+    /// Joint fine-tune: per batch a random subset of students (size uniform 1…K) runs in training
+    /// mode; loss = ce·CE + kl·KL on the head's logits + mse·MSE of each active student's features to
+    /// its standardised teacher group (when F equals the group size); students and head update.
+    func finetune(_ model: SNEModel, data d: DatasetSplits, targets tt: TeacherTargets?, partition part: [[Int]], resume: Bool) throws {
+        let o = config.finetuneStage, n = d.train.count, K = model.K, F = model.F, c = model.spec.classes
+        let bs = min(o.batch, n), nb = n / bs
+        let norm = tt.map { FeatureNorm($0) }
+        let groupTargets: [[Float]]? = (tt != nil && config.loss.mse > 0 && part.allSatisfy { $0.count == F }) ? part.map { norm!.columns(tt!, $0) } : nil
+        let all = Sequential(named: model.students.enumerated().map { ("student\($0.offset)", $0.element as any Layer) } + [("head", model.head)])
+        let opt = AdamW(all.trainableParameters, weightDecay: o.weightDecay, compute: compute)
+        let ctx = LayerContext(compute: compute, seed: config.seed &+ 0xF17E, timeSteps: model.T)
+        let schedule = LRSchedule.cosine(base: o.lr, total: max(1, o.epochs * nb))
+        var order: [Int] = [], orderEpoch = -1
+        let loop = EpochLoop(name: K > 1 ? "fine-tune" : "plain SNN", model: all, optimizer: opt, ctx: ctx, epochs: o.epochs, batchesPerEpoch: nb,
+                             checkpoint: dir + "/finetune.progress.ckpt", progress: progress)
+        try loop.run(resume: resume, step: { epoch, b in
+            if epoch != orderEpoch { order = epochOrder(n, seed: config.seed &+ 0xF17E, epoch: epoch); orderEpoch = epoch }
+            let idx = order[(b * bs)..<((b + 1) * bs)]
+            let x = try imageBatch(d.train, idx)
+            let lab = idx.map { d.train.labels[$0] }
+            var active = Array(0..<K)
+            if K > 1 {
+                let keep = 1 + Int(ctx.rng.next() % UInt64(K))
+                for i in stride(from: K - 1, to: 0, by: -1) { active.swapAt(i, Int(ctx.rng.next() % UInt64(i + 1))) }
+                active = Array(active[..<keep]).sorted()
+            }
+            all.zeroGrad()
+            ctx.training = true
+            var feats: [Int: Tensor] = [:]
+            for k in active { feats[k] = try model.students[k].forward(x, ctx) }
+            let z = try model.head.forward(model.concat(feats, batch: bs), ctx)
+            let teacher = (tt != nil && config.loss.kl > 0) ? try Tensor(shape: [bs, c], data: gatherRows(tt!.logits, per: c, idx)) : nil
+            let cl = try classLoss(z, labels: lab, teacher: teacher)
+            var loss = cl.value
+            let dcat = try model.head.backward(cl.grad, ctx)
+            for k in active {
+                var df = Tensor(zeros: [bs, F])
+                for r in 0..<bs { for j in 0..<F { df.data[r * F + j] = dcat.data[r * K * F + k * F + j] } }
+                if let gt = groupTargets {
+                    let m = try Loss.mse(feats[k]!, try Tensor(shape: [bs, F], data: gatherRows(gt[k], per: F, idx)))
+                    loss += m.value * config.loss.mse
+                    for i in 0..<df.count { df.data[i] += m.grad.data[i] * config.loss.mse }
+                }
+                _ = try model.students[k].backward(df, ctx)
+            }
+            for k in 0..<K where !active.contains(k) { model.students[k].clearSaved() }
+            opt.step(lr: schedule(opt.steps))
+            let pred = argmaxRows(z)
+            return StepResult(loss: Double(loss), correct: zip(pred, lab).filter { $0 == $1 }.count, count: bs)
+        }, endOfEpoch: { _ in
+            let testN = min(2000, d.test.count)
+            let tf = try Features.compute(model, d.test.prefix(testN), compute: self.compute, progress: .silent, what: "test")
+            let acc = try Features.accuracy(model, tf, labels: Array(d.test.labels[0..<testN]), budget: K, scores: nil, compute: self.compute)
+            return String(format: "test acc (first %d, all students) %.2f%%", testN, 100 * acc)
+        })
+    }
+
+    // MARK: plain SNN
+
+    /// The plain SNN baseline: one student (K = 1) and the linear head trained end to end with
+    /// cross-entropy on the labels only (no teacher), `studentStage` epochs; writes `model.sne`.
+    @discardableResult
+    public func trainPlain(resume: Bool) throws -> SNEModel {
+        let d = try data()
+        let spec = EnsembleSpec(input: d.inputShape, classes: d.classes, students: 1, student: config.student, gate: nil)
+        let model = try SNEModel(spec: spec, seed: config.seed)
+        let sub = try TrainRun(dir: dir, config: { var c = config; c.finetuneStage = c.studentStage; c.loss.kl = 0; c.loss.mse = 0; c.loss.ce = 1; return c }(),
+                               progress: progress, saveConfig: false)
+        sub.cachedDataSet(d)
+        let t0 = Date()
+        try sub.finetune(model, data: d, targets: nil, partition: [], resume: resume)
+        model.info["kind"] = "plain"
+        model.info["dataset"] = d.name
+        model.info["train.seconds"] = String(format: "%.1f", Date().timeIntervalSince(t0))
+        try model.save(to: modelPath)
+        let tf = try Features.compute(model, d.test, compute: compute, progress: progress, what: "test")
+        let acc = try Features.accuracy(model, tf, labels: d.test.labels, budget: 1, scores: nil, compute: compute)
+        progress.line(String(format: "plain SNN: test accuracy %.2f%%, saved %@", 100 * acc, modelPath))
+        return model
+    }
+}
