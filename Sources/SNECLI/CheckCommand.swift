@@ -21,9 +21,9 @@ struct CheckCommand: Command {
           --html FILE         also write a self-contained HTML report (inline SVG)
           --margin M          confidence-mode stop margin in integer logit units (default: the program's)
           --pj-mac X          pJ per multiply-accumulate (default 4.6)
-          --pj-acc X          pJ per accumulate (default 0.9)
-          --pj-neuron X       pJ per neuron update (default 0.9)
-          --teacher ACC:UJ    teacher point for the plot (accuracy % and µJ; default: model info)
+          --pj-acc X          pJ per accumulate (default 0.9); neuron updates are counted, not priced
+          --teacher ACC:UJ    teacher point for the plot (accuracy % and µJ; default: the model's
+                              teacher.test_accuracy and teacher.macs from sne train)
           --snn ACC:UJ        plain-SNN point for the plot
           --activity-images N images for the spike rates (default 200)
           --threads N         worker threads for the float model (default 2)
@@ -41,7 +41,7 @@ struct CheckCommand: Command {
         html = try a.option("html")
         margin = try a.int("margin", in: 0...Int(Int32.max)).map { Int32($0) }
         var e = EnergyTable()
-        for (flag, kp) in [("pj-mac", \EnergyTable.mac), ("pj-acc", \EnergyTable.accumulate), ("pj-neuron", \EnergyTable.neuronUpdate)] {
+        for (flag, kp) in [("pj-mac", \EnergyTable.mac), ("pj-acc", \EnergyTable.accumulate)] {
             if let v = try a.double(flag) {
                 guard v >= 0 else { throw CLIError.usage("sne check: --\(flag) must be ≥ 0, got \(v)") }
                 e[keyPath: kp] = v

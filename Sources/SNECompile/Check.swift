@@ -8,14 +8,10 @@ import SNETensor
 import SNETrain
 import SpikeIR
 
-/// Energy per operation (pJ). Neuron updates cost one accumulate by default.
-public struct EnergyTable: Sendable, Equatable {
-    public var mac = 4.6, accumulate = 0.9, neuronUpdate = 0.9
-    public init() {}
-    /// µJ for the given counts.
-    public func microjoules(_ c: Counts) -> Double {
-        (Double(c.macs) * mac + Double(c.synops) * accumulate + Double(c.neuronUpdates) * neuronUpdate) * 1e-6
-    }
+/// Energy of interpreter counts with the trainer's pJ table (`SNE.EnergyTable`: MACs and
+/// accumulates priced, neuron updates not — the same rule as `sne eval`).
+extension EnergyTable {
+    public func microjoules(_ c: Counts) -> Double { microjoules(macs: Double(c.macs), synops: Double(c.synops)) }
 }
 
 /// One budget (or the confidence mode) over the check set.
@@ -121,8 +117,9 @@ public enum Check {
             }
         }
         var refs: [RefPoint] = []
-        if let a = Double(model.info["teacher_accuracy"] ?? ""), let e = Double(model.info["teacher_energy_uj"] ?? "") {
-            refs.append(RefPoint(label: "teacher", accuracy: a > 1 ? a / 100 : a, energy: e))
+        // the teacher as `sne train` records it: test accuracy (fraction) and its MACs (priced as MACs)
+        if let a = Double(model.info["teacher.test_accuracy"] ?? ""), let macs = Double(model.info["teacher.macs"] ?? "") {
+            refs.append(RefPoint(label: "teacher", accuracy: a, energy: energy.microjoules(macs: macs, synops: 0)))
         }
         return CheckResult(program: program.name, images: n, rows: rows, confidence: conf, marginSteps: m, activity: act, activityImages: na,
                            weightHistogram: hist, thresholds: th, opNames: program.students.map { $0.ops.map(\.name) },

@@ -1,6 +1,7 @@
 // `sne check` output: a terminal table, JSON, and a self-contained HTML report (inline SVG, no
 // scripts, no network): accuracy–energy curve, spike rates float vs integer, histograms.
 import Foundation
+import SNE
 import SpikeIR
 
 public enum CheckRender {
@@ -20,7 +21,7 @@ public enum CheckRender {
                         row.logitError, row.logitMagnitude, row.intStudents, row.floatStudents, row.energy,
                         Double(row.total.synops) / n, Double(row.total.macs) / n, Double(row.total.neuronUpdates) / n)
         }
-        s += "energy table: \(r.energyTable.mac) pJ/MAC, \(r.energyTable.accumulate) pJ/accumulate, \(r.energyTable.neuronUpdate) pJ/neuron update\n"
+        s += "energy table: \(r.energyTable.mac) pJ/MAC, \(r.energyTable.accumulate) pJ/accumulate (neuron updates counted, not priced)\n"
         s += "spike rates (\(r.activityImages) images, all students, stop off):\n"
         for a in r.activity {
             s += String(format: "  student %d %-8@ op %2d  float %7.3f%%  int %7.3f%%  Δ %+7.3f pp\n", a.student, a.name, a.op,
@@ -61,7 +62,7 @@ public enum CheckRender {
         }
         var o: [String: Any] = [
             "program": r.program, "images": r.images, "budgets": r.rows.map(row),
-            "energy_table_pj": ["mac": r.energyTable.mac, "accumulate": r.energyTable.accumulate, "neuron_update": r.energyTable.neuronUpdate],
+            "energy_table_pj": ["mac": r.energyTable.mac, "accumulate": r.energyTable.accumulate],
             "spike_rates": r.activity.map { ["student": $0.student, "layer": $0.name, "op": $0.op, "float": $0.floatRate, "int": $0.intRate] },
             "activity_images": r.activityImages,
             "weight_histogram": r.weightHistogram,
@@ -197,7 +198,7 @@ public enum CheckRender {
                         100 * (row.intAccuracy - row.floatAccuracy), 100 * row.agreement, row.logitError, row.logitMagnitude, row.intStudents,
                         row.energy, Double(row.total.synops) / n, Double(row.total.macs) / n, Double(row.total.neuronUpdates) / n)
         }
-        s += "</table><p class='note'>Energy: \(r.energyTable.mac) pJ per MAC, \(r.energyTable.accumulate) pJ per accumulate, \(r.energyTable.neuronUpdate) pJ per neuron update; counts are the interpreter's (spec §8), per inference.</p>"
+        s += "</table><p class='note'>Energy: \(r.energyTable.mac) pJ per MAC, \(r.energyTable.accumulate) pJ per accumulate (neuron updates counted, not priced, as in sne eval); counts are the interpreter's (spec §8), per inference.</p>"
         s += curve(r)
         s += "<h2>Spike rates per layer: float (blue) vs integer (orange)</h2><p class='note'>\(r.activityImages) images, every student run, confidence stop off.</p>" + rates(r)
         s += "<h2>Weights (int8, all students)</h2>"
