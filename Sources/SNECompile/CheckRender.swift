@@ -119,9 +119,11 @@ public enum CheckRender {
         s += "<text transform='translate(14,\((t + H - b) / 2)) rotate(-90)' text-anchor='middle'>accuracy (%)</text>"
         for (name, color, get) in [("float", "#1f77b4", { (x: BudgetRow) in x.floatAccuracy }), ("integer", "#ff7f0e", { (x: BudgetRow) in x.intAccuracy })] {
             let p = r.rows.map { "\(X($0.energy)),\(Y(100 * get($0)))" }.joined(separator: " ")
-            s += "<polyline points='\(p)' fill='none' stroke='\(color)' stroke-width='2'/>"
+            // float drawn wide underneath, integer dashed on top: both stay visible where they coincide
+            s += name == "float" ? "<polyline points='\(p)' fill='none' stroke='\(color)' stroke-width='5' stroke-opacity='0.5'/>"
+                                 : "<polyline points='\(p)' fill='none' stroke='\(color)' stroke-width='2' stroke-dasharray='6 3'/>"
             for row in r.rows {
-                s += "<circle cx='\(X(row.energy))' cy='\(Y(100 * get(row)))' r='4' fill='\(color)'><title>\(name) k=\(row.budget): \(pct(get(row)))% at \(String(format: "%.4f", row.energy)) µJ</title></circle>"
+                s += "<circle cx='\(X(row.energy))' cy='\(Y(100 * get(row)))' r='\(name == "float" ? 6 : 3)' fill='\(color)'><title>\(name) k=\(row.budget): \(pct(get(row)))% at \(String(format: "%.4f", row.energy)) µJ</title></circle>"
                 if name == "integer" { s += "<text x='\(X(row.energy) + 6)' y='\(Y(100 * get(row)) + 14)' fill='#555'>k=\(row.budget)</text>" }
             }
         }
@@ -130,12 +132,15 @@ public enum CheckRender {
             s += "<rect x='\(X(c.energy) - 4)' y='\(Y(100 * c.floatAccuracy) - 4)' width='8' height='8' fill='none' stroke='#2ca02c' stroke-width='2'/>"
         }
         for ref in r.references {
-            s += "<path d='M\(X(ref.energy)) \(Y(100 * ref.accuracy) - 6) l6 10 h-12 z' fill='#d62728'/><text x='\(X(ref.energy) + 8)' y='\(Y(100 * ref.accuracy) + 4)'>\(esc(ref.label))</text>"
+            s += "<path d='M\(X(ref.energy)) \(Y(100 * ref.accuracy) - 6) l6 10 h-12 z' fill='#d62728'/>"
+            // label left of the point near the right edge (keeps it off the legend)
+            let nearRight = X(ref.energy) > W - rt - 70
+            s += "<text x='\(X(ref.energy) + (nearRight ? -8 : 8))' y='\(Y(100 * ref.accuracy) + 4)' text-anchor='\(nearRight ? "end" : "start")'>\(esc(ref.label))</text>"
         }
         // legend
         let lx = W - rt + 12
-        s += "<line x1='\(lx)' x2='\(lx + 20)' y1='30' y2='30' stroke='#1f77b4' stroke-width='2'/><text x='\(lx + 26)' y='34'>float, budget k</text>"
-        s += "<line x1='\(lx)' x2='\(lx + 20)' y1='48' y2='48' stroke='#ff7f0e' stroke-width='2'/><text x='\(lx + 26)' y='52'>integer, budget k</text>"
+        s += "<line x1='\(lx)' x2='\(lx + 20)' y1='30' y2='30' stroke='#1f77b4' stroke-width='5' stroke-opacity='0.5'/><text x='\(lx + 26)' y='34'>float, budget k</text>"
+        s += "<line x1='\(lx)' x2='\(lx + 20)' y1='48' y2='48' stroke='#ff7f0e' stroke-width='2' stroke-dasharray='6 3'/><text x='\(lx + 26)' y='52'>integer, budget k</text>"
         if r.confidence != nil { s += "<rect x='\(lx + 6)' y='62' width='8' height='8' fill='#2ca02c'/><text x='\(lx + 26)' y='70'>confidence (int)</text>" }
         if !r.references.isEmpty { s += "<path d='M\(lx + 10) 80 l6 10 h-12 z' fill='#d62728'/><text x='\(lx + 26)' y='90'>reference</text>" }
         return s + "</svg>"
