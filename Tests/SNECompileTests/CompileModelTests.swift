@@ -169,6 +169,19 @@ final class CompileModelTests: XCTestCase {
         XCTAssertNoThrow(try ModelCompiler.compile(m, calibration: t.train.prefix(64)))
     }
 
+    func testCLICompileWithQAT() throws {
+        let t = try tiny()
+        let prog = NSTemporaryDirectory() + "sne-compile-qat-\(getpid()).snep", m2 = NSTemporaryDirectory() + "sne-compile-qat-\(getpid()).model"
+        defer { for f in [prog, m2] { try? FileManager.default.removeItem(atPath: f) } }
+        var out = TextSink.capture(), err = TextSink.capture()
+        XCTAssertEqual(SNECLI.main(["compile", t.path, "-o", prog, "--data", t.dir, "--calibration", "32", "--qat-epochs", "1",
+                                    "--qat-limit", "64", "--qat-out", m2], out: &out, err: &err), 0, err.captured)
+        XCTAssertTrue(err.captured.hasPrefix("qat epoch 1/1: loss "), err.captured)
+        let m = try SNEModel.load(from: m2)
+        XCTAssertEqual(m.info["qat"], "1 epochs, lr 0.0005, 64 images, int8")
+        XCTAssertEqual(try ProgramFile.read(path: prog).meta["model.qat"], "1 epochs, lr 0.0005, 64 images, int8")
+    }
+
     /// QuantLIF reproduces the interpreter's LIF (spec §3.5) on integer-valued currents.
     func testQuantLIFMatchesInterpreterArithmetic() {
         let lif = SNETrain.LIF(beta: 0.5, theta: 1, reset: .subtract, order: .spec)
