@@ -105,17 +105,28 @@ public enum CheckRender {
         if let c = r.confidence { pts += [(c.energy, c.intAccuracy), (c.energy, c.floatAccuracy)] }
         pts += r.references.map { ($0.energy, $0.accuracy) }
         let xs = pts.map { $0.0 }, ys = pts.map { 100 * $0.1 }
-        var x0 = 0.0, x1 = (xs.max() ?? 1) * 1.1
+        // a log energy axis when the points span more than 10x (e.g. a teacher far to the right)
+        let pos = xs.filter { $0 > 0 }
+        let logX = (pos.max() ?? 1) / (pos.min() ?? 1) > 10
+        var x0 = logX ? log10(pos.min()!) - 0.15 : 0.0, x1 = logX ? log10(pos.max()!) + 0.15 : (xs.max() ?? 1) * 1.1
         var y0 = floor((ys.min() ?? 0) - 2), y1 = min(100, ceil((ys.max() ?? 100) + 1))
         if x1 <= x0 { x1 = x0 + 1 }
         if y1 <= y0 { y0 -= 1; y1 += 1 }
-        func X(_ v: Double) -> Double { l + (v - x0) / (x1 - x0) * (W - l - rt) }
+        func X(_ v: Double) -> Double { l + ((logX ? log10(max(v, 1e-12)) : v) - x0) / (x1 - x0) * (W - l - rt) }
+        var xticks = ticks(x0, x1)
+        if logX {
+            xticks = []
+            for d in Int(floor(x0))...Int(ceil(x1)) { for m in [1.0, 2, 5] {
+                let v = m * pow(10, Double(d))
+                if log10(v) >= x0 && log10(v) <= x1 { xticks.append(v) }
+            } }
+        }
         func Y(_ v: Double) -> Double { H - b - (v - y0) / (y1 - y0) * (H - t - b) }
         var s = "<svg xmlns='http://www.w3.org/2000/svg' width='\(Int(W))' height='\(Int(H))' font-family='sans-serif' font-size='11'>"
         s += "<rect x='\(l)' y='\(t)' width='\(W - l - rt)' height='\(H - t - b)' fill='#fafafa' stroke='#999'/>"
-        for v in ticks(x0, x1) { s += "<line x1='\(X(v))' x2='\(X(v))' y1='\(t)' y2='\(H - b)' stroke='#e3e3e3'/><text x='\(X(v))' y='\(H - b + 14)' text-anchor='middle'>\(fmtTick(v))</text>" }
+        for v in xticks { s += "<line x1='\(X(v))' x2='\(X(v))' y1='\(t)' y2='\(H - b)' stroke='#e3e3e3'/><text x='\(X(v))' y='\(H - b + 14)' text-anchor='middle'>\(fmtTick(v))</text>" }
         for v in ticks(y0, y1) { s += "<line x1='\(l)' x2='\(W - rt)' y1='\(Y(v))' y2='\(Y(v))' stroke='#e3e3e3'/><text x='\(l - 6)' y='\(Y(v) + 4)' text-anchor='end'>\(fmtTick(v))</text>" }
-        s += "<text x='\((l + W - rt) / 2)' y='\(H - 8)' text-anchor='middle'>energy per inference (µJ)</text>"
+        s += "<text x='\((l + W - rt) / 2)' y='\(H - 8)' text-anchor='middle'>energy per inference (µJ\(logX ? ", log scale" : ""))</text>"
         s += "<text transform='translate(14,\((t + H - b) / 2)) rotate(-90)' text-anchor='middle'>accuracy (%)</text>"
         for (name, color, get) in [("float", "#1f77b4", { (x: BudgetRow) in x.floatAccuracy }), ("integer", "#ff7f0e", { (x: BudgetRow) in x.intAccuracy })] {
             let p = r.rows.map { "\(X($0.energy)),\(Y(100 * get($0)))" }.joined(separator: " ")
