@@ -23,7 +23,7 @@ import SpikeIR
         for i in 0..<n { w[i * n + i] = 64 }
         let student = Student(ops: [
             .inputDense(Dense(out: n, shift: 0, weights: w, bias: bias)),
-            .lif(SpikeIR.LIF(stateBits: 32, theta: theta, reset: reset, leak: leak)),
+            .lif(SpikeIR.LIF(stateBits: 32, theta: theta, reset: reset, leak: leak, channels: n)),
             .dense(Dense(out: 1, shift: 0, weights: [Int8](repeating: 1, count: n), bias: [0])),
             .readout,
         ], features: 1, featMult: 1, featShift: 0)
