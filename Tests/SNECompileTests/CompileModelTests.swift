@@ -72,6 +72,23 @@ final class CompileModelTests: XCTestCase {
         for a in r.activity { XCTAssertEqual(a.intRate, a.floatRate, accuracy: 0.05, "\(a)") }
     }
 
+    /// Per-channel weights (Spike IR 2.0): per-channel thresholds and per-feature requant, verified,
+    /// agreeing with float at least as well as the per-tensor program on the same images.
+    func testPerChannelWeightsCompileExactly() throws {
+        let t = try tiny()
+        let m = try t.model()
+        var o = CompileOptions(); o.granularity = .perChannel
+        let p = try ModelCompiler.compile(m, calibration: t.train.prefix(128), options: o).program
+        XCTAssertNoThrow(try ProgramVerifier.verify(p))
+        guard case .lif(let l) = p.students[0].ops[1] else { return XCTFail("op 1 is \(p.students[0].ops[1].name)") }
+        XCTAssertEqual(l.thetas.count, 4)
+        XCTAssertGreaterThan(Set(l.thetas).count, 1, "per-channel scales give per-channel thresholds")
+        XCTAssertGreaterThan(Set(p.students[0].featMult).count, 1, "per-feature requant")
+        let r = try Check.run(model: m, program: p, data: t.test, activityImages: 20)
+        XCTAssertGreaterThanOrEqual(r.rows.last!.agreement, 0.9)
+        XCTAssertTrue(r.problems.isEmpty, "\(r.problems)")
+    }
+
     func testCheckCountsEqualInterpreter() throws {
         let t = try tiny()
         let m = try t.model()
