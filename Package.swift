@@ -7,6 +7,7 @@
 //   SNETrain    layers with exact backward, LIF + BPTT, losses, optimizers, checkpoints
 //   SNE         the spiking neural ensemble: teacher, partitions, students, head, gate, eval
 //   SpikeIR     the integer spike program: spec'd ops, file format, verifier, reference interpreter
+//   SNECompile  the quantizing compiler (float SNE -> Spike IR program), activity check, `sne check` metrics, QAT
 //   SNECodegen  C99 emitter (specialized + blob), memory report, target builds, `verify`
 //   SNECLI      the `sne` subcommands; `sne` is a thin executable around it
 import Foundation
@@ -44,14 +45,16 @@ let package = Package(
         .target(name: "SNETrain", dependencies: ["SNETensor", "SNEData"], swiftSettings: fastCPUFlags()),
         .target(name: "SNE", dependencies: ["SNETensor", "SNEData", "SNETrain"], swiftSettings: fastCPUFlags()),
         .target(name: "SpikeIR"),
+        .target(name: "SNECompile", dependencies: ["SNE", "SNETrain", "SNETensor", "SNEData", "SpikeIR"]),
         .target(name: "SNECodegen", dependencies: ["SpikeIR"]),
-        .target(name: "SNECLI", dependencies: ["SNETensor", "SNEData", "SNETrain", "SNE", "SpikeIR", "SNECodegen"]),
+        .target(name: "SNECLI", dependencies: ["SNETensor", "SNEData", "SNETrain", "SNE", "SpikeIR", "SNECompile", "SNECodegen"]),
         .executableTarget(name: "sne", dependencies: ["SNECLI"]),
         .testTarget(name: "SNETensorTests", dependencies: ["SNETensor"]),
         .testTarget(name: "SNEDataTests", dependencies: ["SNEData"], exclude: ["NPYFiles"]),
         .testTarget(name: "SNETrainTests", dependencies: ["SNETrain"]),
         .testTarget(name: "SNETests", dependencies: ["SNE", "SpikeIR"]),
         .testTarget(name: "SpikeIRTests", dependencies: ["SpikeIR"], exclude: ["Vectors", "Cases"]),
+        .testTarget(name: "SNECompileTests", dependencies: ["SNECompile", "SNECLI", "SNE", "SNETrain", "SNETensor", "SNEData", "SpikeIR"]),
         .testTarget(name: "SNECodegenTests", dependencies: ["SNECodegen", "SpikeIR"]),
         .testTarget(name: "SNECLITests", dependencies: ["SNECLI"]),
     ]

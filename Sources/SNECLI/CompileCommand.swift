@@ -1,49 +1,109 @@
-// `sne compile`: emit C99 for a target from a program.
+// `sne compile`: one verb, two forms — a trained model → a Spike IR program (the quantizing
+// compiler, SNECompile), and a program → C99 for a target (SNECodegen).
 import Foundation
+import SNE
 import SNECodegen
+import SNECompile
+import SNEData
+import SNETensor
 import SpikeIR
 
 struct CompileCommand: Command {
     static let name = "compile"
-    static let summary = "emit C99 for a target from a program"
+    static let summary = "compile a trained model to a program (.snep), or a program to C99 for a target"
     static let usage = """
-        usage: sne compile PROGRAM --target T -o DIR [--mode specialized|blob]
-          writes DIR/<name>.h, <name>.c, the sne runtime files, Makefile and CMakeLists.txt
-          (built in a temporary directory, then renamed; an existing DIR is replaced only if
-          sne wrote it). Prints the exact memory report; refuses a program too large for T.
+        usage: sne compile MODEL -o PROGRAM.snep --data DIR [flags]      (model → integer program)
+               sne compile PROGRAM.snep --target T -o DIR [--mode M]     (program → C99 for a target)
+
+        Form 1 quantizes a model written by `sne train` (SNEModel.save): folds BatchNorm, int8
+        weights, fixed-point LIF thresholds/leaks, calibrated readout requant, integer head and
+        gate, first conv as input_conv2d; proves the spec §7 bounds; checks every LIF's spike rate
+        (float vs integer) and refuses a silent (< 0.1 %) or saturated (> 95 %) layer.
+          --data DIR          folder with train-images-idx3-ubyte[.gz] (calibration images)
+          --calibration N     calibration images, the first N of the train split (default 256)
+          --weight-bits B     8 (default) or 4 (a 4-bit range stored in int8; IR weights are int8)
+          --weights G         tensor (default) or channel (per-channel needs Spike IR 2.0 thresholds)
+          --stop-margin X     confidence stop margin in float logit units (default off)
+          --name NAME         program name (default: the output file's stem)
+          --allow-inactive    write the program even if a layer is silent or saturated
+          --qat-epochs N      quantization-aware fine-tuning first (fake-quant weights, integer LIF)
+          --qat-lr X          its learning rate (default 5e-4);  --qat-limit N  its train images (default all)
+          --qat-out MODEL2    also save the fine-tuned float model
+          --threads N         worker threads for the float passes (default 2)
+        Form 2 writes DIR/<name>.h, <name>.c, the sne runtime files, Makefile and CMakeLists.txt
+        (built in a temporary directory, then renamed; an existing DIR is replaced only if sne
+        wrote it). Prints the exact memory report; refuses a program too large for T.
           --target   host, cortex-m4, cortex-m3, riscv32 or avr
           --mode     specialized (const tables + descriptor, default) or blob (.snep image
                      validated by sne_blob_load at init; swap it to update the model)
         """
-    let program: String, target: String, out: String, mode: EmitMode
+
+    enum Form: Sendable {
+        case emit(target: String, mode: EmitMode)
+        case model(ModelForm)
+    }
+    struct ModelForm: Sendable {
+        var data: String, calibration: Int, bits: Int, granularity: WeightGranularity, margin: Double?, name: String?
+        var allowInactive: Bool, qatEpochs: Int, qatLR: Double, qatLimit: Int?, qatOut: String?, threads: Int
+    }
+    let input: String, out: String, form: Form
+
     init(_ args: Arguments) throws {
         var a = args
-        guard let t = try a.option("target") else { throw CLIError.usage("sne compile: --target is required (host, cortex-m4, cortex-m3, riscv32, avr)") }
-        target = t
+        let target = try a.option("target")
         var o = try a.option("output")
-        let m = try a.option("mode") ?? "specialized"
-        guard let md = EmitMode(rawValue: m) else { throw CLIError.usage("sne compile: --mode must be specialized or blob, got '\(m)'") }
-        mode = md
-        // `-o DIR` arrives as two positionals (the parser only knows `--` flags).
+        let modeArg = try a.option("mode")
+        if let t = target {
+            let m = modeArg ?? "specialized"
+            guard let md = EmitMode(rawValue: m) else { throw CLIError.usage("sne compile: --mode must be specialized or blob, got '\(m)'") }
+            form = .emit(target: t, mode: md)
+        } else {
+            if modeArg != nil { throw CLIError.usage("sne compile: --mode applies to the program → C form (with --target)") }
+            guard let d = try a.option("data") else {
+                throw CLIError.usage("sne compile: give --target T to emit C from a program, or --data DIR to compile a model (see 'sne compile --help')")
+            }
+            let g = try a.option("weights") ?? "tensor"
+            guard let gran = WeightGranularity(rawValue: g) else { throw CLIError.usage("sne compile: --weights must be tensor or channel, got '\(g)'") }
+            let bits = try a.int("weight-bits", in: 1...64) ?? 8
+            guard bits == 8 || bits == 4 else {
+                throw CLIError.usage("sne compile: --weight-bits \(bits): Spike IR weights are int8 (spec §3); use 8, or 4 for a 4-bit range")
+            }
+            form = .model(ModelForm(
+                data: d, calibration: try a.int("calibration", in: 1...100_000) ?? 256, bits: bits, granularity: gran,
+                margin: try a.double("stop-margin"), name: try a.option("name"), allowInactive: a.flag("allow-inactive"),
+                qatEpochs: try a.int("qat-epochs", in: 0...1000) ?? 0, qatLR: try a.double("qat-lr") ?? 5e-4,
+                qatLimit: try a.int("qat-limit", in: 1...10_000_000), qatOut: try a.option("qat-out"),
+                threads: try a.int("threads", in: 1...256) ?? 2))
+            if case .model(let m) = form, let x = m.margin, x < 0 { throw CLIError.usage("sne compile: --stop-margin must be ≥ 0, got \(x)") }
+        }
+        // `-o PATH` arrives as two positionals (the parser only knows `--` flags).
         var pos: [String] = []
         while let x = a.optionalPositional() {
             if x == "-o" {
-                guard let d = a.optionalPositional() else { throw CLIError.usage("sne compile: -o needs a directory") }
+                guard let d = a.optionalPositional() else { throw CLIError.usage("sne compile: -o needs a path") }
                 if o != nil { throw CLIError.usage("sne compile: -o given more than once") }
                 o = d
             } else { pos.append(x) }
         }
         try a.finish()
-        guard let outDir = o else { throw CLIError.usage("sne compile: -o DIR is required") }
+        guard let outPath = o else { throw CLIError.usage("sne compile: -o is required (a directory with --target, else the .snep to write)") }
         guard pos.count == 1 else {
-            throw CLIError.usage(pos.isEmpty ? "sne compile: missing PROGRAM (see 'sne compile --help')" : "sne compile: unexpected argument '\(pos[1])'")
+            throw CLIError.usage(pos.isEmpty ? "sne compile: missing MODEL or PROGRAM (see 'sne compile --help')" : "sne compile: unexpected argument '\(pos[1])'")
         }
-        out = outDir
-        program = pos[0]
+        out = outPath
+        input = pos[0]
     }
 
     func run(out o: inout TextSink, err: inout TextSink) throws {
-        let p = try InputFiles.program(program)
+        switch form {
+        case .emit(let target, let mode): try emit(target: target, mode: mode, out: &o)
+        case .model(let m): try compileModel(m, out: &o, err: &err)
+        }
+    }
+
+    func emit(target: String, mode: EmitMode, out o: inout TextSink) throws {
+        if ModelFiles.isModel(input) { throw CLIError.usage("sne compile: \(input) is a model; compile it to a program first: sne compile \(input) -o PROGRAM.snep --data DIR") }
+        let p = try InputFiles.program(input)
         let t = try cliTarget(target)
         let rm = t.toolchainPresent ? try? RuntimeMeasure.runtime(t, mode: mode) : nil
         let mem = MemoryReport(p, target: t, mode: mode, runtimeCode: rm?.code, stack: rm?.stack)
@@ -62,9 +122,89 @@ struct CompileCommand: Command {
         for l in mem.lines { o.write(l + "\n") }
         if rm == nil { o.write("(runtime code and stack not measured: \(t.compiler) not installed)\n") }
     }
+
+    func compileModel(_ m: ModelForm, out o: inout TextSink, err: inout TextSink) throws {
+        if FileManager.default.fileExists(atPath: input), !ModelFiles.isModel(input) {
+            throw CLIError.usage("sne compile: \(input) is not a model file; to emit C from a program give --target T")
+        }
+        let model = try ModelFiles.load(input)
+        let t0 = Date()
+        let compute = ComputeContext(threads: m.threads)
+        if m.qatEpochs > 0 {
+            let train = try ModelFiles.images(m.data, split: "train", limit: m.qatLimit)
+            var opts = FineTuneOptions()
+            opts.epochs = m.qatEpochs; opts.lr = Float(m.qatLR); opts.weightBits = m.bits; opts.granularity = m.granularity
+            var lines: [String] = []
+            do { try FineTune.run(model, data: train, options: opts, compute: compute) { lines.append($0) } }
+            catch let e as CompileError { throw CLIError.failure(e.message) }
+            for l in lines { err.write(l + "\n") }
+            model.info["qat"] = "\(m.qatEpochs) epochs, lr \(m.qatLR), \(train.count) images, int\(m.bits)"
+            if let q = m.qatOut { do { try model.save(to: q) } catch { throw CLIError.failure("\(q): \(error)") }; o.write("wrote \(q) (fine-tuned float model)\n") }
+        }
+        let tc = Date()
+        let cal = try ModelFiles.images(m.data, split: "train", limit: m.calibration)
+        var opts = CompileOptions()
+        opts.weightBits = m.bits; opts.granularity = m.granularity; opts.stopMargin = m.margin
+        opts.name = m.name ?? ModelFiles.programName(out)
+        let compiled: CompiledModel
+        do { compiled = try ModelCompiler.compile(model, calibration: cal, options: opts, compute: compute) }
+        catch let e as CompileError { throw CLIError.failure(e.message) }
+        let compileTime = Date().timeIntervalSince(tc)
+        let (c, h, w) = (model.spec.input[0], model.spec.input[1], model.spec.input[2])
+        let images = (0..<cal.count).map { Layout.imageHWC(cal.pixels[($0 * cal.imageSize)..<(($0 + 1) * cal.imageSize)], c: c, h: h, w: w) }
+        let act: [LayerActivity]
+        do { act = try ActivityCheck.compare(compiled.program, lifNames: compiled.lifNames, float: compiled.calibration, images: images) }
+        catch let e as CompileError { throw CLIError.failure(e.message) }
+        for n in compiled.notes { o.write("  " + n + "\n") }
+        for a in act {
+            o.write(String(format: "  activity student %d %@: float %.3f%%, integer %.3f%%\n", a.student, a.name, 100 * a.floatRate, 100 * a.intRate))
+        }
+        let problems = ActivityCheck.problems(act)
+        if !problems.isEmpty && !m.allowInactive {
+            throw CLIError.failure(problems[0] + (problems.count > 1 ? " (and \(problems.count - 1) more)" : "") + "; no program written")
+        }
+        for p in problems { err.write("warning: " + p + "\n") }
+        do { try ProgramFile.write(compiled.program, path: out) } catch let e as SpikeIRError { throw CLIError.failure(e.description) }
+        o.write(String(format: "wrote %@ (program %@, K=%d, T=%d, %@), compiled in %.2f s (%d calibration images; total %.2f s)\n",
+                       out, compiled.program.name, model.K, model.T, compiled.program.meta["sne.weights"] ?? "", compileTime, cal.count,
+                       Date().timeIntervalSince(t0)))
+    }
 }
 
 /// A target by name, as a CLI error when unknown.
 func cliTarget(_ name: String) throws -> Target {
     do { return try Target.named(name) } catch let e as CodegenError { throw CLIError.usage(e.description) }
+}
+
+/// Model files and dataset folders for `compile` and `check`.
+enum ModelFiles {
+    /// True when `path` starts like a checkpoint (not "SNEP").
+    static func isModel(_ path: String) -> Bool {
+        guard let h = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? h.close() }
+        let b = [UInt8](h.readData(ofLength: 4))
+        return b.count == 4 && b != Array("SNEP".utf8)
+    }
+
+    static func load(_ path: String) throws -> SNEModel {
+        do { return try SNEModel.load(from: path) } catch let e as SNEError { throw CLIError.failure(e.message) }
+    }
+
+    /// IDX images of `split` from DIR (or DIR/fashion-mnist, DIR/mnist when DIR is a data root).
+    static func images(_ dir: String, split: String, limit: Int?) throws -> LabeledImages {
+        let fm = FileManager.default
+        let stem = "\(split)-images-idx3-ubyte"
+        for d in [dir, dir + "/fashion-mnist", dir + "/mnist"] where fm.fileExists(atPath: d + "/" + stem + ".gz") || fm.fileExists(atPath: d + "/" + stem) {
+            do { return try IDX.load(directory: d, split: split, limit: limit) } catch let e as DataError { throw CLIError.failure(e.message) }
+        }
+        throw CLIError.failure("\(dir): no \(stem)[.gz] (give the folder holding the IDX files, e.g. ../shared/data/fashion-mnist)")
+    }
+
+    /// A valid program name (spec §2) from an output path's stem.
+    static func programName(_ path: String) -> String {
+        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        var s = String(stem.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" }.filter(\.isASCII).prefix(31))
+        if s.isEmpty || s.first!.isNumber { s = "m" + s.prefix(30) }
+        return s
+    }
 }

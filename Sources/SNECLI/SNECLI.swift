@@ -7,7 +7,7 @@ public enum SNECLI {
     public static let commands: [any Command.Type] = [
         TrainCommand.self, EvalCommand.self,
         RunCommand.self, InfoCommand.self, DumpCommand.self,
-        CompileCommand.self, VerifyCommand.self,
+        CompileCommand.self, CheckCommand.self, VerifyCommand.self,
         BenchCommand.self,
         ExampleCommand.self,
         ConformanceGenCommand.self,

@@ -1,0 +1,91 @@
+// `sne check`: what quantization cost — float model vs integer program on a test set.
+import Foundation
+import SNE
+import SNECodegen
+import SNECompile
+import SNETensor
+import SpikeIR
+
+struct CheckCommand: Command {
+    static let name = "check"
+    static let summary = "float model vs compiled program: accuracy per budget, agreement, spike rates, ops, energy, memory"
+    static let usage = """
+        usage: sne check MODEL PROGRAM --data DIR [--limit N] [--json] [--html FILE] [flags]
+          runs the float model and the program (reference interpreter) on the test split of DIR:
+          accuracy at every budget k and in confidence mode, prediction agreement, logit error,
+          spike rates per layer (float vs integer), op counts per layer / student / gate (the
+          interpreter's), energy, flash and RAM per target.
+          --data DIR          folder with t10k-images-idx3-ubyte[.gz]
+          --limit N           first N test images (default 1000)
+          --json              JSON instead of the table
+          --html FILE         also write a self-contained HTML report (inline SVG)
+          --margin M          confidence-mode stop margin in integer logit units (default: the program's)
+          --pj-mac X          pJ per multiply-accumulate (default 4.6)
+          --pj-acc X          pJ per accumulate (default 0.9); neuron updates are counted, not priced
+          --teacher ACC:UJ    teacher point for the plot (accuracy % and µJ; default: the model's
+                              teacher.test_accuracy and teacher.macs from sne train)
+          --snn ACC:UJ        plain-SNN point for the plot
+          --activity-images N images for the spike rates (default 200)
+          --threads N         worker threads for the float model (default 2)
+        exits 1 when a layer is silent or saturated (the report is still written).
+        """
+    let model: String, program: String, data: String, limit: Int, json: Bool, html: String?, margin: Int32?
+    let energy: EnergyTable, refs: [RefPoint], activity: Int, threads: Int
+
+    init(_ args: Arguments) throws {
+        var a = args
+        guard let d = try a.option("data") else { throw CLIError.usage("sne check: --data DIR is required") }
+        data = d
+        limit = try a.int("limit", in: 1...1_000_000) ?? 1000
+        json = a.flag("json")
+        html = try a.option("html")
+        margin = try a.int("margin", in: 0...Int(Int32.max)).map { Int32($0) }
+        var e = EnergyTable()
+        for (flag, kp) in [("pj-mac", \EnergyTable.mac), ("pj-acc", \EnergyTable.accumulate)] {
+            if let v = try a.double(flag) {
+                guard v >= 0 else { throw CLIError.usage("sne check: --\(flag) must be ≥ 0, got \(v)") }
+                e[keyPath: kp] = v
+            }
+        }
+        energy = e
+        var r: [RefPoint] = []
+        for (flag, label) in [("teacher", "teacher"), ("snn", "plain SNN")] {
+            guard let s = try a.option(flag) else { continue }
+            let p = s.split(separator: ":").map { Double($0) }
+            guard p.count == 2, let acc = p[0], let uj = p[1], acc >= 0, acc <= 100, uj >= 0 else {
+                throw CLIError.usage("sne check: --\(flag) must be ACC:UJ (accuracy % and µJ), got '\(s)'")
+            }
+            r.append(RefPoint(label: label, accuracy: acc / 100, energy: uj))
+        }
+        refs = r
+        activity = try a.int("activity-images", in: 1...100_000) ?? 200
+        threads = try a.int("threads", in: 1...256) ?? 2
+        model = try a.positional("MODEL")
+        program = try a.positional("PROGRAM")
+        try a.finish()
+    }
+
+    func run(out: inout TextSink, err: inout TextSink) throws {
+        let m = try ModelFiles.load(model)
+        let p = try InputFiles.program(program)
+        let test = try ModelFiles.images(data, split: "t10k", limit: limit)
+        var r: CheckResult
+        do {
+            r = try Check.run(model: m, program: p, data: test, margin: margin, energy: energy, activityImages: activity,
+                              compute: ComputeContext(threads: threads))
+        } catch let e as CompileError { throw CLIError.failure(e.message) } catch let e as SpikeIRError { throw CLIError.failure(e.description) }
+        if !refs.isEmpty { r.references = refs.contains { $0.label == "teacher" } ? refs : r.references.filter { $0.label == "teacher" } + refs }
+        for name in Target.names {
+            guard let t = try? Target.named(name) else { continue }
+            let mem = MemoryReport(p, target: t)
+            r.memory.append(MemoryRow(target: name, flash: mem.flash, ram: mem.ram, arena: mem.arena, fits: mem.fitError == nil,
+                                      note: "tables + descriptor and arena + context; runtime code and stack not included"))
+        }
+        if let h = html {
+            do { try ProgramFile.writeAtomically(Array(CheckRender.html(r).utf8), path: h) } catch let e as SpikeIRError { throw CLIError.failure(e.description) }
+        }
+        out.write(json ? CheckRender.json(r) : CheckRender.table(r))
+        if let h = html, !json { out.write("wrote \(h)\n") }
+        if !r.problems.isEmpty { throw CLIError.failure(r.problems[0]) }
+    }
+}
