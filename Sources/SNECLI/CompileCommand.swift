@@ -22,7 +22,8 @@ struct CompileCommand: Command {
           --data DIR          folder with train-images-idx3-ubyte[.gz] (calibration images)
           --calibration N     calibration images, the first N of the train split (default 256)
           --weight-bits B     8 (default) or 4 (a 4-bit range stored in int8; IR weights are int8)
-          --weights G         tensor (default) or channel (per-channel needs Spike IR 2.0 thresholds)
+          --weights G         tensor (default) or channel (per output channel; exact with Spike IR 2.0
+                              per-channel thresholds and per-feature requant)
           --stop-margin X     confidence stop margin in float logit units (default off)
           --name NAME         program name (default: the output file's stem)
           --allow-inactive    write the program even if a layer is silent or saturated
