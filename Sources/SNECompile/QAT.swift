@@ -22,7 +22,7 @@ public struct FineTuneOptions: Sendable {
     public var weightBits = 8
     public var stateBits = 32
     /// Weight scale granularity, as in the compiler.
-    public var granularity: WeightGranularity = .perTensor
+    public var granularity: WeightGranularity = .perChannel
     public var seed: UInt64 = 1
     public init() {}
 }
