@@ -22,7 +22,8 @@ struct CompileCommand: Command {
           --data DIR          folder with train-images-idx3-ubyte[.gz] (calibration images)
           --calibration N     calibration images, the first N of the train split (default 256)
           --weight-bits B     8 (default) or 4 (a 4-bit range stored in int8; IR weights are int8)
-          --weights G         tensor (default) or channel (per-channel needs Spike IR 2.0 thresholds)
+          --weights G         channel (default: one scale per output channel, exact with Spike IR 2.0
+                              per-channel thresholds) or tensor (one scale per layer)
           --stop-margin X     confidence stop margin in float logit units (default off)
           --name NAME         program name (default: the output file's stem)
           --allow-inactive    write the program even if a layer is silent or saturated
@@ -62,7 +63,7 @@ struct CompileCommand: Command {
             guard let d = try a.option("data") else {
                 throw CLIError.usage("sne compile: give --target T to emit C from a program, or --data DIR to compile a model (see 'sne compile --help')")
             }
-            let g = try a.option("weights") ?? "tensor"
+            let g = try a.option("weights") ?? "channel"
             guard let gran = WeightGranularity(rawValue: g) else { throw CLIError.usage("sne compile: --weights must be tensor or channel, got '\(g)'") }
             let bits = try a.int("weight-bits", in: 1...64) ?? 8
             guard bits == 8 || bits == 4 else {

@@ -15,8 +15,8 @@ import SpikeIR
 public struct CompileOptions: Sendable {
     /// Weight width: 8 (int8) or 4 (a 4-bit range stored in int8).
     public var weightBits = 8
-    /// Weight scale granularity. Per channel needs per-channel thresholds (Spike IR 2.0).
-    public var granularity: WeightGranularity = .perTensor
+    /// Weight scale granularity (per channel: per-channel thresholds, Spike IR 2.0).
+    public var granularity: WeightGranularity = .perChannel
     /// LIF membrane width (spec §3.5: 16 or 32).
     public var stateBits = 32
     /// Confidence stop margin in float logit units (nil: off).

@@ -21,8 +21,8 @@ public struct FineTuneOptions: Sendable {
     public var qat = true
     public var weightBits = 8
     public var stateBits = 32
-    /// Weight scale granularity (per channel needs Spike IR 2.0 thresholds, as in the compiler).
-    public var granularity: WeightGranularity = .perTensor
+    /// Weight scale granularity, as in the compiler.
+    public var granularity: WeightGranularity = .perChannel
     public var seed: UInt64 = 1
     public init() {}
 }
