@@ -47,7 +47,8 @@ struct TargetBuildFilesTests {
         #expect(c.status == 0, "\(c.stderr.prefix(600))")
         let b = try Shell.run(["cmake", "--build", build])
         #expect(b.status == 0, "\(b.stdout.suffix(600)) \(b.stderr.prefix(600))")
-        let obj = try Shell.run(["find", build, "-name", "\(p.name).c.o"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // The object is <name>.c.obj for a Generic (cross) system, <name>.c.o on the host.
+        let obj = try Shell.run(["find", build, "(", "-name", "\(p.name).c.o", "-o", "-name", "\(p.name).c.obj", ")"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let s = try Shell.run([t.sizeTool, "-A", obj])
         #expect(SizeCheck.compare(MemoryReport(p, target: t), SizeCheck.parse(s.stdout)) == nil, "\(s.stdout)")
     }
