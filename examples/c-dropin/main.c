@@ -6,7 +6,8 @@
  * IMAGE is the raw input: exactly in_h*in_w*in_c uint8 bytes, HWC (784 for a 28x28 image).
  * BUDGET is k, the number of students to run, 1..K (default K). Prints the same first four
  * lines as `sne run PROGRAM --input IMAGE --budget k` (program/budget, logits, prediction,
- * active students), so the two can be compared with diff.
+ * active students, gate scores when the program selects with a gate, total op counts), so the
+ * two can be compared with diff.
  *
  * The model's name is not written here: the build passes -DSNE_MODEL=<name> (the Makefile and
  * CMakeLists.txt read it from the model folder) and this file calls sne_<name>_init() etc.
@@ -82,7 +83,7 @@ int main(int argc, char **argv)
         errno = 0;
         k = strtol(argv[2], &end, 10);
         if (errno != 0 || end == argv[2] || *end != '\0' || k < 1 || k > K) {
-            fprintf(stderr, "classify: BUDGET must be an integer in 1...%ld, got '%s'\n", K, argv[2]);
+            fprintf(stderr, "classify: BUDGET must be an integer in 1..%ld, got '%s'\n", K, argv[2]);
             return 2;
         }
     }
@@ -106,6 +107,10 @@ int main(int argc, char **argv)
     for (uint32_t i = 0; i < m->classes; i++) printf(" %ld", (long)logits[i]);
     printf("\nprediction  %lu\nactive     ", (unsigned long)r.prediction);
     for (uint32_t i = 0; i < r.n_active; i++) printf(" %u", (unsigned)r.active[i]);
+    if (m->select == 1) { /* gate selection: the K gate scores (spec §5.1) */
+        printf("\ngate scores");
+        for (uint32_t i = 0; i < m->students_n; i++) printf(" %ld", (long)r.gate_scores[i]);
+    }
     printf("\nops         synops=%llu macs=%llu neuron_updates=%llu\n", (unsigned long long)r.counts.synops,
            (unsigned long long)r.counts.macs, (unsigned long long)r.counts.neuron_updates);
     return 0;

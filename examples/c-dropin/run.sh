@@ -4,7 +4,7 @@
 #   2. sne compile PROGRAM --target host -o build/model;
 #   3. builds classify twice: plain make (Makefile) and CMake (CMakeLists.txt);
 #   4. runs both on every examples/programs/fmnist-test-*.u8 at every budget k = 1..K and checks
-#      that their program/logits/prediction/active/ops lines equal `sne run PROGRAM --input IMG --budget k`.
+#      that their program/logits/prediction/active/gate scores/ops lines equal `sne run PROGRAM --input IMG --budget k`.
 # PROGRAM defaults to examples/programs/fmnist4.snep. Exit status 0 when every check passed, 1 otherwise.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,7 +37,7 @@ K=$("$SNE" run "$prog" --input "$img0" | sed -n 's/.* of K=\([0-9]*\)$/\1/p')
 [ -n "$K" ] || { echo "run.sh: cannot read K from sne run" >&2; exit 1; }
 
 echo "== compare with sne run: every image, k = 1..$K"
-keep='^(program|logits|prediction|active|ops) '
+keep='^(program|logits|prediction|active|gate scores|ops) '
 fail=0; n=0
 for img in "$root"/examples/programs/fmnist-test-*.u8; do
     k=1
