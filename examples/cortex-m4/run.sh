@@ -1,8 +1,8 @@
 #!/bin/sh
-# run.sh [PROGRAM.snep] - the whole cortex-m4 example from a fresh clone:
+# run.sh [PROGRAM.snep [IMAGE...]] - the whole cortex-m4 example from a fresh clone:
 #   1. builds sne (swift build -c release) unless $SNE names an sne binary;
 #   2. sne compile PROGRAM --target cortex-m4 -o build/model;
-#   3. gen-images.sh: examples/programs/fmnist-test-*.u8 -> build/images.h;
+#   3. gen-images.sh: every IMAGE -> build/images.h;
 #   4. builds build/firmware.elf with arm-none-eabi-gcc through targets/Makefile (TARGET=cortex-m4:
 #      targets/arm-mps2 startup, linker script and semihosting port);
 #   5. runs it in qemu-system-arm -M mps2-an386 (targets/cortex-m4/run.sh) with no command line:
@@ -10,12 +10,16 @@
 #   6. runs it again with the budget given at run time (QEMU -append "k", read by the firmware
 #      through semihosting SYS_GET_CMDLINE) for k = 1;
 #   7. checks both outputs line by line against `sne run PROGRAM --input IMG --budget k`.
-# PROGRAM defaults to examples/programs/fmnist4.snep. Exit status 0 when every check passed, 1 otherwise.
+# PROGRAM defaults to examples/programs/fmnist4.snep, the IMAGEs (raw uint8, HWC, the program's input
+# size) to examples/programs/fmnist-test-*.u8. Exit status 0 when every check passed, 1 otherwise.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 prog=${1:-$root/examples/programs/fmnist4.snep}
+[ "$#" -gt 0 ] && shift
+[ "$#" -gt 0 ] || set -- "$root"/examples/programs/fmnist-test-*.u8
 [ -f "$prog" ] || { echo "run.sh: no such program: $prog" >&2; exit 2; }
+for img in "$@"; do [ -f "$img" ] || { echo "run.sh: no such image: $img" >&2; exit 2; }; done
 prog=$(cd "$(dirname "$prog")" && pwd)/$(basename "$prog")
 build=$here/build
 model=$build/model
@@ -42,7 +46,7 @@ srcs="$here/main.c"
 for o in $objs; do srcs="$srcs $model/${o%.o}.c"; done
 
 echo "== gen-images.sh $build/images.h"
-"$here/gen-images.sh" "$build/images.h" "$root"/examples/programs/fmnist-test-*.u8
+"$here/gen-images.sh" "$build/images.h" "$@"
 
 echo "== build $build/firmware.elf (model $name)"
 make --no-print-directory -C "$root/targets" build TARGET=cortex-m4 SRCS="$srcs" \
@@ -54,10 +58,11 @@ expect() {  # expect IMG k
     echo "image $(basename "$1") k=$2"
     "$SNE" run "$prog" --input "$1" --budget "$2" | grep -E '^(logits|prediction|active|gate scores|ops) '
 }
-img0=$(ls "$root"/examples/programs/fmnist-test-*.u8 | head -n 1)
+img0=$1
 K=$("$SNE" run "$prog" --input "$img0" | sed -n 's/.* of K=\([0-9]*\)$/\1/p')
+[ -n "$K" ] || { echo "run.sh: cannot read K from sne run" >&2; exit 1; }
 : > "$build/expect-all.txt"; : > "$build/expect-k1.txt"
-for img in "$root"/examples/programs/fmnist-test-*.u8; do
+for img in "$@"; do
     k=1
     while [ "$k" -le "$K" ]; do expect "$img" "$k" >> "$build/expect-all.txt"; k=$((k + 1)); done
     expect "$img" 1 >> "$build/expect-k1.txt"
