@@ -87,7 +87,7 @@ static int32_t budget_from_cmdline(uint32_t K)
     return (int32_t)k;
 }
 
-/* Runs image i at budget k and prints its five lines. */
+/* Runs image i at budget k and prints its lines (the header comment above). */
 static void classify(const sne_model *m, uint32_t i, int32_t k)
 {
     static int32_t logits[MAX_CLASSES];
