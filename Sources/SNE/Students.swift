@@ -198,7 +198,7 @@ extension TrainRun {
         var order: [Int] = [], orderEpoch = -1
         let useKL = config.loss.kl > 0 && teacherLogits != nil
         let loop = EpochLoop(name: name, model: model.head, optimizer: opt, ctx: ctx, epochs: o.epochs, batchesPerEpoch: nb,
-                             checkpoint: dir + "/head.progress.ckpt", progress: progress)
+                             checkpoint: dir + (name == "head" ? "/head.progress.ckpt" : "/head-finetuned.progress.ckpt"), progress: progress)
         try loop.run(resume: resume, step: { epoch, b in
             if epoch != orderEpoch { order = epochOrder(n, seed: config.seed &+ 0x4EAD, epoch: epoch); orderEpoch = epoch }
             let idx = order[(b * bs)..<((b + 1) * bs)]

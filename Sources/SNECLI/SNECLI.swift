@@ -5,6 +5,7 @@ import SNEData
 public enum SNECLI {
     /// Every subcommand, in the order `sne help` lists them (pipeline order).
     public static let commands: [any Command.Type] = [
+        DemoCommand.self,
         TrainCommand.self, EvalCommand.self,
         RunCommand.self, InfoCommand.self, DumpCommand.self,
         CompileCommand.self, CheckCommand.self, VerifyCommand.self,
