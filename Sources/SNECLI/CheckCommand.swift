@@ -68,7 +68,7 @@ struct CheckCommand: Command {
     func run(out: inout TextSink, err: inout TextSink) throws {
         let m = try ModelFiles.load(model)
         let p = try InputFiles.program(program)
-        let test = try ModelFiles.images(data, split: "t10k", limit: limit)
+        let test = try ModelFiles.images(data, split: "t10k", limit: limit, dataset: m.info["dataset"])
         var r: CheckResult
         do {
             r = try Check.run(model: m, program: p, data: test, margin: margin, energy: energy, activityImages: activity,

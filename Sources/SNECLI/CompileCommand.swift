@@ -132,7 +132,7 @@ struct CompileCommand: Command {
         let t0 = Date()
         let compute = ComputeContext(threads: m.threads)
         if m.qatEpochs > 0 {
-            let train = try ModelFiles.images(m.data, split: "train", limit: m.qatLimit)
+            let train = try ModelFiles.images(m.data, split: "train", limit: m.qatLimit, dataset: model.info["dataset"])
             var opts = FineTuneOptions()
             opts.epochs = m.qatEpochs; opts.lr = Float(m.qatLR); opts.weightBits = m.bits; opts.granularity = m.granularity
             var lines: [String] = []
@@ -143,7 +143,7 @@ struct CompileCommand: Command {
             if let q = m.qatOut { do { try model.save(to: q) } catch { throw CLIError.failure("\(q): \(error)") }; o.write("wrote \(q) (fine-tuned float model)\n") }
         }
         let tc = Date()
-        let cal = try ModelFiles.images(m.data, split: "train", limit: m.calibration)
+        let cal = try ModelFiles.images(m.data, split: "train", limit: m.calibration, dataset: model.info["dataset"])
         var opts = CompileOptions()
         opts.weightBits = m.bits; opts.granularity = m.granularity; opts.stopMargin = m.margin
         opts.name = m.name ?? ModelFiles.programName(out)
@@ -192,13 +192,23 @@ enum ModelFiles {
     }
 
     /// IDX images of `split` from DIR (or DIR/fashion-mnist, DIR/mnist when DIR is a data root).
-    static func images(_ dir: String, split: String, limit: Int?) throws -> LabeledImages {
+    /// The `split` ("train" or "t10k") images of an IDX folder `dir`; otherwise the dataset the
+    /// model was trained on (`dataset`, e.g. digits or npy:DIR) looked up under the root `dir`.
+    static func images(_ dir: String, split: String, limit: Int?, dataset: String? = nil) throws -> LabeledImages {
         let fm = FileManager.default
         let stem = "\(split)-images-idx3-ubyte"
-        for d in [dir, dir + "/fashion-mnist", dir + "/mnist"] where fm.fileExists(atPath: d + "/" + stem + ".gz") || fm.fileExists(atPath: d + "/" + stem) {
-            do { return try IDX.load(directory: d, split: split, limit: limit) } catch let e as DataError { throw CLIError.failure(e.message) }
+        let idxSets = ["fashion-mnist", "mnist", "fashion-mnist-slice"]
+        let candidates = dataset.map { idxSets.contains($0) ? [dir, dir + "/" + $0] : [] } ?? [dir, dir + "/fashion-mnist", dir + "/mnist"]
+        for d in candidates where fm.fileExists(atPath: d + "/" + stem + ".gz") || fm.fileExists(atPath: d + "/" + stem) {
+            do { return try IDX.load(directory: d, split: split, limit: limit) } catch let e as DataError { throw CLIError.input(e.message) }
         }
-        throw CLIError.failure("\(dir): no \(stem)[.gz] (give the folder holding the IDX files, e.g. ../shared/data/fashion-mnist)")
+        if let dataset, !idxSets.contains(dataset) {
+            do {
+                let d = try Datasets.load(dataset, root: dir, limit: split == "train" ? limit : 1, testLimit: split == "train" ? 1 : limit)
+                return split == "train" ? d.train : d.test
+            } catch let e as SNEError { throw CLIError.input(e.message) }
+        }
+        throw CLIError.input("\(dir): no \(stem)[.gz] (give the folder holding the IDX files, e.g. ../shared/data/fashion-mnist, or the data root holding the model's dataset)")
     }
 
     /// A valid program name (spec §2) from an output path's stem.
