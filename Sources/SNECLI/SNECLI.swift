@@ -5,7 +5,7 @@ public enum SNECLI {
     /// Every subcommand, in the order `sne help` lists them (pipeline order).
     public static let commands: [any Command.Type] = [
         RunCommand.self, InfoCommand.self, DumpCommand.self,
-        CompileCommand.self, VerifyCommand.self,
+        CompileCommand.self, VerifyCommand.self, ExportCommand.self,
         BenchCommand.self,
         ExampleCommand.self,
         ConformanceGenCommand.self,
