@@ -49,23 +49,26 @@ def input_current(op, x, d):
     return rshr(acc, op["shift"])
 
 
-def lava_shape(hwc):
-    """Lava's (x, y, c) shape of an sne (H, W, C) tensor; vectors stay 1-D."""
+SPATIAL = ("input_conv2d", "loihi_conv2d")
+
+
+def lava_shape(hwc, spatial):
+    """Lava's shape of an sne (H, W, C) tensor: (x, y, c) after a convolution, else 1-D."""
     H, W, C = hwc
-    return (C,) if H == 1 and W == 1 else (W, H, C)
+    return (W, H, C) if spatial else (H * W * C,)
 
 
-def to_lava(a, hwc):
+def to_lava(a, hwc, spatial):
     H, W, C = hwc
     a = np.asarray(a).reshape(H, W, C)
-    return a.reshape(C) if H == 1 and W == 1 else a.transpose(1, 0, 2)
+    return a.transpose(1, 0, 2) if spatial else a.reshape(-1)
 
 
-def from_lava_steps(a, hwc, T):
+def from_lava_steps(a, hwc, spatial, T):
     """(T, lava shape) monitor data → (T, H·W·C) in sne's HWC order."""
     H, W, C = hwc
-    a = np.asarray(a).reshape((T,) + lava_shape(hwc))
-    if not (H == 1 and W == 1):
+    a = np.asarray(a).reshape((T,) + lava_shape(hwc, spatial))
+    if spatial:
         a = a.transpose(0, 2, 1, 3)
     return np.rint(a.reshape(T, H * W * C)).astype(np.int64)
 
@@ -83,65 +86,64 @@ def run_student(st, x, d, T):
     cur = input_current(ops[0], x, d)
     prev = None          # the last Lava process (its output port feeds the next op)
     prev_shape = None    # sne shape of what prev emits
-    flat = False
-    probes = []          # (kind, op index, monitor, sne shape)
+    prev_spatial = False # whether prev's port has Lava's (x, y, c) shape
+    probes = []          # (kind, op index, monitor, sne shape, spatial)
     procs = []
     for j, op in enumerate(ops[1:], start=1):
         kind = op["op"]
         if kind == "loihi_lif":
             shape = op["in_shape"]
-            C = shape[2]
+            spatial = ops[j - 1]["op"] in SPATIAL
             mant = np.tile(np.load(os.path.join(d, op["bias_mant"])).astype(np.int64), shape[0] * shape[1])
             if op["source"] == "bias":
                 mant = mant + cur.reshape(-1)
-            lif = LIF(shape=lava_shape(shape), du=op["du"], dv=op["dv"], vth=op["vth"],
-                      bias_mant=to_lava(mant, shape).astype(np.int32), bias_exp=op["bias_exp"])
+            lif = LIF(shape=lava_shape(shape, spatial), du=op["du"], dv=op["dv"], vth=op["vth"],
+                      bias_mant=to_lava(mant, shape, spatial).astype(np.int32), bias_exp=op["bias_exp"])
             if prev is not None:
                 prev.a_out.connect(lif.a_in)
             for var in ("s_out", "v", "u"):
                 m = Monitor()
                 m.probe(getattr(lif, var), T)
-                probes.append((var, j, m, shape))
-            prev, prev_shape, flat = lif, shape, False
+                probes.append((var, j, m, shape, spatial))
+            prev, prev_shape, prev_spatial = lif, shape, spatial
             procs.append(lif)
         elif kind == "flatten":
-            flat = True
+            pass                 # sne's flatten keeps HWC order; the dense below reorders its rows
         elif kind == "loihi_conv2d":
             w = np.load(os.path.join(d, op["w"])).astype(np.int32)          # [cin][kh][kw][cout]
             wl = w.transpose(3, 2, 1, 0)[:, ::-1, ::-1, :].copy()           # [cout][x][y][cin], flipped
             H, W, C = op["in_shape"]
             conv = Conv(weight=wl, input_shape=(W, H, C), padding=(op["pad"], op["pad"]),
                         stride=(op["stride"], op["stride"]))
-            prev.s_out.connect(conv.s_in)
-            prev, prev_shape = conv, op["out_shape"]
+            port = prev.s_out if prev_spatial else prev.s_out.reshape(new_shape=(W, H, C))  # 1x1xC only
+            port.connect(conv.s_in)
+            prev, prev_shape, prev_spatial = conv, op["out_shape"], True
             procs.append(conv)
         elif kind == "loihi_dense":
             w = np.load(os.path.join(d, op["w"])).astype(np.int32)          # [in][out], in in HWC order
             H, W, C = prev_shape
-            if not (H == 1 and W == 1):
+            if prev_spatial:     # Lava flattens (x, y, c); sne's rows are in (y, x, c) order
                 w = w.reshape(H, W, C, -1).transpose(1, 0, 2, 3).reshape(H * W * C, -1)
             # 2·w with weight_exp − 1 and sign_mode MIXED: Lava clips MIXED weights to −256…255 and
             # drops their lowest bit, so even weights pass exactly and the exponent undoes the 2.
             dense = Dense(weights=(2 * w.T).astype(np.int32), weight_exp=op["weight_exp"] - 1,
                           sign_mode=SignMode.MIXED, num_message_bits=0)
-            port = prev.s_out
-            if len(lava_shape(prev_shape)) != 1:
-                port = port.reshape(new_shape=(H * W * C,))
+            port = prev.s_out.reshape(new_shape=(H * W * C,)) if prev_spatial else prev.s_out
             port.connect(dense.s_in)
-            prev, prev_shape = dense, op["out_shape"]
+            prev, prev_shape, prev_spatial = dense, op["out_shape"], False
             procs.append(dense)
         elif kind == "readout":
             m = Monitor()
             m.probe(prev.a_out, T)
-            probes.append(("a", j, m, op["in_shape"]))
+            probes.append(("a", j, m, op["in_shape"], prev_spatial))
         else:
             raise SystemExit(f"sne_lava: op {j} ({kind}) has no Lava mapping")
     procs[0].run(condition=RunSteps(num_steps=T), run_cfg=Loihi2SimCfg(select_tag="fixed_pt"))
     out = {"lif": {}, "features": None}
-    for var, j, m, shape in probes:
+    for var, j, m, shape, spatial in probes:
         data = m.get_data()
         arr = next(iter(next(iter(data.values())).values()))
-        steps = from_lava_steps(arr, shape, T)
+        steps = from_lava_steps(arr, shape, spatial, T)
         if var == "a":
             out["features"] = steps.sum(axis=0)
         else:

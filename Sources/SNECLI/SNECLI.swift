@@ -8,7 +8,7 @@ public enum SNECLI {
         CompileCommand.self, VerifyCommand.self, ExportCommand.self,
         BenchCommand.self,
         ExampleCommand.self,
-        ConformanceGenCommand.self,
+        ConformanceGenCommand.self, LoihiVectorsCommand.self,
     ]
 
     /// Runs `sne` with `argv` (without the program name) and returns the exit code.

@@ -159,10 +159,8 @@ public enum LavaVerify {
         public var interpPrediction: Int
     }
 
-    /// Runs `dir`'s Lava runner on `input` and compares with the interpreter on `program` (the
-    /// Loihi-mode program in `dir`): spikes, v and u of every loihi_lif op at every step, features,
-    /// quantized features, logits (all students run: budget K).
-    public static func check(program p: Program, dir: String, input: [UInt8], python: String = LavaVerify.python) throws -> Result {
+    /// Runs `dir`'s Lava runner on `input`; returns the trace JSON it writes (see sne_lava.py).
+    public static func run(dir: String, input: [UInt8], python: String = LavaVerify.python) throws -> [UInt8] {
         let tmp = NSTemporaryDirectory() + "sne-lava-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: tmp) }
@@ -173,10 +171,22 @@ public enum LavaVerify {
             let last = r.stderr.split(separator: "\n").last.map(String.init) ?? "exit \(r.status)"
             throw CodegenError.failure("the Lava runner failed: \(last)")
         }
-        guard let data = FileManager.default.contents(atPath: outPath),
-              let lava = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+        guard let data = FileManager.default.contents(atPath: outPath) else { throw CodegenError.failure("the Lava runner wrote no trace") }
+        return [UInt8](data)
+    }
+
+    /// Runs `dir`'s Lava runner on `input` and compares with the interpreter on `program` (the
+    /// Loihi-mode program in `dir`): spikes, v and u of every loihi_lif op at every step, features,
+    /// quantized features, logits (all students run: budget K).
+    public static func check(program p: Program, dir: String, input: [UInt8], python: String = LavaVerify.python) throws -> Result {
+        try compare(program: p, lavaTrace: try run(dir: dir, input: input, python: python), input: input)
+    }
+
+    /// Compares a Lava trace (sne_lava.py's JSON) with the interpreter's run of `p` on `input`.
+    public static func compare(program p: Program, lavaTrace: [UInt8], input: [UInt8]) throws -> Result {
+        guard let lava = (try? JSONSerialization.jsonObject(with: Data(lavaTrace))) as? [String: Any],
               let ls = lava["students"] as? [[String: Any]] else {
-            throw CodegenError.failure("the Lava runner wrote no readable trace")
+            throw CodegenError.failure("the Lava trace is not readable JSON")
         }
         let interp = try Interpreter(p)
         let K = p.students.count

@@ -14,7 +14,8 @@
 //   avgpool                 AvgPool2d
 //   flatten                 Flatten (CHW order)
 //   readout                 I (integrator, r = 1), then Affine = the head's block for student k scaled
-//                           by feat_mult/2^feat_shift (student 0's carries the head bias), then Output
+//                           by feat_mult/2^feat_shift (student 0's carries the head bias); every
+//                           student's head Affine feeds the one Output `logits` (NIR sums inputs)
 import Foundation
 import SpikeIR
 
@@ -99,17 +100,18 @@ public enum NIRExport {
                     for i in 0..<F { for c in 0..<C { w[c * F + i] = Float(Double(p.head.weights[k][i * C + c]) * sc) } }
                     let bias = k == 0 ? p.head.bias.map { Float($0) } : [Float](repeating: 0, count: C)
                     add("s\(k)_head", node("Affine", [("weight", .floats(w, shape: [C, F])), ("bias", .floats(bias))]))
-                    add("output_\(k)", node("Output", [("shape", .ints([C]))]))
+                    edges.append((prev, "logits"))   // NIR sums a node's inputs: logits = Σ_k head_k
                 case .loihi:
                     break   // refused by encode(_:) (Loihi-mode programs: export the program they were lowered from)
                 }
                 shape = o
             }
         }
+        nodes.append(("logits", node("Output", [("shape", .ints([p.classes]))])))
         let meta: HDF5Node = .group([("source", .dataset(.scalar("sne"))), ("program", .dataset(.scalar(p.name))),
                                      ("T", .dataset(.scalar(Int64(p.timesteps)))),
                                      ("dt", .dataset(.floats([Float(dt)], shape: []))),
-                                     ("outputs", .dataset(.scalar("logits = sum over output_k at the last step")))])
+                                     ("outputs", .dataset(.scalar("logits = the sum of the head Affines at the last step")))])
         let graph: HDF5Node = .group([
             ("type", .dataset(.scalar("NIRGraph"))),
             ("nodes", .group(nodes.map { ($0.0, $0.1) })),
