@@ -23,7 +23,9 @@ public enum NIRExport {
     /// The discrete step the LIF time constants are written for (snnTorch's importer assumes 1e-4 s).
     public static let dt: Double = 1e-4
 
-    static func chw(_ s: Shape) -> [Int] { s.h == 1 && s.w == 1 ? [s.c] : [s.c, s.h, s.w] }
+    /// NIR's shape of an sne tensor: `(C, H, W)` when `spatial` (made by the input or a conv/pool),
+    /// else `(N)` (made by an Affine or a Flatten).
+    static func nirShape(_ s: Shape, spatial: Bool) -> [Int] { spatial ? [s.c, s.h, s.w] : [s.size] }
 
     /// Conv weights `[cin][kh][kw][cout]` → NIR `(cout, cin, kh, kw)` floats scaled by `scale`.
     static func convWeight(_ w: [Int8], cin: Int, kh: Int, kw: Int, cout: Int, scale: Double) -> [Float] {
@@ -45,29 +47,37 @@ public enum NIRExport {
         return r
     }
 
+    static func flatten(_ s: Shape, spatial: Bool = true) -> HDF5Node {
+        node("Flatten", [("start_dim", .scalar(0)), ("end_dim", .scalar(-1)), ("input_type", .ints(nirShape(s, spatial: spatial)))])
+    }
+
     static func node(_ type: String, _ fields: [(String, HDF5Dataset)]) -> HDF5Node {
         .group([("type", .dataset(.scalar(type)))] + fields.map { ($0.0, .dataset($0.1)) })
     }
 
     /// The NIR graph as HDF5 members of the file's root (`version`, `node`).
-    static func graph(_ p: Program) -> [(String, HDF5Node)] {
-        var nodes: [(String, HDF5Node)] = [("input", node("Input", [("shape", .ints(chw(p.input)))]))]
+    static func graph(_ p: Program) throws -> [(String, HDF5Node)] {
+        var nodes: [(String, HDF5Node)] = [("input", node("Input", [("shape", .ints(nirShape(p.input, spatial: true)))]))]
         var edges: [(String, String)] = []
         for (k, s) in p.students.enumerated() {
-            var prev = "input", shape = p.input
+            var prev = "input", shape = p.input, spatial = true
             func add(_ name: String, _ n: HDF5Node) { nodes.append((name, n)); edges.append((prev, name)); prev = name }
             for (j, op) in s.ops.enumerated() {
                 let o = op.outputShape(shape), name = "s\(k)_\(j)"
                 switch op {
                 case .inputConv2D(let c), .conv2D(let c):
+                    if !spatial { throw CodegenError.failure("student \(k) op \(j) (\(op.name)): a convolution of a dense layer's vector output has no NIR form (NIR cannot reshape)") }
                     let sc = 1 / Double(UInt64(1) << UInt64(c.shift))
                     add(name, node("Conv2d", [
                         ("weight", .floats(convWeight(c.weights, cin: shape.c, kh: c.kh, kw: c.kw, cout: c.cout, scale: sc), shape: [c.cout, shape.c, c.kh, c.kw])),
                         ("bias", .floats(c.bias.map { Float(Double($0) * sc) })),
                         ("stride", .ints([c.stride, c.stride])), ("padding", .ints([c.pad, c.pad])),
                         ("dilation", .ints([1, 1])), ("groups", .scalar(1)), ("input_shape", .ints([shape.h, shape.w]))]))
+                    // nir 1.0.8 infers a Conv2d's output shape from weight.shape[2] alone (a square
+                    // kernel), so its type check rejects kh ≠ kw: read those with type_check=False.
                 case .inputDense(let d), .dense(let d):
                     let sc = 1 / Double(UInt64(1) << UInt64(d.shift))
+                    if spatial { add(name + "_flat", flatten(shape)) }   // sne reads the input as a vector
                     add(name, node("Affine", [
                         ("weight", .floats(denseWeight(d.weights, inShape: shape, out: d.out, scale: sc), shape: [d.out, shape.size])),
                         ("bias", .floats(d.bias.map { Float(Double($0) * sc) }))]))
@@ -78,7 +88,7 @@ public enum NIRExport {
                     case .mulShift(let m, let s): beta = min(Double(m) / Double(1 << s), 1 - 1 / Double(1 << 24))
                     case .shift(let s): beta = 1 - 1 / Double(UInt64(1) << UInt64(s))
                     }
-                    let tau = dt / max(1 - beta, 1e-12), n = o.size, dims = chw(o)
+                    let tau = dt / max(1 - beta, 1e-12), n = o.size, dims = nirShape(o, spatial: spatial)
                     add(name, node("LIF", [
                         ("tau", .floats([Float](repeating: Float(tau), count: n), shape: dims)),
                         ("r", .floats([Float](repeating: Float(tau / dt), count: n), shape: dims)),
@@ -87,17 +97,22 @@ public enum NIRExport {
                         ("v_reset", .floats([Float](repeating: 0, count: n), shape: dims))]))
                 case .maxPool(let q):
                     add(name + "_sum", node("SumPool2d", [("kernel_size", .ints([q, q])), ("stride", .ints([q, q])), ("padding", .ints([0, 0]))]))
-                    add(name, node("Threshold", [("threshold", .floats([Float](repeating: 0.5, count: o.size), shape: chw(o)))]))
+                    add(name, node("Threshold", [("threshold", .floats([Float](repeating: 0.5, count: o.size), shape: nirShape(o, spatial: true)))]))
                 case .avgPool(let q):
                     add(name, node("AvgPool2d", [("kernel_size", .ints([q, q])), ("stride", .ints([q, q])), ("padding", .ints([0, 0]))]))
                 case .flatten:
-                    add(name, node("Flatten", [("start_dim", .scalar(0)), ("end_dim", .scalar(-1)), ("input_type", .ints(chw(shape)))]))
+                    add(name, flatten(shape, spatial: spatial))
                 case .readout:
-                    add(name, node("I", [("r", .floats([Float](repeating: 1, count: o.size)))]))
+                    add(name, node("I", [("r", .floats([Float](repeating: 1, count: o.size), shape: nirShape(o, spatial: spatial)))]))
+                    if spatial { add(name + "_flat", flatten(o)) }
                     let sc = Double(s.featMult) / Double(UInt64(1) << UInt64(s.featShift))
                     let F = s.features, C = p.classes
+                    // features in sne's HWC order → NIR's CHW order (the same map as denseWeight)
                     var w = [Float](repeating: 0, count: C * F)
-                    for i in 0..<F { for c in 0..<C { w[c * F + i] = Float(Double(p.head.weights[k][i * C + c]) * sc) } }
+                    for y in 0..<o.h { for x in 0..<o.w { for ch in 0..<o.c {
+                        let i = (y * o.w + x) * o.c + ch, j = (ch * o.h + y) * o.w + x
+                        for c in 0..<C { w[c * F + j] = Float(Double(p.head.weights[k][i * C + c]) * sc) }
+                    } } }
                     let bias = k == 0 ? p.head.bias.map { Float($0) } : [Float](repeating: 0, count: C)
                     add("s\(k)_head", node("Affine", [("weight", .floats(w, shape: [C, F])), ("bias", .floats(bias))]))
                     edges.append((prev, "logits"))   // NIR sums a node's inputs: logits = Σ_k head_k
@@ -105,6 +120,11 @@ public enum NIRExport {
                     break   // refused by encode(_:) (Loihi-mode programs: export the program they were lowered from)
                 }
                 shape = o
+                switch op {
+                case .inputConv2D, .conv2D, .maxPool, .avgPool: spatial = true
+                case .inputDense, .dense, .flatten: spatial = false
+                default: break
+                }
             }
         }
         nodes.append(("logits", node("Output", [("shape", .ints([p.classes]))])))
@@ -125,6 +145,6 @@ public enum NIRExport {
         if p.fileVersionMinor > 0 {
             throw CodegenError.failure("\(p.name) is a Loihi-mode program; export the program it was lowered from")
         }
-        do { return try HDF5Writer.encode(graph(p)) } catch let e as HDF5Error { throw CodegenError.failure(e.description) }
+        do { return try HDF5Writer.encode(try graph(p)) } catch let e as HDF5Error { throw CodegenError.failure(e.description) }
     }
 }

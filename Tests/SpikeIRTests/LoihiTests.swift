@@ -13,7 +13,7 @@ let loihiVectorsDir = vectorsDir.appendingPathComponent("loihi")
         let text = try String(contentsOf: casesDir.appendingPathComponent("loihi.txt"), encoding: .utf8)
         var n = 0
         for raw in text.split(separator: "\n") {
-            let line = raw.split(separator: "#", maxSplits: 1).first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+            let line = String(raw[..<(raw.firstIndex(of: "#") ?? raw.endIndex)]).trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
             let parts = line.split(separator: "=").map { $0.split(separator: " ").compactMap { Int64($0) } }
             let kind = line.split(separator: " ")[0]
@@ -29,7 +29,7 @@ let loihiVectorsDir = vectorsDir.appendingPathComponent("loihi")
             }
             n += 1
         }
-        #expect(n >= 20)
+        #expect(n >= 19)
     }
 
     /// A small valid Loihi-mode program: input conv → bias LIF → conv → LIF → flatten → dense → readout.
@@ -63,7 +63,8 @@ let loihiVectorsDir = vectorsDir.appendingPathComponent("loihi")
         #expect(throws: SpikeIRError.self) { try ProgramFile.decode(old) }
         do { _ = try ProgramFile.decode(old) } catch { #expect("\(error)".contains("needs version ≥ 1.1")) }
         // programs without Loihi ops stay 1.0 files
-        #expect(try ProgramFile.encode(Fixtures.fmnistSized(seed: 1))[6] == 0)
+        var rp = RandomProgram(seed: 3, limits: .tiny)
+        #expect(try ProgramFile.encode(rp.program())[6] == 0)
     }
 
     func rejects(_ p: Program, _ fragment: String) {
