@@ -30,8 +30,9 @@ def rshr(x, s):
     return x if s == 0 else (x + (1 << (s - 1))) >> s
 
 
-def input_current(op, x, d):
-    """spec §3.1 / §3.2 in exact int64: the static current of op 0, HWC."""
+def input_current(op, x, d, zp):
+    """spec §3.1 / §3.2 in exact int64: the static current of op 0, HWC; padded positions of
+    input_conv2d read the input zero point zp[c] (spec §2, version 2)."""
     w = np.load(os.path.join(d, op["w"])).astype(np.int64)
     b = np.load(os.path.join(d, op["bias"])).astype(np.int64)
     if op["op"] == "input_dense":
@@ -39,7 +40,7 @@ def input_current(op, x, d):
     H, W, C = op["in_shape"]
     Ho, Wo, Co = op["out_shape"]
     kh, kw, st, p = op["kh"], op["kw"], op["stride"], op["pad"]
-    xp = np.zeros((H + 2 * p, W + 2 * p, C), np.int64)
+    xp = np.broadcast_to(np.asarray(zp, np.int64).reshape(1, 1, C), (H + 2 * p, W + 2 * p, C)).copy()
     xp[p:p + H, p:p + W, :] = x
     acc = np.broadcast_to(b, (Ho, Wo, Co)).copy()
     for ky in range(kh):
@@ -73,7 +74,7 @@ def from_lava_steps(a, hwc, spatial, T):
     return np.rint(a.reshape(T, H * W * C)).astype(np.int64)
 
 
-def run_student(st, x, d, T):
+def run_student(st, x, d, T, zp):
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
     from lava.proc.conv.process import Conv
@@ -83,7 +84,7 @@ def run_student(st, x, d, T):
     from lava.utils.weightutils import SignMode
 
     ops = st["ops"]
-    cur = input_current(ops[0], x, d)
+    cur = input_current(ops[0], x, d, zp)
     prev = None          # the last Lava process (its output port feeds the next op)
     prev_shape = None    # sne shape of what prev emits
     prev_spatial = False # whether prev's port has Lava's (x, y, c) shape
@@ -173,9 +174,10 @@ def main():
     logits = np.load(os.path.join(d, model["head_bias"])).astype(np.int64)
     trace = {"students": []}
     for k, st in enumerate(model["students"]):
-        r = run_student(st, x, d, T)
+        r = run_student(st, x, d, T, model.get("input_zero_point", [0] * C))
         f = r["features"]
-        q = np.clip(rshr(f * st["feat_mult"], st["feat_shift"]), -128, 127)   # spec §4
+        fm, fs = np.asarray(st["feat_mult"], np.int64), st["feat_shift"]
+        q = np.clip([rshr(int(f[i]) * int(fm[i]), fs[i]) for i in range(len(f))], -128, 127)   # spec §4, per feature
         hw = np.load(os.path.join(d, st["head_w"])).astype(np.int64)
         logits = logits + q @ hw                                               # spec §6
         trace["students"].append({

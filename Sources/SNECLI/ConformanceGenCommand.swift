@@ -10,8 +10,8 @@ struct ConformanceGenCommand: Command {
         usage: sne vectors OUTDIR [--count N] [--seed S]
                sne vectors --fmnist FILE.snep
           writes N random valid programs (tiny limits) with one input each and the expected
-          outputs for every budget (vNN.snep, vNN.input.u8, vNN.expected.json), or the
-          Fashion-MNIST-sized fixture program
+          outputs for every budget (vNN.snep, vNN.input.u8, vNN.expected.json) plus the
+          edge-value programs (eNN.*), or the Fashion-MNIST-sized fixture program
         """
     let outdir: String?, fmnist: String?, count: Int, seed: Int
     init(_ args: Arguments) throws {
@@ -44,12 +44,16 @@ struct ConformanceGenCommand: Command {
 /// limits alternate between tiny and default so both very small and larger programs appear.
 enum ConformanceVectors {
     static func generate(count: Int, seed: UInt64) throws -> [(String, [UInt8])] {
-        var files: [(String, [UInt8])] = []
+        var cases: [(String, Program, [UInt8])] = []
         for i in 0..<count {
             var gen = RandomProgram(seed: seed &+ UInt64(i), limits: i % 2 == 0 ? .tiny : RandomProgram.Limits())
             let p = gen.program()
-            let x = gen.input(for: p)
-            let stem = String(format: "v%02d", i)
+            cases.append((String(format: "v%02d", i), p, gen.input(for: p)))
+        }
+        // Spike IR 2.0 fields at their edge values (Fixtures.edgePrograms)
+        for (i, (p, x)) in Fixtures.edgePrograms().enumerated() { cases.append((String(format: "e%02d", i), p, x)) }
+        var files: [(String, [UInt8])] = []
+        for (stem, p, x) in cases {
             files.append(("\(stem).snep", try ProgramFile.encode(p)))
             files.append(("\(stem).input.u8", x))
             let interp = try Interpreter(p)

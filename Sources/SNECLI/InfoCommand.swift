@@ -45,6 +45,7 @@ struct InfoCommand: Command {
                 case .conv2D(let cv): n = cv.weights.count + cv.bias.count; c.synops = p.timesteps * shape.size * cv.kh * cv.kw * cv.cout
                 case .dense(let d): n = d.weights.count + d.bias.count; c.synops = p.timesteps * shape.size * d.out
                 case .lif(let l):
+                    n = l.thetas.count   // per-channel thresholds (spec §3.5)
                     c.neuronUpdates = p.timesteps * o.size
                     if case .mulShift = l.leak { c.macs = p.timesteps * o.size }
                 case .avgPool(let q): c.synops = p.timesteps * o.size * q * q

@@ -8,6 +8,7 @@ struct VerifyCommand: Command {
     static let summary = "check the emitted C bit-exactly against the interpreter on a target"
     static let usage = """
         usage: sne verify PROGRAM --target T [--inputs FILE | --random N] [--budget k|all] [--seed S] [--mode specialized|blob]
+                          [--trace-hash on|off]
           builds the emitted C with the vectors for T, runs it (host, qemu, simavr), and compares
           logits, prediction, active students, counts and the trace hash of every vector with the
           interpreter; on a mismatch names the first differing student, op, step and neuron.
@@ -17,8 +18,11 @@ struct VerifyCommand: Command {
                      ($SNE_LAVA_PYTHON, default /work/venvs/lava/bin/python) and compares spikes,
                      v and u of every loihi_lif op at every step, features and logits (budget K)
           --budget   one budget k, or all (default)
+          --trace-hash on (default): build with SNE_TRACE_HASH=1 and compare the hash;
+                     off: the deployment build (no hash; everything else is compared)
         """
     let program: String, target: String, inputs: String?, random: Int?, budget: String, seed: Int, mode: EmitMode
+    let traceHash: Bool
     init(_ args: Arguments) throws {
         var a = args
         guard let t = try a.option("target") else { throw CLIError.usage("sne verify: --target is required (host, cortex-m4, cortex-m3, riscv32, avr)") }
@@ -31,6 +35,9 @@ struct VerifyCommand: Command {
         let m = try a.option("mode") ?? "specialized"
         guard let md = EmitMode(rawValue: m) else { throw CLIError.usage("sne verify: --mode must be specialized or blob, got '\(m)'") }
         mode = md
+        let th = try a.option("trace-hash") ?? "on"
+        guard th == "on" || th == "off" else { throw CLIError.usage("sne verify: --trace-hash must be on or off, got '\(th)'") }
+        traceHash = th == "on"
         program = try a.positional("PROGRAM")
         try a.finish()
     }
@@ -61,7 +68,7 @@ struct VerifyCommand: Command {
             xs = (0..<(random ?? 4)).map { _ in g.input(for: p) }
         }
         let r: VerifyReport
-        do { r = try Verifier.verify(p, target: t, inputs: xs, budgets: budgets, mode: mode) }
+        do { r = try Verifier.verify(p, target: t, inputs: xs, budgets: budgets, mode: mode, traceHash: traceHash) }
         catch let e as CodegenError {
             if case .usage(let m) = e { throw CLIError.usage(m) }
             throw CLIError.failure(e.description)
@@ -72,7 +79,8 @@ struct VerifyCommand: Command {
             out.write("count: \(r.count ?? "") for \(r.vectors) inferences (+ startup) = \(c / r.vectors) per inference\n")
         }
         if r.passed {
-            out.write("verify \(p.name) on \(t.name): PASS, \(r.vectors) vectors (\(xs.count) inputs x \(budgets.isEmpty ? p.students.count : 1) budgets) bit-exact\n")
+            out.write("verify \(p.name) on \(t.name): PASS, \(r.vectors) vectors (\(xs.count) inputs x \(budgets.isEmpty ? p.students.count : 1) budgets) bit-exact"
+                      + (traceHash ? "\n" : " (trace hash off)\n"))
         } else {
             for m in r.mismatches { out.write("MISMATCH " + m + "\n") }
             throw CLIError.failure("verify \(p.name) on \(t.name): FAIL, \(r.mismatches.count) mismatching vector(s); first: \(r.mismatches[0])")

@@ -77,10 +77,11 @@ public struct LoihiExport: Sendable {
                 shape = o
             }
             f["s\(k)_head_w.npy"] = NPYWriter.int8(p.head.weights[k], shape: [s.features, p.classes])
-            students.append(["ops": ops, "features": s.features, "feat_mult": Int(s.featMult), "feat_shift": s.featShift,
+            students.append(["ops": ops, "features": s.features, "feat_mult": s.featMult.map(Int.init), "feat_shift": s.featShift,
                              "head_w": "s\(k)_head_w.npy"])
         }
         let model: [String: Any] = ["format": "sne-loihi 1", "name": p.name, "input": [p.input.h, p.input.w, p.input.c],
+                                    "input_zero_point": p.inputZeroPoint.map(Int.init),
                                     "T": p.timesteps, "classes": p.classes, "head_bias": "head_bias.npy", "students": students]
         f["model.json"] = Array(LoihiExport.json(model).utf8)
         let runner = SNEPaths.root + "/runtime-lava/sne_lava.py"
@@ -160,13 +161,24 @@ public enum LavaVerify {
     }
 
     /// Runs `dir`'s Lava runner on `input`; returns the trace JSON it writes (see sne_lava.py).
+    /// Seconds one Lava run may take before it is killed and retried (`$SNE_LAVA_TIMEOUT`, default 600).
+    public static var timeoutSeconds: Int {
+        Int(ProcessInfo.processInfo.environment["SNE_LAVA_TIMEOUT"] ?? "") ?? 600
+    }
+
     public static func run(dir: String, input: [UInt8], python: String = LavaVerify.python) throws -> [UInt8] {
         let tmp = NSTemporaryDirectory() + "sne-lava-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         let inPath = tmp + "/input.u8", outPath = tmp + "/trace.json"
         try Data(input).write(to: URL(fileURLWithPath: inPath))
-        let r = try Shell.run([python, dir + "/sne_lava.py", dir, "--input", inPath, "--json", outPath])
+        // Lava's multiprocessing runtime occasionally deadlocks on a loaded machine: bound each
+        // run (coreutils timeout, exit 124) and try once more.
+        var r = try Shell.run(["timeout", "\(timeoutSeconds)", python, dir + "/sne_lava.py", dir, "--input", inPath, "--json", outPath])
+        if r.status == 124 {
+            r = try Shell.run(["timeout", "\(timeoutSeconds)", python, dir + "/sne_lava.py", dir, "--input", inPath, "--json", outPath])
+        }
+        if r.status == 124 { throw CodegenError.failure("the Lava runner timed out twice (\(timeoutSeconds) s each)") }
         guard r.status == 0 else {
             let last = r.stderr.split(separator: "\n").last.map(String.init) ?? "exit \(r.status)"
             throw CodegenError.failure("the Lava runner failed: \(last)")

@@ -64,6 +64,14 @@ public enum LoihiLowering {
         return (e, mant)
     }
 
+    /// One threshold for a layer: Lava's LIF has a single `vth`, sne 2.x one per channel; differing
+    /// thresholds are replaced by their rounded mean (noted).
+    static func theta(_ l: LIF, notes: inout Notes, _ where_: String) -> Int {
+        let t = l.thetas.map(Int.init)
+        if Set(t).count > 1 { notes.lines.append("\(where_): per-channel thresholds \(t.min()!)…\(t.max()!) replaced by their mean (Lava's LIF has one vth)") }
+        return Int((Double(t.reduce(0, +)) / Double(max(t.count, 1))).rounded())
+    }
+
     static func vth(_ theta: Int, notes: inout Notes, _ where_: String) -> Int32 {
         let v = max(theta - 1, 0)
         if v > (1 << 17) - 1 { notes.lines.append("\(where_): vth \(v) clipped to 2^17−1"); return (1 << 17) - 1 }
@@ -107,7 +115,7 @@ public enum LoihiLowering {
                     if d > 0 { notes.lines.append("\(here): shift \(base) → \(c.shift) so |cur| ≤ 4095 (13-bit bias mantissa)") }
                     ops.append(.inputConv2D(c))
                     let o = c.outputShape(shape)
-                    let th = Int((Double(l.theta) / Double(1 << d)).rounded())
+                    let th = Int((Double(theta(l, notes: &notes, here)) / Double(1 << d)).rounded())
                     ops.append(.loihi(.lif(LoihiLIF(source: .bias, du: 4095, dv: dv(l.leak), vth: vth(max(th, 1), notes: &notes, here),
                                                     biasExp: 6, biasMant: [Int16](repeating: 0, count: o.c)))))
                     shape = o; j += 2
@@ -117,7 +125,7 @@ public enum LoihiLowering {
                     while inputCurMax(w: dd.weights, bias: dd.bias, shift: dd.shift) > 4095 && dd.shift < 31 { dd.shift += 1 }
                     let d = dd.shift - base
                     ops.append(.inputDense(dd))
-                    let th = Int((Double(l.theta) / Double(1 << d)).rounded())
+                    let th = Int((Double(theta(l, notes: &notes, here)) / Double(1 << d)).rounded())
                     ops.append(.loihi(.lif(LoihiLIF(source: .bias, du: 4095, dv: dv(l.leak), vth: vth(max(th, 1), notes: &notes, here),
                                                     biasExp: 6, biasMant: [Int16](repeating: 0, count: dd.out)))))
                     shape = .vector(dd.out); j += 2
@@ -134,25 +142,25 @@ public enum LoihiLowering {
                     ops.append(.loihi(.conv2D(LoihiConv2D(cout: c.cout, kh: c.kh, kw: c.kw, stride: c.stride, pad: c.pad, weights: c.weights))))
                     let (e, mant) = biasMant(c.bias, notes: &notes, here)
                     ops.append(.loihi(.lif(LoihiLIF(source: .synaptic, du: 4095, dv: dv(l.leak),
-                                                    vth: vth(Int(l.theta) << c.shift, notes: &notes, here), biasExp: e, biasMant: mant))))
+                                                    vth: vth(theta(l, notes: &notes, here) << c.shift, notes: &notes, here), biasExp: e, biasMant: mant))))
                     shape = c.outputShape(shape); delay += 1; j += 2
                 case .dense(let dn):
                     if case .lif(let l)? = next {
                         ops.append(.loihi(.dense(LoihiDense(out: dn.out, weightExp: 0, weights: dn.weights))))
                         let (e, mant) = biasMant(dn.bias, notes: &notes, here)
                         ops.append(.loihi(.lif(LoihiLIF(source: .synaptic, du: 4095, dv: dv(l.leak),
-                                                        vth: vth(Int(l.theta) << dn.shift, notes: &notes, here), biasExp: e, biasMant: mant))))
+                                                        vth: vth(theta(l, notes: &notes, here) << dn.shift, notes: &notes, here), biasExp: e, biasMant: mant))))
                         shape = .vector(dn.out); delay += 1; j += 2
                     } else if case .readout? = next {
                         ops.append(.loihi(.dense(LoihiDense(out: dn.out, weightExp: 0, weights: dn.weights))))
                         ops.append(.readout)
-                        if st.featShift + dn.shift > 62 { throw fail("feat_shift + shift exceeds 62") }
-                        st.featShift += dn.shift
+                        if st.featShift.contains(where: { $0 + dn.shift > 62 }) { throw fail("feat_shift + shift exceeds 62") }
+                        st.featShift = st.featShift.map { $0 + dn.shift }
                         // fold T·bias/2^shift (in q units) into the head bias (exact only for budget K).
                         let w = p.head.weights[k]
                         for i in 0..<dn.out where dn.bias[i] != 0 {
-                            let dq = (Double(p.timesteps) * Double(dn.bias[i]) / Double(1 << dn.shift) * Double(s.featMult)
-                                      / Double(UInt64(1) << UInt64(s.featShift))).rounded()
+                            let dq = (Double(p.timesteps) * Double(dn.bias[i]) / Double(1 << dn.shift) * Double(s.featMult[i])
+                                      / Double(UInt64(1) << UInt64(s.featShift[i]))).rounded()
                             for c in 0..<p.classes { headBias[c] += Int64(dq) * Int64(w[i * p.classes + c]) }
                         }
                         if dn.bias.contains(where: { $0 != 0 }) { notes.lines.append("\(here): bias folded into the head bias (exact in the linear part only when all students run)") }

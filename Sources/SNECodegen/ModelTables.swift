@@ -6,10 +6,11 @@ import SpikeIR
 public struct ModelTables: Sendable {
     public var w8: [Int8] = []
     public var b32: [Int32] = []
-    /// `sne_op`: w, b, in_h, in_w, in_c, out_h, out_w, out_c, theta, opcode, kh, kw, stride, pad,
-    /// shift, leak, leak_shift, leak_mult, reset, state_bits, size.
+    /// `sne_op`: w, b, in_h, in_w, in_c, out_h, out_w, out_c, theta (b32 offset of the per-channel
+    /// thresholds), opcode, kh, kw, stride, pad, shift, leak, leak_shift, leak_mult, reset, state_bits, size.
     public var ops: [[Int64]] = []
-    /// `sne_student`: op0, nops, features, head_w, feat_mult, feat_shift.
+    /// `sne_student`: op0, nops, features, head_w, feat_mult (b32 offset of F multipliers),
+    /// feat_shift (w8 offset of F shifts).
     public var students: [[Int64]] = []
     /// `sne_gate_layer`: w, b, in, out, mult, shift.
     public var gate: [[Int64]] = []
@@ -46,7 +47,7 @@ public struct ModelTables: Sendable {
                 case .inputDense(let d), .dense(let d):
                     f[0] = Int64(addW(d.weights)); f[1] = Int64(addB(d.bias)); f[14] = Int64(d.shift)
                 case .lif(let l):
-                    f[8] = Int64(l.theta); f[18] = Int64(l.reset.rawValue); f[19] = Int64(l.stateBits)
+                    f[8] = Int64(addB(l.thetas)); f[18] = Int64(l.reset.rawValue); f[19] = Int64(l.stateBits)
                     switch l.leak {
                     case .none: break
                     case .mulShift(let m, let s): f[15] = 1; f[16] = Int64(s); f[17] = Int64(m)
@@ -59,7 +60,8 @@ public struct ModelTables: Sendable {
                 ops.append(f)
                 inS = o
             }
-            students.append([Int64(op0), Int64(s.ops.count), Int64(s.features), 0, Int64(s.featMult), Int64(s.featShift)])
+            students.append([Int64(op0), Int64(s.ops.count), Int64(s.features), 0,
+                             Int64(addB(s.featMult)), Int64(addW(s.featShift.map { Int8($0) }))])
         }
         for (k, w) in p.head.weights.enumerated() { students[k][3] = Int64(addW(w)) }
     }

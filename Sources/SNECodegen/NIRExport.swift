@@ -47,6 +47,14 @@ public enum NIRExport {
         return r
     }
 
+    /// An HWC-ordered per-neuron array of shape `o`, reordered to NIR's CHW when `spatial`.
+    static func chwOrder(_ a: [Float], _ o: Shape, spatial: Bool) -> [Float] {
+        guard spatial else { return a }
+        var r = a
+        for y in 0..<o.h { for x in 0..<o.w { for c in 0..<o.c { r[(c * o.h + y) * o.w + x] = a[(y * o.w + x) * o.c + c] } } }
+        return r
+    }
+
     static func flatten(_ s: Shape, spatial: Bool = true) -> HDF5Node {
         node("Flatten", [("start_dim", .scalar(0)), ("end_dim", .scalar(-1)), ("input_type", .ints(nirShape(s, spatial: spatial)))])
     }
@@ -68,9 +76,24 @@ public enum NIRExport {
                 case .inputConv2D(let c), .conv2D(let c):
                     if !spatial { throw CodegenError.failure("student \(k) op \(j) (\(op.name)): a convolution of a dense layer's vector output has no NIR form (NIR cannot reshape)") }
                     let sc = 1 / Double(UInt64(1) << UInt64(c.shift))
+                    var bias = c.bias.map { Double($0) }
+                    if j == 0, p.inputZeroPoint.contains(where: { $0 != 0 }) {
+                        // padding reads zp (spec §3.1), NIR pads with 0: feed x − zp (a 1x1 identity
+                        // Conv2d with bias −zp) and add Σ zp·w to the bias — the same sums everywhere.
+                        let C = shape.c, zp = p.inputZeroPoint.map(Double.init)
+                        var eye = [Float](repeating: 0, count: C * C)
+                        for ch in 0..<C { eye[ch * C + ch] = 1 }
+                        add(name + "_zp", node("Conv2d", [
+                            ("weight", .floats(eye, shape: [C, C, 1, 1])), ("bias", .floats(zp.map { Float(-$0) })),
+                            ("stride", .ints([1, 1])), ("padding", .ints([0, 0])), ("dilation", .ints([1, 1])),
+                            ("groups", .scalar(1)), ("input_shape", .ints([shape.h, shape.w]))]))
+                        for ci in 0..<C { for t in 0..<(c.kh * c.kw) { for co in 0..<c.cout {
+                            bias[co] += zp[ci] * Double(c.weights[(ci * c.kh * c.kw + t) * c.cout + co])
+                        } } }
+                    }
                     add(name, node("Conv2d", [
                         ("weight", .floats(convWeight(c.weights, cin: shape.c, kh: c.kh, kw: c.kw, cout: c.cout, scale: sc), shape: [c.cout, shape.c, c.kh, c.kw])),
-                        ("bias", .floats(c.bias.map { Float(Double($0) * sc) })),
+                        ("bias", .floats(bias.map { Float($0 * sc) })),
                         ("stride", .ints([c.stride, c.stride])), ("padding", .ints([c.pad, c.pad])),
                         ("dilation", .ints([1, 1])), ("groups", .scalar(1)), ("input_shape", .ints([shape.h, shape.w]))]))
                     // nir 1.0.8 infers a Conv2d's output shape from weight.shape[2] alone (a square
@@ -93,7 +116,7 @@ public enum NIRExport {
                         ("tau", .floats([Float](repeating: Float(tau), count: n), shape: dims)),
                         ("r", .floats([Float](repeating: Float(tau / dt), count: n), shape: dims)),
                         ("v_leak", .floats([Float](repeating: 0, count: n), shape: dims)),
-                        ("v_threshold", .floats([Float](repeating: Float(l.theta), count: n), shape: dims)),
+                        ("v_threshold", .floats(chwOrder((0..<n).map { Float(l.thetas[$0 % o.c]) }, o, spatial: spatial), shape: dims)),
                         ("v_reset", .floats([Float](repeating: 0, count: n), shape: dims))]))
                 case .maxPool(let q):
                     add(name + "_sum", node("SumPool2d", [("kernel_size", .ints([q, q])), ("stride", .ints([q, q])), ("padding", .ints([0, 0]))]))
@@ -105,12 +128,12 @@ public enum NIRExport {
                 case .readout:
                     add(name, node("I", [("r", .floats([Float](repeating: 1, count: o.size), shape: nirShape(o, spatial: spatial)))]))
                     if spatial { add(name + "_flat", flatten(o)) }
-                    let sc = Double(s.featMult) / Double(UInt64(1) << UInt64(s.featShift))
                     let F = s.features, C = p.classes
                     // features in sne's HWC order → NIR's CHW order (the same map as denseWeight)
                     var w = [Float](repeating: 0, count: C * F)
                     for y in 0..<o.h { for x in 0..<o.w { for ch in 0..<o.c {
                         let i = (y * o.w + x) * o.c + ch, j = (ch * o.h + y) * o.w + x
+                        let sc = Double(s.featMult[i]) / Double(UInt64(1) << UInt64(s.featShift[i]))   // q ≈ f · feat_mult/2^feat_shift
                         for c in 0..<C { w[c * F + j] = Float(Double(p.head.weights[k][i * C + c]) * sc) }
                     } } }
                     let bias = k == 0 ? p.head.bias.map { Float($0) } : [Float](repeating: 0, count: C)

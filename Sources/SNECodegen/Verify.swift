@@ -20,7 +20,7 @@ public struct VerifyReport: Sendable {
 public struct DeviceResult: Equatable, Sendable {
     var status: Int
     var prediction = 0, active: [Int] = [], hash: UInt32 = 0
-    var synops: UInt32 = 0, macs: UInt32 = 0, nu: UInt32 = 0, logits: [Int32] = []
+    var synops: UInt64 = 0, macs: UInt64 = 0, nu: UInt64 = 0, logits: [Int32] = []
 }
 
 public enum Verifier {
@@ -46,6 +46,14 @@ public enum Verifier {
             int i = 10;
             b[10] = 0;
             do { b[--i] = (char)('0' + (v % 10u)); v /= 10u; } while (v != 0);
+            port_puts(b + i);
+        }
+        static void put_u64(uint64_t v)
+        {
+            char b[21];
+            int i = 20;
+            b[20] = 0;
+            do { b[--i] = (char)('0' + (int)(v % 10u)); v /= 10u; } while (v != 0);
             port_puts(b + i);
         }
         static void put_i(int32_t v)
@@ -93,7 +101,7 @@ public enum Verifier {
 
         """
         if let (ti, tk) = trace {
-            s += "    \(P)_ctx()->trace = on_step;\n    load(\(ti)u);\n    (void)i; (void)b; (void)j; (void)budgets;\n"
+            s += "    \(P)_ctx()->trace = on_step;\n    load(\(ti)u);\n    (void)i; (void)b; (void)j; (void)budgets; (void)put_u64;\n"
             s += "    {\n        sne_result r;\n        st = \(P)_infer(x, \(tk), logits, &r);\n        put_i((int32_t)st); port_putc(' '); put_x(r.trace_hash); port_putc('\\n');\n    }\n    port_exit(0);\n}\n"
             return s
         }
@@ -108,8 +116,8 @@ public enum Verifier {
                         port_putc(' '); put_u(r.prediction); port_putc(' ');
                         for (j = 0; j < r.n_active; j++) { if (j) port_putc(','); put_u(r.active[j]); }
                         port_putc(' '); put_x(r.trace_hash);
-                        port_putc(' '); put_u(r.counts.synops); port_putc(' '); put_u(r.counts.macs);
-                        port_putc(' '); put_u(r.counts.neuron_updates); port_putc(' ');
+                        port_putc(' '); put_u64(r.counts.synops); port_putc(' '); put_u64(r.counts.macs);
+                        port_putc(' '); put_u64(r.counts.neuron_updates); port_putc(' ');
                         for (j = 0; j < \(p.classes)u; j++) { if (j) port_putc(','); put_i(logits[j]); }
                     }
                     port_putc('\\n');
@@ -133,26 +141,28 @@ public enum Verifier {
             r.prediction = Int(f[4]) ?? -1
             r.active = f[5].split(separator: ",").compactMap { Int($0) }
             r.hash = UInt32(f[6], radix: 16) ?? 0
-            r.synops = UInt32(f[7]) ?? 0; r.macs = UInt32(f[8]) ?? 0; r.nu = UInt32(f[9]) ?? 0
+            r.synops = UInt64(f[7]) ?? 0; r.macs = UInt64(f[8]) ?? 0; r.nu = UInt64(f[9]) ?? 0
             r.logits = f[10].split(separator: ",").compactMap { Int32($0) }
         }
         return (i, k, r)
     }
 
-    public static func expectedResult(_ res: InferenceResult) -> DeviceResult { expected(res) }
+    public static func expectedResult(_ res: InferenceResult, traceHash: Bool = true) -> DeviceResult { expected(res, traceHash: traceHash) }
 
-    static func expected(_ res: InferenceResult) -> DeviceResult {
+    /// What the device must print for `res` (counts exact, 64-bit; hash 0 in a build without SNE_TRACE_HASH).
+    static func expected(_ res: InferenceResult, traceHash: Bool = true) -> DeviceResult {
         let t = res.total
-        return DeviceResult(status: 0, prediction: res.prediction, active: res.active, hash: res.traceHash,
-                            synops: UInt32(truncatingIfNeeded: t.synops), macs: UInt32(truncatingIfNeeded: t.macs),
-                            nu: UInt32(truncatingIfNeeded: t.neuronUpdates), logits: res.logits)
+        return DeviceResult(status: 0, prediction: res.prediction, active: res.active, hash: traceHash ? res.traceHash : 0,
+                            synops: UInt64(t.synops), macs: UInt64(t.macs), nu: UInt64(t.neuronUpdates), logits: res.logits)
     }
 
     /// Builds `sources` (absolute) for `target` into `elf`; throws the compiler's first error line.
-    public static func build(target: Target, sources: [String], includes: [String], elf: String) throws {
+    /// `traceHash`: compile the trace hash in (`-DSNE_TRACE_HASH=1`, what verify compares) or not (the
+    /// deployment build).
+    public static func build(target: Target, sources: [String], includes: [String], elf: String, traceHash: Bool = true) throws {
         let r = try Shell.run(["make", "--no-print-directory", "-C", SNEPaths.targets, "build", "TARGET=\(target.name)",
                                "SRCS=\(sources.joined(separator: " "))",
-                               "INCS=\(includes.map { "-I" + $0 }.joined(separator: " ")) -DSNE_USE_TARGET_PORT",
+                               "INCS=\(includes.map { "-I" + $0 }.joined(separator: " ")) -DSNE_USE_TARGET_PORT -DSNE_TRACE_HASH=\(traceHash ? 1 : 0)",
                                "OUT=\(elf)"])
         if r.status != 0 {
             let all = (r.stderr + "\n" + r.stdout).split(separator: "\n")
@@ -175,9 +185,10 @@ public enum Verifier {
     }
 
     /// Emits, builds, runs and compares. `budgets` empty = all budgets 1…K.
+    /// `traceHash: false` builds without the trace hash (the deployment build) and expects hash 0.
     public static func verify(_ p: Program, target t: Target, inputs: [[UInt8]], budgets: [Int] = [],
                               mode: EmitMode = .specialized, workDir: String? = nil, count: Bool = true,
-                              reference: Program? = nil) throws -> VerifyReport {
+                              reference: Program? = nil, traceHash: Bool = true) throws -> VerifyReport {
         try t.requireToolchain()
         let interp: Interpreter
         do { interp = try Interpreter(reference ?? p) } catch { throw CodegenError.failure("invalid program: \(error)") }
@@ -191,11 +202,12 @@ public enum Verifier {
         let fm = FileManager.default
         defer { if workDir == nil { try? fm.removeItem(atPath: dir) } }
         let em = CEmitter(p, mode: mode)
-        let (got, cnt, sizeLine) = try runDevice(p, target: t, inputs: inputs, budgets: ks, mode: mode, dir: dir, count: count)
+        let (got, cnt, sizeLine) = try runDevice(p, target: t, inputs: inputs, budgets: ks, mode: mode, dir: dir, count: count,
+                                                 traceHash: traceHash)
         var mism: [String] = []
         for (i, x) in inputs.enumerated() {
             for k in ks {
-                let exp = expected(try interp(x, budget: k))
+                let exp = expected(try interp(x, budget: k), traceHash: traceHash)
                 guard let g = got["\(i) \(k)"] else {
                     mism.append("vector \(i) budget \(k): no result from \(t.name) (output ended early)"); continue
                 }
@@ -215,7 +227,7 @@ public enum Verifier {
     /// Emits `p` with a driver for `inputs` x `budgets` into `dir`, builds and runs it on `t`; returns the
     /// parsed results keyed "i k", the target's count line and the ELF's `size -B` line.
     public static func runDevice(_ p: Program, target t: Target, inputs: [[UInt8]], budgets ks: [Int], mode: EmitMode,
-                                 dir: String, count: Bool) throws -> ([String: DeviceResult], String?, String?) {
+                                 dir: String, count: Bool, traceHash: Bool = true) throws -> ([String: DeviceResult], String?, String?) {
         let fm = FileManager.default
         try? fm.removeItem(atPath: dir)
         try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -224,7 +236,7 @@ public enum Verifier {
         try Data(mainC(p, inputs: inputs, budgets: ks).utf8).write(to: URL(fileURLWithPath: dir + "/main.c"))
         let srcs = (["main.c"] + em.sources).map { dir + "/" + $0 }
         let elf = dir + "/verify.elf"
-        try build(target: t, sources: srcs, includes: [dir], elf: elf)
+        try build(target: t, sources: srcs, includes: [dir], elf: elf, traceHash: traceHash)
         let sizeLine = (try? Shell.run([t.sizeTool, "-B", elf]))?.stdout.split(separator: "\n").dropFirst().first.map(String.init)
         let (out, cnt) = try run(target: t, elf: elf, count: count)
         var got: [String: DeviceResult] = [:]

@@ -11,6 +11,24 @@ extension Leak: CustomStringConvertible {
 }
 
 public enum Dump {
+    /// A per-channel / per-feature array: one value if all entries are equal, else the list
+    /// (the first 8 and a count beyond that), e.g. `200`, `[200,180,…(16)]`.
+    static func list<T: BinaryInteger>(_ a: [T]) -> String {
+        guard let f = a.first else { return "[]" }
+        if a.allSatisfy({ $0 == f }) { return "\(f)" }
+        let head = a.prefix(8).map { "\($0)" }.joined(separator: ",")
+        return a.count > 8 ? "[\(head),…(\(a.count))]" : "[\(head)]"
+    }
+
+    /// META text for one dump line: control characters (e.g. `\r`) shown as `\u{..}` escapes.
+    static func escaped(_ s: String) -> String {
+        var o = ""
+        for u in s.unicodeScalars {
+            if u.value < 0x20 || u.value == 0x7F { o += "\\u{\(String(u.value, radix: 16))}" } else { o.unicodeScalars.append(u) }
+        }
+        return o
+    }
+
     static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 
     /// The dump text of spec §10 (ends with a newline).
@@ -18,6 +36,7 @@ public enum Dump {
         var out = "program \(p.name)  version \(Program.versionMajor).\(p.fileVersionMinor)  input \(p.input)  T=\(p.timesteps)  K=\(p.students.count)  classes=\(p.classes)  select=\(p.selection)"
         out += "  stop=" + (p.stopMargin.map { "margin(\($0))" } ?? "off")
         if p.selection == .fixed { out += "  order=\(p.order.map(String.init).joined(separator: ","))" }
+        if p.inputZeroPoint.contains(where: { $0 != 0 }) { out += "  zero_point=\(p.inputZeroPoint.map(String.init).joined(separator: ","))" }
         out += "\n"
         if let g = p.gate {
             out += "gate  pool=\(g.pool)"
@@ -28,7 +47,7 @@ public enum Dump {
             out += "\n"
         }
         for (k, s) in p.students.enumerated() {
-            out += "student \(k)  features=\(s.features)  feat_mult=\(s.featMult) feat_shift=\(s.featShift)\n"
+            out += "student \(k)  features=\(s.features)  feat_mult=\(Dump.list(s.featMult)) feat_shift=\(Dump.list(s.featShift))\n"
             var shape = p.input
             for (j, op) in s.ops.enumerated() {
                 let o = op.outputShape(shape)
@@ -39,7 +58,7 @@ public enum Dump {
                 case .inputDense(let d), .dense(let d):
                     line += "\(shape) -> \(o)  shift=\(d.shift)  weights=\(d.weights.count)"
                 case .lif(let l):
-                    line += "\(shape)  theta=\(l.theta) state=\(l.stateBits) reset=\(l.reset) leak=\(l.leak)"
+                    line += "\(shape)  theta=\(Dump.list(l.thetas)) state=\(l.stateBits) reset=\(l.reset) leak=\(l.leak)"
                 case .maxPool(let q), .avgPool(let q):
                     line += "\(shape) -> \(o)  size=\(q)"
                 case .flatten:
@@ -58,7 +77,7 @@ public enum Dump {
             }
         }
         out += "head  classes=\(p.classes)  F=[\(p.students.map { String($0.features) }.joined(separator: ","))]\n"
-        for key in p.meta.keys.sorted() { out += "meta  \(key)=\(p.meta[key]!)\n" }
+        for e in p.meta.entries { out += "meta  \(Dump.escaped(e.keyText))=\(Dump.escaped(e.valueText))\n" }
         return out
     }
 }

@@ -30,4 +30,10 @@ public enum Fixed {
     @inline(__always) public static func requant(_ x: Int32, _ m: Int32, _ s: Int, _ lo: Int64, _ hi: Int64) -> Int64 {
         sat(rshr(Int64(x) * Int64(m), s), lo, hi)
     }
+
+    /// The `mulshift(m, s)` leak of spec §3.5 step 1: `rshr(v · m, s)`, exact int64 product.
+    @inline(__always) public static func leakMulShift(_ v: Int64, _ m: Int64, _ s: Int) -> Int64 { rshr(v * m, s) }
+
+    /// The `shift(s)` leak of spec §3.5 step 1: `v − rshr(v, s)`.
+    @inline(__always) public static func leakShift(_ v: Int64, _ s: Int) -> Int64 { v - rshr(v, s) }
 }

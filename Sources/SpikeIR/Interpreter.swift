@@ -176,7 +176,7 @@ public struct Interpreter: Sendable {
         let loihi = LoihiState(ops: ops, ins: ins, outs: outs)   // u / pending buffers (Loihi.swift)
         // op 0, once per inference (spec §3.1/§3.2).
         switch ops[0] {
-        case .inputConv2D(let c): counts[0].macs += inputConv(c, x, ins[0], outs[0], bufs[0].cur)
+        case .inputConv2D(let c): counts[0].macs += inputConv(c, x, ins[0], outs[0], program.inputZeroPoint, bufs[0].cur)
         case .inputDense(let d): counts[0].macs += inputDense(d, x, bufs[0].cur)
         default: break
         }
@@ -236,7 +236,7 @@ public struct Interpreter: Sendable {
         // Features and their int8 requantization (spec §4).
         let acc = bufs[n - 1]
         let f = Array(UnsafeBufferPointer(start: acc.cur, count: acc.size))
-        let q = f.map { Int8(Fixed.requant($0, st.featMult, st.featShift, -128, 127)) }
+        let q = f.indices.map { Int8(Fixed.requant(f[$0], st.featMult[$0], st.featShift[$0], -128, 127)) }
         counts[n - 1].macs += f.count
         if hash {
             for v in f { hasher.int32(v) }
@@ -245,24 +245,30 @@ public struct Interpreter: Sendable {
         return StudentRun(q: q, trace: trace ? StudentTrace(student: k, steps: steps, features: f, quantized: q) : nil)
     }
 
-    /// spec §3.1: event-driven over nonzero pixels; returns the MACs executed.
-    func inputConv(_ c: Conv2D, _ x: UnsafeBufferPointer<UInt8>, _ si: Shape, _ so: Shape,
+    /// spec §3.1: event-driven over the nonzero values of the padded frame (pixels inside the
+    /// image, the zero point `zp[ci]` outside); returns the MACs executed.
+    func inputConv(_ c: Conv2D, _ x: UnsafeBufferPointer<UInt8>, _ si: Shape, _ so: Shape, _ zp: [UInt8],
                    _ out: UnsafeMutablePointer<Int32>) -> Int {
         let cout = c.cout, kh = c.kh, kw = c.kw, st = c.stride, pad = c.pad
         let ho = so.h, wo = so.w, cin = si.c, W = si.w
+        let anyZP = zp.contains { $0 != 0 }
         for o in 0..<so.h * so.w { for co in 0..<cout { out[o * cout + co] = c.bias[co] } }
         var macs = 0
         c.weights.withUnsafeBufferPointer { w in
-            for iy in 0..<si.h { for ix in 0..<W { for ci in 0..<cin {
-                let xv = Int32(x[(iy * W + ix) * cin + ci])
+            for py in 0..<(si.h + 2 * pad) { for px in 0..<(W + 2 * pad) {
+                let iy = py - pad, ix = px - pad
+                let inside = iy >= 0 && iy < si.h && ix >= 0 && ix < W
+                if !inside && !anyZP { continue }
+                for ci in 0..<cin {
+                let xv = inside ? Int32(x[(iy * W + ix) * cin + ci]) : Int32(zp[ci])
                 if xv == 0 { continue }
                 for ky in 0..<kh {
-                    let ny = iy + pad - ky
+                    let ny = py - ky
                     if ny < 0 || ny % st != 0 { continue }
                     let oy = ny / st
                     if oy >= ho { continue }
                     for kx in 0..<kw {
-                        let nx = ix + pad - kx
+                        let nx = px - kx
                         if nx < 0 || nx % st != 0 { continue }
                         let ox = nx / st
                         if ox >= wo { continue }
@@ -271,7 +277,8 @@ public struct Interpreter: Sendable {
                         macs += cout
                     }
                 }
-            } } }
+                }
+            } }
         }
         let sh = c.shift
         if sh > 0 { for i in 0..<so.size { out[i] = Fixed.rshr(out[i], sh) } }
@@ -347,33 +354,41 @@ public struct Interpreter: Sendable {
         return src.n * no
     }
 
-    /// spec §3.5: leak, integrate (the only saturation), fire, reset. Membranes in `dst.cur`.
+    /// spec §3.5: leak, integrate (the only saturation), fire on the channel's threshold, reset.
+    /// Membranes in `dst.cur`; neuron i is channel `i mod C`.
     func lif(_ p: LIF, _ cur: UnsafeMutablePointer<Int32>, _ dst: Buf) {
         let n = dst.size, v = dst.cur, spk = dst.spk, list = dst.list
-        let theta = Int64(p.theta)
+        let thetas = p.thetas.map(Int64.init), C = thetas.count
         let hi = (Int64(1) << Int64(p.stateBits - 1)) - 1, lo = -hi - 1
         let zero = p.reset == .zero
         var count = 0
         // One loop per leak kind (hoisted out of the neuron loop); identical arithmetic.
         @inline(__always) func body(_ leak: (Int64) -> Int64) {
-            for i in 0..<n {
-                var x = leak(Int64(v[i])) + Int64(cur[i])        // exact in int64 (spec §3.5, §7)
-                x = x < lo ? lo : (x > hi ? hi : x)               // satw(·, state_bits)
-                if x >= theta {
-                    spk[i] = 1; list[count] = Int32(truncatingIfNeeded: i); count += 1
-                    x = zero ? 0 : x - theta
-                } else {
-                    spk[i] = 0
+            thetas.withUnsafeBufferPointer { th in
+                var i = 0
+                while i < n {
+                    for c in 0..<C {
+                        let theta = th[c]
+                        var x = leak(Int64(v[i])) + Int64(cur[i])        // exact in int64 (spec §3.5, §7)
+                        x = x < lo ? lo : (x > hi ? hi : x)               // satw(·, state_bits)
+                        if x >= theta {
+                            spk[i] = 1; list[count] = Int32(truncatingIfNeeded: i); count += 1
+                            x = zero ? 0 : x - theta
+                        } else {
+                            spk[i] = 0
+                        }
+                        v[i] = Int32(truncatingIfNeeded: x)
+                        i += 1
+                    }
                 }
-                v[i] = Int32(truncatingIfNeeded: x)
             }
         }
         switch p.leak {
         case .none: body { $0 }
         case .mulShift(let mm, let ss):
             let m = Int64(mm)
-            if ss == 0 { body { $0 * m } } else { body { Fixed.rshr($0 * m, ss) } }
-        case .shift(let ss): body { $0 - Fixed.rshr($0, ss) }
+            if ss == 0 { body { $0 * m } } else { body { Fixed.leakMulShift($0, m, ss) } }
+        case .shift(let ss): body { Fixed.leakShift($0, ss) }
         }
         dst.n = count
     }

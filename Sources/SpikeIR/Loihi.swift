@@ -1,4 +1,4 @@
-// The Loihi-compatible ops of Spike IR 1.1 (spec §3.10–§3.12, §7.7, §9 opcodes 10–12): a CUBA LIF
+// The Loihi-compatible ops of Spike IR 2.1 (spec §3.10–§3.12, §7.8, §9 opcodes 10–12): a CUBA LIF
 // neuron and the two synaptic ops exactly as Lava's bit-accurate CPU models compute them
 // (lava-nc 0.10: `lava/proc/lif/models.py` PyLifModelBitAcc, `lava/proc/dense/models.py`
 // PyDenseModelBitAcc, `lava/proc/conv/models.py` PyConvModelFixed). Types, the integer arithmetic
@@ -90,9 +90,9 @@ public enum LoihiOp: Hashable, Sendable {
 
 /// The integer arithmetic of Lava's bit-accurate models (spec §3.10–§3.12), written once.
 public enum LoihiMath {
-    /// Bound of `|u|` and `|v|`: Lava's 24-bit state, `2^23 − 1` (spec §3.10, §7.7).
+    /// Bound of `|u|` and `|v|`: Lava's 24-bit state, `2^23 − 1` (spec §3.10, §7.8).
     public static let stateMax: Int64 = (1 << 23) - 1
-    /// Bound of a synaptic op's output `|a|`: Lava's 16-bit `a_out` (spec §7.7).
+    /// Bound of a synaptic op's output `|a|`: Lava's 16-bit `a_out` (spec §7.8).
     public static let activationMax: Int64 = (1 << 15) - 1
 
     /// `trunc(x · keep / 4096)`: the product rounded toward zero, as Lava's
@@ -111,7 +111,7 @@ public enum LoihiMath {
     /// bias mantissa. Returns the new `(u, v, spike)`.
     @inline(__always) public static func lifStep(u: Int64, v: Int64, a: Int64, mant: Int64,
                                                  p: LoihiLIF) -> (Int64, Int64, Bool) {
-        let u1 = decay(u, keep: Int64(4095 - p.du)) + (a << 6)            // exact: §7.7 keeps |u1| ≤ 2^23 − 1 (no 24-bit wrap)
+        let u1 = decay(u, keep: Int64(4095 - p.du)) + (a << 6)            // exact: §7.8 keeps |u1| ≤ 2^23 − 1 (no 24-bit wrap)
         var v1 = decay(v, keep: Int64(4096 - p.dv)) + u1 + (mant << Int64(p.biasExp))
         v1 = min(max(v1, -stateMax), stateMax)                            // Lava's clip of v to ±(2^23 − 1): a saturation
         if v1 > Int64(p.vth) << 6 { return (u1, 0, true) }                // strict compare, reset to 0
@@ -136,7 +136,7 @@ extension ByteReader {
     }
 }
 
-/// Codec, checks and bounds of the Loihi ops (spec §9, §7.7), called by the shared code.
+/// Codec, checks and bounds of the Loihi ops (spec §9, §7.8), called by the shared code.
 enum LoihiRules {
     /// Writes the fields after the 8-byte record header (spec §9).
     static func encode(_ op: LoihiOp, _ w: inout ByteWriter) {
@@ -242,10 +242,10 @@ enum LoihiRules {
         }
     }
 
-    /// Static bounds of spec §7.7. `curmax` bounds `|cur|` of the op feeding this one; returns the
+    /// Static bounds of spec §7.8. `curmax` bounds `|cur|` of the op feeding this one; returns the
     /// bound of this op's output (a synaptic op's `|a|`; unchanged through a LIF).
     static func checkBounds(_ op: LoihiOp, _ f: String, at: Int, curmax: Int, timesteps T: Int) throws -> Int {
-        func fail(_ reason: String) -> SpikeIRError { .invalid(field: f, offset: at, reason: "static bound §7.7 fails: " + reason) }
+        func fail(_ reason: String) -> SpikeIRError { .invalid(field: f, offset: at, reason: "static bound §7.8 fails: " + reason) }
         let amax = Int(LoihiMath.activationMax)
         switch op {
         case .dense(let d):
@@ -313,7 +313,7 @@ extension Interpreter {
             // a(t) = the accumulation of step t−1 (Lava's a_buff; 0 at t = 0), then accumulate step t.
             dst.cur.update(from: aux.cur, count: n)
             let syn = spikeDense(st.dense[j]!, src, aux.cur)
-            for o in 0..<n { aux.cur[o] = Int32(truncatingIfNeeded: LoihiMath.weightScale(Int64(aux.cur[o]), d.weightExp)) }  // |·| ≤ 2^15−1 by §7.7
+            for o in 0..<n { aux.cur[o] = Int32(truncatingIfNeeded: LoihiMath.weightScale(Int64(aux.cur[o]), d.weightExp)) }  // |·| ≤ 2^15−1 by §7.8
             return Counts(synops: syn)
         case .conv2D:
             dst.cur.update(from: aux.cur, count: n)

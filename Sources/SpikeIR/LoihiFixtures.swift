@@ -1,7 +1,7 @@
 // Seeded random VALID Loihi-mode programs (spec §3.10–§3.12) for the Lava conformance vectors:
 // every parameter range is visited (du/dv at 0, 4095 and between, vth 0 and large, bias_exp 0…7,
 // bias mantissas near ±4096, weight_exp −8…7, negative currents and voltages, the −(2^23 − 1)
-// voltage clip), within the static bounds of §7.7.
+// voltage clip), within the static bounds of §7.8.
 
 public struct LoihiFixtures: Sendable {
     public var rng: SplitMix64
@@ -13,7 +13,7 @@ public struct LoihiFixtures: Sendable {
 
     mutating func decay() -> Int { rng.pick([0, 4095, rng.int(1...4094), rng.int(1...600), rng.int(3500...4094)]) }
 
-    /// A loihi_lif whose parameters respect §7.7 given the feeding bound `amax` (synaptic) or the
+    /// A loihi_lif whose parameters respect §7.8 given the feeding bound `amax` (synaptic) or the
     /// input current bound `curmax` (bias source).
     mutating func lif(_ source: LoihiSource, channels c: Int, feed: Int, T: Int) -> LoihiLIF {
         var du = decay()
@@ -122,11 +122,14 @@ public struct LoihiFixtures: Sendable {
                     shape = .vector(out)
                 }
             }
-            students.append(Student(ops: ops, features: shape.size, featMult: Int32(rng.int(1...1000)), featShift: rng.int(0...20)))
+            students.append(Student(ops: ops, features: shape.size, featMult: (0..<shape.size).map { _ in Int32(rng.int(1...1000)) },
+                                    featShift: (0..<shape.size).map { _ in rng.int(0...20) }))
         }
         let head = Head(bias: (0..<classes).map { _ in Int32(rng.int(-1000...1000)) },
                         weights: students.map { s in weights(s.features * classes, maxAbs: 127) })
-        return Program(name: "loihi_fixture", input: input, timesteps: T, classes: classes, selection: .fixed,
-                       order: Array(0..<K), students: students, head: head)
+        var p = Program(name: "loihi_fixture", input: input, timesteps: T, classes: classes, selection: .fixed,
+                        order: Array(0..<K), students: students, head: head)
+        if rng.chance(0.5) { p.inputZeroPoint = (0..<cin).map { _ in UInt8(rng.int(0...255)) } }   // padding reads these (spec §3.1)
+        return p
     }
 }

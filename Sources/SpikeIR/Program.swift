@@ -63,9 +63,18 @@ public struct Dense: Hashable, Sendable {
 
 /// A leaky integrate-and-fire layer's parameters (spec §3.5).
 public struct LIF: Hashable, Sendable {
-    public var stateBits: Int, theta: Int32, reset: Reset, leak: Leak
-    public init(stateBits: Int = 32, theta: Int32, reset: Reset = .subtract, leak: Leak = .none) {
-        self.stateBits = stateBits; self.theta = theta; self.reset = reset; self.leak = leak
+    public var stateBits: Int
+    /// Per-channel thresholds: one per channel `c` of the op's `(H, W, C)` shape (for a vector
+    /// `(1, 1, N)` one per element), each `1 … 2^(stateBits−1) − 1`. Neuron `(y, x, c)` fires on
+    /// `v ≥ thetas[c]`.
+    public var thetas: [Int32]
+    public var reset: Reset, leak: Leak
+    public init(stateBits: Int = 32, thetas: [Int32], reset: Reset = .subtract, leak: Leak = .none) {
+        self.stateBits = stateBits; self.thetas = thetas; self.reset = reset; self.leak = leak
+    }
+    /// One threshold shared by all `channels` channels.
+    public init(stateBits: Int = 32, theta: Int32, reset: Reset = .subtract, leak: Leak = .none, channels: Int) {
+        self.init(stateBits: stateBits, thetas: [Int32](repeating: theta, count: channels), reset: reset, leak: leak)
     }
 }
 
@@ -120,10 +129,16 @@ public struct Student: Hashable, Sendable {
     public var ops: [Op]
     /// Readout size F (spec §3.9).
     public var features: Int
-    /// Feature requantization to int8 for the head (spec §4).
-    public var featMult: Int32, featShift: Int
-    public init(ops: [Op], features: Int, featMult: Int32, featShift: Int) {
+    /// Per-feature requantization to int8 for the head (spec §4): `F` entries each,
+    /// `q[i] = requant(f[i], featMult[i], featShift[i], −128, 127)`.
+    public var featMult: [Int32], featShift: [Int]
+    public init(ops: [Op], features: Int, featMult: [Int32], featShift: [Int]) {
         self.ops = ops; self.features = features; self.featMult = featMult; self.featShift = featShift
+    }
+    /// One multiplier and shift shared by all `features` features.
+    public init(ops: [Op], features: Int, featMult: Int32, featShift: Int) {
+        self.init(ops: ops, features: features, featMult: [Int32](repeating: featMult, count: features),
+                  featShift: [Int](repeating: featShift, count: features))
     }
 }
 
@@ -164,18 +179,22 @@ public enum Selection: UInt8, Hashable, Sendable {
 
 /// A whole Spike IR program (spec §2).
 public struct Program: Hashable, Sendable {
-    public static let versionMajor: UInt16 = 1
-    /// The newest minor version this reader accepts: 1.1 adds the Loihi ops (opcodes 10–12).
+    public static let versionMajor: UInt16 = 2
+    /// The newest minor version this reader accepts: 2.1 adds the Loihi ops (opcodes 10–12).
     public static let versionMinor: UInt16 = 1
 
     /// The minor version a writer puts in the file: 1 iff the program uses a Loihi op, so files
-    /// without one stay readable by 1.0 readers (spec §9).
+    /// without one stay readable by 2.0 readers (spec §9).
     public var fileVersionMinor: UInt16 {
         students.contains { $0.ops.contains { if case .loihi = $0 { true } else { false } } } ? 1 : 0
     }
 
     public var name: String
     public var input: Shape
+    /// Input zero point per channel (`C` entries, default all 0): the value `input_conv2d` reads at
+    /// padded positions (spec §3.1), so a normalised input `(x − μ)/σ` folds into weights and bias
+    /// exactly. A nonzero entry needs `C ≤ 16` (it is stored in the HEADER, spec §9).
+    public var inputZeroPoint: [UInt8]
     public var timesteps: Int
     public var classes: Int
     public var selection: Selection
@@ -186,16 +205,95 @@ public struct Program: Hashable, Sendable {
     public var gate: Gate?
     public var students: [Student]
     public var head: Head
-    /// Free-form `key=value` metadata (spec §9 META); ignored by runtimes.
-    public var meta: [String: String]
+    /// Free-form `key=value` metadata (spec §9 META, byte strings); ignored by runtimes.
+    public var meta: Meta
 
     public var studentCount: Int { students.count }
 
     public init(name: String, input: Shape, timesteps: Int, classes: Int, selection: Selection,
                 order: [Int], stopMargin: Int32? = nil, gate: Gate? = nil, students: [Student],
-                head: Head, meta: [String: String] = [:]) {
+                head: Head, meta: Meta = [:], inputZeroPoint: [UInt8]? = nil) {
         self.name = name; self.input = input; self.timesteps = timesteps; self.classes = classes
+        self.inputZeroPoint = inputZeroPoint ?? [UInt8](repeating: 0, count: max(input.c, 0))
         self.selection = selection; self.order = order; self.stopMargin = stopMargin
         self.gate = gate; self.students = students; self.head = head; self.meta = meta
     }
+}
+
+/// The META section (spec §9): `key=value` entries whose keys and values are BYTE strings. Key
+/// equality is byte equality (no Unicode normalisation: an NFC and an NFD spelling of the same
+/// text are two different keys); entries are kept sorted by key bytes (unsigned lexicographic),
+/// the order writers use. Keys are non-empty without `=` or `\n`; values have no `\n`; both are
+/// valid UTF-8 in a valid program (checked by `ProgramVerifier`).
+public struct Meta: Hashable, Sendable, ExpressibleByDictionaryLiteral, CustomStringConvertible {
+    public struct Entry: Hashable, Sendable {
+        public var key: [UInt8], value: [UInt8]
+        public init(key: [UInt8], value: [UInt8]) { self.key = key; self.value = value }
+        /// The key and value as text (lossless for the valid UTF-8 a valid program holds).
+        public var keyText: String { String(decoding: key, as: UTF8.self) }
+        public var valueText: String { String(decoding: value, as: UTF8.self) }
+    }
+    /// Entries sorted by key bytes, keys unique.
+    public private(set) var entries: [Entry] = []
+
+    public init() {}
+    public init(dictionaryLiteral elements: (String, String)...) {
+        for (k, v) in elements { self[k] = v }
+    }
+    public var isEmpty: Bool { entries.isEmpty }
+    public var count: Int { entries.count }
+
+    static func less(_ a: [UInt8], _ b: [UInt8]) -> Bool { a.lexicographicallyPrecedes(b) }
+
+    /// The value stored under exactly these key bytes; setting nil removes the entry.
+    public subscript(bytes key: [UInt8]) -> [UInt8]? {
+        get { entries.first { $0.key == key }?.value }
+        set {
+            let i = entries.firstIndex { !Meta.less($0.key, key) } ?? entries.count
+            let present = i < entries.count && entries[i].key == key
+            switch (newValue, present) {
+            case (let v?, true): entries[i].value = v
+            case (let v?, false): entries.insert(Entry(key: key, value: v), at: i)
+            case (nil, true): entries.remove(at: i)
+            case (nil, false): break
+            }
+        }
+    }
+    /// Text access: the key's UTF-8 bytes, compared byte for byte.
+    public subscript(key: String) -> String? {
+        get { self[bytes: Array(key.utf8)].map { String(decoding: $0, as: UTF8.self) } }
+        set { self[bytes: Array(key.utf8)] = newValue.map { Array($0.utf8) } }
+    }
+    /// The section text: `key=value\n` per entry in key-byte order (spec §9).
+    public var bytes: [UInt8] {
+        var b: [UInt8] = []
+        for e in entries { b += e.key; b.append(0x3D); b += e.value; b.append(0x0A) }
+        return b
+    }
+    /// Offset of the first byte that does not start a well-formed UTF-8 sequence (Unicode 3.9 D92:
+    /// no overlongs, no surrogates, nothing above U+10FFFF), nil if all of `b` is valid. The C
+    /// loader's `utf8_len` is the same table.
+    public static func firstInvalidUTF8(_ b: [UInt8]) -> Int? {
+        var i = 0
+        while i < b.count {
+            let c = b[i]
+            var n = 1, lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+            switch c {
+            case 0x00...0x7F: i += 1; continue
+            case 0xC2...0xDF: n = 2
+            case 0xE0...0xEF: n = 3; if c == 0xE0 { lo = 0xA0 }; if c == 0xED { hi = 0x9F }
+            case 0xF0...0xF4: n = 4; if c == 0xF0 { lo = 0x90 }; if c == 0xF4 { hi = 0x8F }
+            default: return i
+            }
+            if n > b.count - i { return i }
+            for k in 1..<n {
+                let d = b[i + k]
+                if d < (k == 1 ? lo : 0x80) || d > (k == 1 ? hi : 0xBF) { return i }
+            }
+            i += n
+        }
+        return nil
+    }
+
+    public var description: String { entries.map { "\($0.keyText)=\($0.valueText)" }.joined(separator: ", ") }
 }

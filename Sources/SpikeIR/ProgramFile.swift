@@ -107,7 +107,7 @@ public enum ProgramFile {
         w.u8(p.selection.rawValue); w.u8(p.stopMargin == nil ? 0 : 1); w.u16(0)
         w.i32(p.stopMargin ?? 0)
         for i in 0..<16 { w.u8(i < p.order.count ? UInt8(p.order[i]) : 0) }
-        w.zeros(16)
+        for i in 0..<16 { w.u8(i < p.inputZeroPoint.count ? p.inputZeroPoint[i] : 0) }
         if let g = p.gate {
             w.u8(UInt8(g.pool)); w.u8(UInt8(g.layers.count)); w.u16(0)
             for l in g.layers {
@@ -116,7 +116,8 @@ public enum ProgramFile {
             }
         }
         for s in p.students {
-            w.u16(UInt16(s.ops.count)); w.u16(UInt16(s.features)); w.i32(s.featMult); w.u8(UInt8(s.featShift)); w.zeros(3)
+            w.u16(UInt16(s.ops.count)); w.u16(UInt16(s.features)); w.i32s(s.featMult)
+            w.i8s(s.featShift.map { Int8($0) })
             for op in s.ops {
                 w.u8(op.opcode); w.zeros(3); w.u32(UInt32(Layout.recordSize(op)))
                 switch op {
@@ -133,7 +134,7 @@ public enum ProgramFile {
                     case .mulShift(let m, let s): w.u8(1); w.u8(UInt8(s)); w.u16(UInt16(m))
                     case .shift(let s): w.u8(2); w.u8(UInt8(s)); w.u16(0)
                     }
-                    w.u8(l.reset.rawValue); w.u8(UInt8(l.stateBits)); w.u16(0); w.i32(l.theta)
+                    w.u8(l.reset.rawValue); w.u8(UInt8(l.stateBits)); w.u16(0); w.i32s(l.thetas)
                 case .maxPool(let s), .avgPool(let s):
                     w.u8(UInt8(s)); w.zeros(3)
                 case .flatten, .readout: break
@@ -156,7 +157,10 @@ public enum ProgramFile {
         if Array(b[0..<4]) != Array("SNEP".utf8) { throw fail("magic", 0, "not \"SNEP\" (got \(b[0..<4].map { String($0, radix: 16) }.joined(separator: " ")))") }
         var r = ByteReader(b: b, pos: 4, end: b.count, context: "file")
         let major = try r.u16("version major"), minor = try r.u16("version minor")
-        if major != Int(Program.versionMajor) { throw fail("version major", 4, "\(major).\(minor), this reader reads \(Program.versionMajor).x") }
+        if major != Int(Program.versionMajor) {
+            throw fail("version major", 4, "version \(major).\(minor) file: this sne reads \(Program.versionMajor).x"
+                       + (major < Int(Program.versionMajor) ? "; recompile the model" : ""))
+        }
         if minor > Int(Program.versionMinor) { throw fail("version minor", 6, "\(major).\(minor), this reader reads up to \(Program.versionMajor).\(Program.versionMinor)") }
         let size = try r.u32("file size")
         if size != b.count { throw fail("file size", 8, "\(size), but the file has \(b.count) bytes") }
@@ -218,19 +222,23 @@ public enum ProgramFile {
         try h.reserved(2, "header reserved")
         let margin = try h.i32("header margin")
         let orderBytes = Array(b[(hs.off + 52)..<(hs.off + 68)]); h.pos += 16
-        try h.reserved(16, "header reserved")
+        let zpBytes = Array(b[(hs.off + 68)..<(hs.off + 84)]); h.pos += 16
         guard let selection = Selection(rawValue: UInt8(sel)) else { throw fail("header select", hs.off + 44, "\(sel), must be 0 (fixed) or 1 (gate)") }
         if stop > 1 { throw fail("header stop", hs.off + 45, "\(stop), must be 0 (off) or 1 (margin)") }
         if stop == 0 && margin != 0 { throw fail("header margin", hs.off + 48, "\(margin), must be 0 when stop is off") }
         let kk = min(K, 16)
         for i in kk..<16 where orderBytes[i] != 0 { throw fail("header order", hs.off + 52 + i, "entry \(i) ≥ K must be 0") }
+        for i in 0..<16 where zpBytes[i] != 0 && (i >= C || C > 16) {
+            throw fail("header zero_point", hs.off + 68 + i, C > 16 ? "\(zpBytes[i]), must be 0: a nonzero zero point needs C ≤ 16 (C = \(C))" : "entry \(i) ≥ C = \(C) must be 0")
+        }
         let placeholder = Student(ops: [], features: 0, featMult: 0, featShift: 0)
         var p = Program(name: name, input: Shape(h: H, w: W, c: C), timesteps: T, classes: classes,
                         selection: selection, order: orderBytes.prefix(kk).map(Int.init),
                         stopMargin: stop == 1 ? margin : nil,
                         gate: selection == .gate ? Gate(pool: 1, layers: []) : nil,
                         students: [Student](repeating: placeholder, count: K),
-                        head: Head(bias: [], weights: []))
+                        head: Head(bias: [], weights: []),
+                        inputZeroPoint: C <= 16 ? Array(zpBytes.prefix(C)) : [UInt8](repeating: 0, count: C))
         try ProgramVerifier.checkHeader(p, at: hs.off)
         let studentSecs = sections.filter { $0.kind == .student }
         if studentSecs.count != K { throw fail("section table", 16, "\(studentSecs.count) STUDENT sections, header K = \(K)") }
@@ -263,8 +271,10 @@ public enum ProgramFile {
         for (k, ss) in studentSecs.enumerated() {
             var s = reader(ss, "student \(k)")
             let nops = try s.u16("student \(k) ops"), feats = try s.u16("student \(k) features")
-            let fm = try s.i32("student \(k) feat_mult"), fsh = try s.u8("student \(k) feat_shift")
-            try s.reserved(3, "student \(k) reserved")
+            try ProgramVerifier.range("student \(k) ops", ss.off, nops, 2, 65535)
+            try ProgramVerifier.range("student \(k) features", ss.off + 2, feats, 1, 4096)
+            let fm = try s.i32s(feats, "student \(k) feat_mult")
+            let fsh = try s.i8s(feats, "student \(k) feat_shift").map { Int(UInt8(bitPattern: $0)) }
             try ProgramVerifier.checkStudentFields(
                 Student(ops: [Op](repeating: .flatten, count: nops), features: feats, featMult: fm, featShift: fsh), k, at: ss.off)
             var ops: [Op] = [], shape = p.input, kind = ValueKind.u8
@@ -297,7 +307,6 @@ public enum ProgramFile {
                     let lk = try s.u8("\(f) leak"), ls = try s.u8("\(f) leak_shift"), lm = try s.u16("\(f) leak_mult")
                     let rst = try s.u8("\(f) reset"), bits = try s.u8("\(f) state_bits")
                     try s.reserved(2, "\(f) reserved")
-                    let theta = try s.i32("\(f) theta")
                     let leak: Leak
                     switch lk {
                     case 0:
@@ -310,7 +319,7 @@ public enum ProgramFile {
                     default: throw fail("\(f) leak", at + 8, "\(lk), must be 0 (none), 1 (mulshift) or 2 (shift)")
                     }
                     guard let reset = Reset(rawValue: UInt8(rst)) else { throw fail("\(f) reset", at + 12, "\(rst), must be 0 (subtract) or 1 (zero)") }
-                    op = .lif(LIF(stateBits: bits, theta: theta, reset: reset, leak: leak))
+                    op = .lif(LIF(stateBits: bits, thetas: [], reset: reset, leak: leak))
                 case 6, 7:
                     f += opcode == 6 ? " (maxpool)" : " (avgpool)"
                     let sz = try s.u8("\(f) size")
@@ -319,7 +328,7 @@ public enum ProgramFile {
                 case 8: op = .flatten
                 case 9: op = .readout
                 case 10, 11, 12:
-                    if minor < 1 { throw fail("student \(k) op \(j) opcode", at, "\(opcode) needs version ≥ 1.1, the file is \(major).\(minor)") }
+                    if minor < 1 { throw fail("student \(k) op \(j) opcode", at, "\(opcode) needs version ≥ 2.1, the file is \(major).\(minor)") }
                     f += opcode == 10 ? " (loihi_lif)" : opcode == 11 ? " (loihi_dense)" : " (loihi_conv2d)"
                     op = .loihi(try LoihiRules.decodeFields(opcode, &s, f, at: at))
                 default: throw fail("student \(k) op \(j) opcode", at, "\(opcode), must be 1…12")
@@ -338,6 +347,10 @@ public enum ProgramFile {
                     d.weights = try s.i8s(shape.size * d.out, "\(f) w")
                     d.bias = try s.i32s(d.out, "\(f) bias")
                     op = opcode == 2 ? .inputDense(d) : .dense(d)
+                case .lif(var l):
+                    l.thetas = try s.i32s(shape.c, "\(f) theta")
+                    try ProgramVerifier.checkThetas(l, channels: shape.c, f, at: at)
+                    op = .lif(l)
                 case .readout:
                     if os.size != feats { throw fail(f, at, "readout size \(os.size) ≠ the student's features \(feats)") }
                 case .loihi(let l):
@@ -364,19 +377,27 @@ public enum ProgramFile {
         try finish(hr, "head")
         p.head = Head(bias: bias, weights: hw)
 
-        // META
+        // META (spec §9): bytes. Lines split on 0x0A only; key = bytes before the first '=';
+        // key equality is byte equality. Checks: UTF-8 of the whole text, then line by line.
         if let ms = sections.first(where: { $0.kind == .meta }) {
             let bytes = Array(b[ms.off..<(ms.off + ms.size)])
-            guard let text = String(validating: bytes, as: UTF8.self) else { throw fail("meta", ms.off, "not valid UTF-8") }
-            var at = ms.off
-            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-                defer { at += line.utf8.count + 1 }
-                if line.isEmpty { continue }
-                guard let eq = line.firstIndex(of: "="), eq != line.startIndex else { throw fail("meta", at, "line is not key=value") }
-                let key = String(line[..<eq])
-                if p.meta[key] != nil { throw fail("meta", at, "duplicate key '\(key.prefix(40))'") }
-                p.meta[key] = String(line[line.index(after: eq)...])
+            if let bad = Meta.firstInvalidUTF8(bytes) { throw fail("meta", ms.off + bad, "not valid UTF-8") }
+            var meta = Meta(), line = 0
+            while line < bytes.count {
+                let eol = bytes[line...].firstIndex(of: 0x0A) ?? bytes.count
+                if eol > line {
+                    guard let eq = bytes[line..<eol].firstIndex(of: 0x3D), eq > line else {
+                        throw fail("meta", ms.off + line, "line is not key=value")
+                    }
+                    let key = Array(bytes[line..<eq])
+                    if meta[bytes: key] != nil {
+                        throw fail("meta", ms.off + line, "duplicate key '\(String(decoding: key.prefix(40), as: UTF8.self))'")
+                    }
+                    meta[bytes: key] = Array(bytes[(eq + 1)..<eol])
+                }
+                line = eol + 1
             }
+            p.meta = meta
         }
         // Everything else (head shapes, static bounds §7): offsets are the file's (canonical layout).
         try ProgramVerifier.verify(p)

@@ -53,7 +53,7 @@ public struct Layout: Sendable {
         switch op {
         case .inputConv2D(let c), .conv2D(let c): 16 + align4(c.weights.count) + 4 * c.bias.count
         case .inputDense(let d), .dense(let d): 16 + align4(d.weights.count) + 4 * d.bias.count
-        case .lif: 20
+        case .lif(let l): 16 + 4 * l.thetas.count
         case .maxPool, .avgPool: 12
         case .flatten, .readout: 8
         case .loihi(.lif(let l)): 20 + align4(2 * l.biasMant.count)
@@ -62,12 +62,11 @@ public struct Layout: Sendable {
         }
     }
 
-    static func metaText(_ meta: [String: String]) -> [UInt8] {
-        Array(meta.keys.sorted().map { "\($0)=\(meta[$0]!)\n" }.joined().utf8)
-    }
+    /// Bytes of a STUDENT section's fixed part: `u16 ops, u16 features, i32 feat_mult[F], u8 feat_shift[F]` (+pad).
+    static func studentHeaderSize(features f: Int) -> Int { 4 + 4 * f + align4(f) }
 
     public init(_ p: Program) {
-        metaBytes = Layout.metaText(p.meta)
+        metaBytes = p.meta.bytes
         sectionCount = 2 + (p.gate != nil ? 1 : 0) + p.students.count + (metaBytes.isEmpty ? 0 : 1)
         var at = 16 + 12 * sectionCount
         header = at; at += 84
@@ -78,7 +77,7 @@ public struct Layout: Sendable {
         } else { gate = nil }
         students = []; ops = []
         for s in p.students {
-            students.append(at); at += 12
+            students.append(at); at += Layout.studentHeaderSize(features: s.features)
             var o: [Int] = []
             for op in s.ops { o.append(at); at += Layout.recordSize(op) }
             ops.append(o)
@@ -136,6 +135,16 @@ public enum ProgramVerifier {
         if p.order.count != K || Set(p.order) != Set(0..<K) {
             throw fail("header order", h + 52, "\(p.order) is not a permutation of 0…\(K - 1)")
         }
+        try checkZeroPoint(p, at: h)
+    }
+
+    /// `input_zero_point` (spec §3.1, §9 HEADER bytes 68…83): C entries; a nonzero entry needs C ≤ 16.
+    static func checkZeroPoint(_ p: Program, at h: Int) throws {
+        let zp = p.inputZeroPoint, C = p.input.c
+        if zp.count != C { throw fail("header zero_point", h + 68, "\(zp.count) entries, must be C = \(C)") }
+        if C > 16, let i = zp.firstIndex(where: { $0 != 0 }) {
+            throw fail("header zero_point", h + 68, "channel \(i) is \(zp[i]); a nonzero input zero point needs C ≤ 16 (C = \(C))")
+        }
     }
 
     /// Checks gate fields and shapes (spec §5.1, §9 GATE). Returns nothing; throws on failure.
@@ -169,12 +178,23 @@ public enum ProgramVerifier {
         }
     }
 
-    /// Student header fields (spec §4, §9 STUDENT).
+    /// Student header fields (spec §4, §9 STUDENT): counts, then every feat_mult[i], then every feat_shift[i].
     static func checkStudentFields(_ s: Student, _ k: Int, at: Int) throws {
         try range("student \(k) ops", at, s.ops.count, 2, 65535)
         try range("student \(k) features", at + 2, s.features, 1, 4096)
-        try range("student \(k) feat_mult", at + 4, Int(s.featMult), 0, B)
-        try range("student \(k) feat_shift", at + 8, s.featShift, 0, 62)
+        let F = s.features
+        if s.featMult.count != F { throw fail("student \(k) feat_mult", at + 4, "\(s.featMult.count) entries, must be F = \(F)") }
+        if s.featShift.count != F { throw fail("student \(k) feat_shift", at + 4 + 4 * F, "\(s.featShift.count) entries, must be F = \(F)") }
+        for (i, m) in s.featMult.enumerated() { try range("student \(k) feat_mult[\(i)]", at + 4 + 4 * i, Int(m), 0, B) }
+        for (i, sh) in s.featShift.enumerated() { try range("student \(k) feat_shift[\(i)]", at + 4 + 4 * F + i, sh, 0, 62) }
+    }
+
+    /// A lif op's thresholds (spec §3.5): one per channel `C` of its shape, each 1 … 2^(state_bits−1) − 1.
+    /// `at` = the op record's offset (thresholds start at `at + 16`).
+    static func checkThetas(_ l: LIF, channels C: Int, _ f: String, at: Int) throws {
+        if l.thetas.count != C { throw fail("\(f) theta", at + 16, "\(l.thetas.count) thresholds, must be one per channel, C = \(C)") }
+        let hi = (1 << (l.stateBits - 1)) - 1
+        for (c, t) in l.thetas.enumerated() { try range("\(f) theta[\(c)]", at + 16 + 4 * c, Int(t), 1, hi) }
     }
 
     /// One op's parameter ranges, typing and output shape (spec §3, §7.6); arrays are not
@@ -196,7 +216,6 @@ public enum ProgramVerifier {
             try range("\(f) shift", at + 12, d.shift, 0, 31)
         case .lif(let l):
             if l.stateBits != 16 && l.stateBits != 32 { throw fail("\(f) state_bits", at + 13, "\(l.stateBits), must be 16 or 32") }
-            try range("\(f) theta", at + 16, Int(l.theta), 1, (1 << (l.stateBits - 1)) - 1)
             switch l.leak {
             case .none: break
             case .mulShift(let m, let s):
@@ -228,7 +247,7 @@ public enum ProgramVerifier {
         switch op {
         case .inputConv2D(let c), .conv2D(let c): 16 + align4(s.c * c.kh * c.kw * c.cout) + 4 * c.cout
         case .inputDense(let d), .dense(let d): 16 + align4(s.size * d.out) + 4 * d.out
-        case .lif: 20
+        case .lif: 16 + 4 * s.c
         case .maxPool, .avgPool: 12
         case .flatten, .readout: 8
         case .loihi(let l): l.recordSize(input: s)
@@ -253,6 +272,8 @@ public enum ProgramVerifier {
                 let nw = shape.size * d.out
                 if d.weights.count != nw { throw fail("\(f) w", o + 16, "\(d.weights.count) weights, must be in·out = \(nw)") }
                 if d.bias.count != d.out { throw fail("\(f) bias", o + 16 + align4(nw), "\(d.bias.count) biases, must be \(d.out)") }
+            case .lif(let l):
+                try checkThetas(l, channels: shape.c, f, at: o)
             case .readout:
                 if os.size != s.features { throw fail(f, o, "readout size \(os.size) ≠ the student's features \(s.features)") }
             case .loihi(let l):
@@ -276,11 +297,20 @@ public enum ProgramVerifier {
         }
     }
 
+    /// META entries (spec §9): key non-empty without `=` (0x3D) or `\n` (0x0A), value without `\n`,
+    /// both valid UTF-8. Byte strings: no normalisation. `at` = the entry's line offset.
     static func checkMeta(_ p: Program, at: Int) throws {
-        for (k, v) in p.meta {
-            if k.isEmpty || k.contains("=") || k.contains("\n") || v.contains("\n") {
-                throw fail("meta", at, "key '\(k.prefix(40))' or its value is not a valid key=value line")
+        var o = at
+        for e in p.meta.entries {
+            let k = e.keyText.prefix(40)
+            if e.key.isEmpty || e.key.contains(0x3D) || e.key.contains(0x0A) {
+                throw fail("meta", o, "key '\(k)' must be non-empty without '=' or newline")
             }
+            if e.value.contains(0x0A) { throw fail("meta", o, "the value of key '\(k)' contains a newline") }
+            if Meta.firstInvalidUTF8(e.key) != nil || Meta.firstInvalidUTF8(e.value) != nil {
+                throw fail("meta", o, "key '\(k)' or its value is not valid UTF-8")
+            }
+            o += e.key.count + e.value.count + 2
         }
     }
 

@@ -21,7 +21,9 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 }
 
 /// Random valid programs covering every op, both selection modes, stop on/off, 16/32-bit states,
-/// all leak kinds, both resets, strides/pads, T = 1, K = 1…4 — within size limits.
+/// all leak kinds, both resets, strides/pads, T = 1, K = 1…4, per-channel thresholds, per-feature
+/// requantization, input zero points and byte-string META (non-ASCII, NFC/NFD key pairs, `\r`) —
+/// within size limits.
 public struct RandomProgram: Sendable {
     public struct Limits: Sendable {
         /// Largest activation tensor (elements) of any op.
@@ -116,11 +118,18 @@ public struct RandomProgram: Sendable {
         weightBytes += students.reduce(0) { $0 + $1.features } * classes
         if weightBytes > L.maxWeightBytes { return nil }
         let stop: Int32? = rng.chance(0.35) ? Int32(rng.pick([0, 1, 50, 500, 5000, 100000])) : nil
-        var meta: [String: String] = [:]
+        var meta: Meta = [:]
         if rng.chance(0.3) { meta = ["generator": "RandomProgram", "note": "random test program"] }
+        if rng.chance(0.2) {
+            // byte-string META (spec §9): NFC "é" and NFD "e◌́" are different keys; \r is part of a value
+            for (k, v) in [("caf\u{E9}", "nfc"), ("cafe\u{301}", "nfd"), ("win", "a\r"), ("eq", "x=y=z"),
+                           ("empty", ""), ("\u{1F600}", "\u{4E2D}\u{6587}")] where rng.chance(0.6) { meta[k] = v }
+        }
+        var zp = [UInt8](repeating: 0, count: c)
+        if c <= 16 && rng.chance(0.4) { zp = (0..<c).map { _ in UInt8(rng.pick([0, 1, 128, 255, rng.int(0...255)])) } }
         return Program(name: "rand_\(rng.int(0...99999))", input: input, timesteps: T, classes: classes,
                        selection: selection, order: order, stopMargin: stop, gate: gate,
-                       students: students, head: head, meta: meta)
+                       students: students, head: head, meta: meta, inputZeroPoint: zp)
     }
 
     mutating func makeGate(_ s: Shape, K: Int) -> Gate? {
@@ -148,19 +157,28 @@ public struct RandomProgram: Sendable {
         return Gate(pool: pool, layers: layers)
     }
 
-    mutating func lifOp(typical: Double) -> LIF {
+    mutating func lifOp(typical: Double, channels: Int) -> LIF {
         let bits = rng.chance(0.3) ? 16 : 32
         let maxTheta = (1 << (bits - 1)) - 1
         var theta = Int(typical * [0.3, 0.7, 1.0, 1.5, 3.0][rng.int(0...4)])
         if rng.chance(0.1) { theta = rng.int(1...maxTheta) }
         theta = min(max(theta, 1), maxTheta)
+        // per-channel thresholds: shared, spread around theta, or edge values 1 and the maximum
+        let perChannel = rng.int(0...2)
+        let thetas: [Int32] = (0..<channels).map { _ in
+            switch perChannel {
+            case 0: return Int32(theta)
+            case 1: return Int32(min(max(Int(Double(theta) * [0.5, 0.8, 1.0, 1.25, 2.0][rng.int(0...4)]), 1), maxTheta))
+            default: return Int32(rng.chance(0.2) ? rng.pick([1, maxTheta]) : theta)
+            }
+        }
         let leak: Leak
         switch rng.int(0...2) {
         case 0: leak = .none
         case 1: let s = rng.int(0...15); leak = .mulShift(mult: rng.int(0...(1 << s)), shift: s)
         default: leak = .shift(rng.int(1...31))
         }
-        return LIF(stateBits: bits, theta: Int32(theta), reset: rng.chance(0.5) ? .subtract : .zero, leak: leak)
+        return LIF(stateBits: bits, thetas: thetas, reset: rng.chance(0.5) ? .subtract : .zero, leak: leak)
     }
 
     mutating func conv(_ s: Shape, input: Bool) -> (Conv2D, Double)? {
@@ -216,7 +234,7 @@ public struct RandomProgram: Sendable {
                     let p = shape.h >= 4 && shape.w >= 4 && rng.chance(0.5) ? 4 : 2
                     ops.append(.avgPool(size: p)); shape = Op.avgPool(size: p).outputShape(shape)
                 } else {
-                    ops.append(.lif(lifOp(typical: typical))); kind = .spk
+                    ops.append(.lif(lifOp(typical: typical, channels: shape.c))); kind = .spk
                 }
             } else {
                 let r = rng.int(0...9)
@@ -240,6 +258,21 @@ public struct RandomProgram: Sendable {
         // q ≈ f · mult >> shift with f ≈ T · typical: aim at |q| ≈ 2^5, sometimes saturating.
         let mult = Int32(rng.int(1...40000))
         let fs = shiftFor(Double(T) * typical * Double(mult), target: rng.pick([1, 5, 5, 5, 5, 5, 5, 9, 9, 12]))
-        return Student(ops: ops, features: shape.size, featMult: mult, featShift: min(fs, 62))
+        let F = shape.size
+        if rng.chance(0.5) { return Student(ops: ops, features: F, featMult: mult, featShift: min(fs, 62)) }
+        // per-feature requantization, with edge values (mult 0, 2^31−1; shift 0, 62) now and then
+        var mults: [Int32] = [], shifts: [Int] = []
+        for _ in 0..<F {
+            switch rng.int(0...19) {
+            case 0: mults.append(0); shifts.append(rng.int(0...62))
+            case 1: mults.append(Int32.max); shifts.append(62)
+            case 2: mults.append(Int32(rng.int(1...8))); shifts.append(0)
+            default:
+                let m = Int32(rng.int(1...40000))
+                mults.append(m)
+                shifts.append(min(max(shiftFor(Double(T) * typical * Double(m), target: rng.pick([1, 5, 5, 9])) + rng.int(-1...1), 0), 62))
+            }
+        }
+        return Student(ops: ops, features: F, featMult: mults, featShift: shifts)
     }
 }

@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 @testable import SNECLI
+import SpikeIR
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let exampleProgram = repoRoot.appendingPathComponent("examples/programs/fmnist4.snep").path
@@ -92,6 +93,17 @@ func tmpPath(_ name: String) -> String {
         }
         r = sne(["dump", "/nonexistent/x.snep"])
         #expect(r.0 == 1)
+        // a version 1.0 file (major patched, CRC fixed up): one clear line telling to recompile
+        var v1 = [UInt8](try Data(contentsOf: URL(fileURLWithPath: exampleProgram)))
+        v1[4] = 1; v1[5] = 0
+        let crc = SpikeIR.CRC32.checksum(v1[0..<(v1.count - 4)])
+        for i in 0..<4 { v1[v1.count - 4 + i] = UInt8((crc >> (8 * UInt32(i))) & 0xFF) }
+        let old = tmpPath("v1.snep")
+        try Data(v1).write(to: URL(fileURLWithPath: old))
+        defer { try? FileManager.default.removeItem(atPath: old) }
+        r = sne(["run", old, "--input", exampleImage])
+        #expect(r.0 == 1 && r.2.contains("version 1.0 file: this sne reads 2.x; recompile the model")
+                && r.2.split(separator: "\n").count == 1, "\(r.2)")
     }
 
     @Test func infoAndDump() {
@@ -100,7 +112,9 @@ func tmpPath(_ name: String) -> String {
         #expect(info.contains("parameters") && info.contains("ops bound") && info.contains("ops k=4") && info.contains("28x28x16"))
         let (c2, dump, _) = sne(["dump", exampleProgram])
         #expect(c2 == 0)
-        #expect(dump.hasPrefix("program fmnist4  version 1.0  input 28x28x1  T=4  K=4  classes=10  select=gate"))
+        #expect(dump.hasPrefix("program fmnist4  version 2.0  input 28x28x1  T=4  K=4  classes=10  select=gate"))
+        // shared per-channel thresholds and per-feature shifts print as one number
+        #expect(dump.contains("lif          28x28x16  theta=") && !dump.contains("theta=["), "\(dump)")
         #expect(dump.contains("input_conv2d 28x28x1 -> 28x28x16") && dump.contains("head  classes=10  F=[32,32,32,32]"))
     }
 }

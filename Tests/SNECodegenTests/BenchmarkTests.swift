@@ -14,7 +14,7 @@ func synBench(width: Int, inputs: Int = 256) -> Program {
     let d1 = Dense(out: width, shift: 0, weights: w1, bias: [Int32](repeating: 0, count: width))
     let w2 = (0..<(width * 16)).map { _ in Int8(g.int(-2...2)) }
     let d2 = Dense(out: 16, shift: 0, weights: w2, bias: [Int32](repeating: 0, count: 16))
-    let s = Student(ops: [.inputDense(d0), .lif(LIF(theta: 1)), .dense(d1), .lif(LIF(theta: 4)), .dense(d2), .readout],
+    let s = Student(ops: [.inputDense(d0), .lif(LIF(theta: 1, channels: inputs)), .dense(d1), .lif(LIF(theta: 4, channels: width)), .dense(d2), .readout],
                     features: 16, featMult: 1 << 20, featShift: 24)
     return Program(name: "synbench\(width)", input: Shape(h: 1, w: 1, c: 1), timesteps: 4, classes: 2, selection: .fixed,
                    order: [0], students: [s], head: Head(bias: [0, 0], weights: [(0..<32).map { Int8($0 % 5 - 2) }]))

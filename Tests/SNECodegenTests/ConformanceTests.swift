@@ -19,10 +19,11 @@ func loadGolden() throws -> [Golden] {
         for r in j["results"] as! [[String: Any]] {
             let tot = (r["counts"] as! [String: Any])["total"] as! [String: Any]
             func u(_ v: Any?) -> UInt32 { UInt32(truncatingIfNeeded: (v as! NSNumber).int64Value) }
+            func u64(_ v: Any?) -> UInt64 { (v as! NSNumber).uint64Value }
             rs[(r["budget"] as! NSNumber).intValue] = DeviceResult(
                 status: 0, prediction: (r["prediction"] as! NSNumber).intValue,
                 active: (r["active"] as! [NSNumber]).map(\.intValue), hash: u(r["trace_hash"]),
-                synops: u(tot["synops"]), macs: u(tot["macs"]), nu: u(tot["neuron_updates"]),
+                synops: u64(tot["synops"]), macs: u64(tot["macs"]), nu: u64(tot["neuron_updates"]),
                 logits: (r["logits"] as! [NSNumber]).map { Int32(truncatingIfNeeded: $0.int64Value) })
         }
         return Golden(program: p, input: x, results: rs)

@@ -24,8 +24,14 @@ func runDifferential(_ cases: [DiffCase], compiler: String = "cc", flags: [Strin
     let r = try Shell.run([exe, dir + "/vectors.sned"], env: env)
     guard r.status == 0 else { return (["driver exited \(r.status): \(r.stderr.prefix(2000))"], 0) }
     var lines: [Int: [Substring]] = [:]
+    var opLines: [String: Substring] = [:]   // "p i k" -> "C" line: gate, head and per-op counts (uint64)
     for l in r.stdout.split(separator: "\n") {
         let f = l.split(separator: " ", maxSplits: 2)
+        if l.hasPrefix("C ") {
+            let g = l.split(separator: " ")
+            if g.count >= 4 { opLines["\(g[1]) \(g[2]) \(g[3])"] = l }
+            continue
+        }
         if f.count >= 2, let p = Int(f[1]) { lines[p, default: []].append(l) }
     }
     var mism: [String] = [], compared = 0
@@ -50,9 +56,16 @@ func runDifferential(_ cases: [DiffCase], compiler: String = "cc", flags: [Strin
                     if got.status != 2 { mism.append("program \(pi) input \(ii) budget \(k): expected SNE_E_BUDGET, got \(got.status)") }
                     continue
                 }
-                let exp = Verifier.expectedResult(try interp(x, budget: k))
+                let res = try interp(x, budget: k)
+                let exp = Verifier.expectedResult(res)
                 if got != exp {
                     mism.append("program \(pi) (\(c.program.name)) input \(ii) budget \(k): C \(got) vs Swift \(exp)")
+                }
+                // spec §8 counts per student per op (all K students, zeros for those not run), gate, head
+                let ops = res.opCounts.joined().map { "\($0.synops),\($0.macs),\($0.neuronUpdates)" }.joined(separator: ";")
+                let want = "C \(pi) \(ii) \(k) \(res.gateCounts.synops),\(res.gateCounts.macs) \(res.headCounts.macs) \(ops)"
+                if opLines["\(pi) \(ii) \(k)"].map(String.init) != want {
+                    mism.append("program \(pi) input \(ii) budget \(k): per-op counts: C '\(opLines["\(pi) \(ii) \(k)"] ?? "none")' vs Swift '\(want)'")
                 }
             }
         }
@@ -147,5 +160,99 @@ struct LoaderDifferentialTests {
         }
         print("loader differential: \(blobs.count) blobs, \(accepted) valid, \(mism.count) disagreements")
         #expect(mism.isEmpty, "\(mism.prefix(8).joined(separator: "\n"))")
+    }
+}
+
+/// `p`'s file with a META section holding exactly `text` (any bytes), CRC and sizes fixed up.
+func fileWithMeta(_ p: Program, _ text: [UInt8]) throws -> [UInt8] {
+    var q = p
+    q.meta = [:]
+    let b = try ProgramFile.encode(q)
+    func u32(_ at: Int) -> Int { Int(b[at]) | Int(b[at + 1]) << 8 | Int(b[at + 2]) << 16 | Int(b[at + 3]) << 24 }
+    func put(_ v: Int, _ out: inout [UInt8]) { for i in 0..<4 { out.append(UInt8((v >> (8 * i)) & 0xFF)) } }
+    let n = u32(12), oldCRC = b.count - 4
+    var out = Array(b[0..<8])
+    let metaOff = oldCRC + 12, end = metaOff + ((text.count + 3) & ~3)
+    put(end + 4, &out); put(n + 1, &out)
+    for i in 0..<n {
+        put(u32(16 + 12 * i), &out); put(u32(20 + 12 * i) + 12, &out); put(u32(24 + 12 * i), &out)
+    }
+    put(5, &out); put(metaOff, &out); put(text.count, &out)
+    out += b[(16 + 12 * n)..<oldCRC]
+    out += text
+    while out.count % 4 != 0 { out.append(0) }
+    put(Int(CRC32.checksum(out)), &out)
+    return out
+}
+
+@Suite("META is bytes: the Swift and C loaders agree")
+struct MetaLoaderTests {
+    @Test("non-ASCII, NFC/NFD key pairs, \\r\\n values, invalid UTF-8: same accept/reject and offset")
+    func metaBytes() throws {
+        var g = RandomProgram(seed: 5, limits: .tiny)
+        let p = g.program()
+        let nfc = Array("caf\u{E9}".utf8), nfd = Array("cafe\u{301}".utf8)
+        func t(_ s: String) -> [UInt8] { Array(s.utf8) }
+        // (text, accepted, entries when accepted)
+        let cases: [([UInt8], Bool, Int)] = [
+            (nfc + t("=1\n") + nfd + t("=2\n"), true, 2),               // NFC vs NFD: two different keys
+            (nfd + t("=2\n") + nfc + t("=1\n"), true, 2),               // unsorted: accepted, re-encoded sorted
+            (nfc + t("=1\n") + nfc + t("=2\n"), false, 0),              // byte-equal duplicate
+            (t("a=1\r\nb=2\r\n"), true, 2),                             // \r is part of the value
+            (t("a\r=1\na=2\n"), true, 2),                               // "a\r" and "a" are different keys
+            (t("\u{65E5}\u{672C}=\u{8A9E}\n\u{1F600}=\u{10348}\n"), true, 2),   // non-ASCII, non-BMP
+            (t("k=v"), true, 1),                                        // last \n missing
+            (t("\n\nk=v\n\n"), true, 1),                                // empty lines skipped
+            (t("k=v=w\n"), true, 1),                                    // key ends at the first '='
+            (t("k=\0x\n"), true, 1),                                    // NUL is valid UTF-8
+            (t("k=\n"), true, 1),                                       // empty value
+            (t("=v\n"), false, 0),                                      // empty key
+            (t("novalue\n"), false, 0),                                 // no '='
+            (t("k=v\nbad line\n"), false, 0),
+            (t("k=") + [0xC0, 0xAF] + t("\n"), false, 0),               // overlong '/'
+            (t("k=") + [0xED, 0xA0, 0x80] + t("\n"), false, 0),         // surrogate U+D800
+            (t("k=") + [0xF4, 0x90, 0x80, 0x80] + t("\n"), false, 0),   // above U+10FFFF
+            (t("k=") + [0xE2, 0x82], false, 0),                         // truncated at the end
+            ([0x80] + t("=v\n"), false, 0),                             // lone continuation byte in a key
+            (t("k=") + [0xFF] + t("\n"), false, 0),
+            (t("a=1\n") + [0xE2, 0x82] + t("=x\n") + t("a=2\n"), false, 0),  // UTF-8 is checked before duplicates
+        ]
+        var blobs: [[UInt8]] = []
+        for (text, ok, entries) in cases {
+            let b = try fileWithMeta(p, text)
+            blobs.append(b)
+            do {
+                let q = try ProgramFile.decode(b)
+                #expect(ok, "Swift accepted META \(text)")
+                #expect(q.meta.count == entries, "META \(text): \(q.meta.count) entries")
+                #expect(try ProgramFile.decode(ProgramFile.encode(q)) == q, "META \(text) round trip")
+            } catch let e as SpikeIRError {
+                #expect(!ok, "Swift rejected META \(text): \(e)")
+            }
+        }
+        // spot checks of the decoded byte strings
+        let crlf = try ProgramFile.decode(blobs[3]).meta
+        #expect(crlf[bytes: t("a")] == t("1\r") && crlf["b"] == "2\r")
+        let pair = try ProgramFile.decode(blobs[0]).meta
+        #expect(pair[bytes: nfc] == t("1") && pair[bytes: nfd] == t("2"))
+        #expect(pair.entries.map(\.key) == [nfd, nfc], "sorted by bytes: 'e' (0x65) < 0xC3")
+
+        let dir = tempDir("meta")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let exe = try DiffVectors.buildDriver(into: dir)
+        try Data(DiffVectors.encode(blobs.map { (blob: $0, inputs: [], inputSize: 0) })).write(to: URL(fileURLWithPath: dir + "/m.sned"))
+        let r = try Shell.run([exe, dir + "/m.sned"])
+        #expect(r.status == 0)
+        var n = 0
+        for l in r.stdout.split(separator: "\n") where l.hasPrefix("L ") {
+            let f = l.split(separator: " ")
+            guard let i = Int(f[1]), let st = Int(f[2]), let off = Int(f[3]) else { continue }
+            n += 1
+            var swiftOffset = -1
+            do { _ = try ProgramFile.decode(blobs[i]) } catch SpikeIRError.invalid(_, let o, _) { swiftOffset = o }
+            #expect((st == 0) == cases[i].1, "META case \(i): C status \(st) at \(off)")
+            if st != 0 { #expect(off == swiftOffset, "META case \(i): C fails at byte \(off), Swift at \(swiftOffset)") }
+        }
+        #expect(n == cases.count)
     }
 }

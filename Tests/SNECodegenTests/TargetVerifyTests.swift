@@ -59,8 +59,8 @@ struct PinpointTests {
             let p = g.program()
             var q = p
             guard let j = q.students[0].ops.firstIndex(where: { if case .lif = $0 { return true } else { return false } }),
-                  case .lif(var l) = q.students[0].ops[j], l.theta > 1 else { continue }
-            l.theta -= 1
+                  case .lif(var l) = q.students[0].ops[j], l.thetas[0] > 1 else { continue }
+            l.thetas = l.thetas.map { $0 > 1 ? $0 - 1 : $0 }
             q.students[0].ops[j] = .lif(l)
             let xs = (0..<3).map { _ in g.input(for: p) }
             let r = try Verifier.verify(p, target: t, inputs: xs, budgets: [p.students.count], count: false, reference: q)

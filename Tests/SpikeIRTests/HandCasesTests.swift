@@ -17,8 +17,10 @@ func programFromCase(_ c: [String: Any]) throws -> Program {
     func int(_ v: Any?) -> Int { (v as? NSNumber)?.intValue ?? 0 }
     let shape = ints(c["shape"])
     var students: [Student] = []
+    let input = Shape(h: shape[0], w: shape[1], c: shape[2])
     for s in c["students"] as? [[String: Any]] ?? [] {
         var ops: [Op] = []
+        var cur = input
         for o in s["ops"] as? [[Any]] ?? [] {
             let kind = o[0] as? String ?? ""
             switch kind {
@@ -34,7 +36,9 @@ func programFromCase(_ c: [String: Any]) throws -> Program {
                 if let l = o[4] as? [Any], let k = l.first as? String {
                     leak = k == "mulshift" ? .mulShift(mult: int(l[1]), shift: int(l[2])) : .shift(int(l[1]))
                 }
-                ops.append(.lif(LIF(stateBits: int(o[2]), theta: Int32(int(o[1])),
+                // theta: one number for every channel, or one per channel (spec §3.5)
+                let thetas = o[1] is [Any] ? i32(o[1]) : [Int32](repeating: Int32(int(o[1])), count: cur.c)
+                ops.append(.lif(LIF(stateBits: int(o[2]), thetas: thetas,
                                     reset: (o[3] as? String) == "zero" ? .zero : .subtract, leak: leak)))
             case "maxpool": ops.append(.maxPool(size: int(o[1])))
             case "avgpool": ops.append(.avgPool(size: int(o[1])))
@@ -42,9 +46,16 @@ func programFromCase(_ c: [String: Any]) throws -> Program {
             case "readout": ops.append(.readout)
             default: throw CaseError(description: "unknown op \(kind)")
             }
+            cur = ops[ops.count - 1].outputShape(cur)
         }
-        let feat = ints(s["feat"])
-        students.append(Student(ops: ops, features: int(s["features"]), featMult: Int32(feat[0]), featShift: feat[1]))
+        // feat: [mult, shift] for every feature, or [[mult per feature], [shift per feature]] (spec §4)
+        let fe = s["feat"] as? [Any] ?? []
+        if fe.first is [Any] {
+            students.append(Student(ops: ops, features: int(s["features"]), featMult: i32(fe[0]), featShift: ints(fe[1])))
+        } else {
+            let feat = ints(fe)
+            students.append(Student(ops: ops, features: int(s["features"]), featMult: Int32(feat[0]), featShift: feat[1]))
+        }
     }
     var gate: Gate? = nil
     if let g = c["gate"] as? [String: Any] {
@@ -53,11 +64,12 @@ func programFromCase(_ c: [String: Any]) throws -> Program {
                       mult: Int32(int($0[2])), shift: int($0[3]))
         })
     }
-    return Program(name: String(((c["name"] as? String) ?? "case").prefix(31)), input: Shape(h: shape[0], w: shape[1], c: shape[2]),
+    return Program(name: String(((c["name"] as? String) ?? "case").prefix(31)), input: input,
                    timesteps: int(c["T"]), classes: int(c["classes"]),
                    selection: (c["select"] as? String) == "gate" ? .gate : .fixed, order: ints(c["order"]),
                    stopMargin: c["stop"].map { Int32(int($0)) }, gate: gate, students: students,
-                   head: Head(bias: i32(c["head_bias"]), weights: (c["head_w"] as? [Any] ?? []).map { i8($0) }))
+                   head: Head(bias: i32(c["head_bias"]), weights: (c["head_w"] as? [Any] ?? []).map { i8($0) }),
+                   inputZeroPoint: c["zero_point"].map { ints($0).map { UInt8($0) } })
 }
 
 func loadProgramCases() throws -> [[String: Any]] {
@@ -84,12 +96,14 @@ func loadProgramCases() throws -> [[String: Any]] {
             case "floor_shr": got = Fixed.floorShr(a[0], Int(a[1]))
             case "satw": got = Fixed.satw(a[0], Int(a[1]))
             case "requant": got = Fixed.requant(Int32(a[0]), Int32(a[1]), Int(a[2]), a[3], a[4])
+            case "leak_mulshift": got = Fixed.leakMulShift(a[0], a[1], Int(a[2]))
+            case "leak_shift": got = Fixed.leakShift(a[0], Int(a[1]))
             default: Issue.record("unknown primitive in: \(line)"); continue
             }
             #expect(got == expected, "\(line)")
             n += 1
         }
-        #expect(n >= 20)
+        #expect(n >= 45)
     }
 
     @Test func programCases() throws {

@@ -90,7 +90,11 @@ func withCRC(_ b: [UInt8]) -> [UInt8] {
         func patch32(_ at: Int, _ v: UInt32) -> [UInt8] {
             var b = bytes; for i in 0..<4 { b[at + i] = UInt8((v >> (8 * UInt32(i))) & 0xFF) }; return withCRC(b)
         }
-        expectCleanError(patch16(4, 2), "major 2")
+        expectCleanError(patch16(4, 1), "major 1")
+        expectCleanError(patch16(4, 3), "major 3")
+        do { _ = try ProgramFile.decode(patch16(4, 1)); Issue.record("a 1.0 file decoded") } catch let e as SpikeIRError {
+            #expect(e.description == "version major at byte 4: version 1.0 file: this sne reads 2.x; recompile the model")
+        }
         expectCleanError(patch16(6, 1), "minor 1")
         expectCleanError(patch32(8, 0x8000_0000), "file size 2^31")
         expectCleanError(patch32(12, 0x8000_0000), "2^31 sections")

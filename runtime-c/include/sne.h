@@ -1,5 +1,5 @@
 /*
- * sne.h - the whole public API of the sne C runtime: run one Spike IR 1.0 program
+ * sne.h - the whole public API of the sne C runtime: run one Spike IR 2.0 program
  * (docs/spike-ir.md) bit-exactly as the Swift reference interpreter does.
  *
  * C99, freestanding: only <stdint.h>, <stddef.h>, <string.h>; no malloc, no floating
@@ -9,9 +9,12 @@
  *                  caller-owned sne_blob whose .model points into the image.
  * Both are then run by sne_init() + sne_infer().
  *
- * Numbers: every tensor is HWC (spec §1). Logits are int32. Counts are uint32 and
- * wrap modulo 2^32 (the spec's counts are unbounded integers; a program whose
- * counts reach 2^32 per inference reports them modulo 2^32).
+ * Numbers: every tensor is HWC (spec §1). Logits are int32. Counts are uint64 (spec §8:
+ * per student per op, exact; they cannot reach 2^64 for any valid program).
+ *
+ * SNE_TRACE_HASH (compile-time, 0 or 1; default 0): 1 computes the FNV-1a trace hash of spec §8
+ * over every spike, membrane, feature and logit (sne_result.trace_hash); 0 compiles the hashing
+ * out (trace_hash = 0) -- the deployment default. `sne verify` and the test drivers build with 1.
  */
 #ifndef SNE_H
 #define SNE_H
@@ -25,9 +28,14 @@
 extern "C" {
 #endif
 
-#define SNE_VERSION_MAJOR 1
+#ifndef SNE_TRACE_HASH
+#define SNE_TRACE_HASH 0
+#endif
+
+#define SNE_VERSION_MAJOR 2
 #define SNE_VERSION_MINOR 0
 #define SNE_MAX_STUDENTS 16
+#define SNE_MAX_ZERO_POINT 16         /* input channels that may have a nonzero zero point (spec §9) */
 #define SNE_MAX_GATE_LAYERS 4
 
 /* Status of every fallible call. sne_status_str() gives one line for each. */
@@ -37,7 +45,7 @@ typedef enum sne_status {
     SNE_E_BUDGET = 2,   /* budget k not in 1..K (spec §5) */
     SNE_E_ARENA = 3,    /* arena smaller than sne_arena_size() or not aligned for int32 */
     SNE_E_FORMAT = 4,   /* blob: length, magic, section table, field range, padding, reserved */
-    SNE_E_VERSION = 5,  /* blob: major != 1 or minor > 0 */
+    SNE_E_VERSION = 5,  /* blob: major != 2 or minor > 0 (a 1.x file must be recompiled) */
     SNE_E_CRC = 6,      /* blob: CRC-32 mismatch */
     SNE_E_TYPE = 7,     /* blob: a student's op kinds do not chain (spec §3) */
     SNE_E_SHAPE = 8,    /* blob: a shape rule of spec §7.6 fails */
@@ -61,7 +69,7 @@ typedef struct sne_op {
     uint32_t b;                    /* int32 bias: element offset into w32, or byte offset into w8 when w32 == NULL */
     uint32_t in_h, in_w, in_c;     /* input shape */
     uint32_t out_h, out_w, out_c;  /* output shape (spec §3) */
-    int32_t theta;                 /* lif */
+    uint32_t theta;                /* lif: int32 theta[out_c] (per channel), as sne_op.b */
     uint32_t opcode;               /* SNE_OP_* */
     uint32_t kh, kw, stride, pad;  /* conv */
     uint32_t shift;                /* synaptic ops: output shift 0..31 */
@@ -77,8 +85,8 @@ typedef struct sne_student {
     uint32_t op0, nops;
     uint32_t features;             /* F */
     uint32_t head_w;               /* head matrix w_k[F][classes]: offset into w8 */
-    int32_t feat_mult;             /* 0..2^31-1 */
-    uint32_t feat_shift;           /* 0..62 */
+    uint32_t feat_mult;            /* int32 feat_mult[F] (each 0..2^31-1), as sne_op.b */
+    uint32_t feat_shift;           /* uint8 feat_shift[F] (each 0..62): offset into w8 */
 } sne_student;
 
 /* One gate layer (spec §5.1). 24 bytes everywhere. */
@@ -108,11 +116,12 @@ typedef struct sne_model {
     uint32_t gate_pool, gate_layers;
     uint32_t head_b;                  /* head bias[classes], as sne_op.b */
     uint8_t order[SNE_MAX_STUDENTS];  /* fixed run order */
+    uint8_t zero_point[SNE_MAX_ZERO_POINT]; /* input zero point per channel (spec §3.1); 0 beyond in_c */
 } sne_model;
 
-/* Operation counts (spec §8), modulo 2^32. */
+/* Operation counts (spec §8), exact. */
 typedef struct sne_counts {
-    uint32_t synops, macs, neuron_updates;
+    uint64_t synops, macs, neuron_updates;
 } sne_counts;
 
 /* Optional per-step trace callback: one call per lif op per step, after reset (spec §8 full trace).
@@ -128,6 +137,9 @@ typedef struct sne_ctx {
     size_t arena_bytes;
     sne_trace_fn trace;               /* NULL (default) or a callback */
     void *trace_user;
+    sne_counts *op_counts;            /* NULL (default) or sne_op_count(m) entries: per-op counts of the
+                                         last inference, indexed like m->ops (student k's op j at
+                                         students[k].op0 + j); students not run get zeros (spec §8) */
 } sne_ctx;
 
 /* What one inference returns besides the logits (spec §8). */
@@ -137,8 +149,13 @@ typedef struct sne_result {
     uint8_t active[SNE_MAX_STUDENTS]; /* their indices in run order */
     int32_t gate_scores[SNE_MAX_STUDENTS]; /* select = gate: all K scores; else zeros */
     sne_counts counts;                /* totals: students + gate + head */
-    uint32_t trace_hash;              /* FNV-1a 32 over the trace byte stream (spec §8) */
+    sne_counts gate_counts;           /* gate: macs, synops (spec §5.1) */
+    sne_counts head_counts;           /* head: macs (spec §6) */
+    uint32_t trace_hash;              /* FNV-1a 32 over the trace byte stream (spec §8); 0 unless SNE_TRACE_HASH */
 } sne_result;
+
+/* Number of op descriptors of m over all students (the length ctx->op_counts must have). */
+uint32_t sne_op_count(const sne_model *m);
 
 /* Bytes of arena sne_init() needs for `m` (a multiple of 4; static-memory plan, no malloc). */
 size_t sne_arena_size(const sne_model *m);
@@ -172,7 +189,7 @@ typedef struct sne_blob {
 } sne_blob;
 
 /*
- * Validates blob[0..len) as a .snep 1.0 image in the order of spec §9 "Loading" (length, magic,
+ * Validates blob[0..len) as a .snep 2.0 image in the order of spec §9 "Loading" (length, magic,
  * version, size, CRC, section table, fields, padding/reserved, typing, shapes, §7 bounds) and
  * fills out->model, with the op descriptors in ops[0..max_ops) (caller-owned static storage: a blob with
  * more op records fails with SNE_E_CAPACITY). Never reads outside [blob, blob+len) nor writes outside

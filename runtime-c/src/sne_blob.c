@@ -1,5 +1,5 @@
 /*
- * sne_blob.c - the .snep 1.0 blob loader (spec §9 "Loading", §7 static bounds).
+ * sne_blob.c - the .snep 2.0 blob loader (spec §9 "Loading", §7 static bounds).
  *
  * Every read goes through rd_*() on a cursor whose [pos, end) lies inside the buffer; every
  * length is checked before use with 64-bit arithmetic, so no byte sequence makes the loader
@@ -180,9 +180,8 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
         need(r, op->out_c, 1, 65536, at + 8u); need(r, op->shift, 0, 31, at + 12u);
         op->out_h = 1; op->out_w = 1;
     } else if (code == SNE_OP_LIF) {
-        uint32_t theta;
         op->leak = rd_u8(r); op->leak_shift = rd_u8(r); op->leak_mult = rd_u16(r);
-        op->reset = rd_u8(r); op->state_bits = rd_u8(r); rd_zero(r, 2); theta = rd_u32(r);
+        op->reset = rd_u8(r); op->state_bits = rd_u8(r); rd_zero(r, 2);
         if (r->st != SNE_OK) return;
         if (op->leak == 0u) { need(r, op->leak_shift, 0, 0, at + 9u); need(r, op->leak_mult, 0, 0, at + 10u); }
         else if (op->leak == 1u) {
@@ -192,9 +191,6 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
         else fail(r, SNE_E_FORMAT, at + 8u);
         need(r, op->reset, 0, 1, at + 12u);
         if (op->state_bits != 16u && op->state_bits != 32u) fail(r, SNE_E_FORMAT, at + 13u);
-        if (r->st != SNE_OK) return;
-        need(r, theta, 1, op->state_bits == 16u ? 32767u : 0x7FFFFFFFu, at + 16u);
-        op->theta = (int32_t)(theta & 0x7FFFFFFFu);
         op->out_h = s->h; op->out_w = s->w; op->out_c = s->c;
     } else if (code == SNE_OP_MAXPOOL || code == SNE_OP_AVGPOOL) {
         op->size = rd_u8(r); rd_zero(r, 3);
@@ -230,8 +226,18 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
         if (r->st != SNE_OK) return;
         *curmax = syn_bound(r, op->w, (uint32_t)rows, op->out_c, op->b, op->shift,
                             code <= SNE_OP_INPUT_DENSE ? 255u : 1u, at);
+    } else if (code == SNE_OP_LIF) {
+        /* i32 theta[C], one per channel, each 1 .. 2^(state_bits-1)-1 (spec §3.5) */
+        const uint32_t hi = op->state_bits == 16u ? 32767u : 0x7FFFFFFFu;
+        uint32_t ch;
+        if (16ull + 4ull * s->c != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
+        op->theta = rd_array(r, 4ull * s->c);
+        for (ch = 0; ch < s->c && r->st == SNE_OK; ch++) {
+            const int32_t t = i32_at(r, op->theta + 4u * ch);
+            if (t < 1 || (uint32_t)t > hi) fail(r, SNE_E_FORMAT, op->theta + 4u * ch);
+        }
     } else {
-        const uint32_t need_size = code == SNE_OP_LIF ? 20u : (code == SNE_OP_MAXPOOL || code == SNE_OP_AVGPOOL) ? 12u : 8u;
+        const uint32_t need_size = (code == SNE_OP_MAXPOOL || code == SNE_OP_AVGPOOL) ? 12u : 8u;
         if (need_size != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
         if (code == SNE_OP_AVGPOOL) {
             const uint64_t q = (uint64_t)op->size * op->size;
@@ -262,7 +268,13 @@ static uint32_t utf8_len(const rd *r, uint32_t i, uint32_t end)
     return n;
 }
 
-/* META (spec §9): UTF-8; lines `key=value` ended by \n (empty lines allowed), key non-empty, unique. */
+/*
+ * META (spec §9), byte-wise: first the whole text must be UTF-8 (fails at the first ill-formed
+ * sequence), then line by line (lines split on 0x0A only; \r is an ordinary byte; empty lines are
+ * skipped; the last \n may be missing): a line needs '=' after a non-empty key (fails at the line),
+ * and its key (bytes before the first '=') must differ byte-wise from every earlier key (fails at
+ * the later line). No Unicode normalisation.
+ */
 static void check_meta(rd *r, uint32_t off, uint32_t size)
 {
     const uint32_t end = off + size;
@@ -307,7 +319,7 @@ static sne_status load(sne_blob *out, sne_op *ops, uint32_t max_ops, const SNE_F
     L = (uint32_t)len;
     r->end = L;
     if (rd_u8(r) != 'S' || rd_u8(r) != 'N' || rd_u8(r) != 'E' || rd_u8(r) != 'P') { fail(r, SNE_E_FORMAT, 0); return r->st; }
-    if (rd_u16(r) != 1u) { fail(r, SNE_E_VERSION, 4); return r->st; }
+    if (rd_u16(r) != SNE_VERSION_MAJOR) { fail(r, SNE_E_VERSION, 4); return r->st; }
     if (rd_u16(r) > 0u) { fail(r, SNE_E_VERSION, 6); return r->st; }
     if (rd_u32(r) != L) { fail(r, SNE_E_FORMAT, 8); return r->st; }
     r->pos = L - 4u;
@@ -341,11 +353,10 @@ static sne_status load(sne_blob *out, sne_op *ops, uint32_t max_ops, const SNE_F
     }
     if (nhead != 1u || sec_kind[0] != 1u) { fail(r, SNE_E_FORMAT, 12); return r->st; }
     if (prev_end != L - 4u) { fail(r, SNE_E_FORMAT, 16); return r->st; }
-    if (sec_kind[n - 1u] == 5u) {   /* META's zero padding, then its text */
+    if (sec_kind[n - 1u] == 5u) {   /* META's zero padding (its text is checked last) */
         rd g = *r;
         g.pos = sec_off[n - 1u] + sec_size[n - 1u]; g.end = L - 4u;
         rd_zero(&g, g.end - g.pos);
-        if (g.st == SNE_OK) check_meta(&g, sec_off[n - 1u], sec_size[n - 1u]);
         if (g.st != SNE_OK) { fail(r, g.st, g.err); return r->st; }
     }
     /* HEADER (84 bytes) */
@@ -381,8 +392,12 @@ static sne_status load(sne_blob *out, sne_op *ops, uint32_t max_ops, const SNE_F
                 m->order[i] = (uint8_t)o;
             } else if (o != 0) { fail(r, SNE_E_FORMAT, h + 52u + i); return r->st; }
         }
-        rd_zero(r, 16);
-        if (r->st != SNE_OK) return r->st;
+        for (i = 0; i < 16u; i++) {   /* u8 zero_point[16]: C entries (nonzero only if C <= 16), rest 0 */
+            const uint32_t z = rd_u8(r);
+            if (r->st != SNE_OK) return r->st;
+            if (z != 0 && (i >= m->in_c || m->in_c > 16u)) { fail(r, SNE_E_FORMAT, h + 68u + i); return r->st; }
+            m->zero_point[i] = (uint8_t)z;
+        }
         m->students_n = K; m->select = sel; m->stop = stop; m->margin = (int32_t)(margin & 0x7FFFFFFFu);
         if ((sel == 1u) != (ngate == 1u) || nst != K) { fail(r, SNE_E_FORMAT, h + 44u); return r->st; }
     }
@@ -435,17 +450,22 @@ static sne_status load(sne_blob *out, sne_op *ops, uint32_t max_ops, const SNE_F
     for (i = 0; i < K; i++) {
         const uint32_t s0 = sec_off[st_sec[i]];
         sne_student *st = &out->students[i];
-        uint32_t nops, features, fmult, fshift, j, kind = K_U8;
+        uint32_t nops, features, j, f, kind = K_U8;
         uint64_t curmax = 0;
         shape s;
         r->pos = s0; r->end = s0 + sec_size[st_sec[i]];
-        nops = rd_u16(r); features = rd_u16(r); fmult = rd_u32(r); fshift = rd_u8(r); rd_zero(r, 3);
+        nops = rd_u16(r); features = rd_u16(r);
         need(r, nops, 2, 65535, s0); need(r, features, 1, 4096, s0 + 2u);
-        need(r, fmult, 0, 0x7FFFFFFFu, s0 + 4u); need(r, fshift, 0, 62, s0 + 8u);
+        /* i32 feat_mult[F] (each 0..2^31-1), u8 feat_shift[F] (each 0..62) + zero padding (spec §4) */
+        st->feat_mult = rd_array(r, 4ull * features);
+        st->feat_shift = rd_array(r, features);
+        for (f = 0; f < features && r->st == SNE_OK; f++)
+            if (i32_at(r, st->feat_mult + 4u * f) < 0) fail(r, SNE_E_FORMAT, st->feat_mult + 4u * f);
+        for (f = 0; f < features && r->st == SNE_OK; f++)
+            if (byte_at(r, st->feat_shift + f) > 62u) fail(r, SNE_E_FORMAT, st->feat_shift + f);
         if (r->st != SNE_OK) return r->st;
         if (nops > max_ops - nops_total) { fail(r, SNE_E_CAPACITY, s0); return r->st; }
         st->op0 = nops_total; st->nops = nops; st->features = features;
-        st->feat_mult = (int32_t)(fmult & 0x7FFFFFFFu); st->feat_shift = fshift;
         s.h = m->in_h; s.w = m->in_w; s.c = m->in_c;
         for (j = 0; j < nops; j++) {
             load_op(r, &ops[nops_total + j], j, nops, &s, &kind, features, &curmax, m->timesteps);
@@ -479,6 +499,11 @@ static sne_status load(sne_blob *out, sne_op *ops, uint32_t max_ops, const SNE_F
             }
             if (a > B31) { fail(r, SNE_E_BOUND, m->head_b + 4u * c); return r->st; }
         }
+    }
+    /* META text, last (spec §9 "Loading") */
+    if (sec_kind[n - 1u] == 5u) {
+        r->pos = sec_off[n - 1u]; r->end = sec_off[n - 1u] + sec_size[n - 1u];
+        check_meta(r, sec_off[n - 1u], sec_size[n - 1u]);
     }
     return r->st;
 }

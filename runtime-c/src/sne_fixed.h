@@ -63,6 +63,28 @@ static inline int32_t sne_requant(int32_t x, int32_t m, uint32_t s, int32_t lo, 
     return sne_sat64(sne_rshr64((int64_t)x * (int64_t)m, s), lo, hi);
 }
 
+/*
+ * Spec §3.5 step 1, leak mulshift(m, s): v' = rshr(v * m, s), exact int64 product, 0 <= m <= 2^s,
+ * s <= 15. |v'| <= |v|, so the result fits int32.
+ */
+static inline int32_t sne_leak_mulshift(int32_t v, uint32_t m, uint32_t s)
+{
+    return (int32_t)sne_rshr64((int64_t)v * (int64_t)m, s);
+}
+
+/* The same for 16-bit states (|v| <= 2^15, m <= 2^15: the product fits int32). */
+static inline int32_t sne_leak_mulshift16(int32_t v, uint32_t m, uint32_t s)
+{
+    return sne_rshr(v * (int32_t)m, s);
+}
+
+/* Spec §3.5 step 1, leak shift(s): v' = v - rshr(v, s), 1 <= s <= 31 (rshr(v, s) has v's sign and
+ * |rshr(v, s)| <= |v|, so the difference never overflows). */
+static inline int32_t sne_leak_shift(int32_t v, uint32_t s)
+{
+    return v - sne_rshr(v, s);
+}
+
 /* Two's complement int32 from its uint32 bit pattern, without implementation-defined conversion. */
 static inline int32_t sne_i32_from_u32(uint32_t u)
 {

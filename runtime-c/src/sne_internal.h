@@ -65,7 +65,7 @@ void sne_k_input_conv2d(const sne_model *m, const sne_op *op, const uint8_t *x, 
 void sne_k_input_dense(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out, sne_counts *c);
 void sne_k_conv2d(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *out, sne_counts *c);
 void sne_k_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *out, sne_counts *c);
-void sne_k_lif(const sne_op *op, const int32_t *cur, void *v, uint8_t *spk, sne_counts *c);
+void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *v, uint8_t *spk, sne_counts *c);
 void sne_k_maxpool(const sne_op *op, const uint8_t *s, uint8_t *out);
 void sne_k_avgpool(const sne_op *op, const int32_t *x, int32_t *out, sne_counts *c);
 void sne_k_readout(uint32_t n, const int32_t *cur, int32_t *acc, sne_counts *c);

@@ -1,5 +1,5 @@
 /*
- * sne_ops.c - reference integer kernels of Spike IR 1.0 (docs/spike-ir.md §3, §5.1, §6).
+ * sne_ops.c - reference integer kernels of Spike IR 2.0 (docs/spike-ir.md §3, §5.1, §6).
  *
  * Plain loops; spike ops are event driven (a row of contiguous int8 weights added into int32
  * accumulators per spike). Every partial sum stays inside the static bounds of spec §7, so
@@ -86,34 +86,41 @@ static void shift_all(int32_t *out, uint32_t n, uint32_t s)
 }
 
 /*
- * Shared conv walk (spec §3.1 / §3.3): for each input element (HWC order) with value x != 0,
- * for each (ky, kx) with oy = (iy + pad - ky) / stride integral and in range (likewise ox),
+ * Shared conv walk (spec §3.1 / §3.3) over the padded frame [0, H+2P) x [0, W+2P), P = pad when the
+ * zero point zp is given (input op with a nonzero zero point), else P = 0 (only the image). For each
+ * frame element (HWC order) with value x != 0 (x = the pixel inside the image, zp[ci] outside), for
+ * each (ky, kx) with oy = (py + pad - P - ky) / stride integral and in range (likewise ox),
  * out[oy][ox][0..cout) += x * w[ci][ky][kx][0..cout)  (spike: += w, no multiply).
  * Counts cout per (element, ky, kx): MACs for input (U8), synops for spikes.
  */
-static void conv_walk(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out,
-                      int spikes, sne_counts *c)
+static void conv_walk(const sne_model *m, const sne_op *op, const uint8_t *x, const uint8_t *zp,
+                      int32_t *out, int spikes, sne_counts *c)
 {
     const uint32_t H = op->in_h, W = op->in_w, C = op->in_c, Ho = op->out_h, Wo = op->out_w;
     const uint32_t co = op->out_c, kh = op->kh, kw = op->kw, st = op->stride, pad = op->pad;
+    const uint32_t P = zp != NULL ? pad : 0u, skip = pad - P;
     const SNE_FLASH int8_t *w = m->w8 + op->w;
-    uint32_t iy, ix, ci, ky, kx, adds = 0;
+    uint32_t py, px, ci, ky, kx;
+    uint64_t adds = 0;
     bias_init(m, op->b, out, Ho * Wo, co);
-    for (iy = 0; iy < H; iy++) {
-        for (ix = 0; ix < W; ix++) {
-            const uint8_t *px = x + (iy * W + ix) * C;
+    for (py = 0; py < H + 2u * P; py++) {
+        const int row_in = py >= P && py - P < H;
+        for (px = 0; px < W + 2u * P; px++) {
+            const int inside = row_in && px >= P && px - P < W;
+            const uint8_t *pix = inside ? x + ((py - P) * W + (px - P)) * C : zp;
             for (ci = 0; ci < C; ci++) {
-                uint8_t v = px[ci];
+                const uint8_t v = pix[ci];
+                uint32_t e = 0;
                 if (v == 0) continue;
                 for (ky = 0; ky < kh; ky++) {
-                    uint32_t ny = iy + pad, oy;
+                    uint32_t ny = py + skip, oy;
                     if (ny < ky) break;
                     ny -= ky;
                     if (ny % st != 0) continue;
                     oy = ny / st;
                     if (oy >= Ho) continue;
                     for (kx = 0; kx < kw; kx++) {
-                        uint32_t nx = ix + pad, ox;
+                        uint32_t nx = px + skip, ox;
                         const SNE_FLASH int8_t *row;
                         int32_t *acc;
                         if (nx < kx) break;
@@ -125,9 +132,10 @@ static void conv_walk(const sne_model *m, const sne_op *op, const uint8_t *x, in
                         acc = out + (oy * Wo + ox) * co;
                         if (spikes) row_add(acc, row, co);
                         else row_mac(acc, row, (int32_t)v, co);
-                        adds += co;
+                        e += co;
                     }
                 }
+                adds += e;
             }
         }
     }
@@ -135,23 +143,26 @@ static void conv_walk(const sne_model *m, const sne_op *op, const uint8_t *x, in
     shift_all(out, Ho * Wo * co, op->shift);
 }
 
+/* Spec §3.1: the padded frame is visited only when some channel's zero point is nonzero. */
 void sne_k_input_conv2d(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out, sne_counts *c)
 {
-    conv_walk(m, op, x, out, 0, c);
+    uint32_t ci, any = 0;
+    for (ci = 0; ci < op->in_c && ci < SNE_MAX_ZERO_POINT; ci++) any |= m->zero_point[ci];
+    conv_walk(m, op, x, any != 0u && op->pad != 0u ? m->zero_point : NULL, out, 0, c);
 }
 
 void sne_k_conv2d(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *out, sne_counts *c)
 {
-    conv_walk(m, op, s, out, 1, c);
+    conv_walk(m, op, s, NULL, out, 1, c);
 }
-
 /* Spec §3.2 / §3.4: cur[o] = rshr(bias[o] + sum_{i: x_i != 0} x_i * w[i][o], shift). */
 static void dense_walk(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out,
                        int spikes, sne_counts *c)
 {
     const uint32_t n = op->in_h * op->in_w * op->in_c, o = op->out_c;
     const SNE_FLASH int8_t *w = m->w8 + op->w;
-    uint32_t i, adds = 0;
+    uint32_t i;
+    uint64_t adds = 0;
     bias_init(m, op->b, out, 1, o);
     for (i = 0; i < n; i++) {
         if (x[i] == 0) continue;
@@ -176,41 +187,47 @@ void sne_k_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t
 /* Spec §3.5 step 1: the leak of a 32-bit membrane. */
 static int32_t leak32(const sne_op *op, int32_t v)
 {
-    if (op->leak == 1u) return (int32_t)sne_rshr64((int64_t)v * (int64_t)op->leak_mult, op->leak_shift);
-    if (op->leak == 2u) return v - sne_rshr(v, op->leak_shift);
+    if (op->leak == 1u) return sne_leak_mulshift(v, op->leak_mult, op->leak_shift);
+    if (op->leak == 2u) return sne_leak_shift(v, op->leak_shift);
     return v;
 }
 
 /*
- * Spec §3.5, per neuron: leak; v'' = satw(v' + cur, state_bits); spike = v'' >= theta;
- * reset (subtract: v'' - theta, zero: 0). 16-bit states: |v| < 2^15 and m <= 2^15 make the
- * mulshift product fit int32.
+ * Spec §3.5, per neuron (y, x, c): leak; v'' = satw(v' + cur, state_bits); spike = v'' >= theta[c];
+ * reset (subtract: v'' - theta[c], zero: 0). Neurons are independent, so the walk is channel by
+ * channel (one threshold load per channel, neurons i = p*C + c). 16-bit states: |v| <= 2^15 and
+ * m <= 2^15 make the mulshift product fit int32.
  */
-void sne_k_lif(const sne_op *op, const int32_t *cur, void *vmem, uint8_t *spk, sne_counts *c)
+void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *vmem, uint8_t *spk, sne_counts *c)
 {
-    const uint32_t n = op->out_h * op->out_w * op->out_c;
-    const int32_t theta = op->theta;
-    uint32_t i;
+    const uint32_t C = op->out_c, n = op->out_h * op->out_w * C;
+    uint32_t ch, i;
     if (op->state_bits == 16u) {
         int16_t *v = (int16_t *)vmem;
-        for (i = 0; i < n; i++) {
-            int32_t x = v[i];
-            if (op->leak == 1u) x = sne_rshr(x * (int32_t)op->leak_mult, op->leak_shift);
-            else if (op->leak == 2u) x = x - sne_rshr(x, op->leak_shift);
-            x = sne_sat_add32(x, cur[i]);
-            if (x > 32767) x = 32767;
-            if (x < -32768) x = -32768;
-            if (x >= theta) { spk[i] = 1; x = op->reset == 0u ? x - theta : 0; }
-            else spk[i] = 0;
-            v[i] = (int16_t)x;
+        for (ch = 0; ch < C; ch++) {
+            const int32_t theta = sne_ld_i32(m, op->theta, ch);
+            for (i = ch; i < n; i += C) {
+                int32_t x = v[i];
+                if (op->leak == 1u) x = sne_leak_mulshift16(x, op->leak_mult, op->leak_shift);
+                else if (op->leak == 2u) x = sne_leak_shift(x, op->leak_shift);
+                x = sne_sat_add32(x, cur[i]);
+                if (x > 32767) x = 32767;
+                if (x < -32768) x = -32768;
+                if (x >= theta) { spk[i] = 1; x = op->reset == 0u ? x - theta : 0; }
+                else spk[i] = 0;
+                v[i] = (int16_t)x;
+            }
         }
     } else {
         int32_t *v = (int32_t *)vmem;
-        for (i = 0; i < n; i++) {
-            int32_t x = sne_sat_add32(leak32(op, v[i]), cur[i]);
-            if (x >= theta) { spk[i] = 1; x = op->reset == 0u ? x - theta : 0; }
-            else spk[i] = 0;
-            v[i] = x;
+        for (ch = 0; ch < C; ch++) {
+            const int32_t theta = sne_ld_i32(m, op->theta, ch);
+            for (i = ch; i < n; i += C) {
+                int32_t x = sne_sat_add32(leak32(op, v[i]), cur[i]);
+                if (x >= theta) { spk[i] = 1; x = op->reset == 0u ? x - theta : 0; }
+                else spk[i] = 0;
+                v[i] = x;
+            }
         }
     }
     c->neuron_updates += n;
@@ -245,7 +262,7 @@ void sne_k_avgpool(const sne_op *op, const int32_t *x, int32_t *out, sne_counts 
                     for (dx = 0; dx < p; dx++) sum += x[((oy * p + dy) * W + ox * p + dx) * C + ch];
                 out[(oy * op->out_w + ox) * C + ch] = sne_rshr(sum, sh);
             }
-    c->synops += op->out_h * op->out_w * C * p * p;
+    c->synops += (uint64_t)op->out_h * op->out_w * C * p * p;
 }
 
 /* Spec §3.9: acc[i] += cur[i] (exact by §7.4); one synop per element per step. */
@@ -264,7 +281,7 @@ void sne_k_head(const sne_model *m, const sne_student *st, const int8_t *q, int3
     uint32_t i;
     for (i = 0; i < F; i++)
         if (q[i] != 0) row_mac(logits, w + i * K, (int32_t)q[i], K);
-    c->macs += F * K;
+    c->macs += (uint64_t)F * K;
 }
 
 /* Spec §5.1 step 1: g[oy][ox][c] = rshr(sum of the p x p window of x, 2*log2 p), values 0..255. */
@@ -313,7 +330,7 @@ void sne_k_gate(const sne_model *m, const uint8_t *x, uint8_t *arena, int32_t *s
     g = act + sne_align4(maxout) * 2u;
     if (p > 1u) {
         gate_pool(x, g, Hp, Wp, W, C, p);
-        c->synops += n0 * p * p;
+        c->synops += (uint64_t)n0 * p * p;
         a = g;
     }
     for (l = 0; l < m->gate_layers; l++) {
@@ -325,7 +342,7 @@ void sne_k_gate(const sne_model *m, const uint8_t *x, uint8_t *arena, int32_t *s
         sne_get_gate(m, l, &gl);
         w = m->w8 + gl.w;
         vec_mat(m, gl.b, w, a, gl.in, gl.out, dst);
-        c->macs += gl.in * gl.out;
+        c->macs += (uint64_t)gl.in * gl.out;
         if (l + 1u < m->gate_layers) {
             for (o = 0; o < gl.out; o++) next[o] = (uint8_t)sne_requant(dst[o], gl.mult, gl.shift, 0, 127);
             c->macs += gl.out;

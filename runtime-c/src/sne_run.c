@@ -1,10 +1,21 @@
 /*
  * sne_run.c - the program walker: memory plan, init, inference with budget, selection (spec §5),
  * head + confidence stop (spec §6), counts and the FNV-1a trace hash (spec §8).
+ *
+ * The trace hash is compiled in only with SNE_TRACE_HASH=1 (sne.h): HASH_*() below expand to
+ * nothing otherwise, so a deployment build pays nothing for it.
  */
 #include <string.h>
 
 #include "sne_internal.h"
+
+#if SNE_TRACE_HASH
+#define HASH_BYTE(h, b) ((h) = sne_fnv1a((h), (b)))
+#define HASH_I32(h, v) ((h) = sne_fnv1a_i32((h), (v)))
+#else
+#define HASH_BYTE(h, b) ((void)0)
+#define HASH_I32(h, v) ((void)0)
+#endif
 
 /*
  * Memory plan of student k (mirrored exactly by MemoryReport.swift):
@@ -68,6 +79,14 @@ uint32_t sne_plan_gate(const sne_model *m)
     return bytes;
 }
 
+uint32_t sne_op_count(const sne_model *m)
+{
+    sne_student st;
+    if (m == NULL || m->students_n == 0u) return 0;
+    sne_get_student(m, m->students_n - 1u, &st);
+    return st.op0 + st.nops;
+}
+
 size_t sne_arena_size(const sne_model *m)
 {
     uint32_t k, best;
@@ -94,11 +113,22 @@ sne_status sne_init(sne_ctx *ctx, const sne_model *m, void *arena, size_t bytes)
     ctx->arena_bytes = bytes;
     ctx->trace = NULL;
     ctx->trace_user = NULL;
+    ctx->op_counts = NULL;
     return SNE_OK;
 }
 
-/* Spec §4: run student k; leaves q (int8[F]) in the arena, hashes its trace into *h. */
-static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input, uint32_t *h, sne_counts *c)
+/* *total += *c, and the per-op slot (if the caller asked for per-op counts) += *c. */
+static void add_counts(sne_counts *total, sne_counts *slot, const sne_counts *c)
+{
+    total->synops += c->synops; total->macs += c->macs; total->neuron_updates += c->neuron_updates;
+    if (slot != NULL) {
+        slot->synops += c->synops; slot->macs += c->macs; slot->neuron_updates += c->neuron_updates;
+    }
+}
+
+/* Spec §4: run student k; leaves q (int8[F]) in the arena, hashes its trace into *h (SNE_TRACE_HASH),
+ * adds its counts to *total and, per op, to ctx->op_counts (if set). */
+static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input, uint32_t *h, sne_counts *total)
 {
     const sne_model *m = ctx->m;
     sne_student st;
@@ -107,6 +137,9 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
     uint32_t state0, t, j, i;
     int32_t *cur0 = (int32_t *)(void *)ar, *facc = NULL;
     int8_t *q;
+    sne_counts oc;
+    sne_counts *const slots = ctx->op_counts;
+    (void)h;
     sne_get_student(m, k, &st);
     sne_plan_student(m, k, &p, &state0);
     q = (int8_t *)(ar + p.q);
@@ -114,8 +147,10 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
     {
         sne_op op0;
         sne_get_op(m, st.op0, &op0);
-        if (op0.opcode == SNE_OP_INPUT_CONV2D) sne_k_input_conv2d(m, &op0, input, cur0, c);
-        else sne_k_input_dense(m, &op0, input, cur0, c);
+        oc.synops = 0; oc.macs = 0; oc.neuron_updates = 0;
+        if (op0.opcode == SNE_OP_INPUT_CONV2D) sne_k_input_conv2d(m, &op0, input, cur0, &oc);
+        else sne_k_input_dense(m, &op0, input, cur0, &oc);
+        add_counts(total, slots != NULL ? &slots[st.op0] : NULL, &oc);
     }
     for (t = 0; t < m->timesteps; t++) {
         const void *val = cur0;
@@ -127,45 +162,54 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
             sne_get_op(m, st.op0 + j, &op);
             n = op.out_h * op.out_w * op.out_c;
             if (op.opcode == SNE_OP_FLATTEN) continue;
+            oc.synops = 0; oc.macs = 0; oc.neuron_updates = 0;
             if (op.opcode == SNE_OP_READOUT) {
                 facc = (int32_t *)(void *)(ar + soff);
-                sne_k_readout(n, (const int32_t *)val, facc, c);
+                sne_k_readout(n, (const int32_t *)val, facc, &oc);
+                add_counts(total, slots != NULL ? &slots[st.op0 + j] : NULL, &oc);
                 soff += 4u * n;
                 continue;
             }
             which = which == 0u ? 1u : 0u;
             dst = ar + p.buf[which];
             switch (op.opcode) {
-            case SNE_OP_CONV2D: sne_k_conv2d(m, &op, (const uint8_t *)val, (int32_t *)dst, c); break;
-            case SNE_OP_DENSE: sne_k_dense(m, &op, (const uint8_t *)val, (int32_t *)dst, c); break;
+            case SNE_OP_CONV2D: sne_k_conv2d(m, &op, (const uint8_t *)val, (int32_t *)dst, &oc); break;
+            case SNE_OP_DENSE: sne_k_dense(m, &op, (const uint8_t *)val, (int32_t *)dst, &oc); break;
             case SNE_OP_MAXPOOL: sne_k_maxpool(&op, (const uint8_t *)val, (uint8_t *)dst); break;
-            case SNE_OP_AVGPOOL: sne_k_avgpool(&op, (const int32_t *)val, (int32_t *)dst, c); break;
+            case SNE_OP_AVGPOOL: sne_k_avgpool(&op, (const int32_t *)val, (int32_t *)dst, &oc); break;
             default: { /* SNE_OP_LIF */
                 void *v = ar + soff;
                 const uint8_t *spk = (const uint8_t *)dst;
-                sne_k_lif(&op, (const int32_t *)val, v, (uint8_t *)dst, c);
-                for (i = 0; i < n; i++) *h = sne_fnv1a(*h, spk[i]);
+                sne_k_lif(m, &op, (const int32_t *)val, v, (uint8_t *)dst, &oc);
+#if SNE_TRACE_HASH
+                for (i = 0; i < n; i++) HASH_BYTE(*h, spk[i]);
                 if (op.state_bits == 16u) {
                     const int16_t *vv = (const int16_t *)v;
-                    for (i = 0; i < n; i++) *h = sne_fnv1a_i32(*h, vv[i]);
+                    for (i = 0; i < n; i++) HASH_I32(*h, vv[i]);
                 } else {
                     const int32_t *vv = (const int32_t *)v;
-                    for (i = 0; i < n; i++) *h = sne_fnv1a_i32(*h, vv[i]);
+                    for (i = 0; i < n; i++) HASH_I32(*h, vv[i]);
                 }
+#endif
                 if (ctx->trace != NULL) ctx->trace(ctx->trace_user, k, j, t, n, spk, v, op.state_bits);
                 soff += sne_align4((op.state_bits == 16u ? 2u : 4u) * n);
             }
             }
+            add_counts(total, slots != NULL ? &slots[st.op0 + j] : NULL, &oc);
             val = dst;
         }
     }
-    /* §4: features f = readout accumulators; q = requant(f, feat_mult, feat_shift, -128, 127). */
-    for (i = 0; i < st.features; i++) *h = sne_fnv1a_i32(*h, facc[i]);
+    /* §4: features f = readout accumulators; q[i] = requant(f[i], feat_mult[i], feat_shift[i], -128, 127);
+     * F multiplies, attributed to the readout op (the last). */
+    for (i = 0; i < st.features; i++) HASH_I32(*h, facc[i]);
     for (i = 0; i < st.features; i++) {
-        q[i] = (int8_t)sne_requant(facc[i], st.feat_mult, st.feat_shift, -128, 127);
-        *h = sne_fnv1a(*h, (uint8_t)q[i]);
+        const int32_t fm = sne_ld_i32(m, st.feat_mult, i);
+        const uint32_t fs = (uint32_t)(uint8_t)SNE_LOAD_I8(m->w8 + st.feat_shift + i);
+        q[i] = (int8_t)sne_requant(facc[i], fm, fs, -128, 127);
+        HASH_BYTE(*h, (uint8_t)q[i]);
     }
-    c->macs += st.features;
+    oc.synops = 0; oc.macs = st.features; oc.neuron_updates = 0;
+    add_counts(total, slots != NULL ? &slots[st.op0 + st.nops - 1u] : NULL, &oc);
     return q;
 }
 
@@ -174,16 +218,18 @@ sne_status sne_infer(sne_ctx *ctx, const uint8_t *input, int32_t budget, int32_t
     const sne_model *m;
     uint8_t run[SNE_MAX_STUDENTS];
     int32_t scores[SNE_MAX_STUDENTS];
-    sne_counts c = {0, 0, 0};
+    sne_counts c = {0, 0, 0}, gc = {0, 0, 0}, hc = {0, 0, 0};
     uint32_t h = 2166136261u, k, r, i, nrun = 0, best = 0;
     if (ctx == NULL || ctx->m == NULL || input == NULL || logits == NULL) return SNE_E_ARG;
     m = ctx->m;
     if (budget < 1 || (uint32_t)budget > m->students_n) return SNE_E_BUDGET;   /* §5 */
     k = (uint32_t)budget;
     for (i = 0; i < SNE_MAX_STUDENTS; i++) scores[i] = 0;
+    if (ctx->op_counts != NULL) memset(ctx->op_counts, 0, sizeof *ctx->op_counts * (size_t)sne_op_count(m));
     /* §5: run order. */
     if (m->select == 1u) {
-        sne_k_gate(m, input, ctx->arena, scores, &c);
+        sne_k_gate(m, input, ctx->arena, scores, &gc);
+        add_counts(&c, NULL, &gc);
         /* stable insertion sort of indices by score descending, ties by lower index */
         for (i = 0; i < m->students_n; i++) {
             uint32_t j = i;
@@ -200,7 +246,11 @@ sne_status sne_infer(sne_ctx *ctx, const uint8_t *input, int32_t budget, int32_t
         const int8_t *q = run_student(ctx, s, input, &h, &c);
         sne_student st;
         sne_get_student(m, s, &st);
-        sne_k_head(m, &st, q, logits, &c);
+        {
+            sne_counts one = {0, 0, 0};
+            sne_k_head(m, &st, q, logits, &one);
+            add_counts(&c, &hc, &one);
+        }
         nrun++;
         if (m->stop == 1u && nrun < k) {
             int32_t top1 = logits[0], top2;
@@ -213,7 +263,7 @@ sne_status sne_infer(sne_ctx *ctx, const uint8_t *input, int32_t budget, int32_t
         }
     }
     for (i = 0; i < m->classes; i++) {
-        h = sne_fnv1a_i32(h, logits[i]);
+        HASH_I32(h, logits[i]);
         if (logits[i] > logits[best]) best = i;
     }
     if (res != NULL) {
@@ -224,7 +274,9 @@ sne_status sne_infer(sne_ctx *ctx, const uint8_t *input, int32_t budget, int32_t
             res->gate_scores[i] = scores[i];
         }
         res->counts = c;
-        res->trace_hash = h;
+        res->gate_counts = gc;
+        res->head_counts = hc;
+        res->trace_hash = SNE_TRACE_HASH ? h : 0u;
     }
     return SNE_OK;
 }
@@ -237,7 +289,7 @@ const char *sne_status_str(sne_status s)
     case SNE_E_BUDGET: return "budget must be 1..K (spec 5)";
     case SNE_E_ARENA: return "arena too small or not aligned for int32 (see sne_arena_size)";
     case SNE_E_FORMAT: return "blob: malformed file (field, range, padding or section table; see err_offset)";
-    case SNE_E_VERSION: return "blob: unsupported version (need 1.0)";
+    case SNE_E_VERSION: return "blob: unsupported version: this runtime reads Spike IR 2.x (a 1.x file must be recompiled)";
     case SNE_E_CRC: return "blob: CRC-32 mismatch";
     case SNE_E_TYPE: return "blob: op kinds do not chain (spec 3)";
     case SNE_E_SHAPE: return "blob: shape rule violated (spec 7.6)";

@@ -7,8 +7,12 @@
  * loads every blob with sne_blob_load() and runs every input with every budget 1..K, printing
  *   L <prog> <status> <err_offset>                       (load result)
  *   R <prog> <input> <k> <status> <pred> <active,...> <hash> <synops> <macs> <nu> <logits,...>
- * Arenas and blobs are malloc'ed at their exact size so ASan sees any overflow.
+ *   C <prog> <input> <k> <gate synops>,<gate macs> <head macs> <synops,macs,nu;...>   (after each OK R:
+ *                                                     per-op counts of every op of every student)
+ * Arenas and blobs are malloc'ed at their exact size so ASan sees any overflow. Build with
+ * -DSNE_TRACE_HASH=1 (the hash is compared).
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,9 +76,12 @@ int main(int argc, char **argv)
             size_t ab = sne_arena_size(&blob.model);
             void *arena = malloc(ab ? ab : 4);
             int32_t *logits = malloc(sizeof(int32_t) * blob.model.classes);
+            const uint32_t nops = sne_op_count(&blob.model);
+            sne_counts *oc = malloc(sizeof(sne_counts) * (nops ? nops : 1u));
             sne_ctx ctx;
             uint32_t k;
             if (sne_init(&ctx, &blob.model, arena, ab) != SNE_OK) { printf("E init\n"); return 1; }
+            ctx.op_counts = oc;
             for (i = 0; i < ni; i++) {
                 if (is != blob.model.in_h * blob.model.in_w * blob.model.in_c) { printf("E insize\n"); return 1; }
                 for (k = 0; k <= blob.model.students_n + 1u; k++) {
@@ -85,13 +92,18 @@ int main(int argc, char **argv)
                     if (s == SNE_OK) {
                         printf(" %u ", r.prediction);
                         for (j = 0; j < r.n_active; j++) printf(j ? ",%u" : "%u", r.active[j]);
-                        printf(" %08x %u %u %u ", r.trace_hash, r.counts.synops, r.counts.macs, r.counts.neuron_updates);
+                        printf(" %08x %" PRIu64 " %" PRIu64 " %" PRIu64 " ", r.trace_hash, r.counts.synops, r.counts.macs,
+                               r.counts.neuron_updates);
                         for (j = 0; j < blob.model.classes; j++) printf(j ? ",%d" : "%d", logits[j]);
+                        printf("\nC %u %u %u %" PRIu64 ",%" PRIu64 " %" PRIu64 " ", p, i, k, r.gate_counts.synops,
+                               r.gate_counts.macs, r.head_counts.macs);
+                        for (j = 0; j < nops; j++)
+                            printf("%s%" PRIu64 ",%" PRIu64 ",%" PRIu64, j ? ";" : "", oc[j].synops, oc[j].macs, oc[j].neuron_updates);
                     }
                     printf("\n");
                 }
             }
-            free(arena); free(logits);
+            free(arena); free(logits); free(oc);
         }
         free(b);
     }

@@ -2,7 +2,8 @@
  * test_fixed.c - checks the runtime's integer primitives (src/sne_fixed.h, spec §1) against the
  * hand-computed cases shared with the Swift side (Tests/SpikeIRTests/Cases/primitives.txt):
  *   fn args... = expected | reason
- * fn: rshr x s, floor_shr x s, satw x w, requant x m s lo hi. Prints one line per failure.
+ * fn: rshr x s, floor_shr x s, satw x w, requant x m s lo hi, leak_mulshift v m s, leak_shift v s.
+ * Prints one line per failure.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,14 @@ int main(int argc, char **argv)
         } else if (strcmp(fn, "satw") == 0 && k == 2) {
             const long long hi = (1LL << (a[1] - 1)) - 1;
             got = sne_sat64((int64_t)a[0], (int32_t)(-hi - 1), (int32_t)hi);
+        } else if (strcmp(fn, "leak_mulshift") == 0 && k == 3) {
+            got = sne_leak_mulshift((int32_t)a[0], (uint32_t)a[1], (uint32_t)a[2]);
+            if (a[0] >= -32768 && a[0] <= 32768 && a[1] <= 32768) {   /* the 16-bit state path agrees */
+                got2 = sne_leak_mulshift16((int32_t)a[0], (uint32_t)a[1], (uint32_t)a[2]); both = 1;
+                if (got2 != got) got = got2 + 0x100000000LL;
+            }
+        } else if (strcmp(fn, "leak_shift") == 0 && k == 2) {
+            got = sne_leak_shift((int32_t)a[0], (uint32_t)a[1]);
         } else if (strcmp(fn, "requant") == 0 && k == 5) {
             got = sne_requant((int32_t)a[0], (int32_t)a[1], (uint32_t)a[2], (int32_t)a[3], (int32_t)a[4]);
         } else {
