@@ -1,4 +1,4 @@
-// `sne loihi-vectors`: regenerates the Loihi conformance vectors WITH Lava (maintainers; called by
+// `sne lava-vecs`: regenerates the Loihi conformance vectors WITH Lava (maintainers; called by
 // Tests/SpikeIRTests/LoihiVectors/regenerate.sh). Each vector is a random Loihi-mode program
 // (LoihiFixtures), one input, and the trace Lava's bit-accurate models produced for it.
 import Foundation
@@ -6,10 +6,10 @@ import SNECodegen
 import SpikeIR
 
 struct LoihiVectorsCommand: Command {
-    static let name = "loihi-vectors"
+    static let name = "lava-vecs"
     static let summary = "(maintainers) regenerate the Loihi conformance vectors with Lava"
     static let usage = """
-        usage: sne loihi-vectors OUTDIR [--count N] [--seed S]
+        usage: sne lava-vecs OUTDIR [--count N] [--seed S]
           writes N random Loihi-mode programs (lNN.snep), one input each (lNN.input.u8) and the
           trace Lava produced (lNN.lava.json: spikes, v, u per loihi_lif op and step, features,
           logits); needs Lava ($SNE_LAVA_PYTHON, default /work/venvs/lava/bin/python)
@@ -24,7 +24,7 @@ struct LoihiVectorsCommand: Command {
     }
 
     func run(out: inout TextSink, err: inout TextSink) throws {
-        if let why = LavaVerify.unavailable() { throw CLIError.failure("sne loihi-vectors: \(why)") }
+        if let why = LavaVerify.unavailable() { throw CLIError.failure("sne lava-vecs: \(why)") }
         try FileManager.default.createDirectory(atPath: outdir, withIntermediateDirectories: true)
         var gen = LoihiFixtures(seed: UInt64(seed))
         var inputs = SplitMix64(seed: UInt64(seed) &+ 99)

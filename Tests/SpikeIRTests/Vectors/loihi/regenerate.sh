@@ -11,4 +11,4 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/../../../.."
-swift run sne loihi-vectors "$here" --count 24 --seed 11
+swift run sne lava-vecs "$here" --count 24 --seed 11
