@@ -137,6 +137,17 @@ let loihiVectorsDir = vectorsDir.appendingPathComponent("loihi")
                 #expect(ints(ls[st.student]["q"]) == st.quantized.map(Int.init), "\(stem) student \(st.student) q")
             }
             #expect(ints(lava?["logits"]) == r.logits.map(Int.init), "\(stem) logits")
+            // spec §8: a loihi_lif contributes spikes, v, then u to the trace hash stream
+            var stream: [UInt8] = []
+            func le(_ v: Int32) { let u = UInt32(bitPattern: v); for i in 0..<4 { stream.append(UInt8((u >> (8 * UInt32(i))) & 0xFF)) } }
+            for st in r.trace?.students ?? [] {
+                for step in st.steps { for l in step { stream += l.spikes; l.membranes.forEach(le); l.currents.forEach(le) } }
+                st.features.forEach(le)
+                stream += st.quantized.map { UInt8(bitPattern: $0) }
+            }
+            r.logits.forEach(le)
+            var h = FNV1a32(); h.bytes(stream)
+            #expect(h.value == r.traceHash, "\(stem) trace hash = FNV of the §8 stream")
         }
         #expect(compared > 1000)
     }
