@@ -9,7 +9,7 @@ enum LoihiCommands {
         let p = try InputFiles.program(path)
         let (q, notes) = try lowered(p)
         do { try LoihiExport(q).write(to: dir) } catch let e as CodegenError { throw CLIError.failure(e.description) }
-        o.write("wrote \(dir)/model.json, program.snep (Loihi mode, version 1.\(q.fileVersionMinor)), per-op .npy arrays, sne_lava.py, run_lava.sh\n")
+        o.write("wrote \(dir)/model.json, program.snep (Loihi mode, version \(Program.versionMajor).\(q.fileVersionMinor)), per-op .npy arrays, sne_lava.py, run_lava.sh\n")
         for l in notes.lines { o.write("lowering: \(l)\n") }
         o.write("run: \(dir)/run_lava.sh INPUT   (Lava in \(LavaVerify.python); override with SNE_LAVA_PYTHON)\n")
     }

@@ -89,6 +89,9 @@ public enum LoihiLowering {
                 }
             }
         }
+        for (k, s) in p.students.enumerated() where !s.ops.contains(where: { if case .loihi(.lif) = $0 { true } else { false } }) && already {
+            throw CodegenError.failure("student \(k) has no spiking layer (input op straight to the readout): nothing of it runs on Loihi")
+        }
         if already { return (p, notes) }
         var q = p
         var maxDelay = 0
