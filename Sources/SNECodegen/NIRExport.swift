@@ -36,22 +36,28 @@ public enum NIRExport {
         return r
     }
 
-    /// Dense weights `[in][out]` (in in sne's HWC order of `inShape`) → NIR `(out, in)` with in in CHW order.
-    static func denseWeight(_ w: [Int8], inShape s: Shape, out: Int, scale: Double) -> [Float] {
-        let n = s.size
+    /// NIR's position of element `i` (sne's HWC order) of a tensor whose NIR layout is the CHW
+    /// flattening of `order` (a conv/pool output, or a vector flattened from one); nil = same order.
+    static func nirIndex(_ i: Int, _ order: Shape?) -> Int {
+        guard let s = order else { return i }
+        let y = i / (s.w * s.c), x = (i / s.c) % s.w, c = i % s.c
+        return (c * s.h + y) * s.w + x
+    }
+
+    /// Dense weights `[in][out]` (in in sne's order) → NIR `(out, in)`, in in NIR's order.
+    static func denseWeight(_ w: [Int8], n: Int, order: Shape?, out: Int, scale: Double) -> [Float] {
         var r = [Float](repeating: 0, count: n * out)
-        for y in 0..<s.h { for x in 0..<s.w { for c in 0..<s.c {
-            let i = (y * s.w + x) * s.c + c, j = (c * s.h + y) * s.w + x
+        for i in 0..<n {
+            let j = nirIndex(i, order)
             for o in 0..<out { r[o * n + j] = Float(Double(w[i * out + o]) * scale) }
-        } } }
+        }
         return r
     }
 
-    /// An HWC-ordered per-neuron array of shape `o`, reordered to NIR's CHW when `spatial`.
-    static func chwOrder(_ a: [Float], _ o: Shape, spatial: Bool) -> [Float] {
-        guard spatial else { return a }
+    /// A per-neuron array in sne's order, reordered to NIR's.
+    static func reorder(_ a: [Float], _ order: Shape?) -> [Float] {
         var r = a
-        for y in 0..<o.h { for x in 0..<o.w { for c in 0..<o.c { r[(c * o.h + y) * o.w + x] = a[(y * o.w + x) * o.c + c] } } }
+        for i in 0..<a.count { r[nirIndex(i, order)] = a[i] }
         return r
     }
 
@@ -69,6 +75,8 @@ public enum NIRExport {
         var edges: [(String, String)] = []
         for (k, s) in p.students.enumerated() {
             var prev = "input", shape = p.input, spatial = true
+            var flatFrom: Shape? = nil     // the spatial shape a vector was flattened from (NIR keeps CHW order)
+            var order: Shape? { spatial ? shape : flatFrom }
             func add(_ name: String, _ n: HDF5Node) { nodes.append((name, n)); edges.append((prev, name)); prev = name }
             for (j, op) in s.ops.enumerated() {
                 let o = op.outputShape(shape), name = "s\(k)_\(j)"
@@ -102,7 +110,7 @@ public enum NIRExport {
                     let sc = 1 / Double(UInt64(1) << UInt64(d.shift))
                     if spatial { add(name + "_flat", flatten(shape)) }   // sne reads the input as a vector
                     add(name, node("Affine", [
-                        ("weight", .floats(denseWeight(d.weights, inShape: shape, out: d.out, scale: sc), shape: [d.out, shape.size])),
+                        ("weight", .floats(denseWeight(d.weights, n: shape.size, order: order, out: d.out, scale: sc), shape: [d.out, shape.size])),
                         ("bias", .floats(d.bias.map { Float(Double($0) * sc) }))]))
                 case .lif(let l):
                     let beta: Double
@@ -116,7 +124,7 @@ public enum NIRExport {
                         ("tau", .floats([Float](repeating: Float(tau), count: n), shape: dims)),
                         ("r", .floats([Float](repeating: Float(tau / dt), count: n), shape: dims)),
                         ("v_leak", .floats([Float](repeating: 0, count: n), shape: dims)),
-                        ("v_threshold", .floats(chwOrder((0..<n).map { Float(l.thetas[$0 % o.c]) }, o, spatial: spatial), shape: dims)),
+                        ("v_threshold", .floats(reorder((0..<n).map { Float(l.thetas[$0 % o.c]) }, order), shape: dims)),
                         ("v_reset", .floats([Float](repeating: 0, count: n), shape: dims))]))
                 case .maxPool(let q):
                     add(name + "_sum", node("SumPool2d", [("kernel_size", .ints([q, q])), ("stride", .ints([q, q])), ("padding", .ints([0, 0]))]))
@@ -129,25 +137,26 @@ public enum NIRExport {
                     add(name, node("I", [("r", .floats([Float](repeating: 1, count: o.size), shape: nirShape(o, spatial: spatial)))]))
                     if spatial { add(name + "_flat", flatten(o)) }
                     let F = s.features, C = p.classes
-                    // features in sne's HWC order → NIR's CHW order (the same map as denseWeight)
+                    // features in sne's order → NIR's (the same map as denseWeight)
                     var w = [Float](repeating: 0, count: C * F)
-                    for y in 0..<o.h { for x in 0..<o.w { for ch in 0..<o.c {
-                        let i = (y * o.w + x) * o.c + ch, j = (ch * o.h + y) * o.w + x
+                    for i in 0..<F {
+                        let j = nirIndex(i, order)
                         let sc = Double(s.featMult[i]) / Double(UInt64(1) << UInt64(s.featShift[i]))   // q ≈ f · feat_mult/2^feat_shift
                         for c in 0..<C { w[c * F + j] = Float(Double(p.head.weights[k][i * C + c]) * sc) }
-                    } } }
+                    }
                     let bias = k == 0 ? p.head.bias.map { Float($0) } : [Float](repeating: 0, count: C)
                     add("s\(k)_head", node("Affine", [("weight", .floats(w, shape: [C, F])), ("bias", .floats(bias))]))
                     edges.append((prev, "logits"))   // NIR sums a node's inputs: logits = Σ_k head_k
                 case .loihi:
                     break   // refused by encode(_:) (Loihi-mode programs: export the program they were lowered from)
                 }
-                shape = o
                 switch op {
-                case .inputConv2D, .conv2D, .maxPool, .avgPool: spatial = true
-                case .inputDense, .dense, .flatten: spatial = false
+                case .inputConv2D, .conv2D, .maxPool, .avgPool: spatial = true; flatFrom = nil
+                case .inputDense, .dense: spatial = false; flatFrom = nil
+                case .flatten: flatFrom = order; spatial = false
                 default: break
                 }
+                shape = o
             }
         }
         nodes.append(("logits", node("Output", [("shape", .ints([p.classes]))])))
