@@ -142,6 +142,25 @@ struct NeuromorphicTests {
         #expect(throws: CodegenError.self) { try NIRExport.encode(try LoihiLowering.lower(Fixtures.fmnistSized()).0) }
     }
 
+    @Test("NIR export: flatten keeps NIR's CHW order, so the dense rows are permuted (hand-computed)")
+    func nirFlattenOrder() throws {
+        // input 2x2x2 → conv 1x1 (2 → 2) → lif → flatten (HWC: i = (y·2 + x)·2 + c) → dense 8 → 1 → readout
+        let conv = Conv2D(cout: 2, kh: 1, kw: 1, stride: 1, pad: 0, shift: 0, weights: [1, 0, 0, 1], bias: [0, 0])
+        let dense = Dense(out: 1, shift: 1, weights: [10, 11, 12, 13, 14, 15, 16, 17], bias: [0])
+        let p = Program(name: "flat", input: Shape(h: 2, w: 2, c: 2), timesteps: 1, classes: 2, selection: .fixed, order: [0],
+                        students: [Student(ops: [.inputConv2D(conv), .lif(LIF(theta: 5, channels: 2)), .flatten, .dense(dense), .readout],
+                                           features: 1, featMult: 1, featShift: 0)],
+                        head: Head(bias: [0, 0], weights: [[1, -1]]))
+        let root = try NIRExport.graph(p)
+        guard case .group(let g)? = root.first(where: { $0.0 == "node" })?.1,
+              case .group(let nodes)? = g.first(where: { $0.0 == "nodes" })?.1,
+              case .group(let affine)? = nodes.first(where: { $0.0 == "s0_3" })?.1,
+              case .dataset(let w)? = affine.first(where: { $0.0 == "weight" })?.1,
+              case .float32(let v) = w.values else { Issue.record("no s0_3 Affine weight"); return }
+        // NIR position j = (c·2 + y)·2 + x holds sne row i = (y·2 + x)·2 + c, divided by 2^shift
+        #expect(v == [10, 12, 14, 16, 11, 13, 15, 17].map { Float($0) / 2 })
+    }
+
     @Test("Loihi lowering of the Fashion-MNIST-sized program; export files")
     func loihiLowering() throws {
         let p = try ProgramFile.read(path: SNEPaths.root + "/examples/programs/fmnist4.snep")
