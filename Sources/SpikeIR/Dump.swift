@@ -20,15 +20,6 @@ public enum Dump {
         return a.count > 8 ? "[\(head),…(\(a.count))]" : "[\(head)]"
     }
 
-    /// META text for one dump line: control characters (e.g. `\r`) shown as `\u{..}` escapes.
-    static func escaped(_ s: String) -> String {
-        var o = ""
-        for u in s.unicodeScalars {
-            if u.value < 0x20 || u.value == 0x7F { o += "\\u{\(String(u.value, radix: 16))}" } else { o.unicodeScalars.append(u) }
-        }
-        return o
-    }
-
     static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 
     /// The dump text of spec §10 (ends with a newline).
@@ -77,7 +68,7 @@ public enum Dump {
             }
         }
         out += "head  classes=\(p.classes)  F=[\(p.students.map { String($0.features) }.joined(separator: ","))]\n"
-        for e in p.meta.entries { out += "meta  \(Dump.escaped(e.keyText))=\(Dump.escaped(e.valueText))\n" }
+        for e in p.meta.entries { out += "meta  \(Meta.printable(e.key, limit: .max))=\(Meta.printable(e.value, limit: .max))\n" }
         return out
     }
 }

@@ -270,6 +270,15 @@ public struct Meta: Hashable, Sendable, ExpressibleByDictionaryLiteral, CustomSt
         for e in entries { b += e.key; b.append(0x3D); b += e.value; b.append(0x0A) }
         return b
     }
+    /// Bytes as one line of text: at most `limit` scalars, control characters (e.g. `\r`) as `\u{..}`.
+    static func printable(_ b: [UInt8], limit: Int = 40) -> String {
+        var o = ""
+        for u in String(decoding: b, as: UTF8.self).unicodeScalars.prefix(limit) {
+            if u.value < 0x20 || u.value == 0x7F { o += "\\u{\(String(u.value, radix: 16))}" } else { o.unicodeScalars.append(u) }
+        }
+        return o
+    }
+
     /// Offset of the first byte that does not start a well-formed UTF-8 sequence (Unicode 3.9 D92:
     /// no overlongs, no surrogates, nothing above U+10FFFF), nil if all of `b` is valid. The C
     /// loader's `utf8_len` is the same table.

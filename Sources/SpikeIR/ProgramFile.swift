@@ -391,7 +391,7 @@ public enum ProgramFile {
                     }
                     let key = Array(bytes[line..<eq])
                     if meta[bytes: key] != nil {
-                        throw fail("meta", ms.off + line, "duplicate key '\(String(decoding: key.prefix(40), as: UTF8.self))'")
+                        throw fail("meta", ms.off + line, "duplicate key '\(Meta.printable(key))'")
                     }
                     meta[bytes: key] = Array(bytes[(eq + 1)..<eol])
                 }

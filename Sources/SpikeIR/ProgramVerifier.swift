@@ -302,7 +302,7 @@ public enum ProgramVerifier {
     static func checkMeta(_ p: Program, at: Int) throws {
         var o = at
         for e in p.meta.entries {
-            let k = e.keyText.prefix(40)
+            let k = Meta.printable(e.key)
             if e.key.isEmpty || e.key.contains(0x3D) || e.key.contains(0x0A) {
                 throw fail("meta", o, "key '\(k)' must be non-empty without '=' or newline")
             }

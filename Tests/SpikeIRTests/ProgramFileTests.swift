@@ -113,3 +113,59 @@ func withCRC(_ b: [UInt8]) -> [UInt8] {
         expectCleanError([UInt8](repeating: 0, count: 24), "zeros")
     }
 }
+
+/// Spike IR 2.0 fields: every out-of-range or miscounted value is a one-line error naming the field.
+@Suite struct Version2FieldTests {
+    func base() -> Program {
+        let conv = Conv2D(cout: 2, kh: 3, kw: 3, stride: 1, pad: 1, shift: 4, weights: [Int8](repeating: 1, count: 2 * 9 * 2), bias: [0, 0])
+        let s = Student(ops: [.inputConv2D(conv), .lif(LIF(stateBits: 16, thetas: [1, 32767])), .flatten,
+                              .dense(Dense(out: 2, shift: 0, weights: [Int8](repeating: 1, count: 8 * 2), bias: [0, 0])), .readout],
+                        features: 2, featMult: [0, Int32.max], featShift: [0, 62])
+        return Program(name: "v2", input: Shape(h: 2, w: 2, c: 2), timesteps: 2, classes: 2, selection: .fixed, order: [0],
+                       students: [s], head: Head(bias: [0, 0], weights: [[1, 2, 3, 4]]), meta: ["k": "v"], inputZeroPoint: [0, 255])
+    }
+
+    func expectInvalid(_ p: Program, _ field: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        do { try ProgramVerifier.verify(p); Issue.record("accepted: \(field)", sourceLocation: sourceLocation) } catch let e as SpikeIRError {
+            #expect(e.description.contains(field) && e.description.contains("at byte") && !e.description.contains("\n"),
+                    "\(e)", sourceLocation: sourceLocation)
+        } catch { Issue.record("\(error)", sourceLocation: sourceLocation) }
+    }
+
+    @Test func edgeValuesRoundTrip() throws {
+        let p = base()
+        #expect(try ProgramFile.decode(ProgramFile.encode(p)) == p)
+    }
+
+    @Test func invalidNewFields() throws {
+        func lif(_ p: inout Program, _ l: LIF) { p.students[0].ops[1] = .lif(l) }
+        var p = base(); lif(&p, LIF(stateBits: 16, thetas: [1])); expectInvalid(p, "theta")                // one per channel
+        p = base(); lif(&p, LIF(stateBits: 16, thetas: [0, 5])); expectInvalid(p, "theta[0]")              // below 1
+        p = base(); lif(&p, LIF(stateBits: 16, thetas: [5, 32768])); expectInvalid(p, "theta[1]")          // above 2^15−1
+        p = base(); p.students[0].featMult = [1]; expectInvalid(p, "feat_mult")
+        p = base(); p.students[0].featShift = [0, 63]; expectInvalid(p, "feat_shift[1]")
+        p = base(); p.students[0].featMult = [-1, 0]; expectInvalid(p, "feat_mult[0]")
+        p = base(); p.inputZeroPoint = [1]; expectInvalid(p, "zero_point")
+        p = base(); p.input = Shape(h: 1, w: 1, c: 17); p.inputZeroPoint = [UInt8](repeating: 0, count: 16) + [1]
+        expectInvalid(p, "zero_point")
+        p = base(); p.meta[bytes: Array("a=b".utf8)] = [0x31]; expectInvalid(p, "meta")
+        p = base(); p.meta[bytes: [0x6B, 0x0A]] = [0x31]; expectInvalid(p, "meta")
+        p = base(); p.meta[bytes: Array("x".utf8)] = [0x31, 0x0A]; expectInvalid(p, "meta")
+        p = base(); p.meta[bytes: Array("x".utf8)] = [0xC0, 0xAF]; expectInvalid(p, "meta")
+        p = base(); p.meta[bytes: []] = [0x31]; expectInvalid(p, "meta")
+    }
+
+    @Test func patchedFileFields() throws {
+        let p = base()
+        let b = try ProgramFile.encode(p)
+        let L = Layout(p)
+        func patched(_ at: Int, _ bytes: [UInt8]) -> [UInt8] { var c = b; for (i, v) in bytes.enumerated() { c[at + i] = v }; return withCRC(c) }
+        expectCleanError(patched(L.header + 68 + 2, [7]), "zero point entry ≥ C")
+        expectCleanError(patched(L.students[0] + 4, [0, 0, 0, 0x80]), "feat_mult[0] negative")
+        expectCleanError(patched(L.students[0] + 4 + 8 + 1, [63]), "feat_shift[1] = 63")
+        expectCleanError(patched(L.students[0] + 4 + 8 + 2, [1]), "feat_shift padding")
+        expectCleanError(patched(L.ops[0][1] + 16, [0, 0, 0, 0]), "theta[0] = 0")
+        expectCleanError(patched(L.ops[0][1] + 20, [0, 0x80, 0, 0]), "theta[1] = 32768 with 16-bit state")
+        expectCleanError(patched(L.ops[0][1] + 4, [20]), "lif record size 20 (1.0's, one threshold) for C = 2")
+    }
+}
