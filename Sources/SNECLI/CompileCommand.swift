@@ -34,7 +34,8 @@ struct CompileCommand: Command {
         Form 2 writes DIR/<name>.h, <name>.c, the sne runtime files, Makefile and CMakeLists.txt
         (built in a temporary directory, then renamed; an existing DIR is replaced only if sne
         wrote it). Prints the exact memory report; refuses a program too large for T.
-          --target   host, cortex-m4, cortex-m3, riscv32 or avr
+          --target   host, cortex-m4, cortex-m3, riscv32, avr, or loihi (a Loihi-mode program as
+                     .npy arrays + model.json + a Lava runner script; docs/neuromorphic.md)
           --mode     specialized (const tables + descriptor, default) or blob (.snep image
                      validated by sne_blob_load at init; swap it to update the model)
         """
@@ -104,6 +105,7 @@ struct CompileCommand: Command {
 
     func emit(target: String, mode: EmitMode, out o: inout TextSink) throws {
         if ModelFiles.isModel(input) { throw CLIError.usage("sne compile: \(input) is a model; compile it to a program first: sne compile \(input) -o PROGRAM.snep --data DIR") }
+        if target == "loihi" { return try LoihiCommands.compile(input, out: out, &o) }   // LoihiCommands.swift
         let p = try InputFiles.program(input)
         let t = try cliTarget(target)
         let rm = t.toolchainPresent ? try? RuntimeMeasure.runtime(t, mode: mode) : nil

@@ -8,10 +8,10 @@ public enum SNECLI {
         DemoCommand.self,
         TrainCommand.self, EvalCommand.self,
         RunCommand.self, InfoCommand.self, DumpCommand.self,
-        CompileCommand.self, CheckCommand.self, VerifyCommand.self,
+        CompileCommand.self, CheckCommand.self, VerifyCommand.self, ExportCommand.self,
         BenchCommand.self,
         ExampleCommand.self,
-        ConformanceGenCommand.self,
+        ConformanceGenCommand.self, LoihiVectorsCommand.self,
     ]
 
     /// Runs `sne` with `argv` (without the program name) and returns the exit code.

@@ -15,6 +15,9 @@ struct VerifyCommand: Command {
           interpreter; on a mismatch names the first differing student, op, step and neuron.
           --inputs   raw file of N·H·W·C bytes (N inputs, HWC uint8), or one .npy/IDX input
           --random   N random inputs (default 4), seeded by --seed (default 1)
+          --target lava: lowers PROGRAM to its Loihi mode, runs it in Lava's bit-accurate models
+                     ($SNE_LAVA_PYTHON, default /work/venvs/lava/bin/python) and compares spikes,
+                     v and u of every loihi_lif op at every step, features and logits (budget K)
           --budget   one budget k, or all (default)
           --trace-hash on (default): build with SNE_TRACE_HASH=1 and compare the hash;
                      off: the deployment build (no hash; everything else is compared)
@@ -41,6 +44,7 @@ struct VerifyCommand: Command {
     }
 
     func run(out: inout TextSink, err: inout TextSink) throws {
+        if target == "lava" { return try LoihiCommands.verify(program, inputs: inputs, random: random, seed: seed, &out) }   // LoihiCommands.swift
         let p = try InputFiles.program(program)
         let t = try cliTarget(target)
         let budgets = try Budget.parse(budget, command: Self.name, students: p.students.count, allowAll: true)

@@ -55,6 +55,7 @@ public struct ModelTables: Sendable {
                     }
                 case .maxPool(let q), .avgPool(let q): f[20] = Int64(q)
                 case .flatten, .readout: break
+                case .loihi: break   // refused by CEmitter.files() (no C kernels for opcodes 10–12)
                 }
                 ops.append(f)
                 inS = o

@@ -24,7 +24,7 @@ public enum Dump {
 
     /// The dump text of spec §10 (ends with a newline).
     public static func text(_ p: Program) -> String {
-        var out = "program \(p.name)  version \(Program.versionMajor).\(Program.versionMinor)  input \(p.input)  T=\(p.timesteps)  K=\(p.students.count)  classes=\(p.classes)  select=\(p.selection)"
+        var out = "program \(p.name)  version \(Program.versionMajor).\(p.fileVersionMinor)  input \(p.input)  T=\(p.timesteps)  K=\(p.students.count)  classes=\(p.classes)  select=\(p.selection)"
         out += "  stop=" + (p.stopMargin.map { "margin(\($0))" } ?? "off")
         if p.selection == .fixed { out += "  order=\(p.order.map(String.init).joined(separator: ","))" }
         if p.inputZeroPoint.contains(where: { $0 != 0 }) { out += "  zero_point=\(p.inputZeroPoint.map(String.init).joined(separator: ","))" }
@@ -56,6 +56,12 @@ public enum Dump {
                     line += "\(shape) -> \(o)"
                 case .readout:
                     line += "\(shape)  T=\(p.timesteps)"
+                case .loihi(.lif(let l)):
+                    line += "\(shape)  source=\(l.source) du=\(l.du) dv=\(l.dv) vth=\(l.vth) bias_exp=\(l.biasExp)"
+                case .loihi(.dense(let d)):
+                    line += "\(shape) -> \(o)  weight_exp=\(d.weightExp) delay=1  weights=\(d.weights.count)"
+                case .loihi(.conv2D(let c)):
+                    line += "\(shape) -> \(o)  k=\(c.kh)x\(c.kw) s=\(c.stride) p=\(c.pad) delay=1  weights=\(c.weights.count)"
                 }
                 out += line + "\n"
                 shape = o

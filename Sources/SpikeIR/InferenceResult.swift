@@ -23,8 +23,10 @@ public struct LayerStep: Hashable, Sendable {
     public var op: Int
     public var spikes: [UInt8]
     public var membranes: [Int32]
-    public init(op: Int, spikes: [UInt8], membranes: [Int32]) {
-        self.op = op; self.spikes = spikes; self.membranes = membranes
+    /// `loihi_lif` only: the synaptic currents `u` (spec §3.10); empty for `lif`.
+    public var currents: [Int32]
+    public init(op: Int, spikes: [UInt8], membranes: [Int32], currents: [Int32] = []) {
+        self.op = op; self.spikes = spikes; self.membranes = membranes; self.currents = currents
     }
 }
 

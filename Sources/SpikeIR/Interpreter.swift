@@ -173,6 +173,7 @@ public struct Interpreter: Sendable {
             }
         }
         _ = states
+        let loihi = LoihiState(ops: ops, ins: ins, outs: outs)   // u / pending buffers (Loihi.swift)
         // op 0, once per inference (spec §3.1/§3.2).
         switch ops[0] {
         case .inputConv2D(let c): counts[0].macs += inputConv(c, x, ins[0], outs[0], program.inputZeroPoint, bufs[0].cur)
@@ -211,6 +212,21 @@ public struct Interpreter: Sendable {
                 case .readout:
                     for i in 0..<dst.size { dst.cur[i] &+= src.cur[i] }   // exact by §7.4
                     counts[j].synops += dst.size
+                case .loihi(let l):
+                    counts[j] += loihiStep(l, j, loihi, src, dst)
+                    if case .lif = l {
+                        let u = loihi.aux[j]!.cur
+                        if hash {
+                            for i in 0..<dst.size { hasher.byte(dst.spk[i]) }
+                            for i in 0..<dst.size { hasher.int32(dst.cur[i]) }
+                            for i in 0..<dst.size { hasher.int32(u[i]) }
+                        }
+                        if trace {
+                            layerSteps.append(LayerStep(op: j, spikes: Array(UnsafeBufferPointer(start: dst.spk, count: dst.size)),
+                                                        membranes: Array(UnsafeBufferPointer(start: dst.cur, count: dst.size)),
+                                                        currents: Array(UnsafeBufferPointer(start: u, count: dst.size))))
+                        }
+                    }
                 case .inputConv2D, .inputDense:
                     break  // not reachable in a verified program
                 }

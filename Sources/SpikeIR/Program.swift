@@ -89,6 +89,7 @@ public enum Op: Hashable, Sendable {
     case avgPool(size: Int)    // 7, CUR → CUR
     case flatten               // 8, SPK → SPK
     case readout               // 9, CUR → FEAT
+    case loihi(LoihiOp)        // 10–12, Lava-compatible ops (spec §3.10–§3.12, Loihi.swift)
 
     /// The opcode in the file format (spec §9).
     public var opcode: UInt8 {
@@ -102,6 +103,7 @@ public enum Op: Hashable, Sendable {
         case .avgPool: 7
         case .flatten: 8
         case .readout: 9
+        case .loihi(let l): l.opcode
         }
     }
 
@@ -117,6 +119,7 @@ public enum Op: Hashable, Sendable {
         case .avgPool: "avgpool"
         case .flatten: "flatten"
         case .readout: "readout"
+        case .loihi(let l): l.name
         }
     }
 }
@@ -177,7 +180,14 @@ public enum Selection: UInt8, Hashable, Sendable {
 /// A whole Spike IR program (spec §2).
 public struct Program: Hashable, Sendable {
     public static let versionMajor: UInt16 = 2
-    public static let versionMinor: UInt16 = 0
+    /// The newest minor version this reader accepts: 2.1 adds the Loihi ops (opcodes 10–12).
+    public static let versionMinor: UInt16 = 1
+
+    /// The minor version a writer puts in the file: 1 iff the program uses a Loihi op, so files
+    /// without one stay readable by 2.0 readers (spec §9).
+    public var fileVersionMinor: UInt16 {
+        students.contains { $0.ops.contains { if case .loihi = $0 { true } else { false } } } ? 1 : 0
+    }
 
     public var name: String
     public var input: Shape

@@ -88,7 +88,7 @@ public enum ProgramFile {
         let L = Layout(p)
         var w = ByteWriter()
         w.bytes.append(contentsOf: Array("SNEP".utf8))
-        w.u16(Program.versionMajor); w.u16(Program.versionMinor)
+        w.u16(Program.versionMajor); w.u16(p.fileVersionMinor)
         w.u32(UInt32(L.crc + 4)); w.u32(UInt32(L.sectionCount))
         var table: [(SectionKind, Int)] = [(.header, L.header)]
         if let g = L.gate { table.append((.gate, g)) }
@@ -138,6 +138,7 @@ public enum ProgramFile {
                 case .maxPool(let s), .avgPool(let s):
                     w.u8(UInt8(s)); w.zeros(3)
                 case .flatten, .readout: break
+                case .loihi(let l): LoihiRules.encode(l, &w)
                 }
             }
         }
@@ -326,9 +327,14 @@ public enum ProgramFile {
                     op = opcode == 6 ? .maxPool(size: sz) : .avgPool(size: sz)
                 case 8: op = .flatten
                 case 9: op = .readout
-                default: throw fail("student \(k) op \(j) opcode", at, "\(opcode), must be 1…9")
+                case 10, 11, 12:
+                    if minor < 1 { throw fail("student \(k) op \(j) opcode", at, "\(opcode) needs version ≥ 2.1, the file is \(major).\(minor)") }
+                    f += opcode == 10 ? " (loihi_lif)" : opcode == 11 ? " (loihi_dense)" : " (loihi_conv2d)"
+                    op = .loihi(try LoihiRules.decodeFields(opcode, &s, f, at: at))
+                default: throw fail("student \(k) op \(j) opcode", at, "\(opcode), must be 1…12")
                 }
                 let (os, ok) = try ProgramVerifier.checkOpParams(op, student: k, index: j, count: nops, input: shape, prev: kind, at: at)
+                if case .loihi(let l) = op { try LoihiRules.checkSource(l, previous: ops.last, "student \(k) op \(j) (\(op.name))", at: at) }
                 let need = ProgramVerifier.expectedRecordSize(op, input: shape)
                 f = "student \(k) op \(j) (\(op.name))"
                 if rs != need { throw fail("\(f) record_size", at + 4, "\(rs), must be \(need) for these parameters and input \(shape)") }
@@ -347,6 +353,10 @@ public enum ProgramFile {
                     op = .lif(l)
                 case .readout:
                     if os.size != feats { throw fail(f, at, "readout size \(os.size) ≠ the student's features \(feats)") }
+                case .loihi(let l):
+                    let full = try LoihiRules.decodeArrays(l, &s, f, input: shape)
+                    try LoihiRules.checkArrays(full, f, input: shape, at: at)
+                    op = .loihi(full)
                 default: break
                 }
                 ops.append(op); shape = os; kind = ok

@@ -14,6 +14,7 @@ extension Op {
         case .maxPool, .flatten: (.spk, .spk)
         case .avgPool: (.cur, .cur)
         case .readout: (.cur, .feat)
+        case .loihi(let l): l.kinds
         }
     }
 
@@ -25,6 +26,7 @@ extension Op {
         case .lif, .readout: s
         case .maxPool(let p), .avgPool(let p): Shape(h: s.h / p, w: s.w / p, c: s.c)
         case .flatten: .vector(s.size)
+        case .loihi(let l): l.outputShape(s)
         }
     }
 }
@@ -54,6 +56,9 @@ public struct Layout: Sendable {
         case .lif(let l): 16 + 4 * l.thetas.count
         case .maxPool, .avgPool: 12
         case .flatten, .readout: 8
+        case .loihi(.lif(let l)): 20 + align4(2 * l.biasMant.count)
+        case .loihi(.dense(let d)): 16 + align4(d.weights.count)
+        case .loihi(.conv2D(let c)): 16 + align4(c.weights.count)
         }
     }
 
@@ -224,6 +229,7 @@ public enum ProgramVerifier {
         case .avgPool(let p):
             if p != 2 && p != 4 { throw fail("\(f) size", at + 8, "\(p), must be 2 or 4") }
         case .flatten, .readout: break
+        case .loihi(let l): try LoihiRules.checkParams(l, f, at: at)
         }
         // typing (spec §3): op 0 is an input op, kinds chain, readout last and only there.
         if j == 0 && inK != .u8 { throw fail(f, at, "op 0 must be input_conv2d or input_dense") }
@@ -244,6 +250,7 @@ public enum ProgramVerifier {
         case .lif: 16 + 4 * s.c
         case .maxPool, .avgPool: 12
         case .flatten, .readout: 8
+        case .loihi(let l): l.recordSize(input: s)
         }
     }
 
@@ -269,6 +276,9 @@ public enum ProgramVerifier {
                 try checkThetas(l, channels: shape.c, f, at: o)
             case .readout:
                 if os.size != s.features { throw fail(f, o, "readout size \(os.size) ≠ the student's features \(s.features)") }
+            case .loihi(let l):
+                try LoihiRules.checkSource(l, previous: j > 0 ? s.ops[j - 1] : nil, f, at: o)
+                try LoihiRules.checkArrays(l, f, input: shape, at: o)
             default: break
             }
             shape = os; kind = ok
@@ -357,6 +367,8 @@ public enum ProgramVerifier {
                 case .readout:
                     let a = p.timesteps * curmax
                     if a > B { throw fail(f, at, "static bound §7.4 fails: T · curmax = \(p.timesteps) · \(curmax) = \(a) > 2^31−1") }
+                case .loihi(let l):
+                    curmax = try LoihiRules.checkBounds(l, f, at: at, curmax: curmax, timesteps: p.timesteps)
                 default: break
                 }
             }

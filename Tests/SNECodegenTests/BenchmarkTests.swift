@@ -53,6 +53,10 @@ struct BenchmarkTests {
             let r = try Verifier.verify(p, target: t, inputs: [x], budgets: [k])
             let c = try Interpreter(p)(x, budget: k).total
             print("bench fmnist \(name) k=\(k): \(r.count ?? "?") (synops \(c.synops), macs \(c.macs), neuron updates \(c.neuronUpdates)); ELF size \(r.elfSize ?? "")")
+            // the deployment build: SNE_TRACE_HASH=0 (docs/c-runtime.md)
+            let d = try Verifier.verify(p, target: t, inputs: [x], budgets: [k], traceHash: false)
+            #expect(d.passed)
+            print("bench fmnist \(name) k=\(k) SNE_TRACE_HASH=0: \(d.count ?? "?"); ELF size \(d.elfSize ?? "")")
         }
     }
 }

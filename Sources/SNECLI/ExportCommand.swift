@@ -1,0 +1,32 @@
+// `sne export`: write a program's students and head as a NIR graph (docs/neuromorphic.md).
+import Foundation
+import SNECodegen
+import SpikeIR
+
+struct ExportCommand: Command {
+    static let name = "export"
+    static let summary = "write a program as a NIR graph (.nir, HDF5) for other SNN frameworks"
+    static let usage = """
+        usage: sne export PROGRAM --nir FILE.nir
+          writes every student (conv/dense → Conv2d/Affine, lif → LIF, maxpool → SumPool2d +
+          Threshold, readout → I) and the head (one Affine + Output per student; logits = the sum
+          of the outputs) as a NIR 1.0 HDF5 file, atomically. NIR cannot carry rounding,
+          saturation, the subtract reset, the gate, budgets or the confidence stop: see
+          docs/neuromorphic.md for what the export does with each.
+        """
+    let program: String, nir: String
+    init(_ args: Arguments) throws {
+        var a = args
+        guard let n = try a.option("nir") else { throw CLIError.usage("sne export: --nir FILE is required") }
+        nir = n
+        program = try a.positional("PROGRAM")
+        try a.finish()
+    }
+    func run(out: inout TextSink, err: inout TextSink) throws {
+        let p = try InputFiles.program(program)
+        let bytes: [UInt8]
+        do { bytes = try NIRExport.encode(p) } catch let e as CodegenError { throw CLIError.failure(e.description) }
+        do { try ProgramFile.writeAtomically(bytes, path: nir) } catch let e as SpikeIRError { throw CLIError.failure(e.description) }
+        out.write("wrote \(nir): NIR graph of \(p.students.count) students + head, \(bytes.count) bytes\n")
+    }
+}

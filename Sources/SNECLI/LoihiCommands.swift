@@ -1,0 +1,57 @@
+// `sne compile --target loihi` and `sne verify --target lava` (docs/neuromorphic.md).
+import Foundation
+import SNECodegen
+import SpikeIR
+
+enum LoihiCommands {
+    /// Lowers `path`'s program to its Loihi mode and writes the Lava-loadable directory.
+    static func compile(_ path: String, out dir: String, _ o: inout TextSink) throws {
+        let p = try InputFiles.program(path)
+        let (q, notes) = try lowered(p)
+        do { try LoihiExport(q).write(to: dir) } catch let e as CodegenError { throw CLIError.failure(e.description) }
+        o.write("wrote \(dir)/model.json, program.snep (Loihi mode, version \(Program.versionMajor).\(q.fileVersionMinor)), per-op .npy arrays, sne_lava.py, run_lava.sh\n")
+        for l in notes.lines { o.write("lowering: \(l)\n") }
+        o.write("run: \(dir)/run_lava.sh INPUT   (Lava in \(LavaVerify.python); override with SNE_LAVA_PYTHON)\n")
+    }
+
+    static func lowered(_ p: Program) throws -> (Program, LoihiLowering.Notes) {
+        do { return try LoihiLowering.lower(p) } catch let e as CodegenError { throw CLIError.failure(e.description) }
+    }
+
+    /// Runs the Loihi-mode program in Lava and compares it bit for bit with the interpreter.
+    static func verify(_ path: String, inputs: String?, random: Int?, seed: Int, _ o: inout TextSink) throws {
+        let p = try InputFiles.program(path)
+        let (q, notes) = try lowered(p)
+        for l in notes.lines { o.write("lowering: \(l)\n") }
+        if let why = LavaVerify.unavailable() { throw CLIError.failure("sne verify --target lava: \(why)") }
+        let n = q.input.size
+        var xs: [[UInt8]] = []
+        if let path = inputs {
+            guard let d = FileManager.default.contents(atPath: path) else { throw CLIError.failure("\(path): cannot read the inputs file") }
+            let b = [UInt8](d)
+            if !b.isEmpty && b.count % n == 0 && !path.lowercased().hasSuffix(".npy") {
+                xs = stride(from: 0, to: b.count, by: n).map { Array(b[$0..<$0 + n]) }
+            } else {
+                xs = [try InputFiles.read(path, size: n, index: nil)]
+            }
+        } else {
+            var g = RandomProgram(seed: UInt64(seed))
+            xs = (0..<(random ?? 2)).map { _ in g.input(for: q) }
+        }
+        let dir = NSTemporaryDirectory() + "sne-loihi-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do { try LoihiExport(q).write(to: dir) } catch let e as CodegenError { throw CLIError.failure(e.description) }
+        var neurons = 0, agree = 0
+        for (i, x) in xs.enumerated() {
+            let r: LavaVerify.Result
+            do { r = try LavaVerify.check(program: q, dir: dir, input: x) } catch let e as CodegenError { throw CLIError.failure(e.description) }
+            if let m = r.firstMismatch {
+                throw CLIError.failure("verify \(q.name) on lava: FAIL at input \(i): \(m)")
+            }
+            neurons += r.neuronsCompared
+            if r.lavaPrediction == r.interpPrediction { agree += 1 }
+            o.write("input \(i): bit-exact (\(r.neuronsCompared) spike/v/u values, features, logits), prediction \(r.lavaPrediction)\n")
+        }
+        o.write("verify \(q.name) on lava: PASS, \(xs.count) inputs, \(neurons) neuron-step values bit-exact (T = \(q.timesteps), \(q.students.count) students)\n")
+    }
+}

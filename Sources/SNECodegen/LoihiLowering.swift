@@ -1,0 +1,200 @@
+// Lowering a Spike IR program to its Loihi mode: every student's spiking part rewritten with the
+// Loihi ops of spec §3.10–§3.12, so that Lava's bit-accurate models can run it (docs/neuromorphic.md).
+//
+// The Loihi-mode program is a *different* program from the MCU one (Loihi resets v to 0, its
+// decays are 12-bit, each synaptic op delays by one step, its neurons have no rounding shift);
+// the rules below keep it as close as those constraints allow, and `sne verify --target lava`
+// checks the lowered program bit for bit against Lava. Rules, per student:
+//   input op               kept; its shift grows until |cur| ≤ 4095 (the 13-bit bias mantissa)
+//   lif after the input op loihi_lif(source bias, bias_exp 6, du 4095, vth = θ' − 1)
+//   conv2d/dense + lif     loihi_conv2d/loihi_dense (bias moved to the neuron's bias mantissa,
+//                          the shift moved into vth = 2^shift·θ − 1) + loihi_lif(source synaptic)
+//   maxpool p              loihi_conv2d p×p stride p (channel identity weights) + loihi_lif(du 4095,
+//                          dv 4095, vth 0): an exact OR, one step later
+//   flatten                kept
+//   dense + readout        loihi_dense + readout; the shift moves into feat_shift, the bias
+//                          (T·bias/2^shift per feature) is folded into the head bias
+//   leak β                 dv = 4096 − round(4096·β); reset subtract becomes reset to 0
+// T grows by the deepest student's number of synaptic ops (the pipeline's delay).
+import SpikeIR
+
+public enum LoihiLowering {
+    /// What the lowering changed that is not exact, for the report.
+    public struct Notes: Sendable {
+        public var lines: [String] = []
+    }
+
+    /// `Σ|w|`-based bound of an input op's current for a given shift (spec §7.4).
+    static func inputCurMax(w: [Int8], bias: [Int32], shift: Int) -> Int {
+        let out = bias.count
+        var sums = [Int](repeating: 0, count: out)
+        var i = 0
+        while i < w.count { for o in 0..<out { sums[o] += abs(Int(w[i + o])) }; i += out }
+        var m = 0
+        for o in 0..<out {
+            let a = abs(Int(bias[o])) + 255 * sums[o] + (shift == 0 ? 0 : 1 << (shift - 1))
+            m = max(m, (a + (1 << shift) - 1) >> shift)
+        }
+        return m
+    }
+
+    /// `dv` for a float decay β (v keeps (4096 − dv)/4096 per step).
+    static func dv(_ leak: Leak) -> Int {
+        let beta: Double
+        switch leak {
+        case .none: beta = 1
+        case .mulShift(let m, let s): beta = Double(m) / Double(1 << s)
+        case .shift(let s): beta = 1 - 1 / Double(UInt64(1) << UInt64(s))
+        }
+        return min(max(4096 - Int((beta * 4096).rounded()), 0), 4095)
+    }
+
+    /// Bias mantissa/exponent for `64·bias` (units of the Loihi voltage, spec §3.10).
+    static func biasMant(_ bias: [Int32], notes: inout Notes, _ where_: String) -> (Int, [Int16]) {
+        let m = bias.map { abs(Int($0)) }.max() ?? 0
+        let e = m <= 4095 ? 6 : 7
+        var clipped = 0
+        let mant = bias.map { b -> Int16 in
+            let v = e == 6 ? Int(b) : Int((Double(b) / 2).rounded())
+            if v > 4095 || v < -4096 { clipped += 1 }
+            return Int16(min(max(v, -4096), 4095))
+        }
+        if e == 7 { notes.lines.append("\(where_): bias halved to fit the 13-bit mantissa (bias_exp 7)") }
+        if clipped > 0 { notes.lines.append("\(where_): \(clipped) bias values clipped to −4096…4095") }
+        return (e, mant)
+    }
+
+    /// One threshold for a layer: Lava's LIF has a single `vth`, sne 2.x one per channel; differing
+    /// thresholds are replaced by their rounded mean (noted).
+    static func theta(_ l: LIF, notes: inout Notes, _ where_: String) -> Int {
+        let t = l.thetas.map(Int.init)
+        if Set(t).count > 1 { notes.lines.append("\(where_): per-channel thresholds \(t.min()!)…\(t.max()!) replaced by their mean (Lava's LIF has one vth)") }
+        return Int((Double(t.reduce(0, +)) / Double(max(t.count, 1))).rounded())
+    }
+
+    static func vth(_ theta: Int, notes: inout Notes, _ where_: String) -> Int32 {
+        let v = max(theta - 1, 0)
+        if v > (1 << 17) - 1 { notes.lines.append("\(where_): vth \(v) clipped to 2^17−1"); return (1 << 17) - 1 }
+        return Int32(v)
+    }
+
+    /// The Loihi-mode program of `p`; a program already in Loihi mode is returned unchanged.
+    public static func lower(_ p: Program) throws -> (Program, Notes) {
+        var notes = Notes()
+        let already = p.students.allSatisfy { s in
+            s.ops.allSatisfy { op in
+                switch op {
+                case .inputConv2D, .inputDense, .flatten, .readout, .loihi: true
+                default: false
+                }
+            }
+        }
+        for (k, s) in p.students.enumerated() where !s.ops.contains(where: { if case .loihi(.lif) = $0 { true } else { false } }) && already {
+            throw CodegenError.failure("student \(k) has no spiking layer (input op straight to the readout): nothing of it runs on Loihi")
+        }
+        if already { return (p, notes) }
+        var q = p
+        var maxDelay = 0
+        var headBias = p.head.bias.map { Int64($0) }
+        for (k, s) in p.students.enumerated() {
+            var ops: [Op] = []
+            var delay = 0
+            var shape = p.input
+            var j = 0
+            func fail(_ why: String) -> CodegenError {
+                .failure("student \(k) op \(j) (\(s.ops[j].name)): \(why) — no Loihi lowering")
+            }
+            var st = s
+            while j < s.ops.count {
+                let op = s.ops[j]
+                let next: Op? = j + 1 < s.ops.count ? s.ops[j + 1] : nil
+                let here = "student \(k) op \(j) (\(op.name))"
+                switch op {
+                case .inputConv2D(var c):
+                    guard case .lif(let l)? = next else { throw fail("the input op must be followed by lif") }
+                    let base = c.shift
+                    while inputCurMax(w: c.weights, bias: c.bias, shift: c.shift) > 4095 && c.shift < 31 { c.shift += 1 }
+                    let d = c.shift - base
+                    if d > 0 { notes.lines.append("\(here): shift \(base) → \(c.shift) so |cur| ≤ 4095 (13-bit bias mantissa)") }
+                    ops.append(.inputConv2D(c))
+                    let o = c.outputShape(shape)
+                    let th = Int((Double(theta(l, notes: &notes, here)) / Double(1 << d)).rounded())
+                    ops.append(.loihi(.lif(LoihiLIF(source: .bias, du: 4095, dv: dv(l.leak), vth: vth(max(th, 1), notes: &notes, here),
+                                                    biasExp: 6, biasMant: [Int16](repeating: 0, count: o.c)))))
+                    shape = o; j += 2
+                case .inputDense(var dd):
+                    guard case .lif(let l)? = next else { throw fail("the input op must be followed by lif") }
+                    let base = dd.shift
+                    while inputCurMax(w: dd.weights, bias: dd.bias, shift: dd.shift) > 4095 && dd.shift < 31 { dd.shift += 1 }
+                    let d = dd.shift - base
+                    ops.append(.inputDense(dd))
+                    let th = Int((Double(theta(l, notes: &notes, here)) / Double(1 << d)).rounded())
+                    ops.append(.loihi(.lif(LoihiLIF(source: .bias, du: 4095, dv: dv(l.leak), vth: vth(max(th, 1), notes: &notes, here),
+                                                    biasExp: 6, biasMant: [Int16](repeating: 0, count: dd.out)))))
+                    shape = .vector(dd.out); j += 2
+                case .maxPool(let size):
+                    let C = shape.c
+                    var w = [Int8](repeating: 0, count: C * size * size * C)
+                    for ci in 0..<C { for ky in 0..<size { for kx in 0..<size { w[((ci * size + ky) * size + kx) * C + ci] = 1 } } }
+                    ops.append(.loihi(.conv2D(LoihiConv2D(cout: C, kh: size, kw: size, stride: size, pad: 0, weights: w))))
+                    ops.append(.loihi(.lif(LoihiLIF(source: .synaptic, du: 4095, dv: 4095, vth: 0, biasExp: 0,
+                                                    biasMant: [Int16](repeating: 0, count: C)))))
+                    shape = op.outputShape(shape); delay += 1; j += 1
+                case .conv2D(let c):
+                    guard case .lif(let l)? = next else { throw fail("conv2d must be followed by lif") }
+                    ops.append(.loihi(.conv2D(LoihiConv2D(cout: c.cout, kh: c.kh, kw: c.kw, stride: c.stride, pad: c.pad, weights: c.weights))))
+                    let (e, mant) = biasMant(c.bias, notes: &notes, here)
+                    ops.append(.loihi(.lif(LoihiLIF(source: .synaptic, du: 4095, dv: dv(l.leak),
+                                                    vth: vth(theta(l, notes: &notes, here) << c.shift, notes: &notes, here), biasExp: e, biasMant: mant))))
+                    shape = c.outputShape(shape); delay += 1; j += 2
+                case .dense(let dn):
+                    if case .lif(let l)? = next {
+                        ops.append(.loihi(.dense(LoihiDense(out: dn.out, weightExp: 0, weights: dn.weights))))
+                        let (e, mant) = biasMant(dn.bias, notes: &notes, here)
+                        ops.append(.loihi(.lif(LoihiLIF(source: .synaptic, du: 4095, dv: dv(l.leak),
+                                                        vth: vth(theta(l, notes: &notes, here) << dn.shift, notes: &notes, here), biasExp: e, biasMant: mant))))
+                        shape = .vector(dn.out); delay += 1; j += 2
+                    } else if case .readout? = next {
+                        ops.append(.loihi(.dense(LoihiDense(out: dn.out, weightExp: 0, weights: dn.weights))))
+                        ops.append(.readout)
+                        if st.featShift.contains(where: { $0 + dn.shift > 62 }) { throw fail("feat_shift + shift exceeds 62") }
+                        st.featShift = st.featShift.map { $0 + dn.shift }
+                        // fold T·bias/2^shift (in q units) into the head bias (exact only for budget K).
+                        let w = p.head.weights[k]
+                        for i in 0..<dn.out where dn.bias[i] != 0 {
+                            let dq = (Double(p.timesteps) * Double(dn.bias[i]) / Double(1 << dn.shift) * Double(s.featMult[i])
+                                      / Double(UInt64(1) << UInt64(s.featShift[i]))).rounded()
+                            for c in 0..<p.classes { headBias[c] += Int64(dq) * Int64(w[i * p.classes + c]) }
+                        }
+                        if dn.bias.contains(where: { $0 != 0 }) { notes.lines.append("\(here): bias folded into the head bias (exact in the linear part only when all students run)") }
+                        shape = .vector(dn.out); delay += 1; j += 2
+                    } else { throw fail("dense must be followed by lif or readout") }
+                case .flatten:
+                    ops.append(.flatten); shape = op.outputShape(shape); j += 1
+                case .lif(let l):
+                    if l.reset == .subtract { notes.lines.append("\(here): reset subtract → reset to 0 (Loihi)") }
+                    throw fail("lif must follow the input op, conv2d or dense")
+                default:
+                    throw fail("this op has no Loihi counterpart")
+                }
+            }
+            if s.ops.contains(where: { if case .lif(let l) = $0 { l.reset == .subtract } else { false } }) {
+                notes.lines.append("student \(k): reset subtract → reset to 0 (Loihi)")
+            }
+            st.ops = ops
+            q.students[k] = st
+            maxDelay = max(maxDelay, delay)
+        }
+        for c in 0..<p.classes {
+            guard let b = Int32(exactly: headBias[c]) else { throw CodegenError.failure("head bias of class \(c) overflows after folding the readout biases") }
+            q.head.bias[c] = b
+        }
+        q.timesteps = min(p.timesteps + maxDelay, 1024)
+        notes.lines.append("T \(p.timesteps) → \(q.timesteps) (\(maxDelay) synaptic delay steps)")
+        q.meta["loihi_lowered_from"] = p.name
+        do { try ProgramVerifier.verify(q) } catch let e as SpikeIRError {
+            throw CodegenError.failure("the Loihi-mode program is invalid: \(e.description)")
+        }
+        return (q, notes)
+    }
+}
