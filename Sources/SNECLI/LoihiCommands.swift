@@ -32,7 +32,7 @@ enum LoihiCommands {
             if !b.isEmpty && b.count % n == 0 && !path.lowercased().hasSuffix(".npy") {
                 xs = stride(from: 0, to: b.count, by: n).map { Array(b[$0..<$0 + n]) }
             } else {
-                xs = [try InputFiles.read(path, size: n, index: nil)]
+                xs = [try InputFiles.read(path, shape: p.input, index: nil)]
             }
         } else {
             var g = RandomProgram(seed: UInt64(seed))
