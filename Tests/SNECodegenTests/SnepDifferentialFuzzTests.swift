@@ -10,16 +10,18 @@ import Testing
 @testable import SNECodegen
 import SpikeIR
 
-/// The `.snep` files of the checkout (examples, conformance vectors, anything else).
+/// The `.snep` files of the checkout (examples, conformance vectors, anything else) that the C
+/// runtime reads: version 2.0. Loihi-mode programs (2.1, opcodes 10–12) are Swift-only by design
+/// (docs/neuromorphic.md), so the C loader refuses them with SNE_E_VERSION.
 func repoPrograms() -> [(String, [UInt8])] {
     let root = SNEPaths.root
     guard let e = FileManager.default.enumerator(atPath: root) else { return [] }
     var out: [(String, [UInt8])] = []
     while let rel = e.nextObject() as? String {
-        if rel.hasPrefix(".build") || rel.hasPrefix(".git") { e.skipDescendants(); continue }
+        if rel.hasPrefix(".build") || rel.hasPrefix(".git") || rel.hasPrefix("runs") { e.skipDescendants(); continue }
         if rel.hasSuffix(".snep"), let d = FileManager.default.contents(atPath: root + "/" + rel) {
             let b = [UInt8](d)
-            if (try? ProgramFile.decode(b)) != nil { out.append((rel, b)) }
+            if b.count > 8, b[6] == 0, b[7] == 0, (try? ProgramFile.decode(b)) != nil { out.append((rel, b)) }
         }
     }
     return out.sorted { $0.0 < $1.0 }
