@@ -202,9 +202,13 @@ public final class SNEModel {
     /// Run order per sample: gate score descending (ties: lower index), or the fixed order.
     public func runOrder(scores: Tensor?, batch: Int, useGate: Bool = true) -> [[Int]] {
         guard useGate, let s = scores else { return Array(repeating: order, count: batch) }
-        return (0..<batch).map { b in
-            (0..<K).sorted { s.data[b * K + $0] != s.data[b * K + $1] ? s.data[b * K + $0] > s.data[b * K + $1] : $0 < $1 }
-        }
+        return (0..<batch).map { b in Self.descending(s.data[(b * K)..<((b + 1) * K)]) }
+    }
+
+    /// Indices of `values` by value descending, ties to the lower index (spec §5's gate order).
+    public static func descending<C: RandomAccessCollection>(_ values: C) -> [Int] where C.Element: Comparable, C.Index == Int {
+        let base = values.startIndex
+        return (0..<values.count).sorted { values[base + $0] != values[base + $1] ? values[base + $0] > values[base + $1] : $0 < $1 }
     }
 
     // MARK: saving

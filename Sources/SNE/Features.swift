@@ -41,8 +41,7 @@ public enum Features {
             let m = min(1000, n - lo)
             let act: [[Int]] = (0..<m).map { r in
                 guard let s = scores else { return Array(model.order.prefix(budget)) }
-                let row = Array(s.data[((lo + r) * model.K)..<((lo + r + 1) * model.K)])
-                return Array((0..<model.K).sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }.prefix(budget))
+                return Array(SNEModel.descending(s.data[((lo + r) * model.K)..<((lo + r + 1) * model.K)]).prefix(budget))
             }
             let pred = argmaxRows(try maskedLogits(model, features, lo: lo, n: m, active: act, compute: compute))
             for r in 0..<m where pred[r] == labels[lo + r] { correct += 1 }
@@ -79,6 +78,6 @@ public enum Features {
             acc.append(try accuracy(model, features, labels: labels, budget: 1, scores: nil, compute: compute))
         }
         model.order = saved
-        return (0..<model.K).sorted { acc[$0] != acc[$1] ? acc[$0] > acc[$1] : $0 < $1 }
+        return SNEModel.descending(acc)
     }
 }

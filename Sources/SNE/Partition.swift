@@ -1,6 +1,7 @@
 // Partitions of the teacher's D feature dimensions into K groups, one per student:
 // contiguous, random, and informed (dims clustered by correlation into K balanced groups).
 import Foundation
+import SNEData
 
 public enum Partition {
     /// `kind` ∈ {contiguous, random, informed}; `features` is `[N, D]` row-major (informed only).
@@ -14,7 +15,7 @@ public enum Partition {
             for s in sizes { out.append(Array(start..<(start + s))); start += s }
             return out
         case "random":
-            var rng = PartitionRNG(seed: seed &+ 0xBA11)
+            var rng = DataRNG(seed: seed &+ 0xBA11)   // its own stream, independent of training
             var perm = Array(0..<d)
             for i in stride(from: d - 1, to: 0, by: -1) { perm.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
             var out: [[Int]] = [], start = 0
@@ -94,18 +95,5 @@ public enum Partition {
             if g[i] == g[j] { w += c[i * d + j]; wn += 1 } else { a += c[i * d + j]; an += 1 }
         } }
         return (wn > 0 ? w / Double(wn) : 0, an > 0 ? a / Double(an) : 0)
-    }
-}
-
-/// SplitMix64 for the random partition (independent of the training streams).
-struct PartitionRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

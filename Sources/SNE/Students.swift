@@ -73,7 +73,8 @@ extension TrainRun {
             return
         }
         let group = part[k], g = group.count
-        let target = FeatureNorm(tt).columns(tt, group)
+        let norm = FeatureNorm(tt)
+        let target = norm.columns(tt, group)
         var rng = SeededRNG(seed: SNEModel.studentSeed(config.seed, k))
         let student = try config.student.build(input: d.inputShape, rng: &rng)
         let f = config.student.features
@@ -91,10 +92,7 @@ extension TrainRun {
             guard tf.1[0] >= testN, tf.1[1] == tt.dims else { return nil }
             let tst = try TeacherTargets(features: Array(tf.0[0..<(testN * tt.dims)]), logits: [Float](repeating: 0, count: testN),
                                          count: testN, dims: tt.dims, classes: 1)
-            let norm = FeatureNorm(tt)
-            var out = [Float](repeating: 0, count: testN * g)
-            for r in 0..<testN { for (c, j) in group.enumerated() { out[r * g + c] = (tst.features[r * tt.dims + j] - norm.mean[j]) / norm.std[j] } }
-            return out
+            return norm.columns(tst, group)   // standardised with the training set's statistics
         }()
         let t0 = Date()
         let loop = EpochLoop(name: "student \(k)", model: net, optimizer: opt, ctx: ctx, epochs: o.epochs, batchesPerEpoch: nb,

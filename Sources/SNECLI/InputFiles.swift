@@ -132,20 +132,28 @@ extension Array where Element == UInt8 {
 }
 
 /// Checks on an output path, worded without Foundation's error domains.
+extension InputFiles {
+    /// The inputs of `verify`: a raw file holding one or more inputs of `shape` back to back
+    /// (at most 100,000), or one `.npy` / IDX input.
+    static func batch(_ path: String, shape: Shape) throws -> [[UInt8]] {
+        let n = shape.size
+        guard kind(path, index: nil) == .raw else { return [try read(path, shape: shape, index: nil)] }
+        let b: [UInt8]
+        do { b = try readMaybeGzip(path, maxOutput: n * 100_000, what: "a raw inputs file (at most 100000 inputs of \(n) bytes)") }
+        catch let e as DataError { throw CLIError.input(e.message) }
+        guard !b.isEmpty, b.count % n == 0 else {
+            throw CLIError.input("\(path): raw inputs file has \(b.count) bytes, not a positive multiple of the input size \(n) (\(shape.h)x\(shape.w)x\(shape.c) uint8, HWC)")
+        }
+        return stride(from: 0, to: b.count, by: n).map { Array(b[$0..<$0 + n]) }
+    }
+}
+
 enum OutputPath {
     /// What an existing non-regular path is ("a directory", "a FIFO (named pipe)", ...), or nil.
     static func existingNonRegular(_ path: String) -> String? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: return nil
-        case S_IFDIR: return "a directory"
-        case S_IFIFO: return "a FIFO (named pipe)"
-        case S_IFCHR: return "a character device"
-        case S_IFBLK: return "a block device"
-        case S_IFSOCK: return "a socket"
-        default: return "not a regular file"
-        }
+        return InputFile.kind(st.st_mode)
     }
 
     /// Why `path` cannot be written: its directory is missing, not a directory, or not writable.

@@ -24,16 +24,9 @@ enum LoihiCommands {
         let (q, notes) = try lowered(p)
         for l in notes.lines { o.write("lowering: \(l)\n") }
         if let why = LavaVerify.unavailable() { throw CLIError.failure("sne verify --target lava: \(why)") }
-        let n = q.input.size
         var xs: [[UInt8]] = []
         if let path = inputs {
-            guard let d = FileManager.default.contents(atPath: path) else { throw CLIError.failure("\(path): cannot read the inputs file") }
-            let b = [UInt8](d)
-            if !b.isEmpty && b.count % n == 0 && !path.lowercased().hasSuffix(".npy") {
-                xs = stride(from: 0, to: b.count, by: n).map { Array(b[$0..<$0 + n]) }
-            } else {
-                xs = [try InputFiles.read(path, shape: p.input, index: nil)]
-            }
+            xs = try InputFiles.batch(path, shape: p.input)
         } else {
             var g = RandomProgram(seed: UInt64(seed))
             xs = (0..<(random ?? 2)).map { _ in g.input(for: q) }

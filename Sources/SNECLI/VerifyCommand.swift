@@ -49,19 +49,8 @@ struct VerifyCommand: Command {
         let t = try cliTarget(target)
         let budgets = try Budget.parse(budget, command: Self.name, students: p.students.count, allowAll: true)
         var xs: [[UInt8]] = []
-        let n = p.input.size
         if let path = inputs {
-            if InputFiles.kind(path, index: nil) == .raw {
-                let b: [UInt8]
-                do { b = try readMaybeGzip(path, maxOutput: n * 100_000, what: "a raw inputs file (at most 100000 inputs of \(n) bytes)") }
-                catch let e as DataError { throw CLIError.input(e.message) }
-                guard !b.isEmpty, b.count % n == 0 else {
-                    throw CLIError.input("\(path): raw inputs file has \(b.count) bytes, not a positive multiple of the input size \(n) (\(p.input.h)x\(p.input.w)x\(p.input.c) uint8, HWC)")
-                }
-                xs = stride(from: 0, to: b.count, by: n).map { Array(b[$0..<$0 + n]) }
-            } else {
-                xs = [try InputFiles.read(path, shape: p.input, index: nil)]
-            }
+            xs = try InputFiles.batch(path, shape: p.input)
         } else {
             var g = RandomProgram(seed: UInt64(seed))
             xs = (0..<(random ?? 4)).map { _ in g.input(for: p) }

@@ -177,35 +177,6 @@ public struct CEmitter: Sendable {
     /// Writes the files into `dir` atomically: a temporary sibling directory, then a rename. An
     /// existing `dir` is replaced only if it was written by sne (holds `.sne-output`).
     public func write(to dir: String) throws {
-        let fm = FileManager.default
-        let url = URL(fileURLWithPath: dir).standardizedFileURL
-        var isDir: ObjCBool = false
-        if fm.fileExists(atPath: url.path, isDirectory: &isDir) {
-            let entries = (try? fm.contentsOfDirectory(atPath: url.path)) ?? []
-            if !isDir.boolValue || (!entries.isEmpty && !fm.fileExists(atPath: url.path + "/.sne-output")) {
-                throw CodegenError.failure("\(dir) exists and was not written by sne compile; refusing to overwrite it")
-            }
-        }
-        let files = try self.files()
-        let parent = url.deletingLastPathComponent()
-        let tmp = parent.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        try? fm.removeItem(at: tmp)
-        do {
-            try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
-            for (name, text) in files { try Data(text.utf8).write(to: tmp.appendingPathComponent(name)) }
-            if fm.fileExists(atPath: url.path) {
-                let old = parent.appendingPathComponent(".\(url.lastPathComponent).old-\(getpid())")
-                try fm.moveItem(at: url, to: old)
-                try fm.moveItem(at: tmp, to: url)
-                try? fm.removeItem(at: old)
-            } else {
-                try fm.moveItem(at: tmp, to: url)
-            }
-        } catch let e as CodegenError {
-            try? fm.removeItem(at: tmp); throw e
-        } catch {
-            try? fm.removeItem(at: tmp)
-            throw CodegenError.failure("cannot write \(dir): \(error.localizedDescription)")
-        }
+        try OutputDirectory.write(try files().mapValues { Array($0.utf8) }, to: dir)
     }
 }

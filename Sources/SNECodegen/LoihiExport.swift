@@ -103,35 +103,7 @@ public struct LoihiExport: Sendable {
     /// Writes the directory atomically (temporary directory + rename); an existing `dir` is
     /// replaced only if sne wrote it.
     public func write(to dir: String) throws {
-        let fm = FileManager.default
-        let url = URL(fileURLWithPath: dir).standardizedFileURL
-        var isDir: ObjCBool = false
-        if fm.fileExists(atPath: url.path, isDirectory: &isDir) {
-            let entries = (try? fm.contentsOfDirectory(atPath: url.path)) ?? []
-            if !isDir.boolValue || (!entries.isEmpty && !fm.fileExists(atPath: url.path + "/.sne-output")) {
-                throw CodegenError.failure("\(dir) exists and was not written by sne compile; refusing to overwrite it")
-            }
-        }
-        let files = try self.files()
-        let parent = url.deletingLastPathComponent()
-        let tmp = parent.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        try? fm.removeItem(at: tmp)
-        do {
-            try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
-            for (name, bytes) in files { try Data(bytes).write(to: tmp.appendingPathComponent(name)) }
-            try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: tmp.appendingPathComponent("run_lava.sh").path)
-            if fm.fileExists(atPath: url.path) {
-                let old = parent.appendingPathComponent(".\(url.lastPathComponent).old-\(getpid())")
-                try fm.moveItem(at: url, to: old)
-                try fm.moveItem(at: tmp, to: url)
-                try? fm.removeItem(at: old)
-            } else {
-                try fm.moveItem(at: tmp, to: url)
-            }
-        } catch {
-            try? fm.removeItem(at: tmp)
-            throw CodegenError.failure("cannot write \(dir): \(error.localizedDescription)")
-        }
+        try OutputDirectory.write(try files(), to: dir, executables: ["run_lava.sh"])
     }
 }
 

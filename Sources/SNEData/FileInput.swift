@@ -98,7 +98,7 @@ public struct InputFile: ~Copyable {
     }
 
     /// What a non-regular file is ("a directory", "a FIFO", ...), or nil for a regular file.
-    static func kind(_ mode: mode_t) -> String? {
+    public static func kind(_ mode: mode_t) -> String? {
         switch mode & S_IFMT {
         case S_IFREG: return nil
         case S_IFDIR: return "a directory"

@@ -8,7 +8,7 @@ import SNEData
     @Test(arguments: ["contiguous", "random", "informed"])
     func partitionsCoverEveryDimOnceInBalancedGroups(_ kind: String) throws {
         let n = 200, d = 10
-        var rng = PartitionRNG(seed: 3)
+        var rng = DataRNG(seed: 3)
         let x = (0..<(n * d)).map { _ in Float(rng.next() % 1000) / 1000 }
         let g = try Partition.make(kind, dims: d, groups: 3, features: x, samples: n, seed: 1)
         #expect(g.count == 3 && g.map(\.count).sorted() == [3, 3, 4])
@@ -23,7 +23,7 @@ import SNEData
     /// recovers them exactly; contiguous (the dims are interleaved) does not.
     @Test func informedRecoversCorrelatedClusters() throws {
         let n = 500, d = 9
-        var rng = PartitionRNG(seed: 9)
+        var rng = DataRNG(seed: 9)
         func u() -> Float { Float(rng.next() % 10_000) / 10_000 - 0.5 }
         var x = [Float](repeating: 0, count: n * d)
         for r in 0..<n {
