@@ -27,10 +27,13 @@ struct CheckCommand: Command {
           --snn ACC:UJ        plain-SNN point for the plot
           --activity-images N images for the spike rates (default 200)
           --threads N         worker threads for the float model (default 2)
+          --loihi             also run the program's Loihi mode (the lowering of `sne compile
+                              --target loihi`) at every budget: accuracy, agreement with the
+                              checked program, energy (docs/neuromorphic.md)
         exits 1 when a layer is silent or saturated (the report is still written).
         """
     let model: String, program: String, data: String, limit: Int, json: Bool, html: String?, margin: Int32?
-    let energy: EnergyTable, refs: [RefPoint], activity: Int, threads: Int
+    let energy: EnergyTable, refs: [RefPoint], activity: Int, threads: Int, loihi: Bool
 
     init(_ args: Arguments) throws {
         var a = args
@@ -60,6 +63,7 @@ struct CheckCommand: Command {
         refs = r
         activity = try a.int("activity-images", in: 1...100_000) ?? 200
         threads = try a.int("threads", in: 1...256) ?? 2
+        loihi = a.flag("loihi")
         model = try a.positional("MODEL")
         program = try a.positional("PROGRAM")
         try a.finish()
@@ -69,10 +73,17 @@ struct CheckCommand: Command {
         let m = try ModelFiles.load(model)
         let p = try InputFiles.program(program)
         let test = try ModelFiles.images(data, split: "t10k", limit: limit, dataset: m.info["dataset"])
+        var mode: (label: String, program: Program, notes: [String])? = nil
+        if loihi {
+            do {
+                let (q, notes) = try LoihiLowering.lower(p)
+                mode = ("Loihi mode", q, notes.lines)
+            } catch let e as CodegenError { throw CLIError.failure("sne check --loihi: \(e.description)") }
+        }
         var r: CheckResult
         do {
             r = try Check.run(model: m, program: p, data: test, margin: margin, energy: energy, activityImages: activity,
-                              compute: ComputeContext(threads: threads))
+                              compute: ComputeContext(threads: threads), mode: mode)
         } catch let e as CompileError { throw CLIError.failure(e.message) } catch let e as SpikeIRError { throw CLIError.failure(e.description) }
         if !refs.isEmpty { r.references = refs.contains { $0.label == "teacher" } ? refs : r.references.filter { $0.label == "teacher" } + refs }
         for name in Target.names {

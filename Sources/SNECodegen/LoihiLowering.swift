@@ -64,18 +64,68 @@ public enum LoihiLowering {
         return (e, mant)
     }
 
-    /// One threshold for a layer: Lava's LIF has a single `vth`, sne 2.x one per channel; differing
-    /// thresholds are replaced by their rounded mean (noted).
-    static func theta(_ l: LIF, notes: inout Notes, _ where_: String) -> Int {
-        let t = l.thetas.map(Int.init)
-        if Set(t).count > 1 { notes.lines.append("\(where_): per-channel thresholds \(t.min()!)…\(t.max()!) replaced by their mean (Lava's LIF has one vth)") }
-        return Int((Double(t.reduce(0, +)) / Double(max(t.count, 1))).rounded())
+    /// One threshold for a layer whose channels have their own (Lava's bit-accurate LIF has a single
+    /// `vth`; sne 2.x one per channel). Channel `c`'s weights and bias are scaled by
+    /// `f_c = Θ / θ_c`, which scales its current — and so its membrane — by `f_c`: the neuron fires
+    /// at the same steps against the common threshold `Θ` (up to the rounding of the scaled
+    /// weights). `Θ` is the largest value with every `|round(w·f_c)| ≤ 127`, so no weight saturates;
+    /// channels with a larger θ_c lose weight resolution. `thetas` are in the units of the layer's
+    /// accumulator (θ_c · 2^shift); returns `Θ` in the same units.
+    static func unify(weights: inout [Int8], bias: inout [Int32], channels C: Int, thetas: [Int],
+                      notes: inout Notes, _ where_: String) -> Int {
+        guard Set(thetas).count > 1 else { return thetas.first ?? 1 }
+        var wmax = [Int](repeating: 0, count: C)
+        for (i, w) in weights.enumerated() { wmax[i % C] = max(wmax[i % C], abs(Int(w))) }
+        var target = Double.infinity
+        for c in 0..<C where wmax[c] > 0 { target = min(target, Double(thetas[c]) * 127 / Double(wmax[c])) }
+        let theta = target.isFinite ? max(Int(target.rounded(.down)), 1) : thetas.min()!
+        let f = (0..<C).map { Double(theta) / Double(thetas[$0]) }
+        for i in weights.indices { weights[i] = Int8(max(-127, min(127, (Double(weights[i]) * f[i % C]).rounded()))) }
+        for c in bias.indices { bias[c] = Int32(max(Double(Int32.min), min(Double(Int32.max), (Double(bias[c]) * f[c]).rounded()))) }
+        notes.lines.append(String(format: "%@: per-channel thresholds %d…%d made one (%d): channel weights and bias scaled by %.3f…%.3f (Lava's LIF has one vth)",
+                                  where_, thetas.min()!, thetas.max()!, theta, f.min()!, f.max()!))
+        return theta
     }
 
     static func vth(_ theta: Int, notes: inout Notes, _ where_: String) -> Int32 {
         let v = max(theta - 1, 0)
         if v > (1 << 17) - 1 { notes.lines.append("\(where_): vth \(v) clipped to 2^17−1"); return (1 << 17) - 1 }
         return Int32(v)
+    }
+
+    /// A readout dense's bias, placed after the pass (it depends on the lowered T).
+    struct ReadoutBias {
+        var student: Int, readout: Int, shift: Int, bias: [Int32], where_: String
+    }
+
+    /// Lava's `Dense` has no bias, so a readout dense's bias `b` (accumulator units, every step)
+    /// becomes `n` extra neurons in the LIF op before it: no input, a bias mantissa that crosses
+    /// `vth` from 0 in one step, so each spikes at every step. Their weights into the readout dense
+    /// carry `r = T·b / (T' − 1)` in total (the readout hears them T' − 1 times, one step late),
+    /// split over `n = ⌈max|r| / 127⌉ ≤ 16` rows: the features get `T·b` up to rounding at every
+    /// budget, where folding the bias into the head is exact only when all students run.
+    /// Returns false (nothing changed) when the LIF before is not a vector fed by `loihi_dense`.
+    static func addBiasNeurons(_ ops: inout [Op], _ rb: ReadoutBias, steps T: Int, loihiSteps T2: Int, notes: inout Notes) -> Bool {
+        let j = rb.readout
+        guard j >= 2, T2 > 1, case .loihi(.dense(var rd)) = ops[j], case .loihi(.lif(var lif)) = ops[j - 1],
+              case .loihi(.dense(var pd)) = ops[j - 2], lif.source == .synaptic, lif.biasMant.count == pd.out else { return false }
+        let r = rb.bias.map { Double(T) * Double($0) / Double(T2 - 1) }
+        let n = max(1, Int((r.map(abs).max()! / 127).rounded(.up)))
+        let mant = (Int(lif.vth) << 6) >> lif.biasExp + 1   // mant·2^e > vth·2^6
+        guard n <= 16, mant <= 4095 else { return false }
+        let H = pd.out, out = rd.out, inputs = pd.weights.count / H
+        var w = [Int8](repeating: 0, count: inputs * (H + n))
+        for i in 0..<inputs { for o in 0..<H { w[i * (H + n) + o] = pd.weights[i * H + o] } }
+        pd.weights = w; pd.out = H + n
+        lif.biasMant += [Int16](repeating: Int16(mant), count: n)
+        for b in 0..<n {
+            rd.weights += (0..<out).map { i in
+                Int8((r[i] * Double(b + 1) / Double(n)).rounded() - (r[i] * Double(b) / Double(n)).rounded())
+            }
+        }
+        ops[j - 2] = .loihi(.dense(pd)); ops[j - 1] = .loihi(.lif(lif)); ops[j] = .loihi(.dense(rd))
+        notes.lines.append("\(rb.where_): bias carried by \(n) always-spiking bias neuron(s) added to the LIF before it (Lava's Dense has no bias)")
+        return true
     }
 
     /// The Loihi-mode program of `p`; a program already in Loihi mode is returned unchanged.
@@ -95,6 +145,7 @@ public enum LoihiLowering {
         if already { return (p, notes) }
         var q = p
         var maxDelay = 0
+        var readoutBias: [ReadoutBias] = []
         var headBias = p.head.bias.map { Int64($0) }
         for (k, s) in p.students.enumerated() {
             var ops: [Op] = []
@@ -112,23 +163,25 @@ public enum LoihiLowering {
                 switch op {
                 case .inputConv2D(var c):
                     guard case .lif(let l)? = next else { throw fail("the input op must be followed by lif") }
+                    let th0 = unify(weights: &c.weights, bias: &c.bias, channels: c.cout, thetas: l.thetas.map(Int.init), notes: &notes, here)
                     let base = c.shift
                     while inputCurMax(w: c.weights, bias: c.bias, shift: c.shift) > 4095 && c.shift < 31 { c.shift += 1 }
                     let d = c.shift - base
                     if d > 0 { notes.lines.append("\(here): shift \(base) → \(c.shift) so |cur| ≤ 4095 (13-bit bias mantissa)") }
                     ops.append(.inputConv2D(c))
                     let o = c.outputShape(shape)
-                    let th = Int((Double(theta(l, notes: &notes, here)) / Double(1 << d)).rounded())
+                    let th = Int((Double(th0) / Double(1 << d)).rounded())
                     ops.append(.loihi(.lif(LoihiLIF(source: .bias, du: 4095, dv: dv(l.leak), vth: vth(max(th, 1), notes: &notes, here),
                                                     biasExp: 6, biasMant: [Int16](repeating: 0, count: o.c)))))
                     shape = o; j += 2
                 case .inputDense(var dd):
                     guard case .lif(let l)? = next else { throw fail("the input op must be followed by lif") }
+                    let th0 = unify(weights: &dd.weights, bias: &dd.bias, channels: dd.out, thetas: l.thetas.map(Int.init), notes: &notes, here)
                     let base = dd.shift
                     while inputCurMax(w: dd.weights, bias: dd.bias, shift: dd.shift) > 4095 && dd.shift < 31 { dd.shift += 1 }
                     let d = dd.shift - base
                     ops.append(.inputDense(dd))
-                    let th = Int((Double(theta(l, notes: &notes, here)) / Double(1 << d)).rounded())
+                    let th = Int((Double(th0) / Double(1 << d)).rounded())
                     ops.append(.loihi(.lif(LoihiLIF(source: .bias, du: 4095, dv: dv(l.leak), vth: vth(max(th, 1), notes: &notes, here),
                                                     biasExp: 6, biasMant: [Int16](repeating: 0, count: dd.out)))))
                     shape = .vector(dd.out); j += 2
@@ -140,33 +193,32 @@ public enum LoihiLowering {
                     ops.append(.loihi(.lif(LoihiLIF(source: .synaptic, du: 4095, dv: 4095, vth: 0, biasExp: 0,
                                                     biasMant: [Int16](repeating: 0, count: C)))))
                     shape = op.outputShape(shape); delay += 1; j += 1
-                case .conv2D(let c):
+                case .conv2D(var c):
                     guard case .lif(let l)? = next else { throw fail("conv2d must be followed by lif") }
+                    let th = unify(weights: &c.weights, bias: &c.bias, channels: c.cout, thetas: l.thetas.map { Int($0) << c.shift }, notes: &notes, here)
                     ops.append(.loihi(.conv2D(LoihiConv2D(cout: c.cout, kh: c.kh, kw: c.kw, stride: c.stride, pad: c.pad, weights: c.weights))))
                     let (e, mant) = biasMant(c.bias, notes: &notes, here)
                     ops.append(.loihi(.lif(LoihiLIF(source: .synaptic, du: 4095, dv: dv(l.leak),
-                                                    vth: vth(theta(l, notes: &notes, here) << c.shift, notes: &notes, here), biasExp: e, biasMant: mant))))
+                                                    vth: vth(th, notes: &notes, here), biasExp: e, biasMant: mant))))
                     shape = c.outputShape(shape); delay += 1; j += 2
-                case .dense(let dn):
+                case .dense(var dn):
                     if case .lif(let l)? = next {
+                        let th = unify(weights: &dn.weights, bias: &dn.bias, channels: dn.out, thetas: l.thetas.map { Int($0) << dn.shift }, notes: &notes, here)
                         ops.append(.loihi(.dense(LoihiDense(out: dn.out, weightExp: 0, weights: dn.weights))))
                         let (e, mant) = biasMant(dn.bias, notes: &notes, here)
                         ops.append(.loihi(.lif(LoihiLIF(source: .synaptic, du: 4095, dv: dv(l.leak),
-                                                        vth: vth(theta(l, notes: &notes, here) << dn.shift, notes: &notes, here), biasExp: e, biasMant: mant))))
+                                                        vth: vth(th, notes: &notes, here), biasExp: e, biasMant: mant))))
                         shape = .vector(dn.out); delay += 1; j += 2
                     } else if case .readout? = next {
                         ops.append(.loihi(.dense(LoihiDense(out: dn.out, weightExp: 0, weights: dn.weights))))
                         ops.append(.readout)
                         if st.featShift.contains(where: { $0 + dn.shift > 62 }) { throw fail("feat_shift + shift exceeds 62") }
                         st.featShift = st.featShift.map { $0 + dn.shift }
-                        // fold T·bias/2^shift (in q units) into the head bias (exact only for budget K).
-                        let w = p.head.weights[k]
-                        for i in 0..<dn.out where dn.bias[i] != 0 {
-                            let dq = (Double(p.timesteps) * Double(dn.bias[i]) / Double(1 << dn.shift) * Double(s.featMult[i])
-                                      / Double(UInt64(1) << UInt64(s.featShift[i]))).rounded()
-                            for c in 0..<p.classes { headBias[c] += Int64(dq) * Int64(w[i * p.classes + c]) }
+                        if dn.bias.contains(where: { $0 != 0 }) {
+                            // the bias enters through always-spiking bias neurons added to the LIF
+                            // before this dense (placed once T' is known, below); else the head.
+                            readoutBias.append(ReadoutBias(student: k, readout: ops.count - 2, shift: dn.shift, bias: dn.bias, where_: here))
                         }
-                        if dn.bias.contains(where: { $0 != 0 }) { notes.lines.append("\(here): bias folded into the head bias (exact in the linear part only when all students run)") }
                         shape = .vector(dn.out); delay += 1; j += 2
                     } else { throw fail("dense must be followed by lif or readout") }
                 case .flatten:
@@ -185,11 +237,23 @@ public enum LoihiLowering {
             q.students[k] = st
             maxDelay = max(maxDelay, delay)
         }
+        q.timesteps = min(p.timesteps + maxDelay, 1024)
+        for rb in readoutBias {
+            if !addBiasNeurons(&q.students[rb.student].ops, rb, steps: p.timesteps, loihiSteps: q.timesteps, notes: &notes) {
+                // fold T·bias/2^shift (in q units) into the head bias (exact only when all students run).
+                let s = p.students[rb.student], w = p.head.weights[rb.student]
+                for i in rb.bias.indices where rb.bias[i] != 0 {
+                    let dq = (Double(p.timesteps) * Double(rb.bias[i]) / Double(1 << rb.shift) * Double(s.featMult[i])
+                              / Double(UInt64(1) << UInt64(s.featShift[i]))).rounded()
+                    for c in 0..<p.classes { headBias[c] += Int64(dq) * Int64(w[i * p.classes + c]) }
+                }
+                notes.lines.append("\(rb.where_): bias folded into the head bias (exact in the linear part only when all students run)")
+            }
+        }
         for c in 0..<p.classes {
             guard let b = Int32(exactly: headBias[c]) else { throw CodegenError.failure("head bias of class \(c) overflows after folding the readout biases") }
             q.head.bias[c] = b
         }
-        q.timesteps = min(p.timesteps + maxDelay, 1024)
         notes.lines.append("T \(p.timesteps) → \(q.timesteps) (\(maxDelay) synaptic delay steps)")
         q.meta["loihi_lowered_from"] = p.name
         do { try ProgramVerifier.verify(q) } catch let e as SpikeIRError {

@@ -34,6 +34,32 @@ public struct BudgetRow: Sendable {
     public var images: Int
     /// Mean energy per inference (µJ).
     public var energy: Double
+    /// The integer program's prediction per image (kept for comparing with another mode of it).
+    public var predictions: [Int] = []
+}
+
+/// One budget of a second integer program of the same model (e.g. its Loihi mode) next to the
+/// program `sne check` measured.
+public struct ModeRow: Sendable {
+    public var budget: Int
+    /// Accuracy of this mode and of the checked (MCU) program on the same images.
+    public var accuracy: Double, referenceAccuracy: Double
+    /// Fraction of images where both programs predict the same class.
+    public var agreement: Double
+    /// Counts summed over all images, and mean energy per inference (µJ).
+    public var total: Counts
+    public var energy: Double
+    public var images: Int
+}
+
+/// A second integer program of the same model measured on the check set (`sne check --loihi`).
+public struct ModeComparison: Sendable {
+    public var label: String
+    public var program: String
+    public var timesteps: Int
+    /// What the lowering changed that is not exact (from the lowering itself).
+    public var notes: [String]
+    public var rows: [ModeRow]
 }
 
 /// A reference point for the accuracy–energy plot (teacher, plain SNN).
@@ -66,14 +92,19 @@ public struct CheckResult: Sendable {
     public var memory: [MemoryRow] = []
     public var references: [RefPoint] = []
     public var problems: [String]
+    /// A second mode of the program (its Loihi mode), when asked for.
+    public var mode: ModeComparison? = nil
 }
 
 public enum Check {
     /// Runs the float model and the program on `data` (NCHW /255 floats; the program reads the same
     /// pixels as HWC uint8). `margin` overrides the program's stop margin for the confidence row.
+    /// `mode`, when given, is a second integer program of the same model (the Loihi-mode lowering
+    /// of `program`): it runs on the same images at every budget and is compared with `program`.
     public static func run(model: SNEModel, program: Program, data: LabeledImages, margin: Int32? = nil,
                            energy: EnergyTable = EnergyTable(), activityImages: Int = 200,
-                           compute: ComputeContext = ComputeContext(threads: 1)) throws -> CheckResult {
+                           compute: ComputeContext = ComputeContext(threads: 1),
+                           mode: (label: String, program: Program, notes: [String])? = nil) throws -> CheckResult {
         guard Array(data.shape.dropFirst()) == model.spec.input else {
             throw CompileError("check images are \(Array(data.shape.dropFirst())), the model expects \(model.spec.input)")
         }
@@ -121,9 +152,31 @@ public enum Check {
         if let a = Double(model.info["teacher.test_accuracy"] ?? ""), let macs = Double(model.info["teacher.macs"] ?? "") {
             refs.append(RefPoint(label: "teacher", accuracy: a, energy: energy.microjoules(macs: macs, synops: 0)))
         }
+        var cmp: ModeComparison? = nil
+        if let mode {
+            guard mode.program.input == program.input, mode.program.students.count == K, mode.program.classes == program.classes else {
+                throw CompileError("program \(mode.program.name) is not a mode of \(program.name) (input, students or classes differ)")
+            }
+            var q = mode.program; q.stopMargin = nil
+            let interp = try Interpreter(q)
+            var mrows: [ModeRow] = []
+            for k in 1...K {
+                let res = try parallelMap(images.count) { i in try interp(images[i], budget: k, traceHash: false) }
+                var acc = 0, agree = 0, total = Counts()
+                for (i, x) in res.enumerated() {
+                    if x.prediction == data.labels[i] { acc += 1 }
+                    if x.prediction == rows[k - 1].predictions[i] { agree += 1 }
+                    total += x.total
+                }
+                let nn = Double(max(n, 1))
+                mrows.append(ModeRow(budget: k, accuracy: Double(acc) / nn, referenceAccuracy: rows[k - 1].intAccuracy,
+                                     agreement: Double(agree) / nn, total: total, energy: energy.microjoules(total) / nn, images: n))
+            }
+            cmp = ModeComparison(label: mode.label, program: q.name, timesteps: q.timesteps, notes: mode.notes, rows: mrows)
+        }
         return CheckResult(program: program.name, images: n, rows: rows, confidence: conf, marginSteps: m, activity: act, activityImages: na,
                            weightHistogram: hist, thresholds: th, opNames: program.students.map { $0.ops.map(\.name) },
-                           energyTable: energy, references: refs, problems: ActivityCheck.problems(act))
+                           energyTable: energy, references: refs, problems: ActivityCheck.problems(act), mode: cmp)
     }
 
     static func row(model: SNEModel, program: Program, fe: FloatEval, images: [[UInt8]], labels: [Int], budget k: Int,
@@ -161,6 +214,7 @@ public enum Check {
         return BudgetRow(budget: k, confidence: marginSteps != nil, floatAccuracy: Double(fAcc) / n, intAccuracy: Double(iAcc) / n,
                          agreement: Double(agree) / n, logitError: err / nc, logitMagnitude: mag / nc,
                          intStudents: Double(iStud) / n, floatStudents: Double(fStud) / n, total: total, opCounts: opCounts,
-                         gateCounts: gate, headCounts: head, images: images.count, energy: energy.microjoules(total) / n)
+                         gateCounts: gate, headCounts: head, images: images.count, energy: energy.microjoules(total) / n,
+                         predictions: results.map(\.prediction))
     }
 }

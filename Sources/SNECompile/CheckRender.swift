@@ -44,7 +44,22 @@ public enum CheckRender {
         for m in r.memory {
             s += "memory \(m.target.padding(toLength: 9, withPad: " ", startingAt: 0)) flash \(m.flash) B  RAM \(m.ram) B (arena \(m.arena) B)\(m.fits ? "" : "  DOES NOT FIT")\(m.note.isEmpty ? "" : "  " + m.note)\n"
         }
+        if let c = r.mode { s += modeTable(c) }
         for p in r.problems { s += "problem: \(p)\n" }
+        return s
+    }
+
+    /// The second mode (Loihi) next to the checked program, per budget.
+    static func modeTable(_ c: ModeComparison) -> String {
+        var s = "\(c.label) (program \(c.program), T = \(c.timesteps)) vs the checked program, same images, reference interpreter:\n"
+        s += "budget   \(c.label.prefix(12).padding(toLength: 12, withPad: " ", startingAt: 0)) checked%   Δpp  agree%  energy µJ  synops/inf  updates/inf\n"
+        for row in c.rows {
+            let n = Double(max(row.images, 1))
+            s += String(format: "k=%-6d %11.2f%% %8.2f  %+5.2f  %6.2f  %9.4f  %10.0f  %11.0f\n", row.budget, 100 * row.accuracy, 100 * row.referenceAccuracy,
+                        100 * (row.accuracy - row.referenceAccuracy), 100 * row.agreement, row.energy,
+                        Double(row.total.synops) / n, Double(row.total.neuronUpdates) / n)
+        }
+        for line in c.notes { s += "  lowering: \(line)\n" }
         return s
     }
 
@@ -73,6 +88,12 @@ public enum CheckRender {
             "problems": r.problems,
         ]
         if let c = r.confidence { o["confidence"] = row(c); o["margin_steps"] = Int(r.marginSteps ?? 0) }
+        if let c = r.mode {
+            o["mode"] = ["label": c.label, "program": c.program, "timesteps": c.timesteps, "notes": c.notes,
+                         "budgets": c.rows.map { ["budget": $0.budget, "accuracy": $0.accuracy, "checked_accuracy": $0.referenceAccuracy,
+                                                  "agreement": $0.agreement, "energy_uj": $0.energy, "images": $0.images,
+                                                  "counts": counts($0.total)] as [String: Any] }] as [String: Any]
+        }
         let d = (try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .prettyPrinted])) ?? Data("{}".utf8)
         return String(decoding: d, as: UTF8.self) + "\n"
     }
@@ -216,6 +237,18 @@ public enum CheckRender {
         }
         s += "</table><p class='note'>Energy: \(r.energyTable.mac) pJ per MAC, \(r.energyTable.accumulate) pJ per accumulate (neuron updates counted, not priced, as in sne eval); counts are the interpreter's (spec §8), per inference.</p>"
         s += curve(r)
+        if let c = r.mode {
+            s += "<h2>\(esc(c.label)) vs the checked program</h2><p class='note'>program \(esc(c.program)), T = \(c.timesteps); both run in the reference interpreter on the same images.</p>"
+            s += "<table><tr><th>budget</th><th>\(esc(c.label)) %</th><th>checked %</th><th>Δ pp</th><th>agreement %</th><th>energy µJ</th><th>synops</th><th>neuron updates</th></tr>"
+            for row in c.rows {
+                let n = Double(max(row.images, 1))
+                s += String(format: "<tr><td class='l'>k=%d</td><td>%.2f</td><td>%.2f</td><td>%+.2f</td><td>%.2f</td><td>%.4f</td><td>%.0f</td><td>%.0f</td></tr>", row.budget,
+                            100 * row.accuracy, 100 * row.referenceAccuracy, 100 * (row.accuracy - row.referenceAccuracy), 100 * row.agreement,
+                            row.energy, Double(row.total.synops) / n, Double(row.total.neuronUpdates) / n)
+            }
+            s += "</table>"
+            if !c.notes.isEmpty { s += "<ul class='note'>" + c.notes.map { "<li>\(esc($0))</li>" }.joined() + "</ul>" }
+        }
         s += "<h2>Spike rates per layer: float (blue) vs integer (orange)</h2><p class='note'>\(r.activityImages) images, every student run, confidence stop off.</p>" + rates(r)
         s += "<h2>Weights (int8, all students)</h2>"
         s += bars(r.weightHistogram.map(Double.init), labels: (0..<256).map { String($0 - 128) }, labelEvery: 32, color: "#6a51a3", xTitle: "weight value", yTitle: "count (log10)", logY: true)

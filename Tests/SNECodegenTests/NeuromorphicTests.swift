@@ -206,4 +206,56 @@ struct NeuromorphicTests {
         let bad = try LavaVerify.compare(program: p, lavaTrace: [UInt8](try JSONSerialization.data(withJSONObject: trace)), input: x)
         #expect(bad.firstMismatch?.contains("step 0 neuron 0") == true, "\(bad.firstMismatch ?? "nil")")
     }
+
+    @Test("Loihi lowering: per-channel thresholds made one by scaling each channel's weights (hand case)")
+    func unifyThresholds() {
+        // channels 0, 1 (layout in × out, out = 2): θ = [10, 20]; wmax = [100, 127].
+        // Θ = ⌊min(10·127/100, 20·127/127)⌋ = ⌊min(12.7, 20)⌋ = 12; f = [1.2, 0.6].
+        var w: [Int8] = [100, 127, -50, -3]
+        var b: [Int32] = [7, -9]
+        var notes = LoihiLowering.Notes()
+        let theta = LoihiLowering.unify(weights: &w, bias: &b, channels: 2, thetas: [10, 20], notes: &notes, "here")
+        #expect(theta == 12)
+        #expect(w == [120, 76, -60, -2])    // 100·1.2, 127·0.6 = 76.2, −50·1.2, −3·0.6 = −1.8
+        #expect(b == [8, -5])               // 7·1.2 = 8.4, −9·0.6 = −5.4
+        #expect(notes.lines.count == 1)
+        var w2: [Int8] = [1, 2], b2: [Int32] = [3, 4]
+        #expect(LoihiLowering.unify(weights: &w2, bias: &b2, channels: 2, thetas: [5, 5], notes: &notes, "here") == 5)
+        #expect(w2 == [1, 2] && b2 == [3, 4] && notes.lines.count == 1, "equal thresholds: unchanged, no note")
+    }
+
+    @Test("Loihi lowering: a readout dense's bias rides on always-spiking bias neurons, at every budget")
+    func readoutBiasNeurons() throws {
+        // input_dense 4→3 + lif, dense 3→2 + lif, dense 2→2 (bias) + readout; two students.
+        func student(_ seed: Int8) -> Student {
+            Student(ops: [
+                .inputDense(Dense(out: 3, shift: 4, weights: (0..<12).map { Int8(($0 * 7 + Int(seed)) % 50) }, bias: [10, 0, -10])),
+                .lif(LIF(thetas: [300, 300, 300], reset: .zero)),
+                .dense(Dense(out: 2, shift: 0, weights: [40, -20, 30, 50, 60, 10], bias: [0, 0])),
+                .lif(LIF(thetas: [50, 50], reset: .zero)),
+                .dense(Dense(out: 2, shift: 1, weights: [20, -30, 10, 40], bias: [300, -90])),
+                .readout,
+            ], features: 2, featMult: [1 << 30, 1 << 30], featShift: [31, 31])
+        }
+        let p = Program(name: "rb", input: Shape(h: 1, w: 1, c: 4), timesteps: 4, classes: 2, selection: .fixed, order: [0, 1],
+                        students: [student(1), student(3)], head: Head(bias: [5, -5], weights: [[1, 2, 3, 4], [4, 3, 2, 1]]))
+        try ProgramVerifier.verify(p)
+        let (q, notes) = try LoihiLowering.lower(p)
+        #expect(q.head.bias == p.head.bias, "nothing folded into the head: \(notes.lines)")
+        #expect(notes.lines.contains { $0.contains("always-spiking bias neuron") })
+        // T' = 4 + 2 delays (two synaptic ops) = 6; r = 4·[300, −90]/5 = [240, −72] → n = 2 rows (240/127 > 1)
+        #expect(q.timesteps == 6)
+        guard case .loihi(.lif(let l)) = q.students[0].ops[3], case .loihi(.dense(let rd)) = q.students[0].ops[4] else {
+            Issue.record("unexpected lowered ops \(q.students[0].ops.map(\.name))"); return
+        }
+        #expect(l.biasMant.count == 4 && rd.weights.count == 4 * 2)
+        #expect(Array(rd.weights[4...]) == [120, -36, 120, -36])
+        // the bias neurons spike at every step, and the features carry T·b at budget 1 too
+        let interp = try Interpreter(q)
+        let r = try interp([0, 0, 0, 0], budget: 1, trace: true)
+        let st = r.trace!.students[0]
+        for step in st.steps { if let layer = step.last(where: { $0.spikes.count == 4 }) { #expect(Array(layer.spikes[2...]) == [1, 1]) } }
+        // all-zero input: no spikes but the bias ones, heard T' − 1 = 5 times: 5·[240, −72] = T·b = [1200, −360]
+        #expect(st.features == [1200, -360])
+    }
 }

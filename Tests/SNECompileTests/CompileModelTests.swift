@@ -165,6 +165,21 @@ final class CompileModelTests: XCTestCase {
         XCTAssertTrue(page.contains("<svg") && page.contains("teacher"))
         // self-contained: no scripts, no external resources (the only URL is the SVG namespace)
         XCTAssertFalse(page.contains("<script") || page.contains("src=") || page.contains("<link") || page.contains("https://"))
+        // --loihi: the Loihi-mode lowering runs at every budget next to the program
+        out = .capture()
+        XCTAssertEqual(SNECLI.main(["check", t.path, prog, "--data", t.dir, "--limit", "20", "--json", "--loihi"], out: &out, err: &err), 0, err.captured)
+        let jl = try JSONSerialization.jsonObject(with: Data(out.captured.utf8)) as! [String: Any]
+        let mode = jl["mode"] as! [String: Any]
+        let mrows = mode["budgets"] as! [[String: Any]]
+        XCTAssertEqual(mrows.count, 2)
+        XCTAssertGreaterThan(mode["timesteps"] as! Int, p.timesteps)
+        for (r, b) in zip(mrows, jl["budgets"] as! [[String: Any]]) {
+            XCTAssertEqual(r["checked_accuracy"] as! Double, b["int_accuracy"] as! Double)
+            XCTAssertTrue((0...1).contains(r["agreement"] as! Double) && (0...1).contains(r["accuracy"] as! Double))
+        }
+        out = .capture()
+        XCTAssertEqual(SNECLI.main(["check", t.path, prog, "--data", t.dir, "--limit", "20", "--loihi"], out: &out, err: &err), 0, err.captured)
+        XCTAssertTrue(out.captured.contains("Loihi mode (program"), out.captured)
         // the program form still emits C, and the two forms refuse each other's input
         XCTAssertEqual(SNECLI.main(["compile", prog, "-o", prog + ".out", "--data", t.dir], out: &out, err: &err), 2)
         XCTAssertEqual(SNECLI.main(["compile", t.path, "--target", "host", "-o", prog + ".dir"], out: &out, err: &err), 2)
