@@ -14,6 +14,7 @@ struct CompileCommand: Command {
     static let usage = """
         usage: sne compile MODEL -o PROGRAM.snep --data DIR [flags]      (model → integer program)
                sne compile PROGRAM.snep --target T -o DIR [--mode M]     (program → C99 for a target)
+               sne compile MODEL|PROGRAM --target loihi -o DIR [--data DIR]  (→ Loihi mode for Lava)
 
         Form 1 quantizes a model written by `sne train` (SNEModel.save): folds BatchNorm, int8
         weights, fixed-point LIF thresholds/leaks, calibrated readout requant, integer head and
@@ -38,11 +39,17 @@ struct CompileCommand: Command {
                      .npy arrays + model.json + a Lava runner script; docs/neuromorphic.md)
           --mode     specialized (const tables + descriptor, default) or blob (.snep image
                      validated by sne_blob_load at init; swap it to update the model)
+        Form 3 lowers a program to its Loihi mode (spec §3.10–§3.12) and writes DIR/program.snep,
+        model.json, per-op .npy arrays and a Lava runner; given a MODEL and --data (and any form-1
+        flag) it quantizes the model first. `sne check MODEL PROGRAM --loihi` measures the Loihi
+        mode's accuracy; `sne verify PROGRAM --target lava` checks it bit for bit against Lava.
         """
 
     enum Form: Sendable {
         case emit(target: String, mode: EmitMode)
         case model(ModelForm)
+        /// `sne compile MODEL --target loihi --data DIR -o DIR`: quantize, then lower and export.
+        case modelToLoihi(ModelForm)
     }
     struct ModelForm: Sendable {
         var data: String, calibration: Int, bits: Int, granularity: WeightGranularity, margin: Double?, name: String?
@@ -55,28 +62,37 @@ struct CompileCommand: Command {
         let target = try a.option("target")
         var o = try a.option("output")
         let modeArg = try a.option("mode")
-        if let t = target {
-            let m = modeArg ?? "specialized"
-            guard let md = EmitMode(rawValue: m) else { throw CLIError.usage("sne compile: --mode must be specialized or blob, got '\(m)'") }
-            form = .emit(target: t, mode: md)
-        } else {
-            if modeArg != nil { throw CLIError.usage("sne compile: --mode applies to the program → C form (with --target)") }
-            guard let d = try a.option("data") else {
-                throw CLIError.usage("sne compile: give --target T to emit C from a program, or --data DIR to compile a model (see 'sne compile --help')")
-            }
+        func modelForm(_ d: String) throws -> ModelForm {
             let g = try a.option("weights") ?? "channel"
             guard let gran = WeightGranularity(rawValue: g) else { throw CLIError.usage("sne compile: --weights must be tensor or channel, got '\(g)'") }
             let bits = try a.int("weight-bits", in: 1...64) ?? 8
             guard bits == 8 || bits == 4 else {
                 throw CLIError.usage("sne compile: --weight-bits \(bits): Spike IR weights are int8 (spec §3); use 8, or 4 for a 4-bit range")
             }
-            form = .model(ModelForm(
+            let m = ModelForm(
                 data: d, calibration: try a.int("calibration", in: 1...100_000) ?? 256, bits: bits, granularity: gran,
                 margin: try a.double("stop-margin"), name: try a.option("name"), allowInactive: a.flag("allow-inactive"),
                 qatEpochs: try a.int("qat-epochs", in: 0...1000) ?? 0, qatLR: try a.double("qat-lr") ?? 5e-4,
                 qatLimit: try a.int("qat-limit", in: 1...10_000_000), qatOut: try a.option("qat-out"),
-                threads: try a.int("threads", in: 1...256) ?? 2))
-            if case .model(let m) = form, let x = m.margin, x < 0 { throw CLIError.usage("sne compile: --stop-margin must be ≥ 0, got \(x)") }
+                threads: try a.int("threads", in: 1...256) ?? 2)
+            if let x = m.margin, x < 0 { throw CLIError.usage("sne compile: --stop-margin must be ≥ 0, got \(x)") }
+            return m
+        }
+        if let t = target {
+            let m = modeArg ?? "specialized"
+            guard let md = EmitMode(rawValue: m) else { throw CLIError.usage("sne compile: --mode must be specialized or blob, got '\(m)'") }
+            if t == "loihi", let d = try a.option("data") {
+                if modeArg != nil { throw CLIError.usage("sne compile: --mode applies to C targets, not loihi") }
+                form = .modelToLoihi(try modelForm(d))
+            } else {
+                form = .emit(target: t, mode: md)
+            }
+        } else {
+            if modeArg != nil { throw CLIError.usage("sne compile: --mode applies to the program → C form (with --target)") }
+            guard let d = try a.option("data") else {
+                throw CLIError.usage("sne compile: give --target T to emit C from a program, or --data DIR to compile a model (see 'sne compile --help')")
+            }
+            form = .model(try modelForm(d))
         }
         // `-o PATH` arrives as two positionals (the parser only knows `--` flags).
         var pos: [String] = []
@@ -99,12 +115,23 @@ struct CompileCommand: Command {
     func run(out o: inout TextSink, err: inout TextSink) throws {
         switch form {
         case .emit(let target, let mode): try emit(target: target, mode: mode, out: &o)
-        case .model(let m): try compileModel(m, out: &o, err: &err)
+        case .model(let m):
+            let p = try compileModel(m, out: &o, err: &err)
+            do { try ProgramFile.write(p, path: out) } catch let e as SpikeIRError { throw CLIError.failure(e.description) }
+            o.write("wrote \(out)\n")
+        case .modelToLoihi(let m):
+            if FileManager.default.fileExists(atPath: input), !ModelFiles.isModel(input) {
+                throw CLIError.usage("sne compile: \(input) is a program; lower it with: sne compile \(input) --target loihi -o DIR (no --data)")
+            }
+            try LoihiCommands.compile(try compileModel(m, out: &o, err: &err), out: out, &o)
         }
     }
 
     func emit(target: String, mode: EmitMode, out o: inout TextSink) throws {
-        if ModelFiles.isModel(input) { throw CLIError.usage("sne compile: \(input) is a model; compile it to a program first: sne compile \(input) -o PROGRAM.snep --data DIR") }
+        if ModelFiles.isModel(input) {
+            if target == "loihi" { throw CLIError.usage("sne compile: \(input) is a model; give --data DIR (calibration images) to quantize and lower it in one step") }
+            throw CLIError.usage("sne compile: \(input) is a model; compile it to a program first: sne compile \(input) -o PROGRAM.snep --data DIR")
+        }
         if target == "loihi" { return try LoihiCommands.compile(input, out: out, &o) }   // LoihiCommands.swift
         let p = try InputFiles.program(input)
         let t = try cliTarget(target)
@@ -126,7 +153,8 @@ struct CompileCommand: Command {
         if rm == nil { o.write("(runtime code and stack not measured: \(t.compiler) not installed)\n") }
     }
 
-    func compileModel(_ m: ModelForm, out o: inout TextSink, err: inout TextSink) throws {
+    /// Quantizes the model (form 1) and returns the program; the caller writes it.
+    func compileModel(_ m: ModelForm, out o: inout TextSink, err: inout TextSink) throws -> Program {
         if FileManager.default.fileExists(atPath: input), !ModelFiles.isModel(input) {
             throw CLIError.usage("sne compile: \(input) is not a model file; to emit C from a program give --target T")
         }
@@ -148,7 +176,7 @@ struct CompileCommand: Command {
         let cal = try ModelFiles.images(m.data, split: "train", limit: m.calibration, dataset: model.info["dataset"])
         var opts = CompileOptions()
         opts.weightBits = m.bits; opts.granularity = m.granularity; opts.stopMargin = m.margin
-        opts.name = m.name ?? ModelFiles.programName(out)
+        opts.name = m.name ?? ModelFiles.programName(out.hasSuffix("/") ? String(out.dropLast()) : out)
         let compiled: CompiledModel
         do { compiled = try ModelCompiler.compile(model, calibration: cal, options: opts, compute: compute) }
         catch let e as CompileError { throw CLIError.failure(e.message) }
@@ -167,10 +195,10 @@ struct CompileCommand: Command {
             throw CLIError.failure(problems[0] + (problems.count > 1 ? " (and \(problems.count - 1) more)" : "") + "; no program written")
         }
         for p in problems { err.write("warning: " + p + "\n") }
-        do { try ProgramFile.write(compiled.program, path: out) } catch let e as SpikeIRError { throw CLIError.failure(e.description) }
-        o.write(String(format: "wrote %@ (program %@, K=%d, T=%d, %@), compiled in %.2f s (%d calibration images; total %.2f s)\n",
-                       out, compiled.program.name, model.K, model.T, compiled.program.meta["sne.weights"] ?? "", compileTime, cal.count,
+        o.write(String(format: "program %@ (K=%d, T=%d, %@), compiled in %.2f s (%d calibration images; total %.2f s)\n",
+                       compiled.program.name, model.K, model.T, compiled.program.meta["sne.weights"] ?? "", compileTime, cal.count,
                        Date().timeIntervalSince(t0)))
+        return compiled.program
     }
 }
 

@@ -6,7 +6,11 @@ import SpikeIR
 enum LoihiCommands {
     /// Lowers `path`'s program to its Loihi mode and writes the Lava-loadable directory.
     static func compile(_ path: String, out dir: String, _ o: inout TextSink) throws {
-        let p = try InputFiles.program(path)
+        try compile(try InputFiles.program(path), out: dir, &o)
+    }
+
+    /// Lowers `p` to its Loihi mode and writes the Lava-loadable directory.
+    static func compile(_ p: Program, out dir: String, _ o: inout TextSink) throws {
         let (q, notes) = try lowered(p)
         do { try LoihiExport(q).write(to: dir) } catch let e as CodegenError { throw CLIError.failure(e.description) }
         o.write("wrote \(dir)/model.json, program.snep (Loihi mode, version \(Program.versionMajor).\(q.fileVersionMinor)), per-op .npy arrays, sne_lava.py, run_lava.sh\n")

@@ -8,6 +8,7 @@ import SNEData
 import SNETensor
 import SNETrain
 import SpikeIR
+import SNECodegen
 @testable import SNECompile
 @testable import SNECLI
 
@@ -180,6 +181,22 @@ final class CompileModelTests: XCTestCase {
         out = .capture()
         XCTAssertEqual(SNECLI.main(["check", t.path, prog, "--data", t.dir, "--limit", "20", "--loihi"], out: &out, err: &err), 0, err.captured)
         XCTAssertTrue(out.captured.contains("Loihi mode (program"), out.captured)
+        // MODEL --target loihi --data: quantize and lower in one step; equal to lowering the program
+        let ldir = NSTemporaryDirectory() + "sne-compile-loihi-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: ldir) }
+        out = .capture()
+        XCTAssertEqual(SNECLI.main(["compile", t.path, "--target", "loihi", "--data", t.dir, "--calibration", "64", "--stop-margin", "3", "-o", ldir], out: &out, err: &err), 0, err.captured)
+        let lq = try ProgramFile.read(path: ldir + "/program.snep")
+        XCTAssertEqual(lq.fileVersionMinor, 1)
+        var lowered = try LoihiLowering.lower(p).0
+        lowered.name = lq.name; lowered.meta = lq.meta
+        XCTAssertEqual(lq, lowered)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: ldir + "/model.json"))
+        err = .capture()
+        XCTAssertEqual(SNECLI.main(["compile", t.path, "--target", "loihi", "-o", ldir + "x"], out: &out, err: &err), 2)
+        XCTAssertTrue(err.captured.contains("give --data DIR"), err.captured)
+        XCTAssertEqual(SNECLI.main(["compile", prog, "--target", "loihi", "--data", t.dir, "-o", ldir + "x"], out: &out, err: &err), 2)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ldir + "x"))
         // the program form still emits C, and the two forms refuse each other's input
         XCTAssertEqual(SNECLI.main(["compile", prog, "-o", prog + ".out", "--data", t.dir], out: &out, err: &err), 2)
         XCTAssertEqual(SNECLI.main(["compile", t.path, "--target", "host", "-o", prog + ".dir"], out: &out, err: &err), 2)
