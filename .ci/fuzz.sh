@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # .ci/fuzz.sh [SECONDS] - build the libFuzzer harness for the C blob loader and run it.
-# Seeds: valid random programs from `sne vectors` + examples/programs/*.snep.
+# Seeds: valid random programs from `sne vectors` + examples/programs/*.snep + the 2.1 (Loihi) vectors.
 # Exit status 0 = no crash, leak, ASan or UBSan report within SECONDS (default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ if [ ! -e "$work/seeds/.done" ]; then
         "$sne" vectors "$work/seeds/gen" --count 40 --seed 7 >/dev/null || true
         cp "$work"/seeds/gen/*.snep "$work/seeds/" 2>/dev/null || true
     fi
-    cp examples/programs/*.snep runtime-c/fuzz/regressions/* "$work/seeds/" 2>/dev/null || true
+    cp examples/programs/*.snep Tests/SpikeIRTests/Vectors/loihi/*.snep runtime-c/fuzz/regressions/* "$work/seeds/" 2>/dev/null || true
     touch "$work/seeds/.done"
 fi
 "$work/fuzz_blob" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \

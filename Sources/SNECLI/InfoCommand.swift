@@ -38,6 +38,9 @@ struct InfoCommand: Command {
                 case .inputConv2D(let cv), .conv2D(let cv): n = cv.weights.count + cv.bias.count
                 case .inputDense(let d), .dense(let d): n = d.weights.count + d.bias.count
                 case .lif(let l): n = l.thetas.count   // per-channel thresholds (spec §3.5)
+                case .loihi(.lif(let l)): n = l.biasMant.count   // per-channel bias mantissas (spec §3.10)
+                case .loihi(.dense(let d)): n = d.weights.count
+                case .loihi(.conv2D(let c)): n = c.weights.count
                 default: break
                 }
                 params += n

@@ -27,6 +27,9 @@ enum OpEstimate {
             if case .mulShift = l.leak { c.macs = mul(t, o.size) }
         case .avgPool(let q): c.synops = mul(t, o.size, q, q)
         case .readout: c.synops = mul(t, o.size); c.macs = o.size
+        case .loihi(.conv2D(let cv)): c.synops = mul(t, shape.size, cv.kh, cv.kw, cv.cout)   // spec §3.12: as conv2d
+        case .loihi(.dense(let d)): c.synops = mul(t, shape.size, d.out)                     // spec §3.11
+        case .loihi(.lif): c.neuronUpdates = mul(t, o.size); c.macs = mul(2, t, o.size)      // spec §3.10: two decays
         default: break
         }
         return c

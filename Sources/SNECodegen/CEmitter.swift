@@ -22,9 +22,6 @@ public struct CEmitter: Sendable {
 
     /// Every file of the output directory, by name.
     public func files() throws -> [String: String] {
-        if program.fileVersionMinor > 0 {
-            throw CodegenError.failure("\(program.name) uses Loihi ops (spec §3.10–§3.12), which the C runtime does not implement; use --target loihi")
-        }
         var f: [String: String] = [:]
         f[program.name + ".h"] = header()
         f[program.name + ".c"] = mode == .specialized ? specializedSource() : try blobSource()

@@ -8,6 +8,7 @@ public struct ModelTables: Sendable {
     public var b32: [Int32] = []
     /// `sne_op`: w, b, in_h, in_w, in_c, out_h, out_w, out_c, theta (b32 offset of the per-channel
     /// thresholds), opcode, kh, kw, stride, pad, shift, leak, leak_shift, leak_mult, reset, state_bits, size.
+    /// The Loihi ops reuse fields as runtime-c/include/sne.h documents (bias_mant bytes live in `w8`).
     public var ops: [[Int64]] = []
     /// `sne_student`: op0, nops, features, head_w, feat_mult (b32 offset of F multipliers),
     /// feat_shift (w8 offset of F shifts).
@@ -55,7 +56,20 @@ public struct ModelTables: Sendable {
                     }
                 case .maxPool(let q), .avgPool(let q): f[20] = Int64(q)
                 case .flatten, .readout: break
-                case .loihi: break   // refused by CEmitter.files() (no C kernels for opcodes 10–12)
+                case .loihi(.lif(let l)):
+                    // sne.h: b = w8 byte offset of int16 LE bias_mant; leak = source; leak_mult = du,
+                    // leak_shift = dv; theta = vth (a value); shift = bias_exp.
+                    f[1] = Int64(addW(l.biasMant.flatMap { v -> [Int8] in
+                        let u = UInt16(bitPattern: v)
+                        return [Int8(bitPattern: UInt8(u & 0xFF)), Int8(bitPattern: UInt8(u >> 8))]
+                    }))
+                    f[15] = Int64(l.source.rawValue); f[17] = Int64(l.du); f[16] = Int64(l.dv)
+                    f[8] = Int64(l.vth); f[14] = Int64(l.biasExp)
+                case .loihi(.dense(let d)):
+                    f[0] = Int64(addW(d.weights)); f[14] = Int64(d.weightExp + 8)   // sne.h: weight_exp + 8
+                case .loihi(.conv2D(let c)):
+                    f[0] = Int64(addW(c.weights))
+                    f[10] = Int64(c.kh); f[11] = Int64(c.kw); f[12] = Int64(c.stride); f[13] = Int64(c.pad)
                 }
                 ops.append(f)
                 inS = o
@@ -82,9 +96,14 @@ public enum ArenaPlan {
             case .flatten: break
             case .readout: states += 4 * n
             default:
-                if case .lif(let l) = op { states += a4((l.stateBits == 16 ? 2 : 4) * n) }
+                switch op {
+                case .lif(let l): states += a4((l.stateBits == 16 ? 2 : 4) * n)
+                case .loihi(.lif): states += 8 * n                       // v and u, int32 each
+                case .loihi(.dense), .loihi(.conv2D): states += 4 * n    // the pending output (one-step delay)
+                default: break
+                }
                 var spk = false
-                switch op { case .lif, .maxPool: spk = true; default: break }
+                switch op { case .lif, .maxPool, .loihi(.lif): spk = true; default: break }
                 let bytes = a4(spk ? n : 4 * n)
                 which = which == 0 ? 1 : 0
                 sz[which] = max(sz[which], bytes)

@@ -285,12 +285,12 @@ public enum Verifier {
                     for n in 0..<l.spikes.count {
                         let gm = n < mem.count ? mem[n] : Int32.min
                         if n >= gs.count || gs[n] != ea[n] || gm != l.membranes[n] {
-                            return head + "; first difference: student \(st.student) op \(l.op) (lif) step \(tt) neuron \(n): spike \(n < gs.count ? String(gs[n]) : "?") v \(gm) vs interpreter spike \(ea[n]) v \(l.membranes[n])"
+                            return head + "; first difference: student \(st.student) op \(l.op) (\(p.students[st.student].ops[l.op].name)) step \(tt) neuron \(n): spike \(n < gs.count ? String(gs[n]) : "?") v \(gm) vs interpreter spike \(ea[n]) v \(l.membranes[n])"
                         }
                     }
                 }
             }
         }
-        return head + "; every lif step matches: the difference is in features/q, the head or the gate"
+        return head + "; every lif / loihi_lif step matches: the difference is in features/q, the head or the gate"
     }
 }

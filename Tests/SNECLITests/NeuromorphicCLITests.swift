@@ -43,9 +43,14 @@ import SpikeIR
         }
         let q = try ProgramFile.read(path: dir + "/program.snep")
         #expect(q.fileVersionMinor == 1)
-        // the Loihi-mode program is refused by the C targets with a pointer to --target loihi
-        let (c2, _, e2) = sne(["compile", dir + "/program.snep", "--target", "host", "-o", tmp("c")])
-        #expect(c2 == 1 && e2.contains("--target loihi"), "\(e2)")
+        // the Loihi-mode program (2.1) also compiles for the C targets (runtime-c runs opcodes 10–12)
+        let cdir = tmp("c")
+        defer { try? FileManager.default.removeItem(atPath: cdir) }
+        for mode in ["specialized", "blob"] {
+            let (c2, _, e2) = sne(["compile", dir + "/program.snep", "--target", "host", "--mode", mode, "-o", cdir])
+            #expect(c2 == 0, "\(mode): \(e2)")
+            #expect(FileManager.default.fileExists(atPath: cdir + "/\(q.name).c") && FileManager.default.fileExists(atPath: cdir + "/sne_ops.c"), "\(mode)")
+        }
         // compiling again over sne's own output replaces it; a foreign directory is refused
         #expect(sne(["compile", fmnist, "--target", "loihi", "-o", dir]).0 == 0)
         let foreign = tmp("foreign")

@@ -8,7 +8,8 @@ import SpikeIR
 struct MemoryReportTests {
     static func programs() -> [Program] {
         var g = RandomProgram(seed: 11, limits: .tiny)
-        return (0..<4).map { _ in g.program() } + [Fixtures.fmnistSized(seed: 1)]
+        var l = LoihiFixtures(seed: 12), mx = MixedLoihiPrograms(seed: 13)   // 2.1: Loihi ops (bias_mant in the int8 table)
+        return (0..<4).map { _ in g.program() } + [Fixtures.fmnistSized(seed: 1), l.program(), mx.program()]
     }
 
     @Test("tables, descriptor and arena+context equal size -A sections", arguments: Target.names)
@@ -24,9 +25,11 @@ struct MemoryReportTests {
         }
     }
 
-    @Test("arena plan in Swift equals sne_arena_size() in C (host, 300 random programs)")
+    @Test("arena plan in Swift equals sne_arena_size() in C (host, 300 random + 100 Loihi-mode + 100 mixed 2.1 programs)")
     func arenaPlanMatchesC() throws {
+        var l = LoihiFixtures(seed: 6), mx = MixedLoihiPrograms(seed: 7)
         let cases = randomCases(seed: 5, programs: 300, inputs: 0)
+            + (0..<100).map { _ in DiffCase(program: l.program(), inputs: []) } + (0..<100).map { _ in DiffCase(program: mx.program(), inputs: []) }
         let dir = tempDir("arena")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let exe = try DiffVectors.buildDriver(into: dir, flags: ["-O2", "-DSNE_DIFF_PRINT_ARENA"])

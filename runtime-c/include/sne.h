@@ -1,6 +1,7 @@
 /*
- * sne.h - the whole public API of the sne C runtime: run one Spike IR 2.0 program
- * (docs/spike-ir.md) bit-exactly as the Swift reference interpreter does.
+ * sne.h - the whole public API of the sne C runtime: run one Spike IR 2.0 or 2.1 program
+ * (docs/spike-ir.md; 2.1 adds the Loihi ops, opcodes 10-12) bit-exactly as the Swift reference
+ * interpreter does.
  *
  * C99, freestanding: only <stdint.h>, <stddef.h>, <string.h>; no malloc, no floating
  * point, static memory only. One semantic implementation serves both modes:
@@ -33,7 +34,7 @@ extern "C" {
 #endif
 
 #define SNE_VERSION_MAJOR 2
-#define SNE_VERSION_MINOR 0
+#define SNE_VERSION_MINOR 1           /* 2.1: the Loihi ops (spec §3.10-§3.12) */
 #define SNE_MAX_STUDENTS 16
 #define SNE_MAX_ZERO_POINT 16         /* input channels that may have a nonzero zero point (spec §9) */
 #define SNE_MAX_GATE_LAYERS 4
@@ -45,24 +46,32 @@ typedef enum sne_status {
     SNE_E_BUDGET = 2,   /* budget k not in 1..K (spec §5) */
     SNE_E_ARENA = 3,    /* arena smaller than sne_arena_size() or not aligned for int32 */
     SNE_E_FORMAT = 4,   /* blob: length, magic, section table, field range, padding, reserved */
-    SNE_E_VERSION = 5,  /* blob: major != 2 or minor > 0 (a 1.x file must be recompiled) */
+    SNE_E_VERSION = 5,  /* blob: major != 2 or minor > 1 (a 1.x file must be recompiled) */
     SNE_E_CRC = 6,      /* blob: CRC-32 mismatch */
     SNE_E_TYPE = 7,     /* blob: a student's op kinds do not chain (spec §3) */
     SNE_E_SHAPE = 8,    /* blob: a shape rule of spec §7.6 fails */
-    SNE_E_BOUND = 9,    /* blob: a static bound of spec §7.1-§7.5 fails */
+    SNE_E_BOUND = 9,    /* blob: a static bound of spec §7.1-§7.5 or §7.8 fails */
     SNE_E_CAPACITY = 10 /* blob: more op records than the ops storage passed to sne_blob_load */
 } sne_status;
 
 /* Opcodes (spec §9). */
 enum {
     SNE_OP_INPUT_CONV2D = 1, SNE_OP_INPUT_DENSE = 2, SNE_OP_CONV2D = 3, SNE_OP_DENSE = 4,
-    SNE_OP_LIF = 5, SNE_OP_MAXPOOL = 6, SNE_OP_AVGPOOL = 7, SNE_OP_FLATTEN = 8, SNE_OP_READOUT = 9
+    SNE_OP_LIF = 5, SNE_OP_MAXPOOL = 6, SNE_OP_AVGPOOL = 7, SNE_OP_FLATTEN = 8, SNE_OP_READOUT = 9,
+    SNE_OP_LOIHI_LIF = 10, SNE_OP_LOIHI_DENSE = 11, SNE_OP_LOIHI_CONV2D = 12   /* 2.1 files only */
 };
 
 /*
  * One op descriptor. Pointer-free and made only of 4-byte fields, so its size (84 bytes)
  * and layout are the same on every target. Table offsets are element offsets into the
  * model's tables (see sne_model).
+ *
+ * The Loihi ops (spec §3.10-§3.12) reuse fields, so the descriptor keeps its size:
+ *   loihi_lif:    b = byte offset into w8 of int16 LE bias_mant[in_c] (-4096..4095, both modes);
+ *                 leak = source (0 synaptic, 1 bias); leak_mult = du, leak_shift = dv (0..4095);
+ *                 theta = vth itself (a value 0..2^17-1, not an offset); shift = bias_exp (0..7).
+ *   loihi_dense:  w; shift = weight_exp + 8 (0..15, weight_exp = shift - 8); no bias.
+ *   loihi_conv2d: w, kh, kw, stride, pad as conv2d; shift 0; no bias.
  */
 typedef struct sne_op {
     uint32_t w;                    /* int8 weights: offset into sne_model.w8 */
@@ -124,7 +133,8 @@ typedef struct sne_counts {
     uint64_t synops, macs, neuron_updates;
 } sne_counts;
 
-/* Optional per-step trace callback: one call per lif op per step, after reset (spec §8 full trace).
+/* Optional per-step trace callback: one call per lif or loihi_lif op per step, after reset (spec §8
+ * full trace; loihi_lif passes its voltages v as int32, state_bits 32).
  * student: index; op: index of the lif op in the student; t: step; n neurons in HWC order;
  * spikes: 0/1 per neuron; membranes: int16 (state_bits 16) or int32 per neuron. */
 typedef void (*sne_trace_fn)(void *user, uint32_t student, uint32_t op, uint32_t t, uint32_t n,
@@ -189,7 +199,7 @@ typedef struct sne_blob {
 } sne_blob;
 
 /*
- * Validates blob[0..len) as a .snep 2.0 image in the order of spec §9 "Loading" (length, magic,
+ * Validates blob[0..len) as a .snep 2.0 or 2.1 image in the order of spec §9 "Loading" (length, magic,
  * version, size, CRC, section table, fields, padding/reserved, typing, shapes, §7 bounds) and
  * fills out->model, with the op descriptors in ops[0..max_ops) (caller-owned static storage: a blob with
  * more op records fails with SNE_E_CAPACITY). Never reads outside [blob, blob+len) nor writes outside

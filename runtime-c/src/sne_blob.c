@@ -1,5 +1,6 @@
 /*
- * sne_blob.c - the .snep 2.0 blob loader (spec §9 "Loading", §7 static bounds).
+ * sne_blob.c - the .snep 2.0 / 2.1 blob loader (spec §9 "Loading", §7 static bounds; 2.1 adds the
+ * Loihi opcodes 10-12, §3.10-§3.12, bounds §7.8).
  *
  * Every read goes through rd_*() on a cursor whose [pos, end) lies inside the buffer; every
  * length is checked before use with 64-bit arithmetic, so no byte sequence makes the loader
@@ -117,6 +118,32 @@ static uint64_t syn_bound(rd *r, uint32_t w, uint32_t rows, uint32_t out, uint32
     return curmax;
 }
 
+/* sum_i |w[i][o]| of column o of the int8 matrix [rows][out] at w (spec §7). */
+static uint64_t col_abs_sum(const rd *r, uint32_t w, uint32_t rows, uint32_t out, uint32_t o)
+{
+    uint64_t s = 0;
+    uint32_t i;
+    for (i = 0; i < rows; i++) s += abs_i8(byte_at(r, w + i * out + o));
+    return s;
+}
+
+/*
+ * §7.8 for loihi_dense (e = weight_exp, -8..7) and loihi_conv2d (e = 0): for every output o,
+ * A_o = sum_i |w[i][o]| * 2^e (e >= 0) or ceil(sum / 2^-e) (e < 0) <= 2^15 - 1; returns max_o A_o.
+ */
+static uint64_t loihi_syn_bound(rd *r, uint32_t w, uint32_t rows, uint32_t out, int32_t e, uint32_t at)
+{
+    uint64_t amax = 0;
+    uint32_t o;
+    for (o = 0; o < out && r->st == SNE_OK; o++) {
+        const uint64_t s = col_abs_sum(r, w, rows, out, o);
+        const uint64_t a = e >= 0 ? s << (uint32_t)e : (s + (1ull << (uint32_t)-e) - 1u) >> (uint32_t)-e;
+        if (a > 32767u) { fail(r, SNE_E_BOUND, at); return 0; }
+        if (a > amax) amax = a;
+    }
+    return amax;
+}
+
 /* CRC-32 (IEEE 802.3, reflected 0xEDB88320) of [0, n), nibble table. */
 static uint32_t crc32_of(const SNE_FLASH uint8_t *b, uint32_t n)
 {
@@ -136,9 +163,10 @@ static uint32_t crc32_of(const SNE_FLASH uint8_t *b, uint32_t n)
 typedef struct shape { uint32_t h, w, c; } shape;
 enum { K_U8, K_CUR, K_SPK, K_FEAT };
 
-/* One op record (spec §9 STUDENT) into *op; updates the shape/kind chain. */
+/* One op record (spec §9 STUDENT) into *op; updates the shape/kind chain. `minor`: the file's minor
+ * version (opcodes 10-12 need 1); `prev`: the opcode of op j-1 (0 for j = 0). */
 static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint32_t *kind,
-                    uint32_t features, uint64_t *curmax, uint32_t T)
+                    uint32_t features, uint64_t *curmax, uint32_t T, uint32_t minor, uint32_t prev)
 {
     const uint32_t at = r->pos;
     uint32_t code, size, end, ink, outk;
@@ -159,8 +187,11 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
     case SNE_OP_MAXPOOL: case SNE_OP_FLATTEN: ink = K_SPK; outk = K_SPK; break;
     case SNE_OP_AVGPOOL: ink = K_CUR; outk = K_CUR; break;
     case SNE_OP_READOUT: ink = K_CUR; outk = K_FEAT; break;
+    case SNE_OP_LOIHI_LIF: ink = K_CUR; outk = K_SPK; break;
+    case SNE_OP_LOIHI_DENSE: case SNE_OP_LOIHI_CONV2D: ink = K_SPK; outk = K_CUR; break;
     default: fail(r, SNE_E_FORMAT, at); return;
     }
+    if (code >= SNE_OP_LOIHI_LIF && minor < 1u) { fail(r, SNE_E_FORMAT, at); return; }   /* 2.1 ops in a 2.0 file */
     /* parameters */
     if (code == SNE_OP_INPUT_CONV2D || code == SNE_OP_CONV2D) {
         uint32_t ho, wo;
@@ -201,6 +232,35 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
         op->out_h = s->h / op->size; op->out_w = s->w / op->size; op->out_c = s->c;
     } else if (code == SNE_OP_FLATTEN) {
         op->out_h = 1; op->out_w = 1; op->out_c = s->h * s->w * s->c;
+    } else if (code == SNE_OP_LOIHI_LIF) {
+        /* u8 source, u8 bias_exp, u16 du, u16 dv, u16 reserved, i32 vth (spec §9, ranges §3.10) */
+        uint32_t vth;
+        op->leak = rd_u8(r); op->shift = rd_u8(r); op->leak_mult = rd_u16(r); op->leak_shift = rd_u16(r);
+        rd_zero(r, 2); vth = rd_u32(r);
+        need(r, op->leak, 0, 1, at + 8u);
+        need(r, op->shift, 0, 7, at + 9u); need(r, op->leak_mult, 0, 4095, at + 10u);
+        need(r, op->leak_shift, 0, 4095, at + 12u); need(r, vth, 0, 131071, at + 16u);
+        op->theta = vth;
+        op->out_h = s->h; op->out_w = s->w; op->out_c = s->c;
+    } else if (code == SNE_OP_LOIHI_DENSE) {
+        /* u32 out, i8 weight_exp (-8..7, stored + 8 in shift), u8 reserved[3] */
+        uint32_t e;
+        op->out_c = rd_u32(r); e = rd_u8(r); rd_zero(r, 3);
+        need(r, op->out_c, 1, 65536, at + 8u);
+        if (r->st == SNE_OK && e > 7u && e < 248u) fail(r, SNE_E_FORMAT, at + 12u);
+        op->shift = (e + 8u) & 0xFFu;
+        op->out_h = 1; op->out_w = 1;
+    } else if (code == SNE_OP_LOIHI_CONV2D) {
+        /* u16 cout, u8 kh, kw, stride, pad, u8 reserved[2]; ranges and geometry of conv2d */
+        op->out_c = rd_u16(r); op->kh = rd_u8(r); op->kw = rd_u8(r); op->stride = rd_u8(r);
+        op->pad = rd_u8(r); rd_zero(r, 2);
+        need(r, op->out_c, 1, 4096, at + 8u); need(r, op->kh, 1, 15, at + 10u); need(r, op->kw, 1, 15, at + 11u);
+        need(r, op->stride, 1, 15, at + 12u);
+        need(r, op->pad, 0, (op->kh < op->kw ? op->kh : op->kw) - 1u, at + 13u);
+        if (r->st != SNE_OK) return;
+        if (s->h + 2u * op->pad < op->kh || s->w + 2u * op->pad < op->kw) { fail(r, SNE_E_SHAPE, at); return; }
+        op->out_h = (s->h + 2u * op->pad - op->kh) / op->stride + 1u;
+        op->out_w = (s->w + 2u * op->pad - op->kw) / op->stride + 1u;
     } else {
         op->out_h = s->h; op->out_w = s->w; op->out_c = s->c;
     }
@@ -214,8 +274,45 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
     n64 = (uint64_t)op->out_h * op->out_w * op->out_c;
     if (n64 > (1ul << 20)) { fail(r, SNE_E_SHAPE, at); return; }
     if (code == SNE_OP_READOUT && n64 != features) { fail(r, SNE_E_SHAPE, at); return; }
+    /* loihi_lif source (spec §3.10): bias right after the input op, synaptic after a Loihi synaptic op */
+    if (code == SNE_OP_LOIHI_LIF) {
+        const int ok = op->leak == 1u ? (prev == SNE_OP_INPUT_CONV2D || prev == SNE_OP_INPUT_DENSE)
+                                      : (prev == SNE_OP_LOIHI_DENSE || prev == SNE_OP_LOIHI_CONV2D);
+        if (!ok) { fail(r, SNE_E_TYPE, at + 8u); return; }
+    }
     /* arrays: exact record size */
-    if (code <= SNE_OP_DENSE) {
+    if (code >= SNE_OP_LOIHI_LIF) {
+        if (code == SNE_OP_LOIHI_LIF) {
+            /* i16 bias_mant[C] (+pad), each -4096..4095; §7.8 bounds */
+            uint32_t ch;
+            uint64_t bmax = 0;
+            if (20ull + ((2ull * s->c + 3u) & ~(uint64_t)3u) != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
+            op->b = rd_array(r, 2ull * s->c);
+            for (ch = 0; ch < s->c && r->st == SNE_OK; ch++) {
+                const uint32_t u = (uint32_t)byte_at(r, op->b + 2u * ch) | ((uint32_t)byte_at(r, op->b + 2u * ch + 1u) << 8);
+                const uint32_t mag = u < 0x8000u ? u : 65536u - u;
+                if (u > 4095u && u < 65536u - 4096u) fail(r, SNE_E_FORMAT, op->b + 2u * ch);
+                if (mag > bmax) bmax = mag;
+            }
+            if (r->st != SNE_OK) return;
+            if (op->leak == 1u) {   /* bias: |cur| + |bias_mant| <= 4095 (the 13-bit mantissa) */
+                if (*curmax + bmax > 4095u) { fail(r, SNE_E_BOUND, at); return; }
+            } else {                /* synaptic: 64 * A * min(T, ceil(4096 / (du + 1))) <= 2^23 - 1 */
+                const uint32_t steps0 = (4096u + op->leak_mult) / (op->leak_mult + 1u);
+                const uint64_t steps = T < steps0 ? T : steps0;
+                if (64u * *curmax * steps > 8388607u) { fail(r, SNE_E_BOUND, at); return; }
+            }
+        } else {
+            const uint64_t rows = code == SNE_OP_LOIHI_CONV2D ? (uint64_t)s->c * op->kh * op->kw
+                                                               : (uint64_t)s->h * s->w * s->c;
+            const uint64_t nw = rows * op->out_c;
+            if (16u + ((nw + 3u) & ~(uint64_t)3u) != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
+            op->w = rd_array(r, nw);
+            if (r->st != SNE_OK) return;
+            *curmax = loihi_syn_bound(r, op->w, (uint32_t)rows, op->out_c,
+                                      code == SNE_OP_LOIHI_DENSE ? (int32_t)op->shift - 8 : 0, at);
+        }
+    } else if (code <= SNE_OP_DENSE) {
         const uint64_t rows = (code == SNE_OP_INPUT_CONV2D || code == SNE_OP_CONV2D)
                                   ? (uint64_t)s->c * op->kh * op->kw : (uint64_t)s->h * s->w * s->c;
         const uint64_t nw = rows * op->out_c;
@@ -312,7 +409,7 @@ static sne_status load(sne_blob *out, sne_op *ops, uint32_t max_ops, const SNE_F
     sne_model *m = &out->model;
     uint32_t n, i, sec_kind[20], sec_off[20], sec_size[20], prev_end, K = 0, nst = 0, ngate = 0, nhead = 0;
     uint32_t nops_total = 0, gate_sec = 0, head_sec = 0, st_sec[SNE_MAX_STUDENTS];
-    uint32_t L;
+    uint32_t L, minor;
     r->b = blob; r->pos = 0; r->st = SNE_OK; r->err = 0;
     if (len < 24u) { fail(r, SNE_E_FORMAT, 0); return r->st; }
     if (too_long(len)) { fail(r, SNE_E_FORMAT, 8); return r->st; }
@@ -320,7 +417,8 @@ static sne_status load(sne_blob *out, sne_op *ops, uint32_t max_ops, const SNE_F
     r->end = L;
     if (rd_u8(r) != 'S' || rd_u8(r) != 'N' || rd_u8(r) != 'E' || rd_u8(r) != 'P') { fail(r, SNE_E_FORMAT, 0); return r->st; }
     if (rd_u16(r) != SNE_VERSION_MAJOR) { fail(r, SNE_E_VERSION, 4); return r->st; }
-    if (rd_u16(r) > 0u) { fail(r, SNE_E_VERSION, 6); return r->st; }
+    minor = rd_u16(r);
+    if (minor > SNE_VERSION_MINOR) { fail(r, SNE_E_VERSION, 6); return r->st; }
     if (rd_u32(r) != L) { fail(r, SNE_E_FORMAT, 8); return r->st; }
     r->pos = L - 4u;
     if (rd_u32(r) != crc32_of(blob, L - 4u)) { fail(r, SNE_E_CRC, L - 4u); return r->st; }
@@ -468,7 +566,8 @@ static sne_status load(sne_blob *out, sne_op *ops, uint32_t max_ops, const SNE_F
         st->op0 = nops_total; st->nops = nops; st->features = features;
         s.h = m->in_h; s.w = m->in_w; s.c = m->in_c;
         for (j = 0; j < nops; j++) {
-            load_op(r, &ops[nops_total + j], j, nops, &s, &kind, features, &curmax, m->timesteps);
+            load_op(r, &ops[nops_total + j], j, nops, &s, &kind, features, &curmax, m->timesteps, minor,
+                    j > 0 ? ops[nops_total + j - 1u].opcode : 0u);
             if (r->st != SNE_OK) return r->st;
         }
         if (r->pos != r->end) { fail(r, SNE_E_FORMAT, s0); return r->st; }

@@ -92,6 +92,55 @@ static inline int32_t sne_i32_from_u32(uint32_t u)
     return -(int32_t)(~u) - 1;
 }
 
+/*
+ * Spec §3.10 decay(x, keep) = trunc(x * keep / 4096): the exact product TRUNCATED TOWARD ZERO
+ * (Lava: sign(p) * (|p| >> 12); decay(-5, 2048) = -2, not -3), 0 <= keep <= 4096. Computed on |x|
+ * in 32 bits: |x| = hi*4096 + lo, so |x|*keep/4096 = hi*keep + (lo*keep)/4096 with hi*keep <= 2^31
+ * and lo*keep < 2^24; the result has x's sign and |result| <= |x|.
+ */
+static inline int32_t sne_loihi_decay(int32_t x, uint32_t keep)
+{
+    const uint32_t ax = x >= 0 ? (uint32_t)x : 0u - (uint32_t)x;
+    const uint32_t q = (ax >> 12) * keep + (((ax & 4095u) * keep) >> 12);
+    return x >= 0 ? (int32_t)q : sne_i32_from_u32(0u - q);
+}
+
+/*
+ * Spec §3.11 scale(x, e) = x * 2^e for e >= 0 (a multiply: no left shift of a negative value),
+ * floor_shr(x, -e) for e < 0 (Lava's np.right_shift, a floor: scale(-3, -1) = -2), -8 <= e <= 7.
+ * §7.8 keeps |result| <= 2^15 - 1.
+ */
+static inline int32_t sne_loihi_wscale(int32_t x, int32_t e)
+{
+    return e >= 0 ? x * ((int32_t)1 << e) : sne_floor_shr(x, (uint32_t)-e);
+}
+
+/* Bound of |v| (and |u|): Lava's 24-bit state, 2^23 - 1 (spec §3.10 step 3, §7.8). */
+#define SNE_LOIHI_STATE_MAX 8388607
+
+/*
+ * Spec §3.10, one CUBA LIF neuron step (Lava PyLifModelBitAcc), in this order:
+ *   1. u = decay(u, 4095 - du) + a * 2^6                (exact: §7.8 keeps |u| <= 2^23 - 1, no wrap)
+ *   2. v = decay(v, 4096 - dv) + u + mant * 2^bias_exp  (|.| < 2^23 + 2^23 + 2^19: exact in int32)
+ *   3. v = sat(v, -(2^23 - 1), 2^23 - 1)                <- the only saturation
+ *   4. spike = v > vth * 2^6                             (STRICT compare)
+ *   5. if spike: v = 0                                   (u is not reset)
+ * a = the synaptic input (0 for the bias source), mant = bias_mant[c] (+ cur for the bias source).
+ * Updates *u, *v; returns the spike (0/1).
+ */
+static inline uint8_t sne_loihi_lif_step(int32_t *u, int32_t *v, int32_t a, int32_t mant, uint32_t du,
+                                         uint32_t dv, int32_t vth, uint32_t bias_exp)
+{
+    const int32_t u1 = sne_loihi_decay(*u, 4095u - du) + a * 64;
+    int32_t v1 = sne_loihi_decay(*v, 4096u - dv) + u1 + mant * ((int32_t)1 << bias_exp);
+    if (v1 > SNE_LOIHI_STATE_MAX) v1 = SNE_LOIHI_STATE_MAX;      /* Lava's clip of the 24-bit voltage */
+    if (v1 < -SNE_LOIHI_STATE_MAX) v1 = -SNE_LOIHI_STATE_MAX;
+    *u = u1;
+    if (v1 > vth * 64) { *v = 0; return 1; }                      /* strict; reset v to 0 */
+    *v = v1;
+    return 0;
+}
+
 /* FNV-1a 32 of one byte (spec §8). */
 static inline uint32_t sne_fnv1a(uint32_t h, uint8_t b)
 {

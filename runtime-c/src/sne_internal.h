@@ -68,6 +68,10 @@ void sne_k_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t
 void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *v, uint8_t *spk, sne_counts *c);
 void sne_k_maxpool(const sne_op *op, const uint8_t *s, uint8_t *out);
 void sne_k_avgpool(const sne_op *op, const int32_t *x, int32_t *out, sne_counts *c);
+void sne_k_loihi_lif(const sne_model *m, const sne_op *op, const int32_t *cur, int32_t *u, int32_t *v,
+                     uint8_t *spk, sne_counts *c);
+void sne_k_loihi_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *p, int32_t *out, sne_counts *c);
+void sne_k_loihi_conv2d(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *p, int32_t *out, sne_counts *c);
 void sne_k_readout(uint32_t n, const int32_t *cur, int32_t *acc, sne_counts *c);
 void sne_k_head(const sne_model *m, const sne_student *st, const int8_t *q, int32_t *logits, sne_counts *c);
 void sne_k_gate(const sne_model *m, const uint8_t *x, uint8_t *arena, int32_t *scores, sne_counts *c);

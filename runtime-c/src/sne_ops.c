@@ -1,9 +1,11 @@
 /*
- * sne_ops.c - reference integer kernels of Spike IR 2.0 (docs/spike-ir.md §3, §5.1, §6).
+ * sne_ops.c - reference integer kernels of Spike IR 2.1 (docs/spike-ir.md §3, §5.1, §6; the Loihi
+ * ops §3.10-§3.12).
  *
  * Plain loops; spike ops are event driven (a row of contiguous int8 weights added into int32
  * accumulators per spike). Every partial sum stays inside the static bounds of spec §7, so
- * int32 addition is exact in any order; only lif saturates (§3.5 step 2).
+ * int32 addition is exact in any order; only lif (§3.5 step 2) and loihi_lif (§3.10 step 3)
+ * saturate.
  */
 #include "sne_internal.h"
 
@@ -86,15 +88,15 @@ static void shift_all(int32_t *out, uint32_t n, uint32_t s)
 }
 
 /*
- * Shared conv walk (spec §3.1 / §3.3) over the padded frame [0, H+2P) x [0, W+2P), P = pad when the
+ * Shared conv accumulation (spec §3.1 / §3.3 / §3.12) over the padded frame [0, H+2P) x [0, W+2P), P = pad when the
  * zero point zp is given (input op with a nonzero zero point), else P = 0 (only the image). For each
  * frame element (HWC order) with value x != 0 (x = the pixel inside the image, zp[ci] outside), for
  * each (ky, kx) with oy = (py + pad - P - ky) / stride integral and in range (likewise ox),
  * out[oy][ox][0..cout) += x * w[ci][ky][kx][0..cout)  (spike: += w, no multiply).
  * Counts cout per (element, ky, kx): MACs for input (U8), synops for spikes.
  */
-static void conv_walk(const sne_model *m, const sne_op *op, const uint8_t *x, const uint8_t *zp,
-                      int32_t *out, int spikes, sne_counts *c)
+static void conv_acc(const sne_model *m, const sne_op *op, const uint8_t *x, const uint8_t *zp,
+                     int32_t *out, int spikes, sne_counts *c)
 {
     const uint32_t H = op->in_h, W = op->in_w, C = op->in_c, Ho = op->out_h, Wo = op->out_w;
     const uint32_t co = op->out_c, kh = op->kh, kw = op->kw, st = op->stride, pad = op->pad;
@@ -102,7 +104,6 @@ static void conv_walk(const sne_model *m, const sne_op *op, const uint8_t *x, co
     const SNE_FLASH int8_t *w = m->w8 + op->w;
     uint32_t py, px, ci, ky, kx;
     uint64_t adds = 0;
-    bias_init(m, op->b, out, Ho * Wo, co);
     for (py = 0; py < H + 2u * P; py++) {
         const int row_in = py >= P && py - P < H;
         for (px = 0; px < W + 2u * P; px++) {
@@ -140,7 +141,16 @@ static void conv_walk(const sne_model *m, const sne_op *op, const uint8_t *x, co
         }
     }
     if (spikes) c->synops += adds; else c->macs += adds;
-    shift_all(out, Ho * Wo * co, op->shift);
+}
+
+/* conv_acc on out = bias, then out = rshr(out, shift) (spec §3.1 / §3.3). */
+static void conv_walk(const sne_model *m, const sne_op *op, const uint8_t *x, const uint8_t *zp,
+                      int32_t *out, int spikes, sne_counts *c)
+{
+    const uint32_t pixels = op->out_h * op->out_w;
+    bias_init(m, op->b, out, pixels, op->out_c);
+    conv_acc(m, op, x, zp, out, spikes, c);
+    shift_all(out, pixels * op->out_c, op->shift);
 }
 
 /* Spec §3.1: the padded frame is visited only when some channel's zero point is nonzero. */
@@ -155,15 +165,15 @@ void sne_k_conv2d(const sne_model *m, const sne_op *op, const uint8_t *s, int32_
 {
     conv_walk(m, op, s, NULL, out, 1, c);
 }
-/* Spec §3.2 / §3.4: cur[o] = rshr(bias[o] + sum_{i: x_i != 0} x_i * w[i][o], shift). */
-static void dense_walk(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out,
-                       int spikes, sne_counts *c)
+/* out[o] += sum_{i: x_i != 0} x_i * w[i][o] (spikes: += w, no multiply); out (one row per nonzero
+ * input) counted as MACs for U8 input, synops for spikes (spec §3.2 / §3.4 / §3.11). */
+static void dense_acc(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out,
+                      int spikes, sne_counts *c)
 {
     const uint32_t n = op->in_h * op->in_w * op->in_c, o = op->out_c;
     const SNE_FLASH int8_t *w = m->w8 + op->w;
     uint32_t i;
     uint64_t adds = 0;
-    bias_init(m, op->b, out, 1, o);
     for (i = 0; i < n; i++) {
         if (x[i] == 0) continue;
         if (spikes) row_add(out, w + i * o, o);
@@ -171,7 +181,15 @@ static void dense_walk(const sne_model *m, const sne_op *op, const uint8_t *x, i
         adds += o;
     }
     if (spikes) c->synops += adds; else c->macs += adds;
-    shift_all(out, o, op->shift);
+}
+
+/* Spec §3.2 / §3.4: cur[o] = rshr(bias[o] + sum_{i: x_i != 0} x_i * w[i][o], shift). */
+static void dense_walk(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out,
+                       int spikes, sne_counts *c)
+{
+    bias_init(m, op->b, out, 1, op->out_c);
+    dense_acc(m, op, x, out, spikes, c);
+    shift_all(out, op->out_c, op->shift);
 }
 
 void sne_k_input_dense(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out, sne_counts *c)
@@ -232,6 +250,82 @@ void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *v
     }
     c->neuron_updates += n;
     if (op->leak == 1u) c->macs += n;
+}
+
+/* ---- Loihi ops (spec §3.10-§3.12, Spike IR 2.1) ---- */
+
+/* int16 element i of the little-endian table at byte offset `off` of w8 (loihi_lif bias_mant). */
+static int32_t ld_i16(const sne_model *m, uint32_t off, uint32_t i)
+{
+    const SNE_FLASH int8_t *p = m->w8 + off + 2u * i;
+    const uint32_t u = (uint32_t)(uint8_t)SNE_LOAD_I8(p) | ((uint32_t)(uint8_t)SNE_LOAD_I8(p + 1) << 8);
+    return u < 0x8000u ? (int32_t)u : (int32_t)u - 65536;
+}
+
+/* out[0..n) = p[0..n) (what Lava's a_out sends this step), then p[0..n) = 0. */
+static void pending_out(int32_t *p, int32_t *out, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++) { out[i] = p[i]; p[i] = 0; }
+}
+
+/*
+ * Spec §3.11 loihi_dense (Lava's bit-accurate Dense, one step of delay), s: spikes[in] 0/1,
+ * p: pending int32[out] (arena state, 0 at the start of every inference), out: cur int32[out]:
+ *   out[o] = p[o];  p[o] = scale(sum_{i: s[i] = 1} w[i][o], weight_exp)
+ *   scale(x, e) = x * 2^e (e >= 0), floor_shr(x, -e) (e < 0)     (sne_loihi_wscale)
+ * The sum and the scaled value are exact in int32 (§7.8: |p| <= 2^15 - 1). Counts: out synops per spike.
+ */
+void sne_k_loihi_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *p, int32_t *out, sne_counts *c)
+{
+    const uint32_t n = op->out_c;
+    const int32_t e = (int32_t)op->shift - 8;
+    uint32_t o;
+    pending_out(p, out, n);
+    dense_acc(m, op, s, p, 1, c);
+    if (e != 0)
+        for (o = 0; o < n; o++) p[o] = sne_loihi_wscale(p[o], e);
+}
+
+/*
+ * Spec §3.12 loihi_conv2d (Lava's fixed-point Conv, one step of delay), geometry and weight layout
+ * [cin][kh][kw][cout] of §3.3, no bias, no shift; p: pending int32[Ho*Wo*cout] (arena state):
+ *   out = p;  p[oy][ox][co] = sum over the spikes s[iy][ix][ci] = 1 of w[ci][ky][kx][co]
+ * exact in int32 (§7.8: |p| <= 2^15 - 1). Counts as §3.3: cout synops per (spike, valid tap).
+ */
+void sne_k_loihi_conv2d(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *p, int32_t *out, sne_counts *c)
+{
+    pending_out(p, out, op->out_h * op->out_w * op->out_c);
+    conv_acc(m, op, s, NULL, p, 1, c);
+}
+
+/*
+ * Spec §3.10 loihi_lif (Lava's CUBA LIF, PyLifModelBitAcc), per neuron i of channel ch = i mod C,
+ * cur: int32[n] input, u, v: int32[n] state (0 at the start of every inference), spk: 0/1 [n]:
+ *   a = cur[i] (source synaptic) or 0;  mant = bias_mant[ch] + (cur[i] if source bias, else 0)
+ *   u = decay(u, 4095 - du) + a * 2^6;  v = decay(v, 4096 - dv) + u + mant * 2^bias_exp,
+ *   decay = trunc(x * keep / 4096) toward zero; v saturated to +-(2^23 - 1);
+ *   spike = v > vth * 2^6 (strict); on a spike v = 0 (u is kept).       (sne_loihi_lif_step)
+ * Counts: n neuron updates and 2n multiplies (the two decays) per step.
+ */
+void sne_k_loihi_lif(const sne_model *m, const sne_op *op, const int32_t *cur, int32_t *u, int32_t *v,
+                     uint8_t *spk, sne_counts *c)
+{
+    const uint32_t C = op->out_c, n = op->out_h * op->out_w * C;
+    const uint32_t du = op->leak_mult, dv = op->leak_shift, be = op->shift;
+    const int32_t vth = (int32_t)op->theta;
+    const int bias_src = op->leak == 1u;
+    uint32_t ch, i;
+    for (ch = 0; ch < C; ch++) {
+        const int32_t mant = ld_i16(m, op->b, ch);
+        for (i = ch; i < n; i += C) {
+            const int32_t x = cur[i];
+            spk[i] = bias_src ? sne_loihi_lif_step(&u[i], &v[i], 0, mant + x, du, dv, vth, be)
+                              : sne_loihi_lif_step(&u[i], &v[i], x, mant, du, dv, vth, be);
+        }
+    }
+    c->neuron_updates += n;
+    c->macs += 2ull * n;
 }
 
 /* Spec §3.6: OR over each p x p window (stride p, trailing rows/columns dropped). No counts. */

@@ -1,5 +1,5 @@
 /*
- * sne_run.c - the program walker: memory plan, init, inference with budget, selection (spec §5),
+ * sne_run.c - the program walker (Spike IR 2.0 and 2.1): memory plan, init, inference with budget, selection (spec §5),
  * head + confidence stop (spec §6), counts and the FNV-1a trace hash (spec §8).
  *
  * The trace hash is compiled in only with SNE_TRACE_HASH=1 (sne.h): HASH_*() below expand to
@@ -23,7 +23,8 @@
  * Ops 1..n-1 that produce a tensor (all but flatten and readout) write alternately to bufA and
  * bufB (flatten passes its input through); bufA/bufB are sized by the largest output they hold
  * (4 bytes per CUR element, 1 per SPK element). States: lif membranes (2 or 4 bytes per neuron),
- * readout accumulators (4 bytes). Every region is rounded up to a multiple of 4 bytes.
+ * readout accumulators (4 bytes), loihi_lif v then u (4 + 4 bytes per neuron), loihi_dense /
+ * loihi_conv2d pending outputs (4 bytes per element). Every region is rounded up to a multiple of 4 bytes.
  * Returns the total bytes; *state_off (may be NULL) receives the offset of the first state.
  */
 uint32_t sne_plan_student(const sne_model *m, uint32_t k, sne_plan *p, uint32_t *state_off)
@@ -42,7 +43,10 @@ uint32_t sne_plan_student(const sne_model *m, uint32_t k, sne_plan *p, uint32_t 
         case SNE_OP_READOUT: states += 4u * n; break;
         default: {
             if (op.opcode == SNE_OP_LIF) states += sne_align4((op.state_bits == 16u ? 2u : 4u) * n);
-            const uint32_t bytes = sne_align4((op.opcode == SNE_OP_LIF || op.opcode == SNE_OP_MAXPOOL) ? n : 4u * n);
+            if (op.opcode == SNE_OP_LOIHI_LIF) states += 8u * n;
+            if (op.opcode == SNE_OP_LOIHI_DENSE || op.opcode == SNE_OP_LOIHI_CONV2D) states += 4u * n;
+            const uint32_t bytes = sne_align4((op.opcode == SNE_OP_LIF || op.opcode == SNE_OP_MAXPOOL ||
+                                               op.opcode == SNE_OP_LOIHI_LIF) ? n : 4u * n);
             which = which == 0u ? 1u : 0u;
             if (bytes > sz[which]) sz[which] = bytes;
         }
@@ -143,7 +147,7 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
     sne_get_student(m, k, &st);
     sne_plan_student(m, k, &p, &state0);
     q = (int8_t *)(ar + p.q);
-    memset(ar + state0, 0, (size_t)(p.end - state0));       /* every state is 0 at the start (§3.5, §3.9) */
+    memset(ar + state0, 0, (size_t)(p.end - state0));       /* every state is 0 at the start (§3.5, §3.9, §3.10-§3.12) */
     {
         sne_op op0;
         sne_get_op(m, st.op0, &op0);
@@ -177,6 +181,25 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
             case SNE_OP_DENSE: sne_k_dense(m, &op, (const uint8_t *)val, (int32_t *)dst, &oc); break;
             case SNE_OP_MAXPOOL: sne_k_maxpool(&op, (const uint8_t *)val, (uint8_t *)dst); break;
             case SNE_OP_AVGPOOL: sne_k_avgpool(&op, (const int32_t *)val, (int32_t *)dst, &oc); break;
+            case SNE_OP_LOIHI_DENSE: case SNE_OP_LOIHI_CONV2D: {
+                int32_t *pend = (int32_t *)(void *)(ar + soff);
+                if (op.opcode == SNE_OP_LOIHI_DENSE) sne_k_loihi_dense(m, &op, (const uint8_t *)val, pend, (int32_t *)dst, &oc);
+                else sne_k_loihi_conv2d(m, &op, (const uint8_t *)val, pend, (int32_t *)dst, &oc);
+                soff += 4u * n;
+                break;
+            }
+            case SNE_OP_LOIHI_LIF: {
+                int32_t *v = (int32_t *)(void *)(ar + soff), *u = v + n;
+                const uint8_t *spk = (const uint8_t *)dst;
+                sne_k_loihi_lif(m, &op, (const int32_t *)val, u, v, (uint8_t *)dst, &oc);
+                /* §8: the spikes, every v (after reset), then every u, per loihi_lif op and step */
+                for (i = 0; i < n; i++) HASH_BYTE(*h, spk[i]);
+                for (i = 0; i < n; i++) HASH_I32(*h, v[i]);
+                for (i = 0; i < n; i++) HASH_I32(*h, u[i]);
+                if (ctx->trace != NULL) ctx->trace(ctx->trace_user, k, j, t, n, spk, v, 32u);
+                soff += 8u * n;
+                break;
+            }
             default: { /* SNE_OP_LIF */
                 void *v = ar + soff;
                 const uint8_t *spk = (const uint8_t *)dst;
