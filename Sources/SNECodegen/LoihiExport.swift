@@ -172,14 +172,19 @@ public enum LavaVerify {
               let ls = lava["students"] as? [[String: Any]] else {
             throw CodegenError.failure("the Lava trace is not readable JSON")
         }
-        let interp = try Interpreter(p)
+        // Lava runs every student: so does the interpreter (no confidence stop), and every
+        // student's neurons, features and the logits are compared.
+        var all = p
+        all.stopMargin = nil
+        let interp = try Interpreter(all)
         let K = p.students.count
         let res = try interp(input, budget: K, trace: true)
         var compared = 0
         func ints(_ v: Any?) -> [Int] { (v as? [Any])?.compactMap { ($0 as? NSNumber)?.intValue } ?? [] }
         let lavaPred = (lava["prediction"] as? NSNumber)?.intValue ?? -1
         func result(_ m: String?) -> Result { Result(firstMismatch: m, neuronsCompared: compared, lavaPrediction: lavaPred, interpPrediction: res.prediction) }
-        for st in res.trace?.students ?? [] {
+        guard let students = res.trace?.students, students.count == K else { return result("the interpreter's trace does not hold every student") }
+        for st in students {
             let k = st.student
             guard k < ls.count, let lifs = ls[k]["lif"] as? [[String: Any]] else { return result("student \(k): missing in the Lava trace") }
             for (t, layers) in st.steps.enumerated() {
@@ -207,7 +212,7 @@ public enum LavaVerify {
             if q != st.quantized.map(Int.init) { return result("student \(k): quantized features differ") }
         }
         let logits = ints(lava["logits"])
-        if p.stopMargin == nil && logits != res.logits.map(Int.init) {
+        if logits != res.logits.map(Int.init) {
             return result("logits: Lava \(logits), interpreter \(res.logits)")
         }
         return result(nil)
