@@ -144,11 +144,17 @@ def read_idx(path, start, count):
 
 
 def read_expect(path):
+    """Predictions, one a line: an integer, or a JSON object with "prediction" (objects without
+    one, such as the summary line of `sne run --count N --json`, are skipped)."""
     preds = []
     for line in open(path):
         line = line.strip()
-        if line:
-            preds.append(int(json.loads(line)["prediction"]) if line.startswith("{") else int(line))
+        if line.startswith("{"):
+            o = json.loads(line)
+            if "prediction" in o:
+                preds.append(int(o["prediction"]))
+        elif line:
+            preds.append(int(line))
     return preds
 
 
