@@ -83,12 +83,19 @@ public enum NIRExport {
         node("Flatten", [("start_dim", .scalar(0)), ("end_dim", .scalar(-1)), ("input_type", .ints(nirShape(s, spatial: spatial)))])
     }
 
-    static func node(_ type: String, _ fields: [(String, HDF5Dataset)]) -> HDF5Node {
-        .group([("type", .dataset(.scalar(type)))] + fields.map { ($0.0, .dataset($0.1)) })
+    static func node(_ type: String, _ fields: [(String, HDF5Dataset)], metadata: HDF5Node? = nil) -> HDF5Node {
+        .group([("type", .dataset(.scalar(type)))] + fields.map { ($0.0, .dataset($0.1)) } + (metadata.map { [("metadata", $0)] } ?? []))
     }
 
+    /// The NIR threshold of an sne threshold θ: sne fires on `v ≥ θ` (spec §3.5), NIR's LIF on
+    /// `v > v_threshold` (nir.LIF). sne's membranes are integers, so every value in [θ − 1, θ) is
+    /// the same test; the midpoint θ − ½ also absorbs the float32 error of w/θ and the sub-integer
+    /// drift of a leak computed without rounding (with θ itself, v = θ exactly — frequent at the
+    /// first step, where currents are integers — would not fire).
+    static func firingThreshold(_ theta: Int32) -> Double { Double(theta) - 0.5 }
+
     /// Per synaptic op of `s` that feeds a LIF (directly or through avgpools, which keep channels):
-    /// the factor 1/θ_c of each output channel c (spec §3.5: one θ per channel of the LIF's shape,
+    /// the factor 1/(θ_c − ½) of each output channel c (spec §3.5: one θ per channel of the LIF's shape,
     /// which is the synaptic op's output channel). Empty in `.channel` mode.
     static func thresholdScales(_ s: Student, _ mode: NIRThresholds, student k: Int) throws -> [Int: [Double]] {
         guard mode == .unit else { return [:] }
@@ -98,7 +105,7 @@ public enum NIRExport {
             var i = j - 1
             while i >= 0, case .avgPool = s.ops[i] { i -= 1 }
             switch i >= 0 ? s.ops[i] : op {
-            case .inputConv2D, .conv2D, .inputDense, .dense: r[i] = l.thetas.map { 1 / Double($0) }
+            case .inputConv2D, .conv2D, .inputDense, .dense: r[i] = l.thetas.map { 1 / firingThreshold($0) }
             default: throw CodegenError.failure("student \(k) op \(j) (lif): no conv/dense feeds it, so its thresholds cannot be normalized (use --nir-thresholds channel)")
             }
         }
@@ -160,13 +167,19 @@ public enum NIRExport {
                     }
                     let tau = dt / max(1 - beta, 1e-12), n = o.size, dims = nirShape(o, spatial: spatial)
                     let theta: [Float] = thresholds == .unit ? [Float](repeating: 1, count: n)
-                        : reorder((0..<n).map { Float(l.thetas[$0 % o.c]) }, order)
+                        : reorder((0..<n).map { Float(firingThreshold(l.thetas[$0 % o.c])) }, order)
+                    // what NIR cannot carry, for sne-aware importers: the reset kind and the amount a
+                    // subtract reset removes (θ_c in the membrane's units: θ_c/(θ_c − ½) in unit mode)
+                    let unitOfV = { (c: Int) in thresholds == .unit ? firingThreshold(l.thetas[c]) : 1 }
+                    let meta: HDF5Node = .group([
+                        ("sne_reset", .dataset(.scalar(l.reset == .subtract ? "subtract" : "zero"))),
+                        ("sne_reset_subtract", .dataset(.floats(reorder((0..<n).map { Float(Double(l.thetas[$0 % o.c]) / unitOfV($0 % o.c)) }, order), shape: dims)))])
                     add(name, node("LIF", [
                         ("tau", .floats([Float](repeating: Float(tau), count: n), shape: dims)),
                         ("r", .floats([Float](repeating: Float(tau / dt), count: n), shape: dims)),
                         ("v_leak", .floats([Float](repeating: 0, count: n), shape: dims)),
                         ("v_threshold", .floats(theta, shape: dims)),
-                        ("v_reset", .floats([Float](repeating: 0, count: n), shape: dims))]))
+                        ("v_reset", .floats([Float](repeating: 0, count: n), shape: dims))], metadata: meta))
                 case .maxPool(let q):
                     add(name + "_sum", node("SumPool2d", [("kernel_size", .ints([q, q])), ("stride", .ints([q, q])), ("padding", .ints([0, 0]))]))
                     add(name, node("Threshold", [("threshold", .floats([Float](repeating: 0.5, count: o.size), shape: nirShape(o, spatial: true)))]))

@@ -11,7 +11,7 @@ logits = the sum of the inputs of the Output node (one head Affine per student) 
 step; prediction = argmax (lowest index on a tie, as sne).
 
 usage: snntorch_run.py FILE.nir (--idx IMAGES[.gz] | --images DIR) [--count N] [--start S]
-                       [--labels LABELS[.gz]] [--expect FILE] [--reset importer|subtract]
+                       [--labels LABELS[.gz]] [--expect FILE] [--reset importer|subtract|sne]
                        [--batch B] [--per-image] [--predictions FILE]
   --idx      an IDX image file (e.g. Fashion-MNIST t10k-images-idx3-ubyte.gz): items S … S+N−1
   --images   a directory of <i>.u8 raw images (HWC), i = S … S+N−1
@@ -20,8 +20,12 @@ usage: snntorch_run.py FILE.nir (--idx IMAGES[.gz] | --images DIR) [--count N] [
              line with a "prediction" key (the output of `sne run … --count N --json`); prints the
              agreement
   --reset    importer (default): the modules snnTorch's importer builds (reset to zero);
-             subtract: sne-aware — the Leaky modules switched to reset by subtraction, as the
-             program's `reset=subtract` LIFs (a post-import setting, not part of the NIR graph)
+             subtract: sne-aware — the imported Leaky modules switched to snnTorch's reset by
+             subtraction (its reset_delay=False form lowers the next step's membrane by the
+             threshold once more while the reset membrane stays above it; sne does not);
+             sne: sne-aware — each LIF node becomes SneLIF: snnTorch's beta and threshold, and the
+             program's reset from the node's metadata (sne_reset, sne_reset_subtract)
+  (both sne-aware settings are post-import changes, not part of the NIR graph)
 Prints the summary lines (and one line per image with --per-image).
 """
 import argparse
@@ -69,6 +73,32 @@ class Integrator(torch.nn.Module):
         return self.state
 
 
+class SneLIF(torch.nn.Module):
+    """sne-aware LIF: v = beta·v + x; spike = v > threshold (beta and threshold as snnTorch's
+    importer computes them); on a spike v −= sne_reset_subtract (reset=subtract: θ in the node's
+    units) or v = 0 (reset=zero), read from the LIF node's metadata written by `sne export`."""
+    def __init__(self, n):
+        super().__init__()
+        leaky = sni._nir_to_snntorch_module(n, init_hidden=True)
+        md = getattr(n, "metadata", None) or {}
+        if "sne_reset_subtract" not in md:
+            sys.exit("--reset sne: a LIF node has no sne_reset_subtract metadata (export it with this sne)")
+        kind = md.get("sne_reset", b"subtract")
+        self.subtract = (kind.decode() if isinstance(kind, bytes) else str(kind)) == "subtract"
+        self.register_buffer("beta", leaky.beta.detach().clone().float())
+        self.register_buffer("threshold", leaky.threshold.detach().clone().float())
+        self.register_buffer("amount", torch.tensor(np.asarray(md["sne_reset_subtract"]), dtype=torch.float32))
+        self.mem = None
+
+    def forward(self, x):
+        if self.mem is None or self.mem.shape != x.shape:
+            self.mem = torch.zeros_like(x)
+        self.mem = self.beta * self.mem + x
+        spk = (self.mem > self.threshold).float()
+        self.mem = self.mem - spk * self.amount if self.subtract else self.mem * (1 - spk)
+        return spk
+
+
 def batched_flatten(n):
     """NIR's Flatten counts dimensions without the batch; the executor runs with one."""
     start = int(n.start_dim)
@@ -85,10 +115,17 @@ def leaky(n, reset):
 
 def load(path, reset="importer"):
     g = nir.read(path)
-    integrators = []
+    integrators = []   # stateful modules snn.utils.reset does not know: reset by run()
 
     def make_i(n):
         m = Integrator(n)
+        integrators.append(m)
+        return m
+
+    def make_lif(n):
+        if reset != "sne":
+            return leaky(n, reset)
+        m = SneLIF(n)
         integrators.append(m)
         return m
     node_map = {
@@ -97,7 +134,7 @@ def load(path, reset="importer"):
         nir.Conv2d: lambda n: sni._nir_to_snntorch_module(n, init_hidden=True),
         nir.Flatten: batched_flatten,
         nir.AvgPool2d: lambda n: sni._nir_to_snntorch_module(n, init_hidden=True),
-        nir.LIF: lambda n: leaky(n, reset),
+        nir.LIF: make_lif,
         nir.CubaLIF: lambda n: sni._nir_to_snntorch_module(n, init_hidden=True),
         nir.SumPool2d: SumPool2d,
         nir.Threshold: Threshold,
@@ -113,7 +150,10 @@ def run(net, integrators, x, T):
     """logits (B, classes) of a batch x (B, C, H, W) after T steps from reset state."""
     snn.utils.reset(net)
     for m in integrators:
-        m.state = None
+        if isinstance(m, SneLIF):
+            m.mem = None
+        else:
+            m.state = None
     out = None
     with torch.no_grad():
         for _ in range(T):
@@ -168,7 +208,7 @@ def main():
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--labels")
     ap.add_argument("--expect")
-    ap.add_argument("--reset", choices=["importer", "subtract"], default="importer")
+    ap.add_argument("--reset", choices=["importer", "subtract", "sne"], default="importer")
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--per-image", action="store_true")
     ap.add_argument("--predictions")
