@@ -13,9 +13,10 @@ struct ExportCommand: Command {
           of the outputs) as a NIR 1.0 HDF5 file, atomically. NIR cannot carry rounding,
           saturation, the subtract reset, the gate, budgets or the confidence stop: see
           docs/neuromorphic.md for what the export does with each.
+          LIFs fire on v > θ_c − ½ (NIR's strict test; sne's membranes are integers, v ≥ θ_c):
           --nir-thresholds unit     (default) every LIF threshold is 1 and the conv/dense feeding it
-                                    has output channel c divided by θ_c (exact; snnTorch imports it)
-          --nir-thresholds channel  the program's per-channel θ_c and unscaled weights (the NIR
+                                    has output channel c divided by θ_c − ½ (exact; snnTorch imports it)
+          --nir-thresholds channel  thresholds θ_c − ½ per channel and unscaled weights (the NIR
                                     membrane equals sne's; snnTorch refuses differing θ_c)
         """
     let program: String, nir: String, thresholds: NIRThresholds

@@ -92,7 +92,8 @@ enum InputFiles {
         let (h, b) = try idxRange(path, from: from, count: count, what: "--input")
         let item = Array(h.dims.dropFirst())
         guard accepts(item, s) else {
-            throw CLIError.input("\(path): IDX items are \(item.map(String.init).joined(separator: "x")), the program input is \(s.h)x\(s.w)x\(s.c) (H·W·C)")
+            let what = item.isEmpty ? "single bytes (a one-dimensional IDX, such as labels)" : item.map(String.init).joined(separator: "x")
+            throw CLIError.input("\(path): IDX items are \(what), the program input is \(s.h)x\(s.w)x\(s.c) (H·W·C)")
         }
         let start = h.dataOffset + from * h.itemBytes
         return (0..<count).map { Array(b[(start + $0 * h.itemBytes)..<(start + ($0 + 1) * h.itemBytes)]) }

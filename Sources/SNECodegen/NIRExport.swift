@@ -9,11 +9,13 @@
 //   input_conv2d / conv2d   Conv2d (weights and bias divided by 2^shift), NCHW, kernel (out, in, kh, kw)
 //   input_dense / dense     Affine (weights and bias divided by 2^shift), inputs in NIR's CHW order
 //   lif                     LIF with tau = dt/(1−β), r = tau/dt, v_leak 0, v_reset 0 (dt = 1e-4 s, the
-//                           step snnTorch's importer assumes; recorded in metadata) and, by NIRThresholds:
+//                           step snnTorch's importer assumes; recorded in metadata), fired on v > θ_c − ½
+//                           (sne's integer v ≥ θ_c; NIR fires on v > v_threshold) and, by NIRThresholds:
 //                           unit (default): v_threshold 1, and the synaptic op feeding the LIF has output
-//                           channel c's weights and bias divided by θ_c (the membrane is v/θ_c: exact in
-//                           real arithmetic for the linear leak and both resets; the next op sees spikes);
-//                           channel: v_threshold θ_c, weights as the program's
+//                           channel c's weights and bias divided by θ_c − ½ (the membrane is v/(θ_c − ½):
+//                           exact in real arithmetic for the linear leak and both resets; the next op sees
+//                           only spikes); channel: v_threshold θ_c − ½, weights as the program's. Node
+//                           metadata sne_reset / sne_reset_subtract keep the reset NIR cannot carry
 //   maxpool (spikes)        SumPool2d + Threshold(0.5): a spike iff any input in the window spiked
 //   avgpool                 AvgPool2d
 //   flatten                 Flatten (CHW order)
@@ -27,10 +29,11 @@ import SpikeIR
 /// program's LIFs in real arithmetic; they differ only in the membrane's unit.
 public enum NIRThresholds: String, Sendable, CaseIterable {
     /// `v_threshold` 1 everywhere; output channel c of the synaptic op feeding a LIF (through any
-    /// avgpools) has its weights and bias divided by θ_c, so the NIR membrane is sne's v / θ_c.
-    /// Importers that need one threshold per layer (snnTorch) accept it.
+    /// avgpools) has its weights and bias divided by θ_c − ½ (`firingThreshold`), so the NIR
+    /// membrane is sne's v / (θ_c − ½). Importers that need one threshold per layer (snnTorch)
+    /// accept it.
     case unit
-    /// `v_threshold` = θ_c per neuron and the weights as the program's (÷ 2^shift): the NIR
+    /// `v_threshold` = θ_c − ½ per neuron and the weights as the program's (÷ 2^shift): the NIR
     /// membrane is sne's v. snnTorch's importer refuses a layer whose θ_c differ.
     case channel
 }
