@@ -75,6 +75,18 @@ import SNECodegen
         #expect(b >= 97 * n / 100, "sne-aware agreement \(b)/\(n) below the 97% floor:\n\(aware)")
     }
 
+    @Test("--nir-thresholds: unit is the default, channel is accepted, anything else is a usage error")
+    func thresholdsFlag() throws {
+        let path = NSTemporaryDirectory() + "sne-nir-flag-\(UUID().uuidString.prefix(8)).nir"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (c1, o1, _) = sne(["export", Self.trained, "--nir", path])
+        let (c2, o2, _) = sne(["export", Self.trained, "--nir", path, "--nir-thresholds", "channel"])
+        #expect(c1 == 0 && o1.contains("unit thresholds") && c2 == 0 && o2.contains("channel thresholds"))
+        let (c3, _, e3) = sne(["export", Self.trained, "--nir", path + ".x", "--nir-thresholds", "layer"])
+        #expect(c3 == 2 && e3 == "sne export: --nir-thresholds must be unit or channel, got 'layer'\n", "\(e3)")
+        #expect(!FileManager.default.fileExists(atPath: path + ".x"))
+    }
+
     @Test("channel thresholds: the trained ensemble's per-channel θ are refused by snnTorch's importer, unit ones are not")
     func channelModeIsRefusedBySnnTorch() throws {
         guard let py = Self.python() else { return }
