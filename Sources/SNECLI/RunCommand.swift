@@ -7,7 +7,7 @@ struct RunCommand: Command {
     static let name = "run"
     static let summary = "run a program on one input (or N items of an IDX file) in the reference interpreter"
     static let usage = """
-        usage: sne run PROGRAM --input FILE [--index N] [--budget k] [--trace FILE] [--json]
+        usage: sne run PROGRAM --input FILE [--index N] [--budget k] [--no-stop] [--trace FILE] [--json]
                sne run PROGRAM --input IDX --count N [--index S] [--labels IDX] [--budget k] [--no-stop] [--json]
           --input FILE   raw uint8 (exactly H·W·C bytes, HWC), .npy (uint8), or an IDX file (-ubyte/.idx)
           --index N      item of an IDX file (default 0); with --count the first item

@@ -131,7 +131,7 @@ public enum NIRExport {
                 case .inputConv2D(let c), .conv2D(let c):
                     if !spatial { throw CodegenError.failure("student \(k) op \(j) (\(op.name)): a convolution of a dense layer's vector output has no NIR form (NIR cannot reshape)") }
                     let sh = 1 / Double(UInt64(1) << UInt64(c.shift))
-                    let sc = (thetaScale[j] ?? [Double](repeating: 1, count: c.cout)).map { $0 * sh }   // ÷ 2^shift, ÷ θ_c (unit)
+                    let sc = (thetaScale[j] ?? [Double](repeating: 1, count: c.cout)).map { $0 * sh }   // ÷ 2^shift, ÷ (θ_c − ½) in unit mode
                     var bias = c.bias.map { Double($0) }
                     if j == 0, p.inputZeroPoint.contains(where: { $0 != 0 }) {
                         // padding reads zp (spec §3.1), NIR pads with 0: feed x − zp (a 1x1 identity
@@ -156,7 +156,7 @@ public enum NIRExport {
                     // kernel), so its type check rejects kh ≠ kw: read those with type_check=False.
                 case .inputDense(let d), .dense(let d):
                     let sh = 1 / Double(UInt64(1) << UInt64(d.shift))
-                    let sc = (thetaScale[j] ?? [Double](repeating: 1, count: d.out)).map { $0 * sh }   // ÷ 2^shift, ÷ θ_o (unit)
+                    let sc = (thetaScale[j] ?? [Double](repeating: 1, count: d.out)).map { $0 * sh }   // ÷ 2^shift, ÷ (θ_o − ½) in unit mode
                     if spatial { add(name + "_flat", flatten(shape)) }   // sne reads the input as a vector
                     add(name, node("Affine", [
                         ("weight", .floats(denseWeight(d.weights, n: shape.size, order: order, out: d.out, scale: sc), shape: [d.out, shape.size])),
