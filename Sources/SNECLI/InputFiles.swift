@@ -86,6 +86,45 @@ enum InputFiles {
         return Array(b[start...])
     }
 
+    /// Items `from … from+count−1` of a uint8 IDX file whose items are the program input (one
+    /// read of the header, then of the bytes up to the last item).
+    static func idxItems(_ path: String, shape s: Shape, from: Int, count: Int) throws -> [[UInt8]] {
+        let (h, b) = try idxRange(path, from: from, count: count, what: "--input")
+        let item = Array(h.dims.dropFirst())
+        guard accepts(item, s) else {
+            let what = item.isEmpty ? "single bytes (a one-dimensional IDX, such as labels)" : item.map(String.init).joined(separator: "x")
+            throw CLIError.input("\(path): IDX items are \(what), the program input is \(s.h)x\(s.w)x\(s.c) (H·W·C)")
+        }
+        let start = h.dataOffset + from * h.itemBytes
+        return (0..<count).map { Array(b[(start + $0 * h.itemBytes)..<(start + ($0 + 1) * h.itemBytes)]) }
+    }
+
+    /// Items `from … from+count−1` of a one-dimensional uint8 IDX label file.
+    static func labels(_ path: String, from: Int, count: Int) throws -> [UInt8] {
+        let (h, b) = try idxRange(path, from: from, count: count, what: "--labels")
+        guard h.dims.count == 1 else {
+            throw CLIError.input("\(path): a label file is a one-dimensional IDX (00 00 08 01), this one has \(h.dims.count) dimensions")
+        }
+        return Array(b[(h.dataOffset + from)..<(h.dataOffset + from + count)])
+    }
+
+    /// The header of an IDX file and its bytes up to the end of item `from + count − 1`, checked.
+    static func idxRange(_ path: String, from: Int, count: Int, what: String) throws -> (IDXHeader, [UInt8]) {
+        do {
+            let pre = try readMaybeGzip(path, limit: IDXHeader.prefixBytes)
+            let h = try IDXHeader(try readMaybeGzip(path, limit: try IDXHeader.headerBytes(pre, source: path)), source: path)
+            guard from + count <= h.dims[0] else {
+                throw CLIError.usage("\(what) \(path): items \(from)…\(from + count - 1) asked, the file has \(h.dims[0]) (0…\(max(0, h.dims[0] - 1)))")
+            }
+            let end = h.dataOffset + (from + count) * h.itemBytes   // ≤ dataOffset + dataBytes: no overflow
+            let b = try readMaybeGzip(path, limit: end)
+            guard b.count == end else {
+                throw CLIError.input("\(path): IDX data is truncated (item \(from + count - 1) ends at byte \(end), the data has \(b.count))")
+            }
+            return (h, b)
+        } catch let e as DataError { throw CLIError.input(e.message) }
+    }
+
     /// `(a, b, c)` as numpy prints a shape.
     static func tuple(_ d: [Int]) -> String { d.count == 1 ? "(\(d[0]),)" : "(" + d.map(String.init).joined(separator: ", ") + ")" }
 
