@@ -240,4 +240,26 @@ final class CompileModelTests: XCTestCase {
         // v: 7 (no spike, m=7); leak 7 − rshr(7,1)=7−4=3, +7 = 10 ≥ 10 spike, m=0; 0 − 3 = −3; −3 − rshr(−3,1) = −3+1 = −2, +9 = 7
         XCTAssertEqual(y.data, [0, 1, 0, 0])
     }
+
+    /// The shipped programs are exactly what `sne compile` makes of the shipped models (the slice's
+    /// first 256 train images are the full set's, so its calibration is the same), and the
+    /// Loihi-trained model lowers to a valid Loihi-mode program.
+    func testShippedProgramsAreTheCompiledShippedModels() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let slice = root.appendingPathComponent("examples/data/fashion-mnist-slice").path
+        for (dir, name) in [("fashion-mnist", "fashion_sne"), ("fashion-mnist-loihi", "fashion_loihi")] {
+            let m = root.appendingPathComponent("examples/models/\(dir)").path
+            let tmp = NSTemporaryDirectory() + "sne-shipped-\(getpid())-\(name).snep"
+            defer { try? FileManager.default.removeItem(atPath: tmp) }
+            var out = TextSink.capture(), err = TextSink.capture()
+            XCTAssertEqual(SNECLI.main(["compile", m + "/model.sne", "-o", tmp, "--data", slice, "--stop-margin", "0.5", "--name", name],
+                                       out: &out, err: &err), 0, err.captured)
+            XCTAssertEqual(FileManager.default.contents(atPath: tmp), FileManager.default.contents(atPath: m + "/\(name).snep"),
+                           "examples/models/\(dir)/\(name).snep is not what compiling its model.sne gives")
+        }
+        let lp = try ProgramFile.read(path: root.appendingPathComponent("examples/models/fashion-mnist-loihi/fashion_loihi.snep").path)
+        let (q, _) = try LoihiLowering.lower(lp)
+        try ProgramVerifier.verify(q)
+        XCTAssertEqual(q.timesteps, lp.timesteps + 5)
+    }
 }
