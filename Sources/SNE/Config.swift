@@ -30,7 +30,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var teacherFeatures: String? = nil
     public var teacherLogits: String? = nil
 
-    /// K, the partition kind (`informed`, `contiguous`, `random`).
+    /// K, the partition kind (`informed`, `contiguous`, `random`, `spread`).
     public var students: Int = 4
     public var partition: String = "informed"
     public var student = StudentSpec()
@@ -99,8 +99,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// Checks ranges; one line naming the first bad field.
     public func validate() throws {
         guard (1...16).contains(students) else { throw SNEError("students = \(students): K must be 1…16") }
-        guard ["informed", "contiguous", "random"].contains(partition) else {
-            throw SNEError("partition '\(partition)': must be informed, contiguous or random")
+        guard ["informed", "contiguous", "random", "spread"].contains(partition) else {
+            throw SNEError("partition '\(partition)': must be informed, contiguous, random or spread")
         }
         try student.validate()
         try gate?.validate()

@@ -1,10 +1,12 @@
 // Partitions of the teacher's D feature dimensions into K groups, one per student:
-// contiguous, random, and informed (dims clustered by correlation into K balanced groups).
+// contiguous, random, informed (dims clustered by correlation into K balanced groups), and spread
+// (the informed clusters dealt out across the students: correlated dims in different students).
 import Foundation
 import SNEData
 
 public enum Partition {
-    /// `kind` ∈ {contiguous, random, informed}; `features` is `[N, D]` row-major (informed only).
+    /// `kind` ∈ {contiguous, random, informed, spread}; `features` is `[N, D]` row-major (informed
+    /// and spread only).
     /// Groups differ in size by at most one; every dim is in exactly one group, sorted within it.
     public static func make(_ kind: String, dims d: Int, groups k: Int, features: [Float] = [], samples n: Int = 0, seed: UInt64) throws -> [[Int]] {
         guard k >= 1, d >= k else { throw SNEError("partition: cannot split \(d) teacher features into \(k) groups") }
@@ -21,11 +23,12 @@ public enum Partition {
             var out: [[Int]] = [], start = 0
             for s in sizes { out.append(perm[start..<(start + s)].sorted()); start += s }
             return out
-        case "informed":
-            guard n >= 2, features.count == n * d else { throw SNEError("informed partition: needs the teacher features of ≥ 2 samples") }
-            return informed(correlation: absCorrelation(features, n: n, d: d), sizes: sizes)
+        case "informed", "spread":
+            guard n >= 2, features.count == n * d else { throw SNEError("\(kind) partition: needs the teacher features of ≥ 2 samples") }
+            let c = absCorrelation(features, n: n, d: d)
+            return kind == "informed" ? informed(correlation: c, sizes: sizes) : spread(correlation: c, sizes: sizes)
         default:
-            throw SNEError("partition '\(kind)': must be contiguous, random or informed")
+            throw SNEError("partition '\(kind)': must be contiguous, random, informed or spread")
         }
     }
 
@@ -53,6 +56,27 @@ public enum Partition {
     /// correlated with the seeds so far), then dims joined one at a time, always the (dim, group)
     /// pair with the highest mean |corr| to the group's members among groups with room.
     public static func informed(correlation c: [Double], sizes: [Int]) -> [[Int]] {
+        clusters(correlation: c, sizes: sizes).map { $0.sorted() }
+    }
+
+    /// The opposite of `informed`: the informed clusters, each in the order its dims joined
+    /// (most central first), are laid end to end and dealt round-robin to the K groups (the next
+    /// group with room), so every student gets a share of every correlated cluster and the dims
+    /// of one student are as unlike each other as the clustering can make them.
+    public static func spread(correlation c: [Double], sizes: [Int]) -> [[Int]] {
+        let k = sizes.count
+        var out = [[Int]](repeating: [], count: k)
+        var g = 0
+        for i in clusters(correlation: c, sizes: sizes).flatMap({ $0 }) {
+            while out[g].count >= sizes[g] { g = (g + 1) % k }
+            out[g].append(i)
+            g = (g + 1) % k
+        }
+        return out.map { $0.sorted() }
+    }
+
+    /// `informed`'s clusters with each cluster's dims in the order they joined.
+    static func clusters(correlation c: [Double], sizes: [Int]) -> [[Int]] {
         let k = sizes.count, d = Int(Double(c.count).squareRoot())
         // First seed: the dim most correlated with all others (the centre of the largest cluster).
         var first = 0, bestSum = -1.0
@@ -81,7 +105,7 @@ public enum Partition {
             groups[bg].append(bi); used.insert(bi)
             for i in 0..<d { sum[bg][i] += c[i * d + bi] }
         }
-        return groups.map { $0.sorted() }
+        return groups
     }
 
     /// Mean |corr| between dims in the same group and in different groups (the "disentanglement"

@@ -31,7 +31,8 @@ struct TrainCommand: Command {
       --teacher-logits F    external teacher: per-sample logits [N, classes]
     ensemble:
       --students K          number of students (default 4)
-      --partition P         informed (default), contiguous or random
+      --partition P         informed (default), contiguous, random or spread (informed's
+                            clusters dealt across the students)
       --conv A,B            student conv widths (default 8,16)
       --hidden N            student hidden LIF width (default 64; 0 = none)
       --features F          student readout size (default 32)

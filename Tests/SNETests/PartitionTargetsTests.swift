@@ -5,7 +5,7 @@ import SNEData
 @testable import SNE
 
 @Suite struct PartitionTests {
-    @Test(arguments: ["contiguous", "random", "informed"])
+    @Test(arguments: ["contiguous", "random", "informed", "spread"])
     func partitionsCoverEveryDimOnceInBalancedGroups(_ kind: String) throws {
         let n = 200, d = 10
         var rng = DataRNG(seed: 3)
@@ -35,6 +35,10 @@ import SNEData
         let c = Partition.absCorrelation(x, n: n, d: d)
         let inf = Partition.coherence(g, correlation: c), con = Partition.coherence(try Partition.make("contiguous", dims: d, groups: 3, seed: 0), correlation: c)
         #expect(inf.within > 0.9 && inf.across < 0.2 && con.within < inf.within)
+        // spread deals each cluster across the groups: every group holds one dim of each signal
+        let sp = try Partition.make("spread", dims: d, groups: 3, features: x, samples: n, seed: 1)
+        for grp in sp { #expect(Set(grp.map { $0 % 3 }) == [0, 1, 2], "\(sp)") }
+        #expect(Partition.coherence(sp, correlation: c).within < 0.2)
     }
 
     @Test func badPartitionsAreErrors() {
