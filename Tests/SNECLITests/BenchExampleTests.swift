@@ -4,12 +4,6 @@ import Foundation
 @testable import SNECLI
 
 @Suite struct BenchExampleTests {
-    func sne(_ argv: [String]) -> (Int32, String, String) {
-        var out = TextSink.capture(), err = TextSink.capture()
-        let code = SNECLI.main(argv, out: &out, err: &err)
-        return (code, out.captured, err.captured)
-    }
-
     @Test func benchRejectsUnknownBenchmarkAndBadFlags() {
         #expect(sne(["bench", "nope"]).0 == 2)
         #expect(sne(["bench", "gemm", "--threads", "0"]).0 == 2)

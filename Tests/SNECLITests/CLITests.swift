@@ -3,12 +3,6 @@ import Testing
 @testable import SNECLI
 
 @Suite struct CLITests {
-    func sne(_ argv: [String]) -> (Int32, String, String) {
-        var out = TextSink.capture(), err = TextSink.capture()
-        let code = SNECLI.main(argv, out: &out, err: &err)
-        return (code, out.captured, err.captured)
-    }
-
     @Test func helpListsEveryCommand() {
         let (code, out, _) = sne(["help"])
         #expect(code == 0)

@@ -6,12 +6,6 @@ import Testing
 @testable import SNEData
 
 @Suite struct HardeningCLITests {
-    func sne(_ argv: [String]) -> (Int32, String, String) {
-        var out = TextSink.capture(), err = TextSink.capture()
-        let code = SNECLI.main(argv, out: &out, err: &err)
-        return (code, out.captured, err.captured)
-    }
-
     /// One line, no Foundation wording, `path` at most once.
     func clean(_ msg: String, path: String? = nil) -> Bool {
         let banned = ["NSCocoaErrorDomain", "You don't have permission", "Error Domain=", "The file “", "couldn’t be"]

@@ -8,17 +8,11 @@ import Testing
 import SNECodegen
 
 @Suite struct NIRSnnTorchTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = repoRoot
     static let trained = root.appendingPathComponent("examples/models/fashion-mnist/fashion_sne.snep").path
     static let script = root.appendingPathComponent("targets/nir/snntorch_run.py").path
     static let data = root.deletingLastPathComponent().appendingPathComponent("shared/data/fashion-mnist").path
 
-    func sne(_ argv: [String]) -> (Int32, String, String) {
-        var out = TextSink.capture(), err = TextSink.capture()
-        let code = SNECLI.main(argv, out: &out, err: &err)
-        return (code, out.captured, err.captured)
-    }
 
     /// `$SNE_NIR_PYTHON` (default /work/venvs/nir/bin/python) if it imports nir, nirtorch,
     /// snntorch and torch; else nil with the reason printed.

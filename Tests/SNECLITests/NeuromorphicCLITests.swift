@@ -6,13 +6,7 @@ import Testing
 import SpikeIR
 
 @Suite struct NeuromorphicCLITests {
-    func sne(_ argv: [String]) -> (Int32, String, String) {
-        var out = TextSink.capture(), err = TextSink.capture()
-        let code = SNECLI.main(argv, out: &out, err: &err)
-        return (code, out.captured, err.captured)
-    }
-    let fmnist = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("examples/programs/fmnist4.snep").path
+    let fmnist = exampleProgram
     func tmp(_ tag: String) -> String { NSTemporaryDirectory() + "sne-cli-\(tag)-\(UUID().uuidString.prefix(8))" }
 
     @Test func exportWritesNIR() throws {

@@ -6,13 +6,7 @@ import Testing
 import SpikeIR
 
 @Suite struct RunBatchTests {
-    func sne(_ argv: [String]) -> (Int32, String, String) {
-        var out = TextSink.capture(), err = TextSink.capture()
-        let code = SNECLI.main(argv, out: &out, err: &err)
-        return (code, out.captured, err.captured)
-    }
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = repoRoot
     static let trained = root.appendingPathComponent("examples/models/fashion-mnist/fashion_sne.snep").path
 
     /// An IDX image file of the five example test images (examples/programs/fmnist-test-<i>.u8) and

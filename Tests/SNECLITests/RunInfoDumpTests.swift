@@ -4,7 +4,6 @@ import Testing
 @testable import SNECLI
 import SpikeIR
 
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let exampleProgram = repoRoot.appendingPathComponent("examples/programs/fmnist4.snep").path
 let exampleImage = repoRoot.appendingPathComponent("examples/programs/fmnist-test-0.u8").path
 
@@ -13,12 +12,6 @@ func tmpPath(_ name: String) -> String {
 }
 
 @Suite struct RunInfoDumpTests {
-    func sne(_ argv: [String]) -> (Int32, String, String) {
-        var out = TextSink.capture(), err = TextSink.capture()
-        let code = SNECLI.main(argv, out: &out, err: &err)
-        return (code, out.captured, err.captured)
-    }
-
     @Test func readmeCommand() {
         let (code, out, err) = sne(["run", exampleProgram, "--input", exampleImage, "--budget", "2"])
         #expect(code == 0, "\(err)")
