@@ -69,8 +69,7 @@ enum InputFiles {
             _ = try IDXHeader.headerBytes(pre, source: path)   // the precise reason
             throw CLIError.input("\(path): not an IDX file")
         }
-        let hb = try IDXHeader.headerBytes(pre, source: path)
-        let h = try IDXHeader(try readMaybeGzip(path, limit: hb), source: path)
+        let h = try idxHeader(path, prefix: pre)
         let item = Array(h.dims.dropFirst())
         guard accepts(item, s) else {
             throw CLIError.input("\(path): IDX items are \(item.map(String.init).joined(separator: "x")), the program input is \(s.h)x\(s.w)x\(s.c) (H·W·C)")
@@ -78,51 +77,57 @@ enum InputFiles {
         guard index < h.dims[0] else {
             throw CLIError.usage("--index \(index) is out of range for \(path), which has \(h.dims[0]) items (0…\(max(0, h.dims[0] - 1)))")
         }
-        let start = hb + index * h.itemBytes   // index < dims[0], so <= hb + dataBytes: no overflow
-        let b = try readMaybeGzip(path, limit: start + h.itemBytes)
-        guard b.count == start + h.itemBytes else {
-            throw CLIError.input("\(path): IDX data is truncated (item \(index) ends at byte \(start + h.itemBytes), the data has \(b.count))")
-        }
-        return Array(b[start...])
+        return try idxItemBytes(path, h, from: index, count: 1)[0]
     }
 
-    /// Items `from … from+count−1` of a uint8 IDX file whose items are the program input (one
-    /// read of the header, then of the bytes up to the last item).
+    /// Items `from … from+count−1` of a uint8 IDX file whose items are the program input.
     static func idxItems(_ path: String, shape s: Shape, from: Int, count: Int) throws -> [[UInt8]] {
-        let (h, b) = try idxRange(path, from: from, count: count, what: "--input")
-        let item = Array(h.dims.dropFirst())
-        guard accepts(item, s) else {
-            let what = item.isEmpty ? "single bytes (a one-dimensional IDX, such as labels)" : item.map(String.init).joined(separator: "x")
-            throw CLIError.input("\(path): IDX items are \(what), the program input is \(s.h)x\(s.w)x\(s.c) (H·W·C)")
-        }
-        let start = h.dataOffset + from * h.itemBytes
-        return (0..<count).map { Array(b[(start + $0 * h.itemBytes)..<(start + ($0 + 1) * h.itemBytes)]) }
+        do {
+            let h = try idxHeader(path)
+            try checkRange(h, path, from: from, count: count, what: "--input")
+            let item = Array(h.dims.dropFirst())
+            guard accepts(item, s) else {
+                let what = item.isEmpty ? "single bytes (a one-dimensional IDX, such as labels)" : item.map(String.init).joined(separator: "x")
+                throw CLIError.input("\(path): IDX items are \(what), the program input is \(s.h)x\(s.w)x\(s.c) (H·W·C)")
+            }
+            return try idxItemBytes(path, h, from: from, count: count)
+        } catch let e as DataError { throw CLIError.input(e.message) }
     }
 
     /// Items `from … from+count−1` of a one-dimensional uint8 IDX label file.
     static func labels(_ path: String, from: Int, count: Int) throws -> [UInt8] {
-        let (h, b) = try idxRange(path, from: from, count: count, what: "--labels")
-        guard h.dims.count == 1 else {
-            throw CLIError.input("\(path): a label file is a one-dimensional IDX (00 00 08 01), this one has \(h.dims.count) dimensions")
-        }
-        return Array(b[(h.dataOffset + from)..<(h.dataOffset + from + count)])
+        do {
+            let h = try idxHeader(path)
+            try checkRange(h, path, from: from, count: count, what: "--labels")
+            guard h.dims.count == 1 else {
+                throw CLIError.input("\(path): a label file is a one-dimensional IDX (00 00 08 01), this one has \(h.dims.count) dimensions")
+            }
+            return try idxItemBytes(path, h, from: from, count: count).flatMap { $0 }
+        } catch let e as DataError { throw CLIError.input(e.message) }
     }
 
-    /// The header of an IDX file and its bytes up to the end of item `from + count − 1`, checked.
-    static func idxRange(_ path: String, from: Int, count: Int, what: String) throws -> (IDXHeader, [UInt8]) {
-        do {
-            let pre = try readMaybeGzip(path, limit: IDXHeader.prefixBytes)
-            let h = try IDXHeader(try readMaybeGzip(path, limit: try IDXHeader.headerBytes(pre, source: path)), source: path)
-            guard from + count <= h.dims[0] else {
-                throw CLIError.usage("\(what) \(path): items \(from)…\(from + count - 1) asked, the file has \(h.dims[0]) (0…\(max(0, h.dims[0] - 1)))")
-            }
-            let end = h.dataOffset + (from + count) * h.itemBytes   // ≤ dataOffset + dataBytes: no overflow
-            let b = try readMaybeGzip(path, limit: end)
-            guard b.count == end else {
-                throw CLIError.input("\(path): IDX data is truncated (item \(from + count - 1) ends at byte \(end), the data has \(b.count))")
-            }
-            return (h, b)
-        } catch let e as DataError { throw CLIError.input(e.message) }
+    /// The checked header of an IDX file (two bounded reads: the prefix, then the header).
+    static func idxHeader(_ path: String, prefix: [UInt8]? = nil) throws -> IDXHeader {
+        let pre = try prefix ?? readMaybeGzip(path, limit: IDXHeader.prefixBytes)
+        return try IDXHeader(try readMaybeGzip(path, limit: try IDXHeader.headerBytes(pre, source: path)), source: path)
+    }
+
+    static func checkRange(_ h: IDXHeader, _ path: String, from: Int, count: Int, what: String) throws {
+        guard from + count <= h.dims[0] else {
+            throw CLIError.usage("\(what) \(path): items \(from)…\(from + count - 1) asked, the file has \(h.dims[0]) (0…\(max(0, h.dims[0] - 1)))")
+        }
+    }
+
+    /// Items `from … from+count−1` (in range, checked by the caller) of the IDX file with header
+    /// `h`: one read of the bytes up to the end of the last one.
+    static func idxItemBytes(_ path: String, _ h: IDXHeader, from: Int, count: Int) throws -> [[UInt8]] {
+        let start = h.dataOffset + from * h.itemBytes
+        let end = start + count * h.itemBytes   // from + count ≤ dims[0], so ≤ dataOffset + dataBytes: no overflow
+        let b = try readMaybeGzip(path, limit: end)
+        guard b.count == end else {
+            throw CLIError.input("\(path): IDX data is truncated (item \(from + count - 1) ends at byte \(end), the data has \(b.count))")
+        }
+        return (0..<count).map { Array(b[(start + $0 * h.itemBytes)..<(start + ($0 + 1) * h.itemBytes)]) }
     }
 
     /// `(a, b, c)` as numpy prints a shape.
