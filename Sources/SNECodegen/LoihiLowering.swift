@@ -93,6 +93,29 @@ public enum LoihiLowering {
         return Int32(v)
     }
 
+    /// The input op before a `loihi_lif` (source bias): one threshold for its channels (`unify`),
+    /// then its shift grown until |cur| ≤ 4095 (the 13-bit bias mantissa); returns the threshold
+    /// in the new current's units.
+    static func fitInput(weights: inout [Int8], bias: inout [Int32], shift: inout Int, channels: Int, lif l: LIF,
+                         notes: inout Notes, _ where_: String) -> Int {
+        let th = unify(weights: &weights, bias: &bias, channels: channels, thetas: l.thetas.map(Int.init), notes: &notes, where_)
+        let base = shift
+        while inputCurMax(w: weights, bias: bias, shift: shift) > 4095 && shift < 31 { shift += 1 }
+        if shift > base { notes.lines.append("\(where_): shift \(base) → \(shift) so |cur| ≤ 4095 (13-bit bias mantissa)") }
+        return max(Int((Double(th) / Double(1 << (shift - base))).rounded()), 1)
+    }
+
+    /// The `loihi_lif` after a conv2d/dense (source synaptic): one threshold (`unify`, which also
+    /// rescales `weights`), in accumulator units since Loihi has no rounding shift
+    /// (`vth = 2^shift·θ − 1`), and the bias as the neuron's bias mantissa.
+    static func synapticLIF(weights: inout [Int8], bias: [Int32], shift: Int, channels: Int, lif l: LIF,
+                            notes: inout Notes, _ where_: String) -> LoihiLIF {
+        var b = bias
+        let th = unify(weights: &weights, bias: &b, channels: channels, thetas: l.thetas.map { Int($0) << shift }, notes: &notes, where_)
+        let (e, mant) = biasMant(b, notes: &notes, where_)
+        return LoihiLIF(source: .synaptic, du: 4095, dv: dv(l.leak), vth: vth(th, notes: &notes, where_), biasExp: e, biasMant: mant)
+    }
+
     /// A readout dense's bias, placed after the pass (it depends on the lowered T).
     struct ReadoutBias {
         var student: Int, readout: Int, shift: Int, bias: [Int32], where_: String
@@ -163,26 +186,17 @@ public enum LoihiLowering {
                 switch op {
                 case .inputConv2D(var c):
                     guard case .lif(let l)? = next else { throw fail("the input op must be followed by lif") }
-                    let th0 = unify(weights: &c.weights, bias: &c.bias, channels: c.cout, thetas: l.thetas.map(Int.init), notes: &notes, here)
-                    let base = c.shift
-                    while inputCurMax(w: c.weights, bias: c.bias, shift: c.shift) > 4095 && c.shift < 31 { c.shift += 1 }
-                    let d = c.shift - base
-                    if d > 0 { notes.lines.append("\(here): shift \(base) → \(c.shift) so |cur| ≤ 4095 (13-bit bias mantissa)") }
+                    let th = fitInput(weights: &c.weights, bias: &c.bias, shift: &c.shift, channels: c.cout, lif: l, notes: &notes, here)
                     ops.append(.inputConv2D(c))
                     let o = c.outputShape(shape)
-                    let th = Int((Double(th0) / Double(1 << d)).rounded())
-                    ops.append(.loihi(.lif(LoihiLIF(source: .bias, du: 4095, dv: dv(l.leak), vth: vth(max(th, 1), notes: &notes, here),
+                    ops.append(.loihi(.lif(LoihiLIF(source: .bias, du: 4095, dv: dv(l.leak), vth: vth(th, notes: &notes, here),
                                                     biasExp: 6, biasMant: [Int16](repeating: 0, count: o.c)))))
                     shape = o; j += 2
                 case .inputDense(var dd):
                     guard case .lif(let l)? = next else { throw fail("the input op must be followed by lif") }
-                    let th0 = unify(weights: &dd.weights, bias: &dd.bias, channels: dd.out, thetas: l.thetas.map(Int.init), notes: &notes, here)
-                    let base = dd.shift
-                    while inputCurMax(w: dd.weights, bias: dd.bias, shift: dd.shift) > 4095 && dd.shift < 31 { dd.shift += 1 }
-                    let d = dd.shift - base
+                    let th = fitInput(weights: &dd.weights, bias: &dd.bias, shift: &dd.shift, channels: dd.out, lif: l, notes: &notes, here)
                     ops.append(.inputDense(dd))
-                    let th = Int((Double(th0) / Double(1 << d)).rounded())
-                    ops.append(.loihi(.lif(LoihiLIF(source: .bias, du: 4095, dv: dv(l.leak), vth: vth(max(th, 1), notes: &notes, here),
+                    ops.append(.loihi(.lif(LoihiLIF(source: .bias, du: 4095, dv: dv(l.leak), vth: vth(th, notes: &notes, here),
                                                     biasExp: 6, biasMant: [Int16](repeating: 0, count: dd.out)))))
                     shape = .vector(dd.out); j += 2
                 case .maxPool(let size):
@@ -195,19 +209,15 @@ public enum LoihiLowering {
                     shape = op.outputShape(shape); delay += 1; j += 1
                 case .conv2D(var c):
                     guard case .lif(let l)? = next else { throw fail("conv2d must be followed by lif") }
-                    let th = unify(weights: &c.weights, bias: &c.bias, channels: c.cout, thetas: l.thetas.map { Int($0) << c.shift }, notes: &notes, here)
+                    let neuron = synapticLIF(weights: &c.weights, bias: c.bias, shift: c.shift, channels: c.cout, lif: l, notes: &notes, here)
                     ops.append(.loihi(.conv2D(LoihiConv2D(cout: c.cout, kh: c.kh, kw: c.kw, stride: c.stride, pad: c.pad, weights: c.weights))))
-                    let (e, mant) = biasMant(c.bias, notes: &notes, here)
-                    ops.append(.loihi(.lif(LoihiLIF(source: .synaptic, du: 4095, dv: dv(l.leak),
-                                                    vth: vth(th, notes: &notes, here), biasExp: e, biasMant: mant))))
+                    ops.append(.loihi(.lif(neuron)))
                     shape = c.outputShape(shape); delay += 1; j += 2
                 case .dense(var dn):
                     if case .lif(let l)? = next {
-                        let th = unify(weights: &dn.weights, bias: &dn.bias, channels: dn.out, thetas: l.thetas.map { Int($0) << dn.shift }, notes: &notes, here)
+                        let neuron = synapticLIF(weights: &dn.weights, bias: dn.bias, shift: dn.shift, channels: dn.out, lif: l, notes: &notes, here)
                         ops.append(.loihi(.dense(LoihiDense(out: dn.out, weightExp: 0, weights: dn.weights))))
-                        let (e, mant) = biasMant(dn.bias, notes: &notes, here)
-                        ops.append(.loihi(.lif(LoihiLIF(source: .synaptic, du: 4095, dv: dv(l.leak),
-                                                        vth: vth(th, notes: &notes, here), biasExp: e, biasMant: mant))))
+                        ops.append(.loihi(.lif(neuron)))
                         shape = .vector(dn.out); delay += 1; j += 2
                     } else if case .readout? = next {
                         ops.append(.loihi(.dense(LoihiDense(out: dn.out, weightExp: 0, weights: dn.weights))))
