@@ -73,7 +73,7 @@ struct CheckCommand: Command {
         let m = try ModelFiles.load(model)
         let p = try InputFiles.program(program)
         let test = try ModelFiles.images(data, split: "t10k", limit: limit, dataset: m.info["dataset"])
-        var mode: (label: String, program: Program, notes: [String])? = nil
+        var mode: Check.Mode? = nil
         if loihi {
             do {
                 let (q, notes) = try LoihiLowering.lower(p)

@@ -97,6 +97,10 @@ public struct CheckResult: Sendable {
 }
 
 public enum Check {
+    /// A second integer program of the checked model to run next to it: a label for the report,
+    /// the program, and the notes of the lowering that made it.
+    public typealias Mode = (label: String, program: Program, notes: [String])
+
     /// Runs the float model and the program on `data` (NCHW /255 floats; the program reads the same
     /// pixels as HWC uint8). `margin` overrides the program's stop margin for the confidence row.
     /// `mode`, when given, is a second integer program of the same model (the Loihi-mode lowering
@@ -104,7 +108,7 @@ public enum Check {
     public static func run(model: SNEModel, program: Program, data: LabeledImages, margin: Int32? = nil,
                            energy: EnergyTable = EnergyTable(), activityImages: Int = 200,
                            compute: ComputeContext = ComputeContext(threads: 1),
-                           mode: (label: String, program: Program, notes: [String])? = nil) throws -> CheckResult {
+                           mode: Mode? = nil) throws -> CheckResult {
         guard Array(data.shape.dropFirst()) == model.spec.input else {
             throw CompileError("check images are \(Array(data.shape.dropFirst())), the model expects \(model.spec.input)")
         }
@@ -152,31 +156,36 @@ public enum Check {
         if let a = Double(model.info["teacher.test_accuracy"] ?? ""), let macs = Double(model.info["teacher.macs"] ?? "") {
             refs.append(RefPoint(label: "teacher", accuracy: a, energy: energy.microjoules(macs: macs, synops: 0)))
         }
-        var cmp: ModeComparison? = nil
-        if let mode {
-            guard mode.program.input == program.input, mode.program.students.count == K, mode.program.classes == program.classes else {
-                throw CompileError("program \(mode.program.name) is not a mode of \(program.name) (input, students or classes differ)")
-            }
-            var q = mode.program; q.stopMargin = nil
-            let interp = try Interpreter(q)
-            var mrows: [ModeRow] = []
-            for k in 1...K {
-                let res = try parallelMap(images.count) { i in try interp(images[i], budget: k, traceHash: false) }
-                var acc = 0, agree = 0, total = Counts()
-                for (i, x) in res.enumerated() {
-                    if x.prediction == data.labels[i] { acc += 1 }
-                    if x.prediction == rows[k - 1].predictions[i] { agree += 1 }
-                    total += x.total
-                }
-                let nn = Double(max(n, 1))
-                mrows.append(ModeRow(budget: k, accuracy: Double(acc) / nn, referenceAccuracy: rows[k - 1].intAccuracy,
-                                     agreement: Double(agree) / nn, total: total, energy: energy.microjoules(total) / nn, images: n))
-            }
-            cmp = ModeComparison(label: mode.label, program: q.name, timesteps: q.timesteps, notes: mode.notes, rows: mrows)
-        }
+        let cmp = try mode.map { try compare($0, with: program, rows: rows, images: images, labels: data.labels, energy: energy) }
         return CheckResult(program: program.name, images: n, rows: rows, confidence: conf, marginSteps: m, activity: act, activityImages: na,
                            weightHistogram: hist, thresholds: th, opNames: program.students.map { $0.ops.map(\.name) },
                            energyTable: energy, references: refs, problems: ActivityCheck.problems(act), mode: cmp)
+    }
+
+    /// `mode` (another integer program of the same model) at every budget, with stop off, against
+    /// the checked program's predictions in `rows`.
+    static func compare(_ mode: Mode, with program: Program, rows: [BudgetRow], images: [[UInt8]], labels: [Int],
+                        energy: EnergyTable) throws -> ModeComparison {
+        guard mode.program.input == program.input, mode.program.students.count == program.students.count,
+              mode.program.classes == program.classes else {
+            throw CompileError("program \(mode.program.name) is not a mode of \(program.name) (input, students or classes differ)")
+        }
+        var q = mode.program; q.stopMargin = nil
+        let interp = try Interpreter(q)
+        let n = Double(max(images.count, 1))
+        let mrows = try rows.map { row in
+            let k = row.budget
+            let res = try parallelMap(images.count) { i in try interp(images[i], budget: k, traceHash: false) }
+            var acc = 0, agree = 0, total = Counts()
+            for (i, x) in res.enumerated() {
+                if x.prediction == labels[i] { acc += 1 }
+                if x.prediction == row.predictions[i] { agree += 1 }
+                total += x.total
+            }
+            return ModeRow(budget: k, accuracy: Double(acc) / n, referenceAccuracy: row.intAccuracy,
+                           agreement: Double(agree) / n, total: total, energy: energy.microjoules(total) / n, images: images.count)
+        }
+        return ModeComparison(label: mode.label, program: q.name, timesteps: q.timesteps, notes: mode.notes, rows: mrows)
     }
 
     static func row(model: SNEModel, program: Program, fe: FloatEval, images: [[UInt8]], labels: [Int], budget k: Int,
