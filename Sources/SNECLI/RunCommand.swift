@@ -42,8 +42,8 @@ struct RunCommand: Command {
     func run(out: inout TextSink, err: inout TextSink) throws {
         var p = try InputFiles.program(program)
         if noStop { p.stopMargin = nil }
-        if let n = count { return try runBatch(p, count: n, out: &out, err: &err) }
         let k = try Budget.parse(budget, command: Self.name, students: p.students.count, allowAll: false).first ?? p.students.count
+        if let n = count { return try runBatch(p, budget: k, count: n, out: &out, err: &err) }
         if let t = trace, let kind = OutputPath.existingNonRegular(t) {
             throw CLIError.usage("sne run: --trace \(t): is \(kind); give the path of a regular file to create or replace")
         }
@@ -80,8 +80,7 @@ struct RunCommand: Command {
 
 extension RunCommand {
     /// `--count N`: items `index … index+N−1` of an IDX file, one line each, then the summary.
-    func runBatch(_ p: Program, count n: Int, out: inout TextSink, err: inout TextSink) throws {
-        let k = try Budget.parse(budget, command: Self.name, students: p.students.count, allowAll: false).first ?? p.students.count
+    func runBatch(_ p: Program, budget k: Int, count n: Int, out: inout TextSink, err: inout TextSink) throws {
         let first = index ?? 0
         let xs = try InputFiles.idxItems(input, shape: p.input, from: first, count: n)
         let ys = try labels.map { try InputFiles.labels($0, from: first, count: n) }

@@ -181,13 +181,14 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
             case SNE_OP_DENSE: sne_k_dense(m, &op, (const uint8_t *)val, (int32_t *)dst, &oc); break;
             case SNE_OP_MAXPOOL: sne_k_maxpool(&op, (const uint8_t *)val, (uint8_t *)dst); break;
             case SNE_OP_AVGPOOL: sne_k_avgpool(&op, (const int32_t *)val, (int32_t *)dst, &oc); break;
-            case SNE_OP_LOIHI_DENSE: case SNE_OP_LOIHI_CONV2D: {
-                int32_t *pend = (int32_t *)(void *)(ar + soff);
-                if (op.opcode == SNE_OP_LOIHI_DENSE) sne_k_loihi_dense(m, &op, (const uint8_t *)val, pend, (int32_t *)dst, &oc);
-                else sne_k_loihi_conv2d(m, &op, (const uint8_t *)val, pend, (int32_t *)dst, &oc);
+            case SNE_OP_LOIHI_DENSE:   /* state: the pending output (one step of delay) */
+                sne_k_loihi_dense(m, &op, (const uint8_t *)val, (int32_t *)(void *)(ar + soff), (int32_t *)dst, &oc);
                 soff += 4u * n;
                 break;
-            }
+            case SNE_OP_LOIHI_CONV2D:
+                sne_k_loihi_conv2d(m, &op, (const uint8_t *)val, (int32_t *)(void *)(ar + soff), (int32_t *)dst, &oc);
+                soff += 4u * n;
+                break;
             case SNE_OP_LOIHI_LIF: {
                 int32_t *v = (int32_t *)(void *)(ar + soff), *u = v + n;
                 const uint8_t *spk = (const uint8_t *)dst;
