@@ -10,6 +10,9 @@
  *   SNE_LOAD_I8(p)   read one element through a SNE_FLASH pointer. Default: *(p).
  *   SNE_LOAD_U8(p)
  *   SNE_LOAD_I32(p)
+ *   SNE_PROF(id)     profiling hook, called before each stage of an inference: id = j before
+ *                    op j of a student, SNE_PROF_GATE, SNE_PROF_FEATURES, SNE_PROF_HEAD. Empty by
+ *                    default; bench/runtime.sh defines it to charge instructions per op.
  */
 #ifndef SNE_PORT_H
 #define SNE_PORT_H
@@ -30,5 +33,12 @@
 #ifndef SNE_LOAD_I32
 #define SNE_LOAD_I32(p) (*(p))
 #endif
+
+#ifndef SNE_PROF
+#define SNE_PROF(id) ((void)0)
+#endif
+#define SNE_PROF_FEATURES 61u
+#define SNE_PROF_GATE 62u
+#define SNE_PROF_HEAD 63u
 
 #endif /* SNE_PORT_H */

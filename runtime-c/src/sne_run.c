@@ -152,6 +152,7 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
         sne_op op0;
         sne_get_op(m, st.op0, &op0);
         oc.synops = 0; oc.macs = 0; oc.neuron_updates = 0;
+        SNE_PROF(0u);
         if (op0.opcode == SNE_OP_INPUT_CONV2D) sne_k_input_conv2d(m, &op0, input, cur0, &oc);
         else sne_k_input_dense(m, &op0, input, cur0, &oc);
         add_counts(total, slots != NULL ? &slots[st.op0] : NULL, &oc);
@@ -166,6 +167,7 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
             sne_get_op(m, st.op0 + j, &op);
             n = op.out_h * op.out_w * op.out_c;
             if (op.opcode == SNE_OP_FLATTEN) continue;
+            SNE_PROF(j);
             oc.synops = 0; oc.macs = 0; oc.neuron_updates = 0;
             if (op.opcode == SNE_OP_READOUT) {
                 facc = (int32_t *)(void *)(ar + soff);
@@ -225,6 +227,7 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
     }
     /* §4: features f = readout accumulators; q[i] = requant(f[i], feat_mult[i], feat_shift[i], -128, 127);
      * F multiplies, attributed to the readout op (the last). */
+    SNE_PROF(SNE_PROF_FEATURES);
     for (i = 0; i < st.features; i++) HASH_I32(*h, facc[i]);
     for (i = 0; i < st.features; i++) {
         const int32_t fm = sne_ld_i32(m, st.feat_mult, i);
@@ -252,6 +255,7 @@ sne_status sne_infer(sne_ctx *ctx, const uint8_t *input, int32_t budget, int32_t
     if (ctx->op_counts != NULL) memset(ctx->op_counts, 0, sizeof *ctx->op_counts * (size_t)sne_op_count(m));
     /* §5: run order. */
     if (m->select == 1u) {
+        SNE_PROF(SNE_PROF_GATE);
         sne_k_gate(m, input, ctx->arena, scores, &gc);
         add_counts(&c, NULL, &gc);
         /* stable insertion sort of indices by score descending, ties by lower index */
@@ -270,6 +274,7 @@ sne_status sne_infer(sne_ctx *ctx, const uint8_t *input, int32_t budget, int32_t
         const int8_t *q = run_student(ctx, s, input, &h, &c);
         sne_student st;
         sne_get_student(m, s, &st);
+        SNE_PROF(SNE_PROF_HEAD);
         {
             sne_counts one = {0, 0, 0};
             sne_k_head(m, &st, q, logits, &one);
