@@ -38,7 +38,7 @@ case "$target" in cortex-m4) mach=mps2-an386;; cortex-m3) mach=mps2-an385;;
 for t in arm-none-eabi-gcc qemu-system-arm python3; do
   command -v $t >/dev/null || { echo "bench/runtime.sh: $t not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm python3)" >&2; exit 2; }
 done
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d); [ -n "${SNE_BENCH_KEEP:-}" ] && echo "bench/runtime.sh: keeping $tmp" >&2 || trap 'rm -rf "$tmp"' EXIT
 "$sne" compile "$prog" --target "$target" --mode "$mode" -o "$tmp/out" > "$tmp/compile.txt"
 name=$(sed -n 's/^#define SNE_\(.*\)_INPUT_BYTES .*/\1/p' "$tmp"/out/*.h | head -1)
 hdr=$(basename "$(grep -l '_INPUT_BYTES' "$tmp"/out/*.h | head -1)")

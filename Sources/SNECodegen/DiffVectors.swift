@@ -20,10 +20,12 @@ public enum DiffVectors {
     }
 
     /// Builds runtime-c/tests/sne_diff.c + the runtime with the host compiler and `flags`.
-    public static func buildDriver(into dir: String, compiler: String = "cc", flags: [String] = ["-O2"]) throws -> String {
+    /// `traceHash`: build with `SNE_TRACE_HASH=1` (the hash is compared) or 0, the deployment build,
+    /// whose faster paths (the stem, lif + maxpool in one pass: docs/c-runtime.md) run only there.
+    public static func buildDriver(into dir: String, compiler: String = "cc", flags: [String] = ["-O2"], traceHash: Bool = true) throws -> String {
         let rt = SNEPaths.runtime
         let exe = dir + "/sne_diff"
-        let argv = [compiler, "-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wconversion", "-Wshadow", "-Werror", "-DSNE_TRACE_HASH=1"] + flags
+        let argv = [compiler, "-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wconversion", "-Wshadow", "-Werror", "-DSNE_TRACE_HASH=\(traceHash ? 1 : 0)"] + flags
             + ["-I\(rt)/include", "\(rt)/tests/sne_diff.c"] + SNEPaths.runtimeSources.map { rt + "/" + $0 } + ["-o", exe]
         let r = try Shell.run(argv)
         if r.status != 0 {

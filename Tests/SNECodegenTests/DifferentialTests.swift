@@ -15,10 +15,11 @@ func tempDir(_ tag: String) -> String {
 }
 
 /// Runs every case through the compiled driver and returns mismatch lines (empty = all equal) and the number of compared runs.
-func runDifferential(_ cases: [DiffCase], compiler: String = "cc", flags: [String] = ["-O2"], env: [String: String] = [:]) throws -> ([String], Int) {
+func runDifferential(_ cases: [DiffCase], compiler: String = "cc", flags: [String] = ["-O2"], env: [String: String] = [:],
+                     traceHash: Bool = true) throws -> ([String], Int) {
     let dir = tempDir("diff")
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let exe = try DiffVectors.buildDriver(into: dir, compiler: compiler, flags: flags)
+    let exe = try DiffVectors.buildDriver(into: dir, compiler: compiler, flags: flags, traceHash: traceHash)
     let items = try cases.map { (blob: try ProgramFile.encode($0.program), inputs: $0.inputs, inputSize: $0.program.input.size) }
     try Data(DiffVectors.encode(items)).write(to: URL(fileURLWithPath: dir + "/vectors.sned"))
     let r = try Shell.run([exe, dir + "/vectors.sned"], env: env)
@@ -57,7 +58,7 @@ func runDifferential(_ cases: [DiffCase], compiler: String = "cc", flags: [Strin
                     continue
                 }
                 let res = try interp(x, budget: k)
-                let exp = Verifier.expectedResult(res)
+                let exp = Verifier.expectedResult(res, traceHash: traceHash)
                 if got != exp {
                     mism.append("program \(pi) (\(c.program.name)) input \(ii) budget \(k): C \(got) vs Swift \(exp)")
                 }
@@ -91,6 +92,28 @@ struct DifferentialTests {
         print("differential host: \(cases.count) programs, \(n) runs (inputs x budgets 0…K+1)")
         #expect(mism.isEmpty, "\(mism.prefix(5).joined(separator: "\n"))")
         #expect(n > 5000)
+    }
+
+    @Test("deployment build (SNE_TRACE_HASH=0: the stem and lif+maxpool fast paths), bit-exact but for the hash")
+    func deployedBuild() throws {
+        let cases = randomCases(seed: 7, programs: 1000, inputs: 4)
+        let (mism, n) = try runDifferential(cases, traceHash: false)
+        print("differential host, deployment build: \(cases.count) programs, \(n) runs")
+        #expect(mism.isEmpty, "\(mism.prefix(5).joined(separator: "\n"))")
+        #expect(n > 2500)
+    }
+
+    @Test("deployment build under ASan + UBSan (clang)")
+    func deployedSanitizers() throws {
+        let clang = "/opt/swift/usr/bin/clang"
+        let cc = FileManager.default.fileExists(atPath: clang) ? clang : "clang"
+        guard FileManager.default.fileExists(atPath: clang) || Shell.has("clang") else {
+            print("skipped: no clang"); return
+        }
+        let cases = randomCases(seed: 8, programs: 150, inputs: 3)
+        let (mism, _) = try runDifferential(cases, compiler: cc, flags: ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"],
+                                            env: ["ASAN_OPTIONS": "detect_leaks=0"], traceHash: false)
+        #expect(mism.isEmpty, "\(mism.prefix(5).joined(separator: "\n"))")
     }
 
     @Test("same set under ASan + UBSan (clang)")

@@ -1,17 +1,28 @@
 /*
  * sne_fixed.h - THE integer primitive set of the runtime (spec §1). Internal header.
  *
- * No helper shifts a negative value, converts an out-of-range value to a signed type, or
- * overflows a signed type: negative operands are mirrored to non-negative ones first.
+ * No helper shifts a negative value left, converts an out-of-range value to a signed type, or
+ * overflows a signed type: negative operands are mirrored to non-negative ones first. The one
+ * right shift of a negative value (sne_floor_shr) is used only where the compiler defines it as
+ * the floor (SNE_ASR_IS_FLOOR, a constant expression); otherwise the mirrored form runs.
  */
 #ifndef SNE_FIXED_H
 #define SNE_FIXED_H
 
 #include <stdint.h>
 
-/* floor(x / 2^s), 0 <= s <= 31 (spec §1 floor_shr). For x < 0: -(((-(x+1)) >> s)) - 1. */
+/*
+ * 1 when this compiler's >> of a negative int32 is the arithmetic shift (floor division by 2^s),
+ * which C99 leaves implementation-defined and GCC, Clang and every compiler sne targets define so.
+ * A constant expression: the compiler folds the test and keeps one branch of each helper below.
+ */
+#define SNE_ASR_IS_FLOOR (((int32_t)-7 >> 1) == -4 && ((int32_t)-1 >> 31) == -1)
+
+/* floor(x / 2^s), 0 <= s <= 31 (spec §1 floor_shr). For x < 0 without an arithmetic shift:
+ * -(((-(x+1)) >> s)) - 1. */
 static inline int32_t sne_floor_shr(int32_t x, uint32_t s)
 {
+    if (SNE_ASR_IS_FLOOR) return x >> s;
     if (x >= 0) return (int32_t)((uint32_t)x >> s);
     return -(int32_t)((uint32_t)(-(x + 1)) >> s) - 1;
 }
@@ -49,12 +60,36 @@ static inline int32_t sne_sat64(int64_t x, int32_t lo, int32_t hi)
     return (int32_t)x;
 }
 
-/* satw(a + b, 32) without int64 and without signed overflow (spec §1 satw, §3.5 step 2). */
+/* satw(a + b, 32) without int64 and without signed overflow (spec §1 satw, §3.5 step 2). On
+ * ARMv7E-M (DSP) this is one QADD; elsewhere GCC/Clang's overflow builtin. */
 static inline int32_t sne_sat_add32(int32_t a, int32_t b)
 {
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(SNE_NO_ASM)
+    int32_t r;
+    __asm__("qadd %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#elif (defined(__GNUC__) && __GNUC__ >= 5) || defined(__clang__)
+    int32_t r;
+    if (__builtin_add_overflow(a, b, &r)) return a < 0 ? INT32_MIN : INT32_MAX;
+    return r;
+#else
     if (b > 0 && a > INT32_MAX - b) return INT32_MAX;
     if (b < 0 && a < INT32_MIN - b) return INT32_MIN;
     return a + b;
+#endif
+}
+
+/* sat(x, -2^15, 2^15 - 1) (spec §3.5 step 2 for 16-bit states). One SSAT on ARMv7-M / v7E-M. */
+static inline int32_t sne_sat16(int32_t x)
+{
+#if defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__)
+#if defined(__GNUC__) && !defined(SNE_NO_ASM)
+    int32_t r;
+    __asm__("ssat %0, #16, %1" : "=r"(r) : "r"(x));
+    return r;
+#endif
+#endif
+    return x > 32767 ? 32767 : (x < -32768 ? -32768 : x);
 }
 
 /* requant(x, m, s, lo, hi) = sat(rshr(x*m, s), lo, hi), product exact in int64 (spec §1). */

@@ -7,6 +7,8 @@
  * int32 addition is exact in any order; only lif (§3.5 step 2) and loihi_lif (§3.10 step 3)
  * saturate.
  */
+#include <string.h>
+
 #include "sne_internal.h"
 
 /*
@@ -72,12 +74,18 @@ static void row_mac(int32_t *acc, const SNE_FLASH int8_t *row, int32_t x, uint32
     for (i = 0; i < n; i++) acc[i] += x * (int32_t)SNE_LOAD_I8(row + i);
 }
 
+/* out[p*ch + c] = bias[c] for every pixel p < pixels (the first pixel from the table, then a
+ * forward copy of the row before, four words per iteration). */
 static void bias_init(const sne_model *m, uint32_t boff, int32_t *out, uint32_t pixels, uint32_t ch)
 {
-    uint32_t p, c;
+    uint32_t c, i;
+    const uint32_t n = pixels * ch;
+    int32_t *d = out + ch;
+    const int32_t *src = out;
     for (c = 0; c < ch; c++) out[c] = sne_ld_i32(m, boff, c);
-    for (p = 1; p < pixels; p++)
-        for (c = 0; c < ch; c++) out[p * ch + c] = out[c];
+    i = ch;
+    for (; i + 4u <= n; i += 4u, d += 4, src += 4) { d[0] = src[0]; d[1] = src[1]; d[2] = src[2]; d[3] = src[3]; }
+    for (; i < n; i++) *d++ = *src++;
 }
 
 static void shift_all(int32_t *out, uint32_t n, uint32_t s)
@@ -104,6 +112,38 @@ static void conv_acc(const sne_model *m, const sne_op *op, const uint8_t *x, con
     const SNE_FLASH int8_t *w = m->w8 + op->w;
     uint32_t py, px, ci, ky, kx;
     uint64_t adds = 0;
+    if (st == 1u) {
+        /* Stride 1 (the same taps, found without a division): frame element (py, px) reaches
+         * output (ry - ky, rx - kx), ry = py + skip, rx = px + skip, for ky in [ky0, ky1] =
+         * [max(0, ry - (Ho-1)), min(kh-1, ry)] and likewise kx. */
+        for (py = 0; py < H + 2u * P; py++) {
+            const int row_in = py >= P && py - P < H;
+            const uint32_t ry = py + skip, ky0 = ry >= Ho ? ry - (Ho - 1u) : 0u, ky1 = ry < kh ? ry : kh - 1u;
+            if (ky0 > ky1) continue;
+            for (px = 0; px < W + 2u * P; px++) {
+                const int inside = row_in && px >= P && px - P < W;
+                const uint8_t *pix = inside ? x + ((py - P) * W + (px - P)) * C : zp;
+                const uint32_t rx = px + skip, kx0 = rx >= Wo ? rx - (Wo - 1u) : 0u, kx1 = rx < kw ? rx : kw - 1u;
+                const uint32_t taps = (ky1 - ky0 + 1u) * (kx1 + 1u - kx0);
+                if (kx0 > kx1) continue;
+                for (ci = 0; ci < C; ci++) {
+                    const uint8_t v = pix[ci];
+                    if (v == 0) continue;
+                    for (ky = ky0; ky <= ky1; ky++) {
+                        int32_t *acc = out + ((ry - ky) * Wo + (rx - kx1)) * co;
+                        const SNE_FLASH int8_t *row = w + ((ci * kh + ky) * kw + kx1) * co;
+                        if (spikes)
+                            for (kx = kx0; kx <= kx1; kx++, acc += co, row -= co) row_add(acc, row, co);
+                        else
+                            for (kx = kx0; kx <= kx1; kx++, acc += co, row -= co) row_mac(acc, row, (int32_t)v, co);
+                    }
+                    adds += (uint64_t)taps * co;
+                }
+            }
+        }
+        if (spikes) c->synops += adds; else c->macs += adds;
+        return;
+    }
     for (py = 0; py < H + 2u * P; py++) {
         const int row_in = py >= P && py - P < H;
         for (px = 0; px < W + 2u * P; px++) {
@@ -154,10 +194,74 @@ static void conv_walk(const sne_model *m, const sne_op *op, const uint8_t *x, co
 }
 
 /* Spec §3.1: the padded frame is visited only when some channel's zero point is nonzero. */
+/* Number of k in [0, K) with 0 <= r - k < N (the taps of frame coordinate r = p + pad that reach an
+ * output, stride 1). */
+static uint32_t taps1(uint32_t r, uint32_t K, uint32_t N)
+{
+    const uint32_t lo = r >= N ? r - (N - 1u) : 0u, hi = r < K ? r : K - 1u;
+    return lo <= hi ? hi - lo + 1u : 0u;
+}
+
+/*
+ * Spec §3.1 for one input channel, stride 1, zero padding and cout a multiple of 4, output
+ * stationary: out[oy][ox][co] = rshr(bias[co] + sum over the taps inside the image with x != 0 of
+ * x * w[0][ky][kx][co], shift), four output channels at a time in registers (the same int32 sums as
+ * conv_acc, in another order: exact by §7.1). Counts as §3.1: cout MACs per (nonzero pixel, valid
+ * tap), derived per pixel from the tap counts of its row and column.
+ */
+static void input_conv_c1(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out, sne_counts *c)
+{
+    const uint32_t H = op->in_h, W = op->in_w, Ho = op->out_h, Wo = op->out_w, co = op->out_c;
+    const uint32_t kh = op->kh, kw = op->kw, pad = op->pad;
+    const SNE_FLASH int8_t *w = m->w8 + op->w;
+    uint32_t oy, ox, g, ky, kx, py, px;
+    uint64_t macs = 0;
+    for (py = 0; py < H; py++) {
+        const uint32_t ny = taps1(py + pad, kh, Ho);
+        uint32_t taps = 0;
+        for (px = 0; px < W; px++)
+            if (x[py * W + px] != 0) taps += taps1(px + pad, kw, Wo);
+        macs += (uint64_t)ny * taps;
+    }
+    c->macs += macs * co;
+    for (g = 0; g < co; g += 4u) {
+        int32_t b0 = sne_ld_i32(m, op->b, g), b1 = sne_ld_i32(m, op->b, g + 1u);
+        int32_t b2 = sne_ld_i32(m, op->b, g + 2u), b3 = sne_ld_i32(m, op->b, g + 3u);
+        for (oy = 0; oy < Ho; oy++) {
+            /* rows iy = oy + ky - pad inside the image: ky in [ky0, ky1) */
+            const uint32_t ky0 = oy < pad ? pad - oy : 0u;
+            const uint32_t ky1 = oy + kh - pad > H ? H + pad - oy : kh;
+            int32_t *o = out + oy * Wo * co + g;
+            for (ox = 0; ox < Wo; ox++, o += co) {
+                const uint32_t kx0 = ox < pad ? pad - ox : 0u;
+                const uint32_t kx1 = ox + kw - pad > W ? W + pad - ox : kw;
+                int32_t a0 = b0, a1 = b1, a2 = b2, a3 = b3;
+                for (ky = ky0; ky < ky1; ky++) {
+                    const uint8_t *xr = x + (oy + ky - pad) * W + ox - pad;
+                    const SNE_FLASH int8_t *wr = w + (ky * kw) * co + g;
+                    for (kx = kx0; kx < kx1; kx++) {
+                        const int32_t v = xr[kx];
+                        const SNE_FLASH int8_t *wk = wr + kx * co;
+                        if (v == 0) continue;
+                        a0 += v * SNE_LOAD_I8(wk); a1 += v * SNE_LOAD_I8(wk + 1);
+                        a2 += v * SNE_LOAD_I8(wk + 2); a3 += v * SNE_LOAD_I8(wk + 3);
+                    }
+                }
+                o[0] = a0; o[1] = a1; o[2] = a2; o[3] = a3;
+            }
+        }
+    }
+    shift_all(out, Ho * Wo * co, op->shift);
+}
+
 void sne_k_input_conv2d(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out, sne_counts *c)
 {
     uint32_t ci, any = 0;
     for (ci = 0; ci < op->in_c && ci < SNE_MAX_ZERO_POINT; ci++) any |= m->zero_point[ci];
+    if (op->in_c == 1u && op->stride == 1u && op->out_c % 4u == 0u && (any == 0u || op->pad == 0u)) {
+        input_conv_c1(m, op, x, out, c);
+        return;
+    }
     conv_walk(m, op, x, any != 0u && op->pad != 0u ? m->zero_point : NULL, out, 0, c);
 }
 
@@ -202,50 +306,219 @@ void sne_k_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t
     dense_walk(m, op, s, out, 1, c);
 }
 
-/* Spec §3.5 step 1: the leak of a 32-bit membrane. */
-static int32_t leak32(const sne_op *op, int32_t v)
+/*
+ * Spec §3.5, one neuron: step 1 leak (LEAK, an expression of v), step 2 x = satw(v' + cur,
+ * state_bits) (SAT: sne_sat16 for 16-bit states, nothing for 32), step 3 spike = x >= th, step 4
+ * reset, branch-free in the reset kind: on a spike x = (x - th) & keep, with keep = -1 (subtract:
+ * x - th) or keep = 0 (zero: 0). The macros below expand it once per leak kind and state
+ * width so that no per-neuron test of op fields remains (the kernels are the same arithmetic).
+ */
+#define LIF_NEURON(v, curv, th, keep, LEAK, SAT, spike)                      \
+    do {                                                                     \
+        int32_t x_ = SAT(sne_sat_add32((LEAK), (curv)));                     \
+        (spike) = x_ >= (th);                                                \
+        if (spike) x_ = (x_ - (th)) & (keep);                               \
+        (v) = x_;                                                            \
+    } while (0)
+#define LIF_NOSAT(x) (x)
+
+/* Leak expressions of v (spec §3.5 step 1) with lm = m, ls = s: mulshift rshr(v*m, s) (int64
+ * product for 32-bit states, int32 for 16-bit: |v| <= 2^15, m <= 2^15), shift(1) v - rshr(v, 1) =
+ * floor(v / 2) (v = 2a or 2a+1 both give a), shift(s) v - rshr(v, s). */
+#define LEAK_NONE v
+#define LEAK_MUL32 sne_leak_mulshift(v, lm, ls)
+#define LEAK_MUL16 sne_leak_mulshift16(v, lm, ls)
+#define LEAK_SHIFT1 sne_floor_shr(v, 1)
+#define LEAK_SHIFT sne_leak_shift(v, ls)
+
+/* The step-by-step LIF over n = H*W*C neurons, channel by channel (one threshold per channel). */
+#define LIF_LOOP(STATE_T, LEAK, SAT)                                         \
+    for (ch = 0; ch < C; ch++) {                                             \
+        const int32_t th = sne_ld_i32(m, op->theta, ch);                     \
+        STATE_T *vp = vs + ch;                                               \
+        const int32_t *cp = cur + ch;                                        \
+        uint8_t *sp = spk + ch;                                              \
+        uint32_t left = n / C;                                               \
+        while (left--) {                                                     \
+            int32_t v = *vp;                                                 \
+            int s_;                                                          \
+            LIF_NEURON(v, *cp, th, keep, LEAK, SAT, s_);                \
+            *vp = (STATE_T)v;                                                \
+            *sp = (uint8_t)s_;                                               \
+            vp += C; cp += C; sp += C;                                       \
+        }                                                                    \
+    }
+
+/* Leak kind as the kernels dispatch on it: 0 none, 1 mulshift, 2 shift(1), 3 shift(s >= 2). */
+static uint32_t leak_kind(const sne_op *op)
 {
-    if (op->leak == 1u) return sne_leak_mulshift(v, op->leak_mult, op->leak_shift);
-    if (op->leak == 2u) return sne_leak_shift(v, op->leak_shift);
-    return v;
+    if (op->leak == 1u) return 1u;
+    if (op->leak == 2u) return op->leak_shift == 1u ? 2u : 3u;
+    return 0u;
 }
 
 /*
- * Spec §3.5, per neuron (y, x, c): leak; v'' = satw(v' + cur, state_bits); spike = v'' >= theta[c];
- * reset (subtract: v'' - theta[c], zero: 0). Neurons are independent, so the walk is channel by
- * channel (one threshold load per channel, neurons i = p*C + c). 16-bit states: |v| <= 2^15 and
- * m <= 2^15 make the mulshift product fit int32.
+ * Spec §3.5, every neuron (y, x, c) of the op for one step: leak; v'' = satw(v' + cur, state_bits);
+ * spike = v'' >= theta[c]; reset (subtract: v'' - theta[c], zero: 0). Counts: n neuron updates,
+ * and n multiplies for mulshift.
  */
 void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *vmem, uint8_t *spk, sne_counts *c)
 {
-    const uint32_t C = op->out_c, n = op->out_h * op->out_w * C;
-    uint32_t ch, i;
+    const uint32_t C = op->out_c, n = op->out_h * op->out_w * C, lm = op->leak_mult, ls = op->leak_shift;
+    const int zero = op->reset != 0u;
+    const int32_t keep = zero ? 0 : -1;
+    uint32_t ch;
+    (void)lm; (void)ls;
     if (op->state_bits == 16u) {
-        int16_t *v = (int16_t *)vmem;
-        for (ch = 0; ch < C; ch++) {
-            const int32_t theta = sne_ld_i32(m, op->theta, ch);
-            for (i = ch; i < n; i += C) {
-                int32_t x = v[i];
-                if (op->leak == 1u) x = sne_leak_mulshift16(x, op->leak_mult, op->leak_shift);
-                else if (op->leak == 2u) x = sne_leak_shift(x, op->leak_shift);
-                x = sne_sat_add32(x, cur[i]);
-                if (x > 32767) x = 32767;
-                if (x < -32768) x = -32768;
-                if (x >= theta) { spk[i] = 1; x = op->reset == 0u ? x - theta : 0; }
-                else spk[i] = 0;
-                v[i] = (int16_t)x;
-            }
+        int16_t *vs = (int16_t *)vmem;
+        switch (leak_kind(op)) {
+        case 1u: LIF_LOOP(int16_t, LEAK_MUL16, sne_sat16) break;
+        case 2u: LIF_LOOP(int16_t, LEAK_SHIFT1, sne_sat16) break;
+        case 3u: LIF_LOOP(int16_t, LEAK_SHIFT, sne_sat16) break;
+        default: LIF_LOOP(int16_t, LEAK_NONE, sne_sat16) break;
         }
     } else {
-        int32_t *v = (int32_t *)vmem;
-        for (ch = 0; ch < C; ch++) {
-            const int32_t theta = sne_ld_i32(m, op->theta, ch);
-            for (i = ch; i < n; i += C) {
-                int32_t x = sne_sat_add32(leak32(op, v[i]), cur[i]);
-                if (x >= theta) { spk[i] = 1; x = op->reset == 0u ? x - theta : 0; }
-                else spk[i] = 0;
-                v[i] = x;
-            }
+        int32_t *vs = (int32_t *)vmem;
+        switch (leak_kind(op)) {
+        case 1u: LIF_LOOP(int32_t, LEAK_MUL32, LIF_NOSAT) break;
+        case 2u: LIF_LOOP(int32_t, LEAK_SHIFT1, LIF_NOSAT) break;
+        case 3u: LIF_LOOP(int32_t, LEAK_SHIFT, LIF_NOSAT) break;
+        default: LIF_LOOP(int32_t, LEAK_NONE, LIF_NOSAT) break;
+        }
+    }
+    c->neuron_updates += n;
+    if (op->leak == 1u) c->macs += n;
+}
+
+/*
+ * The first LIF of a student, all T steps at once (deployed builds only: sne_run.c uses it when no
+ * trace is taken). Its input current is the input op's output, the same at every step, so each
+ * neuron's T steps run with v in a register: exactly the steps of sne_k_lif, neuron by neuron
+ * instead of step by step (neurons are independent). The spikes go to T planes of `plane` bytes at
+ * `out` (out[t*plane + ...]):
+ *   pool = 0: plane t = the op's spikes at step t (plane = n);
+ *   pool = p: plane t = maxpool p of them (spec §3.6, plane = (H/p)*(W/p)*C): the OR over each
+ *             window; neurons in dropped trailing rows/columns reach no output, so they are not run.
+ * Counts as T calls of sne_k_lif (every neuron is counted, run or not).
+ */
+#define LIF_STEM(STATE_T, LEAK, SAT)                                         \
+    for (ch = 0; ch < C; ch++) {                                             \
+        const int32_t th = sne_ld_i32(m, op->theta, ch);                     \
+        uint32_t py, px, dy, dx;                                             \
+        for (py = 0; py < Hp; py++)                                          \
+            for (px = 0; px < Wp; px++) {                                    \
+                uint32_t bits = 0, t;                                        \
+                for (dy = 0; dy < p; dy++)                                   \
+                    for (dx = 0; dx < p; dx++) {                             \
+                        const int32_t x0 = cur[((py * p + dy) * W + px * p + dx) * C + ch]; \
+                        int32_t v = 0;                                       \
+                        uint32_t bit = 1u;                                   \
+                        for (t = 0; t < T; t++, bit <<= 1) {                 \
+                            int s_;                                          \
+                            LIF_NEURON(v, x0, th, keep, LEAK, SAT, s_); \
+                            v = (STATE_T)v;                                  \
+                            if (s_) bits |= bit;                             \
+                        }                                                    \
+                    }                                                        \
+                {                                                            \
+                    uint8_t *o = out + (py * Wp + px) * C + ch;              \
+                    for (t = 0; t < T; t++, o += plane) *o = (uint8_t)((bits >> t) & 1u); \
+                }                                                            \
+            }                                                                \
+    }
+
+void sne_k_lif_stem(const sne_model *m, const sne_op *op, const int32_t *cur, uint32_t T, uint32_t pool,
+                    uint8_t *out, sne_counts *c)
+{
+    const uint32_t C = op->out_c, W = op->out_w, n = op->out_h * W * C, lm = op->leak_mult, ls = op->leak_shift;
+    const uint32_t p = pool != 0u ? pool : 1u, Hp = op->out_h / p, Wp = W / p, plane = Hp * Wp * C;
+    const int zero = op->reset != 0u;
+    const int32_t keep = zero ? 0 : -1;
+    uint32_t ch;
+    (void)lm; (void)ls;
+    if (op->state_bits == 16u) {
+        switch (leak_kind(op)) {
+        case 1u: LIF_STEM(int16_t, LEAK_MUL16, sne_sat16) break;
+        case 2u: LIF_STEM(int16_t, LEAK_SHIFT1, sne_sat16) break;
+        case 3u: LIF_STEM(int16_t, LEAK_SHIFT, sne_sat16) break;
+        default: LIF_STEM(int16_t, LEAK_NONE, sne_sat16) break;
+        }
+    } else {
+        switch (leak_kind(op)) {
+        case 1u: LIF_STEM(int32_t, LEAK_MUL32, LIF_NOSAT) break;
+        case 2u: LIF_STEM(int32_t, LEAK_SHIFT1, LIF_NOSAT) break;
+        case 3u: LIF_STEM(int32_t, LEAK_SHIFT, LIF_NOSAT) break;
+        default: LIF_STEM(int32_t, LEAK_NONE, LIF_NOSAT) break;
+        }
+    }
+    c->neuron_updates += (uint64_t)n * T;
+    if (op->leak == 1u) c->macs += (uint64_t)n * T;
+}
+
+/*
+ * A lif followed by a maxpool p, one step (deployed builds only: sne_run.c uses it when no trace is
+ * taken, so the lif's own spikes are never observed): each pooled output out[py][px][ch] is the OR
+ * of the spikes of its p x p window, computed neuron by neuron exactly as sne_k_lif (same leak,
+ * saturation, compare and reset; the membranes are updated in place). Neurons of dropped trailing
+ * rows/columns reach no output and are not run. Counts as sne_k_lif (all n neurons).
+ * `out` may be the buffer that holds `cur` (sne_run.c puts the pooled spikes where the maxpool would,
+ * which is the lif's input buffer): windows are visited in output order, all channels of a window
+ * before the next, and output byte b = w*C + ch of window w lies in int32 element b/4 of cur, whose
+ * pixel b/(4C) <= w/4 belongs to a window already visited (or to a dropped column), so no element
+ * is overwritten before it is read.
+ */
+#define LIF_POOL_N(off, STATE_T, LEAK, SAT)                                                    \
+    do {                                                                     \
+        int32_t v = vp[off];                                                 \
+        int s_;                                                              \
+        LIF_NEURON(v, cp[off], th, keep, LEAK, SAT, s_);                \
+        vp[off] = (STATE_T)v;                                                \
+        any |= s_;                                                           \
+    } while (0)
+#define LIF_POOL(STATE_T, LEAK, SAT)                                         \
+    for (py = 0; py < Hp; py++) {                                            \
+        const int32_t *cp = cur + py * p * WC;                               \
+        STATE_T *vp = vs + py * p * WC;                                      \
+        uint8_t *o = out + py * Wp * C;                                      \
+        for (px = 0; px < Wp; px++, cp += p * C - C, vp += p * C - C)        \
+            for (ch = 0; ch < C; ch++, cp++, vp++, o++) {                    \
+                const int32_t th = sne_ld_i32(m, op->theta, ch);             \
+                int any = 0;                                                 \
+                if (p == 2u) {                                               \
+                    LIF_POOL_N(0, STATE_T, LEAK, SAT); LIF_POOL_N(C, STATE_T, LEAK, SAT); \
+                    LIF_POOL_N(WC, STATE_T, LEAK, SAT); LIF_POOL_N(WC + C, STATE_T, LEAK, SAT); \
+                } else {                                                     \
+                    for (dy = 0; dy < p; dy++)                               \
+                        for (dx = 0; dx < p; dx++) LIF_POOL_N(dy * WC + dx * C, STATE_T, LEAK, SAT); \
+                }                                                            \
+                *o = (uint8_t)any;                                           \
+            }                                                                \
+    }
+
+void sne_k_lif_pool(const sne_model *m, const sne_op *op, uint32_t p, const int32_t *cur, void *vmem, uint8_t *out,
+                    sne_counts *c)
+{
+    const uint32_t C = op->out_c, W = op->out_w, n = op->out_h * W * C, lm = op->leak_mult, ls = op->leak_shift;
+    const uint32_t Hp = op->out_h / p, Wp = W / p, WC = W * C;
+    const int zero = op->reset != 0u;
+    const int32_t keep = zero ? 0 : -1;
+    uint32_t ch, py, px, dy, dx;
+    (void)lm; (void)ls;
+    if (op->state_bits == 16u) {
+        int16_t *vs = (int16_t *)vmem;
+        switch (leak_kind(op)) {
+        case 1u: LIF_POOL(int16_t, LEAK_MUL16, sne_sat16) break;
+        case 2u: LIF_POOL(int16_t, LEAK_SHIFT1, sne_sat16) break;
+        case 3u: LIF_POOL(int16_t, LEAK_SHIFT, sne_sat16) break;
+        default: LIF_POOL(int16_t, LEAK_NONE, sne_sat16) break;
+        }
+    } else {
+        int32_t *vs = (int32_t *)vmem;
+        switch (leak_kind(op)) {
+        case 1u: LIF_POOL(int32_t, LEAK_MUL32, LIF_NOSAT) break;
+        case 2u: LIF_POOL(int32_t, LEAK_SHIFT1, LIF_NOSAT) break;
+        case 3u: LIF_POOL(int32_t, LEAK_SHIFT, LIF_NOSAT) break;
+        default: LIF_POOL(int32_t, LEAK_NONE, LIF_NOSAT) break;
         }
     }
     c->neuron_updates += n;
@@ -328,11 +601,27 @@ void sne_k_loihi_lif(const sne_model *m, const sne_op *op, const int32_t *cur, i
     c->macs += 2ull * n;
 }
 
-/* Spec §3.6: OR over each p x p window (stride p, trailing rows/columns dropped). No counts. */
+/* Spec §3.6: OR over each p x p window (stride p, trailing rows/columns dropped). No counts.
+ * Spikes are 0/1 bytes, so when C is a multiple of 4 four channels are ORed at once as one 32-bit
+ * word (memcpy: no alignment or aliasing assumption; one load/store where the target allows). */
 void sne_k_maxpool(const sne_op *op, const uint8_t *s, uint8_t *out)
 {
     const uint32_t p = op->size, W = op->in_w, C = op->in_c;
     uint32_t oy, ox, ch, dy, dx;
+    if (C % 4u == 0u) {
+        for (oy = 0; oy < op->out_h; oy++)
+            for (ox = 0; ox < op->out_w; ox++) {
+                const uint8_t *win = s + ((oy * p) * W + ox * p) * C;
+                uint8_t *o = out + (oy * op->out_w + ox) * C;
+                for (ch = 0; ch < C; ch += 4u) {
+                    uint32_t v = 0, u;
+                    for (dy = 0; dy < p; dy++)
+                        for (dx = 0; dx < p; dx++) { memcpy(&u, win + (dy * W + dx) * C + ch, 4); v |= u; }
+                    memcpy(o + ch, &v, 4);
+                }
+            }
+        return;
+    }
     for (oy = 0; oy < op->out_h; oy++)
         for (ox = 0; ox < op->out_w; ox++)
             for (ch = 0; ch < C; ch++) {

@@ -143,7 +143,9 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
     int8_t *q;
     sne_counts oc;
     sne_counts *const slots = ctx->op_counts;
-    (void)h;
+    uint8_t *planes = NULL;                 /* the stem's T spike planes (deployed builds), else NULL */
+    uint32_t plane_n = 0, first = 1u;       /* bytes per plane; the first op the step loop runs */
+    (void)h; (void)planes; (void)plane_n;
     sne_get_student(m, k, &st);
     sne_plan_student(m, k, &p, &state0);
     q = (int8_t *)(ar + p.q);
@@ -157,6 +159,31 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
         else sne_k_input_dense(m, &op0, input, cur0, &oc);
         add_counts(total, slots != NULL ? &slots[st.op0] : NULL, &oc);
     }
+#if !SNE_TRACE_HASH
+    /* Deployed builds with no trace callback: when op 1 is a lif, its input (op 0's output) is the
+     * same at every step, so it runs all T steps at once (sne_k_lif_stem), with a following maxpool
+     * folded in, into T spike planes kept in op 1's own state region (its membranes are never
+     * observed here); the step loop below then starts after them. Used when the planes fit. */
+    if (ctx->trace == NULL && st.nops >= 3u && m->timesteps <= 32u) {
+        sne_op o1, o2;
+        sne_get_op(m, st.op0 + 1u, &o1);
+        sne_get_op(m, st.op0 + 2u, &o2);
+        if (o1.opcode == SNE_OP_LIF) {
+            const uint32_t n1 = o1.out_h * o1.out_w * o1.out_c;
+            const uint32_t pool = o2.opcode == SNE_OP_MAXPOOL ? o2.size : 0u;
+            const uint32_t pn = pool != 0u ? o2.out_h * o2.out_w * o2.out_c : n1;
+            if ((uint64_t)pn * m->timesteps <= (uint64_t)(o1.state_bits == 16u ? 2u : 4u) * n1) {
+                planes = ar + state0;
+                plane_n = pn;
+                first = pool != 0u ? 3u : 2u;
+                oc.synops = 0; oc.macs = 0; oc.neuron_updates = 0;
+                SNE_PROF(1u);
+                sne_k_lif_stem(m, &o1, cur0, m->timesteps, pool, planes, &oc);
+                add_counts(total, slots != NULL ? &slots[st.op0 + 1u] : NULL, &oc);
+            }
+        }
+    }
+#endif
     for (t = 0; t < m->timesteps; t++) {
         const void *val = cur0;
         uint32_t which = 2u, soff = state0;
@@ -167,6 +194,12 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
             sne_get_op(m, st.op0 + j, &op);
             n = op.out_h * op.out_w * op.out_c;
             if (op.opcode == SNE_OP_FLATTEN) continue;
+            if (j < first) {              /* run by the stem: same buffer and state walk, output = plane t */
+                which = which == 0u ? 1u : 0u;
+                if (op.opcode == SNE_OP_LIF) soff += sne_align4((op.state_bits == 16u ? 2u : 4u) * n);
+                val = planes + t * plane_n;
+                continue;
+            }
             SNE_PROF(j);
             oc.synops = 0; oc.macs = 0; oc.neuron_updates = 0;
             if (op.opcode == SNE_OP_READOUT) {
@@ -178,6 +211,24 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
             }
             which = which == 0u ? 1u : 0u;
             dst = ar + p.buf[which];
+#if !SNE_TRACE_HASH
+            if (op.opcode == SNE_OP_LIF && ctx->trace == NULL && j + 1u < st.nops) {
+                /* deployed build, no trace: a lif and the maxpool after it in one pass; the pooled
+                 * spikes go where the maxpool writes them (the other buffer). */
+                sne_op pool;
+                sne_get_op(m, st.op0 + j + 1u, &pool);
+                if (pool.opcode == SNE_OP_MAXPOOL) {
+                    which = which == 0u ? 1u : 0u;
+                    dst = ar + p.buf[which];
+                    sne_k_lif_pool(m, &op, pool.size, (const int32_t *)val, ar + soff, (uint8_t *)dst, &oc);
+                    soff += sne_align4((op.state_bits == 16u ? 2u : 4u) * n);
+                    add_counts(total, slots != NULL ? &slots[st.op0 + j] : NULL, &oc);
+                    val = dst;
+                    j++;
+                    continue;
+                }
+            }
+#endif
             switch (op.opcode) {
             case SNE_OP_CONV2D: sne_k_conv2d(m, &op, (const uint8_t *)val, (int32_t *)dst, &oc); break;
             case SNE_OP_DENSE: sne_k_dense(m, &op, (const uint8_t *)val, (int32_t *)dst, &oc); break;
