@@ -327,9 +327,17 @@ void sne_k_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t
  * floor(v / 2) (v = 2a or 2a+1 both give a), shift(s) v - rshr(v, s). */
 #define LEAK_NONE v
 #define LEAK_MUL32 sne_leak_mulshift(v, lm, ls)
-#define LEAK_MUL16 sne_leak_mulshift16(v, lm, ls)
 #define LEAK_SHIFT1 sne_floor_shr(v, 1)
 #define LEAK_SHIFT sne_leak_shift(v, ls)
+#define LEAK_ANY16 lif_leak16(v, kind, lm, ls)
+
+/* The leak of a 16-bit state, any kind (16-bit states are rare: one loop serves every leak). */
+static int32_t lif_leak16(int32_t v, uint32_t kind, uint32_t lm, uint32_t ls)
+{
+    if (kind == 1u) return sne_leak_mulshift16(v, lm, ls);
+    if (kind >= 2u) return sne_leak_shift(v, ls);
+    return v;
+}
 
 /* The step-by-step LIF over n = H*W*C neurons, channel by channel (one threshold per channel). */
 #define LIF_LOOP(STATE_T, LEAK, SAT)                                         \
@@ -371,12 +379,8 @@ void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *v
     (void)lm; (void)ls;
     if (op->state_bits == 16u) {
         int16_t *vs = (int16_t *)vmem;
-        switch (leak_kind(op)) {
-        case 1u: LIF_LOOP(int16_t, LEAK_MUL16, sne_sat16) break;
-        case 2u: LIF_LOOP(int16_t, LEAK_SHIFT1, sne_sat16) break;
-        case 3u: LIF_LOOP(int16_t, LEAK_SHIFT, sne_sat16) break;
-        default: LIF_LOOP(int16_t, LEAK_NONE, sne_sat16) break;
-        }
+        const uint32_t kind = leak_kind(op);
+        LIF_LOOP(int16_t, LEAK_ANY16, sne_sat16)
     } else {
         int32_t *vs = (int32_t *)vmem;
         switch (leak_kind(op)) {
@@ -437,12 +441,8 @@ void sne_k_lif_stem(const sne_model *m, const sne_op *op, const int32_t *cur, ui
     uint32_t ch;
     (void)lm; (void)ls;
     if (op->state_bits == 16u) {
-        switch (leak_kind(op)) {
-        case 1u: LIF_STEM(int16_t, LEAK_MUL16, sne_sat16) break;
-        case 2u: LIF_STEM(int16_t, LEAK_SHIFT1, sne_sat16) break;
-        case 3u: LIF_STEM(int16_t, LEAK_SHIFT, sne_sat16) break;
-        default: LIF_STEM(int16_t, LEAK_NONE, sne_sat16) break;
-        }
+        const uint32_t kind = leak_kind(op);
+        LIF_STEM(int16_t, LEAK_ANY16, sne_sat16)
     } else {
         switch (leak_kind(op)) {
         case 1u: LIF_STEM(int32_t, LEAK_MUL32, LIF_NOSAT) break;
@@ -506,12 +506,8 @@ void sne_k_lif_pool(const sne_model *m, const sne_op *op, uint32_t p, const int3
     (void)lm; (void)ls;
     if (op->state_bits == 16u) {
         int16_t *vs = (int16_t *)vmem;
-        switch (leak_kind(op)) {
-        case 1u: LIF_POOL(int16_t, LEAK_MUL16, sne_sat16) break;
-        case 2u: LIF_POOL(int16_t, LEAK_SHIFT1, sne_sat16) break;
-        case 3u: LIF_POOL(int16_t, LEAK_SHIFT, sne_sat16) break;
-        default: LIF_POOL(int16_t, LEAK_NONE, sne_sat16) break;
-        }
+        const uint32_t kind = leak_kind(op);
+        LIF_POOL(int16_t, LEAK_ANY16, sne_sat16)
     } else {
         int32_t *vs = (int32_t *)vmem;
         switch (leak_kind(op)) {
