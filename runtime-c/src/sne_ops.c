@@ -12,60 +12,107 @@
 #include "sne_internal.h"
 
 /*
- * acc[0..n) += row[0..n): one spike's synaptic accumulates (spec §3.3/§3.4), int32 += int8.
- * Exact in any order by §7.3, so an implementation may vectorize freely as long as every
- * accumulator stays int32.
+ * rows_add: acc[t*n + i] += row[i - t*n] for t < taps, i < n -- `taps` rows of n int8 synapses
+ * added to consecutive int32 accumulator blocks while the weight rows walk backwards: the kx taps
+ * of one spike in a stride-1 conv (spec §3.3; taps = 1: one spike's row, §3.3/§3.4). Exact in
+ * any order by §7.3, so an implementation may vectorize freely as long as every accumulator stays
+ * int32.
  */
 #if defined(__ARM_FEATURE_DSP) && defined(__thumb2__) && !defined(__ARM_BIG_ENDIAN) && !defined(SNE_NO_ASM)
 /*
- * Cortex-M4/M7 (ARMv7E-M): 8 synapses per iteration in 20 instructions: one unaligned word load
- * of 4 int8 weights, LDRD/STRD of int32 accumulators, and SXTAB (sign-extend byte k of the word,
- * rotated, and add to an int32) -- the same int32 additions as the portable loop, bit for bit.
+ * Cortex-M4/M7 (ARMv7E-M): 8 synapses per iteration in 16 instructions: a word load of 4 int8
+ * weights, LDM of 4 int32 accumulators, SXTAB (sign-extend byte k of the word, rotated, and add to
+ * an int32) and STM -- the same int32 additions as the portable loop, bit for bit. The registers
+ * are named (r4-r6, r8 ascending, as LDM/STM need); the weight word is in r12.
  */
-static void row_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n)
+static void rows_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n, uint32_t taps)
 {
-    uint32_t blocks = n >> 3, i;
     const int8_t *r = (const int8_t *)row;
-    while (blocks--) {
-        uint32_t w, a0, a1, a2, a3;
+    const uint32_t n8 = n >> 3, rest = n & 7u;
+    if (rest == 0u && n8 != 0u && taps != 0u) {
+        /* n a multiple of 8: the tap loop in the same asm (after a row, r is back 2n bytes) */
+        const uint32_t back = 2u * n;
+        uint32_t cnt;
         __asm__ volatile(
-            "ldr   %[w], [%[r]], #4\n\t"
-            "ldrd  %[a0], %[a1], [%[acc]]\n\t"
-            "ldrd  %[a2], %[a3], [%[acc], #8]\n\t"
-            "sxtab %[a0], %[a0], %[w]\n\t"
-            "sxtab %[a1], %[a1], %[w], ror #8\n\t"
-            "sxtab %[a2], %[a2], %[w], ror #16\n\t"
-            "sxtab %[a3], %[a3], %[w], ror #24\n\t"
-            "strd  %[a2], %[a3], [%[acc], #8]\n\t"
-            "strd  %[a0], %[a1], [%[acc]], #16\n\t"
-            "ldr   %[w], [%[r]], #4\n\t"
-            "ldrd  %[a0], %[a1], [%[acc]]\n\t"
-            "ldrd  %[a2], %[a3], [%[acc], #8]\n\t"
-            "sxtab %[a0], %[a0], %[w]\n\t"
-            "sxtab %[a1], %[a1], %[w], ror #8\n\t"
-            "sxtab %[a2], %[a2], %[w], ror #16\n\t"
-            "sxtab %[a3], %[a3], %[w], ror #24\n\t"
-            "strd  %[a2], %[a3], [%[acc], #8]\n\t"
-            "strd  %[a0], %[a1], [%[acc]], #16"
-            : [w] "=&r"(w), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3),
-              [acc] "+r"(acc), [r] "+r"(r)
-            :
-            : "memory");
+            "2:\n\t"
+            "mov   %[cnt], %[n8]\n\t"
+            "1:\n\t"
+            "ldr   r12, [%[r]], #4\n\t"
+            "ldm   %[acc], {r4, r5, r6, r8}\n\t"
+            "sxtab r4, r4, r12\n\t"
+            "sxtab r5, r5, r12, ror #8\n\t"
+            "sxtab r6, r6, r12, ror #16\n\t"
+            "sxtab r8, r8, r12, ror #24\n\t"
+            "stmia %[acc]!, {r4, r5, r6, r8}\n\t"
+            "ldr   r12, [%[r]], #4\n\t"
+            "ldm   %[acc], {r4, r5, r6, r8}\n\t"
+            "sxtab r4, r4, r12\n\t"
+            "sxtab r5, r5, r12, ror #8\n\t"
+            "sxtab r6, r6, r12, ror #16\n\t"
+            "sxtab r8, r8, r12, ror #24\n\t"
+            "stmia %[acc]!, {r4, r5, r6, r8}\n\t"
+            "subs  %[cnt], %[cnt], #1\n\t"
+            "bne   1b\n\t"
+            "sub   %[r], %[r], %[back]\n\t"
+            "subs  %[taps], %[taps], #1\n\t"
+            "bne   2b"
+            : [acc] "+r"(acc), [r] "+r"(r), [cnt] "=&r"(cnt), [taps] "+r"(taps)
+            : [n8] "r"(n8), [back] "r"(back)
+            : "r4", "r5", "r6", "r8", "r12", "cc", "memory");
+        return;
     }
-    for (i = 0; i < (n & 7u); i++) acc[i] += r[i];
+    while (taps--) {
+        const int8_t *r0 = r;
+        uint32_t i, cnt = n8;
+        if (cnt != 0u)
+            __asm__ volatile(
+                "1:\n\t"
+                "ldr   r12, [%[r]], #4\n\t"
+                "ldm   %[acc], {r4, r5, r6, r8}\n\t"
+                "sxtab r4, r4, r12\n\t"
+                "sxtab r5, r5, r12, ror #8\n\t"
+                "sxtab r6, r6, r12, ror #16\n\t"
+                "sxtab r8, r8, r12, ror #24\n\t"
+                "stmia %[acc]!, {r4, r5, r6, r8}\n\t"
+                "ldr   r12, [%[r]], #4\n\t"
+                "ldm   %[acc], {r4, r5, r6, r8}\n\t"
+                "sxtab r4, r4, r12\n\t"
+                "sxtab r5, r5, r12, ror #8\n\t"
+                "sxtab r6, r6, r12, ror #16\n\t"
+                "sxtab r8, r8, r12, ror #24\n\t"
+                "stmia %[acc]!, {r4, r5, r6, r8}\n\t"
+                "subs  %[cnt], %[cnt], #1\n\t"
+                "bne   1b"
+                : [acc] "+r"(acc), [r] "+r"(r), [cnt] "+r"(cnt)
+                :
+                : "r4", "r5", "r6", "r8", "r12", "cc", "memory");
+        for (i = 0; i < rest; i++) acc[i] += r[i];
+        acc += rest;
+        r = r0 - n;
+    }
 }
 #else
-static void row_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n)
+static void rows_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n, uint32_t taps)
 {
-    uint32_t i = 0;
-    for (; i + 4u <= n; i += 4u) {
-        int32_t w0 = SNE_LOAD_I8(row + i), w1 = SNE_LOAD_I8(row + i + 1u);
-        int32_t w2 = SNE_LOAD_I8(row + i + 2u), w3 = SNE_LOAD_I8(row + i + 3u);
-        acc[i] += w0; acc[i + 1u] += w1; acc[i + 2u] += w2; acc[i + 3u] += w3;
+    while (taps--) {
+        uint32_t i = 0;
+        for (; i + 4u <= n; i += 4u) {
+            int32_t w0 = SNE_LOAD_I8(row + i), w1 = SNE_LOAD_I8(row + i + 1u);
+            int32_t w2 = SNE_LOAD_I8(row + i + 2u), w3 = SNE_LOAD_I8(row + i + 3u);
+            acc[i] += w0; acc[i + 1u] += w1; acc[i + 2u] += w2; acc[i + 3u] += w3;
+        }
+        for (; i < n; i++) acc[i] += SNE_LOAD_I8(row + i);
+        acc += n;
+        row -= n;
     }
-    for (; i < n; i++) acc[i] += SNE_LOAD_I8(row + i);
 }
 #endif
+
+/* One spike's row (spec §3.3/§3.4): acc[0..n) += row[0..n). */
+static void row_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n)
+{
+    rows_add(acc, row, n, 1u);
+}
 
 /* acc[0..n) += x * row[0..n): one nonzero input's multiply-accumulates (spec §3.1/§3.2). */
 static void row_mac(int32_t *acc, const SNE_FLASH int8_t *row, int32_t x, uint32_t n)
@@ -126,6 +173,11 @@ static void conv_acc(const sne_model *m, const sne_op *op, const uint8_t *x, con
                 const uint32_t rx = px + skip, kx0 = rx >= Wo ? rx - (Wo - 1u) : 0u, kx1 = rx < kw ? rx : kw - 1u;
                 const uint32_t taps = (ky1 - ky0 + 1u) * (kx1 + 1u - kx0);
                 if (kx0 > kx1) continue;
+                if (C == 4u) {               /* four spikes or pixels at once: skip an all-zero pixel */
+                    uint32_t any;
+                    memcpy(&any, pix, 4);
+                    if (any == 0u) continue;
+                }
                 for (ci = 0; ci < C; ci++) {
                     const uint8_t v = pix[ci];
                     if (v == 0) continue;
@@ -133,7 +185,7 @@ static void conv_acc(const sne_model *m, const sne_op *op, const uint8_t *x, con
                         int32_t *acc = out + ((ry - ky) * Wo + (rx - kx1)) * co;
                         const SNE_FLASH int8_t *row = w + ((ci * kh + ky) * kw + kx1) * co;
                         if (spikes)
-                            for (kx = kx0; kx <= kx1; kx++, acc += co, row -= co) row_add(acc, row, co);
+                            rows_add(acc, row, co, kx1 + 1u - kx0);
                         else
                             for (kx = kx0; kx <= kx1; kx++, acc += co, row -= co) row_mac(acc, row, (int32_t)v, co);
                     }
