@@ -131,6 +131,23 @@ static void bias_init(const sne_model *m, uint32_t boff, int32_t *out, uint32_t 
     const int32_t *src = out;
     for (c = 0; c < ch; c++) out[c] = sne_ld_i32(m, boff, c);
     i = ch;
+#if defined(__thumb2__) && !defined(SNE_NO_ASM)
+    if (ch >= 4u && n - i >= 4u) {
+        /* Armv7-M: LDM/STM of 4 words (src runs ch >= 4 words behind d, so a block is read before
+         * any of it is written) */
+        uint32_t cnt = (n - i) >> 2;
+        __asm__ volatile(
+            "1:\n\t"
+            "ldmia %[s]!, {r4, r5, r6, r8}\n\t"
+            "stmia %[d]!, {r4, r5, r6, r8}\n\t"
+            "subs  %[cnt], %[cnt], #1\n\t"
+            "bne   1b"
+            : [s] "+r"(src), [d] "+r"(d), [cnt] "+r"(cnt)
+            :
+            : "r4", "r5", "r6", "r8", "cc", "memory");
+        i = n - ((n - i) & 3u);
+    }
+#endif
     for (; i + 4u <= n; i += 4u, d += 4, src += 4) { d[0] = src[0]; d[1] = src[1]; d[2] = src[2]; d[3] = src[3]; }
     for (; i < n; i++) *d++ = *src++;
 }
@@ -170,14 +187,17 @@ static void conv_acc(const sne_model *m, const sne_op *op, const uint8_t *x, con
             for (px = 0; px < W + 2u * P; px++) {
                 const int inside = row_in && px >= P && px - P < W;
                 const uint8_t *pix = inside ? x + ((py - P) * W + (px - P)) * C : zp;
-                const uint32_t rx = px + skip, kx0 = rx >= Wo ? rx - (Wo - 1u) : 0u, kx1 = rx < kw ? rx : kw - 1u;
-                const uint32_t taps = (ky1 - ky0 + 1u) * (kx1 + 1u - kx0);
-                if (kx0 > kx1) continue;
+                uint32_t rx, kx0, kx1, taps;
                 if (C == 4u) {               /* four spikes or pixels at once: skip an all-zero pixel */
                     uint32_t any;
                     memcpy(&any, pix, 4);
                     if (any == 0u) continue;
                 }
+                rx = px + skip;
+                kx0 = rx >= Wo ? rx - (Wo - 1u) : 0u;
+                kx1 = rx < kw ? rx : kw - 1u;
+                if (kx0 > kx1) continue;
+                taps = (ky1 - ky0 + 1u) * (kx1 + 1u - kx0);
                 for (ci = 0; ci < C; ci++) {
                     const uint8_t v = pix[ci];
                     if (v == 0) continue;
@@ -288,6 +308,26 @@ static void input_conv_c1(const sne_model *m, const sne_op *op, const uint8_t *x
                 const uint32_t kx0 = ox < pad ? pad - ox : 0u;
                 const uint32_t kx1 = ox + kw - pad > W ? W + pad - ox : kw;
                 int32_t a0 = b0, a1 = b1, a2 = b2, a3 = b3;
+                if (kh == 3u && kw == 3u && ky0 == 0u && ky1 == 3u && kx0 == 0u && kx1 == 3u) {
+                    /* an interior pixel of a 3x3 conv: the nine taps unrolled */
+                    const uint8_t *x0 = x + (oy - pad) * W + ox - pad;
+                    const SNE_FLASH int8_t *w0 = w + g;
+#define IN_TAP(dy, dx)                                                                        \
+    do {                                                                                      \
+        const int32_t v = x0[(dy) * W + (dx)];                                                \
+        const SNE_FLASH int8_t *wk = w0 + ((dy) * 3u + (dx)) * co;                            \
+        if (v != 0) {                                                                         \
+            a0 += v * SNE_LOAD_I8(wk); a1 += v * SNE_LOAD_I8(wk + 1);                         \
+            a2 += v * SNE_LOAD_I8(wk + 2); a3 += v * SNE_LOAD_I8(wk + 3);                     \
+        }                                                                                     \
+    } while (0)
+                    IN_TAP(0u, 0u); IN_TAP(0u, 1u); IN_TAP(0u, 2u);
+                    IN_TAP(1u, 0u); IN_TAP(1u, 1u); IN_TAP(1u, 2u);
+                    IN_TAP(2u, 0u); IN_TAP(2u, 1u); IN_TAP(2u, 2u);
+#undef IN_TAP
+                    o[0] = a0; o[1] = a1; o[2] = a2; o[3] = a3;
+                    continue;
+                }
                 for (ky = ky0; ky < ky1; ky++) {
                     const uint8_t *xr = x + (oy + ky - pad) * W + ox - pad;
                     const SNE_FLASH int8_t *wr = w + (ky * kw) * co + g;
@@ -382,6 +422,17 @@ void sne_k_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t
 #define LEAK_SHIFT1 sne_floor_shr(v, 1)
 #define LEAK_SHIFT sne_leak_shift(v, ls)
 #define LEAK_ANY16 lif_leak16(v, kind, lm, ls)
+#define LEAK_ANY32 lif_leak32(v, kind, lm, ls)
+/* theta[ch] of the op: straight from the int32 table when there is one (specialized mode). */
+#define LIF_TH(ch) (thp != NULL ? SNE_LOAD_I32(thp + (ch)) : sne_ld_i32(m, op->theta, (ch)))
+
+/* The leak of a 32-bit state, any kind (the zero-reset loop serves every leak). */
+static int32_t lif_leak32(int32_t v, uint32_t kind, uint32_t lm, uint32_t ls)
+{
+    if (kind == 1u) return sne_leak_mulshift(v, lm, ls);
+    if (kind >= 2u) return sne_leak_shift(v, ls);
+    return v;
+}
 
 /* The leak of a 16-bit state, any kind (16-bit states are rare: one loop serves every leak). */
 static int32_t lif_leak16(int32_t v, uint32_t kind, uint32_t lm, uint32_t ls)
@@ -392,9 +443,9 @@ static int32_t lif_leak16(int32_t v, uint32_t kind, uint32_t lm, uint32_t ls)
 }
 
 /* The step-by-step LIF over n = H*W*C neurons, channel by channel (one threshold per channel). */
-#define LIF_LOOP(STATE_T, LEAK, SAT)                                         \
+#define LIF_LOOP(STATE_T, LEAK, SAT, KEEP)                                        \
     for (ch = 0; ch < C; ch++) {                                             \
-        const int32_t th = sne_ld_i32(m, op->theta, ch);                     \
+        const int32_t th = LIF_TH(ch);                     \
         STATE_T *vp = vs + ch;                                               \
         const int32_t *cp = cur + ch;                                        \
         uint8_t *sp = spk + ch;                                              \
@@ -402,7 +453,7 @@ static int32_t lif_leak16(int32_t v, uint32_t kind, uint32_t lm, uint32_t ls)
         while (left--) {                                                     \
             int32_t v = *vp;                                                 \
             int s_;                                                          \
-            LIF_NEURON(v, *cp, th, keep, LEAK, SAT, s_);                \
+            LIF_NEURON(v, *cp, th, KEEP, LEAK, SAT, s_);                 \
             *vp = (STATE_T)v;                                                \
             *sp = (uint8_t)s_;                                               \
             vp += C; cp += C; sp += C;                                       \
@@ -427,19 +478,25 @@ void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *v
     const uint32_t C = op->out_c, n = op->out_h * op->out_w * C, lm = op->leak_mult, ls = op->leak_shift;
     const int zero = op->reset != 0u;
     const int32_t keep = zero ? 0 : -1;
+    const SNE_FLASH int32_t *const thp = m->w32 != NULL ? m->w32 + op->theta : NULL;
     uint32_t ch;
     (void)lm; (void)ls;
     if (op->state_bits == 16u) {
         int16_t *vs = (int16_t *)vmem;
         const uint32_t kind = leak_kind(op);
-        LIF_LOOP(int16_t, LEAK_ANY16, sne_sat16)
+        LIF_LOOP(int16_t, LEAK_ANY16, sne_sat16, keep)
     } else {
         int32_t *vs = (int32_t *)vmem;
-        switch (leak_kind(op)) {
-        case 1u: LIF_LOOP(int32_t, LEAK_MUL32, LIF_NOSAT) break;
-        case 2u: LIF_LOOP(int32_t, LEAK_SHIFT1, LIF_NOSAT) break;
-        case 3u: LIF_LOOP(int32_t, LEAK_SHIFT, LIF_NOSAT) break;
-        default: LIF_LOOP(int32_t, LEAK_NONE, LIF_NOSAT) break;
+        const uint32_t kind = leak_kind(op);
+        if (zero) {
+            LIF_LOOP(int32_t, LEAK_ANY32, LIF_NOSAT, 0)
+        } else {
+            switch (kind) {     /* subtract reset: one loop per leak kind */
+            case 1u: LIF_LOOP(int32_t, LEAK_MUL32, LIF_NOSAT, -1) break;
+            case 2u: LIF_LOOP(int32_t, LEAK_SHIFT1, LIF_NOSAT, -1) break;
+            case 3u: LIF_LOOP(int32_t, LEAK_SHIFT, LIF_NOSAT, -1) break;
+            default: LIF_LOOP(int32_t, LEAK_NONE, LIF_NOSAT, -1) break;
+            }
         }
     }
     c->neuron_updates += n;
@@ -457,9 +514,9 @@ void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *v
  *             window; neurons in dropped trailing rows/columns reach no output, so they are not run.
  * Counts as T calls of sne_k_lif (every neuron is counted, run or not).
  */
-#define LIF_STEM(STATE_T, LEAK, SAT)                                         \
+#define LIF_STEM(STATE_T, LEAK, SAT, KEEP)                                        \
     for (ch = 0; ch < C; ch++) {                                             \
-        const int32_t th = sne_ld_i32(m, op->theta, ch);                     \
+        const int32_t th = LIF_TH(ch);                     \
         uint32_t py, px, dy, dx;                                             \
         for (py = 0; py < Hp; py++)                                          \
             for (px = 0; px < Wp; px++) {                                    \
@@ -471,7 +528,7 @@ void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *v
                         uint32_t bit = 1u;                                   \
                         for (t = 0; t < T; t++, bit <<= 1) {                 \
                             int s_;                                          \
-                            LIF_NEURON(v, x0, th, keep, LEAK, SAT, s_); \
+                            LIF_NEURON(v, x0, th, KEEP, LEAK, SAT, s_);  \
                             v = (STATE_T)v;                                  \
                             if (s_) bits |= bit;                             \
                         }                                                    \
@@ -490,17 +547,23 @@ void sne_k_lif_stem(const sne_model *m, const sne_op *op, const int32_t *cur, ui
     const uint32_t p = pool != 0u ? pool : 1u, Hp = op->out_h / p, Wp = W / p, plane = Hp * Wp * C;
     const int zero = op->reset != 0u;
     const int32_t keep = zero ? 0 : -1;
+    const SNE_FLASH int32_t *const thp = m->w32 != NULL ? m->w32 + op->theta : NULL;
     uint32_t ch;
     (void)lm; (void)ls;
     if (op->state_bits == 16u) {
         const uint32_t kind = leak_kind(op);
-        LIF_STEM(int16_t, LEAK_ANY16, sne_sat16)
+        LIF_STEM(int16_t, LEAK_ANY16, sne_sat16, keep)
     } else {
-        switch (leak_kind(op)) {
-        case 1u: LIF_STEM(int32_t, LEAK_MUL32, LIF_NOSAT) break;
-        case 2u: LIF_STEM(int32_t, LEAK_SHIFT1, LIF_NOSAT) break;
-        case 3u: LIF_STEM(int32_t, LEAK_SHIFT, LIF_NOSAT) break;
-        default: LIF_STEM(int32_t, LEAK_NONE, LIF_NOSAT) break;
+        const uint32_t kind = leak_kind(op);
+        if (zero) {
+            LIF_STEM(int32_t, LEAK_ANY32, LIF_NOSAT, 0)
+        } else {
+            switch (kind) {     /* subtract reset: one loop per leak kind */
+            case 1u: LIF_STEM(int32_t, LEAK_MUL32, LIF_NOSAT, -1) break;
+            case 2u: LIF_STEM(int32_t, LEAK_SHIFT1, LIF_NOSAT, -1) break;
+            case 3u: LIF_STEM(int32_t, LEAK_SHIFT, LIF_NOSAT, -1) break;
+            default: LIF_STEM(int32_t, LEAK_NONE, LIF_NOSAT, -1) break;
+            }
         }
     }
     c->neuron_updates += (uint64_t)n * T;
@@ -508,9 +571,9 @@ void sne_k_lif_stem(const sne_model *m, const sne_op *op, const int32_t *cur, ui
 }
 
 /*
- * A lif followed by a maxpool p, one step (deployed builds only: sne_run.c uses it when no trace is
+ * A lif followed by a maxpool of size 2, one step (deployed builds only: sne_run.c uses it when no trace is
  * taken, so the lif's own spikes are never observed): each pooled output out[py][px][ch] is the OR
- * of the spikes of its p x p window, computed neuron by neuron exactly as sne_k_lif (same leak,
+ * of the spikes of its 2 x 2 window, computed neuron by neuron exactly as sne_k_lif (same leak,
  * saturation, compare and reset; the membranes are updated in place). Neurons of dropped trailing
  * rows/columns reach no output and are not run. Counts as sne_k_lif (all n neurons).
  * `out` may be the buffer that holds `cur` (sne_run.c puts the pooled spikes where the maxpool would,
@@ -519,54 +582,54 @@ void sne_k_lif_stem(const sne_model *m, const sne_op *op, const int32_t *cur, ui
  * pixel b/(4C) <= w/4 belongs to a window already visited (or to a dropped column), so no element
  * is overwritten before it is read.
  */
-#define LIF_POOL_N(off, STATE_T, LEAK, SAT)                                                    \
+#define LIF_POOL_N(off, STATE_T, LEAK, SAT, KEEP)                                                    \
     do {                                                                     \
         int32_t v = vp[off];                                                 \
         int s_;                                                              \
-        LIF_NEURON(v, cp[off], th, keep, LEAK, SAT, s_);                \
+        LIF_NEURON(v, cp[off], th, KEEP, LEAK, SAT, s_);                 \
         vp[off] = (STATE_T)v;                                                \
         any |= s_;                                                           \
     } while (0)
-#define LIF_POOL(STATE_T, LEAK, SAT)                                         \
+#define LIF_POOL(STATE_T, LEAK, SAT, KEEP)                                        \
     for (py = 0; py < Hp; py++) {                                            \
-        const int32_t *cp = cur + py * p * WC;                               \
-        STATE_T *vp = vs + py * p * WC;                                      \
+        const int32_t *cp = cur + py * 2u * WC;                              \
+        STATE_T *vp = vs + py * 2u * WC;                                     \
         uint8_t *o = out + py * Wp * C;                                      \
-        for (px = 0; px < Wp; px++, cp += p * C - C, vp += p * C - C)        \
+        for (px = 0; px < Wp; px++, cp += C, vp += C)                        \
             for (ch = 0; ch < C; ch++, cp++, vp++, o++) {                    \
-                const int32_t th = sne_ld_i32(m, op->theta, ch);             \
+                const int32_t th = LIF_TH(ch);             \
                 int any = 0;                                                 \
-                if (p == 2u) {                                               \
-                    LIF_POOL_N(0, STATE_T, LEAK, SAT); LIF_POOL_N(C, STATE_T, LEAK, SAT); \
-                    LIF_POOL_N(WC, STATE_T, LEAK, SAT); LIF_POOL_N(WC + C, STATE_T, LEAK, SAT); \
-                } else {                                                     \
-                    for (dy = 0; dy < p; dy++)                               \
-                        for (dx = 0; dx < p; dx++) LIF_POOL_N(dy * WC + dx * C, STATE_T, LEAK, SAT); \
-                }                                                            \
+                LIF_POOL_N(0, STATE_T, LEAK, SAT, KEEP); LIF_POOL_N(C, STATE_T, LEAK, SAT, KEEP); \
+                LIF_POOL_N(WC, STATE_T, LEAK, SAT, KEEP); LIF_POOL_N(WC + C, STATE_T, LEAK, SAT, KEEP); \
                 *o = (uint8_t)any;                                           \
             }                                                                \
     }
 
-void sne_k_lif_pool(const sne_model *m, const sne_op *op, uint32_t p, const int32_t *cur, void *vmem, uint8_t *out,
-                    sne_counts *c)
+void sne_k_lif_pool2(const sne_model *m, const sne_op *op, const int32_t *cur, void *vmem, uint8_t *out, sne_counts *c)
 {
     const uint32_t C = op->out_c, W = op->out_w, n = op->out_h * W * C, lm = op->leak_mult, ls = op->leak_shift;
-    const uint32_t Hp = op->out_h / p, Wp = W / p, WC = W * C;
+    const uint32_t Hp = op->out_h / 2u, Wp = W / 2u, WC = W * C;
     const int zero = op->reset != 0u;
     const int32_t keep = zero ? 0 : -1;
-    uint32_t ch, py, px, dy, dx;
+    const SNE_FLASH int32_t *const thp = m->w32 != NULL ? m->w32 + op->theta : NULL;
+    uint32_t ch, py, px;
     (void)lm; (void)ls;
     if (op->state_bits == 16u) {
         int16_t *vs = (int16_t *)vmem;
         const uint32_t kind = leak_kind(op);
-        LIF_POOL(int16_t, LEAK_ANY16, sne_sat16)
+        LIF_POOL(int16_t, LEAK_ANY16, sne_sat16, keep)
     } else {
         int32_t *vs = (int32_t *)vmem;
-        switch (leak_kind(op)) {
-        case 1u: LIF_POOL(int32_t, LEAK_MUL32, LIF_NOSAT) break;
-        case 2u: LIF_POOL(int32_t, LEAK_SHIFT1, LIF_NOSAT) break;
-        case 3u: LIF_POOL(int32_t, LEAK_SHIFT, LIF_NOSAT) break;
-        default: LIF_POOL(int32_t, LEAK_NONE, LIF_NOSAT) break;
+        const uint32_t kind = leak_kind(op);
+        if (zero) {
+            LIF_POOL(int32_t, LEAK_ANY32, LIF_NOSAT, 0)
+        } else {
+            switch (kind) {     /* subtract reset: one loop per leak kind */
+            case 1u: LIF_POOL(int32_t, LEAK_MUL32, LIF_NOSAT, -1) break;
+            case 2u: LIF_POOL(int32_t, LEAK_SHIFT1, LIF_NOSAT, -1) break;
+            case 3u: LIF_POOL(int32_t, LEAK_SHIFT, LIF_NOSAT, -1) break;
+            default: LIF_POOL(int32_t, LEAK_NONE, LIF_NOSAT, -1) break;
+            }
         }
     }
     c->neuron_updates += n;

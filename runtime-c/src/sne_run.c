@@ -217,10 +217,10 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
                  * spikes go where the maxpool writes them (the other buffer). */
                 sne_op pool;
                 sne_get_op(m, st.op0 + j + 1u, &pool);
-                if (pool.opcode == SNE_OP_MAXPOOL) {
+                if (pool.opcode == SNE_OP_MAXPOOL && pool.size == 2u) {
                     which = which == 0u ? 1u : 0u;
                     dst = ar + p.buf[which];
-                    sne_k_lif_pool(m, &op, pool.size, (const int32_t *)val, ar + soff, (uint8_t *)dst, &oc);
+                    sne_k_lif_pool2(m, &op, (const int32_t *)val, ar + soff, (uint8_t *)dst, &oc);
                     soff += sne_align4((op.state_bits == 16u ? 2u : 4u) * n);
                     add_counts(total, slots != NULL ? &slots[st.op0 + j] : NULL, &oc);
                     val = dst;
