@@ -68,6 +68,7 @@ void sne_k_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t
 void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *v, uint8_t *spk, sne_counts *c);
 void sne_k_lif_stem(const sne_model *m, const sne_op *op, const int32_t *cur, uint32_t T, uint32_t pool,
                     uint8_t *out, sne_counts *c);
+void sne_k_plane(const uint8_t *mask, uint8_t *plane, uint32_t n, uint32_t t);
 void sne_k_lif_pool2(const sne_model *m, const sne_op *op, const int32_t *cur, void *vmem, uint8_t *out, sne_counts *c);
 void sne_k_maxpool(const sne_op *op, const uint8_t *s, uint8_t *out);
 void sne_k_avgpool(const sne_op *op, const int32_t *x, int32_t *out, sne_counts *c);

@@ -507,44 +507,65 @@ void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *v
  * The first LIF of a student, all T steps at once (deployed builds only: sne_run.c uses it when no
  * trace is taken). Its input current is the input op's output, the same at every step, so each
  * neuron's T steps run with v in a register: exactly the steps of sne_k_lif, neuron by neuron
- * instead of step by step (neurons are independent). The spikes go to T planes of `plane` bytes at
- * `out` (out[t*plane + ...]):
- *   pool = 0: plane t = the op's spikes at step t (plane = n);
- *   pool = p: plane t = maxpool p of them (spec §3.6, plane = (H/p)*(W/p)*C): the OR over each
- *             window; neurons in dropped trailing rows/columns reach no output, so they are not run.
+ * instead of step by step (neurons are independent). Output: one byte per output element at `out`
+ * whose bit t is the spike at step t (T <= 8; sne_k_plane() turns it into step t's 0/1 spikes):
+ *   pool = 0: the op's spikes (n bytes);
+ *   pool = 2: maxpool 2 of them (spec §3.6, (H/2)*(W/2)*C bytes): the OR over each window; neurons
+ *             in a dropped trailing row/column reach no output, so they are not run.
  * Counts as T calls of sne_k_lif (every neuron is counted, run or not).
  */
-#define LIF_STEM(STATE_T, LEAK, SAT, KEEP)                                        \
+#define LIF_STEM_N(x0, STATE_T, LEAK, SAT, KEEP)                              \
+    do {                                                                     \
+        const int32_t xc_ = (x0);                                            \
+        int32_t v = 0;                                                       \
+        uint32_t bit = 1u;                                                   \
+        do {                                                                 \
+            int s_;                                                          \
+            LIF_NEURON(v, xc_, th, KEEP, LEAK, SAT, s_);                     \
+            v = (STATE_T)v;                                                  \
+            if (s_) bits |= bit;                                             \
+            bit <<= 1;                                                       \
+        } while (bit != end);                                                \
+    } while (0)
+#define LIF_STEM(STATE_T, LEAK, SAT, KEEP)                                   \
     for (ch = 0; ch < C; ch++) {                                             \
-        const int32_t th = LIF_TH(ch);                     \
-        uint32_t py, px, dy, dx;                                             \
-        for (py = 0; py < Hp; py++)                                          \
-            for (px = 0; px < Wp; px++) {                                    \
-                uint32_t bits = 0, t;                                        \
-                for (dy = 0; dy < p; dy++)                                   \
-                    for (dx = 0; dx < p; dx++) {                             \
-                        const int32_t x0 = cur[((py * p + dy) * W + px * p + dx) * C + ch]; \
-                        int32_t v = 0;                                       \
-                        uint32_t bit = 1u;                                   \
-                        for (t = 0; t < T; t++, bit <<= 1) {                 \
-                            int s_;                                          \
-                            LIF_NEURON(v, x0, th, KEEP, LEAK, SAT, s_);  \
-                            v = (STATE_T)v;                                  \
-                            if (s_) bits |= bit;                             \
-                        }                                                    \
-                    }                                                        \
-                {                                                            \
-                    uint8_t *o = out + (py * Wp + px) * C + ch;              \
-                    for (t = 0; t < T; t++, o += plane) *o = (uint8_t)((bits >> t) & 1u); \
+        const int32_t th = LIF_TH(ch);                                       \
+        uint32_t py, px;                                                     \
+        for (py = 0; py < Hp; py++) {                                        \
+            const int32_t *cp = cur + py * p * WC + ch;                      \
+            uint8_t *o = out + py * Wp * C + ch;                             \
+            for (px = 0; px < Wp; px++, cp += p * C, o += C) {               \
+                uint32_t bits = 0;                                           \
+                LIF_STEM_N(cp[0], STATE_T, LEAK, SAT, KEEP);                 \
+                if (p == 2u) {                                               \
+                    LIF_STEM_N(cp[C], STATE_T, LEAK, SAT, KEEP);             \
+                    LIF_STEM_N(cp[WC], STATE_T, LEAK, SAT, KEEP);            \
+                    LIF_STEM_N(cp[WC + C], STATE_T, LEAK, SAT, KEEP);        \
                 }                                                            \
+                *o = (uint8_t)bits;                                          \
             }                                                                \
+        }                                                                    \
     }
 
-void sne_k_lif_stem(const sne_model *m, const sne_op *op, const int32_t *cur, uint32_t T, uint32_t pool,
+/* plane[i] = bit t of mask[i] (0/1), i < n: step t's spikes from the stem's bit masks; four at a
+ * time as words (memcpy: no alignment or aliasing assumption). */
+void sne_k_plane(const uint8_t *mask, uint8_t *plane, uint32_t n, uint32_t t)
+{
+    uint32_t i = 0;
+    for (; i + 4u <= n; i += 4u) {
+        uint32_t w;
+        memcpy(&w, mask + i, 4);
+        w = (w >> t) & 0x01010101u;
+        memcpy(plane + i, &w, 4);
+    }
+    for (; i < n; i++) plane[i] = (uint8_t)((mask[i] >> t) & 1u);
+}
+
+void sne_k_lif_stem(const sne_model *m, const sne_op *op, const int32_t *cur, uint32_t T, uint32_t pool, /* 0 or 2 */
                     uint8_t *out, sne_counts *c)
 {
     const uint32_t C = op->out_c, W = op->out_w, n = op->out_h * W * C, lm = op->leak_mult, ls = op->leak_shift;
-    const uint32_t p = pool != 0u ? pool : 1u, Hp = op->out_h / p, Wp = W / p, plane = Hp * Wp * C;
+    const uint32_t p = pool == 2u ? 2u : 1u, Hp = op->out_h / p, Wp = W / p, WC = W * C, end = 1u << T;
     const int zero = op->reset != 0u;
     const int32_t keep = zero ? 0 : -1;
     const SNE_FLASH int32_t *const thp = m->w32 != NULL ? m->w32 + op->theta : NULL;

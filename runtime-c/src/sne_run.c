@@ -143,8 +143,8 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
     int8_t *q;
     sne_counts oc;
     sne_counts *const slots = ctx->op_counts;
-    uint8_t *planes = NULL;                 /* the stem's T spike planes (deployed builds), else NULL */
-    uint32_t plane_n = 0, first = 1u;       /* bytes per plane; the first op the step loop runs */
+    uint8_t *planes = NULL;                 /* the stem's bit masks, then one plane (deployed builds), else NULL */
+    uint32_t plane_n = 0, first = 1u;       /* bytes of masks (and of the plane); the first op the step loop runs */
     (void)h; (void)planes; (void)plane_n;
     sne_get_student(m, k, &st);
     sne_plan_student(m, k, &p, &state0);
@@ -162,9 +162,10 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
 #if !SNE_TRACE_HASH
     /* Deployed builds with no trace callback: when op 1 is a lif, its input (op 0's output) is the
      * same at every step, so it runs all T steps at once (sne_k_lif_stem), with a following maxpool
-     * folded in, into T spike planes kept in op 1's own state region (its membranes are never
-     * observed here); the step loop below then starts after them. Used when the planes fit. */
-    if (ctx->trace == NULL && st.nops >= 3u && m->timesteps <= 32u) {
+     * of size 2 folded in, into one bit mask per output element kept in op 1's own state region (its membranes
+     * are never observed here), followed by the plane of step t's 0/1 spikes made from it
+     * (sne_k_plane); the step loop below then starts after them. Used when both fit. */
+    if (ctx->trace == NULL && st.nops >= 3u && m->timesteps <= 8u) {
         sne_op o1, o2;
         sne_get_op(m, st.op0 + 1u, &o1);
         sne_get_op(m, st.op0 + 2u, &o2);
@@ -172,7 +173,7 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
             const uint32_t n1 = o1.out_h * o1.out_w * o1.out_c;
             const uint32_t pool = o2.opcode == SNE_OP_MAXPOOL ? o2.size : 0u;
             const uint32_t pn = pool != 0u ? o2.out_h * o2.out_w * o2.out_c : n1;
-            if ((uint64_t)pn * m->timesteps <= (uint64_t)(o1.state_bits == 16u ? 2u : 4u) * n1) {
+            if ((pool == 0u || pool == 2u) && 2u * sne_align4(pn) <= sne_align4((o1.state_bits == 16u ? 2u : 4u) * n1)) {
                 planes = ar + state0;
                 plane_n = pn;
                 first = pool != 0u ? 3u : 2u;
@@ -197,7 +198,11 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
             if (j < first) {              /* run by the stem: same buffer and state walk, output = plane t */
                 which = which == 0u ? 1u : 0u;
                 if (op.opcode == SNE_OP_LIF) soff += sne_align4((op.state_bits == 16u ? 2u : 4u) * n);
-                val = planes + t * plane_n;
+                if (j + 1u == first) {
+                    SNE_PROF(j);
+                    sne_k_plane(planes, planes + sne_align4(plane_n), plane_n, t);
+                }
+                val = planes + sne_align4(plane_n);
                 continue;
             }
             SNE_PROF(j);
