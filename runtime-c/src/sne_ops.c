@@ -12,98 +12,108 @@
 #include "sne_internal.h"
 
 /*
- * rows_add: acc[t*n + i] += row[i - t*n] for t < taps, i < n -- `taps` rows of n int8 synapses
- * added to consecutive int32 accumulator blocks while the weight rows walk backwards: the kx taps
- * of one spike in a stride-1 conv (spec §3.3; taps = 1: one spike's row, §3.3/§3.4). Exact in
- * any order by §7.3, so an implementation may vectorize freely as long as every accumulator stays
- * int32.
+ * taps_add: acc[y*astep + t*n + i] += row[y*rstep - t*n + i] for y < ty, t < tx, i < n: the spike
+ * driven accumulates of one input spike in a stride-1 conv (spec §3.3): for each of its ty kernel
+ * rows (accumulator rows astep apart, weight rows rstep apart), its tx kx taps add n = cout int8
+ * synapses to consecutive int32 accumulator blocks while the weight rows walk backwards; tx = ty = 1
+ * is one spike's row of a dense (§3.4). Exact in any order by §7.3, so an implementation may
+ * vectorize freely as long as every accumulator stays int32.
  */
 #if defined(__ARM_FEATURE_DSP) && defined(__thumb2__) && !defined(__ARM_BIG_ENDIAN) && !defined(SNE_NO_ASM)
 /*
- * Cortex-M4/M7 (ARMv7E-M): 8 synapses per iteration in 16 instructions: a word load of 4 int8
- * weights, LDM of 4 int32 accumulators, SXTAB (sign-extend byte k of the word, rotated, and add to
- * an int32) and STM -- the same int32 additions as the portable loop, bit for bit. The registers
- * are named (r4-r6, r8 ascending, as LDM/STM need); the weight word is in r12.
+ * Cortex-M4/M7 (ARMv7E-M): 8 synapses in 16 instructions: a word load of 4 int8 weights, LDM of 4
+ * int32 accumulators, SXTAB (sign-extend byte k of the word, rotated, and add to an int32) and STM
+ * -- the same int32 additions as the portable loop, bit for bit. The registers are named (r4-r6,
+ * r8 ascending, as LDM/STM need); the weight word is in r12. When n is a multiple of 8 the tap and
+ * row loops run in the asm too, their constants read from `prm`.
  */
-static void rows_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n, uint32_t taps)
+#define SNE_ADD8                                                             \
+    "ldr   r12, [%[r]], #4\n\t"                                              \
+    "ldm   %[acc], {r4, r5, r6, r8}\n\t"                                     \
+    "sxtab r4, r4, r12\n\t"                                                  \
+    "sxtab r5, r5, r12, ror #8\n\t"                                          \
+    "sxtab r6, r6, r12, ror #16\n\t"                                         \
+    "sxtab r8, r8, r12, ror #24\n\t"                                         \
+    "stmia %[acc]!, {r4, r5, r6, r8}\n\t"                                    \
+    "ldr   r12, [%[r]], #4\n\t"                                              \
+    "ldm   %[acc], {r4, r5, r6, r8}\n\t"                                     \
+    "sxtab r4, r4, r12\n\t"                                                  \
+    "sxtab r5, r5, r12, ror #8\n\t"                                          \
+    "sxtab r6, r6, r12, ror #16\n\t"                                         \
+    "sxtab r8, r8, r12, ror #24\n\t"                                         \
+    "stmia %[acc]!, {r4, r5, r6, r8}\n\t"
+
+static void taps_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n, uint32_t tx, uint32_t ty,
+                     int32_t astep, int32_t rstep)
 {
     const int8_t *r = (const int8_t *)row;
     const uint32_t n8 = n >> 3, rest = n & 7u;
-    if (rest == 0u && n8 != 0u && taps != 0u) {
-        /* n a multiple of 8: the tap loop in the same asm (after a row, r is back 2n bytes) */
-        const uint32_t back = 2u * n;
-        uint32_t cnt;
+    if (rest == 0u && n8 != 0u && tx != 0u && ty != 0u) {
+        /* byte steps: after a tap r is back 2n; after a kernel row acc and r jump to the next */
+        const int32_t prm[5] = {(int32_t)n8, (int32_t)tx, (int32_t)(2u * n),
+                                4 * (astep - (int32_t)(tx * n)), rstep + (int32_t)(tx * n)};
+        uint32_t cnt, kx;
         __asm__ volatile(
+            "3:\n\t"
+            "ldr   %[kx], [%[p], #4]\n\t"
             "2:\n\t"
-            "mov   %[cnt], %[n8]\n\t"
+            "ldr   %[cnt], [%[p]]\n\t"
             "1:\n\t"
-            "ldr   r12, [%[r]], #4\n\t"
-            "ldm   %[acc], {r4, r5, r6, r8}\n\t"
-            "sxtab r4, r4, r12\n\t"
-            "sxtab r5, r5, r12, ror #8\n\t"
-            "sxtab r6, r6, r12, ror #16\n\t"
-            "sxtab r8, r8, r12, ror #24\n\t"
-            "stmia %[acc]!, {r4, r5, r6, r8}\n\t"
-            "ldr   r12, [%[r]], #4\n\t"
-            "ldm   %[acc], {r4, r5, r6, r8}\n\t"
-            "sxtab r4, r4, r12\n\t"
-            "sxtab r5, r5, r12, ror #8\n\t"
-            "sxtab r6, r6, r12, ror #16\n\t"
-            "sxtab r8, r8, r12, ror #24\n\t"
-            "stmia %[acc]!, {r4, r5, r6, r8}\n\t"
+            SNE_ADD8
             "subs  %[cnt], %[cnt], #1\n\t"
             "bne   1b\n\t"
-            "sub   %[r], %[r], %[back]\n\t"
-            "subs  %[taps], %[taps], #1\n\t"
-            "bne   2b"
-            : [acc] "+r"(acc), [r] "+r"(r), [cnt] "=&r"(cnt), [taps] "+r"(taps)
-            : [n8] "r"(n8), [back] "r"(back)
+            "ldr   r12, [%[p], #8]\n\t"
+            "sub   %[r], %[r], r12\n\t"
+            "subs  %[kx], %[kx], #1\n\t"
+            "bne   2b\n\t"
+            "ldr   r12, [%[p], #12]\n\t"
+            "add   %[acc], %[acc], r12\n\t"
+            "ldr   r12, [%[p], #16]\n\t"
+            "add   %[r], %[r], r12\n\t"
+            "subs  %[ky], %[ky], #1\n\t"
+            "bne   3b"
+            : [acc] "+r"(acc), [r] "+r"(r), [cnt] "=&r"(cnt), [kx] "=&r"(kx), [ky] "+r"(ty)
+            : [p] "r"(prm)
             : "r4", "r5", "r6", "r8", "r12", "cc", "memory");
         return;
     }
-    while (taps--) {
-        const int8_t *r0 = r;
-        uint32_t i, cnt = n8;
-        if (cnt != 0u)
-            __asm__ volatile(
-                "1:\n\t"
-                "ldr   r12, [%[r]], #4\n\t"
-                "ldm   %[acc], {r4, r5, r6, r8}\n\t"
-                "sxtab r4, r4, r12\n\t"
-                "sxtab r5, r5, r12, ror #8\n\t"
-                "sxtab r6, r6, r12, ror #16\n\t"
-                "sxtab r8, r8, r12, ror #24\n\t"
-                "stmia %[acc]!, {r4, r5, r6, r8}\n\t"
-                "ldr   r12, [%[r]], #4\n\t"
-                "ldm   %[acc], {r4, r5, r6, r8}\n\t"
-                "sxtab r4, r4, r12\n\t"
-                "sxtab r5, r5, r12, ror #8\n\t"
-                "sxtab r6, r6, r12, ror #16\n\t"
-                "sxtab r8, r8, r12, ror #24\n\t"
-                "stmia %[acc]!, {r4, r5, r6, r8}\n\t"
-                "subs  %[cnt], %[cnt], #1\n\t"
-                "bne   1b"
-                : [acc] "+r"(acc), [r] "+r"(r), [cnt] "+r"(cnt)
-                :
-                : "r4", "r5", "r6", "r8", "r12", "cc", "memory");
-        for (i = 0; i < rest; i++) acc[i] += r[i];
-        acc += rest;
-        r = r0 - n;
+    for (; ty != 0u; ty--, acc += astep - (int32_t)(tx * n), r += rstep + (int32_t)(tx * n)) {
+        uint32_t t;
+        for (t = 0; t < tx; t++) {
+            const int8_t *r0 = r;
+            uint32_t i, cnt = n8;
+            if (cnt != 0u)
+                __asm__ volatile(
+                    "1:\n\t"
+                    SNE_ADD8
+                    "subs  %[cnt], %[cnt], #1\n\t"
+                    "bne   1b"
+                    : [acc] "+r"(acc), [r] "+r"(r), [cnt] "+r"(cnt)
+                    :
+                    : "r4", "r5", "r6", "r8", "r12", "cc", "memory");
+            for (i = 0; i < rest; i++) acc[i] += r[i];
+            acc += rest;
+            r = r0 - n;
+        }
     }
 }
 #else
-static void rows_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n, uint32_t taps)
+static void taps_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n, uint32_t tx, uint32_t ty,
+                     int32_t astep, int32_t rstep)
 {
-    while (taps--) {
-        uint32_t i = 0;
-        for (; i + 4u <= n; i += 4u) {
-            int32_t w0 = SNE_LOAD_I8(row + i), w1 = SNE_LOAD_I8(row + i + 1u);
-            int32_t w2 = SNE_LOAD_I8(row + i + 2u), w3 = SNE_LOAD_I8(row + i + 3u);
-            acc[i] += w0; acc[i + 1u] += w1; acc[i + 2u] += w2; acc[i + 3u] += w3;
+    for (; ty != 0u; ty--, acc += astep - (int32_t)(tx * n), row += rstep + (int32_t)(tx * n)) {
+        uint32_t t;
+        for (t = 0; t < tx; t++) {
+            uint32_t i = 0;
+            for (; i + 4u <= n; i += 4u) {
+                int32_t w0 = SNE_LOAD_I8(row + i), w1 = SNE_LOAD_I8(row + i + 1u);
+                int32_t w2 = SNE_LOAD_I8(row + i + 2u), w3 = SNE_LOAD_I8(row + i + 3u);
+                acc[i] += w0; acc[i + 1u] += w1; acc[i + 2u] += w2; acc[i + 3u] += w3;
+            }
+            for (; i < n; i++) acc[i] += SNE_LOAD_I8(row + i);
+            acc += n;
+            row -= n;
         }
-        for (; i < n; i++) acc[i] += SNE_LOAD_I8(row + i);
-        acc += n;
-        row -= n;
     }
 }
 #endif
@@ -111,7 +121,22 @@ static void rows_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n, uint
 /* One spike's row (spec §3.3/§3.4): acc[0..n) += row[0..n). */
 static void row_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n)
 {
-    rows_add(acc, row, n, 1u);
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__) && !defined(__ARM_BIG_ENDIAN) && !defined(SNE_NO_ASM)
+    const int8_t *r = (const int8_t *)row;
+    uint32_t i, cnt = n >> 3;
+    if (cnt != 0u)
+        __asm__ volatile(
+            "1:\n\t"
+            SNE_ADD8
+            "subs  %[cnt], %[cnt], #1\n\t"
+            "bne   1b"
+            : [acc] "+r"(acc), [r] "+r"(r), [cnt] "+r"(cnt)
+            :
+            : "r4", "r5", "r6", "r8", "r12", "cc", "memory");
+    for (i = 0; i < (n & 7u); i++) acc[i] += r[i];
+#else
+    taps_add(acc, row, n, 1u, 1u, 0, 0);
+#endif
 }
 
 /* acc[0..n) += x * row[0..n): one nonzero input's multiply-accumulates (spec §3.1/§3.2). */
@@ -201,13 +226,16 @@ static void conv_acc(const sne_model *m, const sne_op *op, const uint8_t *x, con
                 for (ci = 0; ci < C; ci++) {
                     const uint8_t v = pix[ci];
                     if (v == 0) continue;
+                    if (spikes) {            /* every tap of the spike in one call */
+                        taps_add(out + ((ry - ky0) * Wo + (rx - kx1)) * co, w + ((ci * kh + ky0) * kw + kx1) * co, co,
+                                 kx1 + 1u - kx0, ky1 + 1u - ky0, -(int32_t)(Wo * co), (int32_t)(kw * co));
+                        adds += (uint64_t)taps * co;
+                        continue;
+                    }
                     for (ky = ky0; ky <= ky1; ky++) {
                         int32_t *acc = out + ((ry - ky) * Wo + (rx - kx1)) * co;
                         const SNE_FLASH int8_t *row = w + ((ci * kh + ky) * kw + kx1) * co;
-                        if (spikes)
-                            rows_add(acc, row, co, kx1 + 1u - kx0);
-                        else
-                            for (kx = kx0; kx <= kx1; kx++, acc += co, row -= co) row_mac(acc, row, (int32_t)v, co);
+                        for (kx = kx0; kx <= kx1; kx++, acc += co, row -= co) row_mac(acc, row, (int32_t)v, co);
                     }
                     adds += (uint64_t)taps * co;
                 }
@@ -558,7 +586,7 @@ void sne_k_plane(const uint8_t *mask, uint8_t *plane, uint32_t n, uint32_t t)
         w = (w >> t) & 0x01010101u;
         memcpy(plane + i, &w, 4);
     }
-    for (; i < n; i++) plane[i] = (uint8_t)((mask[i] >> t) & 1u);
+    for (; i < n; i++) plane[i] = (uint8_t)(((uint32_t)mask[i] >> t) & 1u);
 }
 
 void sne_k_lif_stem(const sne_model *m, const sne_op *op, const int32_t *cur, uint32_t T, uint32_t pool, /* 0 or 2 */
