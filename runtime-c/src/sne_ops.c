@@ -185,6 +185,52 @@ static void shift_all(int32_t *out, uint32_t n, uint32_t s)
 }
 
 /*
+ * Spec §3.3 accumulation for spikes and stride 1 (the hot path of a spiking conv): every spike
+ * s[py][px][ci] = 1 reaches outputs (ry - ky, rx - kx), ry = py + pad, rx = px + pad, for ky in
+ * [ky0, ky1] = [max(0, ry - (Ho-1)), min(kh-1, ry)] and kx likewise; taps_add adds all of them in
+ * one call. A pixel whose C spikes are all 0 is skipped four channels at a time when C % 4 == 0.
+ * Returns the synops: cout per (spike, valid tap).
+ */
+static uint64_t conv_spikes_s1(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *out)
+{
+    const uint32_t H = op->in_h, W = op->in_w, C = op->in_c, Ho = op->out_h, Wo = op->out_w;
+    const uint32_t co = op->out_c, kh = op->kh, kw = op->kw, pad = op->pad, kci = kh * kw * co;
+    const int32_t astep = -(int32_t)(Wo * co), rstep = (int32_t)(kw * co);
+    const SNE_FLASH int8_t *w = m->w8 + op->w;
+    uint32_t py, px, ci;
+    uint64_t adds = 0;
+    for (py = 0; py < H; py++) {
+        const uint32_t ry = py + pad, ky0 = ry >= Ho ? ry - (Ho - 1u) : 0u, ky1 = ry < kh ? ry : kh - 1u;
+        const uint8_t *sp = s + py * W * C;
+        int32_t *arow;
+        uint32_t ty;
+        if (ky0 > ky1) continue;
+        ty = ky1 + 1u - ky0;
+        arow = out + (ry - ky0) * Wo * co;
+        for (px = 0; px < W; px++, sp += C) {
+            uint32_t rx, kx0, kx1, tx;
+            int32_t *a;
+            const SNE_FLASH int8_t *wr;
+            if (C % 4u == 0u) {
+                uint32_t any = 0, u;
+                for (ci = 0; ci < C; ci += 4u) { memcpy(&u, sp + ci, 4); any |= u; }
+                if (any == 0u) continue;
+            }
+            rx = px + pad;
+            kx0 = rx >= Wo ? rx - (Wo - 1u) : 0u;
+            kx1 = rx < kw ? rx : kw - 1u;
+            if (kx0 > kx1) continue;
+            tx = kx1 + 1u - kx0;
+            a = arow + (rx - kx1) * co;
+            wr = w + (ky0 * kw + kx1) * co;
+            for (ci = 0; ci < C; ci++, wr += kci)
+                if (sp[ci] != 0) { taps_add(a, wr, co, tx, ty, astep, rstep); adds += (uint64_t)tx * ty * co; }
+        }
+    }
+    return adds;
+}
+
+/*
  * Shared conv accumulation (spec §3.1 / §3.3 / §3.12) over the padded frame [0, H+2P) x [0, W+2P), P = pad when the
  * zero point zp is given (input op with a nonzero zero point), else P = 0 (only the image). For each
  * frame element (HWC order) with value x != 0 (x = the pixel inside the image, zp[ci] outside), for
@@ -201,6 +247,10 @@ static void conv_acc(const sne_model *m, const sne_op *op, const uint8_t *x, con
     const SNE_FLASH int8_t *w = m->w8 + op->w;
     uint32_t py, px, ci, ky, kx;
     uint64_t adds = 0;
+    if (st == 1u && spikes) {
+        c->synops += conv_spikes_s1(m, op, x, out);
+        return;
+    }
     if (st == 1u) {
         /* Stride 1 (the same taps, found without a division): frame element (py, px) reaches
          * output (ry - ky, rx - kx), ry = py + skip, rx = px + skip, for ky in [ky0, ky1] =
@@ -226,12 +276,6 @@ static void conv_acc(const sne_model *m, const sne_op *op, const uint8_t *x, con
                 for (ci = 0; ci < C; ci++) {
                     const uint8_t v = pix[ci];
                     if (v == 0) continue;
-                    if (spikes) {            /* every tap of the spike in one call */
-                        taps_add(out + ((ry - ky0) * Wo + (rx - kx1)) * co, w + ((ci * kh + ky0) * kw + kx1) * co, co,
-                                 kx1 + 1u - kx0, ky1 + 1u - ky0, -(int32_t)(Wo * co), (int32_t)(kw * co));
-                        adds += (uint64_t)taps * co;
-                        continue;
-                    }
                     for (ky = ky0; ky <= ky1; ky++) {
                         int32_t *acc = out + ((ry - ky) * Wo + (rx - kx1)) * co;
                         const SNE_FLASH int8_t *row = w + ((ci * kh + ky) * kw + kx1) * co;
@@ -309,12 +353,33 @@ static uint32_t taps1(uint32_t r, uint32_t K, uint32_t N)
  * conv_acc, in another order: exact by §7.1). Counts as §3.1: cout MACs per (nonzero pixel, valid
  * tap), derived per pixel from the tap counts of its row and column.
  */
+/* One output pixel of input_conv_c1: o[0..4) = b[0..4) + the taps (ky, kx) in [ky0, ky1) x [kx0, kx1)
+ * that lie inside the image, iy = oy + ky - pad, ix = ox + kx - pad, w at the group's channel. */
+static void c1_pixel(const uint8_t *x, uint32_t W, const SNE_FLASH int8_t *w, uint32_t co, uint32_t kw, uint32_t pad,
+                     uint32_t oy, uint32_t ox, uint32_t ky0, uint32_t ky1, uint32_t kx0, uint32_t kx1,
+                     const int32_t *b, int32_t *o)
+{
+    int32_t a0 = b[0], a1 = b[1], a2 = b[2], a3 = b[3];
+    uint32_t ky, kx;
+    for (ky = ky0; ky < ky1; ky++)
+        for (kx = kx0; kx < kx1; kx++) {
+            const int32_t v = x[(oy + ky - pad) * W + ox + kx - pad];
+            const SNE_FLASH int8_t *wk = w + (ky * kw + kx) * co;
+            if (v == 0) continue;
+            a0 += v * SNE_LOAD_I8(wk); a1 += v * SNE_LOAD_I8(wk + 1);
+            a2 += v * SNE_LOAD_I8(wk + 2); a3 += v * SNE_LOAD_I8(wk + 3);
+        }
+    o[0] = a0; o[1] = a1; o[2] = a2; o[3] = a3;
+}
+
 static void input_conv_c1(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out, sne_counts *c)
 {
     const uint32_t H = op->in_h, W = op->in_w, Ho = op->out_h, Wo = op->out_w, co = op->out_c;
     const uint32_t kh = op->kh, kw = op->kw, pad = op->pad;
+    /* output columns whose kw taps all lie inside the image: [ix0, ix1) */
+    const uint32_t ix0 = pad < Wo ? pad : Wo, ix1 = W + pad >= kw && W + pad - kw + 1u < Wo ? W + pad - kw + 1u : Wo;
     const SNE_FLASH int8_t *w = m->w8 + op->w;
-    uint32_t oy, ox, g, ky, kx, py, px;
+    uint32_t oy, ox, g, py, px;
     uint64_t macs = 0;
     for (py = 0; py < H; py++) {
         const uint32_t ny = taps1(py + pad, kh, Ho);
@@ -325,49 +390,48 @@ static void input_conv_c1(const sne_model *m, const sne_op *op, const uint8_t *x
     }
     c->macs += macs * co;
     for (g = 0; g < co; g += 4u) {
-        int32_t b0 = sne_ld_i32(m, op->b, g), b1 = sne_ld_i32(m, op->b, g + 1u);
-        int32_t b2 = sne_ld_i32(m, op->b, g + 2u), b3 = sne_ld_i32(m, op->b, g + 3u);
+        int32_t b[4];
+        const SNE_FLASH int8_t *wg = w + g;
+        b[0] = sne_ld_i32(m, op->b, g); b[1] = sne_ld_i32(m, op->b, g + 1u);
+        b[2] = sne_ld_i32(m, op->b, g + 2u); b[3] = sne_ld_i32(m, op->b, g + 3u);
         for (oy = 0; oy < Ho; oy++) {
             /* rows iy = oy + ky - pad inside the image: ky in [ky0, ky1) */
             const uint32_t ky0 = oy < pad ? pad - oy : 0u;
             const uint32_t ky1 = oy + kh - pad > H ? H + pad - oy : kh;
-            int32_t *o = out + oy * Wo * co + g;
-            for (ox = 0; ox < Wo; ox++, o += co) {
-                const uint32_t kx0 = ox < pad ? pad - ox : 0u;
-                const uint32_t kx1 = ox + kw - pad > W ? W + pad - ox : kw;
-                int32_t a0 = b0, a1 = b1, a2 = b2, a3 = b3;
-                if (kh == 3u && kw == 3u && ky0 == 0u && ky1 == 3u && kx0 == 0u && kx1 == 3u) {
-                    /* an interior pixel of a 3x3 conv: the nine taps unrolled */
+            int32_t *orow = out + oy * Wo * co + g;
+            ox = 0;
+            if (kh == 3u && kw == 3u && ky0 == 0u && ky1 == 3u) {
+                /* a full row of a 3x3 conv: left border, then the interior with the nine taps
+                 * unrolled, then the right border */
+                for (; ox < ix0; ox++)
+                    c1_pixel(x, W, wg, co, kw, pad, oy, ox, 0u, 3u, pad - ox, ox + 3u - pad > W ? W + pad - ox : 3u, b,
+                             orow + ox * co);
+                if (ox < ix1) {
                     const uint8_t *x0 = x + (oy - pad) * W + ox - pad;
-                    const SNE_FLASH int8_t *w0 = w + g;
+                    int32_t *o = orow + ox * co;
+                    for (; ox < ix1; ox++, x0++, o += co) {
+                        int32_t a0 = b[0], a1 = b[1], a2 = b[2], a3 = b[3];
 #define IN_TAP(dy, dx)                                                                        \
     do {                                                                                      \
         const int32_t v = x0[(dy) * W + (dx)];                                                \
-        const SNE_FLASH int8_t *wk = w0 + ((dy) * 3u + (dx)) * co;                            \
+        const SNE_FLASH int8_t *wk = wg + ((dy) * 3u + (dx)) * co;                            \
         if (v != 0) {                                                                         \
             a0 += v * SNE_LOAD_I8(wk); a1 += v * SNE_LOAD_I8(wk + 1);                         \
             a2 += v * SNE_LOAD_I8(wk + 2); a3 += v * SNE_LOAD_I8(wk + 3);                     \
         }                                                                                     \
     } while (0)
-                    IN_TAP(0u, 0u); IN_TAP(0u, 1u); IN_TAP(0u, 2u);
-                    IN_TAP(1u, 0u); IN_TAP(1u, 1u); IN_TAP(1u, 2u);
-                    IN_TAP(2u, 0u); IN_TAP(2u, 1u); IN_TAP(2u, 2u);
+                        IN_TAP(0u, 0u); IN_TAP(0u, 1u); IN_TAP(0u, 2u);
+                        IN_TAP(1u, 0u); IN_TAP(1u, 1u); IN_TAP(1u, 2u);
+                        IN_TAP(2u, 0u); IN_TAP(2u, 1u); IN_TAP(2u, 2u);
 #undef IN_TAP
-                    o[0] = a0; o[1] = a1; o[2] = a2; o[3] = a3;
-                    continue;
-                }
-                for (ky = ky0; ky < ky1; ky++) {
-                    const uint8_t *xr = x + (oy + ky - pad) * W + ox - pad;
-                    const SNE_FLASH int8_t *wr = w + (ky * kw) * co + g;
-                    for (kx = kx0; kx < kx1; kx++) {
-                        const int32_t v = xr[kx];
-                        const SNE_FLASH int8_t *wk = wr + kx * co;
-                        if (v == 0) continue;
-                        a0 += v * SNE_LOAD_I8(wk); a1 += v * SNE_LOAD_I8(wk + 1);
-                        a2 += v * SNE_LOAD_I8(wk + 2); a3 += v * SNE_LOAD_I8(wk + 3);
+                        o[0] = a0; o[1] = a1; o[2] = a2; o[3] = a3;
                     }
                 }
-                o[0] = a0; o[1] = a1; o[2] = a2; o[3] = a3;
+            }
+            for (; ox < Wo; ox++) {
+                const uint32_t kx0 = ox < pad ? pad - ox : 0u;
+                const uint32_t kx1 = ox + kw - pad > W ? W + pad - ox : kw;
+                c1_pixel(x, W, wg, co, kw, pad, oy, ox, ky0, ky1, kx0, kx1, b, orow + ox * co);
             }
         }
     }

@@ -145,11 +145,12 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
     sne_counts *const slots = ctx->op_counts;
     uint8_t *planes = NULL;                 /* the stem's bit masks, then one plane (deployed builds), else NULL */
     uint32_t plane_n = 0, first = 1u;       /* bytes of masks (and of the plane); the first op the step loop runs */
+    uint32_t zero0;                         /* states are zeroed from here (after the stem's region) */
     (void)h; (void)planes; (void)plane_n;
     sne_get_student(m, k, &st);
     sne_plan_student(m, k, &p, &state0);
+    zero0 = state0;
     q = (int8_t *)(ar + p.q);
-    memset(ar + state0, 0, (size_t)(p.end - state0));       /* every state is 0 at the start (§3.5, §3.9, §3.10-§3.12) */
     {
         sne_op op0;
         sne_get_op(m, st.op0, &op0);
@@ -176,6 +177,7 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
             if ((pool == 0u || pool == 2u) && 2u * sne_align4(pn) <= sne_align4((o1.state_bits == 16u ? 2u : 4u) * n1)) {
                 planes = ar + state0;
                 plane_n = pn;
+                zero0 = state0 + sne_align4((o1.state_bits == 16u ? 2u : 4u) * n1);
                 first = pool != 0u ? 3u : 2u;
                 oc.synops = 0; oc.macs = 0; oc.neuron_updates = 0;
                 SNE_PROF(1u);
@@ -185,6 +187,7 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
         }
     }
 #endif
+    memset(ar + zero0, 0, (size_t)(p.end - zero0));         /* every state is 0 at the start (§3.5, §3.9, §3.10-§3.12) */
     for (t = 0; t < m->timesteps; t++) {
         const void *val = cur0;
         uint32_t which = 2u, soff = state0;
