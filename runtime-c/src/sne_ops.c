@@ -509,17 +509,22 @@ void sne_k_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t
 /* Leak expressions of v (spec §3.5 step 1) with lm = m, ls = s: mulshift rshr(v*m, s) (int64
  * product for 32-bit states, int32 for 16-bit: |v| <= 2^15, m <= 2^15), shift(1) v - rshr(v, 1) =
  * floor(v / 2) (v = 2a or 2a+1 both give a), shift(s) v - rshr(v, s). */
-#define LEAK_NONE v
 #define LEAK_MUL32 sne_leak_mulshift(v, lm, ls)
 #define LEAK_SHIFT1 sne_floor_shr(v, 1)
-#define LEAK_SHIFT sne_leak_shift(v, ls)
 #define LEAK_ANY16 lif_leak16(v, kind, lm, ls)
 #define LEAK_ANY32 lif_leak32(v, kind, lm, ls)
 /* theta[ch] of the op: straight from the int32 table when there is one (specialized mode). */
 #define LIF_TH(ch) (thp != NULL ? SNE_LOAD_I32(thp + (ch)) : sne_ld_i32(m, op->theta, (ch)))
 
-/* The leak of a 32-bit state, any kind (the zero-reset loop serves every leak). */
-static int32_t lif_leak32(int32_t v, uint32_t kind, uint32_t lm, uint32_t ls)
+/* Kept out of line where the compiler allows: the generic loops favour size over speed. */
+#if defined(__GNUC__)
+#define SNE_NOINLINE __attribute__((noinline))
+#else
+#define SNE_NOINLINE
+#endif
+
+/* The leak of a 32-bit state, any kind (the generic loop serves every leak). */
+static SNE_NOINLINE int32_t lif_leak32(int32_t v, uint32_t kind, uint32_t lm, uint32_t ls)
 {
     if (kind == 1u) return sne_leak_mulshift(v, lm, ls);
     if (kind >= 2u) return sne_leak_shift(v, ls);
@@ -527,7 +532,7 @@ static int32_t lif_leak32(int32_t v, uint32_t kind, uint32_t lm, uint32_t ls)
 }
 
 /* The leak of a 16-bit state, any kind (16-bit states are rare: one loop serves every leak). */
-static int32_t lif_leak16(int32_t v, uint32_t kind, uint32_t lm, uint32_t ls)
+static SNE_NOINLINE int32_t lif_leak16(int32_t v, uint32_t kind, uint32_t lm, uint32_t ls)
 {
     if (kind == 1u) return sne_leak_mulshift16(v, lm, ls);
     if (kind >= 2u) return sne_leak_shift(v, ls);
@@ -580,15 +585,12 @@ void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *v
     } else {
         int32_t *vs = (int32_t *)vmem;
         const uint32_t kind = leak_kind(op);
-        if (zero) {
-            LIF_LOOP(int32_t, LEAK_ANY32, LIF_NOSAT, 0)
+        if (!zero && kind == 2u) {          /* subtract reset, shift(1) and mulshift: own loops */
+            LIF_LOOP(int32_t, LEAK_SHIFT1, LIF_NOSAT, -1)
+        } else if (!zero && kind == 1u) {
+            LIF_LOOP(int32_t, LEAK_MUL32, LIF_NOSAT, -1)
         } else {
-            switch (kind) {     /* subtract reset: one loop per leak kind */
-            case 1u: LIF_LOOP(int32_t, LEAK_MUL32, LIF_NOSAT, -1) break;
-            case 2u: LIF_LOOP(int32_t, LEAK_SHIFT1, LIF_NOSAT, -1) break;
-            case 3u: LIF_LOOP(int32_t, LEAK_SHIFT, LIF_NOSAT, -1) break;
-            default: LIF_LOOP(int32_t, LEAK_NONE, LIF_NOSAT, -1) break;
-            }
+            LIF_LOOP(int32_t, LEAK_ANY32, LIF_NOSAT, keep)
         }
     }
     c->neuron_updates += n;
@@ -668,15 +670,12 @@ void sne_k_lif_stem(const sne_model *m, const sne_op *op, const int32_t *cur, ui
         LIF_STEM(int16_t, LEAK_ANY16, sne_sat16, keep)
     } else {
         const uint32_t kind = leak_kind(op);
-        if (zero) {
-            LIF_STEM(int32_t, LEAK_ANY32, LIF_NOSAT, 0)
+        if (!zero && kind == 2u) {          /* subtract reset, shift(1) and mulshift: own loops */
+            LIF_STEM(int32_t, LEAK_SHIFT1, LIF_NOSAT, -1)
+        } else if (!zero && kind == 1u) {
+            LIF_STEM(int32_t, LEAK_MUL32, LIF_NOSAT, -1)
         } else {
-            switch (kind) {     /* subtract reset: one loop per leak kind */
-            case 1u: LIF_STEM(int32_t, LEAK_MUL32, LIF_NOSAT, -1) break;
-            case 2u: LIF_STEM(int32_t, LEAK_SHIFT1, LIF_NOSAT, -1) break;
-            case 3u: LIF_STEM(int32_t, LEAK_SHIFT, LIF_NOSAT, -1) break;
-            default: LIF_STEM(int32_t, LEAK_NONE, LIF_NOSAT, -1) break;
-            }
+            LIF_STEM(int32_t, LEAK_ANY32, LIF_NOSAT, keep)
         }
     }
     c->neuron_updates += (uint64_t)n * T;
@@ -734,15 +733,12 @@ void sne_k_lif_pool2(const sne_model *m, const sne_op *op, const int32_t *cur, v
     } else {
         int32_t *vs = (int32_t *)vmem;
         const uint32_t kind = leak_kind(op);
-        if (zero) {
-            LIF_POOL(int32_t, LEAK_ANY32, LIF_NOSAT, 0)
+        if (!zero && kind == 2u) {          /* subtract reset, shift(1) and mulshift: own loops */
+            LIF_POOL(int32_t, LEAK_SHIFT1, LIF_NOSAT, -1)
+        } else if (!zero && kind == 1u) {
+            LIF_POOL(int32_t, LEAK_MUL32, LIF_NOSAT, -1)
         } else {
-            switch (kind) {     /* subtract reset: one loop per leak kind */
-            case 1u: LIF_POOL(int32_t, LEAK_MUL32, LIF_NOSAT, -1) break;
-            case 2u: LIF_POOL(int32_t, LEAK_SHIFT1, LIF_NOSAT, -1) break;
-            case 3u: LIF_POOL(int32_t, LEAK_SHIFT, LIF_NOSAT, -1) break;
-            default: LIF_POOL(int32_t, LEAK_NONE, LIF_NOSAT, -1) break;
-            }
+            LIF_POOL(int32_t, LEAK_ANY32, LIF_NOSAT, keep)
         }
     }
     c->neuron_updates += n;
