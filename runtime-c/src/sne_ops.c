@@ -19,14 +19,17 @@
  * is one spike's row of a dense (§3.4). Exact in any order by §7.3, so an implementation may
  * vectorize freely as long as every accumulator stays int32.
  */
-#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__) && !defined(__ARM_BIG_ENDIAN) && !defined(SNE_NO_ASM)
+#if defined(__thumb2__) && !defined(__ARM_BIG_ENDIAN) && !defined(SNE_NO_ASM)
+#define SNE_ROWS_ASM 1
 /*
- * Cortex-M4/M7 (ARMv7E-M): 8 synapses in 16 instructions: a word load of 4 int8 weights, LDM of 4
- * int32 accumulators, SXTAB (sign-extend byte k of the word, rotated, and add to an int32) and STM
- * -- the same int32 additions as the portable loop, bit for bit. The registers are named (r4-r6,
- * r8 ascending, as LDM/STM need); the weight word is in r12. When n is a multiple of 8 the tap and
- * row loops run in the asm too, their constants read from `prm`.
+ * Armv7-M (Cortex-M3/M4/M7), 8 synapses per SNE_ADD8: LDM of 4 int32 accumulators, the 4 weights
+ * added, STM -- the same int32 additions as the portable loop, bit for bit. Cortex-M4/M7 (DSP):
+ * one word load of 4 int8 weights and SXTAB (sign-extend byte k of the word, rotated, and add),
+ * 16 instructions; Cortex-M3: LDRSB and ADD, 20 instructions. The registers are named (r4-r6, r8
+ * ascending, as LDM/STM need; r12 holds a weight). When n is a multiple of 8 the tap and row loops
+ * run in the asm too, their constants read from `prm`.
  */
+#if defined(__ARM_FEATURE_DSP)
 #define SNE_ADD8                                                             \
     "ldr   r12, [%[r]], #4\n\t"                                              \
     "ldm   %[acc], {r4, r5, r6, r8}\n\t"                                     \
@@ -42,6 +45,20 @@
     "sxtab r6, r6, r12, ror #16\n\t"                                         \
     "sxtab r8, r8, r12, ror #24\n\t"                                         \
     "stmia %[acc]!, {r4, r5, r6, r8}\n\t"
+#else
+#define SNE_ADD4_M3                                                          \
+    "ldm   %[acc], {r4, r5, r6, r8}\n\t"                                     \
+    "ldrsb r12, [%[r]], #1\n\t"                                              \
+    "add   r4, r4, r12\n\t"                                                  \
+    "ldrsb r12, [%[r]], #1\n\t"                                              \
+    "add   r5, r5, r12\n\t"                                                  \
+    "ldrsb r12, [%[r]], #1\n\t"                                              \
+    "add   r6, r6, r12\n\t"                                                  \
+    "ldrsb r12, [%[r]], #1\n\t"                                              \
+    "add   r8, r8, r12\n\t"                                                  \
+    "stmia %[acc]!, {r4, r5, r6, r8}\n\t"
+#define SNE_ADD8 SNE_ADD4_M3 SNE_ADD4_M3
+#endif
 
 static void taps_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n, uint32_t tx, uint32_t ty,
                      int32_t astep, int32_t rstep)
@@ -121,7 +138,7 @@ static void taps_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n, uint
 /* One spike's row (spec §3.3/§3.4): acc[0..n) += row[0..n). */
 static void row_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n)
 {
-#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__) && !defined(__ARM_BIG_ENDIAN) && !defined(SNE_NO_ASM)
+#if defined(SNE_ROWS_ASM)
     const int8_t *r = (const int8_t *)row;
     uint32_t i, cnt = n >> 3;
     if (cnt != 0u)
