@@ -19,6 +19,25 @@
  * is one spike's row of a dense (§3.4). Exact in any order by §7.3, so an implementation may
  * vectorize freely as long as every accumulator stays int32.
  */
+/* The geometry of taps_add: n synapses per tap, tx taps per kernel row, ty kernel rows, accumulator
+ * and weight rows astep / rstep elements apart; asm_steps = the same as the Armv7-M loop reads it
+ * (n/8, tx, 2n bytes, the byte jumps of acc and of the weights after a kernel row). */
+typedef struct taps_geom {
+    int32_t asm_steps[5];
+    uint32_t n, tx, ty;
+    int32_t astep, rstep;
+} taps_geom;
+
+static void taps_geom_set(taps_geom *g, uint32_t n, uint32_t tx, uint32_t ty, int32_t astep, int32_t rstep)
+{
+    g->n = n; g->tx = tx; g->ty = ty; g->astep = astep; g->rstep = rstep;
+    g->asm_steps[0] = (int32_t)(n >> 3);
+    g->asm_steps[1] = (int32_t)tx;
+    g->asm_steps[2] = (int32_t)(2u * n);
+    g->asm_steps[3] = 4 * (astep - (int32_t)(tx * n));
+    g->asm_steps[4] = rstep + (int32_t)(tx * n);
+}
+
 #if defined(__thumb2__) && !defined(__ARM_BIG_ENDIAN) && !defined(SNE_NO_ASM)
 #define SNE_ROWS_ASM 1
 /*
@@ -60,15 +79,13 @@
 #define SNE_ADD8 SNE_ADD4_M3 SNE_ADD4_M3
 #endif
 
-static void taps_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n, uint32_t tx, uint32_t ty,
-                     int32_t astep, int32_t rstep)
+static void taps_add(int32_t *acc, const SNE_FLASH int8_t *row, const taps_geom *g)
 {
     const int8_t *r = (const int8_t *)row;
-    const uint32_t n8 = n >> 3, rest = n & 7u;
+    const uint32_t n = g->n, tx = g->tx, n8 = n >> 3, rest = n & 7u;
+    uint32_t ty = g->ty;
     if (rest == 0u && n8 != 0u && tx != 0u && ty != 0u) {
-        /* byte steps: after a tap r is back 2n; after a kernel row acc and r jump to the next */
-        const int32_t prm[5] = {(int32_t)n8, (int32_t)tx, (int32_t)(2u * n),
-                                4 * (astep - (int32_t)(tx * n)), rstep + (int32_t)(tx * n)};
+        /* the byte steps of g: after a tap r is back 2n; after a kernel row acc and r jump on */
         uint32_t cnt, kx;
         __asm__ volatile(
             "3:\n\t"
@@ -90,11 +107,11 @@ static void taps_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n, uint
             "subs  %[ky], %[ky], #1\n\t"
             "bne   3b"
             : [acc] "+r"(acc), [r] "+r"(r), [cnt] "=&r"(cnt), [kx] "=&r"(kx), [ky] "+r"(ty)
-            : [p] "r"(prm)
+            : [p] "r"(g->asm_steps)
             : "r4", "r5", "r6", "r8", "r12", "cc", "memory");
         return;
     }
-    for (; ty != 0u; ty--, acc += astep - (int32_t)(tx * n), r += rstep + (int32_t)(tx * n)) {
+    for (; ty != 0u; ty--, acc += g->astep - (int32_t)(tx * n), r += g->rstep + (int32_t)(tx * n)) {
         uint32_t t;
         for (t = 0; t < tx; t++) {
             const int8_t *r0 = r;
@@ -115,10 +132,11 @@ static void taps_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n, uint
     }
 }
 #else
-static void taps_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n, uint32_t tx, uint32_t ty,
-                     int32_t astep, int32_t rstep)
+static void taps_add(int32_t *acc, const SNE_FLASH int8_t *row, const taps_geom *g)
 {
-    for (; ty != 0u; ty--, acc += astep - (int32_t)(tx * n), row += rstep + (int32_t)(tx * n)) {
+    const uint32_t n = g->n, tx = g->tx;
+    uint32_t ty = g->ty;
+    for (; ty != 0u; ty--, acc += g->astep - (int32_t)(tx * n), row += g->rstep + (int32_t)(tx * n)) {
         uint32_t t;
         for (t = 0; t < tx; t++) {
             uint32_t i = 0;
@@ -152,7 +170,9 @@ static void row_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n)
             : "r4", "r5", "r6", "r8", "r12", "cc", "memory");
     for (i = 0; i < (n & 7u); i++) acc[i] += r[i];
 #else
-    taps_add(acc, row, n, 1u, 1u, 0, 0);
+    taps_geom g;
+    taps_geom_set(&g, n, 1u, 1u, 0, 0);
+    taps_add(acc, row, &g);
 #endif
 }
 
@@ -214,8 +234,9 @@ static uint64_t conv_spikes_s1(const sne_model *m, const sne_op *op, const uint8
     const uint32_t co = op->out_c, kh = op->kh, kw = op->kw, pad = op->pad, kci = kh * kw * co;
     const int32_t astep = -(int32_t)(Wo * co), rstep = (int32_t)(kw * co);
     const SNE_FLASH int8_t *w = m->w8 + op->w;
-    uint32_t py, px, ci;
+    uint32_t py, px, ci, gtx = 0;
     uint64_t adds = 0;
+    taps_geom g;
     for (py = 0; py < H; py++) {
         const uint32_t ry = py + pad, ky0 = ry >= Ho ? ry - (Ho - 1u) : 0u, ky1 = ry < kh ? ry : kh - 1u;
         const uint8_t *sp = s + py * W * C;
@@ -223,9 +244,10 @@ static uint64_t conv_spikes_s1(const sne_model *m, const sne_op *op, const uint8
         uint32_t ty;
         if (ky0 > ky1) continue;
         ty = ky1 + 1u - ky0;
+        gtx = 0;                     /* the geometry is set again for this row's ty */
         arow = out + (ry - ky0) * Wo * co;
         for (px = 0; px < W; px++, sp += C) {
-            uint32_t rx, kx0, kx1, tx;
+            uint32_t rx, kx0, kx1, tx, spikes = 0;
             int32_t *a;
             const SNE_FLASH int8_t *wr;
             if (C % 4u == 0u) {
@@ -238,10 +260,28 @@ static uint64_t conv_spikes_s1(const sne_model *m, const sne_op *op, const uint8
             kx1 = rx < kw ? rx : kw - 1u;
             if (kx0 > kx1) continue;
             tx = kx1 + 1u - kx0;
+            if (tx != gtx) { taps_geom_set(&g, co, tx, ty, astep, rstep); gtx = tx; }
             a = arow + (rx - kx1) * co;
             wr = w + (ky0 * kw + kx1) * co;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            if (C % 4u == 0u) {
+                /* the spikes (0/1 bytes) of four channels as one word, visited by their set bits */
+                for (ci = 0; ci < C; ci += 4u) {
+                    uint32_t u;
+                    memcpy(&u, sp + ci, 4);
+                    while (u != 0u) {
+                        taps_add(a, wr + (ci + ((uint32_t)__builtin_ctz(u) >> 3)) * kci, &g);
+                        u &= u - 1u;
+                        spikes++;
+                    }
+                }
+                adds += (uint64_t)spikes * tx * ty * co;
+                continue;
+            }
+#endif
             for (ci = 0; ci < C; ci++, wr += kci)
-                if (sp[ci] != 0) { taps_add(a, wr, co, tx, ty, astep, rstep); adds += (uint64_t)tx * ty * co; }
+                if (sp[ci] != 0) { taps_add(a, wr, &g); spikes++; }
+            adds += (uint64_t)spikes * tx * ty * co;
         }
     }
     return adds;
