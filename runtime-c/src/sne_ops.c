@@ -263,7 +263,7 @@ static uint64_t conv_spikes_s1(const sne_model *m, const sne_op *op, const uint8
             if (tx != gtx) { taps_geom_set(&g, co, tx, ty, astep, rstep); gtx = tx; }
             a = arow + (rx - kx1) * co;
             wr = w + (ky0 * kw + kx1) * co;
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && __SIZEOF_INT__ >= 4
             if (C % 4u == 0u) {
                 /* the spikes (0/1 bytes) of four channels as one word, visited by their set bits */
                 for (ci = 0; ci < C; ci += 4u) {
