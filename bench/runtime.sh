@@ -12,7 +12,7 @@
 # (k students always run), conf = budget K with the program's stop margin (if it has one).
 # RAW holds N·H·W·C input bytes (default: 16 random inputs -- pass real test images for real
 # spike rates). QEMU counts instructions, not cycles (it has no timing model).
-# Needs: a built sne (SNE=path, default .build/release/sne), arm-none-eabi-gcc, qemu-system-arm, python3.
+# SNE_BENCH_CFLAGS adds compiler flags (e.g. -DSNE_SPECIALIZE=0). Needs: a built sne (SNE=path, default .build/release/sne), arm-none-eabi-gcc, qemu-system-arm, python3.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
 sne=${SNE:-$root/.build/release/sne}
@@ -80,7 +80,7 @@ for md in $modes; do
   if [ "$md" = conf ]; then b=$K; nostop=0; else b=$md; nostop=1; fi
   elf=$tmp/m$md.elf
   make --no-print-directory -s -C "$root/targets" build TARGET="$target" SRCS="$srcs" OUT="$elf" \
-    INCS="-I$tmp/out -I$tmp -DSNE_USE_TARGET_PORT -include $tmp/prof.h -DSNE_BENCH_HEADER=\\\"$hdr\\\" -DSNE_BENCH_BUDGET=$b -DSNE_BENCH_NOSTOP=$nostop" >/dev/null
+    INCS="${SNE_BENCH_CFLAGS:-} -I$tmp/out -I$tmp -DSNE_USE_TARGET_PORT -include $tmp/prof.h -DSNE_BENCH_HEADER=\\\"$hdr\\\" -DSNE_BENCH_BUDGET=$b -DSNE_BENCH_NOSTOP=$nostop" >/dev/null
   lo=$(arm-none-eabi-nm "$elf" | awk '$3=="sne_prof_marks"{print $1}')
   arm-none-eabi-nm -n --defined-only "$elf" > "$tmp/m$md.nm"
   timeout 600 qemu-system-arm -M "$mach" -nodefaults -nic none -display none -monitor none -serial none \

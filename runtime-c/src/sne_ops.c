@@ -12,6 +12,16 @@
 #include "sne_internal.h"
 
 /*
+ * SNE_SPECIALIZE (0 or 1, default 1): 1 compiles the LIF loops specialized per leak kind and the
+ * fast conv walks (one-channel input conv, stride-1 spike and input convs, unrolled 2x2 windows);
+ * 0 keeps only the generic loops: the same results in less code and more time (docs/c-runtime.md,
+ * "Cost on the device", has both). A port may predefine it.
+ */
+#ifndef SNE_SPECIALIZE
+#define SNE_SPECIALIZE 1
+#endif
+
+/*
  * taps_add: acc[y*astep + t*n + i] += row[y*rstep - t*n + i] for y < ty, t < tx, i < n: the spike
  * driven accumulates of one input spike in a stride-1 conv (spec §3.3): for each of its ty kernel
  * rows (accumulator rows astep apart, weight rows rstep apart), its tx kx taps add n = cout int8
@@ -304,11 +314,11 @@ static void conv_acc(const sne_model *m, const sne_op *op, const uint8_t *x, con
     const SNE_FLASH int8_t *w = m->w8 + op->w;
     uint32_t py, px, ci, ky, kx;
     uint64_t adds = 0;
-    if (st == 1u && spikes) {
+    if (SNE_SPECIALIZE && st == 1u && spikes) {
         c->synops += conv_spikes_s1(m, op, x, out);
         return;
     }
-    if (st == 1u) {
+    if (SNE_SPECIALIZE && st == 1u) {
         /* Stride 1 (the same taps, found without a division): frame element (py, px) reaches
          * output (ry - ky, rx - kx), ry = py + skip, rx = px + skip, for ky in [ky0, ky1] =
          * [max(0, ry - (Ho-1)), min(kh-1, ry)] and likewise kx. */
@@ -457,7 +467,7 @@ static void input_conv_c1(const sne_model *m, const sne_op *op, const uint8_t *x
             const uint32_t ky1 = oy + kh - pad > H ? H + pad - oy : kh;
             int32_t *orow = out + oy * Wo * co + g;
             ox = 0;
-            if (kh == 3u && kw == 3u && ky0 == 0u && ky1 == 3u) {
+            if (SNE_SPECIALIZE && kh == 3u && kw == 3u && ky0 == 0u && ky1 == 3u) {
                 /* a full row of a 3x3 conv: left border, then the interior with the nine taps
                  * unrolled, then the right border */
                 for (; ox < ix0; ox++)
@@ -499,7 +509,7 @@ void sne_k_input_conv2d(const sne_model *m, const sne_op *op, const uint8_t *x, 
 {
     uint32_t ci, any = 0;
     for (ci = 0; ci < op->in_c && ci < SNE_MAX_ZERO_POINT; ci++) any |= m->zero_point[ci];
-    if (op->in_c == 1u && op->stride == 1u && op->out_c % 4u == 0u && (any == 0u || op->pad == 0u)) {
+    if (SNE_SPECIALIZE && op->in_c == 1u && op->stride == 1u && op->out_c % 4u == 0u && (any == 0u || op->pad == 0u)) {
         input_conv_c1(m, op, x, out, c);
         return;
     }
@@ -642,11 +652,14 @@ void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *v
     } else {
         int32_t *vs = (int32_t *)vmem;
         const uint32_t kind = leak_kind(op);
+#if SNE_SPECIALIZE
         if (!zero && kind == 2u) {          /* subtract reset, shift(1) and mulshift: own loops */
             LIF_LOOP(int32_t, LEAK_SHIFT1, LIF_NOSAT, -1)
         } else if (!zero && kind == 1u) {
             LIF_LOOP(int32_t, LEAK_MUL32, LIF_NOSAT, -1)
-        } else {
+        } else
+#endif
+        {
             LIF_LOOP(int32_t, LEAK_ANY32, LIF_NOSAT, keep)
         }
     }
@@ -687,11 +700,17 @@ void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *v
             uint8_t *o = out + py * Wp * C + ch;                             \
             for (px = 0; px < Wp; px++, cp += p * C, o += C) {               \
                 uint32_t bits = 0;                                           \
-                LIF_STEM_N(cp[0], STATE_T, LEAK, SAT, KEEP);                 \
-                if (p == 2u) {                                               \
-                    LIF_STEM_N(cp[C], STATE_T, LEAK, SAT, KEEP);             \
-                    LIF_STEM_N(cp[WC], STATE_T, LEAK, SAT, KEEP);            \
-                    LIF_STEM_N(cp[WC + C], STATE_T, LEAK, SAT, KEEP);        \
+                if (SNE_SPECIALIZE) {                                        \
+                    LIF_STEM_N(cp[0], STATE_T, LEAK, SAT, KEEP);             \
+                    if (p == 2u) {                                           \
+                        LIF_STEM_N(cp[C], STATE_T, LEAK, SAT, KEEP);         \
+                        LIF_STEM_N(cp[WC], STATE_T, LEAK, SAT, KEEP);        \
+                        LIF_STEM_N(cp[WC + C], STATE_T, LEAK, SAT, KEEP);    \
+                    }                                                        \
+                } else {                                                     \
+                    uint32_t k_;                                             \
+                    for (k_ = 0; k_ < p * p; k_++)                           \
+                        LIF_STEM_N(cp[(k_ >> 1) * WC + (k_ & 1u) * C], STATE_T, LEAK, SAT, KEEP); \
                 }                                                            \
                 *o = (uint8_t)bits;                                          \
             }                                                                \
@@ -727,11 +746,14 @@ void sne_k_lif_stem(const sne_model *m, const sne_op *op, const int32_t *cur, ui
         LIF_STEM(int16_t, LEAK_ANY16, sne_sat16, keep)
     } else {
         const uint32_t kind = leak_kind(op);
+#if SNE_SPECIALIZE
         if (!zero && kind == 2u) {          /* subtract reset, shift(1) and mulshift: own loops */
             LIF_STEM(int32_t, LEAK_SHIFT1, LIF_NOSAT, -1)
         } else if (!zero && kind == 1u) {
             LIF_STEM(int32_t, LEAK_MUL32, LIF_NOSAT, -1)
-        } else {
+        } else
+#endif
+        {
             LIF_STEM(int32_t, LEAK_ANY32, LIF_NOSAT, keep)
         }
     }
@@ -768,8 +790,13 @@ void sne_k_lif_stem(const sne_model *m, const sne_op *op, const int32_t *cur, ui
             for (ch = 0; ch < C; ch++, cp++, vp++, o++) {                    \
                 const int32_t th = LIF_TH(ch);             \
                 int any = 0;                                                 \
-                LIF_POOL_N(0, STATE_T, LEAK, SAT, KEEP); LIF_POOL_N(C, STATE_T, LEAK, SAT, KEEP); \
-                LIF_POOL_N(WC, STATE_T, LEAK, SAT, KEEP); LIF_POOL_N(WC + C, STATE_T, LEAK, SAT, KEEP); \
+                if (SNE_SPECIALIZE) {                                        \
+                    LIF_POOL_N(0, STATE_T, LEAK, SAT, KEEP); LIF_POOL_N(C, STATE_T, LEAK, SAT, KEEP); \
+                    LIF_POOL_N(WC, STATE_T, LEAK, SAT, KEEP); LIF_POOL_N(WC + C, STATE_T, LEAK, SAT, KEEP); \
+                } else {                                                     \
+                    uint32_t k_;                                             \
+                    for (k_ = 0; k_ < 4u; k_++) LIF_POOL_N((k_ >> 1) * WC + (k_ & 1u) * C, STATE_T, LEAK, SAT, KEEP); \
+                }                                                            \
                 *o = (uint8_t)any;                                           \
             }                                                                \
     }
@@ -790,11 +817,14 @@ void sne_k_lif_pool2(const sne_model *m, const sne_op *op, const int32_t *cur, v
     } else {
         int32_t *vs = (int32_t *)vmem;
         const uint32_t kind = leak_kind(op);
+#if SNE_SPECIALIZE
         if (!zero && kind == 2u) {          /* subtract reset, shift(1) and mulshift: own loops */
             LIF_POOL(int32_t, LEAK_SHIFT1, LIF_NOSAT, -1)
         } else if (!zero && kind == 1u) {
             LIF_POOL(int32_t, LEAK_MUL32, LIF_NOSAT, -1)
-        } else {
+        } else
+#endif
+        {
             LIF_POOL(int32_t, LEAK_ANY32, LIF_NOSAT, keep)
         }
     }
