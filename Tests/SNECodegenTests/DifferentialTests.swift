@@ -103,6 +103,17 @@ struct DifferentialTests {
         #expect(n > 2500)
     }
 
+    @Test("generic loops only (SNE_SPECIALIZE=0), deployment and trace builds, bit-exact")
+    func genericLoops() throws {
+        let cases = randomCases(seed: 9, programs: 400, inputs: 3)
+        for traceHash in [false, true] {
+            let (mism, n) = try runDifferential(cases, flags: ["-O2", "-DSNE_SPECIALIZE=0"], traceHash: traceHash)
+            print("differential host, SNE_SPECIALIZE=0, trace hash \(traceHash): \(cases.count) programs, \(n) runs")
+            #expect(mism.isEmpty, "\(mism.prefix(5).joined(separator: "\n"))")
+            #expect(n > 1000)
+        }
+    }
+
     @Test("deployment build under ASan + UBSan (clang)")
     func deployedSanitizers() throws {
         let clang = "/opt/swift/usr/bin/clang"
