@@ -1,21 +1,38 @@
 // `sne info`: shapes, parameters, RAM/flash needs and op estimate of a program.
 import Foundation
+import SNECodegen
 import SpikeIR
 
 struct InfoCommand: Command {
     static let name = "info"
     static let summary = "shapes, parameters, RAM/flash needs and op estimate of a program"
     static let usage = """
-        usage: sne info PROGRAM [--input FILE [--index N]]
+        usage: sne info PROGRAM [--input FILE [--index N]] [--target T [--clock MHZ[,MHZ]]]
           prints shapes per op, parameter counts, a dense upper bound of the operations per
           inference (every neuron spiking every step, every pixel nonzero, all K students), the
           memory the emitted C needs, and with --input the operations actually executed at k = 1…K
+          --target T  also build the deployed C for T (cortex-m4, cortex-m3, riscv32, avr), run the
+                      input (else one random input) at every budget in its emulator, bit-exact, and
+                      print instructions (QEMU) or cycles (simavr) per inference and the latency
+          --clock     MHz to state the latency at (default per target: cortex-m4 64,84,100,168;
+                      cortex-m3 72; riscv32 100,320; avr 16); from QEMU's instruction count the
+                      latency at one cycle per instruction is a lower bound, from simavr it is exact
         """
-    let program: String, input: String?, index: Int?
+    let program: String, input: String?, index: Int?, target: String?, clock: [Double]?
     init(_ args: Arguments) throws {
         var a = args
         input = try a.option("input")
         index = try a.int("index", in: 0...Int(Int32.max))
+        target = try a.option("target")
+        if let t = target {
+            guard t != "host" else { throw CLIError.usage("sne info: --target host has no device latency; give cortex-m4, cortex-m3, riscv32 or avr") }
+            _ = try cliTarget(t)
+        }
+        if let c = try a.option("clock") {
+            guard let mhz = Latency.parseClocks(c) else { throw CLIError.usage("sne info: --clock must be MHz values like 84 or 64,168, got '\(c)'") }
+            guard target != nil else { throw CLIError.usage("sne info: --clock needs --target") }
+            clock = mhz
+        } else { clock = nil }
         program = try a.positional("PROGRAM")
         try a.finish()
     }
@@ -68,5 +85,10 @@ struct InfoCommand: Command {
             } catch let e as SpikeIRError { throw CLIError.failure(e.description) }
         }
         for line in memoryLines(for: p) { out.write(line + "\n") }
+        if let target {
+            var g = RandomProgram(seed: 1)
+            let x = try input.map { try InputFiles.read($0, shape: p.input, index: index) } ?? g.input(for: p)
+            for line in try InfoMeasure.lines(p, target: target, inputs: [x], clocks: clock) { out.write(line + "\n") }
+        }
     }
 }

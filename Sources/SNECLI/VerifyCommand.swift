@@ -9,7 +9,7 @@ struct VerifyCommand: Command {
     static let summary = "check the emitted C bit-exactly against the interpreter on a target"
     static let usage = """
         usage: sne verify PROGRAM --target T [--inputs FILE | --random N] [--budget k|all] [--seed S] [--mode specialized|blob]
-                          [--trace-hash on|off]
+                          [--trace-hash on|off] [--clock MHZ[,MHZ]]
           builds the emitted C with the vectors for T, runs it (host, qemu, simavr), and compares
           logits, prediction, active students, counts and the trace hash of every vector with the
           interpreter; on a mismatch names the first differing student, op, step and neuron.
@@ -21,9 +21,13 @@ struct VerifyCommand: Command {
           --budget   one budget k, or all (default)
           --trace-hash on (default): build with SNE_TRACE_HASH=1 and compare the hash;
                      off: the deployment build (no hash; everything else is compared)
+          --clock    clocks to state the latency at (default per target: cortex-m4 64,84,100,168;
+                     cortex-m3 72; riscv32 100,320; avr 16); QEMU counts instructions (the latency
+                     at one cycle each is a lower bound), simavr counts cycles (exact)
         """
     let program: String, target: String, inputs: String?, random: Int?, budget: String, seed: Int, mode: EmitMode
     let traceHash: Bool
+    let clock: [Double]?
     init(_ args: Arguments) throws {
         var a = args
         guard let t = try a.option("target") else { throw CLIError.usage("sne verify: --target is required (host, cortex-m4, cortex-m3, riscv32, avr)") }
@@ -39,6 +43,10 @@ struct VerifyCommand: Command {
         let th = try a.option("trace-hash") ?? "on"
         guard th == "on" || th == "off" else { throw CLIError.usage("sne verify: --trace-hash must be on or off, got '\(th)'") }
         traceHash = th == "on"
+        if let c = try a.option("clock") {
+            guard let mhz = Latency.parseClocks(c) else { throw CLIError.usage("sne verify: --clock must be MHz values like 84 or 64,168, got '\(c)'") }
+            clock = mhz
+        } else { clock = nil }
         program = try a.positional("PROGRAM")
         try a.finish()
     }
@@ -70,6 +78,10 @@ struct VerifyCommand: Command {
         if let s = r.elfSize { out.write("size (\(t.sizeTool) -B, whole test ELF with driver, \(xs.count) input(s) and port): \(s.trimmingCharacters(in: .whitespaces))\n") }
         if let c = r.countValue, r.vectors > 0 {
             out.write("count: \(r.count ?? "") for \(r.vectors) inferences (+ startup) = \(c / r.vectors) per inference\n")
+            let clocks = clock ?? Latency.defaultClocks(t.name)
+            if !clocks.isEmpty {
+                out.write(Latency(perInference: c / r.vectors, cycles: (r.count ?? "").hasPrefix("cycles")).line(clocks: clocks) + "\n")
+            }
         }
         if r.passed {
             out.write("verify \(p.name) on \(t.name): PASS, \(r.vectors) vectors (\(xs.count) inputs x \(budgets.isEmpty ? p.students.count : 1) budgets) bit-exact"

@@ -12,6 +12,17 @@ func tmpPath(_ name: String) -> String {
 }
 
 @Suite struct RunInfoDumpTests {
+    @Test("info --target / --clock and verify --clock: bad values are usage errors before any build")
+    func latencyFlags() {
+        for argv in [["info", exampleProgram, "--target", "host"], ["info", exampleProgram, "--target", "pdp11"],
+                     ["info", exampleProgram, "--clock", "80"], ["info", exampleProgram, "--target", "cortex-m4", "--clock", "0"],
+                     ["verify", exampleProgram, "--target", "cortex-m4", "--clock", "fast"]] {
+            let (code, _, err) = sne(argv)
+            #expect(code == 2, "\(argv): \(err)")
+            #expect(err.split(separator: "\n").count == 1, "\(argv): \(err)")
+        }
+    }
+
     @Test func readmeCommand() {
         let (code, out, err) = sne(["run", exampleProgram, "--input", exampleImage, "--budget", "2"])
         #expect(code == 0, "\(err)")
