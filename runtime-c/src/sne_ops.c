@@ -59,14 +59,7 @@ static void taps_geom_set(taps_geom *g, uint32_t n, uint32_t tx, uint32_t ty, in
  * run in the asm too, their constants read from `prm`.
  */
 #if defined(__ARM_FEATURE_DSP)
-#define SNE_ADD8                                                             \
-    "ldr   r12, [%[r]], #4\n\t"                                              \
-    "ldm   %[acc], {r4, r5, r6, r8}\n\t"                                     \
-    "sxtab r4, r4, r12\n\t"                                                  \
-    "sxtab r5, r5, r12, ror #8\n\t"                                          \
-    "sxtab r6, r6, r12, ror #16\n\t"                                         \
-    "sxtab r8, r8, r12, ror #24\n\t"                                         \
-    "stmia %[acc]!, {r4, r5, r6, r8}\n\t"                                    \
+#define SNE_ADD4                                                             \
     "ldr   r12, [%[r]], #4\n\t"                                              \
     "ldm   %[acc], {r4, r5, r6, r8}\n\t"                                     \
     "sxtab r4, r4, r12\n\t"                                                  \
@@ -75,7 +68,7 @@ static void taps_geom_set(taps_geom *g, uint32_t n, uint32_t tx, uint32_t ty, in
     "sxtab r8, r8, r12, ror #24\n\t"                                         \
     "stmia %[acc]!, {r4, r5, r6, r8}\n\t"
 #else
-#define SNE_ADD4_M3                                                          \
+#define SNE_ADD4                                                             \
     "ldm   %[acc], {r4, r5, r6, r8}\n\t"                                     \
     "ldrsb r12, [%[r]], #1\n\t"                                              \
     "add   r4, r4, r12\n\t"                                                  \
@@ -86,8 +79,25 @@ static void taps_geom_set(taps_geom *g, uint32_t n, uint32_t tx, uint32_t ty, in
     "ldrsb r12, [%[r]], #1\n\t"                                              \
     "add   r8, r8, r12\n\t"                                                  \
     "stmia %[acc]!, {r4, r5, r6, r8}\n\t"
-#define SNE_ADD8 SNE_ADD4_M3 SNE_ADD4_M3
 #endif
+#define SNE_ADD8 SNE_ADD4 SNE_ADD4
+
+/* One spike's row (spec §3.3/§3.4): acc[0..n) += row[0..n), 8 at a time in SNE_ADD8. */
+static void row_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n)
+{
+    const int8_t *r = (const int8_t *)row;
+    uint32_t i, cnt = n >> 3;
+    if (cnt != 0u)
+        __asm__ volatile(
+            "1:\n\t"
+            SNE_ADD8
+            "subs  %[cnt], %[cnt], #1\n\t"
+            "bne   1b"
+            : [acc] "+r"(acc), [r] "+r"(r), [cnt] "+r"(cnt)
+            :
+            : "r4", "r5", "r6", "r8", "r12", "cc", "memory");
+    for (i = 0; i < (n & 7u); i++) acc[i] += r[i];
+}
 
 static void taps_add(int32_t *acc, const SNE_FLASH int8_t *row, const taps_geom *g)
 {
@@ -121,70 +131,34 @@ static void taps_add(int32_t *acc, const SNE_FLASH int8_t *row, const taps_geom 
             : "r4", "r5", "r6", "r8", "r12", "cc", "memory");
         return;
     }
-    for (; ty != 0u; ty--, acc += g->astep - (int32_t)(tx * n), r += g->rstep + (int32_t)(tx * n)) {
+    for (; ty != 0u; ty--, acc += g->astep, r += g->rstep) {
         uint32_t t;
-        for (t = 0; t < tx; t++) {
-            const int8_t *r0 = r;
-            uint32_t i, cnt = n8;
-            if (cnt != 0u)
-                __asm__ volatile(
-                    "1:\n\t"
-                    SNE_ADD8
-                    "subs  %[cnt], %[cnt], #1\n\t"
-                    "bne   1b"
-                    : [acc] "+r"(acc), [r] "+r"(r), [cnt] "+r"(cnt)
-                    :
-                    : "r4", "r5", "r6", "r8", "r12", "cc", "memory");
-            for (i = 0; i < rest; i++) acc[i] += r[i];
-            acc += rest;
-            r = r0 - n;
-        }
+        for (t = 0; t < tx; t++) row_add(acc + t * n, r - (int32_t)(t * n), n);
     }
 }
 #else
+/* One spike's row (spec §3.3/§3.4): acc[0..n) += row[0..n), four at a time. */
+static void row_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n)
+{
+    uint32_t i = 0;
+    for (; i + 4u <= n; i += 4u) {
+        int32_t w0 = SNE_LOAD_I8(row + i), w1 = SNE_LOAD_I8(row + i + 1u);
+        int32_t w2 = SNE_LOAD_I8(row + i + 2u), w3 = SNE_LOAD_I8(row + i + 3u);
+        acc[i] += w0; acc[i + 1u] += w1; acc[i + 2u] += w2; acc[i + 3u] += w3;
+    }
+    for (; i < n; i++) acc[i] += SNE_LOAD_I8(row + i);
+}
+
 static void taps_add(int32_t *acc, const SNE_FLASH int8_t *row, const taps_geom *g)
 {
     const uint32_t n = g->n, tx = g->tx;
     uint32_t ty = g->ty;
-    for (; ty != 0u; ty--, acc += g->astep - (int32_t)(tx * n), row += g->rstep + (int32_t)(tx * n)) {
+    for (; ty != 0u; ty--, acc += g->astep, row += g->rstep) {
         uint32_t t;
-        for (t = 0; t < tx; t++) {
-            uint32_t i = 0;
-            for (; i + 4u <= n; i += 4u) {
-                int32_t w0 = SNE_LOAD_I8(row + i), w1 = SNE_LOAD_I8(row + i + 1u);
-                int32_t w2 = SNE_LOAD_I8(row + i + 2u), w3 = SNE_LOAD_I8(row + i + 3u);
-                acc[i] += w0; acc[i + 1u] += w1; acc[i + 2u] += w2; acc[i + 3u] += w3;
-            }
-            for (; i < n; i++) acc[i] += SNE_LOAD_I8(row + i);
-            acc += n;
-            row -= n;
-        }
+        for (t = 0; t < tx; t++) row_add(acc + t * n, row - (int32_t)(t * n), n);
     }
 }
 #endif
-
-/* One spike's row (spec §3.3/§3.4): acc[0..n) += row[0..n). */
-static void row_add(int32_t *acc, const SNE_FLASH int8_t *row, uint32_t n)
-{
-#if defined(SNE_ROWS_ASM)
-    const int8_t *r = (const int8_t *)row;
-    uint32_t i, cnt = n >> 3;
-    if (cnt != 0u)
-        __asm__ volatile(
-            "1:\n\t"
-            SNE_ADD8
-            "subs  %[cnt], %[cnt], #1\n\t"
-            "bne   1b"
-            : [acc] "+r"(acc), [r] "+r"(r), [cnt] "+r"(cnt)
-            :
-            : "r4", "r5", "r6", "r8", "r12", "cc", "memory");
-    for (i = 0; i < (n & 7u); i++) acc[i] += r[i];
-#else
-    taps_geom g;
-    taps_geom_set(&g, n, 1u, 1u, 0, 0);
-    taps_add(acc, row, &g);
-#endif
-}
 
 /* acc[0..n) += x * row[0..n): one nonzero input's multiply-accumulates (spec §3.1/§3.2). */
 static void row_mac(int32_t *acc, const SNE_FLASH int8_t *row, int32_t x, uint32_t n)
@@ -247,6 +221,7 @@ static uint64_t conv_spikes_s1(const sne_model *m, const sne_op *op, const uint8
     uint32_t py, px, ci, gtx = 0;
     uint64_t adds = 0;
     taps_geom g;
+    taps_geom_set(&g, co, 1u, 1u, astep, rstep);
     for (py = 0; py < H; py++) {
         const uint32_t ry = py + pad, ky0 = ry >= Ho ? ry - (Ho - 1u) : 0u, ky1 = ry < kh ? ry : kh - 1u;
         const uint8_t *sp = s + py * W * C;
@@ -633,6 +608,37 @@ static uint32_t leak_kind(const sne_op *op)
 }
 
 /*
+ * Runs LOOP (a LIF_* loop macro over `vs`, the membranes as STATE_T) with the leak, saturation and
+ * reset of `op`: 16-bit states one loop for every leak; 32-bit states with subtract reset a loop of
+ * their own for shift(1) and for mulshift (SNE_SPECIALIZE), every other case one generic loop.
+ */
+#define LIF_SPECIALIZED32(LOOP)                                              \
+    if (!zero && kind == 2u) {                                               \
+        LOOP(int32_t, LEAK_SHIFT1, LIF_NOSAT, -1)                            \
+    } else if (!zero && kind == 1u) {                                        \
+        LOOP(int32_t, LEAK_MUL32, LIF_NOSAT, -1)                             \
+    } else
+#if !SNE_SPECIALIZE
+#undef LIF_SPECIALIZED32
+#define LIF_SPECIALIZED32(LOOP)
+#endif
+#define LIF_DISPATCH(LOOP)                                                   \
+    if (op->state_bits == 16u) {                                             \
+        int16_t *vs = (int16_t *)vmem;                                       \
+        const uint32_t kind = leak_kind(op);                                 \
+        (void)vs;                                                            \
+        LOOP(int16_t, LEAK_ANY16, sne_sat16, keep)                           \
+    } else {                                                                 \
+        int32_t *vs = (int32_t *)vmem;                                       \
+        const uint32_t kind = leak_kind(op);                                 \
+        (void)vs;                                                            \
+        LIF_SPECIALIZED32(LOOP)                                              \
+        {                                                                    \
+            LOOP(int32_t, LEAK_ANY32, LIF_NOSAT, keep)                       \
+        }                                                                    \
+    }
+
+/*
  * Spec §3.5, every neuron (y, x, c) of the op for one step: leak; v'' = satw(v' + cur, state_bits);
  * spike = v'' >= theta[c]; reset (subtract: v'' - theta[c], zero: 0). Counts: n neuron updates,
  * and n multiplies for mulshift.
@@ -645,24 +651,7 @@ void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *v
     const SNE_FLASH int32_t *const thp = m->w32 != NULL ? m->w32 + op->theta : NULL;
     uint32_t ch;
     (void)lm; (void)ls;
-    if (op->state_bits == 16u) {
-        int16_t *vs = (int16_t *)vmem;
-        const uint32_t kind = leak_kind(op);
-        LIF_LOOP(int16_t, LEAK_ANY16, sne_sat16, keep)
-    } else {
-        int32_t *vs = (int32_t *)vmem;
-        const uint32_t kind = leak_kind(op);
-#if SNE_SPECIALIZE
-        if (!zero && kind == 2u) {          /* subtract reset, shift(1) and mulshift: own loops */
-            LIF_LOOP(int32_t, LEAK_SHIFT1, LIF_NOSAT, -1)
-        } else if (!zero && kind == 1u) {
-            LIF_LOOP(int32_t, LEAK_MUL32, LIF_NOSAT, -1)
-        } else
-#endif
-        {
-            LIF_LOOP(int32_t, LEAK_ANY32, LIF_NOSAT, keep)
-        }
-    }
+    LIF_DISPATCH(LIF_LOOP)
     c->neuron_updates += n;
     if (op->leak == 1u) c->macs += n;
 }
@@ -739,24 +728,10 @@ void sne_k_lif_stem(const sne_model *m, const sne_op *op, const int32_t *cur, ui
     const int zero = op->reset != 0u;
     const int32_t keep = zero ? 0 : -1;
     const SNE_FLASH int32_t *const thp = m->w32 != NULL ? m->w32 + op->theta : NULL;
+    void *const vmem = NULL;                /* no membranes kept: they live in registers */
     uint32_t ch;
     (void)lm; (void)ls;
-    if (op->state_bits == 16u) {
-        const uint32_t kind = leak_kind(op);
-        LIF_STEM(int16_t, LEAK_ANY16, sne_sat16, keep)
-    } else {
-        const uint32_t kind = leak_kind(op);
-#if SNE_SPECIALIZE
-        if (!zero && kind == 2u) {          /* subtract reset, shift(1) and mulshift: own loops */
-            LIF_STEM(int32_t, LEAK_SHIFT1, LIF_NOSAT, -1)
-        } else if (!zero && kind == 1u) {
-            LIF_STEM(int32_t, LEAK_MUL32, LIF_NOSAT, -1)
-        } else
-#endif
-        {
-            LIF_STEM(int32_t, LEAK_ANY32, LIF_NOSAT, keep)
-        }
-    }
+    LIF_DISPATCH(LIF_STEM)
     c->neuron_updates += (uint64_t)n * T;
     if (op->leak == 1u) c->macs += (uint64_t)n * T;
 }
@@ -810,24 +785,7 @@ void sne_k_lif_pool2(const sne_model *m, const sne_op *op, const int32_t *cur, v
     const SNE_FLASH int32_t *const thp = m->w32 != NULL ? m->w32 + op->theta : NULL;
     uint32_t ch, py, px;
     (void)lm; (void)ls;
-    if (op->state_bits == 16u) {
-        int16_t *vs = (int16_t *)vmem;
-        const uint32_t kind = leak_kind(op);
-        LIF_POOL(int16_t, LEAK_ANY16, sne_sat16, keep)
-    } else {
-        int32_t *vs = (int32_t *)vmem;
-        const uint32_t kind = leak_kind(op);
-#if SNE_SPECIALIZE
-        if (!zero && kind == 2u) {          /* subtract reset, shift(1) and mulshift: own loops */
-            LIF_POOL(int32_t, LEAK_SHIFT1, LIF_NOSAT, -1)
-        } else if (!zero && kind == 1u) {
-            LIF_POOL(int32_t, LEAK_MUL32, LIF_NOSAT, -1)
-        } else
-#endif
-        {
-            LIF_POOL(int32_t, LEAK_ANY32, LIF_NOSAT, keep)
-        }
-    }
+    LIF_DISPATCH(LIF_POOL)
     c->neuron_updates += n;
     if (op->leak == 1u) c->macs += n;
 }
