@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""bench/frontier/frontier.py - the accuracy/cost frontier of a set of models (issue 16's benchmark).
+
+    bench/frontier/frontier.py CONFIG.json [--out DIR] [--sne PATH] [--only NAME[,NAME]] [--dry-run]
+
+For every run of CONFIG and every seed: `sne train` (resumable: a run whose model.sne exists is not
+trained again), `sne compile` to the integer program, `sne check` on the test split (integer
+accuracy of the program at every budget and in confidence mode, energy from the op counts), and,
+when CONFIG names a device, `bench/runtime.sh` on the deployed C (instructions per inference on
+cortex-m4/m3 per budget and in confidence mode, over the first `images` test images). Then one
+table (frontier.md), one JSON (frontier.json) and one HTML page with two Pareto plots (accuracy vs
+energy and vs instructions, log x) with the reference points of CONFIG's `refs` file.
+
+Every accuracy is the integer program's in the reference interpreter, mean (and sd) over the seeds;
+energy and instructions are means. Runs with "teacher": true share one built-in teacher (trained
+once with the first seed and CONFIG's `teacher` flags) through symlinks of its files. Long runs
+are benchmarks: the small config (small.json) is what the tests run.
+
+CONFIG (JSON): {"dataset": NAME, "data": DIR (relative to CONFIG), "seeds": [..], "limit": N (test
+images for sne check), "common": [flags for every train], "teacher": [flags], "refs": FILE,
+"device": {"target": "cortex-m4", "images": 16} or null, "runs": [{"name": .., "train": [stage,
+flags..], "teacher": bool, "compile": [flags]}]}
+"""
+import argparse, gzip, json, math, os, re, shutil, statistics, subprocess, sys, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def die(msg):
+    sys.exit(f"frontier.py: {msg}")
+
+
+def slug(name):
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
+
+
+def atomic_write(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def run(cmd, log, dry):
+    """Runs cmd, appending its output to log; exits with the command's last lines on failure."""
+    line = " ".join(cmd)
+    print(f"  $ {line}", flush=True)
+    if dry:
+        return 0.0
+    t0 = time.time()
+    with open(log, "a") as f:
+        f.write(f"$ {line}\n")
+        f.flush()
+        r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        tail = open(log).read().splitlines()[-5:]
+        die(f"failed ({r.returncode}): {line}\n  " + "\n  ".join(tail))
+    return time.time() - t0
+
+
+def load_config(path):
+    try:
+        cfg = json.load(open(path))
+    except (OSError, ValueError) as e:
+        die(f"{path}: {e}")
+    for key in ("dataset", "data", "seeds", "runs"):
+        if key not in cfg:
+            die(f"{path}: missing '{key}'")
+    if not cfg["seeds"] or not all(isinstance(s, int) for s in cfg["seeds"]):
+        die(f"{path}: 'seeds' must be a non-empty list of integers")
+    names = [r.get("name") for r in cfg["runs"]]
+    if not names or None in names or len(set(names)) != len(names):
+        die(f"{path}: every run needs a distinct 'name'")
+    for r in cfg["runs"]:
+        if not r.get("train") or r["train"][0] not in ("sne", "plain"):
+            die(f"{path}: run '{r['name']}': 'train' must start with the stage sne or plain")
+    base = os.path.dirname(os.path.abspath(path))
+    cfg["data"] = os.path.normpath(os.path.join(base, cfg["data"]))
+    if cfg.get("refs"):
+        cfg["refs"] = os.path.normpath(os.path.join(base, cfg["refs"]))
+    return cfg
+
+
+def device_images(cfg, out, n):
+    """The first n test images as one raw file (IDX datasets), or None."""
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte"):
+        p = os.path.join(cfg["data"], cfg["dataset"], name)
+        if os.path.exists(p):
+            raw = (gzip.open if p.endswith(".gz") else open)(p, "rb").read()
+            h, w = int.from_bytes(raw[8:12], "big"), int.from_bytes(raw[12:16], "big")
+            path = os.path.join(out, f"test-{n}.u8")
+            with open(path, "wb") as f:
+                f.write(raw[16:16 + n * h * w])
+            return path
+    return None
+
+
+def train_teacher(cfg, out, sne, dry):
+    tdir = os.path.join(out, "teacher")
+    if os.path.exists(os.path.join(tdir, "teacher.train.logits.npy")):
+        return tdir
+    os.makedirs(tdir, exist_ok=True)
+    cmd = [sne, "train", "teacher", "--out", tdir, "--dataset", cfg["dataset"], "--data", cfg["data"],
+           "--seed", str(cfg["seeds"][0])] + cfg.get("common", []) + cfg.get("teacher", [])
+    print(f"teacher: {run(cmd, os.path.join(tdir, 'frontier.log'), dry):.0f} s")
+    return tdir
+
+
+def one(cfg, r, seed, out, sne, tdir, images, dry):
+    """Train, compile, check and measure one (run, seed); returns its results dict."""
+    d = os.path.join(out, "runs", f"{slug(r['name'])}-s{seed}")
+    os.makedirs(d, exist_ok=True)
+    log = os.path.join(d, "frontier.log")
+    res = {"run": r["name"], "seed": seed, "dir": d, "seconds": {}}
+    model, prog = os.path.join(d, "model.sne"), os.path.join(d, "program.snep")
+    if not os.path.exists(model):
+        if r.get("teacher"):
+            for f in os.listdir(tdir):
+                if f.startswith("teacher.") and not f.endswith(".progress.ckpt"):
+                    dst = os.path.join(d, f)
+                    if not os.path.lexists(dst):
+                        os.symlink(os.path.join(tdir, f), dst)
+        cmd = [sne, "train", r["train"][0], "--out", d, "--dataset", cfg["dataset"], "--data", cfg["data"],
+               "--seed", str(seed)] + cfg.get("common", []) + r["train"][1:]
+        res["seconds"]["train"] = run(cmd, log, dry)
+    data_dir = cfg["data"]   # compile and check find the dataset of the model under this root
+    if not os.path.exists(prog):
+        res["seconds"]["compile"] = run([sne, "compile", model, "-o", prog, "--data", data_dir] + r.get("compile", []), log, dry)
+    check = os.path.join(d, "check.json")
+    if not os.path.exists(check):
+        cmd = [sne, "check", model, prog, "--data", data_dir, "--limit", str(cfg.get("limit", 10000)), "--json"]
+        print(f"  $ {' '.join(cmd)} > {check}", flush=True)
+        if not dry:
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            if p.returncode not in (0, 1) or not p.stdout.strip().startswith("{"):   # 1: an activity warning; the report is written
+                die(f"sne check failed ({p.returncode}): {p.stderr.strip()[-400:]}")
+            atomic_write(check, p.stdout)
+    dev = cfg.get("device")
+    devjson = os.path.join(d, "device.json")
+    if dev and images and not os.path.exists(devjson):
+        cmd = [os.path.join(ROOT, "bench", "runtime.sh"), prog, "--target", dev.get("target", "cortex-m4"),
+               "--inputs", images, "--json", devjson]
+        res["seconds"]["device"] = run(cmd, log, dry)
+    if dry:
+        return res
+    c = json.load(open(check))
+    res["modes"] = {}
+    for b in c["budgets"]:
+        res["modes"][str(b["budget"])] = {"accuracy": b["int_accuracy"], "energy_uj": b["energy_uj"],
+                                          "students": b["int_students"]}
+    if c.get("confidence"):
+        b = c["confidence"]
+        res["modes"]["conf"] = {"accuracy": b["int_accuracy"], "energy_uj": b["energy_uj"], "students": b["int_students"]}
+    res["images"] = c["images"]
+    res["references"] = c.get("references", [])
+    if os.path.exists(devjson):
+        dj = json.load(open(devjson))
+        for mode, m in dj["modes"].items():
+            if mode in res["modes"]:
+                res["modes"][mode]["instructions"] = m["instructions_per_inference"]
+        res["device"] = {"target": dj["target"], "images": next(iter(dj["modes"].values()))["inferences"]}
+    return res
+
+
+def aggregate(results):
+    """Per (run, mode): mean/sd accuracy over the seeds, mean energy and instructions."""
+    rows = {}
+    for r in results:
+        for mode, m in r.get("modes", {}).items():
+            rows.setdefault((r["run"], mode), []).append(m)
+    out = []
+    for (name, mode), ms in rows.items():
+        acc = [m["accuracy"] for m in ms]
+        row = {"run": name, "mode": mode, "seeds": len(ms), "accuracy": statistics.mean(acc),
+               "accuracy_sd": statistics.stdev(acc) if len(acc) > 1 else 0.0,
+               "energy_uj": statistics.mean(m["energy_uj"] for m in ms),
+               "students": statistics.mean(m["students"] for m in ms)}
+        ins = [m["instructions"] for m in ms if "instructions" in m]
+        if len(ins) == len(ms):
+            row["instructions"] = statistics.mean(ins)
+        out.append(row)
+    for key in ("energy_uj", "instructions"):
+        pts = [r for r in out if key in r]
+        for r in pts:
+            r[f"pareto_{key}"] = not any(o is not r and o[key] <= r[key] and o["accuracy"] >= r["accuracy"]
+                                         and (o[key] < r[key] or o["accuracy"] > r["accuracy"]) for o in pts)
+    return sorted(out, key=lambda r: (r["run"], r["mode"]))
+
+
+def svg_plot(rows, refs, key, label):
+    """An inline SVG: accuracy (%) against key on a log axis; Pareto points filled."""
+    pts = [(r[key], 100 * r["accuracy"], f"{r['run']} {'k=' + r['mode'] if r['mode'] != 'conf' else 'conf'}", r[f"pareto_{key}"], r["run"])
+           for r in rows if key in r]
+    rpts = [(x[key], 100 * x["accuracy"], x["label"]) for x in refs if key in x]
+    if not pts:
+        return f"<p>no {label} values (no device measured)</p>"
+    xs = [p[0] for p in pts + rpts if p[0] > 0]
+    ys = [p[1] for p in pts + rpts]
+    x0, x1 = math.log10(min(xs)) - 0.05, math.log10(max(xs)) + 0.05
+    y0, y1 = math.floor(min(ys)) - 0.5, math.ceil(max(ys)) + 0.5
+    W, H, L, B = 760, 420, 60, 40
+    fx = lambda x: L + (math.log10(x) - x0) / (x1 - x0) * (W - L - 20)
+    fy = lambda y: H - B - (y - y0) / (y1 - y0) * (H - B - 20)
+    runs = sorted({p[4] for p in pts})
+    colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+    col = {n: colors[i % len(colors)] for i, n in enumerate(runs)}
+    s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H + 20 * (len(runs) + 1)}" font-family="sans-serif" font-size="11">']
+    s.append(f'<rect x="{L}" y="20" width="{W - L - 20}" height="{H - B - 20}" fill="none" stroke="#888"/>')
+    for e in range(math.floor(x0), math.ceil(x1) + 1):
+        for m in (1, 2, 5):
+            v = m * 10 ** e
+            if x0 <= math.log10(v) <= x1:
+                s.append(f'<line x1="{fx(v):.1f}" y1="20" x2="{fx(v):.1f}" y2="{H - B}" stroke="#eee"/>'
+                         f'<text x="{fx(v):.1f}" y="{H - B + 14}" text-anchor="middle">{v:g}</text>')
+    for y in range(int(y0), int(y1) + 1):
+        s.append(f'<line x1="{L}" y1="{fy(y):.1f}" x2="{W - 20}" y2="{fy(y):.1f}" stroke="#eee"/>'
+                 f'<text x="{L - 6}" y="{fy(y) + 4:.1f}" text-anchor="end">{y}</text>')
+    s.append(f'<text x="{(L + W) / 2}" y="{H - 6}" text-anchor="middle">{label} (log scale)</text>')
+    s.append(f'<text x="14" y="{H / 2}" transform="rotate(-90 14 {H / 2})" text-anchor="middle">integer accuracy (%)</text>')
+    for n in runs:
+        line = sorted((p for p in pts if p[4] == n), key=lambda p: p[0])
+        s.append('<polyline fill="none" stroke="%s" stroke-opacity="0.5" points="%s"/>' % (
+            col[n], " ".join(f"{fx(p[0]):.1f},{fy(p[1]):.1f}" for p in line)))
+    for x, y, lab, par, n in pts:
+        s.append(f'<circle cx="{fx(x):.1f}" cy="{fy(y):.1f}" r="4" stroke="{col[n]}" fill="{col[n] if par else "white"}">'
+                 f'<title>{lab}: {y:.2f} % at {x:.4g}</title></circle>')
+    for x, y, lab in rpts:
+        s.append(f'<rect x="{fx(x) - 4:.1f}" y="{fy(y) - 4:.1f}" width="8" height="8" fill="black"><title>{lab}</title></rect>'
+                 f'<text x="{fx(x) + 6:.1f}" y="{fy(y) - 6:.1f}">{lab}</text>')
+    for i, n in enumerate(runs + ["reference"]):
+        yy = H + 14 + 20 * i
+        mark = (f'<circle cx="{L + 6}" cy="{yy - 4}" r="4" fill="{col[n]}"/>' if n in col
+                else f'<rect x="{L + 2}" y="{yy - 8}" width="8" height="8" fill="black"/>')
+        s.append(mark + f'<text x="{L + 16}" y="{yy}">{n}{"" if n == "reference" else " (filled: on the Pareto frontier)"}</text>')
+    s.append("</svg>")
+    return "\n".join(s)
+
+
+def report(cfg, rows, refs, out, results):
+    seeds = cfg["seeds"]
+    images = results[0].get("images") if results else None
+    dev = next((r["device"] for r in results if "device" in r), None)
+    head = (f"Frontier on {cfg['dataset']}: integer program accuracy on {images} test images (mean over seeds {seeds}), "
+            f"energy at 4.6 pJ/MAC + 0.9 pJ/accumulate" +
+            (f", instructions per inference on {dev['target']} (deployed build, QEMU count, mean of {dev['images']} test images)" if dev else ""))
+    md = [head, "", "| run | mode | seeds | accuracy % (sd) | energy µJ | instructions | students | Pareto (energy / instr.) |",
+          "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for r in rows:
+        ins = f"{r['instructions']:,.0f}" if "instructions" in r else "-"
+        par = ("E" if r["pareto_energy_uj"] else "") + ("/I" if r.get("pareto_instructions") else "")
+        md.append(f"| {r['run']} | {'k=' + r['mode'] if r['mode'] != 'conf' else 'confidence'} | {r['seeds']} | "
+                  f"{100 * r['accuracy']:.2f} ({100 * r['accuracy_sd']:.2f}) | {r['energy_uj']:.3f} | {ins} | {r['students']:.2f} | {par} |")
+    if refs:
+        md += ["", "References (from " + os.path.basename(cfg.get("refs") or "the models") + "):", ""]
+        for x in refs:
+            md.append(f"- {x['label']}: {100 * x['accuracy']:.2f} %" + (f", {x['energy_uj']:.3g} µJ" if "energy_uj" in x else "")
+                      + (f", {x['instructions']:,.0f} instructions" if "instructions" in x else ""))
+    atomic_write(os.path.join(out, "frontier.md"), "\n".join(md) + "\n")
+    atomic_write(os.path.join(out, "frontier.json"), json.dumps({"config": cfg, "rows": rows, "references": refs,
+                                                               "results": results}, indent=1))
+    html = ["<!doctype html><meta charset=utf-8><title>sne frontier</title>",
+            "<style>body{font-family:sans-serif;max-width:980px;margin:2em auto}table{border-collapse:collapse}"
+            "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}</style>",
+            f"<h1>Accuracy per unit of work: {cfg['dataset']}</h1><p>{head}.</p>",
+            "<h2>Accuracy vs energy (µJ per inference)</h2>", svg_plot(rows, refs, "energy_uj", "energy per inference (µJ)"),
+            "<h2>Accuracy vs instructions per inference</h2>", svg_plot(rows, refs, "instructions", "instructions per inference"),
+            "<h2>Table</h2><table><tr><th>run<th>mode<th>seeds<th>accuracy %<th>sd<th>µJ<th>instructions<th>students</tr>"]
+    for r in rows:
+        html.append(f"<tr><td style=text-align:left>{r['run']}<td>{r['mode']}<td>{r['seeds']}<td>{100 * r['accuracy']:.2f}"
+                    f"<td>{100 * r['accuracy_sd']:.2f}<td>{r['energy_uj']:.3f}<td>{format(r['instructions'], ',.0f') if 'instructions' in r else '-'}"
+                    f"<td>{r['students']:.2f}</tr>")
+    html.append("</table>")
+    atomic_write(os.path.join(out, "frontier.html"), "\n".join(html) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("config")
+    ap.add_argument("--out", help="results folder (default runs/frontier-<config name>)")
+    ap.add_argument("--sne", default=os.environ.get("SNE", os.path.join(ROOT, ".build", "release", "sne")))
+    ap.add_argument("--only", help="comma-separated run names")
+    ap.add_argument("--dry-run", action="store_true", help="print the commands only")
+    a = ap.parse_args()
+    cfg = load_config(a.config)
+    if not (os.path.isfile(a.sne) and os.access(a.sne, os.X_OK)):
+        die(f"no sne binary at {a.sne} (swift build -c release, or --sne PATH)")
+    out = os.path.abspath(a.out or os.path.join("runs", "frontier-" + os.path.splitext(os.path.basename(a.config))[0]))
+    os.makedirs(out, exist_ok=True)
+    runs = cfg["runs"]
+    if a.only:
+        want = a.only.split(",")
+        missing = [w for w in want if w not in {r["name"] for r in runs}]
+        if missing:
+            die(f"--only: no run named {missing[0]!r}")
+        runs = [r for r in runs if r["name"] in want]
+    dev = cfg.get("device")
+    images = device_images(cfg, out, int(dev.get("images", 16))) if dev else None
+    if dev and not images:
+        print(f"device: skipped (no t10k IDX images in {cfg['data']}/{cfg['dataset']})")
+    if dev and images and not shutil.which("qemu-system-arm"):
+        print("device: skipped (qemu-system-arm not installed)")
+        cfg["device"], images = None, None
+    tdir = train_teacher(cfg, out, a.sne, a.dry_run) if any(r.get("teacher") for r in runs) else None
+    results = []
+    for r in runs:
+        for seed in cfg["seeds"]:
+            print(f"{r['name']} seed {seed}", flush=True)
+            results.append(one(cfg, r, seed, out, a.sne, tdir, images, a.dry_run))
+    if a.dry_run:
+        return
+    refs = []
+    if cfg.get("refs"):
+        try:
+            refs = json.load(open(cfg["refs"]))
+        except (OSError, ValueError) as e:
+            die(f"refs: {e}")
+    rows = aggregate(results)
+    report(cfg, rows, refs, out, results)
+    print(f"wrote {out}/frontier.md, frontier.json, frontier.html")
+
+
+if __name__ == "__main__":
+    main()
