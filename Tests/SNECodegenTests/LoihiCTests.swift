@@ -13,7 +13,7 @@ import SpikeIR
 struct LoihiVector { var name: String; var program: Program; var input: [UInt8]; var lava: [String: Any] }
 
 func loadLoihiVectors() throws -> [LoihiVector] {
-    let dir = SNEPaths.root + "/Tests/SpikeIRTests/Vectors/loihi"
+    let dir = checkoutRoot + "/Tests/SpikeIRTests/Vectors/loihi"
     let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".snep") }.sorted()
     return try names.map { f in
         let stem = String(f.dropLast(5))

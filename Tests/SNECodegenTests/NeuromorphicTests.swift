@@ -163,7 +163,7 @@ struct NeuromorphicTests {
 
     @Test("Loihi lowering of the Fashion-MNIST-sized program; export files")
     func loihiLowering() throws {
-        let p = try ProgramFile.read(path: SNEPaths.root + "/examples/programs/fmnist4.snep")
+        let p = try ProgramFile.read(path: checkoutRoot + "/examples/programs/fmnist4.snep")
         let (q, notes) = try LoihiLowering.lower(p)
         try ProgramVerifier.verify(q)
         #expect(q.fileVersionMinor == 1)
