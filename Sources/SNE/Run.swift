@@ -20,20 +20,33 @@ public final class TrainRun {
     public let progress: ProgressSink
     private var cachedData: DatasetSplits?
 
-    /// Opens (creating) the run directory. A config already saved there must equal `config`
-    /// unless `overwriteConfig`; it is written otherwise.
+    private let saveConfig: Bool
+    private var prepared = false
+
+    /// Opens the run directory. Nothing is created or written here: the directory and
+    /// `config.json` are written by `prepare()` once the stage's inputs (the dataset, and an
+    /// external teacher's files) have been read and checked, so a stage refused for bad input
+    /// leaves no config behind for the next run to inherit.
     public init(dir: String, config: TrainConfig, progress: ProgressSink, saveConfig: Bool = true) throws {
         try config.validate()
-        self.dir = dir; self.config = config; self.progress = progress
+        self.dir = dir; self.config = config; self.progress = progress; self.saveConfig = saveConfig
         compute = ComputeContext(threads: config.threads)
         var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw SNEError("\(dir): exists and is not a directory") }
-        } else {
+        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), !isDir.boolValue {
+            throw SNEError("\(dir): exists and is not a directory")
+        }
+    }
+
+    /// Creates the run directory and writes `config.json` (once, after the inputs were checked).
+    func prepare() throws {
+        guard !prepared else { return }
+        var isDir: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
             do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
             catch { throw SNEError("\(dir): cannot create the run directory") }
         }
         if saveConfig { try config.write(configPath) }
+        prepared = true
     }
 
     public var configPath: String { dir + "/config.json" }
@@ -43,7 +56,7 @@ public final class TrainRun {
     public func studentPath(_ k: Int) -> String { dir + "/student-\(k).ckpt" }
 
     /// Uses `d` as this run's dataset (a stage that shares its parent's data).
-    func cachedDataSet(_ d: DatasetSplits) { cachedData = d }
+    func cachedDataSet(_ d: DatasetSplits) throws { cachedData = d; try prepare() }
 
     /// The dataset (loaded once per process).
     public func data() throws -> DatasetSplits {
@@ -53,6 +66,8 @@ public final class TrainRun {
         progress.line(String(format: "data: %@ from %@: %d train, %d test images %@, %d classes (%.1f s)", d.name, d.source, d.train.count,
                              d.test.count, d.inputShape.map(String.init).joined(separator: "x"), d.classes, Date().timeIntervalSince(t0)))
         cachedData = d
+        // With an external teacher, its files are the other input: `teacherTargets` prepares.
+        if config.teacherFeatures == nil { try prepare() }
         return d
     }
 
@@ -89,7 +104,9 @@ public final class TrainRun {
     public func teacherTargets() throws -> TeacherTargets {
         let d = try data()
         if let fp = config.teacherFeatures, let lp = config.teacherLogits {
-            return try TeacherTargets.load(features: fp, logits: lp, samples: d.train.count, classes: d.classes)
+            let t = try TeacherTargets.load(features: fp, logits: lp, samples: d.train.count, classes: d.classes)
+            try prepare()
+            return t
         }
         let fp = dir + "/teacher.train.features.npy", lp = dir + "/teacher.train.logits.npy"
         if !FileManager.default.fileExists(atPath: fp) || !FileManager.default.fileExists(atPath: lp) {

@@ -329,7 +329,7 @@ extension TrainRun {
         let model = try SNEModel(spec: spec, seed: config.seed)
         let sub = try TrainRun(dir: dir, config: { var c = config; c.finetuneStage = c.studentStage; c.loss.kl = 0; c.loss.mse = 0; c.loss.ce = 1; return c }(),
                                progress: progress, saveConfig: false)
-        sub.cachedDataSet(d)
+        try sub.cachedDataSet(d)
         let t0 = Date()
         try sub.finetune(model, data: d, targets: nil, partition: [], resume: resume)
         model.info["kind"] = "plain"

@@ -12,7 +12,7 @@ struct EvalCommand: Command {
       MODEL                 a model written by 'sne train' (DIR/model.sne); several are compared
                             side by side (e.g. the three partitions, or an SNE and a plain SNN)
       --dataset NAME        dataset (default: the one the model was trained on)
-      --data DIR            dataset root (default: $SNE_DATA, ../shared/data, /usr/share/datasets)
+      --data DIR            dataset root (searched: \(Datasets.searchOrder))
       --limit N             evaluate on the first N test images (default: all)
       --margins A,B,...     confidence-mode margins on the float logits (default 2,4,6,8)
       --noise               also measure accuracy (all students) under Gaussian and salt-and-pepper noise
