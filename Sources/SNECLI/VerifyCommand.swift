@@ -14,10 +14,11 @@ struct VerifyCommand: Command {
           logits, prediction, active students, counts and the trace hash of every vector with the
           interpreter; on a mismatch names the first differing student, op, step and neuron.
           --inputs   raw file of N·H·W·C bytes (N inputs, HWC uint8), or one .npy/IDX input
-          --random   N random inputs (default 4), seeded by --seed (default 1)
+          --random   N random inputs (default 4; 2 with --target lava), seeded by --seed (default 1)
           --target lava: lowers PROGRAM to its Loihi mode, runs it in Lava's bit-accurate models
-                     ($SNE_LAVA_PYTHON, default /work/venvs/lava/bin/python) and compares spikes,
-                     v and u of every loihi_lif op at every step, features and logits (budget K)
+                     (Python: $SNE_LAVA_PYTHON, else python3 on PATH if it imports lava) and compares
+                     spikes, v and u of every loihi_lif op at every step, features and logits
+                     (all students: --budget, --mode and --trace-hash do not apply)
           --budget   one budget k, or all (default)
           --trace-hash on (default): build with SNE_TRACE_HASH=1 and compare the hash;
                      off: the deployment build (no hash; everything else is compared)
@@ -31,16 +32,25 @@ struct VerifyCommand: Command {
         inputs = try a.option("inputs")
         random = try a.int("random", in: 1...100_000)
         if inputs != nil && random != nil { throw CLIError.usage("sne verify: give --inputs or --random, not both") }
-        budget = try a.option("budget") ?? "all"
+        let budgetOpt = try a.option("budget")
+        budget = budgetOpt ?? "all"
         seed = try a.int("seed", in: 0...Int(Int32.max)) ?? 1
-        let m = try a.option("mode") ?? "specialized"
+        let modeOpt = try a.option("mode")
+        let m = modeOpt ?? "specialized"
         guard let md = EmitMode(rawValue: m) else { throw CLIError.usage("sne verify: --mode must be specialized or blob, got '\(m)'") }
         mode = md
-        let th = try a.option("trace-hash") ?? "on"
+        let thOpt = try a.option("trace-hash")
+        let th = thOpt ?? "on"
         guard th == "on" || th == "off" else { throw CLIError.usage("sne verify: --trace-hash must be on or off, got '\(th)'") }
         traceHash = th == "on"
         program = try a.positional("PROGRAM")
         try a.finish()
+        if target == "lava" {
+            // Lava runs every student of the Loihi mode in one build: refuse what it would ignore.
+            for (flag, given) in [("budget", budgetOpt), ("mode", modeOpt), ("trace-hash", thOpt)] where given != nil {
+                throw CLIError.usage("sne verify: --\(flag) does not apply to --target lava (Lava runs all students of the Loihi mode; drop --\(flag))")
+            }
+        }
     }
 
     func run(out: inout TextSink, err: inout TextSink) throws {

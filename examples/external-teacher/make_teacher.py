@@ -13,7 +13,7 @@ images, so the targets match their input. Then:
       --teacher-features teacher_features.npy --teacher-logits teacher_logits.npy --out runs/fm-ext
 
 Usage: python make_teacher.py [--data DIR] [--epochs N] [--limit N] [--safetensors]
-(needs torch and numpy: python -m venv /tmp/v && /tmp/v/bin/pip install torch numpy)
+(needs torch and numpy: python3 -m venv ~/.venvs/teacher && ~/.venvs/teacher/bin/pip install torch numpy --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple)
 """
 import argparse, gzip, os, struct
 import numpy as np
