@@ -2,6 +2,7 @@
 // overridden by command-line flags, and saved in the run directory so that every stage of a run
 // (teacher, students, join) reads the same settings.
 import Foundation
+import SNEData
 
 /// Loss weights of the distillation (SNE: feature MSE per student; then KL and cross-entropy on the
 /// head's logits).
@@ -78,7 +79,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 
     /// Reads a JSON config; errors name the file and the field.
     public static func read(_ path: String) throws -> TrainConfig {
-        guard let d = FileManager.default.contents(atPath: path) else { throw SNEError("\(path): cannot read config (missing or unreadable)") }
+        let d: Data
+        do { d = Data(try InputFile(path).readAll(max: 1 << 20, what: "a config")) } catch let e as DataError { throw SNEError(e.message) }
         do { return try JSONDecoder().decode(TrainConfig.self, from: d) }
         catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
             throw SNEError("\(path): field '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")

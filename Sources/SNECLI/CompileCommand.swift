@@ -15,6 +15,7 @@ struct CompileCommand: Command {
         usage: sne compile MODEL -o PROGRAM.snep --data DIR [flags]      (model → integer program)
                sne compile PROGRAM.snep --target T -o DIR [--mode M]     (program → C99 for a target)
                sne compile MODEL|PROGRAM --target loihi -o DIR [--data DIR]  (→ Loihi mode for Lava)
+        (-o PATH may be written --output PATH)
 
         Form 1 quantizes a model written by `sne train` (SNEModel.save): folds BatchNorm, int8
         weights, fixed-point LIF thresholds/leaks, calibrated readout requant, integer head and
@@ -217,8 +218,15 @@ enum ModelFiles {
         return b.count == 4 && b != Array("SNEP".utf8)
     }
 
-    static func load(_ path: String) throws -> SNEModel {
-        do { return try SNEModel.load(from: path) } catch let e as SNEError { throw CLIError.failure(e.message) }
+    /// The model at `path`; a missing, unreadable or malformed file, or a Spike IR program given
+    /// where a model belongs, is bad input (exit 2).
+    static func load(_ path: String, command: String = "") throws -> SNEModel {
+        let head: [UInt8]
+        do { let f = try InputFile(path); head = try f.read(at: 0, count: 4) } catch let e as DataError { throw CLIError.input(e.message) }
+        if head == Array("SNEP".utf8) {
+            throw CLIError.usage("\(path): is a Spike IR program, not a model (MODEL is the model.sne written by 'sne train')")
+        }
+        do { return try SNEModel.load(from: path) } catch let e as SNEError { throw e.isInput ? CLIError.input(e.message) : CLIError.failure(e.message) }
     }
 
     /// IDX images of `split` from DIR (or DIR/fashion-mnist, DIR/mnist when DIR is a data root).

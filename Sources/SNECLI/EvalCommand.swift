@@ -66,7 +66,7 @@ struct EvalCommand: Command {
         var reports: [EvalReport] = []
         var teacherNoise: [NoisePoint] = []
         do {
-            let loaded = try models.map { try SNEModel.load(from: $0) }
+            let loaded = try models.map { try ModelFiles.load($0) }
             let name = dataset ?? loaded[0].info["dataset"] ?? "fashion-mnist"
             let d = try Datasets.load(name, root: dataRoot, limit: 1, testLimit: limit)
             for (path, m) in zip(models, loaded) {
