@@ -143,6 +143,11 @@ enum InputFiles {
         do {
             let f = try InputFile(path)
             let head = try f.read(at: 0, count: 4)
+            if head.count >= 2, head[0] == 0x1f, head[1] == 0x8b {
+                // docs/loaders.md §6, decision 3: programs are never read compressed (the C
+                // loader on a device cannot inflate; both loaders refuse the same bytes).
+                throw DataError("\(path): is gzip-compressed; Spike IR programs are read uncompressed (gunzip it first)")
+            }
             if head.count == 4, head != Array("SNEP".utf8) {
                 throw DataError("\(path): not a Spike IR program (magic at byte 0 is \(head.map { String($0, radix: 16) }.joined(separator: " ")), expected \"SNEP\")")
             }

@@ -119,3 +119,21 @@ import Testing
         #expect(f.0 == 2 && f.2.contains("a\\nb.snep") && f.2.split(separator: "\n").count == 1, "\(f.2)")
     }
 }
+
+@Suite struct LoaderDecisionCLITests {
+    /// docs/loaders.md §6 decision 3: a gzipped program is refused with the fix, exit 2.
+    @Test func gzippedProgramIsRefusedWithTheFix() throws {
+        let dir = NSTemporaryDirectory() + "sne-gz-cli-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let p = dir + "/p.snep"
+        try FileManager.default.copyItem(atPath: ExitCodeWalkTests.program, toPath: p)
+        let g = Process(); g.executableURL = URL(fileURLWithPath: "/usr/bin/env"); g.arguments = ["gzip", "-n", p]
+        try g.run(); g.waitUntilExit()
+        for cmd in ["info", "dump"] {
+            let r = sne([cmd, p + ".gz"])
+            #expect(r.0 == 2 && r.2.contains("is gzip-compressed; Spike IR programs are read uncompressed (gunzip it first)"), "\(r.2)")
+        }
+    }
+}
