@@ -93,7 +93,7 @@ struct CheckCommand: Command {
                                       note: "tables + descriptor and arena + context; runtime code and stack not included"))
         }
         if let h = html {
-            do { try ProgramFile.writeAtomically(Array(CheckRender.html(r).utf8), path: h) } catch let e as SpikeIRError { throw CLIError.failure(e.description) }
+            try InputFiles.writeAtomically(Array(CheckRender.html(r).utf8), path: h, flag: "--html")
         }
         out.write(json ? CheckRender.json(r) : CheckRender.table(r))
         if let h = html, !json { out.write("wrote \(h)\n") }

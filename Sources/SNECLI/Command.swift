@@ -248,3 +248,6 @@ public enum CLIText {
         return r
     }
 }
+
+/// "1 input", "2 inputs".
+func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }

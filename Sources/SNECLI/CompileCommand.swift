@@ -118,7 +118,9 @@ struct CompileCommand: Command {
         case .emit(let target, let mode): try emit(target: target, mode: mode, out: &o)
         case .model(let m):
             let p = try compileModel(m, out: &o, err: &err)
-            do { try ProgramFile.write(p, path: out) } catch let e as SpikeIRError { throw CLIError.failure(e.description) }
+            let bytes: [UInt8]
+            do { bytes = try ProgramFile.encode(p) } catch let e as SpikeIRError { throw CLIError.failure(e.description) }
+            try InputFiles.writeAtomically(bytes, path: out, flag: "-o")
             o.write("wrote \(out)\n")
         case .modelToLoihi(let m):
             if FileManager.default.fileExists(atPath: input), !ModelFiles.isModel(input) {
@@ -149,7 +151,7 @@ struct CompileCommand: Command {
             if e.description.hasPrefix("cannot write") { throw CLIError.failure("\(out): cannot write (\(OutputPath.reason(forWriting: out)))") }
             throw CLIError.failure(e.description)
         }
-        o.write("wrote \(out)/\(p.name).h, \(p.name).c (+ runtime, \(EmittedBuild.portHeader), Makefile and CMakeLists.txt for \(t.name)), mode \(mode.rawValue)\n")
+        o.write("wrote \(out.hasSuffix("/") ? out : out + "/")\(p.name).h, \(p.name).c (+ runtime, \(EmittedBuild.portHeader), Makefile and CMakeLists.txt for \(t.name)), mode \(mode.rawValue)\n")
         for l in mem.lines { o.write(l + "\n") }
         if rm == nil { o.write("(runtime code and stack not measured: \(t.compiler) not installed)\n") }
     }
@@ -205,7 +207,9 @@ struct CompileCommand: Command {
 
 /// A target by name, as a CLI error when unknown.
 func cliTarget(_ name: String) throws -> Target {
-    do { return try Target.named(name) } catch let e as CodegenError { throw CLIError.usage(e.description) }
+    do { return try Target.named(name) } catch let e as CodegenError {
+        throw CLIError.usage(e.description + "; or loihi (compile) / lava (verify) for the Loihi mode")
+    }
 }
 
 /// Model files and dataset folders for `compile` and `check`.

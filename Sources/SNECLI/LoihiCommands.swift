@@ -50,6 +50,6 @@ enum LoihiCommands {
             if r.lavaPrediction == r.interpPrediction { agree += 1 }
             o.write("input \(i): bit-exact (\(r.neuronsCompared) spike/v/u values, features, logits), prediction \(r.lavaPrediction)\n")
         }
-        o.write("verify \(q.name) on lava: PASS, \(xs.count) inputs, \(neurons) neuron-step values bit-exact (T = \(q.timesteps), \(q.students.count) students)\n")
+        o.write("verify \(q.name) on lava: PASS, \(plural(xs.count, "input")), \(neurons) neuron-step values bit-exact (T = \(q.timesteps), \(q.students.count) students)\n")
     }
 }

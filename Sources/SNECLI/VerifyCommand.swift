@@ -27,7 +27,7 @@ struct VerifyCommand: Command {
     let traceHash: Bool
     init(_ args: Arguments) throws {
         var a = args
-        guard let t = try a.option("target") else { throw CLIError.usage("sne verify: --target is required (host, cortex-m4, cortex-m3, riscv32, avr)") }
+        guard let t = try a.option("target") else { throw CLIError.usage("sne verify: --target is required (host, cortex-m4, cortex-m3, riscv32, avr, or lava)") }
         target = t
         inputs = try a.option("inputs")
         random = try a.int("random", in: 1...100_000)
@@ -57,6 +57,11 @@ struct VerifyCommand: Command {
         if target == "lava" { return try LoihiCommands.verify(program, inputs: inputs, random: random, seed: seed, &out) }   // LoihiCommands.swift
         let p = try InputFiles.program(program)
         let t = try cliTarget(target)
+        // The compiler and the emulator first: without them nothing can be built or run.
+        let missing = t.missingTools
+        if !missing.isEmpty {
+            throw CLIError.failure("verify on \(t.name) needs \(missing.joined(separator: " and ")), not on PATH; install with: sudo apt-get install -y \(t.package)")
+        }
         let budgets = try Budget.parse(budget, command: Self.name, students: p.students.count, allowAll: true)
         var xs: [[UInt8]] = []
         if let path = inputs {
@@ -77,12 +82,12 @@ struct VerifyCommand: Command {
         // the test vectors and the port.
         let rm = try? RuntimeMeasure.runtime(t, mode: mode)
         for l in MemoryReport(p, target: t, mode: mode, runtimeCode: rm?.code, stack: rm?.stack).lines { out.write(l + "\n") }
-        if let s = r.elfSize { out.write("size (\(t.sizeTool) -B, whole test ELF with driver, \(xs.count) input(s) and port): \(s.trimmingCharacters(in: .whitespaces))\n") }
+        if let s = r.elfSize { out.write("size (\(t.sizeTool) -B, whole test ELF with driver, \(plural(xs.count, "input")) and port): \(s.trimmingCharacters(in: .whitespaces))\n") }
         if let c = r.countValue, r.vectors > 0 {
             out.write("count: \(r.count ?? "") for \(r.vectors) inferences (+ startup) = \(c / r.vectors) per inference\n")
         }
         if r.passed {
-            out.write("verify \(p.name) on \(t.name): PASS, \(r.vectors) vectors (\(xs.count) inputs x \(budgets.isEmpty ? p.students.count : 1) budgets) bit-exact"
+            out.write("verify \(p.name) on \(t.name): PASS, \(r.vectors) vectors (\(plural(xs.count, "input")) x \(plural(budgets.isEmpty ? p.students.count : 1, "budget"))) bit-exact"
                       + (traceHash ? "\n" : " (trace hash off)\n"))
         } else {
             for m in r.mismatches { out.write("MISMATCH " + m + "\n") }
