@@ -165,6 +165,7 @@ extension TrainRun {
         model.info.merge(teacherInfo()) { a, _ in a }
         model.info["partition.kind"] = config.partition
         model.info["dataset"] = d.name
+        model.info.merge(DataFingerprint.info(for: d)) { $1 }
         model.info["train.seconds.join"] = String(format: "%.1f", Date().timeIntervalSince(t0))
         try model.save(to: modelPath)
         let testF = try Features.compute(model, d.test, compute: compute, progress: progress, what: "test")
@@ -334,6 +335,7 @@ extension TrainRun {
         try sub.finetune(model, data: d, targets: nil, partition: [], resume: resume)
         model.info["kind"] = "plain"
         model.info["dataset"] = d.name
+        model.info.merge(DataFingerprint.info(for: d)) { $1 }
         model.info["train.seconds"] = String(format: "%.1f", Date().timeIntervalSince(t0))
         try model.save(to: modelPath)
         let tf = try Features.compute(model, d.test, compute: compute, progress: progress, what: "test")

@@ -30,10 +30,12 @@ struct CheckCommand: Command {
           --loihi             also run the program's Loihi mode (the lowering of `sne compile
                               --target loihi`) at every budget: accuracy, agreement with the
                               checked program, energy (docs/neuromorphic.md)
+          --force             go on when DIR is not the data the model was trained on (its test
+                              split's first images differ from the model's record); warns instead
         exits 1 when a layer is silent or saturated (the report is still written).
         """
     let model: String, program: String, data: String, limit: Int, json: Bool, html: String?, margin: Int32?
-    let energy: EnergyTable, refs: [RefPoint], activity: Int, threads: Int, loihi: Bool
+    let energy: EnergyTable, refs: [RefPoint], activity: Int, threads: Int, loihi: Bool, force: Bool
 
     init(_ args: Arguments) throws {
         var a = args
@@ -64,6 +66,7 @@ struct CheckCommand: Command {
         activity = try a.int("activity-images", in: 1...100_000) ?? 200
         threads = try a.int("threads", in: 1...256) ?? 2
         loihi = a.flag("loihi")
+        force = a.flag("force")
         model = try a.positional("MODEL")
         program = try a.positional("PROGRAM")
         try a.finish()
@@ -73,6 +76,8 @@ struct CheckCommand: Command {
         let m = try ModelFiles.load(model)
         let p = try InputFiles.program(program)
         let test = try ModelFiles.images(data, split: "t10k", limit: limit, dataset: m.info["dataset"])
+        let first = test.count >= DataFingerprint.images ? test : try ModelFiles.images(data, split: "t10k", limit: DataFingerprint.images, dataset: m.info["dataset"])
+        try ModelFiles.checkData(m, path: model, test: first, force: force, err: &err)
         var mode: Check.Mode? = nil
         if loihi {
             do {

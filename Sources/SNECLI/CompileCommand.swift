@@ -29,6 +29,8 @@ struct CompileCommand: Command {
           --stop-margin X     confidence stop margin in float logit units (default off)
           --name NAME         program name (default: the output file's stem)
           --allow-inactive    write the program even if a layer is silent or saturated
+          --force             go on when DIR is not the data the model was trained on (its test
+                              split's first images differ from the model's record); warns instead
           --qat-epochs N      quantization-aware fine-tuning first (fake-quant weights, integer LIF)
           --qat-lr X          its learning rate (default 5e-4);  --qat-limit N  its train images (default all)
           --qat-out MODEL2    also save the fine-tuned float model
@@ -55,6 +57,7 @@ struct CompileCommand: Command {
     struct ModelForm: Sendable {
         var data: String, calibration: Int, bits: Int, granularity: WeightGranularity, margin: Double?, name: String?
         var allowInactive: Bool, qatEpochs: Int, qatLR: Double, qatLimit: Int?, qatOut: String?, threads: Int
+        var force = false
     }
     let input: String, out: String, form: Form
 
@@ -70,12 +73,13 @@ struct CompileCommand: Command {
             guard bits == 8 || bits == 4 else {
                 throw CLIError.usage("sne compile: --weight-bits \(bits): Spike IR weights are int8 (spec §3); use 8, or 4 for a 4-bit range")
             }
-            let m = ModelForm(
+            var m = ModelForm(
                 data: d, calibration: try a.int("calibration", in: 1...100_000) ?? 256, bits: bits, granularity: gran,
                 margin: try a.double("stop-margin"), name: try a.option("name"), allowInactive: a.flag("allow-inactive"),
                 qatEpochs: try a.int("qat-epochs", in: 0...1000) ?? 0, qatLR: try a.double("qat-lr") ?? 5e-4,
                 qatLimit: try a.int("qat-limit", in: 1...10_000_000), qatOut: try a.option("qat-out"),
                 threads: try a.int("threads", in: 1...256) ?? 2)
+            m.force = a.flag("force")
             if let x = m.margin, x < 0 { throw CLIError.usage("sne compile: --stop-margin must be ≥ 0, got \(x)") }
             return m
         }
@@ -176,6 +180,11 @@ struct CompileCommand: Command {
             if let q = m.qatOut { do { try model.save(to: q) } catch { throw CLIError.failure("\(q): \(error)") }; o.write("wrote \(q) (fine-tuned float model)\n") }
         }
         let tc = Date()
+        if let t = ModelFiles.fingerprintImages(m.data, dataset: model.info["dataset"]) {
+            try ModelFiles.checkData(model, path: input, test: t, force: m.force, err: &err)
+        } else if model.info["data.fingerprint"] != nil {
+            err.write("note: \(CLIText.escaped(m.data)) has no test split, so the calibration data is not checked against what \(CLIText.escaped(input)) was trained on\n")
+        }
         let cal = try ModelFiles.images(m.data, split: "train", limit: m.calibration, dataset: model.info["dataset"])
         var opts = CompileOptions()
         opts.weightBits = m.bits; opts.granularity = m.granularity; opts.stopMargin = m.margin
@@ -214,6 +223,20 @@ func cliTarget(_ name: String) throws -> Target {
 
 /// Model files and dataset folders for `compile` and `check`.
 enum ModelFiles {
+    /// Refuses (without `force`: exit 2) or warns (with it) when `test`, the first test images of
+    /// the data a command was given, is not what the model at `path` was trained on.
+    static func checkData(_ model: SNEModel, path: String, test: LabeledImages, force: Bool, err: inout TextSink) throws {
+        guard let why = DataFingerprint.mismatch(info: model.info, test: test) else { return }
+        if force { err.write("warning: \(CLIText.escaped(path)): \(why); going on (--force)\n"); return }
+        throw CLIError.input("\(path): \(why); give the data it was trained on, or --force to go on anyway")
+    }
+
+    /// The first `DataFingerprint.images` test images under `dir` for the model's dataset, or nil
+    /// when `dir` holds no test split (then nothing can be compared).
+    static func fingerprintImages(_ dir: String, dataset: String?) -> LabeledImages? {
+        try? images(dir, split: "t10k", limit: DataFingerprint.images, dataset: dataset)
+    }
+
     /// True when `path` starts like a checkpoint (not "SNEP").
     static func isModel(_ path: String) -> Bool {
         guard let h = FileHandle(forReadingAtPath: path) else { return false }
