@@ -30,12 +30,15 @@ struct CheckCommand: Command {
           --loihi             also run the program's Loihi mode (the lowering of `sne compile
                               --target loihi`) at every budget: accuracy, agreement with the
                               checked program, energy (docs/neuromorphic.md)
+          --board B           add board B's memory check (datasheet flash/RAM, runtime code and
+                              stack included): \(Board.names)
           --force             go on when DIR is not the data the model was trained on (its test
                               split's first images differ from the model's record); warns instead
         exits 1 when a layer is silent or saturated (the report is still written).
         """
     let model: String, program: String, data: String, limit: Int, json: Bool, html: String?, margin: Int32?
     let energy: EnergyTable, refs: [RefPoint], activity: Int, threads: Int, loihi: Bool, force: Bool
+    let board: Board?
 
     init(_ args: Arguments) throws {
         var a = args
@@ -67,6 +70,7 @@ struct CheckCommand: Command {
         threads = try a.int("threads", in: 1...256) ?? 2
         loihi = a.flag("loihi")
         force = a.flag("force")
+        board = try a.option("board").map(Board.named)
         model = try a.positional("MODEL")
         program = try a.positional("PROGRAM")
         try a.finish()
@@ -96,6 +100,11 @@ struct CheckCommand: Command {
             let mem = MemoryReport(p, target: t)
             r.memory.append(MemoryRow(target: name, flash: mem.flash, ram: mem.ram, arena: mem.arena, fits: mem.fitError == nil,
                                       note: "tables + descriptor and arena + context; runtime code and stack not included"))
+        }
+        if let b = board {
+            let f = try b.fit(p)
+            r.memory.append(MemoryRow(target: "board \(b.name)", flash: f.flash, ram: f.ram, arena: MemoryReport(p, target: try Target.named(b.target)).arena,
+                                      fits: f.fits, note: "board \(b.part): \(b.flash) B flash, \(b.ram) B RAM (datasheet); runtime code and stack " + (f.measured ? "included" : "not included")))
         }
         if let h = html {
             try InputFiles.writeAtomically(Array(CheckRender.html(r).utf8), path: h, flag: "--html")

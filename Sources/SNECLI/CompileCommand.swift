@@ -40,6 +40,8 @@ struct CompileCommand: Command {
         wrote it). Prints the exact memory report; refuses a program too large for T.
           --target   host, cortex-m4, cortex-m3, riscv32, avr, or loihi (a Loihi-mode program as
                      .npy arrays + model.json + a Lava runner script; docs/neuromorphic.md)
+          --board B  also check the program fits board B's flash and RAM (datasheet figures;
+                     \(Board.names)); refused with the numbers when it does not
           --mode     specialized (const tables + descriptor, default) or blob (.snep image
                      validated by sne_blob_load at init; swap it to update the model)
         Form 3 lowers a program to its Loihi mode (spec §3.10–§3.12) and writes DIR/program.snep,
@@ -49,7 +51,7 @@ struct CompileCommand: Command {
         """
 
     enum Form: Sendable {
-        case emit(target: String, mode: EmitMode)
+        case emit(target: String, mode: EmitMode, board: Board?)
         case model(ModelForm)
         /// `sne compile MODEL --target loihi --data DIR -o DIR`: quantize, then lower and export.
         case modelToLoihi(ModelForm)
@@ -90,7 +92,11 @@ struct CompileCommand: Command {
                 if modeArg != nil { throw CLIError.usage("sne compile: --mode applies to C targets, not loihi") }
                 form = .modelToLoihi(try modelForm(d))
             } else {
-                form = .emit(target: t, mode: md)
+                let board = try a.option("board").map(Board.named)
+                if let board, board.target != t {
+                    throw CLIError.usage("sne compile: board \(board.name) runs \(board.target) code; give --target \(board.target) with --board \(board.name)")
+                }
+                form = .emit(target: t, mode: md, board: board)
             }
         } else {
             if modeArg != nil { throw CLIError.usage("sne compile: --mode applies to the program → C form (with --target)") }
@@ -119,7 +125,7 @@ struct CompileCommand: Command {
 
     func run(out o: inout TextSink, err: inout TextSink) throws {
         switch form {
-        case .emit(let target, let mode): try emit(target: target, mode: mode, out: &o)
+        case .emit(let target, let mode, let board): try emit(target: target, mode: mode, board: board, out: &o)
         case .model(let m):
             let p = try compileModel(m, out: &o, err: &err)
             let bytes: [UInt8]
@@ -134,7 +140,7 @@ struct CompileCommand: Command {
         }
     }
 
-    func emit(target: String, mode: EmitMode, out o: inout TextSink) throws {
+    func emit(target: String, mode: EmitMode, board: Board?, out o: inout TextSink) throws {
         if ModelFiles.isModel(input) {
             if target == "loihi" { throw CLIError.usage("sne compile: \(input) is a model; give --data DIR (calibration images) to quantize and lower it in one step") }
             throw CLIError.usage("sne compile: \(input) is a model; compile it to a program first: sne compile \(input) -o PROGRAM.snep --data DIR")
@@ -145,6 +151,10 @@ struct CompileCommand: Command {
         let rm = t.toolchainPresent ? try? RuntimeMeasure.runtime(t, mode: mode) : nil
         let mem = MemoryReport(p, target: t, mode: mode, runtimeCode: rm?.code, stack: rm?.stack)
         if let e = mem.fitError { throw CLIError.failure(e) }
+        let boardFit = try board?.fit(p, mode: mode)
+        if let f = boardFit, let why = f.why {
+            throw CLIError.failure("program too large for board \(f.board.name) (\(f.board.part)): \(why); nothing written (sne info PROGRAM lists the boards it fits)")
+        }
         if let kind = OutputPath.existingNonRegular(out), kind != "a directory" {
             throw CLIError.usage("sne compile: -o \(out): is \(kind), not a directory")
         }
@@ -158,6 +168,7 @@ struct CompileCommand: Command {
         o.write("wrote \(out.hasSuffix("/") ? out : out + "/")\(p.name).h, \(p.name).c (+ runtime, \(EmittedBuild.portHeader), Makefile and CMakeLists.txt for \(t.name)), mode \(mode.rawValue)\n")
         for l in mem.lines { o.write(l + "\n") }
         if rm == nil { o.write("(runtime code and stack not measured: \(t.compiler) not installed)\n") }
+        if let f = boardFit { o.write(f.line + "\n") }
     }
 
     /// Quantizes the model (form 1) and returns the program; the caller writes it.

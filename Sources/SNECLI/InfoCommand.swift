@@ -1,19 +1,23 @@
 // `sne info`: shapes, parameters, RAM/flash needs and op estimate of a program.
 import Foundation
+import SNECodegen
 import SpikeIR
 
 struct InfoCommand: Command {
     static let name = "info"
     static let summary = "shapes, parameters, RAM/flash needs and op estimate of a program"
     static let usage = """
-        usage: sne info PROGRAM [--input FILE [--index N]]
+        usage: sne info PROGRAM [--input FILE [--index N]] [--board B]
           prints shapes per op, parameter counts, a dense upper bound of the operations per
           inference (every neuron spiking every step, every pixel nonzero, all K students), the
-          memory the emitted C needs, and with --input the operations actually executed at k = 1…K
+          memory the emitted C needs, and with --input the operations actually executed at k = 1…K;
+          then which boards the program fits (flash and RAM from the datasheets)
+          --board B   only that board: \(Board.names)
         """
-    let program: String, input: String?, index: Int?
+    let program: String, input: String?, index: Int?, board: Board?
     init(_ args: Arguments) throws {
         var a = args
+        board = try a.option("board").map(Board.named)
         input = try a.option("input")
         index = try a.int("index", in: 0...Int(Int32.max))
         program = try a.positional("PROGRAM")
@@ -68,5 +72,11 @@ struct InfoCommand: Command {
             } catch let e as SpikeIRError { throw CLIError.failure(e.description) }
         }
         for line in memoryLines(for: p) { out.write(line + "\n") }
+        let fits = try (board.map { [$0] } ?? Board.all).map { try $0.fit(p) }
+        for f in fits { out.write(f.line + "\n") }
+        if board == nil {
+            let ok = fits.filter(\.fits).map(\.board.name)
+            out.write("fits: \(ok.isEmpty ? "none of the boards" : ok.joined(separator: ", "))\n")
+        }
     }
 }

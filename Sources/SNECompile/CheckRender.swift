@@ -42,7 +42,7 @@ public enum CheckRender {
             s += String(format: "  head       macs %10.1f\n", Double(last.headCounts.macs) / n)
         }
         for m in r.memory {
-            s += "memory \(m.target.padding(toLength: 9, withPad: " ", startingAt: 0)) flash \(m.flash) B  RAM \(m.ram) B (arena \(m.arena) B)\(m.fits ? "" : "  DOES NOT FIT")\(m.note.isEmpty ? "" : "  " + m.note)\n"
+            s += "memory \(m.target.padding(toLength: max(9, m.target.count), withPad: " ", startingAt: 0)) flash \(m.flash) B  RAM \(m.ram) B (arena \(m.arena) B)\(m.fits ? "" : "  DOES NOT FIT")\(m.note.isEmpty ? "" : "  " + m.note)\n"
         }
         if let c = r.mode { s += modeTable(c) }
         for p in r.problems { s += "problem: \(p)\n" }
