@@ -102,7 +102,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public func validate() throws {
         guard (1...16).contains(students) else { throw SNEError("students = \(students): K must be 1…16") }
         guard ["informed", "contiguous", "random", "spread"].contains(partition) else {
-            throw SNEError("partition '\(partition)': must be informed, contiguous, random or spread")
+            throw SNEError("--partition '\(partition)' (partition in a config file): must be informed, contiguous, random or spread")
         }
         try student.validate()
         try gate?.validate()
@@ -117,7 +117,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             throw SNEError("loss weights must be ≥ 0 and tau > 0")
         }
         guard (teacherFeatures == nil) == (teacherLogits == nil) else {
-            throw SNEError("an external teacher needs both teacherFeatures and teacherLogits")
+            throw SNEError("an external teacher needs both --teacher-features and --teacher-logits (teacherFeatures and teacherLogits in a config file); \(teacherFeatures == nil ? "--teacher-features" : "--teacher-logits") is missing")
         }
     }
 }

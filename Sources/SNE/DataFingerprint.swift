@@ -60,3 +60,19 @@ public enum DataFingerprint {
         return nil
     }
 }
+
+public enum SubsetBalance {
+    /// One line when `labels` (the first N test images a command measures on) are far from
+    /// class-balanced — total variation distance from uniform over `classes` above 0.15, as on
+    /// class-sorted data, where the first N images hold a few classes only — else nil.
+    public static func warning(labels: [Int], classes: Int, what: String) -> String? {
+        guard classes > 1, labels.count >= classes else { return nil }
+        var h = [Int](repeating: 0, count: classes)
+        for l in labels where l >= 0 && l < classes { h[l] += 1 }
+        let n = Double(labels.count)
+        let tv = 0.5 * h.reduce(0) { $0 + abs(Double($1) / n - 1 / Double(classes)) }
+        guard tv > 0.15 else { return nil }
+        let counts = h.enumerated().map { "\($0.offset):\($0.element)" }.joined(separator: " ")
+        return "warning: \(what) are not class-balanced (per class \(counts)); accuracy on them can differ from the whole test set: measure on all of it, or shuffle the data"
+    }
+}

@@ -66,6 +66,9 @@ public final class TrainRun {
         progress.line(String(format: "data: %@ from %@: %d train, %d test images %@, %d classes (%.1f s)", d.name, d.source, d.train.count,
                              d.test.count, d.inputShape.map(String.init).joined(separator: "x"), d.classes, Date().timeIntervalSince(t0)))
         cachedData = d
+        if config.testLimit != nil, let w = SubsetBalance.warning(labels: d.test.labels, classes: d.classes, what: "the first \(d.test.count) test images (--test-limit)") {
+            progress.line(w)
+        }
         // With an external teacher, its files are the other input: `teacherTargets` prepares.
         if config.teacherFeatures == nil { try prepare() }
         return d
@@ -104,7 +107,7 @@ public final class TrainRun {
     public func teacherTargets() throws -> TeacherTargets {
         let d = try data()
         if let fp = config.teacherFeatures, let lp = config.teacherLogits {
-            let t = try TeacherTargets.load(features: fp, logits: lp, samples: d.train.count, classes: d.classes)
+            let t = try TeacherTargets.load(features: fp, logits: lp, samples: d.train.count, classes: d.classes, limited: config.limit != nil)
             try prepare()
             return t
         }

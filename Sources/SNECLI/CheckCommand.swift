@@ -82,6 +82,9 @@ struct CheckCommand: Command {
         let test = try ModelFiles.images(data, split: "t10k", limit: limit, dataset: m.info["dataset"])
         let first = test.count >= DataFingerprint.images ? test : try ModelFiles.images(data, split: "t10k", limit: DataFingerprint.images, dataset: m.info["dataset"])
         try ModelFiles.checkData(m, path: model, test: first, force: force, err: &err)
+        if let w = SubsetBalance.warning(labels: test.labels, classes: p.classes, what: "the first \(test.count) test images (--limit)") {
+            err.write(w + "\n")
+        }
         var mode: Check.Mode? = nil
         if loihi {
             do {

@@ -74,6 +74,9 @@ struct EvalCommand: Command {
             let name = dataset ?? loaded[0].info["dataset"] ?? "fashion-mnist"
             let d = try Datasets.load(name, root: dataRoot, limit: 1, testLimit: limit)
             let first = d.test.count >= DataFingerprint.images ? d.test : try Datasets.load(name, root: dataRoot, limit: 1, testLimit: DataFingerprint.images).test
+            if limit != nil, let w = SubsetBalance.warning(labels: d.test.labels, classes: d.classes, what: "the first \(d.test.count) test images (--limit)") {
+                err.write(w + "\n")
+            }
             for (path, m) in zip(models, loaded) {
                 try ModelFiles.checkData(m, path: path, test: first, force: force, err: &err)
                 guard m.spec.input == d.inputShape else {

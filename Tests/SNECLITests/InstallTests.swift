@@ -101,3 +101,14 @@ import SNECodegen
         }
     }
 }
+
+@Suite struct RunConfigPathTests {
+    /// Relative paths given as flags are stored absolute in the run's config, so a later stage
+    /// run from another directory still finds them; flags win over the config file.
+    @Test func relativeFlagPathsAreStoredAbsolute() throws {
+        let c = try TrainCommand(Arguments(command: "train", ["teacher", "--teacher-features", "t/f.npy", "--teacher-logits", "t/z.npy",
+                                                             "--data", "d", "--out", NSTemporaryDirectory() + "sne-abs-\(getpid())"]))
+        let cwd = FileManager.default.currentDirectoryPath
+        #expect(c.config.teacherFeatures == cwd + "/t/f.npy" && c.config.teacherLogits == cwd + "/t/z.npy" && c.config.data == cwd + "/d")
+    }
+}
