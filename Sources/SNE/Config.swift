@@ -30,6 +30,10 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// External teacher outputs (instead of the built-in teacher): `.npy` or `.safetensors`.
     public var teacherFeatures: String? = nil
     public var teacherLogits: String? = nil
+    /// The external teacher's outputs on the test split (optional): per-student test R² while
+    /// training and the teacher's test accuracy in the model (`sne eval`, `sne check`).
+    public var teacherTestFeatures: String? = nil
+    public var teacherTestLogits: String? = nil
 
     /// K, the partition kind (`informed`, `contiguous`, `random`, `spread`).
     public var students: Int = 4
@@ -48,7 +52,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case dataset, data, limit, testLimit, seed, threads, teacher, teacherStage, teacherFeatures, teacherLogits, students,
+        case dataset, data, limit, testLimit, seed, threads, teacher, teacherStage, teacherFeatures, teacherLogits, teacherTestFeatures, teacherTestLogits, students,
              partition, student, studentStage, loss, headStage, gate, gateStage, finetuneStage
     }
 
@@ -66,6 +70,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         teacherStage = try c.decodeIfPresent(StageOptions.self, forKey: .teacherStage) ?? d.teacherStage
         teacherFeatures = try c.decodeIfPresent(String.self, forKey: .teacherFeatures)
         teacherLogits = try c.decodeIfPresent(String.self, forKey: .teacherLogits)
+        teacherTestFeatures = try c.decodeIfPresent(String.self, forKey: .teacherTestFeatures)
+        teacherTestLogits = try c.decodeIfPresent(String.self, forKey: .teacherTestLogits)
         students = try c.decodeIfPresent(Int.self, forKey: .students) ?? d.students
         partition = try c.decodeIfPresent(String.self, forKey: .partition) ?? d.partition
         student = try c.decodeIfPresent(StudentSpec.self, forKey: .student) ?? d.student
@@ -115,6 +121,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         }
         guard loss.tau > 0, [loss.mse, loss.kl, loss.ce].allSatisfy({ $0 >= 0 && $0.isFinite }) else {
             throw SNEError("loss weights must be ≥ 0 and tau > 0")
+        }
+        if (teacherTestFeatures != nil || teacherTestLogits != nil) && teacherFeatures == nil {
+            throw SNEError("--teacher-test-features/--teacher-test-logits belong to an external teacher: give --teacher-features and --teacher-logits too")
         }
         guard (teacherFeatures == nil) == (teacherLogits == nil) else {
             throw SNEError("an external teacher needs both --teacher-features and --teacher-logits (teacherFeatures and teacherLogits in a config file); \(teacherFeatures == nil ? "--teacher-features" : "--teacher-logits") is missing")

@@ -121,8 +121,19 @@ public final class TrainRun {
         return try TeacherTargets.load(features: fp, logits: lp, samples: d.train.count, classes: d.classes)
     }
 
-    /// The teacher's test accuracy, when known (built-in teacher).
+    /// The teacher's test accuracy, when known: the built-in teacher's, or an external teacher's
+    /// from its test logits (`--teacher-test-logits`) and the test labels.
     public func teacherInfo() -> [String: String] {
+        if let lp = config.teacherTestLogits, let d = try? data(), let (z, zs) = try? TeacherTargets.readMatrix(lp, preferred: "logits"),
+           zs[0] >= d.test.count, zs[1] == d.classes {
+            var right = 0
+            for i in 0..<d.test.count {
+                let row = z[(i * zs[1])..<((i + 1) * zs[1])]
+                if let top = row.indices.max(by: { row[$0] < row[$1] }), top - i * zs[1] == d.test.labels[i] { right += 1 }
+            }
+            return ["teacher.test_accuracy": String(format: "%.4f", Double(right) / Double(max(1, d.test.count))),
+                    "teacher.kind": "external", "teacher.test_images": "\(d.test.count)"]
+        }
         guard let t = try? Teacher.load(from: teacherPath) else { return [:] }
         var info = ["teacher.test_accuracy": String(format: "%.4f", t.testAccuracy), "teacher.width": "\(t.spec.width)"]
         info["teacher.macs"] = "\(t.spec.macs(input: t.input, classes: t.classes))"

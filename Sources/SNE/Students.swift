@@ -88,7 +88,7 @@ extension TrainRun {
         var order: [Int] = [], orderEpoch = -1
         let testN = min(2000, d.test.count)
         let testTargets: [Float]? = try? {
-            let tf = try TeacherTargets.readMatrix(dir + "/teacher.test.features.npy", preferred: "features")
+            let tf = try TeacherTargets.readMatrix(config.teacherTestFeatures ?? dir + "/teacher.test.features.npy", preferred: "features")
             guard tf.1[0] >= testN, tf.1[1] == tt.dims else { return nil }
             let tst = try TeacherTargets(features: Array(tf.0[0..<(testN * tt.dims)]), logits: [Float](repeating: 0, count: testN),
                                          count: testN, dims: tt.dims, classes: 1)

@@ -29,6 +29,8 @@ struct TrainCommand: Command {
       --teacher-epochs N    (default 12)
       --teacher-features F  external teacher: per-sample features [N, D] (.npy float32 or .safetensors)
       --teacher-logits F    external teacher: per-sample logits [N, classes]
+      --teacher-test-features F, --teacher-test-logits F   the external teacher's outputs on the
+                            test split (optional): per-student test R² and the teacher's accuracy
     ensemble:
       --students K          number of students (default 4)
       --partition P         informed (default), contiguous, random or spread (informed's
@@ -85,6 +87,8 @@ struct TrainCommand: Command {
         if let v = try a.int("teacher-epochs", in: 0...10_000) { c.teacherStage.epochs = v }
         if let v = try a.option("teacher-features") { c.teacherFeatures = Self.absolute(v) }
         if let v = try a.option("teacher-logits") { c.teacherLogits = Self.absolute(v) }
+        if let v = try a.option("teacher-test-features") { c.teacherTestFeatures = Self.absolute(v) }
+        if let v = try a.option("teacher-test-logits") { c.teacherTestLogits = Self.absolute(v) }
         if let v = try a.int("students", in: 1...16) { c.students = v }
         if let v = try a.option("partition") { c.partition = v }
         if let v = try a.option("conv") {

@@ -46,3 +46,26 @@ import SNEData
         #expect(SubsetBalance.warning(labels: (0..<1000).map { $0 % 10 }, classes: 10, what: "x") == nil)
     }
 }
+
+@Suite struct ExternalTeacherTestOutputsTests {
+    /// With --teacher-test-logits, the model gets the external teacher's test accuracy (for eval
+    /// and check), computed from the logits and the test labels.
+    @Test func externalTeacherTestAccuracy() throws {
+        let root = DataFingerprintTests.roots[0]
+        guard let d = try? Datasets.load("digits", root: root) else { print("skipping: digits not under \(root)"); return }
+        let dir = HeldOutRunTests.dir + "/ext"
+        let z = dir + "-z.npy"
+        // Right on every test image but the first 10: accuracy (n − 10) / n.
+        var logits = [Float](repeating: 0, count: d.test.count * d.classes)
+        for (i, l) in d.test.labels.enumerated() { logits[i * d.classes + (i < 10 ? (l + 1) % d.classes : l)] = 5 }
+        try NPY.write(.float32(logits, shape: [d.test.count, d.classes]), to: z)
+        var c = TrainConfig(); c.dataset = "digits"; c.data = root
+        c.teacherFeatures = z; c.teacherLogits = z; c.teacherTestLogits = z
+        let run = try TrainRun(dir: dir, config: c, progress: .standardError())
+        let info = run.teacherInfo()
+        #expect(info["teacher.test_accuracy"] == String(format: "%.4f", Double(d.test.count - 10) / Double(d.test.count)), "\(info)")
+        #expect(info["teacher.kind"] == "external" && info["teacher.test_images"] == "\(d.test.count)")
+        var bad = c; bad.teacherFeatures = nil; bad.teacherLogits = nil
+        #expect(throws: SNEError.self) { try bad.validate() }
+    }
+}
