@@ -137,6 +137,7 @@ public final class TrainRun {
         guard let t = try? Teacher.load(from: teacherPath) else { return [:] }
         var info = ["teacher.test_accuracy": String(format: "%.4f", t.testAccuracy), "teacher.width": "\(t.spec.width)"]
         info["teacher.macs"] = "\(t.spec.macs(input: t.input, classes: t.classes))"
+        if let d = try? data() { info["teacher.test_images"] = "\(d.test.count)" }
         return info
     }
 }
