@@ -23,21 +23,28 @@ import SNECodegen
         }
         /// Runs the installed binary in `cwd` with SNE_ROOT and SNE_DATA unset and HOME = `home`.
         func run(_ args: [String], env extra: [String: String] = [:]) throws -> (Int32, String, String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: sne)
-            p.arguments = args
-            p.currentDirectoryURL = URL(fileURLWithPath: cwd)
             var env = ProcessInfo.processInfo.environment
             env["SNE_ROOT"] = nil; env["SNE_DATA"] = nil; env["XDG_CACHE_HOME"] = nil; env["HOME"] = home
             for (k, v) in extra { env[k] = v }
-            p.environment = env
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out; p.standardError = err
-            try p.run()
-            let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            return (p.terminationStatus, o, e)
+            // A child forked by a concurrent test while the copy was open for writing can hold that
+            // descriptor until it execs: exec then fails with ETXTBSY for a moment; retry.
+            for attempt in 0... {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: sne)
+                p.arguments = args
+                p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+                p.environment = env
+                let out = Pipe(), err = Pipe()
+                p.standardOutput = out; p.standardError = err
+                do { try p.run() } catch let e as NSError where attempt < 50 && (e.userInfo[NSUnderlyingErrorKey] as? NSError)?.code == Int(ETXTBSY) {
+                    Thread.sleep(forTimeInterval: 0.1); continue
+                }
+                let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                p.waitUntilExit()
+                return (p.terminationStatus, o, e)
+            }
+            fatalError("unreachable")
         }
     }
     struct InstallError: Error, CustomStringConvertible { let description: String; init(_ d: String) { description = d } }

@@ -116,7 +116,7 @@ import SNE
         #expect(SNECLI.main(["train", "student", "--index", "5", "--students", "2"], out: &out, err: &err) == 2)
         err = .capture()
         #expect(SNECLI.main(["train", "sne", "--partition", "clever"], out: &out, err: &err) == 2)
-        #expect(err.captured == "sne train: partition 'clever': must be informed, contiguous, random or spread\n")
+        #expect(err.captured == "sne train: --partition 'clever' (partition in a config file): must be informed, contiguous, random or spread\n")
         err = .capture()
         #expect(SNECLI.main(["train", "sne", "--conv", "8,x"], out: &out, err: &err) == 2)
         let cfg = FileManager.default.temporaryDirectory.appendingPathComponent("sne-bad-config-\(getpid()).json").path
