@@ -106,21 +106,29 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 
     /// Checks ranges; one line naming the first bad field.
     public func validate() throws {
-        guard (1...16).contains(students) else { throw SNEError("students = \(students): K must be 1…16") }
+        guard (1...16).contains(students) else { throw SNEError("--students \(students) (students in a config file): K must be 1…16") }
         guard ["informed", "contiguous", "random", "spread"].contains(partition) else {
             throw SNEError("--partition '\(partition)' (partition in a config file): must be informed, contiguous, random or spread")
         }
         try student.validate()
         try gate?.validate()
+        // Each stage field with the flag that sets it (none: config file only).
+        let flags: [String: (epochs: String?, lr: String?, batch: String?)] = [
+            "teacherStage": ("--teacher-epochs", nil, "--batch"), "studentStage": ("--student-epochs", "--student-lr", "--batch"),
+            "headStage": ("--head-epochs", nil, nil), "gateStage": ("--gate-epochs", nil, nil), "finetuneStage": ("--finetune-epochs", nil, nil)]
+        func name(_ flag: String?, _ field: String, _ value: String) -> String {
+            flag.map { "\($0) \(value) (\(field) in a config file)" } ?? "\(field) = \(value) (config file)"
+        }
         for (n, s) in [("teacherStage", teacherStage), ("studentStage", studentStage), ("headStage", headStage), ("gateStage", gateStage),
                        ("finetuneStage", finetuneStage)] {
-            guard (0...10_000).contains(s.epochs) else { throw SNEError("\(n).epochs = \(s.epochs): must be 0…10000") }
-            guard (1...65_536).contains(s.batch) else { throw SNEError("\(n).batch = \(s.batch): must be 1…65536") }
-            guard s.lr > 0, s.lr.isFinite else { throw SNEError("\(n).lr = \(s.lr): must be > 0") }
-            guard s.weightDecay >= 0, s.weightDecay.isFinite else { throw SNEError("\(n).weightDecay = \(s.weightDecay): must be ≥ 0") }
+            let f = flags[n]
+            guard (0...10_000).contains(s.epochs) else { throw SNEError("\(name(f?.epochs, n + ".epochs", "\(s.epochs)")): must be 0…10000") }
+            guard (1...65_536).contains(s.batch) else { throw SNEError("\(name(f?.batch, n + ".batch", "\(s.batch)")): must be 1…65536") }
+            guard s.lr > 0, s.lr.isFinite else { throw SNEError("\(name(f?.lr, n + ".lr", "\(s.lr)")): must be > 0") }
+            guard s.weightDecay >= 0, s.weightDecay.isFinite else { throw SNEError("\(n).weightDecay = \(s.weightDecay) (config file): must be ≥ 0") }
         }
         guard loss.tau > 0, [loss.mse, loss.kl, loss.ce].allSatisfy({ $0 >= 0 && $0.isFinite }) else {
-            throw SNEError("loss weights must be ≥ 0 and tau > 0")
+            throw SNEError("--mse, --kl, --ce must be ≥ 0 and --tau > 0 (loss.mse, loss.kl, loss.ce, loss.tau in a config file)")
         }
         if (teacherTestFeatures != nil || teacherTestLogits != nil) && teacherFeatures == nil {
             throw SNEError("--teacher-test-features/--teacher-test-logits belong to an external teacher: give --teacher-features and --teacher-logits too")

@@ -118,4 +118,18 @@ import SNECodegen
         let cwd = FileManager.default.currentDirectoryPath
         #expect(c.config.teacherFeatures == cwd + "/t/f.npy" && c.config.teacherLogits == cwd + "/t/z.npy" && c.config.data == cwd + "/d")
     }
+
+    /// Range errors name the flag (and the config field it sets), not only the config field.
+    @Test func rangeErrorsNameTheFlag() {
+        let cases: [([String], String)] = [
+            (["--student-lr", "-1"], "--student-lr -1.0 (studentStage.lr in a config file): must be > 0"),
+            (["--beta", "2"], "--beta 2.0 (student.beta in a config file): must be in [0, 1]"),
+            (["--reset", "soft"], "--reset 'soft' (student.reset in a config file): must be subtract or zero"),
+            (["--tau", "0"], "--mse, --kl, --ce must be ≥ 0 and --tau > 0"),
+        ]
+        for (flags, message) in cases {
+            let r = sne(["train", "sne", "--out", NSTemporaryDirectory() + "sne-range-\(getpid())"] + flags)
+            #expect(r.0 == 2 && r.2.contains(message), "\(flags): \(r.2)")
+        }
+    }
 }
