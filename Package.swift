@@ -10,6 +10,7 @@
 //   SNECompile  the quantizing compiler (float SNE -> Spike IR program), activity check, `sne check` metrics, QAT
 //   SNECodegen  C99 emitter (specialized + blob), memory report, target builds, `verify`
 //   SNECLI      the `sne` subcommands; `sne` is a thin executable around it
+//   sne-embed   (build tool) embeds runtime-c/ and targets/ into SNECodegen via Plugins/EmbedRuntime
 import Foundation
 import PackageDescription
 
@@ -46,7 +47,11 @@ let package = Package(
         .target(name: "SNE", dependencies: ["SNETensor", "SNEData", "SNETrain"], swiftSettings: fastCPUFlags()),
         .target(name: "SpikeIR"),
         .target(name: "SNECompile", dependencies: ["SNE", "SNETrain", "SNETensor", "SNEData", "SpikeIR"]),
-        .target(name: "SNECodegen", dependencies: ["SpikeIR"]),
+        // runtime-c/ and targets/ are compiled into SNECodegen by the EmbedRuntime plugin, so an
+        // installed `sne` needs no checkout (docs/user-guide.md "Installing").
+        .executableTarget(name: "sne-embed", path: "Sources/sne-embed"),
+        .plugin(name: "EmbedRuntime", capability: .buildTool(), dependencies: ["sne-embed"]),
+        .target(name: "SNECodegen", dependencies: ["SpikeIR"], plugins: ["EmbedRuntime"]),
         .target(name: "SNECLI", dependencies: ["SNETensor", "SNEData", "SNETrain", "SNE", "SpikeIR", "SNECompile", "SNECodegen"]),
         .executableTarget(name: "sne", dependencies: ["SNECLI"]),
         .testTarget(name: "SNETensorTests", dependencies: ["SNETensor"]),

@@ -5,8 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
-CLANG=${CLANG:-/opt/swift/usr/bin/clang}
-[ -x "$CLANG" ] || CLANG=clang
+CLANG=${CLANG:-clang}   # the Swift toolchain's clang (on the PATH) has libFuzzer, ASan and UBSan
 work=${FUZZ_DIR:-.build/fuzz}
 mkdir -p "$work/corpus" "$work/seeds"
 "$CLANG" -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

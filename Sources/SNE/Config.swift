@@ -2,6 +2,7 @@
 // overridden by command-line flags, and saved in the run directory so that every stage of a run
 // (teacher, students, join) reads the same settings.
 import Foundation
+import SNEData
 
 /// Loss weights of the distillation (SNE: feature MSE per student; then KL and cross-entropy on the
 /// head's logits).
@@ -29,6 +30,10 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// External teacher outputs (instead of the built-in teacher): `.npy` or `.safetensors`.
     public var teacherFeatures: String? = nil
     public var teacherLogits: String? = nil
+    /// The external teacher's outputs on the test split (optional): per-student test R² while
+    /// training and the teacher's test accuracy in the model (`sne eval`, `sne check`).
+    public var teacherTestFeatures: String? = nil
+    public var teacherTestLogits: String? = nil
 
     /// K, the partition kind (`informed`, `contiguous`, `random`, `spread`).
     public var students: Int = 4
@@ -47,7 +52,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case dataset, data, limit, testLimit, seed, threads, teacher, teacherStage, teacherFeatures, teacherLogits, students,
+        case dataset, data, limit, testLimit, seed, threads, teacher, teacherStage, teacherFeatures, teacherLogits, teacherTestFeatures, teacherTestLogits, students,
              partition, student, studentStage, loss, headStage, gate, gateStage, finetuneStage
     }
 
@@ -65,6 +70,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         teacherStage = try c.decodeIfPresent(StageOptions.self, forKey: .teacherStage) ?? d.teacherStage
         teacherFeatures = try c.decodeIfPresent(String.self, forKey: .teacherFeatures)
         teacherLogits = try c.decodeIfPresent(String.self, forKey: .teacherLogits)
+        teacherTestFeatures = try c.decodeIfPresent(String.self, forKey: .teacherTestFeatures)
+        teacherTestLogits = try c.decodeIfPresent(String.self, forKey: .teacherTestLogits)
         students = try c.decodeIfPresent(Int.self, forKey: .students) ?? d.students
         partition = try c.decodeIfPresent(String.self, forKey: .partition) ?? d.partition
         student = try c.decodeIfPresent(StudentSpec.self, forKey: .student) ?? d.student
@@ -78,7 +85,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 
     /// Reads a JSON config; errors name the file and the field.
     public static func read(_ path: String) throws -> TrainConfig {
-        guard let d = FileManager.default.contents(atPath: path) else { throw SNEError("\(path): cannot read config (missing or unreadable)") }
+        let d: Data
+        do { d = Data(try InputFile(path).readAll(max: 1 << 20, what: "a config")) } catch let e as DataError { throw SNEError(e.message) }
         do { return try JSONDecoder().decode(TrainConfig.self, from: d) }
         catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
             throw SNEError("\(path): field '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
@@ -98,24 +106,35 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 
     /// Checks ranges; one line naming the first bad field.
     public func validate() throws {
-        guard (1...16).contains(students) else { throw SNEError("students = \(students): K must be 1…16") }
+        guard (1...16).contains(students) else { throw SNEError("--students \(students) (students in a config file): K must be 1…16") }
         guard ["informed", "contiguous", "random", "spread"].contains(partition) else {
-            throw SNEError("partition '\(partition)': must be informed, contiguous, random or spread")
+            throw SNEError("--partition '\(partition)' (partition in a config file): must be informed, contiguous, random or spread")
         }
         try student.validate()
         try gate?.validate()
+        // Each stage field with the flag that sets it (none: config file only).
+        let flags: [String: (epochs: String?, lr: String?, batch: String?)] = [
+            "teacherStage": ("--teacher-epochs", nil, "--batch"), "studentStage": ("--student-epochs", "--student-lr", "--batch"),
+            "headStage": ("--head-epochs", nil, nil), "gateStage": ("--gate-epochs", nil, nil), "finetuneStage": ("--finetune-epochs", nil, nil)]
+        func name(_ flag: String?, _ field: String, _ value: String) -> String {
+            flag.map { "\($0) \(value) (\(field) in a config file)" } ?? "\(field) = \(value) (config file)"
+        }
         for (n, s) in [("teacherStage", teacherStage), ("studentStage", studentStage), ("headStage", headStage), ("gateStage", gateStage),
                        ("finetuneStage", finetuneStage)] {
-            guard (0...10_000).contains(s.epochs) else { throw SNEError("\(n).epochs = \(s.epochs): must be 0…10000") }
-            guard (1...65_536).contains(s.batch) else { throw SNEError("\(n).batch = \(s.batch): must be 1…65536") }
-            guard s.lr > 0, s.lr.isFinite else { throw SNEError("\(n).lr = \(s.lr): must be > 0") }
-            guard s.weightDecay >= 0, s.weightDecay.isFinite else { throw SNEError("\(n).weightDecay = \(s.weightDecay): must be ≥ 0") }
+            let f = flags[n]
+            guard (0...10_000).contains(s.epochs) else { throw SNEError("\(name(f?.epochs, n + ".epochs", "\(s.epochs)")): must be 0…10000") }
+            guard (1...65_536).contains(s.batch) else { throw SNEError("\(name(f?.batch, n + ".batch", "\(s.batch)")): must be 1…65536") }
+            guard s.lr > 0, s.lr.isFinite else { throw SNEError("\(name(f?.lr, n + ".lr", "\(s.lr)")): must be > 0") }
+            guard s.weightDecay >= 0, s.weightDecay.isFinite else { throw SNEError("\(n).weightDecay = \(s.weightDecay) (config file): must be ≥ 0") }
         }
         guard loss.tau > 0, [loss.mse, loss.kl, loss.ce].allSatisfy({ $0 >= 0 && $0.isFinite }) else {
-            throw SNEError("loss weights must be ≥ 0 and tau > 0")
+            throw SNEError("--mse, --kl, --ce must be ≥ 0 and --tau > 0 (loss.mse, loss.kl, loss.ce, loss.tau in a config file)")
+        }
+        if (teacherTestFeatures != nil || teacherTestLogits != nil) && teacherFeatures == nil {
+            throw SNEError("--teacher-test-features/--teacher-test-logits belong to an external teacher: give --teacher-features and --teacher-logits too")
         }
         guard (teacherFeatures == nil) == (teacherLogits == nil) else {
-            throw SNEError("an external teacher needs both teacherFeatures and teacherLogits")
+            throw SNEError("an external teacher needs both --teacher-features and --teacher-logits (teacherFeatures and teacherLogits in a config file); \(teacherFeatures == nil ? "--teacher-features" : "--teacher-logits") is missing")
         }
     }
 }

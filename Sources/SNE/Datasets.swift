@@ -22,14 +22,28 @@ public enum Datasets {
     /// slice shipped in `examples/data`.
     public static let known = ["mnist", "fashion-mnist", "fashion-mnist-slice", "digits", "cifar10"]
 
-    /// The data roots searched in order: `explicit`, `$SNE_DATA`, `../shared/data`, `/usr/share/datasets`.
+    /// Where data is searched, in this order, as every command's `--help` and
+    /// docs/user-guide.md "Data" state it: `--data DIR` alone when given; otherwise `$SNE_DATA`,
+    /// `../shared/data` (a data folder beside the checkout or working directory),
+    /// `PREFIX/share/sne/data` (what `./install.sh PREFIX` copies; PREFIX is the folder above the
+    /// one holding the `sne` binary) and `examples/data` (in a checkout, the shipped slice).
     public static func roots(explicit: String?) -> [String] {
         if let explicit { return [explicit] }
         var r: [String] = []
-        if let env = ProcessInfo.processInfo.environment["SNE_DATA"] { r.append(env) }
-        let cwd = FileManager.default.currentDirectoryPath
-        r += [cwd + "/../shared/data", cwd + "/../../shared/data", "/usr/share/datasets", cwd + "/examples/data"]
+        if let env = ProcessInfo.processInfo.environment["SNE_DATA"], !env.isEmpty { r.append(env) }
+        r.append("../shared/data")
+        if let share = installedData { r.append(share) }
+        r.append("examples/data")
         return r
+    }
+
+    /// The search order in one line, for `--help` texts and error messages.
+    public static let searchOrder = "--data DIR, else $SNE_DATA, ../shared/data, PREFIX/share/sne/data (beside PREFIX/bin/sne), examples/data"
+
+    /// `PREFIX/share/sne/data` for the running executable (`PREFIX/bin/sne`, symlinks resolved).
+    static var installedData: String? {
+        guard let exe = Bundle.main.executableURL?.resolvingSymlinksInPath() else { return nil }
+        return exe.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/sne/data").path
     }
 
     /// Loads `name` (one of `known`, or `npy:DIR` holding `x_train.npy`, `y_train.npy`, `x_test.npy`,
@@ -53,7 +67,7 @@ public enum Datasets {
                 if found != nil { break }
             }
             guard let f = found else {
-                throw SNEError("dataset \(name) not found; tried: \(tried.joined(separator: ", ")) (use --data DIR or $SNE_DATA)")
+                throw SNEError("dataset \(name) not found; tried: \(tried.joined(separator: ", ")) (give --data DIR or set SNE_DATA; search order: \(searchOrder))", isInput: true)
             }
             d = f
         }

@@ -35,12 +35,12 @@ public struct StudentSpec: Codable, Equatable, Sendable {
         guard !conv.isEmpty, conv.count <= 4, conv.allSatisfy({ (1...512).contains($0) }) else {
             throw SNEError("student conv widths \(conv): need 1…4 blocks of 1…512 channels")
         }
-        guard (0...4096).contains(hidden) else { throw SNEError("student hidden \(hidden): must be 0…4096") }
-        guard (1...4096).contains(features) else { throw SNEError("student features \(features): must be 1…4096") }
-        guard beta >= 0, beta <= 1 else { throw SNEError("student beta \(beta): must be in [0, 1]") }
-        guard theta > 0, theta.isFinite else { throw SNEError("student theta \(theta): must be > 0") }
-        guard ["subtract", "zero"].contains(reset) else { throw SNEError("student reset '\(reset)': must be subtract or zero") }
-        guard (1...64).contains(timesteps) else { throw SNEError("student timesteps \(timesteps): must be 1…64") }
+        guard (0...4096).contains(hidden) else { throw SNEError("--hidden \(hidden) (student.hidden in a config file): must be 0…4096") }
+        guard (1...4096).contains(features) else { throw SNEError("--features \(features) (student.features in a config file): must be 1…4096") }
+        guard beta >= 0, beta <= 1 else { throw SNEError("--beta \(beta) (student.beta in a config file): must be in [0, 1]") }
+        guard theta > 0, theta.isFinite else { throw SNEError("--theta \(theta) (student.theta in a config file): must be > 0") }
+        guard ["subtract", "zero"].contains(reset) else { throw SNEError("--reset '\(reset)' (student.reset in a config file): must be subtract or zero") }
+        guard (1...64).contains(timesteps) else { throw SNEError("--timesteps \(timesteps) (student.timesteps in a config file): must be 1…64") }
     }
 
     /// The float student for a `[C, H, W]` input. Layer names (`conv1`, `bn1`, `lif1`, `pool1`, …,
@@ -81,8 +81,8 @@ public struct GateSpec: Codable, Equatable, Sendable {
     public init(pool: Int = 4, hidden: Int = 32) { self.pool = pool; self.hidden = hidden }
 
     public func validate() throws {
-        guard [1, 2, 4].contains(pool) else { throw SNEError("gate pool \(pool): must be 1, 2 or 4") }
-        guard (1...1024).contains(hidden) else { throw SNEError("gate hidden \(hidden): must be 1…1024") }
+        guard [1, 2, 4].contains(pool) else { throw SNEError("--gate-pool \(pool) (gate.pool in a config file): must be 1, 2 or 4") }
+        guard (1...1024).contains(hidden) else { throw SNEError("--gate-hidden \(hidden) (gate.hidden in a config file): must be 1…1024") }
     }
 
     /// `AvgPool2d(pool)` (absent when 1) → `Flatten` → `fc1` → `ReLU` → `fc2` (K scores).

@@ -20,20 +20,33 @@ public final class TrainRun {
     public let progress: ProgressSink
     private var cachedData: DatasetSplits?
 
-    /// Opens (creating) the run directory. A config already saved there must equal `config`
-    /// unless `overwriteConfig`; it is written otherwise.
+    private let saveConfig: Bool
+    private var prepared = false
+
+    /// Opens the run directory. Nothing is created or written here: the directory and
+    /// `config.json` are written by `prepare()` once the stage's inputs (the dataset, and an
+    /// external teacher's files) have been read and checked, so a stage refused for bad input
+    /// leaves no config behind for the next run to inherit.
     public init(dir: String, config: TrainConfig, progress: ProgressSink, saveConfig: Bool = true) throws {
         try config.validate()
-        self.dir = dir; self.config = config; self.progress = progress
+        self.dir = dir; self.config = config; self.progress = progress; self.saveConfig = saveConfig
         compute = ComputeContext(threads: config.threads)
         var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw SNEError("\(dir): exists and is not a directory") }
-        } else {
+        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), !isDir.boolValue {
+            throw SNEError("\(dir): exists and is not a directory")
+        }
+    }
+
+    /// Creates the run directory and writes `config.json` (once, after the inputs were checked).
+    func prepare() throws {
+        guard !prepared else { return }
+        var isDir: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
             do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
             catch { throw SNEError("\(dir): cannot create the run directory") }
         }
         if saveConfig { try config.write(configPath) }
+        prepared = true
     }
 
     public var configPath: String { dir + "/config.json" }
@@ -43,7 +56,7 @@ public final class TrainRun {
     public func studentPath(_ k: Int) -> String { dir + "/student-\(k).ckpt" }
 
     /// Uses `d` as this run's dataset (a stage that shares its parent's data).
-    func cachedDataSet(_ d: DatasetSplits) { cachedData = d }
+    func cachedDataSet(_ d: DatasetSplits) throws { cachedData = d; try prepare() }
 
     /// The dataset (loaded once per process).
     public func data() throws -> DatasetSplits {
@@ -53,6 +66,11 @@ public final class TrainRun {
         progress.line(String(format: "data: %@ from %@: %d train, %d test images %@, %d classes (%.1f s)", d.name, d.source, d.train.count,
                              d.test.count, d.inputShape.map(String.init).joined(separator: "x"), d.classes, Date().timeIntervalSince(t0)))
         cachedData = d
+        if config.testLimit != nil, let w = SubsetBalance.warning(labels: d.test.labels, classes: d.classes, what: "the first \(d.test.count) test images (--test-limit)") {
+            progress.line(w)
+        }
+        // With an external teacher, its files are the other input: `teacherTargets` prepares.
+        if config.teacherFeatures == nil { try prepare() }
         return d
     }
 
@@ -89,7 +107,9 @@ public final class TrainRun {
     public func teacherTargets() throws -> TeacherTargets {
         let d = try data()
         if let fp = config.teacherFeatures, let lp = config.teacherLogits {
-            return try TeacherTargets.load(features: fp, logits: lp, samples: d.train.count, classes: d.classes)
+            let t = try TeacherTargets.load(features: fp, logits: lp, samples: d.train.count, classes: d.classes, limited: config.limit != nil)
+            try prepare()
+            return t
         }
         let fp = dir + "/teacher.train.features.npy", lp = dir + "/teacher.train.logits.npy"
         if !FileManager.default.fileExists(atPath: fp) || !FileManager.default.fileExists(atPath: lp) {
@@ -101,11 +121,23 @@ public final class TrainRun {
         return try TeacherTargets.load(features: fp, logits: lp, samples: d.train.count, classes: d.classes)
     }
 
-    /// The teacher's test accuracy, when known (built-in teacher).
+    /// The teacher's test accuracy, when known: the built-in teacher's, or an external teacher's
+    /// from its test logits (`--teacher-test-logits`) and the test labels.
     public func teacherInfo() -> [String: String] {
+        if let lp = config.teacherTestLogits, let d = try? data(), let (z, zs) = try? TeacherTargets.readMatrix(lp, preferred: "logits"),
+           zs[0] >= d.test.count, zs[1] == d.classes {
+            var right = 0
+            for i in 0..<d.test.count {
+                let row = z[(i * zs[1])..<((i + 1) * zs[1])]
+                if let top = row.indices.max(by: { row[$0] < row[$1] }), top - i * zs[1] == d.test.labels[i] { right += 1 }
+            }
+            return ["teacher.test_accuracy": String(format: "%.4f", Double(right) / Double(max(1, d.test.count))),
+                    "teacher.kind": "external", "teacher.test_images": "\(d.test.count)"]
+        }
         guard let t = try? Teacher.load(from: teacherPath) else { return [:] }
         var info = ["teacher.test_accuracy": String(format: "%.4f", t.testAccuracy), "teacher.width": "\(t.spec.width)"]
         info["teacher.macs"] = "\(t.spec.macs(input: t.input, classes: t.classes))"
+        if let d = try? data() { info["teacher.test_images"] = "\(d.test.count)" }
         return info
     }
 }

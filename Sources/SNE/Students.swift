@@ -88,7 +88,7 @@ extension TrainRun {
         var order: [Int] = [], orderEpoch = -1
         let testN = min(2000, d.test.count)
         let testTargets: [Float]? = try? {
-            let tf = try TeacherTargets.readMatrix(dir + "/teacher.test.features.npy", preferred: "features")
+            let tf = try TeacherTargets.readMatrix(config.teacherTestFeatures ?? dir + "/teacher.test.features.npy", preferred: "features")
             guard tf.1[0] >= testN, tf.1[1] == tt.dims else { return nil }
             let tst = try TeacherTargets(features: Array(tf.0[0..<(testN * tt.dims)]), logits: [Float](repeating: 0, count: testN),
                                          count: testN, dims: tt.dims, classes: 1)
@@ -165,6 +165,7 @@ extension TrainRun {
         model.info.merge(teacherInfo()) { a, _ in a }
         model.info["partition.kind"] = config.partition
         model.info["dataset"] = d.name
+        model.info.merge(DataFingerprint.info(for: d)) { $1 }
         model.info["train.seconds.join"] = String(format: "%.1f", Date().timeIntervalSince(t0))
         try model.save(to: modelPath)
         let testF = try Features.compute(model, d.test, compute: compute, progress: progress, what: "test")
@@ -329,11 +330,12 @@ extension TrainRun {
         let model = try SNEModel(spec: spec, seed: config.seed)
         let sub = try TrainRun(dir: dir, config: { var c = config; c.finetuneStage = c.studentStage; c.loss.kl = 0; c.loss.mse = 0; c.loss.ce = 1; return c }(),
                                progress: progress, saveConfig: false)
-        sub.cachedDataSet(d)
+        try sub.cachedDataSet(d)
         let t0 = Date()
         try sub.finetune(model, data: d, targets: nil, partition: [], resume: resume)
         model.info["kind"] = "plain"
         model.info["dataset"] = d.name
+        model.info.merge(DataFingerprint.info(for: d)) { $1 }
         model.info["train.seconds"] = String(format: "%.1f", Date().timeIntervalSince(t0))
         try model.save(to: modelPath)
         let tf = try Features.compute(model, d.test, compute: compute, progress: progress, what: "test")

@@ -45,12 +45,20 @@ public struct TeacherTargets: Sendable {
 
     /// Reads features and logits from `.npy` (float32 `[N, D]`, `[N, classes]`) or `.safetensors`
     /// files (one float32 or float16/bfloat16 2-D tensor each, or a single file with tensors named
-    /// `features` and `logits`), checking them against `samples` and `classes`.
-    public static func load(features fp: String, logits lp: String, samples: Int, classes: Int) throws -> TeacherTargets {
-        let (f, fs) = try readMatrix(fp, preferred: "features")
-        let (z, zs) = try readMatrix(lp, preferred: "logits")
-        guard fs[0] == samples else { throw SNEError("\(fp): \(fs[0]) rows of teacher features, but the training set has \(samples) images") }
-        guard zs[0] == samples else { throw SNEError("\(lp): \(zs[0]) rows of teacher logits, but the training set has \(samples) images") }
+    /// `features` and `logits`), checking them against `samples` and `classes`. With `limited`
+    /// (`--limit N`: the first N training images), files of the full training set give their
+    /// first `samples` rows.
+    public static func load(features fp: String, logits lp: String, samples: Int, classes: Int, limited: Bool = false) throws -> TeacherTargets {
+        var (f, fs) = try readMatrix(fp, preferred: "features")
+        var (z, zs) = try readMatrix(lp, preferred: "logits")
+        for (path, what, rows) in [(fp, "teacher features (--teacher-features)", fs[0]), (lp, "teacher logits (--teacher-logits)", zs[0])] {
+            if rows < samples || (rows > samples && !limited) {
+                throw SNEError("\(path): \(rows) rows of \(what), but the training set has \(samples) images"
+                               + (rows > samples ? " (with --limit N the first N rows are used)" : ""))
+            }
+        }
+        if fs[0] > samples { f = Array(f[0..<(samples * fs[1])]); fs[0] = samples }
+        if zs[0] > samples { z = Array(z[0..<(samples * zs[1])]); zs[0] = samples }
         guard zs[1] == classes else { throw SNEError("\(lp): teacher logits have \(zs[1]) classes, the dataset has \(classes)") }
         guard f.allSatisfy(\.isFinite) else { throw SNEError("\(fp): teacher features contain NaN or infinity") }
         guard z.allSatisfy(\.isFinite) else { throw SNEError("\(lp): teacher logits contain NaN or infinity") }
@@ -70,9 +78,15 @@ public struct TeacherTargets: Sendable {
         }
         let a: NPYArray
         do { a = try NPY.read(path) } catch let e as DataError { throw SNEError(e.message) }
-        guard case .float32(let v, let s) = a else { throw SNEError("\(path): expected a float32 ('<f4') array, got another dtype") }
-        guard s.count == 2, s[0] >= 1, s[1] >= 1 else { throw SNEError("\(path): expected a 2-D array [N, D], got shape \(s)") }
-        return (v, s)
+        let found: String
+        switch a {
+        case .float32(let v, let s):
+            guard s.count == 2, s[0] >= 1, s[1] >= 1 else { throw SNEError("\(path): expected a 2-D array [N, D], got shape \(s)") }
+            return (v, s)
+        case .int32: found = "int32 ('<i4')"
+        case .uint8: found = "uint8 ('|u1')"
+        }
+        throw SNEError("\(path): the array is \(found); teacher outputs must be float32 ('<f4'): save them with .astype(np.float32)")
     }
 }
 

@@ -116,7 +116,7 @@ public struct Arguments: Sendable {
     public mutating func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let s = try option(name) else { return nil }
         guard let v = Int(s), range.contains(v) else {
-            throw CLIError.usage("sne \(command): --\(name) must be an integer \(Arguments.describe(range)), got '\(s)'")
+            throw CLIError.usage("sne \(command): --\(name) must be an integer \(Arguments.describe(range)), got '\(CLIText.escaped(s))'")
         }
         return v
     }
@@ -135,7 +135,7 @@ public struct Arguments: Sendable {
     public mutating func double(_ name: String) throws -> Double? {
         guard let s = try option(name) else { return nil }
         guard let v = Double(s), v.isFinite else {
-            throw CLIError.usage("sne \(command): --\(name) must be a number, got '\(s)'")
+            throw CLIError.usage("sne \(command): --\(name) must be a number, got '\(CLIText.escaped(s))'")
         }
         return v
     }
@@ -164,13 +164,90 @@ public struct Arguments: Sendable {
         return positionals[usedPositionals]
     }
 
+    /// Rejects every flag that is not in `known` (the flags a command's `--help` lists), before
+    /// the command looks at any flag: a misspelt required flag (`--targt`) is reported as
+    /// unknown, with the closest known flag, rather than as the required flag missing.
+    public func checkKnown(_ known: Set<String>) throws {
+        for o in options where o.name != "help" && !known.contains(o.name) {
+            let name = CLIText.escaped(o.name)
+            if let near = Arguments.closest(o.name, in: known) {
+                throw CLIError.usage("sne \(command): unknown flag --\(name); did you mean --\(near)? (see 'sne \(command) --help')")
+            }
+            throw CLIError.usage("sne \(command): unknown flag --\(name) (see 'sne \(command) --help')")
+        }
+    }
+
+    /// Every `--flag` named in a `--help` text.
+    public static func flags(in usage: String) -> Set<String> {
+        var r: Set<String> = ["help"]
+        var rest = Substring(usage)
+        while let at = rest.range(of: "--") {
+            let tail = rest[at.upperBound...]
+            let name = tail.prefix { $0.isLetter || $0.isNumber || $0 == "-" }
+            if let f = name.first, f.isLetter || f.isNumber { r.insert(String(name)) }
+            rest = tail
+        }
+        return r
+    }
+
+    /// The known flag closest to `name`: edit distance ≤ 2 (≤ 1 for names of 3 letters or
+    /// fewer), or `name` a prefix of exactly one flag; nil when none is that close.
+    static func closest(_ name: String, in known: Set<String>) -> String? {
+        let limit = name.count <= 3 ? 1 : 2
+        let scored = known.filter { $0 != "help" }.map { ($0, editDistance(name, $0)) }.filter { $0.1 <= limit }
+        if let best = scored.min(by: { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }) { return best.0 }
+        let prefixed = known.filter { $0.hasPrefix(name) && name.count >= 2 }
+        return prefixed.count == 1 ? prefixed.first : nil
+    }
+
+    /// Levenshtein distance (insert, delete, substitute; adjacent swap counts 1).
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let x = Array(a), y = Array(b)
+        if x.isEmpty || y.isEmpty { return max(x.count, y.count) }
+        var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
+        for i in 0...x.count { d[i][0] = i }
+        for j in 0...y.count { d[0][j] = j }
+        for i in 1...x.count {
+            for j in 1...y.count {
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
+            }
+        }
+        return d[x.count][y.count]
+    }
+
     /// Rejects unknown flags and extra positionals.
     public func finish() throws {
         for (i, o) in options.enumerated() where !consumed.contains(i) && o.name != "help" {
-            throw CLIError.usage("sne \(command): unknown flag --\(o.name) (see 'sne \(command) --help')")
+            throw CLIError.usage("sne \(command): unknown flag --\(CLIText.escaped(o.name)) (see 'sne \(command) --help')")
         }
         if usedPositionals < positionals.count {
-            throw CLIError.usage("sne \(command): unexpected argument '\(positionals[usedPositionals])'")
+            throw CLIError.usage("sne \(command): unexpected argument '\(CLIText.escaped(positionals[usedPositionals]))'")
         }
     }
 }
+
+/// Text that goes into one-line messages.
+public enum CLIText {
+    /// `s` with control characters (newline, tab, escape, other C0/C1, DEL) written as `\n`,
+    /// `\t`, `\u{1B}`…, so an echoed file name or value cannot break a one-line message or
+    /// drive the terminal.
+    public static func escaped(_ s: String) -> String {
+        var r = ""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\n": r += "\\n"
+            case "\r": r += "\\r"
+            case "\t": r += "\\t"
+            default:
+                if u.value < 0x20 || (0x7F...0x9F).contains(u.value) || u.value == 0x2028 || u.value == 0x2029 {
+                    r += "\\u{" + String(u.value, radix: 16, uppercase: true) + "}"
+                } else { r.unicodeScalars.append(u) }
+            }
+        }
+        return r
+    }
+}
+
+/// "1 input", "2 inputs".
+func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }

@@ -15,6 +15,7 @@ struct CompileCommand: Command {
         usage: sne compile MODEL -o PROGRAM.snep --data DIR [flags]      (model → integer program)
                sne compile PROGRAM.snep --target T -o DIR [--mode M]     (program → C99 for a target)
                sne compile MODEL|PROGRAM --target loihi -o DIR [--data DIR]  (→ Loihi mode for Lava)
+        (-o PATH may be written --output PATH)
 
         Form 1 quantizes a model written by `sne train` (SNEModel.save): folds BatchNorm, int8
         weights, fixed-point LIF thresholds/leaks, calibrated readout requant, integer head and
@@ -28,6 +29,8 @@ struct CompileCommand: Command {
           --stop-margin X     confidence stop margin in float logit units (default off)
           --name NAME         program name (default: the output file's stem)
           --allow-inactive    write the program even if a layer is silent or saturated
+          --force             go on when DIR is not the data the model was trained on (its test
+                              split's first images differ from the model's record); warns instead
           --qat-epochs N      quantization-aware fine-tuning first (fake-quant weights, integer LIF)
           --qat-lr X          its learning rate (default 5e-4);  --qat-limit N  its train images (default all)
           --qat-out MODEL2    also save the fine-tuned float model
@@ -37,6 +40,8 @@ struct CompileCommand: Command {
         wrote it). Prints the exact memory report; refuses a program too large for T.
           --target   host, cortex-m4, cortex-m3, riscv32, avr, or loihi (a Loihi-mode program as
                      .npy arrays + model.json + a Lava runner script; docs/neuromorphic.md)
+          --board B  also check the program fits board B's flash and RAM (datasheet figures;
+                     \(Board.names)); refused with the numbers when it does not
           --mode     specialized (const tables + descriptor, default) or blob (.snep image
                      validated by sne_blob_load at init; swap it to update the model)
         Form 3 lowers a program to its Loihi mode (spec §3.10–§3.12) and writes DIR/program.snep,
@@ -46,7 +51,7 @@ struct CompileCommand: Command {
         """
 
     enum Form: Sendable {
-        case emit(target: String, mode: EmitMode)
+        case emit(target: String, mode: EmitMode, board: Board?)
         case model(ModelForm)
         /// `sne compile MODEL --target loihi --data DIR -o DIR`: quantize, then lower and export.
         case modelToLoihi(ModelForm)
@@ -54,6 +59,7 @@ struct CompileCommand: Command {
     struct ModelForm: Sendable {
         var data: String, calibration: Int, bits: Int, granularity: WeightGranularity, margin: Double?, name: String?
         var allowInactive: Bool, qatEpochs: Int, qatLR: Double, qatLimit: Int?, qatOut: String?, threads: Int
+        var force = false
     }
     let input: String, out: String, form: Form
 
@@ -69,12 +75,13 @@ struct CompileCommand: Command {
             guard bits == 8 || bits == 4 else {
                 throw CLIError.usage("sne compile: --weight-bits \(bits): Spike IR weights are int8 (spec §3); use 8, or 4 for a 4-bit range")
             }
-            let m = ModelForm(
+            var m = ModelForm(
                 data: d, calibration: try a.int("calibration", in: 1...100_000) ?? 256, bits: bits, granularity: gran,
                 margin: try a.double("stop-margin"), name: try a.option("name"), allowInactive: a.flag("allow-inactive"),
                 qatEpochs: try a.int("qat-epochs", in: 0...1000) ?? 0, qatLR: try a.double("qat-lr") ?? 5e-4,
                 qatLimit: try a.int("qat-limit", in: 1...10_000_000), qatOut: try a.option("qat-out"),
                 threads: try a.int("threads", in: 1...256) ?? 2)
+            m.force = a.flag("force")
             if let x = m.margin, x < 0 { throw CLIError.usage("sne compile: --stop-margin must be ≥ 0, got \(x)") }
             return m
         }
@@ -85,7 +92,11 @@ struct CompileCommand: Command {
                 if modeArg != nil { throw CLIError.usage("sne compile: --mode applies to C targets, not loihi") }
                 form = .modelToLoihi(try modelForm(d))
             } else {
-                form = .emit(target: t, mode: md)
+                let board = try a.option("board").map(Board.named)
+                if let board, board.target != t {
+                    throw CLIError.usage("sne compile: board \(board.name) runs \(board.target) code; give --target \(board.target) with --board \(board.name)")
+                }
+                form = .emit(target: t, mode: md, board: board)
             }
         } else {
             if modeArg != nil { throw CLIError.usage("sne compile: --mode applies to the program → C form (with --target)") }
@@ -114,10 +125,12 @@ struct CompileCommand: Command {
 
     func run(out o: inout TextSink, err: inout TextSink) throws {
         switch form {
-        case .emit(let target, let mode): try emit(target: target, mode: mode, out: &o)
+        case .emit(let target, let mode, let board): try emit(target: target, mode: mode, board: board, out: &o)
         case .model(let m):
             let p = try compileModel(m, out: &o, err: &err)
-            do { try ProgramFile.write(p, path: out) } catch let e as SpikeIRError { throw CLIError.failure(e.description) }
+            let bytes: [UInt8]
+            do { bytes = try ProgramFile.encode(p) } catch let e as SpikeIRError { throw CLIError.failure(e.description) }
+            try InputFiles.writeAtomically(bytes, path: out, flag: "-o")
             o.write("wrote \(out)\n")
         case .modelToLoihi(let m):
             if FileManager.default.fileExists(atPath: input), !ModelFiles.isModel(input) {
@@ -127,7 +140,7 @@ struct CompileCommand: Command {
         }
     }
 
-    func emit(target: String, mode: EmitMode, out o: inout TextSink) throws {
+    func emit(target: String, mode: EmitMode, board: Board?, out o: inout TextSink) throws {
         if ModelFiles.isModel(input) {
             if target == "loihi" { throw CLIError.usage("sne compile: \(input) is a model; give --data DIR (calibration images) to quantize and lower it in one step") }
             throw CLIError.usage("sne compile: \(input) is a model; compile it to a program first: sne compile \(input) -o PROGRAM.snep --data DIR")
@@ -138,6 +151,10 @@ struct CompileCommand: Command {
         let rm = t.toolchainPresent ? try? RuntimeMeasure.runtime(t, mode: mode) : nil
         let mem = MemoryReport(p, target: t, mode: mode, runtimeCode: rm?.code, stack: rm?.stack)
         if let e = mem.fitError { throw CLIError.failure(e) }
+        let boardFit = try board?.fit(p, mode: mode)
+        if let f = boardFit, let why = f.why {
+            throw CLIError.failure("program too large for board \(f.board.name) (\(f.board.part)): \(why); nothing written (sne info PROGRAM lists the boards it fits)")
+        }
         if let kind = OutputPath.existingNonRegular(out), kind != "a directory" {
             throw CLIError.usage("sne compile: -o \(out): is \(kind), not a directory")
         }
@@ -148,9 +165,10 @@ struct CompileCommand: Command {
             if e.description.hasPrefix("cannot write") { throw CLIError.failure("\(out): cannot write (\(OutputPath.reason(forWriting: out)))") }
             throw CLIError.failure(e.description)
         }
-        o.write("wrote \(out)/\(p.name).h, \(p.name).c (+ runtime, \(EmittedBuild.portHeader), Makefile and CMakeLists.txt for \(t.name)), mode \(mode.rawValue)\n")
+        o.write("wrote \(out.hasSuffix("/") ? out : out + "/")\(p.name).h, \(p.name).c (+ runtime, \(EmittedBuild.portHeader), Makefile and CMakeLists.txt for \(t.name)), mode \(mode.rawValue)\n")
         for l in mem.lines { o.write(l + "\n") }
         if rm == nil { o.write("(runtime code and stack not measured: \(t.compiler) not installed)\n") }
+        if let f = boardFit { o.write(f.line + "\n") }
     }
 
     /// Quantizes the model (form 1) and returns the program; the caller writes it.
@@ -173,6 +191,11 @@ struct CompileCommand: Command {
             if let q = m.qatOut { do { try model.save(to: q) } catch { throw CLIError.failure("\(q): \(error)") }; o.write("wrote \(q) (fine-tuned float model)\n") }
         }
         let tc = Date()
+        if let t = ModelFiles.fingerprintImages(m.data, dataset: model.info["dataset"]) {
+            try ModelFiles.checkData(model, path: input, test: t, force: m.force, err: &err)
+        } else if model.info["data.fingerprint"] != nil {
+            err.write("note: \(CLIText.escaped(m.data)) has no test split, so the calibration data is not checked against what \(CLIText.escaped(input)) was trained on\n")
+        }
         let cal = try ModelFiles.images(m.data, split: "train", limit: m.calibration, dataset: model.info["dataset"])
         var opts = CompileOptions()
         opts.weightBits = m.bits; opts.granularity = m.granularity; opts.stopMargin = m.margin
@@ -204,11 +227,27 @@ struct CompileCommand: Command {
 
 /// A target by name, as a CLI error when unknown.
 func cliTarget(_ name: String) throws -> Target {
-    do { return try Target.named(name) } catch let e as CodegenError { throw CLIError.usage(e.description) }
+    do { return try Target.named(name) } catch let e as CodegenError {
+        throw CLIError.usage(e.description + "; or loihi (compile) / lava (verify) for the Loihi mode")
+    }
 }
 
 /// Model files and dataset folders for `compile` and `check`.
 enum ModelFiles {
+    /// Refuses (without `force`: exit 2) or warns (with it) when `test`, the first test images of
+    /// the data a command was given, is not what the model at `path` was trained on.
+    static func checkData(_ model: SNEModel, path: String, test: LabeledImages, force: Bool, err: inout TextSink) throws {
+        guard let why = DataFingerprint.mismatch(info: model.info, test: test) else { return }
+        if force { err.write("warning: \(CLIText.escaped(path)): \(why); going on (--force)\n"); return }
+        throw CLIError.input("\(path): \(why); give the data it was trained on, or --force to go on anyway")
+    }
+
+    /// The first `DataFingerprint.images` test images under `dir` for the model's dataset, or nil
+    /// when `dir` holds no test split (then nothing can be compared).
+    static func fingerprintImages(_ dir: String, dataset: String?) -> LabeledImages? {
+        try? images(dir, split: "t10k", limit: DataFingerprint.images, dataset: dataset)
+    }
+
     /// True when `path` starts like a checkpoint (not "SNEP").
     static func isModel(_ path: String) -> Bool {
         guard let h = FileHandle(forReadingAtPath: path) else { return false }
@@ -217,8 +256,15 @@ enum ModelFiles {
         return b.count == 4 && b != Array("SNEP".utf8)
     }
 
-    static func load(_ path: String) throws -> SNEModel {
-        do { return try SNEModel.load(from: path) } catch let e as SNEError { throw CLIError.failure(e.message) }
+    /// The model at `path`; a missing, unreadable or malformed file, or a Spike IR program given
+    /// where a model belongs, is bad input (exit 2).
+    static func load(_ path: String, command: String = "") throws -> SNEModel {
+        let head: [UInt8]
+        do { let f = try InputFile(path); head = try f.read(at: 0, count: 4) } catch let e as DataError { throw CLIError.input(e.message) }
+        if head == Array("SNEP".utf8) {
+            throw CLIError.usage("\(path): is a Spike IR program, not a model (MODEL is the model.sne written by 'sne train')")
+        }
+        do { return try SNEModel.load(from: path) } catch let e as SNEError { throw e.isInput ? CLIError.input(e.message) : CLIError.failure(e.message) }
     }
 
     /// IDX images of `split` from DIR (or DIR/fashion-mnist, DIR/mnist when DIR is a data root).

@@ -15,9 +15,10 @@ struct DemoCommand: Command {
     static let usage = """
     usage: sne demo [--out DIR] [--data DIR] [--dataset NAME] [--threads N] [--verify-images N]
       --out DIR            where the run goes (default runs/demo): model, program, C, report.html
-      --dataset NAME       fashion-mnist-slice (default: 8,000 + 2,000 images shipped in examples/data)
+      --dataset NAME       fashion-mnist-slice (default: the 8,000 + 2,000 images shipped in examples/data,
+                           installed to PREFIX/share/sne/data by ./install.sh)
                            or any dataset sne train takes (e.g. fashion-mnist for the full set)
-      --data DIR           dataset root (default: examples/data, ../shared/data, /usr/share/datasets)
+      --data DIR           dataset root (searched: \(Datasets.searchOrder))
       --threads N          worker threads (default: all cores)
       --verify-images N    test images verified bit-exactly on the host C build at every budget (default 16)
     Steps: teacher → 4 spiking students (distilled, informed partition) → head + gate → joint
@@ -39,12 +40,13 @@ struct DemoCommand: Command {
         threads = try a.int("threads", in: 1...256)
         verifyImages = try a.int("verify-images", in: 1...10_000) ?? 16
         try a.finish()
+        try TrainCommand.refuseOtherDataset(dir: out, dataset: dataset)
     }
 
     /// The demo's configuration: small and quick, the same pipeline as a full run.
     func config() -> TrainConfig {
         var c = TrainConfig()
-        c.dataset = dataset; c.data = data; c.threads = threads; c.seed = 1
+        c.dataset = dataset; c.data = data.map(TrainCommand.absolute); c.threads = threads; c.seed = 1
         c.teacher = TeacherSpec(width: 16, dropout: 0.1)
         c.teacherStage = StageOptions(epochs: 15, batch: 64, lr: 3e-3, weightDecay: 0.05)
         c.students = 4; c.partition = "informed"

@@ -12,7 +12,7 @@ struct EvalCommand: Command {
       MODEL                 a model written by 'sne train' (DIR/model.sne); several are compared
                             side by side (e.g. the three partitions, or an SNE and a plain SNN)
       --dataset NAME        dataset (default: the one the model was trained on)
-      --data DIR            dataset root (default: $SNE_DATA, ../shared/data, /usr/share/datasets)
+      --data DIR            dataset root (searched: \(Datasets.searchOrder))
       --limit N             evaluate on the first N test images (default: all)
       --margins A,B,...     confidence-mode margins on the float logits (default 2,4,6,8)
       --noise               also measure accuracy (all students) under Gaussian and salt-and-pepper noise
@@ -21,6 +21,8 @@ struct EvalCommand: Command {
       --pj-acc X            pJ per synaptic accumulate (default 0.9)
       --threads N           worker threads (default: all cores)
       --json                print one JSON document instead of tables
+      --force               go on when the data is not what a model was trained on (its test
+                            split's first images differ from the model's record); warns instead
     Ops are counted from the measured spikes the way the integer program counts them (spec §3, §8):
     MACs = input-conv multiplies, readout requant, head and gate multiplies; accumulates =
     spike-driven conv/dense adds, readout and pooling adds. Energy = MACs·pJ_mac + accumulates·pJ_acc.
@@ -36,6 +38,7 @@ struct EvalCommand: Command {
     let energy: EnergyTable
     let threads: Int?
     let json: Bool
+    let force: Bool
 
     init(_ args: Arguments) throws {
         var a = args
@@ -55,6 +58,7 @@ struct EvalCommand: Command {
         energy = EnergyTable(mac: mac, accumulate: acc)
         threads = try a.int("threads", in: 1...256)
         json = a.flag("json")
+        force = a.flag("force")
         while let m = a.optionalPositional() { ms.append(m) }
         try a.finish()
         models = ms
@@ -66,10 +70,15 @@ struct EvalCommand: Command {
         var reports: [EvalReport] = []
         var teacherNoise: [NoisePoint] = []
         do {
-            let loaded = try models.map { try SNEModel.load(from: $0) }
+            let loaded = try models.map { try ModelFiles.load($0) }
             let name = dataset ?? loaded[0].info["dataset"] ?? "fashion-mnist"
             let d = try Datasets.load(name, root: dataRoot, limit: 1, testLimit: limit)
+            let first = d.test.count >= DataFingerprint.images ? d.test : try Datasets.load(name, root: dataRoot, limit: 1, testLimit: DataFingerprint.images).test
+            if limit != nil, let w = SubsetBalance.warning(labels: d.test.labels, classes: d.classes, what: "the first \(d.test.count) test images (--limit)") {
+                err.write(w + "\n")
+            }
             for (path, m) in zip(models, loaded) {
+                try ModelFiles.checkData(m, path: path, test: first, force: force, err: &err)
                 guard m.spec.input == d.inputShape else {
                     throw SNEError("\(path): model input \(m.spec.input) does not match \(d.name) images \(d.inputShape)")
                 }

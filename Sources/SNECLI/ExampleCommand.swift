@@ -1,5 +1,6 @@
 // `sne example`: training examples on MNIST — a small CNN and a small LIF spiking network.
 import Foundation
+import SNE
 import SNEData
 import SNETensor
 import SNETrain
@@ -11,7 +12,7 @@ struct ExampleCommand: Command {
     usage: sne example <mnist-cnn|mnist-lif> [flags]
       mnist-cnn     conv-BN-ReLU x2 + MLP, cross-entropy, AdamW + cosine schedule
       mnist-lif     the reference spiking student (T=4 LIF, direct input) with a 10-way readout
-      --data DIR        dataset root holding mnist/ (default: $SNE_DATA, ../shared/data, /usr/share/datasets)
+      --data DIR        dataset root holding mnist/ (searched: \(Datasets.searchOrder))
       --dataset NAME    mnist (default) or fashion-mnist
       --epochs N        training epochs (default: 2 for mnist-cnn, 3 for mnist-lif)
       --batch N         batch size (default 64)
@@ -52,15 +53,10 @@ struct ExampleCommand: Command {
         try a.finish()
     }
 
-    /// `--data`, `$SNE_DATA`, `../shared/data`, `/usr/share/datasets`: the first holding `<dataset>/`.
+    /// The first data root (`Datasets.roots`: the order every command uses) holding `<dataset>/`.
     static func findDataset(_ name: String, explicit: String?) throws -> String {
-        var roots: [String] = []
-        if let explicit { roots = [explicit] } else {
-            if let env = ProcessInfo.processInfo.environment["SNE_DATA"] { roots.append(env) }
-            roots += [FileManager.default.currentDirectoryPath + "/../shared/data", "/usr/share/datasets"]
-        }
         var tried: [String] = []
-        for r in roots {
+        for r in Datasets.roots(explicit: explicit) {
             for dir in [(r as NSString).appendingPathComponent(name), r] {
                 tried.append(dir)
                 let fm = FileManager.default
@@ -69,7 +65,7 @@ struct ExampleCommand: Command {
                 }
             }
         }
-        throw CLIError.input("\(name) dataset not found; tried: \(tried.joined(separator: ", "))")
+        throw CLIError.input("\(name) dataset not found; tried: \(tried.joined(separator: ", ")) (give --data DIR or set SNE_DATA)")
     }
 
     func run(out: inout TextSink, err: inout TextSink) throws {

@@ -36,7 +36,7 @@ struct ExportCommand: Command {
         let p = try InputFiles.program(program)
         let bytes: [UInt8]
         do { bytes = try NIRExport.encode(p, thresholds: thresholds) } catch let e as CodegenError { throw CLIError.failure(e.description) }
-        do { try ProgramFile.writeAtomically(bytes, path: nir) } catch let e as SpikeIRError { throw CLIError.failure(e.description) }
+        try InputFiles.writeAtomically(bytes, path: nir, flag: "--nir")
         out.write("wrote \(nir): NIR graph of \(p.students.count) students + head, \(thresholds.rawValue) thresholds, \(bytes.count) bytes\n")
     }
 }

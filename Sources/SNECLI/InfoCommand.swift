@@ -7,10 +7,12 @@ struct InfoCommand: Command {
     static let name = "info"
     static let summary = "shapes, parameters, RAM/flash needs and op estimate of a program"
     static let usage = """
-        usage: sne info PROGRAM [--input FILE [--index N]] [--target T [--clock MHZ[,MHZ]]]
+        usage: sne info PROGRAM [--input FILE [--index N]] [--board B] [--target T [--clock MHZ[,MHZ]]]
           prints shapes per op, parameter counts, a dense upper bound of the operations per
           inference (every neuron spiking every step, every pixel nonzero, all K students), the
-          memory the emitted C needs, and with --input the operations actually executed at k = 1…K
+          memory the emitted C needs, and with --input the operations actually executed at k = 1…K;
+          then which boards the program fits (flash and RAM from the datasheets)
+          --board B   only that board: \(Board.names)
           --target T  also build the deployed C for T (cortex-m4, cortex-m3, riscv32, avr), run the
                       input (else one random input) at every budget in its emulator, bit-exact, and
                       print instructions (QEMU) or cycles (simavr) per inference and the latency
@@ -18,9 +20,10 @@ struct InfoCommand: Command {
                       cortex-m3 72; riscv32 100,320; avr 16); from QEMU's instruction count the
                       latency at one cycle per instruction is a lower bound, from simavr it is exact
         """
-    let program: String, input: String?, index: Int?, target: String?, clock: [Double]?
+    let program: String, input: String?, index: Int?, board: Board?, target: String?, clock: [Double]?
     init(_ args: Arguments) throws {
         var a = args
+        board = try a.option("board").map(Board.named)
         input = try a.option("input")
         index = try a.int("index", in: 0...Int(Int32.max))
         target = try a.option("target")
@@ -85,6 +88,12 @@ struct InfoCommand: Command {
             } catch let e as SpikeIRError { throw CLIError.failure(e.description) }
         }
         for line in memoryLines(for: p) { out.write(line + "\n") }
+        let fits = try (board.map { [$0] } ?? Board.all).map { try $0.fit(p) }
+        for f in fits { out.write(f.line + "\n") }
+        if board == nil {
+            let ok = fits.filter(\.fits).map(\.board.name)
+            out.write("fits: \(ok.isEmpty ? "none of the boards" : ok.joined(separator: ", "))\n")
+        }
         if let target {
             var g = RandomProgram(seed: 1)
             let x = try input.map { try InputFiles.read($0, shape: p.input, index: index) } ?? g.input(for: p)

@@ -27,6 +27,12 @@ enum InputFiles {
                 return try npy(path, shape: shape)
             case .idx: return try idx(path, shape: shape, index: index ?? 0)
             case .raw:
+                // A file of exactly one input's size is raw bytes whatever it starts with.
+                let f = try InputFile(path)
+                if f.size != shape.size, let image = imageFormat(try f.read(at: 0, count: 8)) {
+                    let mode = shape.c == 1 ? "L" : "RGB"
+                    throw CLIError.input("\(path): is a \(image) image; inputs are raw uint8 (H·W·C = \(shape.h)x\(shape.w)x\(shape.c), HWC), .npy (uint8) or IDX; convert it, e.g. python3 -c \"from PIL import Image; import numpy as np; np.save('x.npy', np.asarray(Image.open('\(CLIText.escaped(path))').convert('\(mode)').resize((\(shape.w), \(shape.h))), dtype=np.uint8))\"")
+                }
                 return try readMaybeGzip(path, maxOutput: shape.size, what: "a raw input for \(shape) (H·W·C uint8)")
                     .checkedRaw(path: path, size: shape.size, shape: shape)
             }
@@ -72,12 +78,17 @@ enum InputFiles {
         let h = try idxHeader(path, prefix: pre)
         let item = Array(h.dims.dropFirst())
         guard accepts(item, s) else {
-            throw CLIError.input("\(path): IDX items are \(item.map(String.init).joined(separator: "x")), the program input is \(s.h)x\(s.w)x\(s.c) (H·W·C)")
+            throw CLIError.input("\(path): IDX items are \(itemText(item)), the program input is \(s.h)x\(s.w)x\(s.c) (H·W·C)")
         }
         guard index < h.dims[0] else {
             throw CLIError.usage("--index \(index) is out of range for \(path), which has \(h.dims[0]) items (0…\(max(0, h.dims[0] - 1)))")
         }
         return try idxItemBytes(path, h, from: index, count: 1)[0]
+    }
+
+    /// An IDX item shape for messages; a one-dimensional file (labels) has single-byte items.
+    static func itemText(_ item: [Int]) -> String {
+        item.isEmpty ? "single bytes (a one-dimensional IDX, such as a label file; give the images file)" : item.map(String.init).joined(separator: "x")
     }
 
     /// Items `from … from+count−1` of a uint8 IDX file whose items are the program input.
@@ -87,8 +98,7 @@ enum InputFiles {
             try checkRange(h, path, from: from, count: count, what: "--input")
             let item = Array(h.dims.dropFirst())
             guard accepts(item, s) else {
-                let what = item.isEmpty ? "single bytes (a one-dimensional IDX, such as labels)" : item.map(String.init).joined(separator: "x")
-                throw CLIError.input("\(path): IDX items are \(what), the program input is \(s.h)x\(s.w)x\(s.c) (H·W·C)")
+                throw CLIError.input("\(path): IDX items are \(itemText(item)), the program input is \(s.h)x\(s.w)x\(s.c) (H·W·C)")
             }
             return try idxItemBytes(path, h, from: from, count: count)
         } catch let e as DataError { throw CLIError.input(e.message) }
@@ -143,6 +153,14 @@ enum InputFiles {
         do {
             let f = try InputFile(path)
             let head = try f.read(at: 0, count: 4)
+            if head.count >= 2, head[0] == 0x1f, head[1] == 0x8b {
+                // docs/loaders.md §6, decision 3: programs are never read compressed (the C
+                // loader on a device cannot inflate; both loaders refuse the same bytes).
+                throw DataError("\(path): is gzip-compressed; Spike IR programs are read uncompressed (gunzip it first)")
+            }
+            if let what = foreignFormat(head) {
+                throw DataError("\(path): \(what)")
+            }
             if head.count == 4, head != Array("SNEP".utf8) {
                 throw DataError("\(path): not a Spike IR program (magic at byte 0 is \(head.map { String($0, radix: 16) }.joined(separator: " ")), expected \"SNEP\")")
             }
@@ -151,6 +169,25 @@ enum InputFiles {
         do { return try ProgramFile.decode(bytes) } catch let e as SpikeIRError {
             throw CLIError.input("\(path): \(e)")
         }
+    }
+
+    /// The image format named by a file's first bytes (PNG, JPEG, GIF), or nil.
+    static func imageFormat(_ head: [UInt8]) -> String? {
+        if head.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return "PNG" }
+        if head.starts(with: [0xFF, 0xD8, 0xFF]) { return "JPEG" }
+        if head.starts(with: Array("GIF8".utf8)) { return "GIF" }
+        return nil
+    }
+
+    /// What a file given where a program belongs is, from its first bytes, with the fix; nil
+    /// when it is none of the usual mix-ups.
+    static func foreignFormat(_ head: [UInt8]) -> String? {
+        if head.starts(with: Array("SNEC".utf8)) {   // "SNECKPT": a model or checkpoint written by sne train
+            return "is a model, not a Spike IR program; compile it first: sne compile MODEL -o PROGRAM.snep --data DIR"
+        }
+        if let image = imageFormat(head) { return "is a \(image) image, not a Spike IR program (images go to --input)" }
+        if head.starts(with: [0x93] + Array("NUMP".utf8)) { return "is an NPY array, not a Spike IR program (inputs go to --input)" }
+        return nil
     }
 
     /// Writes `bytes` to `path` via a temporary file and rename; refuses a path that exists and is

@@ -13,9 +13,9 @@ enum LoihiCommands {
     static func compile(_ p: Program, out dir: String, _ o: inout TextSink) throws {
         let (q, notes) = try lowered(p)
         do { try LoihiExport(q).write(to: dir) } catch let e as CodegenError { throw CLIError.failure(e.description) }
-        o.write("wrote \(dir)/model.json, program.snep (Loihi mode, version \(Program.versionMajor).\(q.fileVersionMinor)), per-op .npy arrays, sne_lava.py, run_lava.sh\n")
+        o.write("wrote \(dir.hasSuffix("/") ? String(dir.dropLast()) : dir)/model.json, program.snep (Loihi mode, version \(Program.versionMajor).\(q.fileVersionMinor)), per-op .npy arrays, sne_lava.py, run_lava.sh\n")
         for l in notes.lines { o.write("lowering: \(l)\n") }
-        o.write("run: \(dir)/run_lava.sh INPUT   (Lava in \(LavaVerify.python); override with SNE_LAVA_PYTHON)\n")
+        o.write("run: \(dir.hasSuffix("/") ? dir : dir + "/")run_lava.sh INPUT   (runs $SNE_LAVA_PYTHON, else python3; it must import lava)\n")
     }
 
     static func lowered(_ p: Program) throws -> (Program, LoihiLowering.Notes) {
@@ -25,9 +25,10 @@ enum LoihiCommands {
     /// Runs the Loihi-mode program in Lava and compares it bit for bit with the interpreter.
     static func verify(_ path: String, inputs: String?, random: Int?, seed: Int, _ o: inout TextSink) throws {
         let p = try InputFiles.program(path)
+        // Lava first: without it nothing below can run, so nothing is printed before saying so.
+        if let why = LavaVerify.unavailable() { throw CLIError.failure("--target lava: \(why)") }
         let (q, notes) = try lowered(p)
         for l in notes.lines { o.write("lowering: \(l)\n") }
-        if let why = LavaVerify.unavailable() { throw CLIError.failure("sne verify --target lava: \(why)") }
         var xs: [[UInt8]] = []
         if let path = inputs {
             xs = try InputFiles.batch(path, shape: p.input)
@@ -49,6 +50,6 @@ enum LoihiCommands {
             if r.lavaPrediction == r.interpPrediction { agree += 1 }
             o.write("input \(i): bit-exact (\(r.neuronsCompared) spike/v/u values, features, logits), prediction \(r.lavaPrediction)\n")
         }
-        o.write("verify \(q.name) on lava: PASS, \(xs.count) inputs, \(neurons) neuron-step values bit-exact (T = \(q.timesteps), \(q.students.count) students)\n")
+        o.write("verify \(q.name) on lava: PASS, \(plural(xs.count, "input")), \(neurons) neuron-step values bit-exact (T = \(q.timesteps), \(q.students.count) students)\n")
     }
 }

@@ -12,7 +12,7 @@ struct LoihiVectorsCommand: Command {
         usage: sne lava-vecs OUTDIR [--count N] [--seed S]
           writes N random Loihi-mode programs (lNN.snep), one input each (lNN.input.u8) and the
           trace Lava produced (lNN.lava.json: spikes, v, u per loihi_lif op and step, features,
-          logits); needs Lava ($SNE_LAVA_PYTHON, default /work/venvs/lava/bin/python)
+          logits); needs Lava ($SNE_LAVA_PYTHON, else python3 if it imports lava)
         """
     let outdir: String, count: Int, seed: Int
     init(_ args: Arguments) throws {

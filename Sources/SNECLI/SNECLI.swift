@@ -30,19 +30,21 @@ public enum SNECLI {
         }
         if word == "--version" || word == "version" { out.write("sne \(version)\n"); return 0 }
         guard let cmd = commands.first(where: { $0.name == word }) else {
-            err.write("sne: unknown command '\(word)' (see 'sne help')\n"); return ExitCode.usage
+            let near = Arguments.closest(word, in: Set(commands.map { $0.name })).map { "; did you mean '\($0)'?" } ?? ""
+            err.write("sne: unknown command '\(CLIText.escaped(word))'\(near) (see 'sne help')\n"); return ExitCode.usage
         }
         let args = Arguments(command: word, Array(argv.dropFirst()))
         if args.wantsHelp { out.write(cmd.usage + "\n"); return 0 }
         do {
+            try args.checkKnown(Arguments.flags(in: cmd.usage))
             let c = try cmd.init(args)
             try c.run(out: &out, err: &err)
             return ExitCode.ok
         } catch let e as CLIError {
-            err.write("sne \(word): \(e.description)\n".replacingOccurrences(of: "sne \(word): sne \(word): ", with: "sne \(word): "))
+            err.write(Self.oneLine("sne \(word): \(e.description)".replacingOccurrences(of: "sne \(word): sne \(word): ", with: "sne \(word): ")))
             return e.exitCode
         } catch let e as DataError {
-            err.write("sne \(word): \(e.message)\n"); return ExitCode.usage
+            err.write(Self.oneLine("sne \(word): \(e.message)")); return ExitCode.usage
         } catch let e as CocoaError {
             // A file operation outside the checked paths: name the file and the POSIX reason,
             // never Foundation's NSCocoaErrorDomain text.
@@ -50,9 +52,13 @@ public enum SNECLI {
             err.write("sne \(word): \(e.filePath ?? "a file"): \((256..<512).contains(e.code.rawValue) ? "cannot read" : "cannot write") (\(reason))\n")
             return ExitCode.failure
         } catch {
-            err.write("sne \(word): \(error)\n"); return ExitCode.failure
+            err.write(Self.oneLine("sne \(word): \(error)")); return ExitCode.failure
         }
     }
+
+    /// A message as one line: a newline or other control character that reached it (in an echoed
+    /// file name, program name or value) is escaped, so the error never spans two lines.
+    static func oneLine(_ m: String) -> String { CLIText.escaped(m) + "\n" }
 
     public static let version = "0.1.0"
 

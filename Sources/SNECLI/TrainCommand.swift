@@ -22,13 +22,15 @@ struct TrainCommand: Command {
       --resume              continue each stage from its last per-epoch checkpoint
     data:
       --dataset NAME        fashion-mnist (default), mnist, digits, cifar10, or npy:DIR
-      --data DIR            dataset root (default: $SNE_DATA, ../shared/data, /usr/share/datasets)
+      --data DIR            dataset root (searched: \(Datasets.searchOrder))
       --limit N             train on the first N images; --test-limit N tests on the first N
     teacher:
       --teacher-width N     built-in teacher channels (N, N, 2N, 2N, 4N; features D = 4N; default 32)
       --teacher-epochs N    (default 12)
       --teacher-features F  external teacher: per-sample features [N, D] (.npy float32 or .safetensors)
       --teacher-logits F    external teacher: per-sample logits [N, classes]
+      --teacher-test-features F, --teacher-test-logits F   the external teacher's outputs on the
+                            test split (optional): per-student test R² and the teacher's accuracy
     ensemble:
       --students K          number of students (default 4)
       --partition P         informed (default), contiguous, random or spread (informed's
@@ -76,15 +78,17 @@ struct TrainCommand: Command {
         }
         explicitConfig = cfgPath != nil
         if let datasetOpt { c.dataset = datasetOpt }
-        if let v = try a.option("data") { c.data = v }
+        if let v = try a.option("data") { c.data = Self.absolute(v) }
         if let v = try a.int("limit", in: 1...100_000_000) { c.limit = v }
         if let v = try a.int("test-limit", in: 1...100_000_000) { c.testLimit = v }
         if let v = try a.int("seed", in: 0...Int(Int32.max)) { c.seed = UInt64(v) }
         if let v = try a.int("threads", in: 1...256) { c.threads = v }
         if let v = try a.int("teacher-width", in: 4...256) { c.teacher.width = v }
         if let v = try a.int("teacher-epochs", in: 0...10_000) { c.teacherStage.epochs = v }
-        if let v = try a.option("teacher-features") { c.teacherFeatures = v }
-        if let v = try a.option("teacher-logits") { c.teacherLogits = v }
+        if let v = try a.option("teacher-features") { c.teacherFeatures = Self.absolute(v) }
+        if let v = try a.option("teacher-logits") { c.teacherLogits = Self.absolute(v) }
+        if let v = try a.option("teacher-test-features") { c.teacherTestFeatures = Self.absolute(v) }
+        if let v = try a.option("teacher-test-logits") { c.teacherTestLogits = Self.absolute(v) }
         if let v = try a.int("students", in: 1...16) { c.students = v }
         if let v = try a.option("partition") { c.partition = v }
         if let v = try a.option("conv") {
@@ -120,7 +124,26 @@ struct TrainCommand: Command {
             guard index < c.students else { throw CLIError.usage("sne train student: --index \(index) is out of range for K = \(c.students)") }
         }
         do { try c.validate() } catch let e as SNEError { throw CLIError.usage("sne train: \(e.message)") }
+        try Self.refuseOtherDataset(dir: out, dataset: c.dataset)
         config = c
+    }
+
+    /// A run directory whose `config.json` names another dataset is refused: its teacher,
+    /// partition and students belong to that data.
+    static func refuseOtherDataset(dir: String, dataset: String) throws {
+        let path = dir + "/config.json"
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let saved: TrainConfig
+        do { saved = try TrainConfig.read(path) } catch let e as SNEError { throw CLIError.input(e.message) }
+        guard saved.dataset == dataset else {
+            throw CLIError.usage("\(path): this run directory holds a run on \(saved.dataset), not \(dataset); give another --out (or remove \(dir))")
+        }
+    }
+
+    /// `path` made absolute against the working directory, so a config.json that records it
+    /// still works when a later stage runs from another directory.
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path).standardized.path
     }
 
     func run(out o: inout TextSink, err: inout TextSink) throws {

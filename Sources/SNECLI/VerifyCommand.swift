@@ -14,10 +14,11 @@ struct VerifyCommand: Command {
           logits, prediction, active students, counts and the trace hash of every vector with the
           interpreter; on a mismatch names the first differing student, op, step and neuron.
           --inputs   raw file of N·H·W·C bytes (N inputs, HWC uint8), or one .npy/IDX input
-          --random   N random inputs (default 4), seeded by --seed (default 1)
+          --random   N random inputs (default 4; 2 with --target lava), seeded by --seed (default 1)
           --target lava: lowers PROGRAM to its Loihi mode, runs it in Lava's bit-accurate models
-                     ($SNE_LAVA_PYTHON, default /work/venvs/lava/bin/python) and compares spikes,
-                     v and u of every loihi_lif op at every step, features and logits (budget K)
+                     (Python: $SNE_LAVA_PYTHON, else python3 on PATH if it imports lava) and compares
+                     spikes, v and u of every loihi_lif op at every step, features and logits
+                     (all students: --budget, --mode and --trace-hash do not apply)
           --budget   one budget k, or all (default)
           --trace-hash on (default): build with SNE_TRACE_HASH=1 and compare the hash;
                      off: the deployment build (no hash; everything else is compared)
@@ -30,17 +31,20 @@ struct VerifyCommand: Command {
     let clock: [Double]?
     init(_ args: Arguments) throws {
         var a = args
-        guard let t = try a.option("target") else { throw CLIError.usage("sne verify: --target is required (host, cortex-m4, cortex-m3, riscv32, avr)") }
+        guard let t = try a.option("target") else { throw CLIError.usage("sne verify: --target is required (host, cortex-m4, cortex-m3, riscv32, avr, or lava)") }
         target = t
         inputs = try a.option("inputs")
         random = try a.int("random", in: 1...100_000)
         if inputs != nil && random != nil { throw CLIError.usage("sne verify: give --inputs or --random, not both") }
-        budget = try a.option("budget") ?? "all"
+        let budgetOpt = try a.option("budget")
+        budget = budgetOpt ?? "all"
         seed = try a.int("seed", in: 0...Int(Int32.max)) ?? 1
-        let m = try a.option("mode") ?? "specialized"
+        let modeOpt = try a.option("mode")
+        let m = modeOpt ?? "specialized"
         guard let md = EmitMode(rawValue: m) else { throw CLIError.usage("sne verify: --mode must be specialized or blob, got '\(m)'") }
         mode = md
-        let th = try a.option("trace-hash") ?? "on"
+        let thOpt = try a.option("trace-hash")
+        let th = thOpt ?? "on"
         guard th == "on" || th == "off" else { throw CLIError.usage("sne verify: --trace-hash must be on or off, got '\(th)'") }
         traceHash = th == "on"
         if let c = try a.option("clock") {
@@ -49,12 +53,23 @@ struct VerifyCommand: Command {
         } else { clock = nil }
         program = try a.positional("PROGRAM")
         try a.finish()
+        if target == "lava" {
+            // Lava runs every student of the Loihi mode in one build: refuse what it would ignore.
+            for (flag, given) in [("budget", budgetOpt), ("mode", modeOpt), ("trace-hash", thOpt)] where given != nil {
+                throw CLIError.usage("sne verify: --\(flag) does not apply to --target lava (Lava runs all students of the Loihi mode; drop --\(flag))")
+            }
+        }
     }
 
     func run(out: inout TextSink, err: inout TextSink) throws {
         if target == "lava" { return try LoihiCommands.verify(program, inputs: inputs, random: random, seed: seed, &out) }   // LoihiCommands.swift
         let p = try InputFiles.program(program)
         let t = try cliTarget(target)
+        // The compiler and the emulator first: without them nothing can be built or run.
+        let missing = t.missingTools
+        if !missing.isEmpty {
+            throw CLIError.failure("verify on \(t.name) needs \(missing.joined(separator: " and ")), not on PATH; install with: sudo apt-get install -y \(t.package)")
+        }
         let budgets = try Budget.parse(budget, command: Self.name, students: p.students.count, allowAll: true)
         var xs: [[UInt8]] = []
         if let path = inputs {
@@ -75,7 +90,7 @@ struct VerifyCommand: Command {
         // the test vectors and the port.
         let rm = try? RuntimeMeasure.runtime(t, mode: mode)
         for l in MemoryReport(p, target: t, mode: mode, runtimeCode: rm?.code, stack: rm?.stack).lines { out.write(l + "\n") }
-        if let s = r.elfSize { out.write("size (\(t.sizeTool) -B, whole test ELF with driver, \(xs.count) input(s) and port): \(s.trimmingCharacters(in: .whitespaces))\n") }
+        if let s = r.elfSize { out.write("size (\(t.sizeTool) -B, whole test ELF with driver, \(plural(xs.count, "input")) and port): \(s.trimmingCharacters(in: .whitespaces))\n") }
         if let c = r.countValue, r.vectors > 0 {
             out.write("count: \(r.count ?? "") for \(r.vectors) inferences (+ startup) = \(c / r.vectors) per inference\n")
             let clocks = clock ?? Latency.defaultClocks(t.name)
@@ -84,7 +99,7 @@ struct VerifyCommand: Command {
             }
         }
         if r.passed {
-            out.write("verify \(p.name) on \(t.name): PASS, \(r.vectors) vectors (\(xs.count) inputs x \(budgets.isEmpty ? p.students.count : 1) budgets) bit-exact"
+            out.write("verify \(p.name) on \(t.name): PASS, \(r.vectors) vectors (\(plural(xs.count, "input")) x \(plural(budgets.isEmpty ? p.students.count : 1, "budget"))) bit-exact"
                       + (traceHash ? "\n" : " (trace hash off)\n"))
         } else {
             for m in r.mismatches { out.write("MISMATCH " + m + "\n") }

@@ -92,8 +92,14 @@ public struct LoihiExport: Sendable {
         f["run_lava.sh"] = Array("""
             #!/bin/sh
             # Runs this Loihi-mode program in Lava (bit-accurate CPU models): ./run_lava.sh INPUT [--json OUT]
-            # Setup once: ~/.pyenv/versions/3.10.13/bin/python -m venv /work/venvs/lava && /work/venvs/lava/bin/pip install lava-nc
-            exec "${SNE_LAVA_PYTHON:-/work/venvs/lava/bin/python}" "$(dirname "$0")/sne_lava.py" "$(dirname "$0")" --input "$@"
+            # Python: $SNE_LAVA_PYTHON, else python3 on PATH; it must import lava. Setup once:
+            #   \(PythonEnv.lava.setup)
+            py="${SNE_LAVA_PYTHON:-python3}"
+            if ! "$py" -c "import lava.proc.lif.models" 2>/dev/null; then
+              echo "run_lava.sh: $py cannot import lava; set SNE_LAVA_PYTHON to a venv's python (setup: \(PythonEnv.lava.setup))" >&2
+              exit 2
+            fi
+            exec "$py" "$(dirname "$0")/sne_lava.py" "$(dirname "$0")" --input "$@"
 
             """.utf8)
         f[".sne-output"] = Array("written by sne compile --target loihi\n".utf8)
@@ -109,18 +115,15 @@ public struct LoihiExport: Sendable {
 
 /// Running the Lava runner and comparing its trace with the interpreter's, bit for bit.
 public enum LavaVerify {
-    /// The Python of the Lava venv: `$SNE_LAVA_PYTHON`, else `/work/venvs/lava/bin/python`.
+    /// The Python that runs Lava: `$SNE_LAVA_PYTHON`, else `python3` if it imports lava
+    /// (`PythonEnv.lava`); "python3" when neither works (`unavailable()` says why).
     public static var python: String {
-        if let p = ProcessInfo.processInfo.environment["SNE_LAVA_PYTHON"], !p.isEmpty { return p }
-        return "/work/venvs/lava/bin/python"
+        (try? PythonEnv.lava.find().get()) ?? "python3"
     }
 
-    /// nil when Lava can be imported, else the reason it cannot.
-    public static func unavailable(python: String = LavaVerify.python) -> String? {
-        guard FileManager.default.isExecutableFile(atPath: python) else { return "\(python) not found (set SNE_LAVA_PYTHON)" }
-        guard let r = try? Shell.run([python, "-c", "import lava.proc.lif.models"]), r.status == 0 else {
-            return "\(python) cannot import lava (pip install lava-nc in a Python 3.10 venv)"
-        }
+    /// nil when Lava can be imported, else the reason it cannot, with the setup line.
+    public static func unavailable() -> String? {
+        if case .failure(let e) = PythonEnv.lava.find() { return e.description }
         return nil
     }
 

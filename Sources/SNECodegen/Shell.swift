@@ -76,14 +76,23 @@ public enum Shell {
     }
 }
 
-/// Where the C runtime and target ports live: `$SNE_ROOT`, else the repository this file was built from.
+/// Where the C runtime and target ports live: `$SNE_ROOT` (a checkout of sne, to try edits to
+/// `runtime-c/` or `targets/` without rebuilding), else the copy embedded in the binary at build
+/// time, extracted once per build to a cache folder (`EmbeddedFiles`). Never the folder the
+/// binary was built in: an installed or copied `sne` works from any directory.
 public enum SNEPaths {
     public static var root: String {
         if let r = ProcessInfo.processInfo.environment["SNE_ROOT"], !r.isEmpty { return r }
-        // Sources/SNECodegen/Shell.swift -> repository root
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path
+        return embeddedRoot
     }
+    /// The extracted embedded files (computed once per process); when extraction fails, a path
+    /// that does not exist, so the first read names the missing file, and a stderr line says why.
+    static let embeddedRoot: String = {
+        do { return try EmbeddedFiles.extracted() } catch {
+            FileHandle.standardError.write(Data("sne: \(error)\n".utf8))
+            return NSTemporaryDirectory() + "sne-runtime-unavailable"
+        }
+    }()
     public static var runtime: String { root + "/runtime-c" }
     public static var targets: String { root + "/targets" }
     /// The runtime's files, relative to `runtime`.

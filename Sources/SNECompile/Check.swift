@@ -62,10 +62,22 @@ public struct ModeComparison: Sendable {
     public var rows: [ModeRow]
 }
 
-/// A reference point for the accuracy–energy plot (teacher, plain SNN).
+/// A reference point for the accuracy–energy plot (teacher, plain SNN, another model).
 public struct RefPoint: Sendable, Equatable {
     public var label: String, accuracy: Double, energy: Double
-    public init(label: String, accuracy: Double, energy: Double) { self.label = label; self.accuracy = accuracy; self.energy = energy }
+    /// The number of test images its accuracy was measured on, when known.
+    public var images: Int?
+    public init(label: String, accuracy: Double, energy: Double, images: Int? = nil) {
+        self.label = label; self.accuracy = accuracy; self.energy = energy; self.images = images
+    }
+}
+
+/// Instructions per inference of the integer program on one target, per budget k = 1…K (as
+/// `sne verify --budget k` counts them), for the report's second plot.
+public struct InstructionCurve: Sendable, Equatable {
+    public var target: String
+    public var perBudget: [Double]
+    public init(target: String, perBudget: [Double]) { self.target = target; self.perBudget = perBudget }
 }
 
 /// Memory of the program on one target (filled in by the CLI from SNECodegen.MemoryReport).
@@ -94,6 +106,8 @@ public struct CheckResult: Sendable {
     public var problems: [String]
     /// A second mode of the program (its Loihi mode), when asked for.
     public var mode: ModeComparison? = nil
+    /// Instructions per inference on a target, when given (`sne check --instructions`).
+    public var instructions: InstructionCurve? = nil
 }
 
 public enum Check {
@@ -154,7 +168,8 @@ public enum Check {
         var refs: [RefPoint] = []
         // the teacher as `sne train` records it: test accuracy (fraction) and its MACs (priced as MACs)
         if let a = Double(model.info["teacher.test_accuracy"] ?? ""), let macs = Double(model.info["teacher.macs"] ?? "") {
-            refs.append(RefPoint(label: "teacher", accuracy: a, energy: energy.microjoules(macs: macs, synops: 0)))
+            refs.append(RefPoint(label: "teacher", accuracy: a, energy: energy.microjoules(macs: macs, synops: 0),
+                                 images: Int(model.info["teacher.test_images"] ?? "")))
         }
         let cmp = try mode.map { try compare($0, with: program, rows: rows, images: images, labels: data.labels, energy: energy) }
         return CheckResult(program: program.name, images: n, rows: rows, confidence: conf, marginSteps: m, activity: act, activityImages: na,

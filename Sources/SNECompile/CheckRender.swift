@@ -42,7 +42,7 @@ public enum CheckRender {
             s += String(format: "  head       macs %10.1f\n", Double(last.headCounts.macs) / n)
         }
         for m in r.memory {
-            s += "memory \(m.target.padding(toLength: 9, withPad: " ", startingAt: 0)) flash \(m.flash) B  RAM \(m.ram) B (arena \(m.arena) B)\(m.fits ? "" : "  DOES NOT FIT")\(m.note.isEmpty ? "" : "  " + m.note)\n"
+            s += "memory \(m.target.padding(toLength: max(9, m.target.count), withPad: " ", startingAt: 0)) flash \(m.flash) B  RAM \(m.ram) B (arena \(m.arena) B)\(m.fits ? "" : "  DOES NOT FIT")\(m.note.isEmpty ? "" : "  " + m.note)\n"
         }
         if let c = r.mode { s += modeTable(c) }
         for p in r.problems { s += "problem: \(p)\n" }
@@ -115,21 +115,40 @@ public enum CheckRender {
     }
 
     static func fmtTick(_ v: Double) -> String {
-        abs(v) >= 100 ? String(format: "%.0f", v) : abs(v) >= 1 ? String(format: "%.1f", v) : String(format: "%.3g", v)
+        abs(v) >= 1e6 ? String(format: "%.3gM", v / 1e6) : abs(v) >= 1e4 ? String(format: "%.3gk", v / 1e3)
+            : abs(v) >= 100 ? String(format: "%.0f", v) : abs(v) >= 1 ? String(format: "%.1f", v) : String(format: "%.3g", v)
     }
 
-    /// Accuracy (y, %) against energy (x, µJ): float and integer curves over budgets, the confidence
-    /// points and reference points.
+    /// Reference markers: one shape and colour per reference, in the legend by label.
+    static let refStyles = [("#d62728", "M0 -6 l6 10 h-12 z"), ("#9467bd", "M-6 -6 h12 v12 h-12 z"), ("#8c564b", "M0 -7 l7 7 l-7 7 l-7 -7 z"),
+                            ("#e377c2", "M-6 -4 h12 l-6 10 z"), ("#17becf", "M-6 0 a6 6 0 1 0 12 0 a6 6 0 1 0 -12 0")]
+
+    /// The accuracy–energy plot. The x range follows the ensemble's points (budgets and the
+    /// confidence stop) and the references within 10x of them, on a log scale when that span is
+    /// over 10x; a reference further away (a teacher at ~100 µJ) is drawn at the plot's edge with
+    /// its energy written next to an arrow, so it cannot squeeze the ensemble's curve.
     static func curve(_ r: CheckResult) -> String {
-        let W = 640.0, H = 360.0, l = 60.0, rt = 150.0, t = 20.0, b = 45.0
-        var pts: [(Double, Double)] = r.rows.flatMap { [($0.energy, $0.floatAccuracy), ($0.energy, $0.intAccuracy)] }
-        if let c = r.confidence { pts += [(c.energy, c.intAccuracy), (c.energy, c.floatAccuracy)] }
-        pts += r.references.map { ($0.energy, $0.accuracy) }
-        let xs = pts.map { $0.0 }, ys = pts.map { 100 * $0.1 }
-        // a log energy axis when the points span more than 10x (e.g. a teacher far to the right)
+        var own: [(Double, Double)] = r.rows.flatMap { [($0.energy, $0.floatAccuracy), ($0.energy, $0.intAccuracy)] }
+        if let c = r.confidence { own += [(c.energy, c.intAccuracy), (c.energy, c.floatAccuracy)] }
+        let ownX = own.map(\.0).filter { $0 > 0 }
+        let lo = (ownX.min() ?? 1) / 10, hi = (ownX.max() ?? 1) * 10
+        let inRange = r.references.filter { $0.energy >= lo && $0.energy <= hi }
+        let points = own + inRange.map { ($0.energy, $0.accuracy) }
+        let ys = (points.map { 100 * $0.1 } + r.references.map { 100 * $0.accuracy })
+        return plot(points: points.map(\.0), ys: ys, xTitle: "energy per inference (µJ", extra: r, xOf: { $0.energy }, refs: r.references,
+                    inRange: { $0.energy >= lo && $0.energy <= hi }, xLabel: { String(format: "%.3g µJ", $0) })
+    }
+
+    /// One accuracy plot against `x` (energy, or instructions): float and integer per budget,
+    /// the confidence stop (integer filled, float hollow), references; every marker in the legend.
+    static func plot(points xs: [Double], ys: [Double], xTitle: String, extra r: CheckResult, xOf: (BudgetRow) -> Double,
+                     refs: [RefPoint], inRange: (RefPoint) -> Bool, xLabel: (Double) -> String, floatCurve: Bool = true) -> String {
+        let W = 700.0, H = 380.0, l = 60.0, rt = 210.0, t = 20.0, b = 45.0
         let pos = xs.filter { $0 > 0 }
         let logX = (pos.max() ?? 1) / (pos.min() ?? 1) > 10
-        var x0 = logX ? log10(pos.min()!) - 0.15 : 0.0, x1 = logX ? log10(pos.max()!) + 0.15 : (xs.max() ?? 1) * 1.1
+        // linear: the points' range with 10 % margins (not from 0, which would squeeze them)
+        let xmin = xs.min() ?? 0, xmax = xs.max() ?? 1, pad = max((xmax - xmin) * 0.1, xmax * 0.05, 1e-12)
+        var x0 = logX ? log10(pos.min()!) - 0.15 : max(0, xmin - pad), x1 = logX ? log10(pos.max()!) + 0.15 : xmax + pad
         var y0 = floor((ys.min() ?? 0) - 2), y1 = min(100, ceil((ys.max() ?? 100) + 1))
         if x1 <= x0 { x1 = x0 + 1 }
         if y1 <= y0 { y0 -= 1; y1 += 1 }
@@ -147,35 +166,67 @@ public enum CheckRender {
         s += "<rect x='\(l)' y='\(t)' width='\(W - l - rt)' height='\(H - t - b)' fill='#fafafa' stroke='#999'/>"
         for v in xticks { s += "<line x1='\(X(v))' x2='\(X(v))' y1='\(t)' y2='\(H - b)' stroke='#e3e3e3'/><text x='\(X(v))' y='\(H - b + 14)' text-anchor='middle'>\(fmtTick(v))</text>" }
         for v in ticks(y0, y1) { s += "<line x1='\(l)' x2='\(W - rt)' y1='\(Y(v))' y2='\(Y(v))' stroke='#e3e3e3'/><text x='\(l - 6)' y='\(Y(v) + 4)' text-anchor='end'>\(fmtTick(v))</text>" }
-        s += "<text x='\((l + W - rt) / 2)' y='\(H - 8)' text-anchor='middle'>energy per inference (µJ\(logX ? ", log scale" : ""))</text>"
+        s += "<text x='\((l + W - rt) / 2)' y='\(H - 8)' text-anchor='middle'>\(xTitle)\(logX ? ", log scale" : ""))</text>"
         s += "<text transform='translate(14,\((t + H - b) / 2)) rotate(-90)' text-anchor='middle'>accuracy (%)</text>"
-        for (name, color, get) in [("float", "#1f77b4", { (x: BudgetRow) in x.floatAccuracy }), ("integer", "#ff7f0e", { (x: BudgetRow) in x.intAccuracy })] {
-            let p = r.rows.map { "\(X($0.energy)),\(Y(100 * get($0)))" }.joined(separator: " ")
+        let series: [(String, String, (BudgetRow) -> Double)] = floatCurve
+            ? [("float", "#1f77b4", { $0.floatAccuracy }), ("integer", "#ff7f0e", { $0.intAccuracy })] : [("integer", "#ff7f0e", { $0.intAccuracy })]
+        for (name, color, get) in series {
+            let p = r.rows.map { "\(X(xOf($0))),\(Y(100 * get($0)))" }.joined(separator: " ")
             // float drawn wide underneath, integer dashed on top: both stay visible where they coincide
             s += name == "float" ? "<polyline points='\(p)' fill='none' stroke='\(color)' stroke-width='5' stroke-opacity='0.5'/>"
                                  : "<polyline points='\(p)' fill='none' stroke='\(color)' stroke-width='2' stroke-dasharray='6 3'/>"
             for row in r.rows {
-                s += "<circle cx='\(X(row.energy))' cy='\(Y(100 * get(row)))' r='\(name == "float" ? 6 : 3)' fill='\(color)'><title>\(name) k=\(row.budget): \(pct(get(row)))% at \(String(format: "%.4f", row.energy)) µJ</title></circle>"
-                if name == "integer" { s += "<text x='\(X(row.energy) + 6)' y='\(Y(100 * get(row)) + 14)' fill='#555'>k=\(row.budget)</text>" }
+                s += "<circle cx='\(X(xOf(row)))' cy='\(Y(100 * get(row)))' r='\(name == "float" ? 6 : 3)' fill='\(color)'><title>\(name) k=\(row.budget): \(pct(get(row)))% at \(xLabel(xOf(row)))</title></circle>"
+                if name == "integer" { s += "<text x='\(X(xOf(row)) + 6)' y='\(Y(100 * get(row)) + 14)' fill='#555'>k=\(row.budget)</text>" }
             }
         }
-        if let c = r.confidence {
-            s += "<rect x='\(X(c.energy) - 4)' y='\(Y(100 * c.intAccuracy) - 4)' width='8' height='8' fill='#2ca02c'/>"
-            s += "<rect x='\(X(c.energy) - 4)' y='\(Y(100 * c.floatAccuracy) - 4)' width='8' height='8' fill='none' stroke='#2ca02c' stroke-width='2'/>"
+        if let c = r.confidence, xOf(c) > 0 {
+            s += "<rect x='\(X(xOf(c)) - 4)' y='\(Y(100 * c.intAccuracy) - 4)' width='8' height='8' fill='#2ca02c'><title>confidence stop, integer: \(pct(c.intAccuracy))% at \(xLabel(xOf(c)))</title></rect>"
+            if floatCurve {
+                s += "<rect x='\(X(xOf(c)) - 4)' y='\(Y(100 * c.floatAccuracy) - 4)' width='8' height='8' fill='none' stroke='#2ca02c' stroke-width='2'><title>confidence stop, float: \(pct(c.floatAccuracy))%</title></rect>"
+            }
         }
-        for ref in r.references {
-            s += "<path d='M\(X(ref.energy)) \(Y(100 * ref.accuracy) - 6) l6 10 h-12 z' fill='#d62728'/>"
-            // label left of the point near the right edge (keeps it off the legend)
-            let nearRight = X(ref.energy) > W - rt - 70
-            s += "<text x='\(X(ref.energy) + (nearRight ? -8 : 8))' y='\(Y(100 * ref.accuracy) + 4)' text-anchor='\(nearRight ? "end" : "start")'>\(esc(ref.label))</text>"
+        for (i, ref) in refs.enumerated() {
+            let (color, shape) = refStyles[i % refStyles.count]
+            let y = Y(100 * ref.accuracy)
+            if inRange(ref) {
+                s += "<path transform='translate(\(X(ref.energy)) \(y))' d='\(shape)' fill='\(color)'><title>\(esc(ref.label)): \(pct(ref.accuracy))% at \(String(format: "%.3g", ref.energy)) µJ</title></path>"
+            } else {
+                // off the scale: at the edge it lies beyond, with its energy and an arrow
+                let right = ref.energy > 0 && X(ref.energy) > W - rt
+                let ex = right ? W - rt - 8 : l + 8
+                s += "<path transform='translate(\(ex) \(y))' d='\(shape)' fill='\(color)'/>"
+                s += "<text x='\(right ? ex - 10 : ex + 10)' y='\(y + 4)' text-anchor='\(right ? "end" : "start")' fill='\(color)'>\(right ? "" : "← ")\(String(format: "%.3g", ref.energy)) µJ\(right ? " →" : "")</text>"
+            }
         }
-        // legend
+        // legend: every marker drawn above
         let lx = W - rt + 12
-        s += "<line x1='\(lx)' x2='\(lx + 20)' y1='30' y2='30' stroke='#1f77b4' stroke-width='5' stroke-opacity='0.5'/><text x='\(lx + 26)' y='34'>float, budget k</text>"
-        s += "<line x1='\(lx)' x2='\(lx + 20)' y1='48' y2='48' stroke='#ff7f0e' stroke-width='2' stroke-dasharray='6 3'/><text x='\(lx + 26)' y='52'>integer, budget k</text>"
-        if r.confidence != nil { s += "<rect x='\(lx + 6)' y='62' width='8' height='8' fill='#2ca02c'/><text x='\(lx + 26)' y='70'>confidence (int)</text>" }
-        if !r.references.isEmpty { s += "<path d='M\(lx + 10) 80 l6 10 h-12 z' fill='#d62728'/><text x='\(lx + 26)' y='90'>reference</text>" }
+        var ly = 30.0
+        func entry(_ mark: String, _ text: String) { s += mark.replacingOccurrences(of: "@Y", with: "\(ly)") + "<text x='\(lx + 26)' y='\(ly + 4)'>\(esc(text))</text>"; ly += 18 }
+        if floatCurve {
+            entry("<line x1='\(lx)' x2='\(lx + 20)' y1='@Y' y2='@Y' stroke='#1f77b4' stroke-width='5' stroke-opacity='0.5'/><circle cx='\(lx + 10)' cy='@Y' r='5' fill='#1f77b4'/>", "float model, budget k")
+        }
+        entry("<line x1='\(lx)' x2='\(lx + 20)' y1='@Y' y2='@Y' stroke='#ff7f0e' stroke-width='2' stroke-dasharray='6 3'/><circle cx='\(lx + 10)' cy='@Y' r='3' fill='#ff7f0e'/>", "integer program, budget k")
+        if let c = r.confidence, xOf(c) > 0 {
+            entry("<rect x='\(lx + 6)' y='\(ly - 4)' width='8' height='8' fill='#2ca02c'/>", "confidence stop, integer")
+            if floatCurve { entry("<rect x='\(lx + 6)' y='\(ly - 4)' width='8' height='8' fill='none' stroke='#2ca02c' stroke-width='2'/>", "confidence stop, float") }
+        }
+        for (i, ref) in refs.enumerated() {
+            let (color, shape) = refStyles[i % refStyles.count]
+            entry("<path transform='translate(\(lx + 10) \(ly))' d='\(shape)' fill='\(color)'/>",
+                  "\(ref.label) \(pct(ref.accuracy))%" + (inRange(ref) ? "" : " (off scale)"))
+        }
         return s + "</svg>"
+    }
+
+    /// The second plot: integer accuracy per budget against instructions per inference on a target.
+    static func instructionPlot(_ r: CheckResult, _ ic: InstructionCurve) -> String {
+        var rr = r
+        rr.rows = zip(r.rows, ic.perBudget).map { row, n in var x = row; x.energy = n; return x }
+        rr.confidence = nil
+        return plot(points: rr.rows.map(\.energy), ys: rr.rows.map { 100 * $0.intAccuracy }, xTitle: "instructions per inference on \(ic.target) (",
+                    extra: rr, xOf: { $0.energy }, refs: [], inRange: { _ in true }, xLabel: { String(format: "%.3g instructions", $0) }, floatCurve: false)
+            .replacingOccurrences(of: "(, log scale)", with: "(log scale)").replacingOccurrences(of: " ()", with: "")
     }
 
     /// Grouped horizontal bars: per LIF layer, float and integer spike rate (%).
@@ -220,6 +271,18 @@ public enum CheckRender {
         return s + "</svg>"
     }
 
+    /// What each point of the energy plot was measured on, and how to add the plain SNN.
+    static func sizesNote(_ r: CheckResult) -> String {
+        var parts = ["Ensemble (float and integer, every budget and the confidence stop): the first \(r.images) test images (sne check --limit)."]
+        for ref in r.references {
+            parts.append("\(esc(ref.label)): \(pct(ref.accuracy))% " + (ref.images.map { "on \($0) test images" } ?? "on the test split used when it was trained (its size is not recorded in this model)") + ".")
+        }
+        if !r.references.contains(where: { $0.label.lowercased().contains("plain") }) {
+            parts.append("No plain-SNN point: add one with --snn ACC:UJ, or --refs FILE with the output of sne eval --json for a plain SNN (sne train plain).")
+        }
+        return parts.joined(separator: " ")
+    }
+
     public static func html(_ r: CheckResult) -> String {
         var s = "<!DOCTYPE html><html><head><meta charset='utf-8'><title>sne check: \(esc(r.program))</title><style>"
         s += "body{font-family:sans-serif;margin:24px;max-width:960px;color:#222}table{border-collapse:collapse;margin:8px 0 20px}"
@@ -236,7 +299,12 @@ public enum CheckRender {
                         row.energy, Double(row.total.synops) / n, Double(row.total.macs) / n, Double(row.total.neuronUpdates) / n)
         }
         s += "</table><p class='note'>Energy: \(r.energyTable.mac) pJ per MAC, \(r.energyTable.accumulate) pJ per accumulate (neuron updates counted, not priced, as in sne eval); counts are the interpreter's (spec §8), per inference.</p>"
-        s += curve(r)
+        s += "<h2>Accuracy vs energy (Pareto)</h2>" + curve(r)
+        s += "<p class='note'>" + sizesNote(r) + "</p>"
+        if let ic = r.instructions {
+            s += "<h2>Accuracy vs instructions on \(esc(ic.target))</h2>" + instructionPlot(r, ic)
+            s += "<p class='note'>Instructions per inference of the integer program at k = 1…\(ic.perBudget.count) on \(esc(ic.target)), as given with --instructions (sne verify … --budget k counts them); integer accuracy on the same \(r.images) images as above.</p>"
+        }
         if let c = r.mode {
             s += "<h2>\(esc(c.label)) vs the checked program</h2><p class='note'>program \(esc(c.program)), T = \(c.timesteps); both run in the reference interpreter on the same images.</p>"
             s += "<table><tr><th>budget</th><th>\(esc(c.label)) %</th><th>checked %</th><th>Δ pp</th><th>agreement %</th><th>energy µJ</th><th>synops</th><th>neuron updates</th></tr>"
@@ -252,7 +320,8 @@ public enum CheckRender {
         s += "<h2>Spike rates per layer: float (blue) vs integer (orange)</h2><p class='note'>\(r.activityImages) images, every student run, confidence stop off.</p>" + rates(r)
         s += "<h2>Weights (int8, all students)</h2>"
         s += bars(r.weightHistogram.map(Double.init), labels: (0..<256).map { String($0 - 128) }, labelEvery: 32, color: "#6a51a3", xTitle: "weight value", yTitle: "count (log10)", logY: true)
-        s += "<h2>LIF thresholds (integer membrane units)</h2>"
+        s += "<h2>LIF thresholds: the largest channel threshold θ of each layer (integer membrane units)</h2>"
+        s += "<p class='note'>Per-channel thresholds (spec §3.5): each bar is the layer's maximum over its channels.</p>"
         s += bars(r.thresholds.map { Double($0.theta) }, labels: r.thresholds.map(\.name), labelEvery: 1, color: "#31a354", xTitle: "layer", yTitle: "theta (log10)", logY: true)
         if !r.memory.isEmpty {
             s += "<h2>Memory per target</h2><table><tr><th>target</th><th>flash B</th><th>RAM B</th><th>arena B</th><th>fits</th><th>note</th></tr>"

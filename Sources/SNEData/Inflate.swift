@@ -14,13 +14,17 @@ public enum Gzip {
     public static func isGzip(_ data: [UInt8]) -> Bool { data.count >= 2 && data[0] == 0x1f && data[1] == 0x8b }
 
     /// Decompresses every gzip member in `data`, checking CRC-32 and length; `source` names the file in errors.
-    /// With `limit`, stops once at least `limit` bytes are out and returns exactly those (no CRC check
-    /// is possible then) — for reading the head of a large file quickly. Once the output exceeds
+    /// With `limit`, stops once more than `limit` bytes are out and returns the first `limit` (no
+    /// CRC check is possible then) — for reading the head of a large file quickly; a member that
+    /// ends before passing `limit` (also one whose output is exactly `limit` bytes) has its trailer
+    /// checked as usual (docs/loaders.md §1, decision 2). Once the output exceeds
     /// `maxOutput` (what `what` can need at most), inflation stops and the data is refused.
     public static func decompress(_ data: [UInt8], source: String = "gzip data", limit: Int? = nil,
                                   maxOutput: Int = DataLimits.maxInflated, what: String = "the file") throws -> [UInt8] {
         var out: [UInt8] = []
-        let stopAt = min(limit ?? Int.max, maxOutput == Int.max ? Int.max : maxOutput + 1)
+        // Inflate one byte past `limit`: only then is it known that the stream goes on (and the
+        // trailer cannot be reached); a stream ending exactly at `limit` is checked in full.
+        let stopAt = min(limit.map { $0 == Int.max ? $0 : $0 + 1 } ?? Int.max, maxOutput == Int.max ? Int.max : maxOutput + 1)
         out.reserveCapacity(min(data.count * 4, stopAt, 1 << 26))
         var pos = 0
         func fail(_ why: String) -> DataError { DataError("\(source): \(why)") }
@@ -42,7 +46,7 @@ public enum Gzip {
             var inflater = Inflater(data, start: p, source: source)
             inflater.limit = stopAt == Int.max ? Int.max : stopAt - start
             do { try inflater.run(into: &out) } catch is Inflater.LimitReached {
-                if let limit, limit <= maxOutput { return Array(out[0..<limit]) }
+                if let limit, limit <= maxOutput, out.count > limit { return Array(out[0..<limit]) }
                 throw fail("inflates to more than the \(maxOutput) bytes \(what) can need (stopped there)")
             }
             p = inflater.bytePosition
@@ -54,6 +58,7 @@ public enum Gzip {
             pos = p + 8
             while pos < data.count && data[pos] == 0 { pos += 1 }   // tolerate zero padding
         }
+        if let limit, out.count > limit { return Array(out[0..<limit]) }
         return out
     }
 }

@@ -22,6 +22,6 @@ import Foundation
     @Test func missingDatasetIsOneClearError() {
         let (code, _, err) = sne(["example", "mnist-cnn", "--data", "/nonexistent/sne-data"])
         #expect(code == ExitCode.usage)   // bad input: exit 2
-        #expect(err == "sne example: mnist dataset not found; tried: /nonexistent/sne-data/mnist, /nonexistent/sne-data\n")
+        #expect(err == "sne example: mnist dataset not found; tried: /nonexistent/sne-data/mnist, /nonexistent/sne-data (give --data DIR or set SNE_DATA)\n")
     }
 }

@@ -14,16 +14,13 @@ import SNECodegen
     static let data = root.deletingLastPathComponent().appendingPathComponent("shared/data/fashion-mnist").path
 
 
-    /// `$SNE_NIR_PYTHON` (default /work/venvs/nir/bin/python) if it imports nir, nirtorch,
-    /// snntorch and torch; else nil with the reason printed.
+    /// The snnTorch Python (`PythonEnv.snntorch`: `$SNE_NIR_PYTHON`, else python3 if it imports
+    /// nir, nirtorch, snntorch, torch and h5py); nil with the reason and setup line printed.
     static func python() -> String? {
-        let p = ProcessInfo.processInfo.environment["SNE_NIR_PYTHON"] ?? "/work/venvs/nir/bin/python"
-        guard FileManager.default.isExecutableFile(atPath: p),
-              let r = try? Shell.run([p, "-c", "import nir, nirtorch, snntorch, torch"]), r.status == 0 else {
-            print("skipping: \(p) cannot import nir, nirtorch, snntorch and torch (python3.11 -m venv /work/venvs/nir && /work/venvs/nir/bin/pip install nir snntorch torch h5py; or set SNE_NIR_PYTHON)")
-            return nil
+        switch PythonEnv.snntorch.find() {
+        case .success(let p): return p
+        case .failure(let e): print("skipping: \(e)"); return nil
         }
-        return p
     }
 
     /// The `agreement: a/n` and `snntorch accuracy: c/n` counts printed by snntorch_run.py.

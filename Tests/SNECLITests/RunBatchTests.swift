@@ -79,7 +79,7 @@ import SpikeIR
             (["--input", images, "--index", "4", "--count", "2"], 2, "items 4…5 asked"),
             (["--input", images, "--count", "3", "--labels", labels], 2, "--labels \(labels): items 0…2 asked, the file has 2"),
             (["--input", images, "--count", "1", "--labels", images], 2, "a label file is a one-dimensional IDX"),
-            (["--input", labels, "--count", "1"], 2, "IDX items are single bytes (a one-dimensional IDX, such as labels), the program input is 28x28x1"),
+            (["--input", labels, "--count", "1"], 2, "IDX items are single bytes (a one-dimensional IDX, such as a label file; give the images file), the program input is 28x28x1"),
             (["--input", images, "--count", "0"], 2, "--count"),
         ]
         for (args, code, message) in cases {

@@ -5,6 +5,7 @@ import Testing
 import Foundation
 @testable import SNECLI
 import SNETrain
+import SNE
 
 @Suite(.serialized) struct TrainProcessTests {
     /// The `sne` executable next to the test bundle (built by `swift build` / `swift test`).
@@ -73,6 +74,10 @@ import SNETrain
         try Self.run(["train", "join", "--out", two])
         for k in 0..<2 { #expect(try Self.tensors("\(one)/student-\(k).ckpt") == Self.tensors("\(two)/student-\(k).ckpt"), "student \(k)") }
         #expect(try Self.tensors("\(one)/model.sne") == Self.tensors("\(two)/model.sne"))
+        // The model records what it was trained on (DataFingerprint): name, shape, classes, fingerprint.
+        let info = try SNEModel.load(from: "\(one)/model.sne").info
+        #expect(info["dataset"] == "digits" && info["data.input"] == "1x8x8" && info["data.classes"] == "10"
+                && info["data.fingerprint"] == DataFingerprint.known["digits"], "\(info)")
     }
 
     @Test func killedRunResumesToTheSameWeights() throws {
@@ -111,7 +116,7 @@ import SNETrain
         #expect(SNECLI.main(["train", "student", "--index", "5", "--students", "2"], out: &out, err: &err) == 2)
         err = .capture()
         #expect(SNECLI.main(["train", "sne", "--partition", "clever"], out: &out, err: &err) == 2)
-        #expect(err.captured == "sne train: partition 'clever': must be informed, contiguous, random or spread\n")
+        #expect(err.captured == "sne train: --partition 'clever' (partition in a config file): must be informed, contiguous, random or spread\n")
         err = .capture()
         #expect(SNECLI.main(["train", "sne", "--conv", "8,x"], out: &out, err: &err) == 2)
         let cfg = FileManager.default.temporaryDirectory.appendingPathComponent("sne-bad-config-\(getpid()).json").path

@@ -48,7 +48,7 @@ struct BenchmarkTests {
         let m = MemoryReport(p, target: t, runtimeCode: rm.code, stack: rm.stack)
         for l in m.lines { print("bench fmnist \(l)") }
         if m.fitError != nil { return }
-        let x = [UInt8](try Data(contentsOf: URL(fileURLWithPath: SNEPaths.root + "/examples/programs/fmnist-test-0.u8")))
+        let x = [UInt8](try Data(contentsOf: URL(fileURLWithPath: checkoutRoot + "/examples/programs/fmnist-test-0.u8")))
         for k in [1, 4] {
             let r = try Verifier.verify(p, target: t, inputs: [x], budgets: [k])
             let c = try Interpreter(p)(x, budget: k).total

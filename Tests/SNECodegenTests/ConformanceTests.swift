@@ -9,7 +9,7 @@ import SpikeIR
 struct Golden { var program: Program; var input: [UInt8]; var results: [Int: DeviceResult] }
 
 func loadGolden() throws -> [Golden] {
-    let dir = SNEPaths.root + "/Tests/SpikeIRTests/Vectors"
+    let dir = checkoutRoot + "/Tests/SpikeIRTests/Vectors"
     let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".expected.json") }.sorted()
     return try names.map { n in
         let j = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/" + n))) as! [String: Any]

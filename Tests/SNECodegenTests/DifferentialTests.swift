@@ -129,11 +129,7 @@ struct DifferentialTests {
 
     @Test("same set under ASan + UBSan (clang)")
     func sanitizers() throws {
-        let clang = "/opt/swift/usr/bin/clang"
-        guard FileManager.default.fileExists(atPath: clang) || Shell.has("clang") else {
-            print("skipped: no clang"); return
-        }
-        let cc = FileManager.default.fileExists(atPath: clang) ? clang : "clang"
+        guard let cc = sanitizerClang() else { print("skipped: no clang"); return }
         let cases = randomCases(seed: 2, programs: 200, inputs: 3)
         let (mism, n) = try runDifferential(cases, compiler: cc,
             flags: ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"],

@@ -51,7 +51,7 @@ private func runUnblocked(_ argv: [String]) throws -> (status: Int32, output: St
 
 @Suite("examples", .serialized)
 struct ExamplesTests {
-    static let programs = SNEPaths.root + "/examples/programs"
+    static let programs = checkoutRoot + "/examples/programs"
 
     /// The shipped program and its test images (path, bytes).
     static func shipped() throws -> (Program, [(String, [UInt8])]) {
@@ -89,7 +89,7 @@ struct ExamplesTests {
         let (p, imgs) = try Self.shipped()
         let tmp = try Self.tempDir("c-dropin")
         defer { try? FileManager.default.removeItem(atPath: tmp) }
-        let ex = SNEPaths.root + "/examples/c-dropin"
+        let ex = checkoutRoot + "/examples/c-dropin"
         try CEmitter(p).write(to: tmp + "/model")
         let mk = try Shell.run(["make", "-C", ex, "MODEL=\(tmp)/model", "BUILD=\(tmp)/make"])
         try #require(mk.status == 0, "make: \(mk.stderr)")
@@ -131,7 +131,7 @@ struct ExamplesTests {
         let (p, imgs) = try Self.shipped()
         let tmp = try Self.tempDir("m4")
         defer { try? FileManager.default.removeItem(atPath: tmp) }
-        let ex = SNEPaths.root + "/examples/cortex-m4", model = tmp + "/model", elf = tmp + "/firmware.elf"
+        let ex = checkoutRoot + "/examples/cortex-m4", model = tmp + "/model", elf = tmp + "/firmware.elf"
         try CEmitter(p).write(to: model)
         let gen = try Shell.run([ex + "/gen-images.sh", tmp + "/images.h"] + imgs.map { $0.0 })
         try #require(gen.status == 0, "gen-images.sh: \(gen.stderr)")

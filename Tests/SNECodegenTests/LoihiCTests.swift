@@ -13,7 +13,7 @@ import SpikeIR
 struct LoihiVector { var name: String; var program: Program; var input: [UInt8]; var lava: [String: Any] }
 
 func loadLoihiVectors() throws -> [LoihiVector] {
-    let dir = SNEPaths.root + "/Tests/SpikeIRTests/Vectors/loihi"
+    let dir = checkoutRoot + "/Tests/SpikeIRTests/Vectors/loihi"
     let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".snep") }.sorted()
     return try names.map { f in
         let stem = String(f.dropLast(5))
@@ -197,8 +197,7 @@ struct LoihiCTests {
 
     @Test("host differential under ASan + UBSan (clang)")
     func sanitizers() throws {
-        let clang = "/opt/swift/usr/bin/clang"
-        guard FileManager.default.fileExists(atPath: clang) || Shell.has("clang") else { print("skipped: no clang"); return }
+        guard let clang = sanitizerClang() else { print("skipped: no clang"); return }
         var fx = LoihiFixtures(seed: 99)
         var mx = MixedLoihiPrograms(seed: 98)
         var cases: [DiffCase] = []
@@ -207,7 +206,7 @@ struct LoihiCTests {
             cases.append(DiffCase(program: p, inputs: [[UInt8](repeating: 255, count: p.input.size), (0..<p.input.size).map { UInt8(($0 * 53 + 7) % 256) }]))
             cases.append(DiffCase(program: q, inputs: [mx.input(q)]))
         }
-        let (mism, n) = try runDifferential(cases, compiler: FileManager.default.fileExists(atPath: clang) ? clang : "clang",
+        let (mism, n) = try runDifferential(cases, compiler: clang,
             flags: ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"],
             env: ["ASAN_OPTIONS": "detect_leaks=1", "UBSAN_OPTIONS": "print_stacktrace=1"])
         print("loihi differential ASan+UBSan: \(cases.count) programs, \(n) runs")

@@ -6,16 +6,13 @@ import Testing
 @testable import SNECodegen
 @testable import SpikeIR
 
-/// The NIR venv's Python: `$SNE_NIR_PYTHON`, else /work/venvs/nir/bin/python; nil (with a printed
-/// reason) when it cannot import h5py and nir.
+/// The NIR Python (`PythonEnv.nir`: `$SNE_NIR_PYTHON`, else python3 if it imports nir and
+/// h5py); nil, with the reason and the setup line printed, when there is none.
 func nirPython() -> String? {
-    let p = ProcessInfo.processInfo.environment["SNE_NIR_PYTHON"] ?? "/work/venvs/nir/bin/python"
-    guard FileManager.default.isExecutableFile(atPath: p),
-          let r = try? Shell.run([p, "-c", "import h5py, nir"]), r.status == 0 else {
-        print("skipping: \(p) cannot import h5py and nir (python3.11 -m venv /work/venvs/nir && /work/venvs/nir/bin/pip install nir h5py)")
-        return nil
+    switch PythonEnv.nir.find() {
+    case .success(let p): return p
+    case .failure(let e): print("skipping: \(e)"); return nil
     }
-    return p
 }
 
 @Suite("Neuromorphic")
@@ -163,7 +160,7 @@ struct NeuromorphicTests {
 
     @Test("Loihi lowering of the Fashion-MNIST-sized program; export files")
     func loihiLowering() throws {
-        let p = try ProgramFile.read(path: SNEPaths.root + "/examples/programs/fmnist4.snep")
+        let p = try ProgramFile.read(path: checkoutRoot + "/examples/programs/fmnist4.snep")
         let (q, notes) = try LoihiLowering.lower(p)
         try ProgramVerifier.verify(q)
         #expect(q.fileVersionMinor == 1)

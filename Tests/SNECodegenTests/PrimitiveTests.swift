@@ -10,11 +10,12 @@ struct PrimitiveTests {
     func makeTest() throws {
         let dir = tempDir("prim")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try Shell.run(["make", "-s", "-C", SNEPaths.runtime + "/tests", "test", "BUILD=\(dir)/plain"])
+        // The checkout's tests (they read Tests/SpikeIRTests/Cases beside them), not the embedded runtime.
+        let tests = checkoutRoot + "/runtime-c/tests"
+        let r = try Shell.run(["make", "-s", "-C", tests, "test", "BUILD=\(dir)/plain"])
         #expect(r.status == 0 && r.stdout.contains(", 0 failures"), "\(r.stdout)\(r.stderr)")
-        let clang = "/opt/swift/usr/bin/clang"
-        if FileManager.default.fileExists(atPath: clang) {
-            let s = try Shell.run(["make", "-s", "-C", SNEPaths.runtime + "/tests", "test", "BUILD=\(dir)/san", "CC=\(clang)", "SAN=1"])
+        if let clang = sanitizerClang() {
+            let s = try Shell.run(["make", "-s", "-C", tests, "test", "BUILD=\(dir)/san", "CC=\(clang)", "SAN=1"])
             #expect(s.status == 0 && s.stdout.contains(", 0 failures"), "\(s.stdout)")
         }
     }

@@ -13,7 +13,7 @@ import SpikeIR
 /// The valid `.snep` files of the checkout (examples, conformance vectors, the Loihi vectors,
 /// anything else): versions 2.0 and 2.1 (the Loihi ops, opcodes 10–12), both read by the C runtime.
 func repoPrograms() -> [(String, [UInt8])] {
-    let root = SNEPaths.root
+    let root = checkoutRoot
     guard let e = FileManager.default.enumerator(atPath: root) else { return [] }
     var out: [(String, [UInt8])] = []
     while let rel = e.nextObject() as? String {

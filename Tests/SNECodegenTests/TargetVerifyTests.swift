@@ -24,7 +24,7 @@ struct TargetVerifyTests {
 
     @Test("Spike IR 2.1: fmnist4 lowered to its Loihi mode (opcodes 10–12) on host (blob) and cortex-m4 (specialized)")
     func loihiModeExample() throws {
-        let dir = SNEPaths.root + "/examples/programs"
+        let dir = checkoutRoot + "/examples/programs"
         let (q, _) = try LoihiLowering.lower(try ProgramFile.read(path: dir + "/fmnist4.snep"))
         #expect(q.fileVersionMinor == 1)
         let x = try #require(FileManager.default.contents(atPath: dir + "/fmnist-test-0.u8").map { [UInt8]($0) })
@@ -52,7 +52,7 @@ struct TargetVerifyTests {
     @Test("conformance: examples/programs/fmnist4.snep on the Fashion-MNIST test images", arguments: Target.names)
     func exampleProgram(_ name: String) throws {
         guard let t = try installedTarget(name) else { return }
-        let dir = SNEPaths.root + "/examples/programs"
+        let dir = checkoutRoot + "/examples/programs"
         let p = try ProgramFile.read(path: dir + "/fmnist4.snep")
         if let e = MemoryReport(p, target: t).fitError { print("skipped \(name): \(e)"); return }
         let xs = (0..<5).compactMap { FileManager.default.contents(atPath: dir + "/fmnist-test-\($0).u8").map { [UInt8]($0) } }

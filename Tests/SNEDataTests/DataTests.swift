@@ -37,6 +37,22 @@ func tmpPath(_ name: String) -> String {
         #expect(throws: DataError.self) { try Gzip.decompress([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]) }
     }
 
+    /// docs/loaders.md §1.5, decision 2: a file read to its exact end (limit = its whole output)
+    /// has its trailer checked; only a stream known to go on past the limit skips it.
+    @Test func exactEndReadChecksTheTrailer() throws {
+        let text = Array("hello hello hello hello!".utf8)
+        var bad = fixed; bad[bad.count - 8] ^= 0xFF   // wrong CRC
+        for limit in [text.count, text.count + 1, text.count + 100] {
+            #expect(try Gzip.decompress(fixed, limit: limit) == text)
+            do { _ = try Gzip.decompress(bad, source: "x.gz", limit: limit); Issue.record("limit \(limit): wrong CRC accepted") }
+            catch let e as DataError { #expect(e.message == "x.gz: gzip CRC-32 check failed (corrupt file)") }
+        }
+        // A prefix of the stream: no trailer is reachable, the first `limit` bytes come back.
+        for limit in [1, 5, text.count - 1] {
+            #expect(try Gzip.decompress(bad, limit: limit) == Array(text[0..<limit]))
+        }
+    }
+
     @Test func realMNISTDynamicBlocks() throws {
         guard let dir = sharedData("mnist") else { print("skipping: ../shared/data/mnist not found"); return }
         // The label file whole (dynamic Huffman blocks, CRC and length checked), images: the first 100.

@@ -59,14 +59,14 @@ import SNEData
         let t = try TeacherTargets.load(features: f, logits: l, samples: 3, classes: 2)
         #expect(t.dims == 4 && t.features[5] == 5 && t.logits[3] == 3)
         #expect { try TeacherTargets.load(features: f, logits: l, samples: 4, classes: 2) } throws: {
-            ($0 as? SNEError)?.message == "\(f): 3 rows of teacher features, but the training set has 4 images"
+            ($0 as? SNEError)?.message == "\(f): 3 rows of teacher features (--teacher-features), but the training set has 4 images"
         }
         #expect { try TeacherTargets.load(features: f, logits: l, samples: 3, classes: 10) } throws: {
             ($0 as? SNEError)?.message == "\(l): teacher logits have 2 classes, the dataset has 10"
         }
         try NPY.write(.int32([1, 2, 3], shape: [3]), to: l)
         #expect { try TeacherTargets.load(features: f, logits: l, samples: 3, classes: 2) } throws: {
-            ($0 as? SNEError)?.message == "\(l): expected a float32 ('<f4') array, got another dtype"
+            ($0 as? SNEError)?.message == "\(l): the array is int32 ('<i4'); teacher outputs must be float32 ('<f4'): save them with .astype(np.float32)"
         }
     }
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # run.sh [PROGRAM.snep [IMAGE...]] - the whole c-dropin example from a fresh clone:
-#   1. builds sne (swift build -c release) unless $SNE names an sne binary;
+#   1. uses $SNE, else the sne on the PATH, else builds sne (swift build -c release);
 #   2. sne compile PROGRAM --target host -o build/model;
 #   3. builds classify twice: plain make (Makefile) and CMake (CMakeLists.txt);
 #   4. runs both on every IMAGE at every budget k = 1..K and checks
@@ -18,6 +18,9 @@ for img in "$@"; do [ -f "$img" ] || { echo "run.sh: no such image: $img" >&2; e
 prog=$(cd "$(dirname "$prog")" && pwd)/$(basename "$prog")
 build=$here/build
 
+if [ -z "${SNE:-}" ] && command -v sne > /dev/null; then
+    SNE=$(command -v sne)      # installed (./install.sh)
+fi
 if [ -z "${SNE:-}" ]; then
     echo "== swift build -c release"
     (cd "$root" && swift build -c release)

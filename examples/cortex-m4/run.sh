@@ -1,6 +1,6 @@
 #!/bin/sh
 # run.sh [PROGRAM.snep [IMAGE...]] - the whole cortex-m4 example from a fresh clone:
-#   1. builds sne (swift build -c release) unless $SNE names an sne binary;
+#   1. uses $SNE, else the sne on the PATH, else builds sne (swift build -c release);
 #   2. sne compile PROGRAM --target cortex-m4 -o build/model;
 #   3. gen-images.sh: every IMAGE -> build/images.h;
 #   4. builds build/firmware.elf with arm-none-eabi-gcc through targets/Makefile (TARGET=cortex-m4:
@@ -28,6 +28,9 @@ for tool in arm-none-eabi-gcc qemu-system-arm; do
         echo "run.sh: $tool not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)" >&2; exit 1; }
 done
 
+if [ -z "${SNE:-}" ] && command -v sne > /dev/null; then
+    SNE=$(command -v sne)      # installed (./install.sh)
+fi
 if [ -z "${SNE:-}" ]; then
     echo "== swift build -c release"
     (cd "$root" && swift build -c release)

@@ -2,8 +2,9 @@
 # The digits pipeline: train, compile, check, verify on AVR (simavr). Needs ../shared/data beside the checkout.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-swift build -c release
-S=.build/release/sne
+# $SNE, else the installed sne on the PATH, else this checkout's release build.
+S=${SNE:-$(command -v sne || true)}
+if [ -z "$S" ]; then swift build -c release; S=.build/release/sne; fi
 DATA=${DATA:-../shared/data}
 $S train sne --dataset digits --data "$DATA" --out runs/digits --teacher-width 16 --teacher-epochs 30 --students 4 \
    --conv 4,8 --hidden 32 --features 16 --student-epochs 30 --batch 32 --head-epochs 40 --gate-epochs 30 --gate-pool 2 --finetune-epochs 10

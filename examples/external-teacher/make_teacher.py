@@ -4,16 +4,18 @@
 Writes, in the order of the training set (train-images-idx3-ubyte):
   teacher_features.npy   float32 [60000, D]   the penultimate (pre-classifier) features
   teacher_logits.npy     float32 [60000, 10]  the logits
+  teacher_test_features.npy, teacher_test_logits.npy   the same on the 10,000 test images
 and, with --safetensors, teacher.safetensors holding both tensors ("features", "logits").
 
 The features are computed on the *unaugmented* training images: sne's students see exactly these
 images, so the targets match their input. Then:
 
   sne train sne --dataset fashion-mnist \
-      --teacher-features teacher_features.npy --teacher-logits teacher_logits.npy --out runs/fm-ext
+      --teacher-features teacher_features.npy --teacher-logits teacher_logits.npy \
+      --teacher-test-features teacher_test_features.npy --teacher-test-logits teacher_test_logits.npy --out runs/fm-ext
 
 Usage: python make_teacher.py [--data DIR] [--epochs N] [--limit N] [--safetensors]
-(needs torch and numpy: python -m venv /tmp/v && /tmp/v/bin/pip install torch numpy)
+(needs torch and numpy: python3 -m venv ~/.venvs/teacher && ~/.venvs/teacher/bin/pip install torch numpy --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple)
 """
 import argparse, gzip, os, struct
 import numpy as np
@@ -81,13 +83,25 @@ def main():
             opt.zero_grad(); loss.backward(); opt.step(); sched.step()
         print(f"epoch {epoch + 1}/{a.epochs}: loss {loss.item():.4f}", flush=True)
     model.eval()
-    feats, logits = [], []
-    with torch.no_grad():
-        for i in range(0, len(xt), 1000):
-            f, z = model(xt[i:i + 1000])           # unaugmented: what the students see
-            feats.append(f); logits.append(z)
-    feats = torch.cat(feats).numpy().astype(np.float32)
-    logits = torch.cat(logits).numpy().astype(np.float32)
+
+    def outputs(images):
+        fs, zs = [], []
+        with torch.no_grad():
+            for i in range(0, len(images), 1000):
+                f, z = model(images[i:i + 1000])   # unaugmented: what the students see
+                fs.append(f); zs.append(z)
+        return torch.cat(fs).numpy().astype(np.float32), torch.cat(zs).numpy().astype(np.float32)
+
+    feats, logits = outputs(xt)
+    # The test split too (--teacher-test-features/--teacher-test-logits): per-student test R²
+    # while training, and the teacher's test accuracy in `sne eval` and `sne check`.
+    xs = read_idx(os.path.join(a.data, "t10k-images-idx3-ubyte.gz"))
+    ys = read_idx(os.path.join(a.data, "t10k-labels-idx1-ubyte.gz"))
+    tf, tz = outputs(torch.from_numpy(xs.astype(np.float32) / 255.0).unsqueeze(1))
+    np.save(os.path.join(a.out, "teacher_test_features.npy"), tf)
+    np.save(os.path.join(a.out, "teacher_test_logits.npy"), tz)
+    print(f"wrote teacher_test_features.npy {tf.shape} and teacher_test_logits.npy {tz.shape}; "
+          f"test accuracy {(tz.argmax(1) == ys).mean() * 100:.2f}% on {len(ys)} images")
     np.save(os.path.join(a.out, "teacher_features.npy"), feats)
     np.save(os.path.join(a.out, "teacher_logits.npy"), logits)
     print(f"wrote teacher_features.npy {feats.shape} and teacher_logits.npy {logits.shape}; "

@@ -6,7 +6,7 @@
 #   lNN.lava.json  what Lava computed: per student, per loihi_lif op, per step the spikes, v and u
 #                  of every neuron (HWC order), the readout features f, the int8 q, the logits
 # Needs the Lava venv (Python 3.10):
-#   ~/.pyenv/versions/3.10.13/bin/python -m venv /work/venvs/lava && /work/venvs/lava/bin/pip install lava-nc
+#   python3.10 -m venv ~/.venvs/lava && ~/.venvs/lava/bin/pip install lava-nc && export SNE_LAVA_PYTHON=~/.venvs/lava/bin/python
 # (or set SNE_LAVA_PYTHON). LoihiVectorTests checks the interpreter against these files.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
