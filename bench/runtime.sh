@@ -16,6 +16,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
 sne=${SNE:-$root/.build/release/sne}
+export SNE_ROOT=${SNE_ROOT:-$root}   # measure this checkout's runtime-c, not the copy built into sne
 prog=""; target=cortex-m4; inputs=""; count=16; modes=""; mode=specialized; json=""
 while [ $# -gt 0 ]; do
   case "$1" in
