@@ -25,7 +25,7 @@ public enum DiffVectors {
     public static func buildDriver(into dir: String, compiler: String = "cc", flags: [String] = ["-O2"], traceHash: Bool = true) throws -> String {
         let rt = SNEPaths.runtime
         let exe = dir + "/sne_diff"
-        let argv = [compiler, "-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wconversion", "-Wshadow", "-Werror", "-DSNE_TRACE_HASH=\(traceHash ? 1 : 0)"] + flags
+        let argv = [compiler, "-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wconversion", "-Wshadow", "-Wswitch-enum", "-Werror", "-DSNE_TRACE_HASH=\(traceHash ? 1 : 0)"] + flags
             + ["-I\(rt)/include", "\(rt)/tests/sne_diff.c"] + SNEPaths.runtimeSources.map { rt + "/" + $0 } + ["-o", exe]
         let r = try Shell.run(argv)
         if r.status != 0 {

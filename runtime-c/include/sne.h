@@ -54,12 +54,13 @@ typedef enum sne_status {
     SNE_E_CAPACITY = 10 /* blob: more op records than the ops storage passed to sne_blob_load */
 } sne_status;
 
-/* Opcodes (spec §9). */
-enum {
+/* Opcodes (spec §9). The runtime switches over this type with one case per opcode and a failing
+ * default (the test builds add -Wswitch-enum, so a new opcode is a compile error at every switch). */
+typedef enum sne_opcode {
     SNE_OP_INPUT_CONV2D = 1, SNE_OP_INPUT_DENSE = 2, SNE_OP_CONV2D = 3, SNE_OP_DENSE = 4,
     SNE_OP_LIF = 5, SNE_OP_MAXPOOL = 6, SNE_OP_AVGPOOL = 7, SNE_OP_FLATTEN = 8, SNE_OP_READOUT = 9,
     SNE_OP_LOIHI_LIF = 10, SNE_OP_LOIHI_DENSE = 11, SNE_OP_LOIHI_CONV2D = 12   /* 2.1 files only */
-};
+} sne_opcode;
 
 /*
  * One op descriptor. Pointer-free and made only of 4-byte fields, so its size (84 bytes)
@@ -167,11 +168,13 @@ typedef struct sne_result {
 /* Number of op descriptors of m over all students (the length ctx->op_counts must have). */
 uint32_t sne_op_count(const sne_model *m);
 
-/* Bytes of arena sne_init() needs for `m` (a multiple of 4; static-memory plan, no malloc). */
+/* Bytes of arena sne_init() needs for `m` (a multiple of 4; static-memory plan, no malloc); 0 when an
+ * op has an opcode this runtime does not know. */
 size_t sne_arena_size(const sne_model *m);
 
 /* Binds ctx to m and an arena of `bytes` bytes, aligned for int32 (e.g. an int32_t array). Returns
- * SNE_E_ARG for NULLs, SNE_E_ARENA when bytes < sne_arena_size(m) or the arena is misaligned. */
+ * SNE_E_ARG for NULLs, SNE_E_FORMAT when an op descriptor has an opcode this runtime does not know,
+ * SNE_E_ARENA when bytes < sne_arena_size(m) or the arena is misaligned. */
 sne_status sne_init(sne_ctx *ctx, const sne_model *m, void *arena, size_t bytes);
 
 /*

@@ -163,6 +163,20 @@ static uint32_t crc32_of(const SNE_FLASH uint8_t *b, uint32_t n)
 typedef struct shape { uint32_t h, w, c; } shape;
 enum { K_U8, K_CUR, K_SPK, K_FEAT };
 
+/* The record families of spec §9, one case per opcode (no opcode ranges): 1 = a 2.1 (Loihi) op,
+ * 2 = an int8-weight synaptic op with an int32 bias, 3 = lif, 4 = a record without arrays
+ * (maxpool, avgpool, flatten, readout); 0 = not an opcode. */
+static int family(uint32_t code)
+{
+    switch ((sne_opcode)code) {
+    case SNE_OP_LOIHI_LIF: case SNE_OP_LOIHI_DENSE: case SNE_OP_LOIHI_CONV2D: return 1;
+    case SNE_OP_INPUT_CONV2D: case SNE_OP_INPUT_DENSE: case SNE_OP_CONV2D: case SNE_OP_DENSE: return 2;
+    case SNE_OP_LIF: return 3;
+    case SNE_OP_MAXPOOL: case SNE_OP_AVGPOOL: case SNE_OP_FLATTEN: case SNE_OP_READOUT: return 4;
+    default: return 0;
+    }
+}
+
 /* One op record (spec §9 STUDENT) into *op; updates the shape/kind chain. `minor`: the file's minor
  * version (opcodes 10-12 need 1); `prev`: the opcode of op j-1 (0 for j = 0). */
 static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint32_t *kind,
@@ -180,7 +194,7 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
     end = at + size;
     op->opcode = code;
     op->in_h = s->h; op->in_w = s->w; op->in_c = s->c;
-    switch (code) {
+    switch ((sne_opcode)code) {
     case SNE_OP_INPUT_CONV2D: case SNE_OP_CONV2D: ink = code == SNE_OP_CONV2D ? K_SPK : K_U8; outk = K_CUR; break;
     case SNE_OP_INPUT_DENSE: case SNE_OP_DENSE: ink = code == SNE_OP_DENSE ? K_SPK : K_U8; outk = K_CUR; break;
     case SNE_OP_LIF: ink = K_CUR; outk = K_SPK; break;
@@ -191,7 +205,7 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
     case SNE_OP_LOIHI_DENSE: case SNE_OP_LOIHI_CONV2D: ink = K_SPK; outk = K_CUR; break;
     default: fail(r, SNE_E_FORMAT, at); return;
     }
-    if (code >= SNE_OP_LOIHI_LIF && minor < 1u) { fail(r, SNE_E_FORMAT, at); return; }   /* 2.1 ops in a 2.0 file */
+    if (family(code) == 1 && minor < 1u) { fail(r, SNE_E_FORMAT, at); return; }   /* 2.1 ops in a 2.0 file */
     /* parameters */
     if (code == SNE_OP_INPUT_CONV2D || code == SNE_OP_CONV2D) {
         uint32_t ho, wo;
@@ -261,8 +275,10 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
         if (s->h + 2u * op->pad < op->kh || s->w + 2u * op->pad < op->kw) { fail(r, SNE_E_SHAPE, at); return; }
         op->out_h = (s->h + 2u * op->pad - op->kh) / op->stride + 1u;
         op->out_w = (s->w + 2u * op->pad - op->kw) / op->stride + 1u;
-    } else {
+    } else if (code == SNE_OP_READOUT) {
         op->out_h = s->h; op->out_w = s->w; op->out_c = s->c;
+    } else {
+        fail(r, SNE_E_FORMAT, at); return;                     /* no parameters known for this opcode */
     }
     if (r->st != SNE_OK) return;
     /* typing (spec §3) */
@@ -281,7 +297,7 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
         if (!ok) { fail(r, SNE_E_TYPE, at + 8u); return; }
     }
     /* arrays: exact record size */
-    if (code >= SNE_OP_LOIHI_LIF) {
+    if (family(code) == 1) {
         if (code == SNE_OP_LOIHI_LIF) {
             /* i16 bias_mant[C] (+pad), each -4096..4095; §7.8 bounds */
             uint32_t ch;
@@ -312,7 +328,7 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
             *curmax = loihi_syn_bound(r, op->w, (uint32_t)rows, op->out_c,
                                       code == SNE_OP_LOIHI_DENSE ? (int32_t)op->shift - 8 : 0, at);
         }
-    } else if (code <= SNE_OP_DENSE) {
+    } else if (family(code) == 2) {
         const uint64_t rows = (code == SNE_OP_INPUT_CONV2D || code == SNE_OP_CONV2D)
                                   ? (uint64_t)s->c * op->kh * op->kw : (uint64_t)s->h * s->w * s->c;
         const uint64_t nw = rows * op->out_c;
@@ -322,7 +338,7 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
         op->b = rd_array(r, 4ull * op->out_c);
         if (r->st != SNE_OK) return;
         *curmax = syn_bound(r, op->w, (uint32_t)rows, op->out_c, op->b, op->shift,
-                            code <= SNE_OP_INPUT_DENSE ? 255u : 1u, at);
+                            (code == SNE_OP_INPUT_CONV2D || code == SNE_OP_INPUT_DENSE) ? 255u : 1u, at);
     } else if (code == SNE_OP_LIF) {
         /* i32 theta[C], one per channel, each 1 .. 2^(state_bits-1)-1 (spec §3.5) */
         const uint32_t hi = op->state_bits == 16u ? 32767u : 0x7FFFFFFFu;
@@ -333,7 +349,7 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
             const int32_t t = i32_at(r, op->theta + 4u * ch);
             if (t < 1 || (uint32_t)t > hi) fail(r, SNE_E_FORMAT, op->theta + 4u * ch);
         }
-    } else {
+    } else if (family(code) == 4) {
         const uint32_t need_size = (code == SNE_OP_MAXPOOL || code == SNE_OP_AVGPOOL) ? 12u : 8u;
         if (need_size != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
         if (code == SNE_OP_AVGPOOL) {
@@ -341,6 +357,8 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
             if (*curmax * q + q / 2u > B31) { fail(r, SNE_E_BOUND, at); return; }
         }
         if (code == SNE_OP_READOUT && (uint64_t)T * *curmax > B31) { fail(r, SNE_E_BOUND, at); return; }
+    } else {
+        fail(r, SNE_E_FORMAT, at); return;                     /* no record layout known for this opcode */
     }
     if (r->st == SNE_OK && r->pos != end) fail(r, SNE_E_FORMAT, at + 4u);
     s->h = op->out_h; s->w = op->out_w; s->c = op->out_c;

@@ -27,6 +27,29 @@
  * loihi_conv2d pending outputs (4 bytes per element). Every region is rounded up to a multiple of 4 bytes.
  * Returns the total bytes; *state_off (may be NULL) receives the offset of the first state.
  */
+/*
+ * The memory of one op (spec §3): *out = bytes of its output tensor in a ping-pong buffer (0 for
+ * flatten, which passes its input through, and readout, which writes its state), *state = bytes of
+ * its state (lif membranes 2 or 4 per neuron, readout accumulators 4, loihi_lif v and u 8, Loihi
+ * synaptic pending outputs 4). One case per opcode; 0 for an opcode this runtime does not know.
+ */
+static int op_memory(const sne_op *op, uint32_t *out, uint32_t *state)
+{
+    const uint32_t n = op->out_h * op->out_w * op->out_c;
+    *out = 0; *state = 0;
+    switch ((sne_opcode)op->opcode) {
+    case SNE_OP_INPUT_CONV2D: case SNE_OP_INPUT_DENSE: case SNE_OP_CONV2D: case SNE_OP_DENSE:
+    case SNE_OP_AVGPOOL: *out = sne_align4(4u * n); return 1;
+    case SNE_OP_LIF: *out = sne_align4(n); *state = sne_align4((op->state_bits == 16u ? 2u : 4u) * n); return 1;
+    case SNE_OP_MAXPOOL: *out = sne_align4(n); return 1;
+    case SNE_OP_FLATTEN: return 1;
+    case SNE_OP_READOUT: *state = 4u * n; return 1;
+    case SNE_OP_LOIHI_LIF: *out = sne_align4(n); *state = 8u * n; return 1;
+    case SNE_OP_LOIHI_DENSE: case SNE_OP_LOIHI_CONV2D: *out = sne_align4(4u * n); *state = 4u * n; return 1;
+    default: return 0;
+    }
+}
+
 uint32_t sne_plan_student(const sne_model *m, uint32_t k, sne_plan *p, uint32_t *state_off)
 {
     sne_student st;
@@ -35,22 +58,14 @@ uint32_t sne_plan_student(const sne_model *m, uint32_t k, sne_plan *p, uint32_t 
     sne_get_student(m, k, &st);
     for (j = 0; j < st.nops; j++) {
         sne_op op;
+        uint32_t bytes, state;
         sne_get_op(m, st.op0 + j, &op);
-        const uint32_t n = op.out_h * op.out_w * op.out_c;
-        if (j == 0) { p->cur0 = 0; off = sne_align4(4u * n); p->buf[0] = off; continue; }
-        switch (op.opcode) {
-        case SNE_OP_FLATTEN: break;
-        case SNE_OP_READOUT: states += 4u * n; break;
-        default: {
-            if (op.opcode == SNE_OP_LIF) states += sne_align4((op.state_bits == 16u ? 2u : 4u) * n);
-            if (op.opcode == SNE_OP_LOIHI_LIF) states += 8u * n;
-            if (op.opcode == SNE_OP_LOIHI_DENSE || op.opcode == SNE_OP_LOIHI_CONV2D) states += 4u * n;
-            const uint32_t bytes = sne_align4((op.opcode == SNE_OP_LIF || op.opcode == SNE_OP_MAXPOOL ||
-                                               op.opcode == SNE_OP_LOIHI_LIF) ? n : 4u * n);
-            which = which == 0u ? 1u : 0u;
-            if (bytes > sz[which]) sz[which] = bytes;
-        }
-        }
+        if (!op_memory(&op, &bytes, &state)) return 0;          /* unknown opcode: no plan */
+        if (j == 0) { p->cur0 = 0; off = bytes; p->buf[0] = off; continue; }
+        states += state;
+        if (bytes == 0u) continue;                               /* flatten, readout */
+        which = which == 0u ? 1u : 0u;
+        if (bytes > sz[which]) sz[which] = bytes;
     }
     off = p->buf[0];
     p->buf[1] = off + sz[0];
@@ -99,6 +114,7 @@ size_t sne_arena_size(const sne_model *m)
     best = sne_plan_gate(m);
     for (k = 0; k < m->students_n; k++) {
         const uint32_t b = sne_plan_student(m, k, &p, NULL);
+        if (b == 0u) return 0;                                   /* an unknown opcode */
         if (b > best) best = b;
     }
     return (size_t)best;
@@ -111,6 +127,7 @@ struct sne_align_probe { char c; int32_t x; };
 sne_status sne_init(sne_ctx *ctx, const sne_model *m, void *arena, size_t bytes)
 {
     if (ctx == NULL || m == NULL || arena == NULL) return SNE_E_ARG;
+    if (sne_arena_size(m) == 0u) return SNE_E_FORMAT;             /* an op this runtime does not know */
     if (bytes < sne_arena_size(m) || ((uintptr_t)arena % SNE_ALIGN_I32) != 0) return SNE_E_ARENA;
     ctx->m = m;
     ctx->arena = (uint8_t *)arena;
@@ -148,7 +165,7 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
     uint32_t zero0;                         /* states are zeroed from here (after the stem's region) */
     (void)h; (void)planes; (void)plane_n;
     sne_get_student(m, k, &st);
-    sne_plan_student(m, k, &p, &state0);
+    if (sne_plan_student(m, k, &p, &state0) == 0u) return NULL;   /* an op this runtime does not know */
     zero0 = state0;
     q = (int8_t *)(ar + p.q);
     {
@@ -156,8 +173,15 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
         sne_get_op(m, st.op0, &op0);
         oc.synops = 0; oc.macs = 0; oc.neuron_updates = 0;
         SNE_PROF(0u);
-        if (op0.opcode == SNE_OP_INPUT_CONV2D) sne_k_input_conv2d(m, &op0, input, cur0, &oc);
-        else sne_k_input_dense(m, &op0, input, cur0, &oc);
+        switch ((sne_opcode)op0.opcode) {
+        case SNE_OP_INPUT_CONV2D: sne_k_input_conv2d(m, &op0, input, cur0, &oc); break;
+        case SNE_OP_INPUT_DENSE: sne_k_input_dense(m, &op0, input, cur0, &oc); break;
+        case SNE_OP_CONV2D: case SNE_OP_DENSE: case SNE_OP_LIF: case SNE_OP_MAXPOOL: case SNE_OP_AVGPOOL:
+        case SNE_OP_FLATTEN: case SNE_OP_READOUT: case SNE_OP_LOIHI_LIF: case SNE_OP_LOIHI_DENSE:
+        case SNE_OP_LOIHI_CONV2D:                               /* not an input op (spec §3 typing) */
+        default:
+            return NULL;
+        }
         add_counts(total, slots != NULL ? &slots[st.op0] : NULL, &oc);
     }
 #if !SNE_TRACE_HASH
@@ -237,7 +261,7 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
                 }
             }
 #endif
-            switch (op.opcode) {
+            switch ((sne_opcode)op.opcode) {
             case SNE_OP_CONV2D: sne_k_conv2d(m, &op, (const uint8_t *)val, (int32_t *)dst, &oc); break;
             case SNE_OP_DENSE: sne_k_dense(m, &op, (const uint8_t *)val, (int32_t *)dst, &oc); break;
             case SNE_OP_MAXPOOL: sne_k_maxpool(&op, (const uint8_t *)val, (uint8_t *)dst); break;
@@ -262,7 +286,7 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
                 soff += 8u * n;
                 break;
             }
-            default: { /* SNE_OP_LIF */
+            case SNE_OP_LIF: {
                 void *v = ar + soff;
                 const uint8_t *spk = (const uint8_t *)dst;
                 sne_k_lif(m, &op, (const int32_t *)val, v, (uint8_t *)dst, &oc);
@@ -278,7 +302,12 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
 #endif
                 if (ctx->trace != NULL) ctx->trace(ctx->trace_user, k, j, t, n, spk, v, op.state_bits);
                 soff += sne_align4((op.state_bits == 16u ? 2u : 4u) * n);
+                break;
             }
+            case SNE_OP_INPUT_CONV2D: case SNE_OP_INPUT_DENSE:   /* op 0 only (spec §3 typing) */
+            case SNE_OP_FLATTEN: case SNE_OP_READOUT:            /* handled above */
+            default:
+                return NULL;                                     /* not a valid program: sne_init refuses it */
             }
             add_counts(total, slots != NULL ? &slots[st.op0 + j] : NULL, &oc);
             val = dst;
@@ -332,6 +361,7 @@ sne_status sne_infer(sne_ctx *ctx, const uint8_t *input, int32_t budget, int32_t
         const uint32_t s = run[r];
         const int8_t *q = run_student(ctx, s, input, &h, &c);
         sne_student st;
+        if (q == NULL) return SNE_E_FORMAT;
         sne_get_student(m, s, &st);
         SNE_PROF(SNE_PROF_HEAD);
         {
