@@ -31,6 +31,7 @@ struct CheckCommand: Command {
                               CSV lines LABEL,ACC %,µJ[,TEST IMAGES]
           --instructions T=N1,…,NK   instructions per inference on target T at k = 1…K (as
                               `sne verify --budget k` counts them): adds accuracy vs instructions
+                              and the latency at T's common clocks (`sne info --target T`)
           --activity-images N images for the spike rates (default 200)
           --threads N         worker threads for the float model (default 2)
           --loihi             also run the program's Loihi mode (the lowering of `sne compile
@@ -80,7 +81,7 @@ struct CheckCommand: Command {
             guard parts.count == 2, !parts[0].isEmpty, !ns.isEmpty, ns.allSatisfy({ $0 != nil && $0! > 0 }) else {
                 throw CLIError.usage("sne check: --instructions must be TARGET=N1,…,NK (positive counts per budget), got '\(CLIText.escaped(v))'")
             }
-            instructions = InstructionCurve(target: parts[0], perBudget: ns.map { $0! })
+            instructions = InstructionCurve(target: parts[0], perBudget: ns.map { $0! }, clocks: Latency.defaultClocks(parts[0]))
         } else { instructions = nil }
         activity = try a.int("activity-images", in: 1...100_000) ?? 200
         threads = try a.int("threads", in: 1...256) ?? 2

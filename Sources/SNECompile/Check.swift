@@ -77,7 +77,12 @@ public struct RefPoint: Sendable, Equatable {
 public struct InstructionCurve: Sendable, Equatable {
     public var target: String
     public var perBudget: [Double]
-    public init(target: String, perBudget: [Double]) { self.target = target; self.perBudget = perBudget }
+    /// Clocks (MHz) the report states the latency at: instructions / (MHz · 1000) ms, one cycle per
+    /// instruction (a lower bound from a QEMU count; exact when the counts are simavr cycles).
+    public var clocks: [Double]
+    public init(target: String, perBudget: [Double], clocks: [Double] = []) {
+        self.target = target; self.perBudget = perBudget; self.clocks = clocks
+    }
 }
 
 /// Memory of the program on one target (filled in by the CLI from SNECodegen.MemoryReport).

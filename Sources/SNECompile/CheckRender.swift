@@ -304,6 +304,14 @@ public enum CheckRender {
         if let ic = r.instructions {
             s += "<h2>Accuracy vs instructions on \(esc(ic.target))</h2>" + instructionPlot(r, ic)
             s += "<p class='note'>Instructions per inference of the integer program at k = 1…\(ic.perBudget.count) on \(esc(ic.target)), as given with --instructions (sne verify … --budget k counts them); integer accuracy on the same \(r.images) images as above.</p>"
+            if !ic.clocks.isEmpty {
+                s += "<table><tr><th>k</th><th>instructions</th>" + ic.clocks.map { "<th>ms at \(String(format: "%g", $0)) MHz</th>" }.joined() + "</tr>"
+                for (i, n) in ic.perBudget.enumerated() {
+                    s += "<tr><td>\(i + 1)</td><td>\(String(format: "%.0f", n))</td>"
+                        + ic.clocks.map { "<td>\(String(format: "%.3g", n / ($0 * 1000)))</td>" }.joined() + "</tr>"
+                }
+                s += "</table><p class='note'>Latency at one cycle per instruction: a lower bound on a Cortex-M or RV32 core (QEMU counts instructions, not cycles; loads, LDM/STM and taken branches take more); exact where the counts are simavr cycles (avr).</p>"
+            }
         }
         if let c = r.mode {
             s += "<h2>\(esc(c.label)) vs the checked program</h2><p class='note'>program \(esc(c.program)), T = \(c.timesteps); both run in the reference interpreter on the same images.</p>"

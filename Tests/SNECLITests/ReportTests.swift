@@ -30,6 +30,8 @@ import Testing
         #expect(h.contains("101 µJ →"), "the far teacher is drawn at the edge with its energy")
         #expect(h.contains("the first 100 test images (sne check --limit)") && h.contains("plain SNN 4/8/32: 87.60% on 10000 test images"))
         #expect(h.contains("Accuracy vs instructions on cortex-m4") && h.contains("instructions per inference on cortex-m4") && h.contains(">2.4M<"))
+        // the latency at cortex-m4's common clocks: 2,290,000 instructions at 100 MHz = 22.9 ms
+        #expect(h.contains("<th>ms at 100 MHz</th>") && h.contains("<td>2290000</td><td>35.8</td><td>27.3</td><td>22.9</td><td>13.6</td>"))
         #expect(h.contains("the largest channel threshold θ of each layer") && h.contains("maximum over its channels"))
         // Without a plain SNN, the report says how to add one.
         let h2 = Self.tmp + "/r2.html"
