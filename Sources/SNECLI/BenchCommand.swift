@@ -2,15 +2,17 @@
 import Foundation
 import SNETensor
 import SNETrain
+import SNE
 
 struct BenchCommand: Command {
     static let name = "bench"
     static let summary = "benchmarks (release build): kernels, training, interpreter"
     static let usage = """
-    usage: sne bench [gemm|conv|train|interp|all] [--threads N] [--runs N]
+    usage: sne bench [gemm|conv|train|teacher|interp|all] [--threads N] [--runs N]
       gemm      SGEMM GFLOP/s at 512^3 and at the reference student's shapes
-      conv      conv3x3 16->32 on 14x14 (the student's conv2): forward and backward throughput
-      train     reference-student training images/s (T=4, batch 64, MSE, Adam lr 1e-3)
+      conv      every 3x3 convolution shape of the student and the teacher: forward and backward ms, GFLOP/s
+      train     reference-student training images/s (T=4, batch 64, MSE, Adam lr 1e-3), then teacher
+      teacher   built-in teacher (width 32, 1x28x28, batch 128, CE, AdamW) training images/s
       interp    spike-program interpreter throughput
       all       gemm, conv and train (default)
       --threads N   worker threads (default: all cores)
@@ -32,8 +34,8 @@ struct BenchCommand: Command {
     init(_ args: Arguments) throws {
         var a = args
         what = a.optionalPositional() ?? "all"
-        guard ["gemm", "conv", "train", "interp", "all"].contains(what) else {
-            throw CLIError.usage("sne bench: unknown benchmark '\(what)' (gemm, conv, train, interp, all)")
+        guard ["gemm", "conv", "train", "teacher", "interp", "all"].contains(what) else {
+            throw CLIError.usage("sne bench: unknown benchmark '\(what)' (gemm, conv, train, teacher, interp, all)")
         }
         if what == "interp" { interpArgs = a; threads = 1; runs = 1; profile = false; portable = false; avx2Only = false; directConv = true; return }
         profile = a.flag("profile")
@@ -55,6 +57,7 @@ struct BenchCommand: Command {
         if what == "gemm" || what == "all" { benchGEMM(ctx, out: &out) }
         if what == "conv" || what == "all" { try benchConv(ctx, out: &out) }
         if what == "train" || what == "all" { try benchTrain(ctx, out: &out) }
+        if what == "teacher" || what == "train" || what == "all" { try benchTeacher(ctx, out: &out) }
     }
 
     /// Median over `runs` of a rate; each run repeats `body` for at least `minSeconds`.
@@ -95,24 +98,37 @@ struct BenchCommand: Command {
         }
     }
 
+    /// The convolution shapes of the two benchmarked networks: (label, batch, cin, cout, h = w).
+    static let convShapes: [(String, Int, Int, Int, Int)] = [
+        ("student conv1", 256, 1, 16, 28), ("student conv2", 256, 16, 32, 14),
+        ("teacher conv1", 128, 1, 32, 28), ("teacher conv2", 128, 32, 32, 28), ("teacher conv3", 128, 32, 64, 14),
+        ("teacher conv4", 128, 64, 64, 14), ("teacher conv5", 128, 64, 128, 7),
+    ]
+
+    /// Forward, backward-data and backward-weight time of every 3x3 (pad 1) convolution shape of the
+    /// reference student (batch T·B = 256) and the teacher (batch 128), in ms and GFLOP/s.
     func benchConv(_ ctx: ComputeContext, out: inout TextSink) throws {
-        var rng = SeededRNG(seed: 2)
-        let n = 256
-        let x = Tensor.randomNormal([n, 16, 14, 14], std: 1, using: &rng)
-        let w = Tensor.randomNormal([32, 16, 3, 3], std: 0.1, using: &rng)
-        let flops = 2.0 * Double(n * 32 * 196 * 144)
-        var y = Tensor(zeros: [0])
-        let fwd = try median { y = try ctx.conv2dForward(x, weight: w, bias: nil, stride: 1, pad: 1) }
-        let bwdData = try median { _ = try ctx.conv2dBackwardData(y, weight: w, inputShape: x.shape, stride: 1, pad: 1) }
-        let bwdW = try median { _ = try ctx.conv2dBackwardWeight(x, y, weightShape: w.shape, stride: 1, pad: 1) }
-        for (label, r) in [("forward", fwd), ("backward data", bwdData), ("backward weight", bwdW)] {
-            out.write("conv  3x3 16->32 14x14 x\(n) \(label.padding(toLength: 16, withPad: " ", startingAt: 0)) \(String(format: "%8.0f", r * Double(n))) images/s \(String(format: "%6.1f", r * flops / 1e9)) GFLOP/s\n")
+        for (label, n, cin, cout, hw) in Self.convShapes {
+            var rng = SeededRNG(seed: 2)
+            let x = Tensor.randomNormal([n, cin, hw, hw], std: 1, using: &rng)
+            let w = Tensor.randomNormal([cout, cin, 3, 3], std: 0.1, using: &rng)
+            let dy = Tensor.randomNormal([n, cout, hw, hw], std: 1, using: &rng)
+            let flops = 2.0 * Double(n * cout * hw * hw * cin * 9)
+            let fwd = try median { _ = try ctx.conv2dForward(x, weight: w, bias: nil, stride: 1, pad: 1) }
+            let bwdData = cin == 1 ? .nan : try median { _ = try ctx.conv2dBackwardData(dy, weight: w, inputShape: x.shape, stride: 1, pad: 1) }
+            let bwdW = try median { _ = try ctx.conv2dBackwardWeight(x, dy, weightShape: w.shape, stride: 1, pad: 1) }
+            var line = "conv  \(label.padding(toLength: 13, withPad: " ", startingAt: 0)) 3x3 \(cin)->\(cout) \(hw)x\(hw) x\(n)".padding(toLength: 44, withPad: " ", startingAt: 0)
+            for (name, r) in [("fwd", fwd), ("bwd data", bwdData), ("bwd weight", bwdW)] {
+                line += r.isNaN ? "  \(name) -" : "  \(name) \(String(format: "%6.2f", 1e3 / r)) ms \(String(format: "%5.0f", r * flops / 1e9)) GF/s"
+            }
+            out.write(line + "\n")
         }
     }
 
     /// Per-layer forward/backward milliseconds per step (median over `runs` steps). A LIF fused with
     /// the max pool after it carries the pair's time; the pool shows ~0.
-    func profileLayers(_ model: Sequential, x: Tensor, y: Tensor, ctx: LayerContext, opt: any Optimizer, out: inout TextSink) throws {
+    func profileLayers(_ model: Sequential, x: Tensor, ctx: LayerContext, opt: any Optimizer, out: inout TextSink,
+                       loss: (Tensor) throws -> LossResult) throws {
         var fwd = [[Double]](repeating: [], count: model.layers.count), bwd = fwd
         var other: [Double] = [], optT: [Double] = []
         func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-6 }
@@ -130,7 +146,7 @@ struct BenchCommand: Command {
                 if used == 2 { fwd[i + 1].append(0) }
                 i += used
             }
-            var g = try Loss.mse(h, y).grad
+            var g = try loss(h).grad
             for (i, l) in model.layers.enumerated().reversed() { let t0 = now(); g = try l.layer.backward(g, ctx); bwd[i].append(now() - t0) }
             let o0 = now(); opt.step(lr: 1e-3); optT.append(now() - o0)
         }
@@ -156,6 +172,23 @@ struct BenchCommand: Command {
         let steps = try median(0.5) { try trainStep(model: model, optimizer: opt, lr: 1e-3, input: x, ctx: lctx) { try Loss.mse($0, y) } }
         out.write("train reference student (T=\(t), B=\(b), MSE, Adam)  \(String(format: "%8.0f", steps * Double(b))) images/s\n")
         out.write("train BPTT activation memory: \(saved / b) bytes/sample (\(saved) per batch of \(b))\n")
-        if profile { try profileLayers(model, x: x, y: y, ctx: lctx, opt: opt, out: &out) }
+        if profile { try profileLayers(model, x: x, ctx: lctx, opt: opt, out: &out) { try Loss.mse($0, y) } }
+    }
+
+    /// Training images/s of the built-in teacher (width 32, VGG-style, Fashion-MNIST-sized input,
+    /// batch 128, cross-entropy, AdamW) on random images: the network of `sne train teacher`
+    /// without the data pipeline (bench/torch_peer_bench.py teacher runs the same in PyTorch).
+    func benchTeacher(_ ctx: ComputeContext, out: inout TextSink) throws {
+        var rng = SeededRNG(seed: 3)
+        let b = 128
+        let model = try TeacherSpec(width: 32).build(input: [1, 28, 28], classes: 10, rng: &rng)
+        let opt = AdamW(model.trainableParameters, weightDecay: 0.01, compute: ctx)
+        let x = Tensor.randomUniform([b, 1, 28, 28], 0, 1, using: &rng)
+        let labels = (0..<b).map { _ in Int(rng.next() % 10) }
+        let lctx = LayerContext(compute: ctx, training: true, seed: 1)
+        for _ in 0..<2 { try trainStep(model: model, optimizer: opt, lr: 1e-3, input: x, ctx: lctx) { try Loss.crossEntropy($0, labels: labels) } }
+        let steps = try median(1.0) { try trainStep(model: model, optimizer: opt, lr: 1e-3, input: x, ctx: lctx) { try Loss.crossEntropy($0, labels: labels) } }
+        out.write("train teacher (width 32, 1x28x28, B=\(b), CE, AdamW)  \(String(format: "%8.0f", steps * Double(b))) images/s\n")
+        if profile { try profileLayers(model, x: x, ctx: lctx, opt: opt, out: &out) { try Loss.crossEntropy($0, labels: labels) } }
     }
 }
