@@ -293,23 +293,36 @@ public final class AvgPool2d: Layer {
     }
 }
 
-/// `y = max(x, 0)`; the gradient passes where `x > 0`.
+/// `y = max(x, 0)`; the gradient passes where `x > 0` (the layer keeps its output `y`, which is
+/// positive exactly there; C kernels split across the workers).
 public final class ReLU: Layer {
-    private var mask: [Bool] = []
+    private var output: Tensor?
     public init() {}
-    public var savedBytes: Int { mask.count }
-    public func clearSaved() { mask = [] }
+    public var savedBytes: Int { (output?.count ?? 0) * 4 }
+    public func clearSaved() { output = nil }
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
-        var y = x
-        if ctx.training { mask = x.data.map { $0 > 0 } }
-        y.data.withUnsafeMutableBufferPointer { p in for i in 0..<p.count where !(p[i] > 0) { p[i] = 0 } }
+        if x.count == 0 { output = ctx.training ? x : nil; return x }
+        let y = Tensor(uninitialized: x.shape) { yb in
+            x.data.withUnsafeBufferPointer { xb in
+                let X = SharedPointer(xb.baseAddress!), Y = SharedPointer(yb.baseAddress!)
+                ctx.compute.parallelFor(x.count, minChunk: 1 << 15) { r, _ in sne_relu_forward(X.p + r.lowerBound, Y.p + r.lowerBound, r.count) }
+            }
+        }
+        output = ctx.training ? y : nil
         return y
     }
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
-        guard mask.count == dy.count else { throw LayerError("ReLU: backward without a matching training forward") }
-        var dx = dy
-        for i in 0..<dx.count where !mask[i] { dx.data[i] = 0 }
-        mask = []
+        guard let y = output, y.count == dy.count else { throw LayerError("ReLU: backward without a matching training forward") }
+        if dy.count == 0 { output = nil; return dy }
+        let dx = Tensor(uninitialized: dy.shape) { xb in
+            y.data.withUnsafeBufferPointer { yb in dy.data.withUnsafeBufferPointer { db in
+                let Y = SharedPointer(yb.baseAddress!), D = SharedPointer(db.baseAddress!), X = SharedPointer(xb.baseAddress!)
+                ctx.compute.parallelFor(dy.count, minChunk: 1 << 15) { r, _ in
+                    sne_relu_backward(Y.p + r.lowerBound, D.p + r.lowerBound, X.p + r.lowerBound, r.count)
+                }
+            } }
+        }
+        output = nil
         return dx
     }
 }

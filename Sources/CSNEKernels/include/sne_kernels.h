@@ -76,6 +76,17 @@ void sne_conv_direct_fwd(int path, const float *x, int C, int H, int W, const fl
 void sne_conv_direct_wgrad(int path, const float *x, const float *dy, int C, int H, int W, int Cout, int kh, int kw,
                            int pad, float *lanes, float *ws);
 
+/* Floats of per-thread scratch sne_conv_direct_wgrad_group needs for nimg images. */
+size_t sne_conv_wgrad_group_workspace_floats(int nimg, int C, int H, int W, int Cout, int kh, int pad);
+
+/* dw (Cout, C, kh, kw) = the weight gradient of nimg images x (nimg, C, H, W), dy (nimg, Cout, OH, OW),
+ * stride 1: per weight, L lanes (16 AVX-512, 8 AVX2) accumulated in registers over the images in
+ * order, then over the positions p = oy*(W+2pad) + ox in vectors of L (junk columns ox >= OW carry
+ * dy = 0), then reduced as sne_conv_lanes_reduce. Thread-count independent (the caller fixes the
+ * groups). ws: sne_conv_wgrad_group_workspace_floats(nimg, ...) floats. */
+void sne_conv_direct_wgrad_group(int path, const float *x, const float *dy, int nimg, int C, int H, int W, int Cout,
+                                 int kh, int kw, int pad, float *dw, float *ws);
+
 /* out[i] = sum of the L (16 or 8) lane partials l = lanes + i*L by halving, in this fixed order:
  * s8[j] = l[j] + l[j+8] (L = 16; else s8 = l), s4[j] = s8[j] + s8[j+4], s2[j] = s4[j] + s4[j+2],
  * out = s2[0] + s2[1]. */
@@ -119,6 +130,14 @@ void sne_bn_channel_forward(const float *x, size_t nplanes, size_t stride, size_
 /* dx (same layout) for the forward above, and the channel's dgamma = Σ dy·x̂, dbeta = Σ dy. */
 void sne_bn_channel_backward(const float *dy, const float *x, size_t nplanes, size_t stride, size_t hw, float gamma,
                              float mean, float istd, float *dx, float *dgamma, float *dbeta);
+
+/* ---- ReLU (sne_relu.c), n contiguous floats ---- */
+
+/* y[i] = x[i] > 0 ? x[i] : 0 (NaN -> 0). */
+void sne_relu_forward(const float *x, float *y, size_t n);
+
+/* dx[i] = y[i] > 0 ? dy[i] : 0, with y the forward output. */
+void sne_relu_backward(const float *y, const float *dy, float *dx, size_t n);
 
 /* Keeps large freed blocks in the heap (glibc mallopt) so per-step activation buffers are reused
  * instead of being unmapped and page-faulted back in. No-op on other C libraries. */
