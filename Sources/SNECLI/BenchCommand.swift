@@ -11,10 +11,13 @@ struct BenchCommand: Command {
     usage: sne bench [gemm|conv|train|teacher|interp|all] [--threads N] [--runs N]
       gemm      SGEMM GFLOP/s at 512^3 and at the reference student's shapes
       conv      every 3x3 convolution shape of the student and the teacher: forward and backward ms, GFLOP/s
-      train     reference-student training images/s (T=4, batch 64, MSE, Adam lr 1e-3), then teacher
+      train     side by side with the peers: reference student (T=4, batch 64, MSE, Adam) vs snnTorch,
+                teacher vs PyTorch, SGEMM 512^3 vs torch.mm, conv shapes vs PyTorch, then the ratios.
+                Peers run when SNE_PEERS_PYTHON names a python with torch and snntorch (from the
+                repository root: bench/torch_peer_bench.py, ../shared/peers/snntorch_student_bench.py)
       teacher   built-in teacher (width 32, 1x28x28, batch 128, CE, AdamW) training images/s
       interp    spike-program interpreter throughput
-      all       gemm, conv and train (default)
+      all       gemm, conv, student and teacher without peers (default)
       --threads N   worker threads (default: all cores)
       --runs N      timed runs per figure; the median is printed (default 7)
       --profile     (train) also print per-layer forward/backward times
@@ -53,11 +56,81 @@ struct BenchCommand: Command {
         err.write("sne bench: warning: debug build; use `swift build -c release` for meaningful figures\n")
         #endif
         let ctx = ComputeContext(threads: threads, portable: portable, directConv: directConv, isaCap: avx2Only ? 1 : nil)
-        out.write("sne bench: \(threads) thread(s), SGEMM path \(ctx.sgemmPath), direct conv \(ctx.directConvName), median of \(runs) runs\n")
-        if what == "gemm" || what == "all" { benchGEMM(ctx, out: &out) }
+        out.write("sne bench: \(Self.cpuName()), \(ProcessInfo.processInfo.activeProcessorCount) cores; \(threads) thread(s), SGEMM path \(ctx.sgemmPath), direct conv \(ctx.directConvName), median of \(runs) runs\n")
+        if what == "train" { try sideBySide(ctx, out: &out); return }
+        if what == "gemm" || what == "all" { _ = benchGEMM(ctx, out: &out) }
         if what == "conv" || what == "all" { try benchConv(ctx, out: &out) }
-        if what == "train" || what == "all" { try benchTrain(ctx, out: &out) }
-        if what == "teacher" || what == "train" || what == "all" { try benchTeacher(ctx, out: &out) }
+        if what == "all" { _ = try benchTrain(ctx, out: &out) }
+        if what == "teacher" || what == "all" { _ = try benchTeacher(ctx, out: &out) }
+    }
+
+    /// The CPU's model name (Linux `/proc/cpuinfo`), or "unknown CPU".
+    static func cpuName() -> String {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+              let colon = line.firstIndex(of: ":") else { return "unknown CPU" }
+        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+
+    /// `sne bench train`: the reference student, the teacher, SGEMM 512³ and every conv shape, each
+    /// followed in the same sitting by its peer (snnTorch / PyTorch) when `SNE_PEERS_PYTHON` names a
+    /// python with torch and snntorch; then the ratios.
+    func sideBySide(_ ctx: ComputeContext, out: inout TextSink) throws {
+        let env = ProcessInfo.processInfo.environment
+        let python = env["SNE_PEERS_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
+        let studentScript = env["SNE_PEER_STUDENT_SCRIPT"] ?? "../shared/peers/snntorch_student_bench.py"
+        let torchScript = env["SNE_PEER_TORCH_SCRIPT"] ?? "bench/torch_peer_bench.py"
+        if python == nil {
+            out.write("peers: skipped (set SNE_PEERS_PYTHON to a python with torch and snntorch; install line in bench/torch_peer_bench.py)\n")
+        }
+        /// Runs a peer script; returns its stdout lines, or nil after printing why it could not run.
+        func peer(_ script: String, _ args: [String], out: inout TextSink) -> [String]? {
+            guard let python else { return nil }
+            guard FileManager.default.fileExists(atPath: script) else {
+                out.write("peer: skipped, \(script) not found (run from the repository root or set SNE_PEER_STUDENT_SCRIPT / SNE_PEER_TORCH_SCRIPT)\n")
+                return nil
+            }
+            let proc = Process()
+            proc.executableURL = URL(fileURLWithPath: python)
+            proc.arguments = [script] + args
+            let pipe = Pipe()
+            proc.standardOutput = pipe
+            proc.standardError = FileHandle.nullDevice
+            do { try proc.run() } catch {
+                out.write("peer: cannot run \(python): \(error.localizedDescription)\n")
+                return nil
+            }
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            proc.waitUntilExit()
+            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+            guard proc.terminationStatus == 0 else {
+                out.write("peer: \(script) exited with status \(proc.terminationStatus)\n")
+                return nil
+            }
+            for l in lines { out.write(l + "\n") }
+            return lines
+        }
+        func median(in lines: [String]?) -> Double? {
+            guard let l = lines?.first(where: { $0.contains("median ") }),
+                  let r = l.range(of: "median ") else { return nil }
+            return Double(l[r.upperBound...].prefix { $0.isNumber || $0 == "." })
+        }
+        let peerRuns = "\(max(3, runs))"
+        let student = try benchTrain(ctx, out: &out)
+        let snn = median(in: peer(studentScript, ["\(threads)"], out: &out))
+        let teacher = try benchTeacher(ctx, out: &out)
+        let torchTeacher = median(in: peer(torchScript, ["teacher", "\(threads)", peerRuns], out: &out))
+        let gemm = benchGEMM(ctx, out: &out)
+        let mm = median(in: peer(torchScript, ["mm", "\(threads)", peerRuns], out: &out))
+        try benchConv(ctx, out: &out)
+        _ = peer(torchScript, ["conv", "\(threads)", peerRuns], out: &out)
+        func ratio(_ label: String, _ a: Double, _ b: Double?, _ unit: String, _ peerName: String) {
+            guard let b, b > 0 else { return }
+            out.write("== \(label): sne \(String(format: "%.0f", a)) vs \(peerName) \(String(format: "%.0f", b)) \(unit) = \(String(format: "%.2f", a / b))x\n")
+        }
+        ratio("reference student", student, snn, "images/s", "snnTorch")
+        ratio("teacher", teacher, torchTeacher, "images/s", "PyTorch")
+        ratio("SGEMM 512^3", gemm, mm, "GFLOP/s", "torch.mm")
     }
 
     /// Median over `runs` of a rate; each run repeats `body` for at least `minSeconds`.
@@ -75,7 +148,9 @@ struct BenchCommand: Command {
         return rates[rates.count / 2]
     }
 
-    func benchGEMM(_ ctx: ComputeContext, out: inout TextSink) {
+    /// Prints SGEMM GFLOP/s per shape; returns the 512³ figure.
+    func benchGEMM(_ ctx: ComputeContext, out: inout TextSink) -> Double {
+        var first = 0.0
         let shapes: [(String, Int, Int, Int, Bool, Bool)] = [
             ("512^3", 512, 512, 512, false, false),
             ("conv2 fwd per image (32x196x144)", 32, 196, 144, false, false),
@@ -94,8 +169,11 @@ struct BenchCommand: Command {
                               b: pb.baseAddress!, ldb: tb ? k : n, c: pc.baseAddress!, ldc: n)
                 }
             } } }
-            out.write("gemm  \(label.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%7.1f", rate * 2 * Double(m * n * k) / 1e9)) GFLOP/s\n")
+            let gflops = rate * 2 * Double(m * n * k) / 1e9
+            if first == 0 { first = gflops }
+            out.write("gemm  \(label.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%7.1f", gflops)) GFLOP/s\n")
         }
+        return first
     }
 
     /// The convolution shapes of the two benchmarked networks: (label, batch, cin, cout, h = w).
@@ -157,7 +235,7 @@ struct BenchCommand: Command {
         out.write("  zeroGrad \(String(format: "%6.2f", med(other))) ms  optimizer \(String(format: "%6.2f", med(optT))) ms\n")
     }
 
-    func benchTrain(_ ctx: ComputeContext, out: inout TextSink) throws {
+    func benchTrain(_ ctx: ComputeContext, out: inout TextSink) throws -> Double {
         var rng = SeededRNG(seed: 0)
         let b = 64, t = 4
         let model = Models.referenceStudent(rng: &rng)
@@ -173,12 +251,13 @@ struct BenchCommand: Command {
         out.write("train reference student (T=\(t), B=\(b), MSE, Adam)  \(String(format: "%8.0f", steps * Double(b))) images/s\n")
         out.write("train BPTT activation memory: \(saved / b) bytes/sample (\(saved) per batch of \(b))\n")
         if profile { try profileLayers(model, x: x, ctx: lctx, opt: opt, out: &out) { try Loss.mse($0, y) } }
+        return steps * Double(b)
     }
 
     /// Training images/s of the built-in teacher (width 32, VGG-style, Fashion-MNIST-sized input,
     /// batch 128, cross-entropy, AdamW) on random images: the network of `sne train teacher`
     /// without the data pipeline (bench/torch_peer_bench.py teacher runs the same in PyTorch).
-    func benchTeacher(_ ctx: ComputeContext, out: inout TextSink) throws {
+    func benchTeacher(_ ctx: ComputeContext, out: inout TextSink) throws -> Double {
         var rng = SeededRNG(seed: 3)
         let b = 128
         let model = try TeacherSpec(width: 32).build(input: [1, 28, 28], classes: 10, rng: &rng)
@@ -190,5 +269,6 @@ struct BenchCommand: Command {
         let steps = try median(1.0) { try trainStep(model: model, optimizer: opt, lr: 1e-3, input: x, ctx: lctx) { try Loss.crossEntropy($0, labels: labels) } }
         out.write("train teacher (width 32, 1x28x28, B=\(b), CE, AdamW)  \(String(format: "%8.0f", steps * Double(b))) images/s\n")
         if profile { try profileLayers(model, x: x, ctx: lctx, opt: opt, out: &out) { try Loss.crossEntropy($0, labels: labels) } }
+        return steps * Double(b)
     }
 }
