@@ -125,6 +125,76 @@ static void fwd_avx512(const float *x, int C, int H, int W, const float *w, cons
     }
 }
 
+/* Forward over flattened positions p = oy*Wp + ox (the padded width Wp, so a 16-lane vector may span
+ * several output rows; used when that needs fewer vectors than row by row, e.g. 7x7): vector v covers
+ * p = 16v .. 16v+15, each lane the same FMA chain as fwd_tile. Lanes with ox >= OW or p >= OH*Wp are
+ * junk; the valid ones are compressed and stored contiguously at their output index start[v]. */
+__attribute__((target("avx512f"), always_inline))
+static inline void fwd_flat_tile(int CO, int R, const float *xpad, int C, int HpWp, int Wp,
+                                 const float *w, const float *bias, int kh, int kw, int co0, int v0,
+                                 float *y, int OHW, const __mmask16 *masks, const int *start) {
+    __m512 acc[8][3];
+    for (int i = 0; i < CO; i++) for (int r = 0; r < R; r++) acc[i][r] = _mm512_setzero_ps();
+    const int K = C * kh * kw;
+    for (int c = 0; c < C; c++) {
+        const float *xc = xpad + (size_t)c * HpWp + (size_t)v0 * 16;
+        const float *wc = w + (size_t)co0 * K + (size_t)c * kh * kw;
+        for (int ky = 0; ky < kh; ky++)
+            for (int kx = 0; kx < kw; kx++) {
+                __m512 xv[3];
+                for (int r = 0; r < R; r++) xv[r] = _mm512_loadu_ps(xc + (size_t)r * 16 + ky * Wp + kx);
+                for (int i = 0; i < CO; i++) {
+                    __m512 wv = _mm512_set1_ps(wc[(size_t)i * K + ky * kw + kx]);
+                    for (int r = 0; r < R; r++) acc[i][r] = _mm512_fmadd_ps(wv, xv[r], acc[i][r]);
+                }
+            }
+    }
+    for (int i = 0; i < CO; i++) {
+        __m512 b = _mm512_set1_ps(bias ? bias[co0 + i] : 0.0f);
+        for (int r = 0; r < R; r++) {
+            __m512 v = bias ? _mm512_add_ps(acc[i][r], b) : acc[i][r];
+            __mmask16 m = masks[v0 + r];
+            __m512 packed = _mm512_maskz_compress_ps(m, v);
+            int cnt = __builtin_popcount((unsigned)m);
+            _mm512_mask_storeu_ps(y + (size_t)(co0 + i) * OHW + start[v0 + r], (__mmask16)((1u << cnt) - 1u), packed);
+        }
+    }
+}
+
+/* Vectors of the flattened forward for an OH x OW output on padded width Wp. */
+static int flat_vectors(int OH, int Wp) { return (OH * Wp + 15) / 16; }
+
+__attribute__((target("avx512f")))
+static void fwd_flat_avx512(const float *x, int C, int H, int W, const float *w, const float *bias, int Cout, int kh, int kw,
+                            int pad, float *y, float *ws) {
+    int Hp = padded_h(H, pad), Wp = padded_w(W, pad);
+    int OH = Hp - kh + 1, OW = Wp - kw + 1, NV = flat_vectors(OH, Wp);
+    pad_image(x, C, H, W, pad, ws);
+    __mmask16 masks[NV];
+    int start[NV];
+    for (int v = 0; v < NV; v++) {
+        unsigned m = 0;
+        for (int l = 0; l < 16; l++) {
+            int p = v * 16 + l;
+            if (p < OH * Wp && p % Wp < OW) m |= 1u << l;
+        }
+        masks[v] = (__mmask16)m;
+        int p0 = v * 16;
+        start[v] = (p0 / Wp) * OW + (p0 % Wp < OW ? p0 % Wp : OW);
+    }
+    int co0 = 0;
+    for (; co0 + 8 <= Cout; co0 += 8) {
+        int v0 = 0;
+        for (; v0 + 3 <= NV; v0 += 3) fwd_flat_tile(8, 3, ws, C, Hp * Wp, Wp, w, bias, kh, kw, co0, v0, y, OH * OW, masks, start);
+        for (; v0 < NV; v0++) fwd_flat_tile(8, 1, ws, C, Hp * Wp, Wp, w, bias, kh, kw, co0, v0, y, OH * OW, masks, start);
+    }
+    for (; co0 < Cout; co0++) {
+        int v0 = 0;
+        for (; v0 + 3 <= NV; v0 += 3) fwd_flat_tile(1, 3, ws, C, Hp * Wp, Wp, w, bias, kh, kw, co0, v0, y, OH * OW, masks, start);
+        for (; v0 < NV; v0++) fwd_flat_tile(1, 1, ws, C, Hp * Wp, Wp, w, bias, kh, kw, co0, v0, y, OH * OW, masks, start);
+    }
+}
+
 /* One weight-gradient tile: CO output channels x J kernel columns (kx0 .. kx0+J-1) of input
  * channel c, kernel row ky, over every output row and vector of one image:
  * lanes[((co0+i)*K + k)*16 + l] += dy[co0+i][oy][ox] * xpad[c][oy+ky][ox+kx]. */
@@ -293,12 +363,125 @@ static void wgrad_avx2(const float *x, const float *dy, int C, int H, int W, int
                 }
             }
 }
+
+/* ---- weight gradient of a group of images, accumulated in registers (no per-image lane buffer) ----
+ * Positions are flattened over the padded width: p = oy*Wp + ox (ox < Wp; ox >= OW is a junk column
+ * whose dy copy is 0), P = OH*Wp rounded up to 16 (Pv). For a tile of CO output channels x J kernel
+ * columns, lane l of acc[i][j] sums, over the images of the group in order and then over the
+ * vectors v in order, dyv[img][co][16v + l] * xpad[img][c][16v + l + ky*Wp + kx] (one FMA each). */
+
+__attribute__((target("avx512f"), always_inline))
+static inline void wgrp_tile(int CO, int J, const float *xpad, int nimg, size_t ximg, int Pv, const float *dyv, size_t dyimg,
+                             const float *xoff, int co0, float *out, int K) {
+    __m512 acc[8][3];
+    for (int i = 0; i < CO; i++) for (int j = 0; j < J; j++) acc[i][j] = _mm512_setzero_ps();
+    for (int im = 0; im < nimg; im++) {
+        const float *xc = xoff + (size_t)im * ximg;
+        const float *dc = dyv + (size_t)im * dyimg + (size_t)co0 * Pv;
+        for (int p = 0; p < Pv; p += 16) {
+            __m512 xv[3];
+            for (int j = 0; j < J; j++) xv[j] = _mm512_loadu_ps(xc + p + j);
+            for (int i = 0; i < CO; i++) {
+                __m512 dv = _mm512_load_ps(dc + (size_t)i * Pv + p);
+                for (int j = 0; j < J; j++) acc[i][j] = _mm512_fmadd_ps(dv, xv[j], acc[i][j]);
+            }
+        }
+    }
+    (void)xpad;
+    for (int i = 0; i < CO; i++)
+        for (int j = 0; j < J; j++) {
+            float l[16];
+            _mm512_storeu_ps(l, acc[i][j]);
+            sne_conv_lanes_reduce(l, 1, out + (size_t)(co0 + i) * K + j, 16);
+        }
+}
+
+__attribute__((target("avx2,fma"), always_inline))
+static inline void wgrp_tile8(int CO, int J, const float *xpad, int nimg, size_t ximg, int Pv, const float *dyv, size_t dyimg,
+                              const float *xoff, int co0, float *out, int K) {
+    __m256 acc[4][3];
+    for (int i = 0; i < CO; i++) for (int j = 0; j < J; j++) acc[i][j] = _mm256_setzero_ps();
+    for (int im = 0; im < nimg; im++) {
+        const float *xc = xoff + (size_t)im * ximg;
+        const float *dc = dyv + (size_t)im * dyimg + (size_t)co0 * Pv;
+        for (int p = 0; p < Pv; p += 8) {
+            __m256 xv[3];
+            for (int j = 0; j < J; j++) xv[j] = _mm256_loadu_ps(xc + p + j);
+            for (int i = 0; i < CO; i++) {
+                __m256 dv = _mm256_load_ps(dc + (size_t)i * Pv + p);
+                for (int j = 0; j < J; j++) acc[i][j] = _mm256_fmadd_ps(dv, xv[j], acc[i][j]);
+            }
+        }
+    }
+    (void)xpad;
+    for (int i = 0; i < CO; i++)
+        for (int j = 0; j < J; j++) {
+            float l[8];
+            _mm256_storeu_ps(l, acc[i][j]);
+            sne_conv_lanes_reduce(l, 1, out + (size_t)(co0 + i) * K + j, 8);
+        }
+}
+
+/* Expands one tile call for J = 3, 2, 1 (J is a compile-time constant inside each tile). */
+#define WGRP_J(TILE, CO) do { \
+        if (J == 3) TILE(CO, 3, xpad, nimg, ximg, Pv, dyv, dyimg, xoff, co0, out, K); \
+        else if (J == 2) TILE(CO, 2, xpad, nimg, ximg, Pv, dyv, dyimg, xoff, co0, out, K); \
+        else TILE(CO, 1, xpad, nimg, ximg, Pv, dyv, dyimg, xoff, co0, out, K); } while (0)
+
+__attribute__((target("avx512f")))
+static void wgrp_avx512(const float *xpad, int nimg, int C, int Hp, int Wp, int Cout, int kh, int kw, int Pv,
+                        const float *dyv, float *dw) {
+    const int K = C * kh * kw;
+    const size_t ximg = (size_t)C * Hp * Wp, dyimg = (size_t)Cout * Pv;
+    for (int co0 = 0; co0 < Cout; co0 += 8) {
+        int cob = Cout - co0 < 8 ? Cout - co0 : 8;
+        for (int c = 0; c < C; c++)
+            for (int ky = 0; ky < kh; ky++)
+                for (int kx0 = 0; kx0 < kw; kx0 += 3) {
+                    int J = kw - kx0 < 3 ? kw - kx0 : 3;
+                    const float *xoff = xpad + (size_t)c * Hp * Wp + (size_t)ky * Wp + kx0;
+                    float *out = dw + ((size_t)c * kh + ky) * kw + kx0;
+                    if (cob == 8) WGRP_J(wgrp_tile, 8);
+                    else for (int co = co0; co < co0 + cob; co++) {
+                        int co0 = co;   /* one channel at a time for the remainder */
+                        WGRP_J(wgrp_tile, 1);
+                    }
+                }
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void wgrp_avx2(const float *xpad, int nimg, int C, int Hp, int Wp, int Cout, int kh, int kw, int Pv,
+                      const float *dyv, float *dw) {
+    const int K = C * kh * kw;
+    const size_t ximg = (size_t)C * Hp * Wp, dyimg = (size_t)Cout * Pv;
+    for (int co0 = 0; co0 < Cout; co0 += 4) {
+        int cob = Cout - co0 < 4 ? Cout - co0 : 4;
+        for (int c = 0; c < C; c++)
+            for (int ky = 0; ky < kh; ky++)
+                for (int kx0 = 0; kx0 < kw; kx0 += 3) {
+                    int J = kw - kx0 < 3 ? kw - kx0 : 3;
+                    const float *xoff = xpad + (size_t)c * Hp * Wp + (size_t)ky * Wp + kx0;
+                    float *out = dw + ((size_t)c * kh + ky) * kw + kx0;
+                    if (cob == 4) WGRP_J(wgrp_tile8, 4);
+                    else for (int co = co0; co < co0 + cob; co++) {
+                        int co0 = co;
+                        WGRP_J(wgrp_tile8, 1);
+                    }
+                }
+    }
+}
 #endif
 
 void sne_conv_direct_fwd(int path, const float *x, int C, int H, int W, const float *w, const float *bias, int Cout,
                          int kh, int kw, int pad, float *y, float *ws) {
 #ifdef SNE_HAVE_AVX512
-    if (path == 2) { fwd_avx512(x, C, H, W, w, bias, Cout, kh, kw, pad, y, ws); return; }
+    if (path == 2) {
+        int Wp = padded_w(W, pad), OH = padded_h(H, pad) - kh + 1, OW = Wp - kw + 1;
+        if (flat_vectors(OH, Wp) < OH * ((OW + 15) / 16)) fwd_flat_avx512(x, C, H, W, w, bias, Cout, kh, kw, pad, y, ws);
+        else fwd_avx512(x, C, H, W, w, bias, Cout, kh, kw, pad, y, ws);
+        return;
+    }
     if (path == 1) { fwd_avx2(x, C, H, W, w, bias, Cout, kh, kw, pad, y, ws); return; }
 #endif
     (void)path; (void)x; (void)C; (void)H; (void)W; (void)w; (void)bias; (void)Cout; (void)kh; (void)kw; (void)pad; (void)y; (void)ws;
@@ -311,6 +494,38 @@ void sne_conv_direct_wgrad(int path, const float *x, const float *dy, int C, int
     if (path == 1) { wgrad_avx2(x, dy, C, H, W, Cout, kh, kw, pad, lanes, ws); return; }
 #endif
     (void)path; (void)x; (void)dy; (void)C; (void)H; (void)W; (void)Cout; (void)kh; (void)kw; (void)pad; (void)lanes; (void)ws;
+}
+
+/* Flattened positions per plane of the group weight gradient: OH*Wp rounded up to 16. */
+static int group_pv(int H, int W, int kh, int pad) { return ((padded_h(H, pad) - kh + 1) * padded_w(W, pad) + 15) & ~15; }
+
+size_t sne_conv_wgrad_group_workspace_floats(int nimg, int C, int H, int W, int Cout, int kh, int pad) {
+    return (size_t)nimg * C * padded_h(H, pad) * padded_w(W, pad) + 64 + 16
+         + (size_t)nimg * Cout * group_pv(H, W, kh, pad) + 16;
+}
+
+void sne_conv_direct_wgrad_group(int path, const float *x, const float *dy, int nimg, int C, int H, int W, int Cout,
+                                 int kh, int kw, int pad, float *dw, float *ws) {
+#ifdef SNE_HAVE_AVX512
+    int Hp = padded_h(H, pad), Wp = padded_w(W, pad);
+    int OH = Hp - kh + 1, OW = Wp - kw + 1, Pv = group_pv(H, W, kh, pad);
+    size_t ximg = (size_t)C * Hp * Wp;
+    /* every image's padded planes back to back; the 64 floats after the last plane are zero */
+    for (int im = 0; im < nimg; im++) pad_image(x + (size_t)im * C * H * W, C, H, W, pad, ws + (size_t)im * ximg);
+    float *dyv = (float *)(((uintptr_t)(ws + (size_t)nimg * ximg + 64) + 63) & ~(uintptr_t)63);
+    for (int r = 0; r < nimg * Cout; r++) {   /* dy rows at padded-width stride, zero junk columns and tail */
+        const float *src = dy + (size_t)r * OH * OW;
+        float *d = dyv + (size_t)r * Pv;
+        for (int oy = 0; oy < OH; oy++) {
+            for (int ox = 0; ox < OW; ox++) d[oy * Wp + ox] = src[oy * OW + ox];
+            for (int ox = OW; ox < Wp; ox++) d[oy * Wp + ox] = 0.0f;
+        }
+        for (int p = OH * Wp; p < Pv; p++) d[p] = 0.0f;
+    }
+    if (path == 2) { wgrp_avx512(ws, nimg, C, Hp, Wp, Cout, kh, kw, Pv, dyv, dw); return; }
+    if (path == 1) { wgrp_avx2(ws, nimg, C, Hp, Wp, Cout, kh, kw, Pv, dyv, dw); return; }
+#endif
+    (void)path; (void)x; (void)dy; (void)nimg; (void)C; (void)H; (void)W; (void)Cout; (void)kh; (void)kw; (void)pad; (void)dw; (void)ws;
 }
 
 void sne_conv_lanes_reduce(const float *lanes, size_t n, float *out, int L) {
