@@ -122,7 +122,7 @@ extension ComputeContext {
         let perGroup = (g.n + min(convReductionGroups, g.n) - 1) / max(1, min(convReductionGroups, g.n))
         if usesDirectConv && g.stride == 1 && !g.isPointwise
             && sne_conv_wgrad_group_workspace_floats(Int32(perGroup), Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout),
-                                                     Int32(g.kh), Int32(g.pad)) <= directWorkspaceFloatsLimit {
+                                                     Int32(g.kh), Int32(g.kw), Int32(g.pad)) <= directWorkspaceFloatsLimit {
             return directConvBackwardWeight(x, dy, g)
         }
         let groups = max(1, min(convReductionGroups, g.n))
@@ -219,7 +219,7 @@ extension ComputeContext {
         let wsize = g.cout * g.k
         let maxPer = (g.n + groups - 1) / groups
         reserveScratch(Int(sne_conv_wgrad_group_workspace_floats(Int32(maxPer), Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout),
-                                                                 Int32(g.kh), Int32(g.pad))))
+                                                                 Int32(g.kh), Int32(g.kw), Int32(g.pad))))
         var partial = [Float](repeating: 0, count: groups * (wsize + g.cout))
         x.data.withUnsafeBufferPointer { xb in dy.data.withUnsafeBufferPointer { db in partial.withUnsafeMutableBufferPointer { pb in
             let xp = SharedPointer(xb.baseAddress!), dp = SharedPointer(db.baseAddress!), pp = SharedPointer(pb.baseAddress!)

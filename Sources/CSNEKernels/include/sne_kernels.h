@@ -77,13 +77,13 @@ void sne_conv_direct_wgrad(int path, const float *x, const float *dy, int C, int
                            int pad, float *lanes, float *ws);
 
 /* Floats of per-thread scratch sne_conv_direct_wgrad_group needs for nimg images. */
-size_t sne_conv_wgrad_group_workspace_floats(int nimg, int C, int H, int W, int Cout, int kh, int pad);
+size_t sne_conv_wgrad_group_workspace_floats(int nimg, int C, int H, int W, int Cout, int kh, int kw, int pad);
 
 /* dw (Cout, C, kh, kw) = the weight gradient of nimg images x (nimg, C, H, W), dy (nimg, Cout, OH, OW),
- * stride 1: per weight, L lanes (16 AVX-512, 8 AVX2) accumulated in registers over the images in
- * order, then over the positions p = oy*(W+2pad) + ox in vectors of L (junk columns ox >= OW carry
- * dy = 0), then reduced as sne_conv_lanes_reduce. Thread-count independent (the caller fixes the
- * groups). ws: sne_conv_wgrad_group_workspace_floats(nimg, ...) floats. */
+ * stride 1: per weight, L lanes (16 AVX-512, 8 AVX2): for fixed chunks of images (a function of the
+ * shape), a register sum over the chunk's images in order and then the positions p = oy*(W+2pad) + ox
+ * in vectors of L (junk columns ox >= OW carry dy = 0), added to the lane in chunk order; then the
+ * lanes reduced as sne_conv_lanes_reduce. Thread-count independent (the caller fixes the groups). ws: sne_conv_wgrad_group_workspace_floats(nimg, ...) floats. */
 void sne_conv_direct_wgrad_group(int path, const float *x, const float *dy, int nimg, int C, int H, int W, int Cout,
                                  int kh, int kw, int pad, float *dw, float *ws);
 
