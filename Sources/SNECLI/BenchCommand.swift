@@ -24,6 +24,8 @@ struct BenchCommand: Command {
       --portable    portable C SGEMM and im2col convolutions even where vector kernels exist
       --avx2        cap the kernels at AVX2+FMA (what an x86 CPU without AVX-512 runs)
       --no-direct   convolutions as im2col + SGEMM (no direct conv kernels)
+      --cpu-time    rates per second of this process's CPU time instead of wall time (A/B of
+                    kernels on a busy shared machine, with --threads 1; peers always use wall time)
     """
     let what: String
     let threads: Int
@@ -32,6 +34,7 @@ struct BenchCommand: Command {
     let portable: Bool
     let avx2Only: Bool
     let directConv: Bool
+    let cpuTime: Bool
     var interpArgs: Arguments?
 
     init(_ args: Arguments) throws {
@@ -40,11 +43,12 @@ struct BenchCommand: Command {
         guard ["gemm", "conv", "train", "teacher", "interp", "all"].contains(what) else {
             throw CLIError.usage("sne bench: unknown benchmark '\(what)' (gemm, conv, train, teacher, interp, all)")
         }
-        if what == "interp" { interpArgs = a; threads = 1; runs = 1; profile = false; portable = false; avx2Only = false; directConv = true; return }
+        if what == "interp" { interpArgs = a; threads = 1; runs = 1; profile = false; portable = false; avx2Only = false; directConv = true; cpuTime = false; return }
         profile = a.flag("profile")
         portable = a.flag("portable")
         avx2Only = a.flag("avx2")
         directConv = !a.flag("no-direct")
+        cpuTime = a.flag("cpu-time")
         threads = try a.int("threads", in: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
         runs = try a.int("runs", in: 1...1000) ?? 7
         try a.finish()
@@ -133,15 +137,25 @@ struct BenchCommand: Command {
         ratio("SGEMM 512^3", gemm, mm, "GFLOP/s", "torch.mm")
     }
 
+    /// Seconds of wall time, or with `--cpu-time` of this process's CPU time (all threads).
+    func clock() -> Double {
+        if cpuTime {
+            var ts = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds) * 1e-9
+    }
+
     /// Median over `runs` of a rate; each run repeats `body` for at least `minSeconds`.
     func median(_ minSeconds: Double = 0.15, _ body: () throws -> Void) rethrows -> Double {
         try body()   // warm-up
         var rates: [Double] = []
         for _ in 0..<runs {
             var n = 0
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = clock()
             var dt = 0.0
-            repeat { try body(); n += 1; dt = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9 } while dt < minSeconds
+            repeat { try body(); n += 1; dt = clock() - t0 } while dt < minSeconds
             rates.append(Double(n) / dt)
         }
         rates.sort()
@@ -209,7 +223,7 @@ struct BenchCommand: Command {
                        loss: (Tensor) throws -> LossResult) throws {
         var fwd = [[Double]](repeating: [], count: model.layers.count), bwd = fwd
         var other: [Double] = [], optT: [Double] = []
-        func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-6 }
+        func now() -> Double { clock() * 1e3 }
         for _ in 0..<max(runs, 3) {
             let z0 = now()
             model.zeroGrad()
