@@ -122,14 +122,17 @@ void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P,
 
 /* ---- batch normalisation, one channel in training mode (sne_bn.c) ---- */
 
-/* Channel data: nplanes planes of hw floats, plane i at x + i*stride. Writes y (same layout) and the
- * batch mean, biased variance and 1/sqrt(var + eps). Arithmetic: see the top of sne_bn.c. */
+/* Channel data: nplanes planes of hw floats, plane i at x + i*stride. Writes y (same layout; with
+ * relu != 0, max(y, 0) as a following ReLU would) and the batch mean, biased variance and
+ * 1/sqrt(var + eps). Arithmetic: see the top of sne_bn.c. */
 void sne_bn_channel_forward(const float *x, size_t nplanes, size_t stride, size_t hw, float gamma, float beta,
-                            float eps, float *y, float *mean_out, float *var_out, float *istd_out);
+                            float eps, int relu, float *y, float *mean_out, float *var_out, float *istd_out);
 
-/* dx (same layout) for the forward above, and the channel's dgamma = Σ dy·x̂, dbeta = Σ dy. */
-void sne_bn_channel_backward(const float *dy, const float *x, size_t nplanes, size_t stride, size_t hw, float gamma,
-                             float mean, float istd, float *dx, float *dgamma, float *dbeta);
+/* dx (same layout) for the forward above, and the channel's dgamma = Σ dy·x̂, dbeta = Σ dy. With a
+ * fused ReLU, relu_out is the forward's output y (same layout) and dy counts only where y > 0;
+ * NULL otherwise. */
+void sne_bn_channel_backward(const float *dy, const float *x, const float *relu_out, size_t nplanes, size_t stride, size_t hw,
+                             float gamma, float mean, float istd, float *dx, float *dgamma, float *dbeta);
 
 /* ---- ReLU (sne_relu.c), n contiguous floats ---- */
 
