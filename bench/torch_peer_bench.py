@@ -11,7 +11,8 @@
 Install the peer in a throwaway venv outside the repository (about 5 GB; PyTorch's default wheel
 pulls its CUDA libraries even to run on the CPU):
     python3 -m venv /tmp/peers-venv && /tmp/peers-venv/bin/pip install -q torch==2.15.0 snntorch==1.0.0
-Run:  $SNE_PEERS_PYTHON bench/torch_peer_bench.py teacher|mm|conv [threads] [runs]
+Run:  $SNE_PEERS_PYTHON bench/torch_peer_bench.py teacher|mm|conv [threads] [runs] [cpu]
+(`cpu`: rates per second of process CPU time instead of wall time, as `sne bench --cpu-time`.)
 `sne bench train` runs it itself when SNE_PEERS_PYTHON names that venv's python.
 """
 import sys, time, statistics
@@ -20,6 +21,7 @@ import torch, torch.nn as nn
 what = sys.argv[1] if len(sys.argv) > 1 else "teacher"
 threads = int(sys.argv[2]) if len(sys.argv) > 2 else 2
 runs = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+clock = time.process_time if len(sys.argv) > 4 and sys.argv[4] == "cpu" else time.perf_counter
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 
@@ -29,10 +31,10 @@ def rate(body, min_seconds):
     body()
     rates = []
     for _ in range(runs):
-        n, t0 = 0, time.perf_counter()
+        n, t0 = 0, clock()
         while True:
             body(); n += 1
-            dt = time.perf_counter() - t0
+            dt = clock() - t0
             if dt >= min_seconds: break
         rates.append(n / dt)
     return statistics.median(rates)

@@ -25,7 +25,8 @@ struct BenchCommand: Command {
       --avx2        cap the kernels at AVX2+FMA (what an x86 CPU without AVX-512 runs)
       --no-direct   convolutions as im2col + SGEMM (no direct conv kernels)
       --cpu-time    rates per second of this process's CPU time instead of wall time (A/B of
-                    kernels on a busy shared machine, with --threads 1; peers always use wall time)
+                    kernels on a busy shared machine, with --threads 1); the PyTorch peer does the
+                    same, the snnTorch script always times wall clock
     """
     let what: String
     let threads: Int
@@ -120,14 +121,15 @@ struct BenchCommand: Command {
             return Double(l[r.upperBound...].prefix { $0.isNumber || $0 == "." })
         }
         let peerRuns = "\(max(3, runs))"
+        let peerClock = cpuTime ? ["cpu"] : []   // snnTorch's script always times wall clock
         let student = try benchTrain(ctx, out: &out)
         let snn = median(in: peer(studentScript, ["\(threads)"], out: &out))
         let teacher = try benchTeacher(ctx, out: &out)
-        let torchTeacher = median(in: peer(torchScript, ["teacher", "\(threads)", peerRuns], out: &out))
+        let torchTeacher = median(in: peer(torchScript, ["teacher", "\(threads)", peerRuns] + peerClock, out: &out))
         let gemm = benchGEMM(ctx, out: &out)
-        let mm = median(in: peer(torchScript, ["mm", "\(threads)", peerRuns], out: &out))
+        let mm = median(in: peer(torchScript, ["mm", "\(threads)", peerRuns] + peerClock, out: &out))
         try benchConv(ctx, out: &out)
-        _ = peer(torchScript, ["conv", "\(threads)", peerRuns], out: &out)
+        _ = peer(torchScript, ["conv", "\(threads)", peerRuns] + peerClock, out: &out)
         func ratio(_ label: String, _ a: Double, _ b: Double?, _ unit: String, _ peerName: String) {
             guard let b, b > 0 else { return }
             out.write("== \(label): sne \(String(format: "%.0f", a)) vs \(peerName) \(String(format: "%.0f", b)) \(unit) = \(String(format: "%.2f", a / b))x\n")
