@@ -60,9 +60,6 @@ int sne_conv_direct_lanes(int path);
 /* Floats of per-thread scratch the direct forward needs (the zero-padded input planes + slack). */
 size_t sne_conv_direct_workspace_floats(int C, int H, int W, int pad);
 
-/* Floats of per-thread scratch sne_conv_direct_wgrad needs (padded input planes + a vector-padded dy copy). */
-size_t sne_conv_direct_wgrad_workspace_floats(int C, int H, int W, int Cout, int kh, int kw, int pad);
-
 /* One image, stride 1: y (Cout, OH, OW) = conv(x (C, H, W), w (Cout, C, kh, kw)) with zero padding
  * `pad`, OH = H + 2 pad - kh + 1. Each output is an FMA chain over (c, ky, kx) in order, from 0,
  * then + bias[co] in one add when bias is not NULL (same bits on both paths and as im2col + the
@@ -70,20 +67,16 @@ size_t sne_conv_direct_wgrad_workspace_floats(int C, int H, int W, int Cout, int
 void sne_conv_direct_fwd(int path, const float *x, int C, int H, int W, const float *w, const float *bias, int Cout,
                          int kh, int kw, int pad, float *y, float *ws);
 
-/* One image, stride 1: lanes[(co*K + k)*L + l] += sum over output positions (oy, ox) with
- * ox % L == l of dy[co][oy][ox] * xpad[k-th tap], K = C*kh*kw, L = sne_conv_direct_lanes(path)
- * (lane partial sums of dW). ws: sne_conv_direct_wgrad_workspace_floats(...) floats. */
-void sne_conv_direct_wgrad(int path, const float *x, const float *dy, int C, int H, int W, int Cout, int kh, int kw,
-                           int pad, float *lanes, float *ws);
-
 /* Floats of per-thread scratch sne_conv_direct_wgrad_group needs for nimg images. */
 size_t sne_conv_wgrad_group_workspace_floats(int nimg, int C, int H, int W, int Cout, int kh, int kw, int pad);
 
 /* dw (Cout, C, kh, kw) = the weight gradient of nimg images x (nimg, C, H, W), dy (nimg, Cout, OH, OW),
- * stride 1: per weight, L lanes (16 AVX-512, 8 AVX2): for fixed chunks of images (a function of the
- * shape), a register sum over the chunk's images in order and then the positions p = oy*(W+2pad) + ox
- * in vectors of L (junk columns ox >= OW carry dy = 0), added to the lane in chunk order; then the
- * lanes reduced as sne_conv_lanes_reduce. Thread-count independent (the caller fixes the groups). ws: sne_conv_wgrad_group_workspace_floats(nimg, ...) floats. */
+ * stride 1: per weight, L lane partial sums (16 AVX-512, 8 AVX2) reduced as sne_conv_lanes_reduce.
+ * Row layout (default): per image in order, a register sum over output rows and vectors of L columns
+ * (lane l takes ox = l mod L), added to the lane. Flattened layout (planes much narrower than a
+ * vector, e.g. 7x7): per chunk of images (size fixed by the shape), a register sum over positions
+ * p = oy*(W+2pad) + ox in vectors of L. The order is spelled out in sne_conv_direct.c. Thread-count
+ * independent (the caller fixes the groups). ws: sne_conv_wgrad_group_workspace_floats(nimg, ...). */
 void sne_conv_direct_wgrad_group(int path, const float *x, const float *dy, int nimg, int C, int H, int W, int Cout,
                                  int kh, int kw, int pad, float *dw, float *ws);
 
