@@ -74,7 +74,7 @@ size_t sne_conv_wgrad_group_workspace_floats(int nimg, int C, int H, int W, int 
  * stride 1: per weight, L lane partial sums (16 AVX-512, 8 AVX2) reduced as sne_conv_lanes_reduce.
  * Row layout (default): per image in order, a register sum over output rows and vectors of L columns
  * (lane l takes ox = l mod L), added to the lane. Flattened layout (planes much narrower than a
- * vector, e.g. 7x7): per chunk of images (size fixed by the shape), a register sum over positions
+ * vector, e.g. 7x7, or C >= 32): per chunk of images (size fixed by the shape), a register sum over positions
  * p = oy*(W+2pad) + ox in vectors of L. The order is spelled out in sne_conv_direct.c. Thread-count
  * independent (the caller fixes the groups). ws: sne_conv_wgrad_group_workspace_floats(nimg, ...). */
 void sne_conv_direct_wgrad_group(int path, const float *x, const float *dy, int nimg, int C, int H, int W, int Cout,
