@@ -7,7 +7,9 @@
  *   mean = (float)(S(x) / m);  var = (float)(S((x - mean)^2) / m)   (biased, as PyTorch normalises)
  *   istd = 1 / sqrtf(var + eps);  y = x*sc + sh with sc = gamma*istd, sh = beta - mean*sc
  *   backward: a1 = (float)S(dy), a2 = (float)(istd * S(dy*(x - mean))), kk = gamma*istd/m,
- *             dx = kk*(m*dy - a1 - (x - mean)*istd*a2);  dgamma += a2, dbeta += a1 (returned). */
+ *             dx = kk*(m*dy - a1 - (x - mean)*istd*a2);  dgamma += a2, dbeta += a1 (returned).
+ * Fused ReLU (the BN output feeds a ReLU): forward stores y > 0 ? y : 0; backward reads that output
+ * and uses dy where it is > 0, else 0 (exactly what the separate ReLU layer passes back). */
 #include "sne_kernels.h"
 #include <math.h>
 
@@ -23,7 +25,7 @@ static double lanes_total(const float *acc) {
 
 SNE_CLONES
 void sne_bn_channel_forward(const float *x, size_t nplanes, size_t stride, size_t hw, float gamma, float beta,
-                            float eps, float *y, float *mean_out, float *var_out, float *istd_out) {
+                            float eps, int relu, float *y, float *mean_out, float *var_out, float *istd_out) {
     float acc[LANES];
     for (int l = 0; l < LANES; l++) acc[l] = 0.0f;
     for (size_t i = 0; i < nplanes; i++) {
@@ -47,30 +49,34 @@ void sne_bn_channel_forward(const float *x, size_t nplanes, size_t stride, size_
     for (size_t i = 0; i < nplanes; i++) {
         const float *xp = x + i * stride;
         float *yp = y + i * stride;
-        for (size_t j = 0; j < hw; j++) yp[j] = xp[j] * sc + sh;
+        if (relu) for (size_t j = 0; j < hw; j++) { float v = xp[j] * sc + sh; yp[j] = v > 0.0f ? v : 0.0f; }
+        else for (size_t j = 0; j < hw; j++) yp[j] = xp[j] * sc + sh;
     }
     *mean_out = mean; *var_out = var; *istd_out = istd;
 }
 
+/* dy masked by the fused ReLU's output (out == NULL: no ReLU). */
+static inline float bn_dy(const float *dp, const float *op, size_t j) { return op ? (op[j] > 0.0f ? dp[j] : 0.0f) : dp[j]; }
+
 SNE_CLONES
-void sne_bn_channel_backward(const float *dy, const float *x, size_t nplanes, size_t stride, size_t hw, float gamma,
-                             float mean, float istd, float *dx, float *dgamma, float *dbeta) {
+void sne_bn_channel_backward(const float *dy, const float *x, const float *relu_out, size_t nplanes, size_t stride, size_t hw,
+                             float gamma, float mean, float istd, float *dx, float *dgamma, float *dbeta) {
     float a[LANES], b[LANES];
     for (int l = 0; l < LANES; l++) { a[l] = 0.0f; b[l] = 0.0f; }
     for (size_t i = 0; i < nplanes; i++) {
-        const float *dp = dy + i * stride, *xp = x + i * stride;
+        const float *dp = dy + i * stride, *xp = x + i * stride, *op = relu_out ? relu_out + i * stride : 0;
         size_t j = 0;
         for (; j + LANES <= hw; j += LANES)
-            for (int l = 0; l < LANES; l++) { a[l] += dp[j + l]; b[l] += dp[j + l] * (xp[j + l] - mean); }
-        for (int l = 0; j < hw; j++, l++) { a[l] += dp[j]; b[l] += dp[j] * (xp[j] - mean); }
+            for (int l = 0; l < LANES; l++) { float d = bn_dy(dp, op, j + l); a[l] += d; b[l] += d * (xp[j + l] - mean); }
+        for (int l = 0; j < hw; j++, l++) { float d = bn_dy(dp, op, j); a[l] += d; b[l] += d * (xp[j] - mean); }
     }
     double m = (double)nplanes * (double)hw;
     float a1 = (float)lanes_total(a), a2 = (float)(lanes_total(b) * (double)istd);
     float kk = (float)((double)(gamma * istd) / m), mf = (float)m;
     for (size_t i = 0; i < nplanes; i++) {
-        const float *dp = dy + i * stride, *xp = x + i * stride;
+        const float *dp = dy + i * stride, *xp = x + i * stride, *op = relu_out ? relu_out + i * stride : 0;
         float *o = dx + i * stride;
-        for (size_t j = 0; j < hw; j++) o[j] = kk * (mf * dp[j] - a1 - (xp[j] - mean) * istd * a2);
+        for (size_t j = 0; j < hw; j++) o[j] = kk * (mf * bn_dy(dp, op, j) - a1 - (xp[j] - mean) * istd * a2);
     }
     *dgamma = a2; *dbeta = a1;
 }

@@ -110,7 +110,7 @@ public struct StageOptions: Codable, Equatable, Sendable {
 func classifierAccuracy(_ net: Sequential, _ data: LabeledImages, compute: ComputeContext, timeSteps: Int = 1) throws -> Double {
     let ctx = LayerContext(compute: compute, training: false, timeSteps: timeSteps)
     var correct = 0
-    let bs = 500
+    let bs = 200   // as TeacherTargets.compute: activations under the mmap threshold; eval results do not depend on the batch
     for lo in stride(from: 0, to: data.count, by: bs) {
         let n = min(bs, data.count - lo)
         let x = try Tensor(shape: [n] + data.shape.dropFirst(), data: Array(data.pixels[(lo * data.imageSize)..<((lo + n) * data.imageSize)]))

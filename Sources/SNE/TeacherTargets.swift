@@ -24,7 +24,7 @@ public struct TeacherTargets: Sendable {
     public static func compute(_ teacher: Teacher, on data: LabeledImages, compute: ComputeContext, progress: ProgressSink, what: String) throws -> TeacherTargets {
         var f: [Float] = [], z: [Float] = []
         f.reserveCapacity(data.count * teacher.spec.features); z.reserveCapacity(data.count * teacher.classes)
-        let bs = 500
+        let bs = 200   // width-32 28x28 activations stay under the allocator's mmap threshold (buffers reused); eval results do not depend on the batch
         for lo in stride(from: 0, to: data.count, by: bs) {
             let n = min(bs, data.count - lo)
             let x = try Tensor(shape: [n] + data.shape.dropFirst(), data: Array(data.pixels[(lo * data.imageSize)..<((lo + n) * data.imageSize)]))

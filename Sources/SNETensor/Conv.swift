@@ -31,8 +31,8 @@ public struct ConvGeometry: Equatable, Sendable {
 /// The number of weight-gradient partial sums; fixed so results do not depend on the thread count.
 let convReductionGroups = 8
 
-/// Largest lane-partial buffer (floats per worker) the direct weight gradient may use.
-let directLaneFloatsLimit = 4 << 20
+/// Largest per-worker scratch (floats) the direct weight gradient may use.
+let directWorkspaceFloatsLimit = 64 << 20
 
 extension ComputeContext {
     /// `y = conv2d(x, weight) + bias`, one image per task (im2col then SGEMM `(cout,k) x (k,hw)`).
@@ -117,10 +117,12 @@ extension ComputeContext {
         guard dy.shape == [g.n, g.cout, g.oh, g.ow] else {
             throw TensorError("conv2d backward: output gradient has shape \(dy.shape), expected \([g.n, g.cout, g.oh, g.ow])")
         }
-        // The direct weight gradient keeps 16 (or 8) lane partials per weight per worker: only for
-        // layers whose weights fit that in 16 MiB (the reference student's conv2: 295 KB).
+        // The direct weight gradient holds a group's padded images and dy rows per worker: only when
+        // that fits in 256 MiB (the teacher's conv2, batch 128: 3.6 MB).
+        let perGroup = (g.n + min(convReductionGroups, g.n) - 1) / max(1, min(convReductionGroups, g.n))
         if usesDirectConv && g.stride == 1 && !g.isPointwise
-            && g.cout * g.k * Int(sne_conv_direct_lanes(directConvPath)) <= directLaneFloatsLimit {
+            && sne_conv_wgrad_group_workspace_floats(Int32(perGroup), Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout),
+                                                     Int32(g.kh), Int32(g.kw), Int32(g.pad)) <= directWorkspaceFloatsLimit {
             return directConvBackwardWeight(x, dy, g)
         }
         let groups = max(1, min(convReductionGroups, g.n))
@@ -209,31 +211,29 @@ extension ComputeContext {
     }
 
     /// Weight and bias gradients with the direct kernel: images split into the same fixed groups as
-    /// the im2col path; per group, 16- (AVX-512) or 8-lane (AVX2) partial sums per weight, reduced in
-    /// a fixed tree, then the groups summed in order (independent of the thread count).
+    /// the im2col path; each group's gradient is accumulated in registers over all its images (16- or
+    /// 8-lane partial sums per weight, reduced in a fixed tree, `sne_conv_direct_wgrad_group`), then
+    /// the groups are summed in order (independent of the thread count).
     func directConvBackwardWeight(_ x: Tensor, _ dy: Tensor, _ g: ConvGeometry) -> (Tensor, Tensor) {
         let groups = max(1, min(convReductionGroups, g.n))
         let wsize = g.cout * g.k
-        let padFloats = Int(sne_conv_direct_wgrad_workspace_floats(Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout),
-                                                                   Int32(g.kh), Int32(g.kw), Int32(g.pad)))
-        let lanesPer = Int(sne_conv_direct_lanes(directConvPath))
-        reserveScratch(padFloats + wsize * lanesPer)
+        let maxPer = (g.n + groups - 1) / groups
+        reserveScratch(Int(sne_conv_wgrad_group_workspace_floats(Int32(maxPer), Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout),
+                                                                 Int32(g.kh), Int32(g.kw), Int32(g.pad))))
         var partial = [Float](repeating: 0, count: groups * (wsize + g.cout))
         x.data.withUnsafeBufferPointer { xb in dy.data.withUnsafeBufferPointer { db in partial.withUnsafeMutableBufferPointer { pb in
             let xp = SharedPointer(xb.baseAddress!), dp = SharedPointer(db.baseAddress!), pp = SharedPointer(pb.baseAddress!)
             parallelFor(groups) { grange, worker in
-                let ws = self.scratch(worker), lanes = ws + padFloats
                 for grp in grange {
                     let lo = g.n * grp / groups, hi = g.n * (grp + 1) / groups
-                    lanes.update(repeating: 0, count: wsize * lanesPer)
                     let dw = pp.p + grp * (wsize + g.cout), dbias = dw + wsize
+                    sne_conv_direct_wgrad_group(self.directConvPath, xp.p + lo * g.c * g.h * g.w, dp.p + lo * g.cout * g.hw, Int32(hi - lo),
+                                                Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout), Int32(g.kh), Int32(g.kw), Int32(g.pad),
+                                                dw, self.scratch(worker))
                     for i in lo..<hi {
                         let dyi = dp.p + i * g.cout * g.hw
-                        sne_conv_direct_wgrad(self.directConvPath, xp.p + i * g.c * g.h * g.w, dyi, Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout),
-                                              Int32(g.kh), Int32(g.kw), Int32(g.pad), lanes, ws)
                         for co in 0..<g.cout { dbias[co] += sumFloats(dyi + co * g.hw, g.hw) }
                     }
-                    sne_conv_lanes_reduce(lanes, wsize, dw, Int32(lanesPer))
                 }
             }
         } } }

@@ -108,8 +108,10 @@ public final class Sequential: LayerContainer {
     public init(named layers: [(String, any Layer)]) { self.layers = layers.map { (name: $0.0, layer: $0.1) } }
 
     /// Runs the layers in order. A `LIF` directly followed by a `MaxPool2d` whose stride equals its
-    /// window runs fused (`LIF.forward(_:pool:_:)`: the unpooled spikes are never stored); the result
-    /// and the gradients are bit-identical to running the two layers one after the other.
+    /// window runs fused (`LIF.forward(_:pool:_:)`: the unpooled spikes are never stored), and in
+    /// training a `BatchNorm2d` directly followed by a `ReLU` runs as one pass (`max(y, 0)` written by
+    /// the batch norm, which masks the gradient in backward); the results and the gradients are
+    /// bit-identical to running the two layers one after the other.
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
         var h = x
         var i = 0
@@ -130,6 +132,11 @@ public final class Sequential: LayerContainer {
             if let lif = l as? LIF, i + 1 < layers.count, let pool = layers[i + 1].layer as? MaxPool2d, pool.canFuse(after: h) {
                 let y = try lif.forward(h, pool: pool.kernelSize, ctx)
                 pool.markFused()
+                return (y, 2)
+            }
+            if ctx.training, let bn = l as? BatchNorm2d, i + 1 < layers.count, let relu = layers[i + 1].layer as? ReLU, h.count > 0 {
+                let y = try bn.forward(h, relu: true, ctx)
+                relu.markFused()
                 return (y, 2)
             }
             return (try l.forward(h, ctx), 1)

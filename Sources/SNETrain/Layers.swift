@@ -133,6 +133,7 @@ public final class BatchNorm2d: Layer {
     private var means: [Float] = []    // [groups * C]
     private var groups = 1
     private var evalMode = false
+    private var reluOutput: Tensor?     // the output when a ReLU is fused in (its mask for backward)
 
     public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1, perTimeStep: Bool = false) {
         gamma = Parameter("weight", Tensor(repeating: 1, shape: [channels]), decays: false)
@@ -144,10 +145,14 @@ public final class BatchNorm2d: Layer {
 
     public var parameters: [Parameter] { [gamma, beta, runningMean, runningVar] }
     public var attributes: [String: String] { ["eps": "\(eps)", "momentum": "\(momentum)", "perTimeStep": "\(perTimeStep)"] }
-    public var savedBytes: Int { (input?.count ?? 0) * 4 + invStd.count * 8 }
-    public func clearSaved() { input = nil; invStd = []; means = [] }
+    public var savedBytes: Int { (input?.count ?? 0) * 4 + (reluOutput?.count ?? 0) * 4 + invStd.count * 8 }
+    public func clearSaved() { input = nil; reluOutput = nil; invStd = []; means = [] }
 
-    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor { try forward(x, relu: false, ctx) }
+
+    /// Training forward; with `relu`, the output is `max(y, 0)` (a following `ReLU` fused in, see
+    /// `Sequential.forwardStep`) and backward masks `dy` where it is 0, exactly as the ReLU would.
+    func forward(_ x: Tensor, relu: Bool, _ ctx: LayerContext) throws -> Tensor {
         let c = gamma.value.count
         guard x.rank == 4 || x.rank == 2, x.shape[1] == c else {
             throw LayerError("BatchNorm2d(\(c)): input shape \(x.shape), expected [N, \(c), H, W]")
@@ -159,12 +164,17 @@ public final class BatchNorm2d: Layer {
         var y = Tensor(uninitialized: x.shape) { _ in }   // every element written in either mode
         if !ctx.training {
             let rm = runningMean.value.data, rv = runningVar.value.data, ga = gamma.value.data, be = beta.value.data
+            if x.count == 0 { evalMode = true; return x }
+            let scale = (0..<c).map { ga[$0] / (rv[$0] + eps).squareRoot() }
+            let shift = (0..<c).map { be[$0] - rm[$0] * scale[$0] }
             x.data.withUnsafeBufferPointer { xp in y.data.withUnsafeMutableBufferPointer { yp in
-                for i in 0..<n { for ch in 0..<c {
-                    let s = ga[ch] / (rv[ch] + eps).squareRoot(), o = be[ch] - rm[ch] * s
-                    let base = (i * c + ch) * hw
-                    for j in 0..<hw { yp[base + j] = xp[base + j] * s + o }
-                } }
+                let X = SharedPointer(xp.baseAddress!), Y = SharedPointer(yp.baseAddress!)
+                ctx.compute.parallelFor(n * c, minChunk: max(1, 4096 / max(hw, 1))) { r, _ in   // planes (i, ch)
+                    for plane in r {
+                        let s = scale[plane % c], o = shift[plane % c], base = plane * hw
+                        for j in 0..<hw { Y.p[base + j] = X.p[base + j] * s + o }
+                    }
+                }
             } }
             evalMode = true
             return y
@@ -183,7 +193,7 @@ public final class BatchNorm2d: Layer {
                 ctx.compute.parallelFor(g * c) { r, _ in
                     for gc in r {
                         let grp = gc / c, ch = gc % c, off = (grp * b * c + ch) * hw
-                        sne_bn_channel_forward(X.p + off, b, c * hw, hw, ga[ch], be[ch], eps, Y.p + off, M.p + gc, V.p + gc, I.p + gc)
+                        sne_bn_channel_forward(X.p + off, b, c * hw, hw, ga[ch], be[ch], eps, relu ? 1 : 0, Y.p + off, M.p + gc, V.p + gc, I.p + gc)
                     }
                 }
             } } }
@@ -194,6 +204,7 @@ public final class BatchNorm2d: Layer {
             runningVar.value.data[ch] = (1 - momentum) * runningVar.value.data[ch] + momentum * vars[grp * c + ch] * unbias
         } }
         input = x; invStd = inv; self.means = means
+        reluOutput = relu ? y : nil
         return y
     }
 
@@ -218,19 +229,23 @@ public final class BatchNorm2d: Layer {
                 let D = SharedPointer(dp.baseAddress!), H = SharedPointer(hp.baseAddress!), X = SharedPointer(xp.baseAddress!)
                 let G = SharedPointer(gp.baseAddress!), B = SharedPointer(bp.baseAddress!)
                 let ga = gamma.value.data, inv = invStd, mu = means
-                ctx.compute.parallelFor(g * c) { r, _ in
-                    for gc in r {
-                        let grp = gc / c, ch = gc % c, off = (grp * b * c + ch) * hw
-                        sne_bn_channel_backward(D.p + off, H.p + off, b, c * hw, hw, ga[ch], mu[gc], inv[gc], X.p + off, G.p + gc, B.p + gc)
+                let run = { (R: UnsafePointer<Float>?) in
+                    ctx.compute.parallelFor(g * c) { r, _ in
+                        for gc in r {
+                            let grp = gc / c, ch = gc % c, off = (grp * b * c + ch) * hw
+                            sne_bn_channel_backward(D.p + off, H.p + off, R.map { $0 + off }, b, c * hw, hw, ga[ch], mu[gc], inv[gc],
+                                                    X.p + off, G.p + gc, B.p + gc)
+                        }
                     }
                 }
+                if let ro = reluOutput { ro.data.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
             } }
         } } }
         for grp in 0..<g { for ch in 0..<c {
             gamma.grad.data[ch] += dgam[grp * c + ch]
             beta.grad.data[ch] += dbet[grp * c + ch]
         } }
-        input = nil; invStd = []; means = []
+        input = nil; reluOutput = nil; invStd = []; means = []
         return dx
     }
 }
@@ -293,23 +308,43 @@ public final class AvgPool2d: Layer {
     }
 }
 
-/// `y = max(x, 0)`; the gradient passes where `x > 0`.
+/// `y = max(x, 0)`; the gradient passes where `x > 0` (the layer keeps its output `y`, which is
+/// positive exactly there; C kernels split across the workers).
 public final class ReLU: Layer {
-    private var mask: [Bool] = []
+    private var output: Tensor?
+    private var fused = false
     public init() {}
-    public var savedBytes: Int { mask.count }
-    public func clearSaved() { mask = [] }
+
+    /// Marks this layer as applied by the preceding batch norm in the current forward: backward
+    /// passes the gradient through unchanged (the batch norm masks it).
+    func markFused() { fused = true; output = nil }
+    public var savedBytes: Int { (output?.count ?? 0) * 4 }
+    public func clearSaved() { output = nil }
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
-        var y = x
-        if ctx.training { mask = x.data.map { $0 > 0 } }
-        y.data.withUnsafeMutableBufferPointer { p in for i in 0..<p.count where !(p[i] > 0) { p[i] = 0 } }
+        fused = false
+        if x.count == 0 { output = ctx.training ? x : nil; return x }
+        let y = Tensor(uninitialized: x.shape) { yb in
+            x.data.withUnsafeBufferPointer { xb in
+                let X = SharedPointer(xb.baseAddress!), Y = SharedPointer(yb.baseAddress!)
+                ctx.compute.parallelFor(x.count, minChunk: 1 << 15) { r, _ in sne_relu_forward(X.p + r.lowerBound, Y.p + r.lowerBound, r.count) }
+            }
+        }
+        output = ctx.training ? y : nil
         return y
     }
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
-        guard mask.count == dy.count else { throw LayerError("ReLU: backward without a matching training forward") }
-        var dx = dy
-        for i in 0..<dx.count where !mask[i] { dx.data[i] = 0 }
-        mask = []
+        if fused { return dy }
+        guard let y = output, y.count == dy.count else { throw LayerError("ReLU: backward without a matching training forward") }
+        if dy.count == 0 { output = nil; return dy }
+        let dx = Tensor(uninitialized: dy.shape) { xb in
+            y.data.withUnsafeBufferPointer { yb in dy.data.withUnsafeBufferPointer { db in
+                let Y = SharedPointer(yb.baseAddress!), D = SharedPointer(db.baseAddress!), X = SharedPointer(xb.baseAddress!)
+                ctx.compute.parallelFor(dy.count, minChunk: 1 << 15) { r, _ in
+                    sne_relu_backward(Y.p + r.lowerBound, D.p + r.lowerBound, X.p + r.lowerBound, r.count)
+                }
+            } }
+        }
+        output = nil
         return dx
     }
 }

@@ -126,6 +126,18 @@ func directConv(_ x: Tensor, _ w: Tensor, stride: Int, pad: Int) -> [Double] {
             #expect(try a.conv2dBackwardData(dy, weight: w, inputShape: x.shape, pad: 1).data
                     == one.conv2dBackwardData(dy, weight: w, inputShape: x.shape, pad: 1).data)
         }
+        // 7x7 and 28x28 planes run the AVX-512 forward over flattened padded rows (a vector spans
+        // several output rows): still the same bits as im2col, with and without bias.
+        for hw in [7, 28, 5] {
+            let xs = Tensor.randomNormal([3, 16, hw, hw], std: 1, using: &rng)
+            let ws = Tensor.randomNormal([11, 16, 3, 3], std: 0.1, using: &rng)
+            let bs = Tensor.randomNormal([11], std: 1, using: &rng)
+            for path in [2, 1] {
+                let a = ComputeContext(threads: 2, isaCap: path)
+                #expect(try a.conv2dForward(xs, weight: ws, bias: nil, pad: 1).data == im2col.conv2dForward(xs, weight: ws, bias: nil, pad: 1).data)
+                #expect(try a.conv2dForward(xs, weight: ws, bias: bs, pad: 1).data == im2col.conv2dForward(xs, weight: ws, bias: bs, pad: 1).data)
+            }
+        }
     }
 
     func checkConv(k: Int, stride: Int, pad: Int, xShape: [Int], cout: Int, ctx: ComputeContext) throws {

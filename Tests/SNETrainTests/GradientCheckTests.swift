@@ -314,6 +314,31 @@ func referenceSpecLIF(x: [Double], r: [Double], t: Int, beta: Double, theta: Dou
         }
     }
 
+    /// `Sequential` runs BatchNorm2d + ReLU as one pass in training: outputs, input gradients and the
+    /// BN parameter gradients must be the same bits as the two layers run one after the other (plain
+    /// and per-time-step BN, a plane size crossing the 64-lane sums, rank 2).
+    @Test(arguments: [([4, 3, 5, 13], false), ([6, 2, 9, 9], true), ([8, 5], false)])
+    func fusedBatchNormReLUIsBitIdentical(_ shape: [Int], _ perStep: Bool) throws {
+        let x = randn(shape, seed: 60, std: 1.5)
+        let c = LayerContext(compute: compute, timeSteps: perStep ? 2 : 1)
+        let bn1 = BatchNorm2d(shape[1], perTimeStep: perStep), bn2 = BatchNorm2d(shape[1], perTimeStep: perStep)
+        for bn in [bn1, bn2] { for i in 0..<shape[1] { bn.gamma.value.data[i] = 0.5 + Float(i); bn.beta.value.data[i] = 0.1 * Float(i) - 0.2 } }
+        let fused = Sequential([bn1, ReLU()])
+        let relu = ReLU()
+        c.training = true
+        let y1 = try fused.forward(x, c), y2 = try relu.forward(try bn2.forward(x, c), c)
+        #expect(y1.data.map(\.bitPattern) == y2.data.map(\.bitPattern))
+        #expect(y1.data.contains(0) && y1.data.contains { $0 > 0 })
+        let r = randn(y1.shape, seed: 61)
+        let d1 = try fused.backward(r, c), d2 = try bn2.backward(try relu.backward(r, c), c)
+        #expect(d1.data.map(\.bitPattern) == d2.data.map(\.bitPattern))
+        #expect(bn1.gamma.grad.data.map(\.bitPattern) == bn2.gamma.grad.data.map(\.bitPattern))
+        #expect(bn1.beta.grad.data.map(\.bitPattern) == bn2.beta.grad.data.map(\.bitPattern))
+        #expect(bn1.runningVar.value == bn2.runningVar.value)
+        c.training = false
+        #expect(try fused.forward(x, c) == (try relu.forward(try bn2.forward(x, c), c)))
+    }
+
     @Test func membranePathFiniteDifferenceWithSpikesHeldFixed() throws {
         // With theta far above any membrane value no spike can occur, so the forward is the linear
         // leaky integrator; a readout of `mem` then equals the surrogate-free BPTT chain. We check

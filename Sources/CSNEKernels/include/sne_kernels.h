@@ -60,9 +60,6 @@ int sne_conv_direct_lanes(int path);
 /* Floats of per-thread scratch the direct forward needs (the zero-padded input planes + slack). */
 size_t sne_conv_direct_workspace_floats(int C, int H, int W, int pad);
 
-/* Floats of per-thread scratch sne_conv_direct_wgrad needs (padded input planes + a vector-padded dy copy). */
-size_t sne_conv_direct_wgrad_workspace_floats(int C, int H, int W, int Cout, int kh, int kw, int pad);
-
 /* One image, stride 1: y (Cout, OH, OW) = conv(x (C, H, W), w (Cout, C, kh, kw)) with zero padding
  * `pad`, OH = H + 2 pad - kh + 1. Each output is an FMA chain over (c, ky, kx) in order, from 0,
  * then + bias[co] in one add when bias is not NULL (same bits on both paths and as im2col + the
@@ -70,11 +67,18 @@ size_t sne_conv_direct_wgrad_workspace_floats(int C, int H, int W, int Cout, int
 void sne_conv_direct_fwd(int path, const float *x, int C, int H, int W, const float *w, const float *bias, int Cout,
                          int kh, int kw, int pad, float *y, float *ws);
 
-/* One image, stride 1: lanes[(co*K + k)*L + l] += sum over output positions (oy, ox) with
- * ox % L == l of dy[co][oy][ox] * xpad[k-th tap], K = C*kh*kw, L = sne_conv_direct_lanes(path)
- * (lane partial sums of dW). ws: sne_conv_direct_wgrad_workspace_floats(...) floats. */
-void sne_conv_direct_wgrad(int path, const float *x, const float *dy, int C, int H, int W, int Cout, int kh, int kw,
-                           int pad, float *lanes, float *ws);
+/* Floats of per-thread scratch sne_conv_direct_wgrad_group needs for nimg images. */
+size_t sne_conv_wgrad_group_workspace_floats(int nimg, int C, int H, int W, int Cout, int kh, int kw, int pad);
+
+/* dw (Cout, C, kh, kw) = the weight gradient of nimg images x (nimg, C, H, W), dy (nimg, Cout, OH, OW),
+ * stride 1: per weight, L lane partial sums (16 AVX-512, 8 AVX2) reduced as sne_conv_lanes_reduce.
+ * Row layout (default): per image in order, a register sum over output rows and vectors of L columns
+ * (lane l takes ox = l mod L), added to the lane. Flattened layout (planes much narrower than a
+ * vector, e.g. 7x7, or C >= 32): per chunk of images (size fixed by the shape), a register sum over positions
+ * p = oy*(W+2pad) + ox in vectors of L. The order is spelled out in sne_conv_direct.c. Thread-count
+ * independent (the caller fixes the groups). ws: sne_conv_wgrad_group_workspace_floats(nimg, ...). */
+void sne_conv_direct_wgrad_group(int path, const float *x, const float *dy, int nimg, int C, int H, int W, int Cout,
+                                 int kh, int kw, int pad, float *dw, float *ws);
 
 /* out[i] = sum of the L (16 or 8) lane partials l = lanes + i*L by halving, in this fixed order:
  * s8[j] = l[j] + l[j+8] (L = 16; else s8 = l), s4[j] = s8[j] + s8[j+4], s2[j] = s4[j] + s4[j+2],
@@ -111,14 +115,25 @@ void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P,
 
 /* ---- batch normalisation, one channel in training mode (sne_bn.c) ---- */
 
-/* Channel data: nplanes planes of hw floats, plane i at x + i*stride. Writes y (same layout) and the
- * batch mean, biased variance and 1/sqrt(var + eps). Arithmetic: see the top of sne_bn.c. */
+/* Channel data: nplanes planes of hw floats, plane i at x + i*stride. Writes y (same layout; with
+ * relu != 0, max(y, 0) as a following ReLU would) and the batch mean, biased variance and
+ * 1/sqrt(var + eps). Arithmetic: see the top of sne_bn.c. */
 void sne_bn_channel_forward(const float *x, size_t nplanes, size_t stride, size_t hw, float gamma, float beta,
-                            float eps, float *y, float *mean_out, float *var_out, float *istd_out);
+                            float eps, int relu, float *y, float *mean_out, float *var_out, float *istd_out);
 
-/* dx (same layout) for the forward above, and the channel's dgamma = Σ dy·x̂, dbeta = Σ dy. */
-void sne_bn_channel_backward(const float *dy, const float *x, size_t nplanes, size_t stride, size_t hw, float gamma,
-                             float mean, float istd, float *dx, float *dgamma, float *dbeta);
+/* dx (same layout) for the forward above, and the channel's dgamma = Σ dy·x̂, dbeta = Σ dy. With a
+ * fused ReLU, relu_out is the forward's output y (same layout) and dy counts only where y > 0;
+ * NULL otherwise. */
+void sne_bn_channel_backward(const float *dy, const float *x, const float *relu_out, size_t nplanes, size_t stride, size_t hw,
+                             float gamma, float mean, float istd, float *dx, float *dgamma, float *dbeta);
+
+/* ---- ReLU (sne_relu.c), n contiguous floats ---- */
+
+/* y[i] = x[i] > 0 ? x[i] : 0 (NaN -> 0). */
+void sne_relu_forward(const float *x, float *y, size_t n);
+
+/* dx[i] = y[i] > 0 ? dy[i] : 0, with y the forward output. */
+void sne_relu_backward(const float *y, const float *dy, float *dx, size_t n);
 
 /* Keeps large freed blocks in the heap (glibc mallopt) so per-step activation buffers are reused
  * instead of being unmapped and page-faulted back in. No-op on other C libraries. */
