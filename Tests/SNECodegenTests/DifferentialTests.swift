@@ -116,11 +116,7 @@ struct DifferentialTests {
 
     @Test("deployment build under ASan + UBSan (clang)")
     func deployedSanitizers() throws {
-        let clang = "/opt/swift/usr/bin/clang"
-        let cc = FileManager.default.fileExists(atPath: clang) ? clang : "clang"
-        guard FileManager.default.fileExists(atPath: clang) || Shell.has("clang") else {
-            print("skipped: no clang"); return
-        }
+        guard let cc = sanitizerClang() else { print("skipped: no clang"); return }
         let cases = randomCases(seed: 8, programs: 150, inputs: 3)
         let (mism, _) = try runDifferential(cases, compiler: cc, flags: ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"],
                                             env: ["ASAN_OPTIONS": "detect_leaks=0"], traceHash: false)
