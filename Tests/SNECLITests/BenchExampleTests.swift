@@ -9,7 +9,7 @@ import Foundation
         #expect(sne(["bench", "gemm", "--threads", "0"]).0 == 2)
         #expect(sne(["bench", "train", "--bogus"]).0 == 2)
         let (code, out, _) = sne(["bench", "--help"])
-        #expect(code == 0 && out.contains("sne bench [gemm|conv|train|interp|all]"))
+        #expect(code == 0 && out.contains("sne bench [gemm|conv|train|teacher|interp|all]"))
     }
 
     @Test func exampleValidatesItsArguments() {
