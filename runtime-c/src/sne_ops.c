@@ -609,12 +609,15 @@ static uint32_t leak_kind(const sne_op *op)
 
 /*
  * Runs LOOP (a LIF_* loop macro over `vs`, the membranes as STATE_T) with the leak, saturation and
- * reset of `op`: 16-bit states one loop for every leak; 32-bit states with subtract reset a loop of
- * their own for shift(1) and for mulshift (SNE_SPECIALIZE), every other case one generic loop.
+ * reset of `op`: 16-bit states one loop for every leak; 32-bit states a loop of their own for
+ * shift(1) with either reset and for mulshift with subtract reset (SNE_SPECIALIZE), every other case
+ * one generic loop.
  */
 #define LIF_SPECIALIZED32(LOOP)                                              \
     if (!zero && kind == 2u) {                                               \
         LOOP(int32_t, LEAK_SHIFT1, LIF_NOSAT, -1)                            \
+    } else if (zero && kind == 2u) {                                         \
+        LOOP(int32_t, LEAK_SHIFT1, LIF_NOSAT, 0)                             \
     } else if (!zero && kind == 1u) {                                        \
         LOOP(int32_t, LEAK_MUL32, LIF_NOSAT, -1)                             \
     } else
