@@ -18,16 +18,6 @@
 #endif
 
 /*
- * Memory plan of student k (mirrored exactly by MemoryReport.swift):
- *   [cur0: int32 x size(op0 out)] [bufA] [bufB] [q: int8 x F] [states, in op order]
- * Ops 1..n-1 that produce a tensor (all but flatten and readout) write alternately to bufA and
- * bufB (flatten passes its input through); bufA/bufB are sized by the largest output they hold
- * (4 bytes per CUR element, 1 per SPK element). States: lif membranes (2 or 4 bytes per neuron),
- * readout accumulators (4 bytes), loihi_lif v then u (4 + 4 bytes per neuron), loihi_dense /
- * loihi_conv2d pending outputs (4 bytes per element). Every region is rounded up to a multiple of 4 bytes.
- * Returns the total bytes; *state_off (may be NULL) receives the offset of the first state.
- */
-/*
  * The memory of one op (spec §3): *out = bytes of its output tensor in a ping-pong buffer (0 for
  * flatten, which passes its input through, and readout, which writes its state), *state = bytes of
  * its state (lif membranes 2 or 4 per neuron, readout accumulators 4, loihi_lif v and u 8, Loihi
@@ -50,6 +40,16 @@ static int op_memory(const sne_op *op, uint32_t *out, uint32_t *state)
     }
 }
 
+/*
+ * Memory plan of student k (mirrored exactly by MemoryReport.swift):
+ *   [cur0: int32 x size(op0 out)] [bufA] [bufB] [q: int8 x F] [states, in op order]
+ * Ops 1..n-1 that produce a tensor (all but flatten and readout) write alternately to bufA and
+ * bufB (flatten passes its input through); bufA/bufB are sized by the largest output they hold
+ * (4 bytes per CUR element, 1 per SPK element). States: lif membranes (2 or 4 bytes per neuron),
+ * readout accumulators (4 bytes), loihi_lif v then u (4 + 4 bytes per neuron), loihi_dense /
+ * loihi_conv2d pending outputs (4 bytes per element). Every region is rounded up to a multiple of 4 bytes.
+ * Returns the total bytes; *state_off (may be NULL) receives the offset of the first state.
+ */
 uint32_t sne_plan_student(const sne_model *m, uint32_t k, sne_plan *p, uint32_t *state_off)
 {
     sne_student st;
@@ -194,14 +194,14 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
         sne_op o1, o2;
         sne_get_op(m, st.op0 + 1u, &o1);
         sne_get_op(m, st.op0 + 2u, &o2);
-        if (o1.opcode == SNE_OP_LIF) {
-            const uint32_t n1 = o1.out_h * o1.out_w * o1.out_c;
+        uint32_t out1, state1;
+        if (o1.opcode == SNE_OP_LIF && op_memory(&o1, &out1, &state1)) {
             const uint32_t pool = o2.opcode == SNE_OP_MAXPOOL ? o2.size : 0u;
-            const uint32_t pn = pool != 0u ? o2.out_h * o2.out_w * o2.out_c : n1;
-            if ((pool == 0u || pool == 2u) && 2u * sne_align4(pn) <= sne_align4((o1.state_bits == 16u ? 2u : 4u) * n1)) {
+            const uint32_t pn = pool != 0u ? o2.out_h * o2.out_w * o2.out_c : o1.out_h * o1.out_w * o1.out_c;
+            if ((pool == 0u || pool == 2u) && 2u * sne_align4(pn) <= state1) {
                 planes = ar + state0;
                 plane_n = pn;
-                zero0 = state0 + sne_align4((o1.state_bits == 16u ? 2u : 4u) * n1);
+                zero0 = state0 + state1;
                 first = pool != 0u ? 3u : 2u;
                 oc.synops = 0; oc.macs = 0; oc.neuron_updates = 0;
                 SNE_PROF(1u);
@@ -217,14 +217,16 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
         uint32_t which = 2u, soff = state0;
         for (j = 1; j < st.nops; j++) {
             sne_op op;
-            uint32_t n;
-            void *dst;
+            uint32_t n, out_bytes, state_bytes;
+            void *dst, *state;
             sne_get_op(m, st.op0 + j, &op);
+            if (!op_memory(&op, &out_bytes, &state_bytes)) return NULL;   /* sne_init refuses such a program */
             n = op.out_h * op.out_w * op.out_c;
+            state = ar + soff;                 /* this op's state (the plan's order), if it has one */
+            soff += state_bytes;
             if (op.opcode == SNE_OP_FLATTEN) continue;
             if (j < first) {              /* run by the stem: same buffer and state walk, output = plane t */
                 which = which == 0u ? 1u : 0u;
-                if (op.opcode == SNE_OP_LIF) soff += sne_align4((op.state_bits == 16u ? 2u : 4u) * n);
                 if (j + 1u == first) {
                     SNE_PROF(j);
                     sne_k_plane(planes, planes + sne_align4(plane_n), plane_n, t);
@@ -235,10 +237,9 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
             SNE_PROF(j);
             oc.synops = 0; oc.macs = 0; oc.neuron_updates = 0;
             if (op.opcode == SNE_OP_READOUT) {
-                facc = (int32_t *)(void *)(ar + soff);
+                facc = (int32_t *)state;
                 sne_k_readout(n, (const int32_t *)val, facc, &oc);
                 add_counts(total, slots != NULL ? &slots[st.op0 + j] : NULL, &oc);
-                soff += 4u * n;
                 continue;
             }
             which = which == 0u ? 1u : 0u;
@@ -252,8 +253,7 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
                 if (pool.opcode == SNE_OP_MAXPOOL && pool.size == 2u) {
                     which = which == 0u ? 1u : 0u;
                     dst = ar + p.buf[which];
-                    sne_k_lif_pool2(m, &op, (const int32_t *)val, ar + soff, (uint8_t *)dst, &oc);
-                    soff += sne_align4((op.state_bits == 16u ? 2u : 4u) * n);
+                    sne_k_lif_pool2(m, &op, (const int32_t *)val, state, (uint8_t *)dst, &oc);
                     add_counts(total, slots != NULL ? &slots[st.op0 + j] : NULL, &oc);
                     val = dst;
                     j++;
@@ -267,15 +267,13 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
             case SNE_OP_MAXPOOL: sne_k_maxpool(&op, (const uint8_t *)val, (uint8_t *)dst); break;
             case SNE_OP_AVGPOOL: sne_k_avgpool(&op, (const int32_t *)val, (int32_t *)dst, &oc); break;
             case SNE_OP_LOIHI_DENSE:   /* state: the pending output (one step of delay) */
-                sne_k_loihi_dense(m, &op, (const uint8_t *)val, (int32_t *)(void *)(ar + soff), (int32_t *)dst, &oc);
-                soff += 4u * n;
+                sne_k_loihi_dense(m, &op, (const uint8_t *)val, (int32_t *)state, (int32_t *)dst, &oc);
                 break;
             case SNE_OP_LOIHI_CONV2D:
-                sne_k_loihi_conv2d(m, &op, (const uint8_t *)val, (int32_t *)(void *)(ar + soff), (int32_t *)dst, &oc);
-                soff += 4u * n;
+                sne_k_loihi_conv2d(m, &op, (const uint8_t *)val, (int32_t *)state, (int32_t *)dst, &oc);
                 break;
             case SNE_OP_LOIHI_LIF: {
-                int32_t *v = (int32_t *)(void *)(ar + soff), *u = v + n;
+                int32_t *v = (int32_t *)state, *u = v + n;
                 const uint8_t *spk = (const uint8_t *)dst;
                 sne_k_loihi_lif(m, &op, (const int32_t *)val, u, v, (uint8_t *)dst, &oc);
                 /* §8: the spikes, every v (after reset), then every u, per loihi_lif op and step */
@@ -283,11 +281,10 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
                 for (i = 0; i < n; i++) HASH_I32(*h, v[i]);
                 for (i = 0; i < n; i++) HASH_I32(*h, u[i]);
                 if (ctx->trace != NULL) ctx->trace(ctx->trace_user, k, j, t, n, spk, v, 32u);
-                soff += 8u * n;
                 break;
             }
             case SNE_OP_LIF: {
-                void *v = ar + soff;
+                void *v = state;
                 const uint8_t *spk = (const uint8_t *)dst;
                 sne_k_lif(m, &op, (const int32_t *)val, v, (uint8_t *)dst, &oc);
 #if SNE_TRACE_HASH
@@ -301,7 +298,6 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
                 }
 #endif
                 if (ctx->trace != NULL) ctx->trace(ctx->trace_user, k, j, t, n, spk, v, op.state_bits);
-                soff += sne_align4((op.state_bits == 16u ? 2u : 4u) * n);
                 break;
             }
             case SNE_OP_INPUT_CONV2D: case SNE_OP_INPUT_DENSE:   /* op 0 only (spec §3 typing) */
