@@ -260,54 +260,41 @@ static void fwd_avx2(const float *x, int C, int H, int W, const float *w, const 
  *     as keep one block's dy within 32 KB (a function of the shape only).
  * Lanes past a row's end read neighbouring padded data and are multiplied by dy = 0. */
 
+/* The body of wgrp_tile / wgrp_tile8: VEC registers of WID floats, acc[i][j] += dy(i) * x(j) over the
+ * chunk's images and rows, then added into the block's lanes. */
+#define WGRP_TILE_BODY(VEC, WID, ZERO, LOADU, LOAD, FMA, STORE, ADD)                                     \
+    for (int i = 0; i < CO; i++) for (int j = 0; j < J; j++) acc[i][j] = ZERO();                         \
+    for (int im = im0; im < im0 + nimg; im++)                                                            \
+        for (int r = 0; r < rows; r++) {                                                                 \
+            const float *xc = xoff + (size_t)im * ximg + (size_t)r * xrs;                                \
+            const float *dc = dyv + (size_t)im * dyimg + (size_t)r * dyrs;                               \
+            for (int p = 0; p < span; p += WID) {                                                        \
+                VEC xv[3];                                                                               \
+                for (int j = 0; j < J; j++) xv[j] = LOADU(xc + p + j);                                   \
+                for (int i = 0; i < CO; i++) {                                                           \
+                    VEC dv = LOAD(dc + (size_t)i * dyplane + p);                                         \
+                    for (int j = 0; j < J; j++) acc[i][j] = FMA(dv, xv[j], acc[i][j]);                   \
+                }                                                                                        \
+            }                                                                                            \
+        }                                                                                                \
+    for (int i = 0; i < CO; i++)                                                                         \
+        for (int j = 0; j < J; j++) {                                                                    \
+            float *l = lanes + ((size_t)i * K + j) * WID;                                                \
+            STORE(l, ADD(LOAD(l), acc[i][j]));                                                           \
+        }
+
 __attribute__((target("avx512f"), always_inline))
 static inline void wgrp_tile(int CO, int J, int im0, int nimg, size_t ximg, int rows, int span, int xrs, int dyrs,
                              size_t dyplane, const float *dyv, size_t dyimg, const float *xoff, float *lanes, int K) {
     __m512 acc[8][3];
-    for (int i = 0; i < CO; i++) for (int j = 0; j < J; j++) acc[i][j] = _mm512_setzero_ps();
-    for (int im = im0; im < im0 + nimg; im++)
-        for (int r = 0; r < rows; r++) {
-            const float *xc = xoff + (size_t)im * ximg + (size_t)r * xrs;
-            const float *dc = dyv + (size_t)im * dyimg + (size_t)r * dyrs;
-            for (int p = 0; p < span; p += 16) {
-                __m512 xv[3];
-                for (int j = 0; j < J; j++) xv[j] = _mm512_loadu_ps(xc + p + j);
-                for (int i = 0; i < CO; i++) {
-                    __m512 dv = _mm512_load_ps(dc + (size_t)i * dyplane + p);
-                    for (int j = 0; j < J; j++) acc[i][j] = _mm512_fmadd_ps(dv, xv[j], acc[i][j]);
-                }
-            }
-        }
-    for (int i = 0; i < CO; i++)
-        for (int j = 0; j < J; j++) {
-            float *l = lanes + ((size_t)i * K + j) * 16;
-            _mm512_store_ps(l, _mm512_add_ps(_mm512_load_ps(l), acc[i][j]));
-        }
+    WGRP_TILE_BODY(__m512, 16, _mm512_setzero_ps, _mm512_loadu_ps, _mm512_load_ps, _mm512_fmadd_ps, _mm512_store_ps, _mm512_add_ps)
 }
 
 __attribute__((target("avx2,fma"), always_inline))
 static inline void wgrp_tile8(int CO, int J, int im0, int nimg, size_t ximg, int rows, int span, int xrs, int dyrs,
                               size_t dyplane, const float *dyv, size_t dyimg, const float *xoff, float *lanes, int K) {
     __m256 acc[4][3];
-    for (int i = 0; i < CO; i++) for (int j = 0; j < J; j++) acc[i][j] = _mm256_setzero_ps();
-    for (int im = im0; im < im0 + nimg; im++)
-        for (int r = 0; r < rows; r++) {
-            const float *xc = xoff + (size_t)im * ximg + (size_t)r * xrs;
-            const float *dc = dyv + (size_t)im * dyimg + (size_t)r * dyrs;
-            for (int p = 0; p < span; p += 8) {
-                __m256 xv[3];
-                for (int j = 0; j < J; j++) xv[j] = _mm256_loadu_ps(xc + p + j);
-                for (int i = 0; i < CO; i++) {
-                    __m256 dv = _mm256_load_ps(dc + (size_t)i * dyplane + p);
-                    for (int j = 0; j < J; j++) acc[i][j] = _mm256_fmadd_ps(dv, xv[j], acc[i][j]);
-                }
-            }
-        }
-    for (int i = 0; i < CO; i++)
-        for (int j = 0; j < J; j++) {
-            float *l = lanes + ((size_t)i * K + j) * 8;
-            _mm256_store_ps(l, _mm256_add_ps(_mm256_load_ps(l), acc[i][j]));
-        }
+    WGRP_TILE_BODY(__m256, 8, _mm256_setzero_ps, _mm256_loadu_ps, _mm256_load_ps, _mm256_fmadd_ps, _mm256_store_ps, _mm256_add_ps)
 }
 
 /* Expands one tile call for J = 3, 2, 1 (J is a compile-time constant inside each tile). */
