@@ -48,12 +48,20 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var gateStage = StageOptions(epochs: 15, batch: 256, lr: 3e-3, weightDecay: 1e-4)
     /// Joint fine-tune of students + head with the full loss (0: off).
     public var finetuneStage = StageOptions(epochs: 0, batch: 128, lr: 5e-4, weightDecay: 0)
+    /// Cascade training (`--cascade`): the students run in one fixed order (no gate) and every
+    /// prefix of that order is trained as a classifier — the head on prefixes, the fine-tune on the
+    /// mean of CE + KL over all K prefixes — so a confidence stop after any student is sound.
+    /// Absent (nil) in configs written before it existed; nil and false mean off.
+    public var cascade: Bool? = nil
 
     public init() {}
 
+    /// Whether cascade training is on.
+    public var isCascade: Bool { cascade == true }
+
     enum CodingKeys: String, CodingKey {
         case dataset, data, limit, testLimit, seed, threads, teacher, teacherStage, teacherFeatures, teacherLogits, teacherTestFeatures, teacherTestLogits, students,
-             partition, student, studentStage, loss, headStage, gate, gateStage, finetuneStage
+             partition, student, studentStage, loss, headStage, gate, gateStage, finetuneStage, cascade
     }
 
     /// Decodes a config, keeping the default of every field the JSON leaves out.
@@ -81,6 +89,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         gate = c.contains(.gate) ? try c.decodeIfPresent(GateSpec.self, forKey: .gate) : d.gate
         gateStage = try c.decodeIfPresent(StageOptions.self, forKey: .gateStage) ?? d.gateStage
         finetuneStage = try c.decodeIfPresent(StageOptions.self, forKey: .finetuneStage) ?? d.finetuneStage
+        cascade = try c.decodeIfPresent(Bool.self, forKey: .cascade)
     }
 
     /// Reads a JSON config; errors name the file and the field.
@@ -112,6 +121,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         }
         try student.validate()
         try gate?.validate()
+        if isCascade && gate != nil {
+            throw SNEError("--cascade runs the students in one fixed order: it takes no gate (cascade with gate in a config file; use --no-gate)")
+        }
         // Each stage field with the flag that sets it (none: config file only).
         let flags: [String: (epochs: String?, lr: String?, batch: String?)] = [
             "teacherStage": ("--teacher-epochs", nil, "--batch"), "studentStage": ("--student-epochs", "--student-lr", "--batch"),

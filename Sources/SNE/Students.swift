@@ -155,15 +155,24 @@ extension TrainRun {
         var trainF = try Features.compute(model, d.train, compute: compute, progress: progress, what: "train")
         try trainHead(model, features: trainF, labels: d.train.labels, teacherLogits: tt.logits, resume: resume, name: "head")
         model.order = try Features.singleStudentOrder(model, trainF, labels: d.train.labels, compute: compute)
+        if config.isCascade {
+            // The order is fixed from here on: every stage after this trains its prefixes.
+            progress.line("cascade: fixed order \(model.order.map(String.init).joined(separator: ",")); every prefix trained as a classifier")
+        }
         if config.finetuneStage.epochs > 0 {
             try finetune(model, data: d, targets: tt, partition: part, resume: resume)
             trainF = try Features.compute(model, d.train, compute: compute, progress: progress, what: "train")
-            try trainHead(model, features: trainF, labels: d.train.labels, teacherLogits: tt.logits, resume: resume, name: "head (after fine-tune)")
-            model.order = try Features.singleStudentOrder(model, trainF, labels: d.train.labels, compute: compute)
+            try trainHead(model, features: trainF, labels: d.train.labels, teacherLogits: tt.logits, resume: resume, name: "head (after fine-tune)",
+                          prefixes: config.isCascade)
+            if !config.isCascade { model.order = try Features.singleStudentOrder(model, trainF, labels: d.train.labels, compute: compute) }
+        } else if config.isCascade {
+            try trainHead(model, features: trainF, labels: d.train.labels, teacherLogits: tt.logits, resume: resume, name: "head (prefixes)",
+                          prefixes: true)
         }
         if model.gate != nil { try trainGate(model, data: d, features: trainF, resume: resume) }
         model.info.merge(teacherInfo()) { a, _ in a }
         model.info["partition.kind"] = config.partition
+        if config.isCascade { model.info["train.cascade"] = "1" }
         model.info["dataset"] = d.name
         model.info.merge(DataFingerprint.info(for: d)) { $1 }
         model.info["train.seconds.join"] = String(format: "%.1f", Date().timeIntervalSince(t0))
@@ -185,9 +194,11 @@ extension TrainRun {
     }
 
     /// Head training over cached student features `[N, K·F]`: per sample a random number k of
-    /// students (uniform 1…K) and a random subset of that size stay, the rest are zeroed (absent
-    /// students contribute nothing, as in the integer program); loss = ce·CE + kl·KL(τ).
-    func trainHead(_ model: SNEModel, features: [Float], labels: [Int], teacherLogits: [Float]?, resume: Bool, name: String) throws {
+    /// students (uniform 1…K) stay, the rest are zeroed (absent students contribute nothing, as in
+    /// the integer program) — a random subset of that size, or with `prefixes` the first k of
+    /// `model.order` (cascade); loss = ce·CE + kl·KL(τ).
+    func trainHead(_ model: SNEModel, features: [Float], labels: [Int], teacherLogits: [Float]?, resume: Bool, name: String,
+                   prefixes: Bool = false) throws {
         let o = config.headStage, n = labels.count, kf = model.K * model.F, K = model.K, F = model.F, c = model.spec.classes
         let bs = min(o.batch, n), nb = n / bs
         let opt = AdamW(model.head.trainableParameters, weightDecay: o.weightDecay, compute: compute)
@@ -197,7 +208,7 @@ extension TrainRun {
         var order: [Int] = [], orderEpoch = -1
         let useKL = config.loss.kl > 0 && teacherLogits != nil
         let loop = EpochLoop(name: name, model: model.head, optimizer: opt, ctx: ctx, epochs: o.epochs, batchesPerEpoch: nb,
-                             checkpoint: dir + (name == "head" ? "/head.progress.ckpt" : "/head-finetuned.progress.ckpt"), progress: progress)
+                             checkpoint: dir + (name == "head" ? "/head.progress.ckpt" : name == "head (prefixes)" ? "/head-prefixes.progress.ckpt" : "/head-finetuned.progress.ckpt"), progress: progress)
         try loop.run(resume: resume, step: { epoch, b in
             if epoch != orderEpoch { order = epochOrder(n, seed: config.seed &+ 0x4EAD, epoch: epoch); orderEpoch = epoch }
             let idx = order[(b * bs)..<((b + 1) * bs)]
@@ -205,8 +216,8 @@ extension TrainRun {
             if K > 1 {
                 for r in 0..<bs {
                     let keep = 1 + Int(ctx.rng.next() % UInt64(K))
-                    var ids = Array(0..<K)
-                    for i in stride(from: K - 1, to: 0, by: -1) { ids.swapAt(i, Int(ctx.rng.next() % UInt64(i + 1))) }
+                    var ids = prefixes ? model.order : Array(0..<K)
+                    if !prefixes { for i in stride(from: K - 1, to: 0, by: -1) { ids.swapAt(i, Int(ctx.rng.next() % UInt64(i + 1))) } }
                     for s in ids[keep...] { for j in 0..<F { x.data[r * kf + s * F + j] = 0 } }
                 }
             }
@@ -265,6 +276,9 @@ extension TrainRun {
     /// Joint fine-tune: per batch a random subset of students (size uniform 1…K) runs in training
     /// mode; loss = ce·CE + kl·KL on the head's logits + mse·MSE of each active student's features to
     /// its standardised teacher group (when F equals the group size); students and head update.
+    /// Cascade (`config.isCascade`): every student runs, and the class loss is the mean over the K
+    /// prefixes of `model.order` of ce·CE + kl·KL on the head's logits with only that prefix present,
+    /// so student `order[0]` learns from all K terms and every prefix is a classifier.
     func finetune(_ model: SNEModel, data d: DatasetSplits, targets tt: TeacherTargets?, partition part: [[Int]], resume: Bool) throws {
         let o = config.finetuneStage, n = d.train.count, K = model.K, F = model.F, c = model.spec.classes
         let bs = min(o.batch, n), nb = n / bs
@@ -283,7 +297,7 @@ extension TrainRun {
             let x = try imageBatch(d.train, idx)
             let lab = idx.map { d.train.labels[$0] }
             var active = Array(0..<K)
-            if K > 1 {
+            if K > 1 && !config.isCascade {
                 let keep = 1 + Int(ctx.rng.next() % UInt64(K))
                 for i in stride(from: K - 1, to: 0, by: -1) { active.swapAt(i, Int(ctx.rng.next() % UInt64(i + 1))) }
                 active = Array(active[..<keep]).sorted()
@@ -292,11 +306,19 @@ extension TrainRun {
             ctx.training = true
             var feats: [Int: Tensor] = [:]
             for k in active { feats[k] = try model.students[k].forward(x, ctx) }
-            let z = try model.head.forward(model.concat(feats, batch: bs), ctx)
             let teacher = (tt != nil && config.loss.kl > 0) ? try Tensor(shape: [bs, c], data: gatherRows(tt!.logits, per: c, idx)) : nil
-            let cl = try classLoss(z, labels: lab, teacher: teacher)
-            var loss = cl.value
-            let dcat = try model.head.backward(cl.grad, ctx)
+            // One class-loss term per prefix (cascade) or one for the active set; the head's
+            // gradient accumulates over the terms, the feature gradient is summed into dcat.
+            let prefixes: [[Int]] = config.isCascade ? (1...K).map { Array(model.order[..<$0]) } : [active]
+            let w = 1 / Float(prefixes.count)
+            var loss = 0.0 as Float, z = Tensor(zeros: [bs, c]), dcat = Tensor(zeros: [bs, K * F])
+            for p in prefixes {
+                z = try model.head.forward(model.concat(feats.filter { p.contains($0.key) }, batch: bs), ctx)
+                let cl = try classLoss(z, labels: lab, teacher: teacher)
+                loss += cl.value * w
+                let dk = try model.head.backward(Self.scaled(cl.grad, w), ctx)
+                for k in p { for r in 0..<bs { for j in 0..<F { dcat.data[r * K * F + k * F + j] += dk.data[r * K * F + k * F + j] } } }
+            }
             for k in active {
                 var df = Tensor(zeros: [bs, F])
                 for r in 0..<bs { for j in 0..<F { df.data[r * F + j] = dcat.data[r * K * F + k * F + j] } }

@@ -45,6 +45,8 @@ struct TrainCommand: Command {
       --mse X --kl X --ce X --tau X   loss weights (feature MSE, KL, cross-entropy) and temperature
       --head-epochs N --gate-epochs N --finetune-epochs N
       --no-gate             no gate (fixed order only)   --gate-pool 1|2|4   --gate-hidden N
+      --cascade             every prefix of the fixed order is a classifier (head and fine-tune
+                            trained on all K prefixes; implies --no-gate): for confidence stops
     other:
       --seed N              (default 1)    --threads N (default: all cores)
     Same seed + same thread count give the same weights, also across separate student processes.
@@ -113,6 +115,7 @@ struct TrainCommand: Command {
         if let v = try a.int("gate-epochs", in: 0...10_000) { c.gateStage.epochs = v }
         if let v = try a.int("finetune-epochs", in: 0...10_000) { c.finetuneStage.epochs = v }
         if a.flag("no-gate") { c.gate = nil }
+        if a.flag("cascade") { c.cascade = true; c.gate = nil }
         if let v = try a.int("gate-pool", in: 1...4) { if c.gate == nil { c.gate = GateSpec() }; c.gate!.pool = v }
         if let v = try a.int("gate-hidden", in: 1...1024) { if c.gate == nil { c.gate = GateSpec() }; c.gate!.hidden = v }
         index = try a.int("index", in: 0...15)

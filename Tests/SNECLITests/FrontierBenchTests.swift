@@ -30,13 +30,15 @@ import Testing
         #expect(code == 0, "\(text.suffix(800))")
         let j = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/frontier.json"))) as? [String: Any]
         let rows = j?["rows"] as? [[String: Any]] ?? []
-        // plain (k=1), plain+KD (k=1), SNE K=2 (k=1, k=2, confidence): five rows of two seeds each
-        #expect(rows.count == 5)
+        // plain (k=1), plain+KD (k=1), SNE K=2 (k=1, k=2, confidence), SNE K=2 cascade (k=1, k=2,
+        // confidence and its two margins): ten rows of two seeds each
+        #expect(rows.count == 10)
         #expect(rows.allSatisfy { ($0["seeds"] as? Int) == 2 })
         #expect(rows.allSatisfy { (($0["accuracy"] as? Double) ?? -1) >= 0 && (($0["energy_uj"] as? Double) ?? 0) > 0 })
         #expect(rows.contains { ($0["pareto_energy_uj"] as? Bool) == true })
         let md = try String(contentsOfFile: out + "/frontier.md", encoding: .utf8)
         #expect(md.contains("| SNE K=2 4/8/16 | confidence | 2 |"))
+        #expect(md.contains("| SNE K=2 4/8/16 cascade | confidence (margin 2) | 2 |"))
         let html = try String(contentsOfFile: out + "/frontier.html", encoding: .utf8)
         #expect(html.contains("<svg") && html.contains("nothing: a constant class"))
         // resumable: the second run trains nothing and gives the same table

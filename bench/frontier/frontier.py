@@ -19,7 +19,12 @@ are benchmarks: the small config (small.json) is what the tests run.
 CONFIG (JSON): {"dataset": NAME, "data": DIR (relative to CONFIG), "seeds": [..], "limit": N (test
 images for sne check), "common": [flags for every train], "teacher": [flags], "refs": FILE,
 "device": {"target": "cortex-m4", "images": 16} or null, "runs": [{"name": .., "train": [stage,
-flags..], "teacher": bool, "compile": [flags]}]}
+flags..], "teacher": bool, "compile": [flags], "margins": [X, ..]}]}
+
+"margins" adds confidence operating points: for each X the model is compiled again with
+`--stop-margin X` (float logit units) and that program's confidence mode is checked and measured
+(mode "conf@X"). They trace the accuracy/cost curve of the confidence stop; the margin a shipped
+model uses is chosen on a validation split, never read off this test-set curve.
 """
 import argparse, gzip, json, math, os, re, shutil, statistics, subprocess, sys, time
 
@@ -96,6 +101,28 @@ def device_images(cfg, out, n):
     return None
 
 
+def mode_label(mode):
+    """k=2, confidence, confidence (margin 0.5)."""
+    if mode == "conf":
+        return "confidence"
+    if mode.startswith("conf@"):
+        return f"confidence (margin {mode[5:]})"
+    return "k=" + mode
+
+
+def strip_margin(flags):
+    """flags without a `--stop-margin X` pair."""
+    out, skip = [], False
+    for f in flags:
+        if skip:
+            skip = False
+        elif f == "--stop-margin":
+            skip = True
+        else:
+            out.append(f)
+    return out
+
+
 def train_teacher(cfg, out, sne, dry):
     tdir = os.path.join(out, "teacher")
     if os.path.exists(os.path.join(tdir, "teacher.train.logits.npy")):
@@ -142,6 +169,26 @@ def one(cfg, r, seed, out, sne, tdir, images, dry):
         cmd = [os.path.join(ROOT, "bench", "runtime.sh"), prog, "--target", dev.get("target", "cortex-m4"),
                "--inputs", images, "--json", devjson]
         res["seconds"]["device"] = run(cmd, log, dry)
+    extra = {}   # margin -> (check.json, device.json or None)
+    for m in r.get("margins", []):
+        tag = f"m{m:g}"
+        mprog, mcheck, mdev = (os.path.join(d, f"program-{tag}.snep"), os.path.join(d, f"check-{tag}.json"),
+                               os.path.join(d, f"device-{tag}.json"))
+        if not os.path.exists(mprog):
+            run([sne, "compile", model, "-o", mprog, "--data", data_dir, "--stop-margin", f"{m:g}"]
+                + strip_margin(r.get("compile", [])), log, dry)
+        if not os.path.exists(mcheck):
+            cmd = [sne, "check", model, mprog, "--data", data_dir, "--limit", str(cfg.get("limit", 10000)), "--json"]
+            print(f"  $ {' '.join(cmd)} > {mcheck}", flush=True)
+            if not dry:
+                p = subprocess.run(cmd, capture_output=True, text=True)
+                if p.returncode not in (0, 1) or not p.stdout.strip().startswith("{"):
+                    die(f"sne check failed ({p.returncode}): {p.stderr.strip()[-400:]}")
+                atomic_write(mcheck, p.stdout)
+        if dev and images and not os.path.exists(mdev):
+            run([os.path.join(ROOT, "bench", "runtime.sh"), mprog, "--target", dev.get("target", "cortex-m4"),
+                 "--inputs", images, "--modes", "conf", "--json", mdev], log, dry)
+        extra[f"conf@{m:g}"] = (mcheck, mdev if os.path.exists(mdev) else None)
     if dry:
         return res
     c = json.load(open(check))
@@ -152,6 +199,15 @@ def one(cfg, r, seed, out, sne, tdir, images, dry):
     if c.get("confidence"):
         b = c["confidence"]
         res["modes"]["conf"] = {"accuracy": b["int_accuracy"], "energy_uj": b["energy_uj"], "students": b["int_students"]}
+    for mode, (mcheck, mdev) in extra.items():
+        b = json.load(open(mcheck)).get("confidence")
+        if not b:
+            continue
+        res["modes"][mode] = {"accuracy": b["int_accuracy"], "energy_uj": b["energy_uj"], "students": b["int_students"]}
+        if mdev:
+            ins = json.load(open(mdev))["modes"].get("conf")
+            if ins:
+                res["modes"][mode]["instructions"] = ins["instructions_per_inference"]
     res["images"] = c["images"]
     res["references"] = c.get("references", [])
     if os.path.exists(devjson):
@@ -190,7 +246,7 @@ def aggregate(results):
 
 def svg_plot(rows, refs, key, label):
     """An inline SVG: accuracy (%) against key on a log axis; Pareto points filled."""
-    pts = [(r[key], 100 * r["accuracy"], f"{r['run']} {'k=' + r['mode'] if r['mode'] != 'conf' else 'conf'}", r[f"pareto_{key}"], r["run"])
+    pts = [(r[key], 100 * r["accuracy"], f"{r['run']} {mode_label(r['mode'])}", r[f"pareto_{key}"], r["run"])
            for r in rows if key in r]
     rpts = [(x[key], 100 * x["accuracy"], x["label"]) for x in refs if key in x]
     if not pts:
@@ -249,7 +305,7 @@ def report(cfg, rows, refs, out, results):
     for r in rows:
         ins = f"{r['instructions']:,.0f}" if "instructions" in r else "-"
         par = ("E" if r["pareto_energy_uj"] else "") + ("/I" if r.get("pareto_instructions") else "")
-        md.append(f"| {r['run']} | {'k=' + r['mode'] if r['mode'] != 'conf' else 'confidence'} | {r['seeds']} | "
+        md.append(f"| {r['run']} | {mode_label(r['mode'])} | {r['seeds']} | "
                   f"{100 * r['accuracy']:.2f} ({100 * r['accuracy_sd']:.2f}) | {r['energy_uj']:.3f} | {ins} | {r['students']:.2f} | {par} |")
     if refs:
         md += ["", "References (from " + os.path.basename(cfg.get("refs") or "the models") + "):", ""]
@@ -280,9 +336,15 @@ def main():
     ap.add_argument("--out", help="results folder (default runs/frontier-<config name>)")
     ap.add_argument("--sne", default=os.environ.get("SNE", os.path.join(ROOT, ".build", "release", "sne")))
     ap.add_argument("--only", help="comma-separated run names")
+    ap.add_argument("--seeds", help="comma-separated seeds instead of CONFIG's (screening; the table says which)")
     ap.add_argument("--dry-run", action="store_true", help="print the commands only")
     a = ap.parse_args()
     cfg = load_config(a.config)
+    if a.seeds:
+        try:
+            cfg["seeds"] = [int(x) for x in a.seeds.split(",")]
+        except ValueError:
+            die(f"--seeds: expected comma-separated integers, got {a.seeds!r}")
     if not (os.path.isfile(a.sne) and os.access(a.sne, os.X_OK)):
         die(f"no sne binary at {a.sne} (swift build -c release, or --sne PATH)")
     out = os.path.abspath(a.out or os.path.join("runs", "frontier-" + os.path.splitext(os.path.basename(a.config))[0]))
