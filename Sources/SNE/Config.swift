@@ -53,15 +53,33 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// mean of CE + KL over all K prefixes — so a confidence stop after any student is sound.
     /// Absent (nil) in configs written before it existed; nil and false mean off.
     public var cascade: Bool? = nil
+    /// Heterogeneous students (`--student-sizes`): per student its conv widths then its hidden
+    /// width (e.g. `[[4, 16, 64], [8, 32, 128]]`); fewer entries than K repeat the last one. nil:
+    /// every student is `student`. F, T and the LIF settings stay `student`'s.
+    public var studentSizes: [[Int]]? = nil
 
     public init() {}
+
+    /// Student k's shape: `student` with `studentSizes`' conv and hidden widths for k.
+    public func studentSpec(_ k: Int) -> StudentSpec {
+        guard let sizes = studentSizes, !sizes.isEmpty else { return student }
+        let e = sizes[min(k, sizes.count - 1)]
+        var s = student
+        s.conv = Array(e.dropLast()); s.hidden = e.last ?? student.hidden
+        return s
+    }
+
+    /// The ensemble's per-student shapes (nil when they are all `student`).
+    public var perStudentSpecs: [StudentSpec]? {
+        studentSizes == nil ? nil : (0..<students).map(studentSpec)
+    }
 
     /// Whether cascade training is on.
     public var isCascade: Bool { cascade == true }
 
     enum CodingKeys: String, CodingKey {
         case dataset, data, limit, testLimit, seed, threads, teacher, teacherStage, teacherFeatures, teacherLogits, teacherTestFeatures, teacherTestLogits, students,
-             partition, student, studentStage, loss, headStage, gate, gateStage, finetuneStage, cascade
+             partition, student, studentStage, loss, headStage, gate, gateStage, finetuneStage, cascade, studentSizes
     }
 
     /// Decodes a config, keeping the default of every field the JSON leaves out.
@@ -90,6 +108,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         gateStage = try c.decodeIfPresent(StageOptions.self, forKey: .gateStage) ?? d.gateStage
         finetuneStage = try c.decodeIfPresent(StageOptions.self, forKey: .finetuneStage) ?? d.finetuneStage
         cascade = try c.decodeIfPresent(Bool.self, forKey: .cascade)
+        studentSizes = try c.decodeIfPresent([[Int]].self, forKey: .studentSizes)
     }
 
     /// Reads a JSON config; errors name the file and the field.
@@ -120,6 +139,14 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             throw SNEError("--partition '\(partition)' (partition in a config file): must be informed, contiguous, random or spread")
         }
         try student.validate()
+        if let sizes = studentSizes {
+            guard !sizes.isEmpty, sizes.count <= students, sizes.allSatisfy({ (2...5).contains($0.count) }) else {
+                throw SNEError("--student-sizes (studentSizes in a config file): 1…K entries of 1…4 conv widths and a hidden width, e.g. 4,16,64/8,32,128")
+            }
+            for k in 0..<students {
+                do { try studentSpec(k).validate() } catch let e as SNEError { throw SNEError("--student-sizes, student \(k): \(e.message)") }
+            }
+        }
         try gate?.validate()
         if isCascade && gate != nil {
             throw SNEError("--cascade runs the students in one fixed order: it takes no gate (cascade with gate in a config file; use --no-gate)")

@@ -43,6 +43,17 @@ public struct StudentSpec: Codable, Equatable, Sendable {
         guard (1...64).contains(timesteps) else { throw SNEError("--timesteps \(timesteps) (student.timesteps in a config file): must be 1…64") }
     }
 
+    /// Multiply-accumulates of one forward step for a `[C, H, W]` input, counting every conv tap and
+    /// linear weight once (spikes are not counted as sparse): the cost proxy that orders students of
+    /// different sizes in a cascade (cheapest first).
+    public func denseMACs(input: [Int]) -> Int {
+        var c = input[0], h = input[1], w = input[2], macs = 0
+        for width in conv { macs += c * width * 9 * h * w; c = width; h /= 2; w /= 2 }
+        var n = c * h * w
+        if hidden > 0 { macs += n * hidden; n = hidden }
+        return macs + n * features
+    }
+
     /// The float student for a `[C, H, W]` input. Layer names (`conv1`, `bn1`, `lif1`, `pool1`, …,
     /// `flatten`, `fc1`, `lifh`, `fc2`, `readout`) are what checkpoints and the compiler read.
     public func build(input: [Int], rng: inout SeededRNG) throws -> Sequential {
@@ -118,8 +129,28 @@ public struct EnsembleSpec: Codable, Equatable, Sendable {
     public var student: StudentSpec
     /// nil: no gate (fixed order only).
     public var gate: GateSpec?
-    public init(input: [Int], classes: Int, students: Int, student: StudentSpec, gate: GateSpec?) {
+    /// Heterogeneous students: student k's shape is `perStudent[k]` (same `features` and
+    /// `timesteps` as `student`); nil (and absent from files written before it): every student is
+    /// `student`.
+    public var perStudent: [StudentSpec]?
+    public init(input: [Int], classes: Int, students: Int, student: StudentSpec, gate: GateSpec?, perStudent: [StudentSpec]? = nil) {
         self.input = input; self.classes = classes; self.students = students; self.student = student; self.gate = gate
+        self.perStudent = perStudent
+    }
+
+    /// Student k's shape.
+    public func studentSpec(_ k: Int) -> StudentSpec { perStudent?[k] ?? student }
+
+    /// Throws when `perStudent` does not fit: one per student, sharing F and T.
+    public func validateStudents() throws {
+        guard let p = perStudent else { return }
+        guard p.count == students else { throw SNEError("\(p.count) student shapes for K = \(students) students") }
+        for (k, s) in p.enumerated() {
+            guard s.features == student.features, s.timesteps == student.timesteps else {
+                throw SNEError("student \(k): features \(s.features) and T \(s.timesteps) must equal the ensemble's (\(student.features), \(student.timesteps))")
+            }
+            try s.validate()
+        }
     }
 }
 
@@ -145,11 +176,12 @@ public final class SNEModel {
         guard spec.input.count == 3, spec.input.allSatisfy({ $0 >= 1 }) else { throw SNEError("input shape \(spec.input): expected [C, H, W]") }
         guard (2...1024).contains(spec.classes) else { throw SNEError("classes \(spec.classes): must be 2…1024") }
         guard (1...16).contains(spec.students) else { throw SNEError("students K = \(spec.students): must be 1…16") }
+        try spec.validateStudents()
         self.spec = spec
         var built: [Sequential] = []
         for k in 0..<spec.students {
             var rng = SeededRNG(seed: Self.studentSeed(seed, k))
-            built.append(try spec.student.build(input: spec.input, rng: &rng))
+            built.append(try spec.studentSpec(k).build(input: spec.input, rng: &rng))
         }
         students = built
         var rng = SeededRNG(seed: seed &+ 0x4EAD)

@@ -135,7 +135,7 @@ public enum Evaluator {
             for lo in stride(from: 0, to: data.count, by: 250) {
                 let n = min(250, data.count - lo)
                 let x = try imageBatch(data, Array(lo..<(lo + n))[...])
-                let r = try OpCounter.profile(s, x, timeSteps: model.T, beta: model.spec.student.beta, compute: compute)
+                let r = try OpCounter.profile(s, x, timeSteps: model.T, beta: model.spec.studentSpec(k).beta, compute: compute)
                 feats += r.out.data; macs += r.macs; syn += r.synops
                 if spikeSum.isEmpty { spikeSum = [Double](repeating: 0, count: r.spikes.count); neurons = r.neurons; names = r.lifNames }
                 for (j, c) in r.spikes.enumerated() { spikeSum[j] += c.reduce(0, +) }

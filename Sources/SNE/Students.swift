@@ -76,7 +76,7 @@ extension TrainRun {
         let norm = FeatureNorm(tt)
         let target = norm.columns(tt, group)
         var rng = SeededRNG(seed: SNEModel.studentSeed(config.seed, k))
-        let student = try config.student.build(input: d.inputShape, rng: &rng)
+        let student = try config.studentSpec(k).build(input: d.inputShape, rng: &rng)
         let f = config.student.features
         let proj: Linear? = f == g ? nil : Linear(f, g, rng: &rng)
         let net = Sequential(named: [("student", student)] + (proj.map { [("proj", $0)] } ?? []))
@@ -140,7 +140,8 @@ extension TrainRun {
     @discardableResult
     public func join(resume: Bool) throws -> SNEModel {
         let d = try data(), tt = try teacherTargets(), part = try partition(tt)
-        let spec = EnsembleSpec(input: d.inputShape, classes: d.classes, students: config.students, student: config.student, gate: config.gate)
+        let spec = EnsembleSpec(input: d.inputShape, classes: d.classes, students: config.students, student: config.student, gate: config.gate,
+                                perStudent: config.perStudentSpecs)
         let model = try SNEModel(spec: spec, seed: config.seed, partition: part)
         for k in 0..<model.K {
             let ck: Checkpoint
@@ -155,6 +156,11 @@ extension TrainRun {
         var trainF = try Features.compute(model, d.train, compute: compute, progress: progress, what: "train")
         try trainHead(model, features: trainF, labels: d.train.labels, teacherLogits: tt.logits, resume: resume, name: "head")
         model.order = try Features.singleStudentOrder(model, trainF, labels: d.train.labels, compute: compute)
+        if config.isCascade, spec.perStudent != nil {
+            // Students of different sizes: the cheapest first (ties keep the accuracy order).
+            let cost = (0..<model.K).map { spec.studentSpec($0).denseMACs(input: spec.input) }
+            model.order = model.order.enumerated().sorted { (cost[$0.element], $0.offset) < (cost[$1.element], $1.offset) }.map(\.element)
+        }
         if config.isCascade {
             // The order is fixed from here on: every stage after this trains its prefixes.
             progress.line("cascade: fixed order \(model.order.map(String.init).joined(separator: ",")); every prefix trained as a classifier")

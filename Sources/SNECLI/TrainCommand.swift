@@ -45,6 +45,8 @@ struct TrainCommand: Command {
       --mse X --kl X --ce X --tau X   loss weights (feature MSE, KL, cross-entropy) and temperature
       --head-epochs N --gate-epochs N --finetune-epochs N
       --no-gate             no gate (fixed order only)   --gate-pool 1|2|4   --gate-hidden N
+      --student-sizes A,B,H/A,B,H/…   heterogeneous students: conv widths and hidden width per
+                            student (fewer than K entries repeat the last), e.g. 4,16,64/8,32,128
       --cascade             every prefix of the fixed order is a classifier (head and fine-tune
                             trained on all K prefixes; implies --no-gate): for confidence stops
     other:
@@ -99,6 +101,13 @@ struct TrainCommand: Command {
             c.student.conv = w.map { $0! }
         }
         if let v = try a.int("hidden", in: 0...4096) { c.student.hidden = v }
+        if let v = try a.option("student-sizes") {
+            let entries = v.split(separator: "/", omittingEmptySubsequences: false).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) } }
+            guard entries.allSatisfy({ e in e.allSatisfy { $0 != nil } }) else {
+                throw CLIError.usage("sne train: --student-sizes '\(v)': expected widths like 4,16,64/8,32,128 (conv widths then hidden, per student)")
+            }
+            c.studentSizes = entries.map { $0.map { $0! } }
+        }
         if let v = try a.int("features", in: 1...4096) { c.student.features = v }
         if let v = try a.int("timesteps", in: 1...64) { c.student.timesteps = v }
         if let v = try a.double("beta") { c.student.beta = Float(v) }
