@@ -12,6 +12,10 @@ public struct LossWeights: Codable, Equatable, Sendable {
     public var ce: Float = 1
     /// Distillation temperature τ.
     public var tau: Float = 4
+    /// Spike-rate (cost) regularizer λ (`--rate`): adds λ · (mean spike rate of each LIF layer's
+    /// output) to every student loss, so training trades accuracy for fewer spikes, i.e. fewer
+    /// accumulates in the next layer. nil (absent from older configs) or 0: off.
+    public var rate: Float? = nil
     public init() {}
 }
 
@@ -166,8 +170,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             guard s.lr > 0, s.lr.isFinite else { throw SNEError("\(name(f?.lr, n + ".lr", "\(s.lr)")): must be > 0") }
             guard s.weightDecay >= 0, s.weightDecay.isFinite else { throw SNEError("\(n).weightDecay = \(s.weightDecay) (config file): must be ≥ 0") }
         }
-        guard loss.tau > 0, [loss.mse, loss.kl, loss.ce].allSatisfy({ $0 >= 0 && $0.isFinite }) else {
-            throw SNEError("--mse, --kl, --ce must be ≥ 0 and --tau > 0 (loss.mse, loss.kl, loss.ce, loss.tau in a config file)")
+        guard loss.tau > 0, [loss.mse, loss.kl, loss.ce, loss.rate ?? 0].allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+            throw SNEError("--mse, --kl, --ce, --rate must be ≥ 0 and --tau > 0 (loss.mse, loss.kl, loss.ce, loss.rate, loss.tau in a config file)")
         }
         if (teacherTestFeatures != nil || teacherTestLogits != nil) && teacherFeatures == nil {
             throw SNEError("--teacher-test-features/--teacher-test-logits belong to an external teacher: give --teacher-features and --teacher-logits too")

@@ -81,7 +81,8 @@ extension TrainRun {
         let proj: Linear? = f == g ? nil : Linear(f, g, rng: &rng)
         let net = Sequential(named: [("student", student)] + (proj.map { [("proj", $0)] } ?? []))
         let opt = AdamW(net.trainableParameters, weightDecay: config.studentStage.weightDecay, compute: compute)
-        let ctx = LayerContext(compute: compute, seed: config.seed &+ 100 &+ UInt64(k), timeSteps: config.student.timesteps)
+        let ctx = LayerContext(compute: compute, seed: config.seed &+ 100 &+ UInt64(k), timeSteps: config.student.timesteps,
+                               spikeCost: config.loss.rate ?? 0)
         let o = config.studentStage, bs = min(o.batch, d.train.count), nb = d.train.count / bs
         let total = o.epochs * nb, warm = min(100, total / 10)
         let schedule = LRSchedule.cosine(base: o.lr, total: max(1, total - warm)).withWarmup(warm)
@@ -292,7 +293,7 @@ extension TrainRun {
         let groupTargets: [[Float]]? = (tt != nil && config.loss.mse > 0 && part.allSatisfy { $0.count == F }) ? part.map { norm!.columns(tt!, $0) } : nil
         let all = Sequential(named: model.students.enumerated().map { ("student\($0.offset)", $0.element as any Layer) } + [("head", model.head)])
         let opt = AdamW(all.trainableParameters, weightDecay: o.weightDecay, compute: compute)
-        let ctx = LayerContext(compute: compute, seed: config.seed &+ 0xF17E, timeSteps: model.T)
+        let ctx = LayerContext(compute: compute, seed: config.seed &+ 0xF17E, timeSteps: model.T, spikeCost: config.loss.rate ?? 0)
         let schedule = LRSchedule.cosine(base: o.lr, total: max(1, o.epochs * nb))
         var order: [Int] = [], orderEpoch = -1
         let loop = EpochLoop(name: K > 1 ? "fine-tune" : "plain SNN", model: all, optimizer: opt, ctx: ctx, epochs: o.epochs, batchesPerEpoch: nb,

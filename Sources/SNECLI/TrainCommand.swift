@@ -43,6 +43,7 @@ struct TrainCommand: Command {
       --student-epochs N    (default 8)   --student-lr X (default 3e-3)   --batch N (default 128)
       --index k             the student to train (stage student)
       --mse X --kl X --ce X --tau X   loss weights (feature MSE, KL, cross-entropy) and temperature
+      --rate X              spike-rate cost: + X · mean spike rate of each LIF layer (default 0)
       --head-epochs N --gate-epochs N --finetune-epochs N
       --no-gate             no gate (fixed order only)   --gate-pool 1|2|4   --gate-hidden N
       --student-sizes A,B,H/A,B,H/…   heterogeneous students: conv widths and hidden width per
@@ -120,6 +121,7 @@ struct TrainCommand: Command {
         if let v = try a.double("kl") { c.loss.kl = Float(v) }
         if let v = try a.double("ce") { c.loss.ce = Float(v) }
         if let v = try a.double("tau") { c.loss.tau = Float(v) }
+        if let v = try a.double("rate") { c.loss.rate = Float(v) }
         if let v = try a.int("head-epochs", in: 0...10_000) { c.headStage.epochs = v }
         if let v = try a.int("gate-epochs", in: 0...10_000) { c.gateStage.epochs = v }
         if let v = try a.int("finetune-epochs", in: 0...10_000) { c.finetuneStage.epochs = v }

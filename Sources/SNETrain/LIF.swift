@@ -156,6 +156,17 @@ public final class LIF: Layer {
     }
 
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        if ctx.spikeCost > 0 {
+            // The rate cost λ · mean(output): each output's gradient gains λ / count.
+            var g = dy
+            let c = ctx.spikeCost / Float(max(1, dy.count))
+            for i in 0..<g.count { g.data[i] += c }
+            return try backwardSpikes(g, ctx)
+        }
+        return try backwardSpikes(dy, ctx)
+    }
+
+    private func backwardSpikes(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
         guard let x = input, let (planes, h, w, k, t) = geometry else { throw LayerError("LIF: backward without a training forward") }
         guard t == ctx.timeSteps else { throw LayerError("LIF: backward with T = \(ctx.timeSteps), forward had T = \(t)") }
         guard dy.count * k * k == planes * h * w * t else {

@@ -44,9 +44,13 @@ public final class LayerContext {
     public var training: Bool
     public var rng: SeededRNG
     public var timeSteps: Int
+    /// Spike-rate cost λ: every LIF layer adds λ · mean(its output spikes) to the loss (its
+    /// backward adds λ / count to each output's gradient). 0: off.
+    public var spikeCost: Float
 
-    public init(compute: ComputeContext, training: Bool = true, seed: UInt64 = 0, timeSteps: Int = 1) {
+    public init(compute: ComputeContext, training: Bool = true, seed: UInt64 = 0, timeSteps: Int = 1, spikeCost: Float = 0) {
         self.compute = compute; self.training = training; self.rng = SeededRNG(seed: seed); self.timeSteps = timeSteps
+        self.spikeCost = spikeCost
     }
 }
 

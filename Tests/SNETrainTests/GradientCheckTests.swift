@@ -223,6 +223,23 @@ func referenceSpecLIF(x: [Double], r: [Double], t: Int, beta: Double, theta: Dou
         for i in 0..<dx.count { #expect(abs(Double(dx.data[i]) - ref.dx[i]) < 1e-5, "dx[\(i)]") }
     }
 
+    @Test func spikeCostAddsLambdaOverCountToTheOutputGradient() throws {
+        // The rate cost λ · mean(s): backward with spikeCost λ equals backward of dy + λ / count.
+        let t = 4, b = 2, f = 5
+        let x = randn([t * b, f], seed: 31, std: 0.8), r = randn([t * b, f], seed: 32)
+        let lif = LIF(beta: 0.5, theta: 0.6, order: .spec)
+        let withCost = LayerContext(compute: compute, timeSteps: t, spikeCost: 0.3)
+        _ = try lif.forward(x, withCost)
+        let dx = try lif.backward(r, withCost)
+        var shifted = r
+        for i in 0..<shifted.count { shifted.data[i] += 0.3 / Float(r.count) }
+        let plain = LayerContext(compute: compute, timeSteps: t)
+        _ = try lif.forward(x, plain)
+        let ref = try lif.backward(shifted, plain)
+        #expect(dx.data == ref.data)
+        #expect(dx.data != (try { _ = try lif.forward(x, plain); return try lif.backward(r, plain) }()).data)
+    }
+
     @Test func specOrderFiresOnEqualityAndResetsAtOnce() throws {
         // θ = 2, β = 0.5, constant input 2: on the first step v = 2 fires in the spec order (2 ≥ 2)
         // but not in snnTorch's (2 > 2 is false).
