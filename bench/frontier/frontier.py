@@ -19,7 +19,10 @@ are benchmarks: the small config (small.json) is what the tests run.
 CONFIG (JSON): {"dataset": NAME, "data": DIR (relative to CONFIG), "seeds": [..], "limit": N (test
 images for sne check), "common": [flags for every train], "teacher": [flags], "refs": FILE,
 "device": {"target": "cortex-m4", "images": 16} or null, "runs": [{"name": .., "train": [stage,
-flags..], "teacher": bool, "compile": [flags], "margins": [X, ..]}]}
+flags..], "teacher": bool, "compile": [flags], "margins": [X, ..], "students_from": NAME}]}
+
+"students_from" names an earlier run whose trained students (and partition) this run reuses, with
+`--resume`: for variants that change only the join (head, order, gate, cascade, fine-tune).
 
 "margins" adds confidence operating points: for each X the model is compiled again with
 `--stop-margin X` (float logit units) and that program's confidence mode is checked and measured
@@ -148,8 +151,18 @@ def one(cfg, r, seed, out, sne, tdir, images, dry):
                     dst = os.path.join(d, f)
                     if not os.path.lexists(dst):
                         os.symlink(os.path.join(tdir, f), dst)
+        resume = []
+        if r.get("students_from"):
+            # A variant that changes only the join reuses the trained students of an earlier run.
+            src = os.path.join(out, "runs", f"{slug(r['students_from'])}-s{seed}")
+            names = [f for f in os.listdir(src) if re.fullmatch(r"student-\d+\.ckpt|partition\.json", f)] if os.path.isdir(src) else []
+            if not any(f.startswith("student-") for f in names) and not dry:
+                die(f"run '{r['name']}': students_from '{r['students_from']}' has no trained students in {src} (list it earlier)")
+            for f in names:
+                shutil.copyfile(os.path.join(src, f), os.path.join(d, f))
+            resume = ["--resume"]
         cmd = [sne, "train", r["train"][0], "--out", d, "--dataset", cfg["dataset"], "--data", cfg["data"],
-               "--seed", str(seed)] + cfg.get("common", []) + r["train"][1:]
+               "--seed", str(seed)] + cfg.get("common", []) + r["train"][1:] + resume
         res["seconds"]["train"] = run(cmd, log, dry)
     data_dir = cfg["data"]   # compile and check find the dataset of the model under this root
     if not os.path.exists(prog):
