@@ -18,7 +18,7 @@ are benchmarks: the small config (small.json) is what the tests run.
 
 CONFIG (JSON): {"dataset": NAME, "data": DIR (relative to CONFIG), "seeds": [..], "limit": N (test
 images for sne check), "common": [flags for every train], "teacher": [flags], "refs": FILE,
-"device": {"target": "cortex-m4", "images": 16} or null, "runs": [{"name": .., "train": [stage,
+"device": {"target": "cortex-m4", "images": 16} or null, "gap_range_uj": [LO, HI], "runs": [{"name": .., "train": [stage,
 flags..], "teacher": bool, "compile": [flags], "margins": [X, ..], "students_from": NAME}]}
 
 "students_from" names an earlier run whose trained students (and partition) this run reuses, with
@@ -128,7 +128,7 @@ def strip_margin(flags):
 
 def train_teacher(cfg, out, sne, dry):
     tdir = os.path.join(out, "teacher")
-    if os.path.exists(os.path.join(tdir, "teacher.train.logits.npy")):
+    if os.path.exists(os.path.join(tdir, "teacher.test.logits.npy")):   # the last file sne train teacher writes
         return tdir
     os.makedirs(tdir, exist_ok=True)
     cmd = [sne, "train", "teacher", "--out", tdir, "--dataset", cfg["dataset"], "--data", cfg["data"],
@@ -257,6 +257,36 @@ def aggregate(results):
     return sorted(out, key=lambda r: (r["run"], r["mode"]))
 
 
+def best_at(points, cost):
+    """The best accuracy among (cost, accuracy) points costing at most cost (None if none)."""
+    acc = [a for c, a in points if c <= cost]
+    return max(acc) if acc else None
+
+
+def gaps(rows, refs, key, lo, hi):
+    """Per non-plain run: the smallest margin (pp) of its best curve over the best plain SNN (with or
+    without KD) of no more cost, over every cost point in [lo, hi] (key: energy_uj or instructions);
+    with key instructions the reference rows count as competitors too."""
+    plain = [(r[key], r["accuracy"]) for r in rows if r["run"].startswith("plain") and key in r]
+    if key == "instructions":
+        plain += [(x[key], x["accuracy"]) for x in refs if key in x]
+    out = {}
+    for name in sorted({r["run"] for r in rows if not r["run"].startswith("plain")}):
+        mine = [(r[key], r["accuracy"]) for r in rows if r["run"] == name and key in r]
+        costs = sorted({c for c, _ in mine + plain if lo <= c <= hi})
+        worst = None
+        for c in costs:
+            a, b = best_at(mine, c), best_at(plain, c)
+            if a is None:
+                continue
+            g = 100 * (a - (b if b is not None else 0))
+            if worst is None or g < worst[0]:
+                worst = (g, c)
+        if worst:
+            out[name] = {"min_gap_pp": worst[0], "at": worst[1]}
+    return out
+
+
 def svg_plot(rows, refs, key, label):
     """An inline SVG: accuracy (%) against key on a log axis; Pareto points filled."""
     pts = [(r[key], 100 * r["accuracy"], f"{r['run']} {mode_label(r['mode'])}", r[f"pareto_{key}"], r["run"])
@@ -325,8 +355,19 @@ def report(cfg, rows, refs, out, results):
         for x in refs:
             md.append(f"- {x['label']}: {100 * x['accuracy']:.2f} %" + (f", {x['energy_uj']:.3g} µJ" if "energy_uj" in x else "")
                       + (f", {x['instructions']:,.0f} instructions" if "instructions" in x else ""))
+    lo, hi = cfg.get("gap_range_uj", [0, float("inf")])
+    g_e = gaps(rows, refs, "energy_uj", lo, hi)
+    g_i = gaps(rows, refs, "instructions", 0, float("inf"))
+    if g_e or g_i:
+        md += ["", "Margin of each ensemble's best curve over the best plain SNN (with or without KD) of no more cost, "
+               f"worst case over the cost points (energy {lo:g}-{hi:g} µJ; instructions: plain SNNs and the reference rows):", ""]
+        for name in sorted(set(g_e) | set(g_i)):
+            e, i = g_e.get(name), g_i.get(name)
+            md.append(f"- {name}: " + (f"energy {e['min_gap_pp']:+.2f} pp (at {e['at']:.3f} µJ)" if e else "energy -")
+                      + "; " + (f"instructions {i['min_gap_pp']:+.2f} pp (at {i['at']:,.0f})" if i else "instructions -"))
     atomic_write(os.path.join(out, "frontier.md"), "\n".join(md) + "\n")
     atomic_write(os.path.join(out, "frontier.json"), json.dumps({"config": cfg, "rows": rows, "references": refs,
+                                                               "gaps": {"energy_uj": g_e, "instructions": g_i},
                                                                "results": results}, indent=1))
     html = ["<!doctype html><meta charset=utf-8><title>sne frontier</title>",
             "<style>body{font-family:sans-serif;max-width:980px;margin:2em auto}table{border-collapse:collapse}"
