@@ -179,6 +179,7 @@ extension TrainRun {
         if model.gate != nil { try trainGate(model, data: d, features: trainF, resume: resume) }
         model.info.merge(teacherInfo()) { a, _ in a }
         model.info["partition.kind"] = config.partition
+        model.info["train.images"] = "\(d.train.count)"   // the first N training images; the rest are held out (sne check --held-out)
         if config.isCascade { model.info["train.cascade"] = "1" }
         model.info["dataset"] = d.name
         model.info.merge(DataFingerprint.info(for: d)) { $1 }
@@ -363,6 +364,7 @@ extension TrainRun {
         let t0 = Date()
         try sub.finetune(model, data: d, targets: nil, partition: [], resume: resume)
         model.info["kind"] = "plain"
+        model.info["train.images"] = "\(d.train.count)"
         model.info["dataset"] = d.name
         model.info.merge(DataFingerprint.info(for: d)) { $1 }
         model.info["train.seconds"] = String(format: "%.1f", Date().timeIntervalSince(t0))

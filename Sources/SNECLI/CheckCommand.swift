@@ -18,6 +18,9 @@ struct CheckCommand: Command {
           interpreter's), energy, flash and RAM per target.
           --data DIR          folder with t10k-images-idx3-ubyte[.gz]
           --limit N           first N test images (default 1000)
+          --held-out N        instead of test images, the N training images after the ones the
+                              model was trained on (train with --limit to leave them out): a
+                              validation split for choosing e.g. the stop margin (--margin)
           --json              JSON instead of the table
           --html FILE         also write a self-contained HTML report (inline SVG)
           --margin M          confidence-mode stop margin in integer logit units (default: the program's)
@@ -44,6 +47,7 @@ struct CheckCommand: Command {
         exits 1 when a layer is silent or saturated (the report is still written).
         """
     let model: String, program: String, data: String, limit: Int, json: Bool, html: String?, margin: Int32?
+    let heldOut: Int?
     let energy: EnergyTable, refs: [RefPoint], activity: Int, threads: Int, loihi: Bool, force: Bool
     let board: Board?
     let instructions: InstructionCurve?
@@ -53,6 +57,7 @@ struct CheckCommand: Command {
         guard let d = try a.option("data") else { throw CLIError.usage("sne check: --data DIR is required") }
         data = d
         limit = try a.int("limit", in: 1...1_000_000) ?? 1000
+        heldOut = try a.int("held-out", in: 1...1_000_000)
         json = a.flag("json")
         html = try a.option("html")
         margin = try a.int("margin", in: 0...Int(Int32.max)).map { Int32($0) }
@@ -128,10 +133,20 @@ struct CheckCommand: Command {
     func run(out: inout TextSink, err: inout TextSink) throws {
         let m = try ModelFiles.load(model)
         let p = try InputFiles.program(program)
-        let test = try ModelFiles.images(data, split: "t10k", limit: limit, dataset: m.info["dataset"])
+        var test = try ModelFiles.images(data, split: "t10k", limit: limit, dataset: m.info["dataset"])
         let first = test.count >= DataFingerprint.images ? test : try ModelFiles.images(data, split: "t10k", limit: DataFingerprint.images, dataset: m.info["dataset"])
         try ModelFiles.checkData(m, path: model, test: first, force: force, err: &err)
-        if let w = SubsetBalance.warning(labels: test.labels, classes: p.classes, what: "the first \(test.count) test images (--limit)") {
+        if let n = heldOut {
+            guard let used = m.info["train.images"].flatMap({ Int($0) }) else {
+                throw CLIError.input("\(CLIText.escaped(model)): the model does not record how many training images it used (trained before held-out splits existed); retrain it to use --held-out")
+            }
+            let train = try ModelFiles.images(data, split: "train", limit: used + n, dataset: m.info["dataset"])
+            guard train.count == used + n else {
+                throw CLIError.input("--held-out \(n): the model trained on the first \(used) of \(train.count) training images, so at most \(max(0, train.count - used)) are held out (train with --limit to hold out more)")
+            }
+            test = train.suffix(n)
+            err.write("sne check: held-out split: training images \(used)…\(used + n - 1), not used in training\n")
+        } else if let w = SubsetBalance.warning(labels: test.labels, classes: p.classes, what: "the first \(test.count) test images (--limit)") {
             err.write(w + "\n")
         }
         var mode: Check.Mode? = nil

@@ -26,6 +26,13 @@ public struct LabeledImages: Sendable, Equatable {
         var s = shape; s[0] = k
         return try! LabeledImages(shape: s, pixels: Array(pixels[0..<(k * imageSize)]), labels: Array(labels[0..<k]))
     }
+
+    /// The last `n` images (all when `n >= count`).
+    public func suffix(_ n: Int) -> LabeledImages {
+        let k = min(n, count), lo = count - k
+        var s = shape; s[0] = k
+        return try! LabeledImages(shape: s, pixels: Array(pixels[(lo * imageSize)...]), labels: Array(labels[lo...]))
+    }
 }
 
 /// An IDX header (LeCun's MNIST files): magic `0 0 type ndim`, then `ndim` big-endian u32 sizes.

@@ -37,7 +37,8 @@ import SNE
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let args = ["--out", dir, "--data", data, "--dataset", "digits", "--teacher-width", "8", "--teacher-epochs", "2",
                     "--students", "3", "--student-sizes", "8,16,32/4,8,16", "--features", "16", "--cascade",
-                    "--student-epochs", "2", "--head-epochs", "2", "--finetune-epochs", "1", "--threads", "2", "--seed", "5"]
+                    "--student-epochs", "2", "--head-epochs", "2", "--finetune-epochs", "1", "--threads", "2", "--seed", "5",
+                    "--limit", "1200"]
         try TrainProcessTests.run(["train", "teacher"] + args)
         try TrainProcessTests.run(["train", "sne"] + args)
         let m = try SNEModel.load(from: dir + "/model.sne")
@@ -49,6 +50,29 @@ import SNE
         #expect(cfg.isCascade && cfg.studentSizes == [[8, 16, 32], [4, 8, 16]])
         try TrainProcessTests.run(["compile", dir + "/model.sne", "-o", dir + "/p.snep", "--data", data, "--stop-margin", "1", "--allow-inactive"])
         try TrainProcessTests.run(["verify", dir + "/p.snep", "--target", "host", "--budget", "all"])
+        // The held-out split: training images 1200… were not used; 200 of them check, 1000 do not exist.
+        #expect(m.info["train.images"] == "1200")
+        let (ok, text) = try Self.sne(sne, ["check", dir + "/model.sne", dir + "/p.snep", "--data", data, "--held-out", "200", "--json"])
+        #expect(ok == 0 || ok == 1, "\(text)")
+        let j = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        #expect(j?["images"] as? Int == 200)
+        let (bad, msg) = try Self.sne(sne, ["check", dir + "/model.sne", dir + "/p.snep", "--data", data, "--held-out", "1000"])
+        #expect(bad == 2 && msg.contains("at most"), "\(msg)")
+    }
+
+    /// Runs sne; (exit code, stdout, or stderr when stdout is empty).
+    static func sne(_ bin: String, _ args: [String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin)
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, o.isEmpty ? e : o)
     }
 
     @Test func badFlagsAreUsageErrors() throws {
