@@ -118,7 +118,7 @@ public final class TrainRun {
             }
             try cacheTeacherOutputs(try Teacher.load(from: teacherPath))
         }
-        return try TeacherTargets.load(features: fp, logits: lp, samples: d.train.count, classes: d.classes)
+        return try TeacherTargets.load(features: fp, logits: lp, samples: d.train.count, classes: d.classes, limited: config.limit != nil)
     }
 
     /// The teacher's test accuracy, when known: the built-in teacher's, or an external teacher's

@@ -39,6 +39,9 @@ import Testing
         let md = try String(contentsOfFile: out + "/frontier.md", encoding: .utf8)
         #expect(md.contains("| SNE K=2 4/8/16 | confidence | 2 |"))
         #expect(md.contains("| SNE K=2 4/8/16 cascade | confidence (margin 2) | 2 |"))
+        // its stop margin chosen on the held-out split of a --limit 1200 run, among its candidates
+        let val = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/runs/sne-k-2-4-8-16-cascade-val/val.json"))) as? [String: Any]
+        #expect([0.5, 1, 2].contains(val?["margin"] as? Double ?? -1) && (val?["candidates"] as? [Any])?.count == 3)
         let html = try String(contentsOfFile: out + "/frontier.html", encoding: .utf8)
         #expect(html.contains("<svg") && html.contains("nothing: a constant class"))
         // resumable: the second run trains nothing and gives the same table

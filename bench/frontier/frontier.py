@@ -21,6 +21,9 @@ images for sne check), "common": [flags for every train], "teacher": [flags], "r
 "device": {"target": "cortex-m4", "images": 16} or null, "gap_range_uj": [LO, HI], "runs": [{"name": .., "train": [stage,
 flags..], "teacher": bool, "compile": [flags], "margins": [X, ..], "students_from": NAME}]}
 
+"choose_margin": {"limit": N, "held_out": M, "tolerance_pp": P} picks the run's stop margin (its
+"confidence" mode) on a validation split instead of the compile flag's: see choose_margin().
+
 "students_from" names an earlier run whose trained students (and partition) this run reuses, with
 `--resume`: for variants that change only the join (head, order, gate, cascade, fine-tune).
 
@@ -137,12 +140,73 @@ def train_teacher(cfg, out, sne, dry):
     return tdir
 
 
+def check_json(sne, model, prog, data_dir, extra, path, dry):
+    """`sne check --json` into path (kept; exit 1 is an activity warning with the report written)."""
+    if os.path.exists(path):
+        return json.load(open(path))
+    cmd = [sne, "check", model, prog, "--data", data_dir, "--json"] + extra
+    print(f"  $ {' '.join(cmd)} > {path}", flush=True)
+    if dry:
+        return None
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode not in (0, 1) or not p.stdout.strip().startswith("{"):
+        die(f"sne check failed ({p.returncode}): {p.stderr.strip()[-400:]}")
+    atomic_write(path, p.stdout)
+    return json.loads(p.stdout)
+
+
+def choose_margin(cfg, r, out, sne, tdir, dry):
+    """The stop margin of run r chosen on a validation split, never the test set: the recipe is
+    trained once more (first seed) on the first `limit` training images; for every candidate margin
+    (r's margins and its compile margin) the program is checked on the `held_out` training images
+    after them (`sne check --held-out`); the choice is the cheapest margin whose held-out accuracy is
+    within `tolerance_pp` of all students (stop off). Returns the margin (written to val.json)."""
+    spec = r["choose_margin"]
+    seed = cfg["seeds"][0]
+    d = os.path.join(out, "runs", f"{slug(r['name'])}-val")
+    os.makedirs(d, exist_ok=True)
+    log, model = os.path.join(d, "frontier.log"), os.path.join(d, "model.sne")
+    choice = os.path.join(d, "val.json")
+    if os.path.exists(choice):
+        return json.load(open(choice))["margin"]
+    if not os.path.exists(model):
+        if r.get("teacher"):
+            for f in os.listdir(tdir):
+                if f.startswith("teacher.") and not f.endswith(".progress.ckpt") and not os.path.lexists(os.path.join(d, f)):
+                    os.symlink(os.path.join(tdir, f), os.path.join(d, f))
+        run([sne, "train", r["train"][0], "--out", d, "--dataset", cfg["dataset"], "--data", cfg["data"], "--seed", str(seed),
+             "--limit", str(spec["limit"])] + cfg.get("common", []) + r["train"][1:], log, dry)
+    flags = r.get("compile", [])
+    base = float(flags[flags.index("--stop-margin") + 1]) if "--stop-margin" in flags else None
+    rows = []
+    for m in sorted(set(r.get("margins", [])) | ({base} if base is not None else set())):
+        prog = os.path.join(d, f"program-m{m:g}.snep")
+        if not os.path.exists(prog):
+            run([sne, "compile", model, "-o", prog, "--data", cfg["data"], "--stop-margin", f"{m:g}"] + strip_margin(flags), log, dry)
+        c = check_json(sne, model, prog, cfg["data"], ["--held-out", str(spec["held_out"])], os.path.join(d, f"check-m{m:g}.json"), dry)
+        if c:
+            rows.append({"margin": m, "accuracy": c["confidence"]["int_accuracy"], "energy_uj": c["confidence"]["energy_uj"],
+                         "all_students": c["budgets"][-1]["int_accuracy"]})
+    if dry or not rows:
+        return base
+    tol = spec.get("tolerance_pp", 0.1) / 100
+    ok = [x for x in rows if x["accuracy"] >= x["all_students"] - tol]
+    pick = min(ok, key=lambda x: x["energy_uj"]) if ok else max(rows, key=lambda x: x["margin"])
+    atomic_write(choice, json.dumps({"margin": pick["margin"], "rule": f"cheapest margin within {100 * tol:g} pp of all students "
+                                     f"on training images {spec['limit']}..{spec['limit'] + spec['held_out'] - 1} (held out)",
+                                     "candidates": rows}, indent=1))
+    print(f"  {r['name']}: stop margin {pick['margin']:g} chosen on the held-out split ({len(rows)} candidates)")
+    return pick["margin"]
+
+
 def one(cfg, r, seed, out, sne, tdir, images, dry):
     """Train, compile, check and measure one (run, seed); returns its results dict."""
     d = os.path.join(out, "runs", f"{slug(r['name'])}-s{seed}")
     os.makedirs(d, exist_ok=True)
     log = os.path.join(d, "frontier.log")
     res = {"run": r["name"], "seed": seed, "dir": d, "seconds": {}}
+    if "chosen_margin" in r:
+        res["chosen_margin"] = r["chosen_margin"]
     model, prog = os.path.join(d, "model.sne"), os.path.join(d, "program.snep")
     if not os.path.exists(model):
         if r.get("teacher"):
@@ -165,6 +229,13 @@ def one(cfg, r, seed, out, sne, tdir, images, dry):
                "--seed", str(seed)] + cfg.get("common", []) + r["train"][1:] + resume
         res["seconds"]["train"] = run(cmd, log, dry)
     data_dir = cfg["data"]   # compile and check find the dataset of the model under this root
+    flags_file, flags = os.path.join(d, "compile.flags"), " ".join(r.get("compile", []))
+    if os.path.exists(prog) and (not os.path.exists(flags_file) or open(flags_file).read() != flags):
+        for f in ("program.snep", "check.json", "device.json"):   # compiled with other flags: redo
+            if os.path.exists(os.path.join(d, f)):
+                os.remove(os.path.join(d, f))
+    if not dry:
+        atomic_write(flags_file, flags)
     if not os.path.exists(prog):
         res["seconds"]["compile"] = run([sne, "compile", model, "-o", prog, "--data", data_dir] + r.get("compile", []), log, dry)
     check = os.path.join(d, "check.json")
@@ -419,6 +490,11 @@ def main():
         cfg["device"], images = None, None
     tdir = train_teacher(cfg, out, a.sne, a.dry_run) if any(r.get("teacher") for r in runs) else None
     results = []
+    for i, r in enumerate(runs):
+        if r.get("choose_margin"):
+            m = choose_margin(cfg, r, out, a.sne, tdir, a.dry_run)
+            if m is not None:
+                runs[i] = r = dict(r, compile=strip_margin(r.get("compile", [])) + ["--stop-margin", f"{m:g}"], chosen_margin=m)
     for r in runs:
         for seed in cfg["seeds"]:
             print(f"{r['name']} seed {seed}", flush=True)
