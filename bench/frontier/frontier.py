@@ -53,9 +53,14 @@ def atomic_write(path, text):
     os.replace(tmp, path)
 
 
+REPORT_ONLY = False   # --report: read what was measured, run nothing
+
+
 def run(cmd, log, dry):
     """Runs cmd, appending its output to log; exits with the command's last lines on failure."""
     line = " ".join(cmd)
+    if REPORT_ONLY:
+        return 0.0
     print(f"  $ {line}", flush=True)
     if dry:
         return 0.0
@@ -230,11 +235,11 @@ def one(cfg, r, seed, out, sne, tdir, images, dry):
         res["seconds"]["train"] = run(cmd, log, dry)
     data_dir = cfg["data"]   # compile and check find the dataset of the model under this root
     flags_file, flags = os.path.join(d, "compile.flags"), " ".join(r.get("compile", []))
-    if os.path.exists(prog) and (not os.path.exists(flags_file) or open(flags_file).read() != flags):
+    if not REPORT_ONLY and os.path.exists(prog) and (not os.path.exists(flags_file) or open(flags_file).read() != flags):
         for f in ("program.snep", "check.json", "device.json"):   # compiled with other flags: redo
             if os.path.exists(os.path.join(d, f)):
                 os.remove(os.path.join(d, f))
-    if not dry:
+    if not dry and not REPORT_ONLY:
         atomic_write(flags_file, flags)
     if not os.path.exists(prog):
         res["seconds"]["compile"] = run([sne, "compile", model, "-o", prog, "--data", data_dir] + r.get("compile", []), log, dry)
@@ -261,7 +266,7 @@ def one(cfg, r, seed, out, sne, tdir, images, dry):
         if not os.path.exists(mprog):
             run([sne, "compile", model, "-o", mprog, "--data", data_dir, "--stop-margin", f"{m:g}"]
                 + strip_margin(r.get("compile", [])), log, dry)
-        if not os.path.exists(mcheck):
+        if not os.path.exists(mcheck) and not REPORT_ONLY:
             cmd = [sne, "check", model, mprog, "--data", data_dir, "--limit", str(cfg.get("limit", 10000)), "--json"]
             print(f"  $ {' '.join(cmd)} > {mcheck}", flush=True)
             if not dry:
@@ -272,7 +277,8 @@ def one(cfg, r, seed, out, sne, tdir, images, dry):
         if dev and images and not os.path.exists(mdev):
             run([os.path.join(ROOT, "bench", "runtime.sh"), mprog, "--target", dev.get("target", "cortex-m4"),
                  "--inputs", images, "--modes", "conf", "--json", mdev], log, dry)
-        extra[f"conf@{m:g}"] = (mcheck, mdev if os.path.exists(mdev) else None)
+        if os.path.exists(mcheck):
+            extra[f"conf@{m:g}"] = (mcheck, mdev if os.path.exists(mdev) else None)
     if dry:
         return res
     c = json.load(open(check))
@@ -463,7 +469,11 @@ def main():
     ap.add_argument("--only", help="comma-separated run names")
     ap.add_argument("--seeds", help="comma-separated seeds instead of CONFIG's (screening; the table says which)")
     ap.add_argument("--dry-run", action="store_true", help="print the commands only")
+    ap.add_argument("--report", action="store_true",
+                    help="train and measure nothing: the table and plots from the (run, seed) pairs already measured")
     a = ap.parse_args()
+    global REPORT_ONLY
+    REPORT_ONLY = a.report
     cfg = load_config(a.config)
     if a.seeds:
         try:
@@ -488,15 +498,17 @@ def main():
     if dev and images and not shutil.which("qemu-system-arm"):
         print("device: skipped (qemu-system-arm not installed)")
         cfg["device"], images = None, None
-    tdir = train_teacher(cfg, out, a.sne, a.dry_run) if any(r.get("teacher") for r in runs) else None
+    tdir = train_teacher(cfg, out, a.sne, a.dry_run) if any(r.get("teacher") for r in runs) and not a.report else None
     results = []
     for i, r in enumerate(runs):
-        if r.get("choose_margin"):
+        if r.get("choose_margin") and not a.report:
             m = choose_margin(cfg, r, out, a.sne, tdir, a.dry_run)
             if m is not None:
                 runs[i] = r = dict(r, compile=strip_margin(r.get("compile", [])) + ["--stop-margin", f"{m:g}"], chosen_margin=m)
     for r in runs:
         for seed in cfg["seeds"]:
+            if a.report and not os.path.exists(os.path.join(out, "runs", f"{slug(r['name'])}-s{seed}", "check.json")):
+                continue
             print(f"{r['name']} seed {seed}", flush=True)
             results.append(one(cfg, r, seed, out, a.sne, tdir, images, a.dry_run))
     if a.dry_run:
