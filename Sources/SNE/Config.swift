@@ -57,6 +57,10 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// mean of CE + KL over all K prefixes — so a confidence stop after any student is sound.
     /// Absent (nil) in configs written before it existed; nil and false mean off.
     public var cascade: Bool? = nil
+    /// How a cascade weighs its prefixes (`--cascade-weights`): "uniform" (each of the K prefixes
+    /// 1/K, the default) or "linear" (prefix k weighs k / (1 + … + K): the full ensemble most, so the
+    /// later students keep more of the head's attention). nil: uniform.
+    public var cascadeWeights: String? = nil
     /// Heterogeneous students (`--student-sizes`): per student its conv widths then its hidden
     /// width (e.g. `[[4, 16, 64], [8, 32, 128]]`); fewer entries than K repeat the last one. nil:
     /// every student is `student`. F, T and the LIF settings stay `student`'s.
@@ -81,9 +85,14 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// Whether cascade training is on.
     public var isCascade: Bool { cascade == true }
 
+    /// The weight of prefix k (1…K) in a cascade's loss; they sum to 1.
+    public func prefixWeight(_ k: Int, of K: Int) -> Float {
+        cascadeWeights == "linear" ? Float(2 * k) / Float(K * (K + 1)) : 1 / Float(K)
+    }
+
     enum CodingKeys: String, CodingKey {
         case dataset, data, limit, testLimit, seed, threads, teacher, teacherStage, teacherFeatures, teacherLogits, teacherTestFeatures, teacherTestLogits, students,
-             partition, student, studentStage, loss, headStage, gate, gateStage, finetuneStage, cascade, studentSizes
+             partition, student, studentStage, loss, headStage, gate, gateStage, finetuneStage, cascade, cascadeWeights, studentSizes
     }
 
     /// Decodes a config, keeping the default of every field the JSON leaves out.
@@ -112,6 +121,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         gateStage = try c.decodeIfPresent(StageOptions.self, forKey: .gateStage) ?? d.gateStage
         finetuneStage = try c.decodeIfPresent(StageOptions.self, forKey: .finetuneStage) ?? d.finetuneStage
         cascade = try c.decodeIfPresent(Bool.self, forKey: .cascade)
+        cascadeWeights = try c.decodeIfPresent(String.self, forKey: .cascadeWeights)
         studentSizes = try c.decodeIfPresent([[Int]].self, forKey: .studentSizes)
     }
 
@@ -152,6 +162,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             }
         }
         try gate?.validate()
+        if let w = cascadeWeights, !["uniform", "linear"].contains(w) {
+            throw SNEError("--cascade-weights '\(w)' (cascadeWeights in a config file): must be uniform or linear")
+        }
         if isCascade && gate != nil {
             throw SNEError("--cascade runs the students in one fixed order: it takes no gate (cascade with gate in a config file; use --no-gate)")
         }

@@ -223,7 +223,12 @@ extension TrainRun {
             var x = try Tensor(shape: [bs, kf], data: gatherRows(features, per: kf, idx))
             if K > 1 {
                 for r in 0..<bs {
-                    let keep = 1 + Int(ctx.rng.next() % UInt64(K))
+                    var keep = 1 + Int(ctx.rng.next() % UInt64(K))
+                    if prefixes && config.cascadeWeights == "linear" {   // P(keep = k) ∝ k
+                        var u = Int(ctx.rng.next() % UInt64(K * (K + 1) / 2))
+                        keep = 1
+                        while u >= keep { u -= keep; keep += 1 }
+                    }
                     var ids = prefixes ? model.order : Array(0..<K)
                     if !prefixes { for i in stride(from: K - 1, to: 0, by: -1) { ids.swapAt(i, Int(ctx.rng.next() % UInt64(i + 1))) } }
                     for s in ids[keep...] { for j in 0..<F { x.data[r * kf + s * F + j] = 0 } }
@@ -318,9 +323,9 @@ extension TrainRun {
             // One class-loss term per prefix (cascade) or one for the active set; the head's
             // gradient accumulates over the terms, the feature gradient is summed into dcat.
             let prefixes: [[Int]] = config.isCascade ? (1...K).map { Array(model.order[..<$0]) } : [active]
-            let w = 1 / Float(prefixes.count)
             var loss = 0.0 as Float, z = Tensor(zeros: [bs, c]), dcat = Tensor(zeros: [bs, K * F])
             for p in prefixes {
+                let w = config.isCascade ? config.prefixWeight(p.count, of: K) : 1
                 z = try model.head.forward(model.concat(feats.filter { p.contains($0.key) }, batch: bs), ctx)
                 let cl = try classLoss(z, labels: lab, teacher: teacher)
                 loss += cl.value * w

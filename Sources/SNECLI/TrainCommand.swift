@@ -50,6 +50,7 @@ struct TrainCommand: Command {
                             student (fewer than K entries repeat the last), e.g. 4,16,64/8,32,128
       --cascade             every prefix of the fixed order is a classifier (head and fine-tune
                             trained on all K prefixes; implies --no-gate): for confidence stops
+      --cascade-weights uniform|linear   prefix k weighs 1/K (default) or ∝ k
     other:
       --seed N              (default 1)    --threads N (default: all cores)
     Same seed + same thread count give the same weights, also across separate student processes.
@@ -127,6 +128,7 @@ struct TrainCommand: Command {
         if let v = try a.int("finetune-epochs", in: 0...10_000) { c.finetuneStage.epochs = v }
         if a.flag("no-gate") { c.gate = nil }
         if a.flag("cascade") { c.cascade = true; c.gate = nil }
+        if let v = try a.option("cascade-weights") { c.cascadeWeights = v }
         if let v = try a.int("gate-pool", in: 1...4) { if c.gate == nil { c.gate = GateSpec() }; c.gate!.pool = v }
         if let v = try a.int("gate-hidden", in: 1...1024) { if c.gate == nil { c.gate = GateSpec() }; c.gate!.hidden = v }
         index = try a.int("index", in: 0...15)

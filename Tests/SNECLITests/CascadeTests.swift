@@ -29,6 +29,18 @@ import SNE
         #expect(throws: SNEError.self) { try c.validate() }
     }
 
+    @Test func prefixWeightsSumToOne() throws {
+        var c = TrainConfig()
+        for w in [nil, "uniform", "linear"] {
+            c.cascadeWeights = w
+            for K in 1...6 { #expect(abs((1...K).map { c.prefixWeight($0, of: K) }.reduce(0, +) - 1) < 1e-6) }
+        }
+        c.cascadeWeights = "linear"
+        #expect(c.prefixWeight(4, of: 4) == 0.4 && c.prefixWeight(1, of: 4) == 0.1)
+        c.cascadeWeights = "square"
+        #expect(throws: SNEError.self) { try c.validate() }
+    }
+
     @Test func cascadeOfHeterogeneousStudents() throws {
         guard let data = TrainProcessTests.dataRoot, let sne = TrainProcessTests.binary else {
             Issue.record("needs ../shared/data/sklearn-digits and the built sne binary"); return
