@@ -70,7 +70,7 @@ public struct LoihiExport: Sendable {
                     d["kh"] = c.kh; d["kw"] = c.kw; d["stride"] = c.stride; d["pad"] = c.pad
                     f[pre + "_w.npy"] = NPYWriter.int8(c.weights, shape: [shape.c, c.kh, c.kw, c.cout]); d["w"] = pre + "_w.npy"
                 case .flatten, .readout: break
-                default:
+                case .conv2D, .dense, .lif, .maxPool, .avgPool:
                     throw CodegenError.failure("student \(k) op \(j) (\(op.name)) is not a Loihi-mode op; lower the program first")
                 }
                 ops.append(d)

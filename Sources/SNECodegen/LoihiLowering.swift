@@ -158,7 +158,7 @@ public enum LoihiLowering {
             s.ops.allSatisfy { op in
                 switch op {
                 case .inputConv2D, .inputDense, .flatten, .readout, .loihi: true
-                default: false
+                case .conv2D, .dense, .lif, .maxPool, .avgPool: false
                 }
             }
         }
@@ -236,7 +236,7 @@ public enum LoihiLowering {
                 case .lif(let l):
                     if l.reset == .subtract { notes.lines.append("\(here): reset subtract → reset to 0 (Loihi)") }
                     throw fail("lif must follow the input op, conv2d or dense")
-                default:
+                case .avgPool, .readout, .loihi:
                     throw fail("this op has no Loihi counterpart")
                 }
             }

@@ -91,23 +91,11 @@ public enum ArenaPlan {
         var which = 2, sz = [0, 0], states = 0, buf0 = 0
         for (j, op) in s.ops.enumerated() {
             let n = outs[j].size
-            if j == 0 { buf0 = a4(4 * n); continue }
-            switch op {
-            case .flatten: break
-            case .readout: states += 4 * n
-            default:
-                switch op {
-                case .lif(let l): states += a4((l.stateBits == 16 ? 2 : 4) * n)
-                case .loihi(.lif): states += 8 * n                       // v and u, int32 each
-                case .loihi(.dense), .loihi(.conv2D): states += 4 * n    // the pending output (one-step delay)
-                default: break
-                }
-                var spk = false
-                switch op { case .lif, .maxPool, .loihi(.lif): spk = true; default: break }
-                let bytes = a4(spk ? n : 4 * n)
-                which = which == 0 ? 1 : 0
-                sz[which] = max(sz[which], bytes)
-            }
+            states += op.stateBytes(elements: n)                         // Op.swift, one fact per op
+            guard let bytes = op.outputBufferBytes(elements: n) else { continue }   // flatten, readout
+            if j == 0 { buf0 = bytes; continue }
+            which = which == 0 ? 1 : 0                                   // ping-pong buffers
+            sz[which] = max(sz[which], bytes)
         }
         return buf0 + sz[0] + sz[1] + a4(s.features) + states
     }

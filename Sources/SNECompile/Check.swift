@@ -166,7 +166,8 @@ public enum Check {
                 case .lif(let l):
                     // one bar per layer: the largest channel threshold (all equal in Spike IR 1.0)
                     th.append(("s\(k) " + (j < lifNames[k].count ? lifNames[k][j] : "lif\(j)"), IRCompat.thetas(l, channels: 1).max()!)); j += 1
-                default: break
+                case .maxPool, .avgPool, .flatten, .readout: break
+                case .loihi: break   // a Loihi-mode program is checked through its MCU program (`check --loihi`)
                 }
             }
         }
