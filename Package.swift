@@ -5,7 +5,8 @@
 //   SNETensor   float32 tensors and fast CPU kernels (SGEMM, conv)            [training side]
 //   SNEData     dataset and array file readers/writers (IDX, CIFAR-10, NPY)
 //   SNETrain    layers with exact backward, LIF + BPTT, losses, optimizers, checkpoints
-//   SNE         the spiking neural ensemble: teacher, partitions, students, head, gate, eval
+//   SNEEnsemble the spiking neural ensemble: teacher, partitions, students, head, gate, eval
+//               (not `SNE`: it would differ from the `sne` executable's folder only in case)
 //   SpikeIR     the integer spike program: spec'd ops, file format, verifier, reference interpreter
 //   SNECompile  the quantizing compiler (float SNE -> Spike IR program), activity check, `sne check` metrics, QAT
 //   SNECodegen  C99 emitter (specialized + blob), memory report, target builds, `verify`
@@ -37,29 +38,29 @@ let package = Package(
         .executable(name: "sne", targets: ["sne"]),
         .library(name: "SpikeIR", targets: ["SpikeIR"]),
         .library(name: "SNETrain", targets: ["SNETrain"]),
-        .library(name: "SNE", targets: ["SNE"]),
+        .library(name: "SNEEnsemble", targets: ["SNEEnsemble"]),
     ],
     targets: [
         .target(name: "CSNEKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "SNETensor", dependencies: ["CSNEKernels"], swiftSettings: fastCPUFlags()),
         .target(name: "SNEData"),
         .target(name: "SNETrain", dependencies: ["SNETensor", "SNEData"], swiftSettings: fastCPUFlags()),
-        .target(name: "SNE", dependencies: ["SNETensor", "SNEData", "SNETrain"], swiftSettings: fastCPUFlags()),
+        .target(name: "SNEEnsemble", dependencies: ["SNETensor", "SNEData", "SNETrain"], swiftSettings: fastCPUFlags()),
         .target(name: "SpikeIR"),
-        .target(name: "SNECompile", dependencies: ["SNE", "SNETrain", "SNETensor", "SNEData", "SpikeIR"]),
+        .target(name: "SNECompile", dependencies: ["SNEEnsemble", "SNETrain", "SNETensor", "SNEData", "SpikeIR"]),
         // runtime-c/ and targets/ are compiled into SNECodegen by the EmbedRuntime plugin, so an
         // installed `sne` needs no checkout (docs/user-guide.md "Installing").
         .executableTarget(name: "sne-embed", path: "Sources/sne-embed"),
         .plugin(name: "EmbedRuntime", capability: .buildTool(), dependencies: ["sne-embed"]),
         .target(name: "SNECodegen", dependencies: ["SpikeIR"], plugins: ["EmbedRuntime"]),
-        .target(name: "SNECLI", dependencies: ["SNETensor", "SNEData", "SNETrain", "SNE", "SpikeIR", "SNECompile", "SNECodegen"]),
+        .target(name: "SNECLI", dependencies: ["SNETensor", "SNEData", "SNETrain", "SNEEnsemble", "SpikeIR", "SNECompile", "SNECodegen"]),
         .executableTarget(name: "sne", dependencies: ["SNECLI"]),
         .testTarget(name: "SNETensorTests", dependencies: ["SNETensor"]),
         .testTarget(name: "SNEDataTests", dependencies: ["SNEData"], exclude: ["NPYFiles"]),
         .testTarget(name: "SNETrainTests", dependencies: ["SNETrain"]),
-        .testTarget(name: "SNETests", dependencies: ["SNE", "SpikeIR"]),
+        .testTarget(name: "SNEEnsembleTests", dependencies: ["SNEEnsemble", "SpikeIR"]),
         .testTarget(name: "SpikeIRTests", dependencies: ["SpikeIR"], exclude: ["Vectors", "Cases"]),
-        .testTarget(name: "SNECompileTests", dependencies: ["SNECompile", "SNECLI", "SNE", "SNETrain", "SNETensor", "SNEData", "SpikeIR"]),
+        .testTarget(name: "SNECompileTests", dependencies: ["SNECompile", "SNECLI", "SNEEnsemble", "SNETrain", "SNETensor", "SNEData", "SpikeIR"]),
         .testTarget(name: "SNECodegenTests", dependencies: ["SNECodegen", "SpikeIR"]),
         .testTarget(name: "SNECLITests", dependencies: ["SNECLI"]),
     ]

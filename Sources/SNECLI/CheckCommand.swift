@@ -1,6 +1,6 @@
 // `sne check`: what quantization cost — float model vs integer program on a test set.
 import Foundation
-import SNE
+import SNEEnsemble
 import SNECodegen
 import SNECompile
 import SNEData

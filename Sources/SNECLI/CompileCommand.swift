@@ -1,7 +1,7 @@
 // `sne compile`: one verb, two forms — a trained model → a Spike IR program (the quantizing
 // compiler, SNECompile), and a program → C99 for a target (SNECodegen).
 import Foundation
-import SNE
+import SNEEnsemble
 import SNECodegen
 import SNECompile
 import SNEData

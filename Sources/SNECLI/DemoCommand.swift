@@ -2,7 +2,7 @@
 // compile it to an integer program, emit and build the C for the host, verify it bit-exactly
 // against the interpreter, and report teacher vs ensemble per budget with ops, energy, flash and RAM.
 import Foundation
-import SNE
+import SNEEnsemble
 import SNECompile
 import SNECodegen
 import SNEData

@@ -2,13 +2,13 @@
 // agreement, logit error, per-layer spike rates, op counts (summed from the interpreter's own
 // counts, so they are what it executed), energy from a pJ table, weight/threshold histograms.
 import Foundation
-import SNE
+import SNEEnsemble
 import SNEData
 import SNETensor
 import SNETrain
 import SpikeIR
 
-/// Energy of interpreter counts with the trainer's pJ table (`SNE.EnergyTable`: MACs and
+/// Energy of interpreter counts with the trainer's pJ table (`SNEEnsemble.EnergyTable`: MACs and
 /// accumulates priced, neuron updates not — the same rule as `sne eval`).
 extension EnergyTable {
     public func microjoules(_ c: Counts) -> Double { microjoules(macs: Double(c.macs), synops: Double(c.synops)) }

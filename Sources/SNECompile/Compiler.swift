@@ -6,7 +6,7 @@
 // the Spike IR verifier (spec §7, §9) as the proof that nothing overflows. The arena is the
 // runtime's exact plan (SNECodegen.ArenaPlan, reported by `sne check`).
 import Foundation
-import SNE
+import SNEEnsemble
 import SNEData
 import SNETensor
 import SpikeIR

@@ -7,7 +7,7 @@
 //     saturation of spec §3.5 in the forward pass, straight-through in backward.
 // The gate is not trained here. Plain mode (no QAT) trains BN normally: used to make small test models.
 import Foundation
-import SNE
+import SNEEnsemble
 import SNEData
 import SNETensor
 import SNETrain

@@ -6,7 +6,7 @@
 // hidden ReLU output is requantized to 0…127 with step `a1 = max(hidden) / 127` from calibration:
 // `mult/2^shift = s1 / a1`. Layer 2 quantizes W2 with step `s2`; its bias is `b2 / (a1·s2)`.
 // Scores only order students, so their scale is free.
-import SNE
+import SNEEnsemble
 import SNETrain
 import SpikeIR
 

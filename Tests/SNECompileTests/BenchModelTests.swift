@@ -5,7 +5,7 @@
 //     swift test --filter BenchModelTests
 import XCTest
 import Foundation
-import SNE
+import SNEEnsemble
 import SNEData
 import SNETensor
 @testable import SNECompile

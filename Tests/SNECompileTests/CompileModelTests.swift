@@ -3,7 +3,7 @@
 // and the CLI forms work end to end.
 import XCTest
 import Foundation
-import SNE
+import SNEEnsemble
 import SNEData
 import SNETensor
 import SNETrain
