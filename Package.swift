@@ -8,6 +8,7 @@
 //   SNEEnsemble the spiking neural ensemble: teacher, partitions, students, head, gate, eval
 //               (not `SNE`: it would differ from the `sne` executable's folder only in case)
 //   SpikeIR     the integer spike program: spec'd ops, file format, verifier, reference interpreter
+//   SNEPasses   program → program passes over Spike IR (the Loihi-mode lowering)
 //   SNECompile  the quantizing compiler (float SNE -> Spike IR program), activity check, `sne check` metrics, QAT
 //   SNECodegen  C99 emitter (specialized + blob), memory report, target builds, `verify`
 //   SNECLI      the `sne` subcommands; `sne` is a thin executable around it
@@ -47,21 +48,22 @@ let package = Package(
         .target(name: "SNETrain", dependencies: ["SNETensor", "SNEData"], swiftSettings: fastCPUFlags()),
         .target(name: "SNEEnsemble", dependencies: ["SNETensor", "SNEData", "SNETrain"], swiftSettings: fastCPUFlags()),
         .target(name: "SpikeIR"),
-        .target(name: "SNECompile", dependencies: ["SNEEnsemble", "SNETrain", "SNETensor", "SNEData", "SpikeIR"]),
+        .target(name: "SNEPasses", dependencies: ["SpikeIR"]),
+        .target(name: "SNECompile", dependencies: ["SNEEnsemble", "SNETrain", "SNETensor", "SNEData", "SpikeIR", "SNEPasses"]),
         // runtime-c/ and targets/ are compiled into SNECodegen by the EmbedRuntime plugin, so an
         // installed `sne` needs no checkout (docs/user-guide.md "Installing").
         .executableTarget(name: "sne-embed", path: "Sources/sne-embed"),
         .plugin(name: "EmbedRuntime", capability: .buildTool(), dependencies: ["sne-embed"]),
         .target(name: "SNECodegen", dependencies: ["SpikeIR"], plugins: ["EmbedRuntime"]),
-        .target(name: "SNECLI", dependencies: ["SNETensor", "SNEData", "SNETrain", "SNEEnsemble", "SpikeIR", "SNECompile", "SNECodegen"]),
+        .target(name: "SNECLI", dependencies: ["SNETensor", "SNEData", "SNETrain", "SNEEnsemble", "SpikeIR", "SNEPasses", "SNECompile", "SNECodegen"]),
         .executableTarget(name: "sne", dependencies: ["SNECLI"]),
         .testTarget(name: "SNETensorTests", dependencies: ["SNETensor"]),
         .testTarget(name: "SNEDataTests", dependencies: ["SNEData"], exclude: ["NPYFiles"]),
         .testTarget(name: "SNETrainTests", dependencies: ["SNETrain"]),
         .testTarget(name: "SNEEnsembleTests", dependencies: ["SNEEnsemble", "SpikeIR"]),
         .testTarget(name: "SpikeIRTests", dependencies: ["SpikeIR"], exclude: ["Vectors", "Cases"]),
-        .testTarget(name: "SNECompileTests", dependencies: ["SNECompile", "SNECLI", "SNEEnsemble", "SNETrain", "SNETensor", "SNEData", "SpikeIR"]),
-        .testTarget(name: "SNECodegenTests", dependencies: ["SNECodegen", "SpikeIR"]),
+        .testTarget(name: "SNECompileTests", dependencies: ["SNECompile", "SNECLI", "SNEEnsemble", "SNETrain", "SNETensor", "SNEData", "SpikeIR", "SNEPasses"]),
+        .testTarget(name: "SNECodegenTests", dependencies: ["SNECodegen", "SNEPasses", "SpikeIR"]),
         .testTarget(name: "SNECLITests", dependencies: ["SNECLI"]),
     ]
 )

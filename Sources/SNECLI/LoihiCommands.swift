@@ -1,6 +1,7 @@
 // `sne compile --target loihi` and `sne verify --target lava` (docs/neuromorphic.md).
 import Foundation
 import SNECodegen
+import SNEPasses
 import SpikeIR
 
 enum LoihiCommands {
@@ -19,7 +20,7 @@ enum LoihiCommands {
     }
 
     static func lowered(_ p: Program) throws -> (Program, LoihiLowering.Notes) {
-        do { return try LoihiLowering.lower(p) } catch let e as CodegenError { throw CLIError.failure(e.description) }
+        do { return try LoihiLowering.lower(p) } catch let e as LoweringError { throw CLIError.failure(e.description) }
     }
 
     /// Runs the Loihi-mode program in Lava and compares it bit for bit with the interpreter.

@@ -6,6 +6,7 @@ import SNEEnsemble
 import SNEData
 import SNETensor
 import SNETrain
+import SNEPasses
 import SpikeIR
 
 /// Energy of interpreter counts with the trainer's pJ table (`SNEEnsemble.EnergyTable`: MACs and
@@ -119,6 +120,13 @@ public enum Check {
     /// A second integer program of the checked model to run next to it: a label for the report,
     /// the program, and the notes of the lowering that made it.
     public typealias Mode = (label: String, program: Program, notes: [String])
+
+    /// The Loihi mode of `program` (SNEPasses `LoihiLowering`, as `sne compile --target loihi`
+    /// writes it) as a second mode for `run`; throws `LoweringError` when it has none.
+    public static func loihiMode(of program: Program) throws -> Mode {
+        let (q, notes) = try LoihiLowering.lower(program)
+        return ("Loihi mode", q, notes.lines)
+    }
 
     /// Runs the float model and the program on `data` (NCHW /255 floats; the program reads the same
     /// pixels as HWC uint8). `margin` overrides the program's stop margin for the confidence row.

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import SNECodegen
+@testable import SNEPasses
 @testable import SpikeIR
 
 /// The NIR Python (`PythonEnv.nir`: `$SNE_NIR_PYTHON`, else python3 if it imports nir and

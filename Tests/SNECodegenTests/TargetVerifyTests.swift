@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 @testable import SNECodegen
+import SNEPasses
 import SpikeIR
 
 @Suite("verify on targets", .serialized)

@@ -7,6 +7,7 @@ import SNEEnsemble
 import SNEData
 import SNETensor
 import SNETrain
+import SNEPasses
 import SpikeIR
 import SNECodegen
 @testable import SNECompile
