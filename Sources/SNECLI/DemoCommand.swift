@@ -81,8 +81,10 @@ struct DemoCommand: Command {
             opts.stopMargin = 0.5
             opts.name = "demo"
             let tc = Date()
-            let compiled = try ModelCompiler.compile(model, calibration: d.train.prefix(256), options: opts,
-                                                     compute: ComputeContext(threads: threads))
+            // The same pipeline as `sne compile` (QAT off): compile → activity check → refusal of a
+            // silent or saturated layer; its notes and activity lines go to the progress stream.
+            let compiled = try CompilePipeline.run(model, calibration: { d.train.prefix(256) }, options: opts,
+                                                   compute: ComputeContext(threads: threads), log: { progress.line($0) }).compiled
             let program = compiled.program
             let programPath = out + "/demo.snep"
             try ProgramFile.writeAtomically(try ProgramFile.encode(program), path: programPath)
