@@ -108,7 +108,7 @@ struct DemoCommand: Command {
             let host = try Target.named("host")
             try CEmitter(program, target: host).write(to: out + "/c-host")
             let xs = (0..<min(verifyImages, d.test.count)).map {
-                Layout.imageHWC(d.test.pixels[($0 * d.test.imageSize)..<(($0 + 1) * d.test.imageSize)], c: d.inputShape[0], h: d.inputShape[1], w: d.inputShape[2])
+                HWCLayout.imageHWC(d.test.pixels[($0 * d.test.imageSize)..<(($0 + 1) * d.test.imageSize)], c: d.inputShape[0], h: d.inputShape[1], w: d.inputShape[2])
             }
             let vr = try Verifier.verify(program, target: host, inputs: xs, budgets: [], mode: .specialized)
             guard vr.passed else {

@@ -19,7 +19,8 @@ public struct ModelTables: Sendable {
     /// Per student, the output shape of every op.
     public var outShapes: [[Shape]] = []
 
-    public static let opBytes = 84, studentBytes = 24, gateLayerBytes = 24
+    /// Bytes of one `sne_op`, `sne_student` and `sne_gate_layer` descriptor in flash (sne.h).
+    public static let opDescriptorBytes = 84, studentDescriptorBytes = 24, gateLayerDescriptorBytes = 24
 
     public init(_ p: Program) {
         func addW(_ w: [Int8]) -> Int { defer { w8 += w }; return w8.count }
@@ -83,9 +84,11 @@ public struct ModelTables: Sendable {
 
 /// The runtime's arena plan (mirror of sne_plan_student / sne_plan_gate in runtime-c/src/sne_run.c).
 public enum ArenaPlan {
-    static func a4(_ n: Int) -> Int { (n + 3) & ~3 }
+    static func a4(_ n: Int) -> Int { (n + 3) & ~3 }   // the C runtime's A4
 
-    public static func studentBytes(_ p: Program, _ k: Int) -> Int {
+    /// Arena bytes student `k` needs: its input op's output, two ping-pong buffers, the int8
+    /// features and every op's state (`Op.stateBytes`, `Op.outputBufferBytes`).
+    public static func studentArenaBytes(_ p: Program, _ k: Int) -> Int {
         let s = p.students[k]
         let outs = ProgramVerifier.outputShapes(s, input: p.input)
         var which = 2, sz = [0, 0], states = 0, buf0 = 0
@@ -110,6 +113,6 @@ public enum ArenaPlan {
 
     /// Bytes `sne_arena_size()` returns for `p`.
     public static func arenaBytes(_ p: Program) -> Int {
-        p.students.indices.map { studentBytes(p, $0) }.reduce(gateBytes(p), max)
+        p.students.indices.map { studentArenaBytes(p, $0) }.reduce(gateBytes(p), max)
     }
 }

@@ -146,7 +146,7 @@ public enum Check {
         let step = Double(program.meta["sne.logit_step"] ?? "") ?? 1
         let n = data.count
         let (c, h, w) = (model.spec.input[0], model.spec.input[1], model.spec.input[2])
-        let images = (0..<n).map { Layout.imageHWC(data.pixels[($0 * data.imageSize)..<(($0 + 1) * data.imageSize)], c: c, h: h, w: w) }
+        let images = (0..<n).map { HWCLayout.imageHWC(data.pixels[($0 * data.imageSize)..<(($0 + 1) * data.imageSize)], c: c, h: h, w: w) }
         let fe = try FloatEval.run(model, data, compute: compute)
         var plain = program; plain.stopMargin = nil
         let K = model.K

@@ -1,7 +1,7 @@
 // The quantizing compiler: a float `SNEModel` + calibration images → one Spike IR program.
 //
 // Passes, in order (one file each): FloatGraph (read the model), FoldBatchNorm, LowerStudent
-// (QuantizeWeights, Layout, RangeAnalysis, LIFFixedPoint; first conv → input_conv2d), FloatEval
+// (QuantizeWeights, HWCLayout, RangeAnalysis, LIFFixedPoint; first conv → input_conv2d), FloatEval
 // on the calibration set (feature and gate ranges), QuantizeHead (Requant), QuantizeGate, then
 // the Spike IR verifier (spec §7, §9) as the proof that nothing overflows. The arena is the
 // runtime's exact plan (SNECodegen.ArenaPlan, reported by `sne check`).

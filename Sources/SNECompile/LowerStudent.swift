@@ -53,7 +53,7 @@ public enum LowerStudent {
                 let sh = try RangeAnalysis.shift(acc: acc, base: base, consumer: cons, T: T, where: "\(label) \(name)")
                 lastS = base.map { $0 / Double(UInt64(1) << UInt64(sh)) }
                 let conv = Conv2D(cout: c.cout, kh: c.k, kw: c.k, stride: c.stride, pad: c.pad, shift: sh,
-                                  weights: Layout.conv(q.q, cout: c.cout, cin: c.cin, k: c.k), bias: biasQ)
+                                  weights: HWCLayout.conv(q.q, cout: c.cout, cin: c.cin, k: c.k), bias: biasQ)
                 ops.append(first ? .inputConv2D(conv) : .conv2D(conv))
                 notes.append("\(name): \(first ? "input_conv2d" : "conv2d") \(c.cin)→\(c.cout) k=\(c.k) weight step \(fmt(q.scale.max()!)) shift \(sh) |acc| ≤ \(acc.max()!)")
             case .dense(let d):
@@ -64,7 +64,7 @@ public enum LowerStudent {
                 let (cons, _) = try consumer()
                 let sh = try RangeAnalysis.shift(acc: acc, base: base, consumer: cons, T: T, where: "\(label) \(name)")
                 lastS = base.map { $0 / Double(UInt64(1) << UInt64(sh)) }
-                ops.append(.dense(Dense(out: d.out, shift: sh, weights: Layout.dense(q.q, out: d.out, inputs: d.inputs, chw: pendingCHW), bias: biasQ)))
+                ops.append(.dense(Dense(out: d.out, shift: sh, weights: HWCLayout.dense(q.q, out: d.out, inputs: d.inputs, chw: pendingCHW), bias: biasQ)))
                 pendingCHW = nil
                 notes.append("\(name): dense \(d.inputs)→\(d.out) weight step \(fmt(q.scale.max()!)) shift \(sh) |acc| ≤ \(acc.max()!)")
             case .lif(let l):

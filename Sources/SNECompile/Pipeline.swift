@@ -50,7 +50,7 @@ public enum CompilePipeline {
         let compiled = try ModelCompiler.compile(model, calibration: cal, options: options, compute: compute)
         let seconds = Date().timeIntervalSince(tc)
         let (c, h, w) = (model.spec.input[0], model.spec.input[1], model.spec.input[2])
-        let images = (0..<cal.count).map { Layout.imageHWC(cal.pixels[($0 * cal.imageSize)..<(($0 + 1) * cal.imageSize)], c: c, h: h, w: w) }
+        let images = (0..<cal.count).map { HWCLayout.imageHWC(cal.pixels[($0 * cal.imageSize)..<(($0 + 1) * cal.imageSize)], c: c, h: h, w: w) }
         let act = try ActivityCheck.compare(compiled.program, lifNames: compiled.lifNames, float: compiled.calibration, images: images)
         for n in compiled.notes { log("  " + n) }
         for a in act {

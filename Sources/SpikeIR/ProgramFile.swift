@@ -85,7 +85,7 @@ public enum ProgramFile {
     /// Encodes a program (verifying it first: an invalid program throws, spec §7).
     public static func encode(_ p: Program) throws -> [UInt8] {
         try ProgramVerifier.verify(p)
-        let L = Layout(p)
+        let L = FileLayout(p)
         var w = ByteWriter()
         w.bytes.append(contentsOf: Array("SNEP".utf8))
         w.u16(Program.versionMajor); w.u16(p.fileVersionMinor)

@@ -7,7 +7,7 @@ public enum ValueKind: String, Sendable { case u8 = "U8", cur = "CUR", spk = "SP
 @inline(__always) func align4(_ n: Int) -> Int { (n + 3) & ~3 }
 
 /// Byte offsets of every section and op record in the canonical (packed) file layout (spec §9).
-public struct Layout: Sendable {
+public struct FileLayout: Sendable {
     public var sectionCount: Int
     public var header: Int
     public var gate: Int?
@@ -37,7 +37,7 @@ public struct Layout: Sendable {
         } else { gate = nil }
         students = []; ops = []
         for s in p.students {
-            students.append(at); at += Layout.studentHeaderSize(features: s.features)
+            students.append(at); at += FileLayout.studentHeaderSize(features: s.features)
             var o: [Int] = []
             for op in s.ops { o.append(at); at += op.recordSize }
             ops.append(o)
@@ -289,7 +289,7 @@ public enum ProgramVerifier {
         return curmax
     }
 
-    static func checkBounds(_ p: Program, _ L: Layout) throws {
+    static func checkBounds(_ p: Program, _ L: FileLayout) throws {
         if let g = p.gate {
             for (l, layer) in g.layers.enumerated() {
                 let sums = absSums(layer.weights, out: layer.outputs)
@@ -334,7 +334,7 @@ public enum ProgramVerifier {
 
     /// Verifies a whole in-memory program (spec §2–§7); offsets refer to its canonical file layout.
     public static func verify(_ p: Program) throws {
-        let L = Layout(p)
+        let L = FileLayout(p)
         try checkHeader(p, at: L.header)
         if let g = p.gate { try checkGate(p, g, at: L.gate!, layers: L.gateLayers) }
         for k in p.students.indices { try checkStudent(p, k, at: L.students[k], ops: L.ops[k]) }

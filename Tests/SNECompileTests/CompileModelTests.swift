@@ -97,7 +97,7 @@ final class CompileModelTests: XCTestCase {
         var p = try ModelCompiler.compile(m, calibration: t.train.prefix(64), options: { var o = CompileOptions(); o.stopMargin = 2; return o }()).program
         let data = t.test.prefix(12)
         let r = try Check.run(model: m, program: p, data: data, activityImages: 4)
-        let images = (0..<data.count).map { Layout.imageHWC(data.pixels[($0 * 784)..<(($0 + 1) * 784)], c: 1, h: 28, w: 28) }
+        let images = (0..<data.count).map { HWCLayout.imageHWC(data.pixels[($0 * 784)..<(($0 + 1) * 784)], c: 1, h: 28, w: 28) }
         let margin = p.stopMargin
         p.stopMargin = nil
         for row in r.rows + [r.confidence!] {
@@ -126,7 +126,7 @@ final class CompileModelTests: XCTestCase {
         let bn = m.students[1].layers.first { $0.name == "bn2" }!.layer as! BatchNorm2d
         for i in 0..<bn.beta.value.count { bn.beta.value.data[i] = -40 }
         let c = try ModelCompiler.compile(m, calibration: t.train.prefix(64))
-        let images = (0..<64).map { Layout.imageHWC(t.train.pixels[($0 * 784)..<(($0 + 1) * 784)], c: 1, h: 28, w: 28) }
+        let images = (0..<64).map { HWCLayout.imageHWC(t.train.pixels[($0 * 784)..<(($0 + 1) * 784)], c: 1, h: 28, w: 28) }
         let act = try ActivityCheck.compare(c.program, lifNames: c.lifNames, float: c.calibration, images: images)
         let problems = ActivityCheck.problems(act)
         XCTAssertFalse(problems.isEmpty)
