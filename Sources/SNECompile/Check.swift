@@ -172,8 +172,8 @@ public enum Check {
                 case .inputConv2D(let cv), .conv2D(let cv): for v in cv.weights { hist[Int(v) + 128] += 1 }
                 case .inputDense(let d), .dense(let d): for v in d.weights { hist[Int(v) + 128] += 1 }
                 case .lif(let l):
-                    // one bar per layer: the largest channel threshold (all equal in Spike IR 1.0)
-                    th.append(("s\(k) " + (j < lifNames[k].count ? lifNames[k][j] : "lif\(j)"), IRCompat.thetas(l, channels: 1).max()!)); j += 1
+                    // one bar per layer: the largest channel threshold
+                    th.append(("s\(k) " + (j < lifNames[k].count ? lifNames[k][j] : "lif\(j)"), l.thetas.max()!)); j += 1
                 case .maxPool, .avgPool, .flatten, .readout: break
                 case .loihi: break   // a Loihi-mode program is checked through its MCU program (`check --loihi`)
                 }

@@ -24,7 +24,7 @@ public struct LoweredStudent: Sendable {
 
 public enum LowerStudent {
     public static func run(_ s: FloatStudent, input: [Int], T: Int, bits: Int, granularity: WeightGranularity,
-                           stateBits: Int = 32, perChannelThresholds: Bool = IRCompat.perChannelThresholds, label: String) throws -> LoweredStudent {
+                           stateBits: Int = 32, label: String) throws -> LoweredStudent {
         var ops: [Op] = []
         var notes: [String] = []
         var lifNames: [String] = []
@@ -70,11 +70,9 @@ public enum LowerStudent {
             case .lif(let l):
                 let leak = try LIFFixedPoint.leak(beta: l.beta)
                 let th = try LIFFixedPoint.thetas(l.theta, currentScale: lastS, stateBits: stateBits)
-                let uniform = perChannelThresholds ? th : [Int32](repeating: th[0], count: th.count)
-                guard uniform == th else {
-                    throw CompileError("\(label) layer \(name): per-channel weight scales need per-channel thresholds, which Spike IR \(Program.versionMajor).\(Program.versionMinor) lacks (one theta per lif, spec §3.5); use per-tensor weights")
-                }
-                ops.append(.lif(try IRCompat.lif(stateBits: stateBits, thetas: th, reset: l.zeroReset ? .zero : .subtract, leak: leak)))
+                guard !th.isEmpty else { throw CompileError("lif: no channels") }
+                // one threshold per channel (spec §3.5), so per-channel weight scales are exact
+                ops.append(.lif(LIF(stateBits: stateBits, thetas: th, reset: l.zeroReset ? .zero : .subtract, leak: leak)))
                 lifNames.append(name); lifScale.append(lastS)
                 notes.append("\(name): lif theta \(th.min()!)…\(th.max()!) (θ=\(l.theta)) leak \(leak) (β=\(l.beta) → \(fmt(LIFFixedPoint.effectiveBeta(leak))))")
             case .maxPool(let p):
