@@ -8,6 +8,8 @@
 //   SNEEnsemble the spiking neural ensemble: teacher, partitions, students, head, gate, eval
 //               (not `SNE`: it would differ from the `sne` executable's folder only in case)
 //   SpikeIR     the integer spike program: spec'd ops, file format, verifier, reference interpreter
+//   SpikeIRFixtures  test support: generated programs and inputs (tests, conformance vectors,
+//               `verify --random`); not in the SpikeIR library product
 //   SNEPasses   program → program passes over Spike IR (the Loihi-mode lowering)
 //   SNECompile  the quantizing compiler (float SNE -> Spike IR program), activity check, `sne check` metrics, QAT
 //   SNECodegen  C99 emitter (specialized + blob), memory report, target builds, `verify`
@@ -48,6 +50,7 @@ let package = Package(
         .target(name: "SNETrain", dependencies: ["SNETensor", "SNEData"], swiftSettings: fastCPUFlags()),
         .target(name: "SNEEnsemble", dependencies: ["SNETensor", "SNEData", "SNETrain"], swiftSettings: fastCPUFlags()),
         .target(name: "SpikeIR"),
+        .target(name: "SpikeIRFixtures", dependencies: ["SpikeIR"]),
         .target(name: "SNEPasses", dependencies: ["SpikeIR"]),
         .target(name: "SNECompile", dependencies: ["SNEEnsemble", "SNETrain", "SNETensor", "SNEData", "SpikeIR", "SNEPasses"]),
         // runtime-c/ and targets/ are compiled into SNECodegen by the EmbedRuntime plugin, so an
@@ -55,15 +58,17 @@ let package = Package(
         .executableTarget(name: "sne-embed", path: "Sources/sne-embed"),
         .plugin(name: "EmbedRuntime", capability: .buildTool(), dependencies: ["sne-embed"]),
         .target(name: "SNECodegen", dependencies: ["SpikeIR"], plugins: ["EmbedRuntime"]),
-        .target(name: "SNECLI", dependencies: ["SNETensor", "SNEData", "SNETrain", "SNEEnsemble", "SpikeIR", "SNEPasses", "SNECompile", "SNECodegen"]),
+        .target(name: "SNECLI", dependencies: ["SNETensor", "SNEData", "SNETrain", "SNEEnsemble", "SpikeIR", "SpikeIRFixtures", "SNEPasses", "SNECompile", "SNECodegen"]),
         .executableTarget(name: "sne", dependencies: ["SNECLI"]),
         .testTarget(name: "SNETensorTests", dependencies: ["SNETensor"]),
         .testTarget(name: "SNEDataTests", dependencies: ["SNEData"], exclude: ["NPYFiles"]),
         .testTarget(name: "SNETrainTests", dependencies: ["SNETrain"]),
         .testTarget(name: "SNEEnsembleTests", dependencies: ["SNEEnsemble", "SpikeIR"]),
-        .testTarget(name: "SpikeIRTests", dependencies: ["SpikeIR"], exclude: ["Vectors", "Cases"]),
-        .testTarget(name: "SNECompileTests", dependencies: ["SNECompile", "SNECLI", "SNEEnsemble", "SNETrain", "SNETensor", "SNEData", "SpikeIR", "SNEPasses"]),
-        .testTarget(name: "SNECodegenTests", dependencies: ["SNECodegen", "SNEPasses", "SpikeIR"]),
-        .testTarget(name: "SNECLITests", dependencies: ["SNECLI"]),
+        .testTarget(name: "SpikeIRTests", dependencies: ["SpikeIR", "SpikeIRFixtures"], exclude: ["Vectors", "Cases"]),
+        // SNETestSupport: the small trained ensemble and data lookup shared by the two suites below.
+        .target(name: "SNETestSupport", dependencies: ["SNECompile", "SNEEnsemble", "SNEData", "SNETensor"], path: "Tests/SNETestSupport"),
+        .testTarget(name: "SNECompileTests", dependencies: ["SNECompile", "SNEEnsemble", "SNETrain", "SNETensor", "SNEData", "SpikeIR", "SNETestSupport"]),
+        .testTarget(name: "SNECodegenTests", dependencies: ["SNECodegen", "SNEPasses", "SpikeIR", "SpikeIRFixtures"]),
+        .testTarget(name: "SNECLITests", dependencies: ["SNECLI", "SNETestSupport", "SNEPasses", "SpikeIR", "SNEEnsemble", "SNETrain"]),
     ]
 )

@@ -2,6 +2,7 @@
 // (maintainers; called by Tests/SpikeIRTests/Vectors/regenerate.sh and examples/programs/make.sh).
 import Foundation
 import SpikeIR
+import SpikeIRFixtures
 
 struct ConformanceGenCommand: Command {
     static let name = "vectors"

@@ -2,6 +2,7 @@
 import Foundation
 import SNECodegen
 import SpikeIR
+import SpikeIRFixtures
 
 struct InfoCommand: Command {
     static let name = "info"

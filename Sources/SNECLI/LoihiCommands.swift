@@ -3,6 +3,7 @@ import Foundation
 import SNECodegen
 import SNEPasses
 import SpikeIR
+import SpikeIRFixtures
 
 enum LoihiCommands {
     /// Lowers `path`'s program to its Loihi mode and writes the Lava-loadable directory.

@@ -4,6 +4,7 @@
 import Foundation
 import SNECodegen
 import SpikeIR
+import SpikeIRFixtures
 
 struct LoihiVectorsCommand: Command {
     static let name = "lava-vecs"

@@ -53,7 +53,7 @@ public struct LoihiConv2D: Hashable, Sendable {
         self.cout = cout; self.kh = kh; self.kw = kw; self.stride = stride; self.pad = pad; self.weights = weights
     }
     /// The same geometry as a `conv2d` (used for shapes and the spike walk).
-    var geometry: Conv2D { Conv2D(cout: cout, kh: kh, kw: kw, stride: stride, pad: pad, shift: 0, weights: weights, bias: []) }
+    public var geometry: Conv2D { Conv2D(cout: cout, kh: kh, kw: kw, stride: stride, pad: pad, shift: 0, weights: weights, bias: []) }
 }
 
 /// One Loihi-compatible op (opcodes 10–12, spec §9).

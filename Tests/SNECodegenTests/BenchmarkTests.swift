@@ -6,6 +6,7 @@ import Foundation
 import Testing
 @testable import SNECodegen
 import SpikeIR
+@testable import SpikeIRFixtures
 
 func synBench(width: Int, inputs: Int = 256) -> Program {
     var g = SplitMix64(seed: 42)

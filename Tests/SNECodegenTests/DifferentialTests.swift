@@ -5,6 +5,7 @@ import Foundation
 import Testing
 @testable import SNECodegen
 import SpikeIR
+@testable import SpikeIRFixtures
 
 struct DiffCase { var program: Program; var inputs: [[UInt8]] }
 

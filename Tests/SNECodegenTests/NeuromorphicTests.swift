@@ -6,6 +6,7 @@ import Testing
 @testable import SNECodegen
 @testable import SNEPasses
 @testable import SpikeIR
+@testable import SpikeIRFixtures
 
 /// The NIR Python (`PythonEnv.nir`: `$SNE_NIR_PYTHON`, else python3 if it imports nir and
 /// h5py); nil, with the reason and the setup line printed, when there is none.

@@ -5,6 +5,7 @@ import Testing
 @testable import SNECodegen
 import SNEPasses
 import SpikeIR
+@testable import SpikeIRFixtures
 
 @Suite("verify on targets", .serialized)
 struct TargetVerifyTests {

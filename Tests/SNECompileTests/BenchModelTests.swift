@@ -9,6 +9,7 @@ import SNEEnsemble
 import SNEData
 import SNETensor
 @testable import SNECompile
+import SNETestSupport
 
 final class BenchModelTests: XCTestCase {
     func testMakeFashionMNISTEnsemble() throws {

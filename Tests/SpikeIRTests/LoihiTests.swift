@@ -5,6 +5,7 @@
 import Foundation
 import Testing
 @testable import SpikeIR
+@testable import SpikeIRFixtures
 
 let loihiVectorsDir = vectorsDir.appendingPathComponent("loihi")
 

@@ -2,6 +2,7 @@
 // naming a field and a byte offset (spec §9 "Loading").
 import Testing
 @testable import SpikeIR
+@testable import SpikeIRFixtures
 
 /// Asserts `bytes` fails to decode with a SpikeIRError naming a field and an offset.
 func expectCleanError(_ bytes: [UInt8], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -1,5 +1,6 @@
 // Seeded generator of random VALID programs and inputs, for differential testing (issue 2 §6).
 // Own PRNG, no global state: the same seed gives the same programs on every platform.
+import SpikeIR
 
 /// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and good enough for test material.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
