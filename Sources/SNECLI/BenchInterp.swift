@@ -1,5 +1,6 @@
 // `sne bench interp`: reference-interpreter throughput (owned by the Spike IR work).
 import Foundation
+import SNEBase
 import SpikeIR
 import SpikeIRFixtures
 import SNEData

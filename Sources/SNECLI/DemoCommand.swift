@@ -2,6 +2,7 @@
 // compile it to an integer program, emit and build the C for the host, verify it bit-exactly
 // against the interpreter, and report teacher vs ensemble per budget with ops, energy, flash and RAM.
 import Foundation
+import SNEBase
 import SNEEnsemble
 import SNECompile
 import SNECodegen
@@ -87,7 +88,7 @@ struct DemoCommand: Command {
                                                    compute: ComputeContext(threads: threads), log: { progress.line($0) }).compiled
             let program = compiled.program
             let programPath = out + "/demo.snep"
-            try ProgramFile.writeAtomically(try ProgramFile.encode(program), path: programPath)
+            try AtomicFile.write(try ProgramFile.encode(program), to: programPath)
             progress.line(String(format: "compile: %@ (%d students, T = %d) in %.2f s", programPath, program.students.count, program.timesteps,
                                  Date().timeIntervalSince(tc)))
 
@@ -100,8 +101,8 @@ struct DemoCommand: Command {
                 check.memory.append(MemoryRow(target: name, flash: mem.flash, ram: mem.ram, arena: mem.arena, fits: mem.fitError == nil,
                                               note: "tables + descriptor and arena + context; runtime code and stack not included"))
             }
-            try ProgramFile.writeAtomically(Array(CheckRender.html(check).utf8), path: out + "/report.html")
-            try ProgramFile.writeAtomically(Array(CheckRender.json(check).utf8), path: out + "/report.json")
+            try AtomicFile.write(Array(CheckRender.html(check).utf8), to: out + "/report.html")
+            try AtomicFile.write(Array(CheckRender.json(check).utf8), to: out + "/report.json")
 
             // 4. C for the host, built and verified bit-exactly.
             step("4/5 C: emit for the host, build, verify bit-exactly against the interpreter")

@@ -2,22 +2,9 @@
 // CRC-32, atomic write and read. The decoder never reads outside the buffer, checks every size
 // against the bytes actually present before allocating, and builds no partial state.
 import Foundation
+import SNEBase
 
-/// CRC-32 IEEE 802.3 (reflected, poly 0xEDB88320, init and final XOR 0xFFFFFFFF) (spec §9).
-public enum CRC32 {
-    static let table: [UInt32] = (0..<256).map { i -> UInt32 in
-        var c = UInt32(i)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-    public static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
-        var c: UInt32 = 0xFFFF_FFFF
-        table.withUnsafeBufferPointer { t in
-            for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-        }
-        return c ^ 0xFFFF_FFFF
-    }
-}
+// CRC-32 (spec §9): SNEBase `CRC32`, shared with the gzip reader.
 
 /// Section kinds (spec §9).
 public enum SectionKind: UInt32, Sendable { case header = 1, gate = 2, student = 3, head = 4, meta = 5 }
@@ -413,15 +400,11 @@ public enum ProgramFile {
         return try decode([UInt8](data))
     }
 
-    /// Encodes and writes atomically (temporary file + rename).
+    /// Encodes and writes atomically (SNEBase `AtomicFile`: temporary file + rename).
     public static func write(_ p: Program, path: String) throws {
-        try writeAtomically(try encode(p), path: path)
-    }
-
-    /// Writes bytes to `path` via a temporary file in the same directory and a rename.
-    public static func writeAtomically(_ bytes: [UInt8], path: String) throws {
-        do { try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw SpikeIRError.io(path: path, reason: "cannot write: \(error.localizedDescription)")
+        let bytes = try encode(p)
+        do { try AtomicFile.write(bytes, to: path) } catch let e as AtomicWriteError {
+            throw SpikeIRError.io(path: e.path, reason: e.reason)
         }
     }
 }

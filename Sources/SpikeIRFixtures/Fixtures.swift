@@ -1,4 +1,5 @@
 // Reference programs built in code: the Fashion-MNIST-sized benchmark program.
+import SNEBase
 import SpikeIR
 
 public enum Fixtures {

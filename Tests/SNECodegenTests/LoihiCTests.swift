@@ -7,6 +7,7 @@
 import Foundation
 import Testing
 @testable import SNECodegen
+import SNEBase
 import SpikeIR
 @testable import SpikeIRFixtures
 

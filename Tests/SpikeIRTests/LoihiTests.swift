@@ -4,6 +4,7 @@
 // Lava's spikes, v and u of every neuron at every step, the features, q and the logits.
 import Foundation
 import Testing
+import SNEBase
 @testable import SpikeIR
 @testable import SpikeIRFixtures
 

@@ -1,6 +1,7 @@
 // The .snep codec: round trips, and a malformed-file corpus where every case is a clean error
 // naming a field and a byte offset (spec §9 "Loading").
 import Testing
+import SNEBase
 @testable import SpikeIR
 @testable import SpikeIRFixtures
 
