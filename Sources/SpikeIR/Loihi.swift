@@ -191,12 +191,9 @@ enum LoihiRules {
     /// (j = 1, a static current), `synaptic` only after `loihi_dense` / `loihi_conv2d`.
     static func checkSource(_ op: LoihiOp, previous: Op?, _ f: String, at: Int) throws {
         guard case .lif(let l) = op, let prev = previous else { return }
-        let ok: Bool
-        switch prev {
-        case .inputConv2D, .inputDense: ok = l.source == .bias
-        case .loihi(.dense), .loihi(.conv2D): ok = l.source == .synaptic
-        case .conv2D, .dense, .lif, .maxPool, .avgPool, .flatten, .readout, .loihi(.lif): ok = false
-        }
+        // bias: an input op (the only ops reading U8, spec §3); synaptic: a Loihi synaptic op. Any
+        // other op, present or future, is refused.
+        let ok = l.source == .bias ? prev.kinds.0 == .u8 : [Opcode.loihiDense, .loihiConv2D].contains(prev.code)
         if !ok {
             throw SpikeIRError.invalid(field: "\(f) source", offset: at + 8, reason: l.source == .bias
                 ? "bias source needs the input op right before it, found \(prev.name)"

@@ -202,6 +202,33 @@ extension Op {
     }
 }
 
+extension Op {
+    /// The op's text after its name in the dump (spec §10): shapes and parameters, for input
+    /// shape `s`, output shape `o` and `t` timesteps.
+    func dumpText(input s: Shape, output o: Shape, timesteps t: Int) -> String {
+        switch self {
+        case .inputConv2D(let c), .conv2D(let c):
+            "\(s) -> \(o)  k=\(c.kh)x\(c.kw) s=\(c.stride) p=\(c.pad) shift=\(c.shift)  weights=\(c.weights.count)"
+        case .inputDense(let d), .dense(let d):
+            "\(s) -> \(o)  shift=\(d.shift)  weights=\(d.weights.count)"
+        case .lif(let l):
+            "\(s)  theta=\(Dump.list(l.thetas)) state=\(l.stateBits) reset=\(l.reset) leak=\(l.leak)"
+        case .maxPool(let q), .avgPool(let q):
+            "\(s) -> \(o)  size=\(q)"
+        case .flatten:
+            "\(s) -> \(o)"
+        case .readout:
+            "\(s)  T=\(t)"
+        case .loihi(.lif(let l)):
+            "\(s)  source=\(l.source) du=\(l.du) dv=\(l.dv) vth=\(l.vth) bias_exp=\(l.biasExp)"
+        case .loihi(.dense(let d)):
+            "\(s) -> \(o)  weight_exp=\(d.weightExp) delay=1  weights=\(d.weights.count)"
+        case .loihi(.conv2D(let c)):
+            "\(s) -> \(o)  k=\(c.kh)x\(c.kw) s=\(c.stride) p=\(c.pad) delay=1  weights=\(c.weights.count)"
+        }
+    }
+}
+
 extension Counts {
     /// `Π xs`, `Int.max` when it overflows.
     public static func saturatingProduct(_ xs: [Int]) -> Int {

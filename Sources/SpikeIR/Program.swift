@@ -136,8 +136,9 @@ public enum Selection: UInt8, Hashable, Sendable {
 /// A whole Spike IR program (spec §2).
 public struct Program: Hashable, Sendable {
     public static let versionMajor: UInt16 = 2
-    /// The newest minor version this reader accepts: 2.1 adds the Loihi ops (opcodes 10–12).
-    public static let versionMinor: UInt16 = 1
+    /// The newest minor version this reader accepts: the newest `Opcode.minorVersion` (2.1 adds
+    /// the Loihi ops, opcodes 10–12), so a new op's version is stated once, with the op.
+    public static let versionMinor: UInt16 = Opcode.allCases.map(\.minorVersion).max() ?? 0
 
     /// The minor version a writer puts in the file: the newest `Opcode.minorVersion` among the
     /// program's ops (1 iff it uses a Loihi op), so files without a newer op stay readable by 2.0
