@@ -2,7 +2,7 @@
 import Foundation
 import SNETensor
 import SNETrain
-import SNE
+import SNEEnsemble
 
 struct BenchCommand: Command {
     static let name = "bench"

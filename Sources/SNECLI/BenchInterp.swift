@@ -1,6 +1,8 @@
 // `sne bench interp`: reference-interpreter throughput (owned by the Spike IR work).
 import Foundation
+import SNEBase
 import SpikeIR
+import SpikeIRFixtures
 import SNEData
 
 /// Runs the interpreter benchmark; `BenchCommand` dispatches `sne bench interp` here.

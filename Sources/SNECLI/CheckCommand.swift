@@ -1,8 +1,9 @@
 // `sne check`: what quantization cost — float model vs integer program on a test set.
 import Foundation
-import SNE
+import SNEEnsemble
 import SNECodegen
 import SNECompile
+import SNEPasses
 import SNEData
 import SNETensor
 import SpikeIR
@@ -151,10 +152,7 @@ struct CheckCommand: Command {
         }
         var mode: Check.Mode? = nil
         if loihi {
-            do {
-                let (q, notes) = try LoihiLowering.lower(p)
-                mode = ("Loihi mode", q, notes.lines)
-            } catch let e as CodegenError { throw CLIError.failure("sne check --loihi: \(e.description)") }
+            do { mode = try Check.loihiMode(of: p) } catch let e as LoweringError { throw CLIError.failure("sne check --loihi: \(e.description)") }
         }
         var r: CheckResult
         do {

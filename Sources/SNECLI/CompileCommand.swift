@@ -1,7 +1,7 @@
 // `sne compile`: one verb, two forms — a trained model → a Spike IR program (the quantizing
 // compiler, SNECompile), and a program → C99 for a target (SNECodegen).
 import Foundation
-import SNE
+import SNEEnsemble
 import SNECodegen
 import SNECompile
 import SNEData
@@ -179,47 +179,34 @@ struct CompileCommand: Command {
         let model = try ModelFiles.load(input)
         let t0 = Date()
         let compute = ComputeContext(threads: m.threads)
-        if m.qatEpochs > 0 {
-            let train = try ModelFiles.images(m.data, split: "train", limit: m.qatLimit, dataset: model.info["dataset"])
-            var opts = FineTuneOptions()
-            opts.epochs = m.qatEpochs; opts.lr = Float(m.qatLR); opts.weightBits = m.bits; opts.granularity = m.granularity
-            var lines: [String] = []
-            do { try FineTune.run(model, data: train, options: opts, compute: compute) { lines.append($0) } }
-            catch let e as CompileError { throw CLIError.failure(e.message) }
-            for l in lines { err.write(l + "\n") }
-            model.info["qat"] = "\(m.qatEpochs) epochs, lr \(m.qatLR), \(train.count) images, int\(m.bits)"
-            if let q = m.qatOut { do { try model.save(to: q) } catch { throw CLIError.failure("\(q): \(error)") }; o.write("wrote \(q) (fine-tuned float model)\n") }
-        }
-        let tc = Date()
-        if let t = ModelFiles.fingerprintImages(m.data, dataset: model.info["dataset"]) {
-            try ModelFiles.checkData(model, path: input, test: t, force: m.force, err: &err)
-        } else if model.info["data.fingerprint"] != nil {
-            err.write("note: \(CLIText.escaped(m.data)) has no test split, so the calibration data is not checked against what \(CLIText.escaped(input)) was trained on\n")
-        }
-        let cal = try ModelFiles.images(m.data, split: "train", limit: m.calibration, dataset: model.info["dataset"])
+        let qat = m.qatEpochs > 0
+            ? QATStep(data: try ModelFiles.images(m.data, split: "train", limit: m.qatLimit, dataset: model.info["dataset"]), epochs: m.qatEpochs, lr: m.qatLR)
+            : nil
         var opts = CompileOptions()
         opts.weightBits = m.bits; opts.granularity = m.granularity; opts.stopMargin = m.margin
         opts.name = m.name ?? ModelFiles.programName(out.hasSuffix("/") ? String(out.dropLast()) : out)
-        let compiled: CompiledModel
-        do { compiled = try ModelCompiler.compile(model, calibration: cal, options: opts, compute: compute) }
-        catch let e as CompileError { throw CLIError.failure(e.message) }
-        let compileTime = Date().timeIntervalSince(tc)
-        let (c, h, w) = (model.spec.input[0], model.spec.input[1], model.spec.input[2])
-        let images = (0..<cal.count).map { Layout.imageHWC(cal.pixels[($0 * cal.imageSize)..<(($0 + 1) * cal.imageSize)], c: c, h: h, w: w) }
-        let act: [LayerActivity]
-        do { act = try ActivityCheck.compare(compiled.program, lifNames: compiled.lifNames, float: compiled.calibration, images: images) }
-        catch let e as CompileError { throw CLIError.failure(e.message) }
-        for n in compiled.notes { o.write("  " + n + "\n") }
-        for a in act {
-            o.write(String(format: "  activity student %d %@: float %.3f%%, integer %.3f%%\n", a.student, a.name, 100 * a.floatRate, 100 * a.intRate))
-        }
-        let problems = ActivityCheck.problems(act)
-        if !problems.isEmpty && !m.allowInactive {
-            throw CLIError.failure(problems[0] + (problems.count > 1 ? " (and \(problems.count - 1) more)" : "") + "; no program written")
-        }
-        for p in problems { err.write("warning: " + p + "\n") }
+        var calCount = 0
+        let result: PipelineResult
+        do {
+            // SNECompile `CompilePipeline`: QAT → compile → activity check → refusal (as `sne demo`).
+            result = try CompilePipeline.run(model, qat: qat, calibration: {
+                if let t = ModelFiles.fingerprintImages(m.data, dataset: model.info["dataset"]) {
+                    try ModelFiles.checkData(model, path: input, test: t, force: m.force, err: &err)
+                } else if model.info["data.fingerprint"] != nil {
+                    err.write("note: \(CLIText.escaped(m.data)) has no test split, so the calibration data is not checked against what \(CLIText.escaped(input)) was trained on\n")
+                }
+                let cal = try ModelFiles.images(m.data, split: "train", limit: m.calibration, dataset: model.info["dataset"])
+                calCount = cal.count
+                return cal
+            }, options: opts, allowInactive: m.allowInactive, compute: compute, afterQAT: { lines in
+                for l in lines { err.write(l + "\n") }
+                if let q = m.qatOut { do { try model.save(to: q) } catch { throw CLIError.failure("\(q): \(error)") }; o.write("wrote \(q) (fine-tuned float model)\n") }
+            }, log: { o.write($0 + "\n") })
+        } catch let e as CompileError { throw CLIError.failure(e.message) }
+        let compiled = result.compiled
+        for p in result.problems { err.write("warning: " + p + "\n") }
         o.write(String(format: "program %@ (K=%d, T=%d, %@), compiled in %.2f s (%d calibration images; total %.2f s)\n",
-                       compiled.program.name, model.K, model.T, compiled.program.meta["sne.weights"] ?? "", compileTime, cal.count,
+                       compiled.program.name, model.K, model.T, compiled.program.meta["sne.weights"] ?? "", result.compileSeconds, calCount,
                        Date().timeIntervalSince(t0)))
         return compiled.program
     }

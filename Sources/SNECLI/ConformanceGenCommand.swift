@@ -1,7 +1,9 @@
 // `sne vectors`: regenerates the Spike IR conformance vectors and the example program
 // (maintainers; called by Tests/SpikeIRTests/Vectors/regenerate.sh and examples/programs/make.sh).
 import Foundation
+import SNEBase
 import SpikeIR
+import SpikeIRFixtures
 
 struct ConformanceGenCommand: Command {
     static let name = "vectors"
@@ -33,7 +35,7 @@ struct ConformanceGenCommand: Command {
             guard let dir = outdir else { return }
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             for (name, bytes) in try ConformanceVectors.generate(count: count, seed: UInt64(seed)) {
-                try ProgramFile.writeAtomically(bytes, path: (dir as NSString).appendingPathComponent(name))
+                try AtomicFile.write(bytes, to: (dir as NSString).appendingPathComponent(name))
             }
             out.write("wrote \(count) vectors to \(dir)\n")
         } catch let e as SpikeIRError { throw CLIError.failure(e.description) }

@@ -2,7 +2,8 @@
 // compile it to an integer program, emit and build the C for the host, verify it bit-exactly
 // against the interpreter, and report teacher vs ensemble per budget with ops, energy, flash and RAM.
 import Foundation
-import SNE
+import SNEBase
+import SNEEnsemble
 import SNECompile
 import SNECodegen
 import SNEData
@@ -81,11 +82,13 @@ struct DemoCommand: Command {
             opts.stopMargin = 0.5
             opts.name = "demo"
             let tc = Date()
-            let compiled = try ModelCompiler.compile(model, calibration: d.train.prefix(256), options: opts,
-                                                     compute: ComputeContext(threads: threads))
+            // The same pipeline as `sne compile` (QAT off): compile → activity check → refusal of a
+            // silent or saturated layer; its notes and activity lines go to the progress stream.
+            let compiled = try CompilePipeline.run(model, calibration: { d.train.prefix(256) }, options: opts,
+                                                   compute: ComputeContext(threads: threads), log: { progress.line($0) }).compiled
             let program = compiled.program
             let programPath = out + "/demo.snep"
-            try ProgramFile.writeAtomically(try ProgramFile.encode(program), path: programPath)
+            try AtomicFile.write(try ProgramFile.encode(program), to: programPath)
             progress.line(String(format: "compile: %@ (%d students, T = %d) in %.2f s", programPath, program.students.count, program.timesteps,
                                  Date().timeIntervalSince(tc)))
 
@@ -98,15 +101,15 @@ struct DemoCommand: Command {
                 check.memory.append(MemoryRow(target: name, flash: mem.flash, ram: mem.ram, arena: mem.arena, fits: mem.fitError == nil,
                                               note: "tables + descriptor and arena + context; runtime code and stack not included"))
             }
-            try ProgramFile.writeAtomically(Array(CheckRender.html(check).utf8), path: out + "/report.html")
-            try ProgramFile.writeAtomically(Array(CheckRender.json(check).utf8), path: out + "/report.json")
+            try AtomicFile.write(Array(CheckRender.html(check).utf8), to: out + "/report.html")
+            try AtomicFile.write(Array(CheckRender.json(check).utf8), to: out + "/report.json")
 
             // 4. C for the host, built and verified bit-exactly.
             step("4/5 C: emit for the host, build, verify bit-exactly against the interpreter")
             let host = try Target.named("host")
             try CEmitter(program, target: host).write(to: out + "/c-host")
             let xs = (0..<min(verifyImages, d.test.count)).map {
-                Layout.imageHWC(d.test.pixels[($0 * d.test.imageSize)..<(($0 + 1) * d.test.imageSize)], c: d.inputShape[0], h: d.inputShape[1], w: d.inputShape[2])
+                HWCLayout.imageHWC(d.test.pixels[($0 * d.test.imageSize)..<(($0 + 1) * d.test.imageSize)], c: d.inputShape[0], h: d.inputShape[1], w: d.inputShape[2])
             }
             let vr = try Verifier.verify(program, target: host, inputs: xs, budgets: [], mode: .specialized)
             guard vr.passed else {

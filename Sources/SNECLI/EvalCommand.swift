@@ -1,7 +1,7 @@
 // `sne eval`: float accuracy of trained models at every budget, in confidence mode, with ops and
 // energy per inference, spike rates and noise robustness — a table, or JSON.
 import Foundation
-import SNE
+import SNEEnsemble
 import SNETensor
 
 struct EvalCommand: Command {

@@ -1,6 +1,6 @@
 // `sne example`: training examples on MNIST — a small CNN and a small LIF spiking network.
 import Foundation
-import SNE
+import SNEEnsemble
 import SNEData
 import SNETensor
 import SNETrain

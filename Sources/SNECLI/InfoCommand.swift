@@ -2,6 +2,7 @@
 import Foundation
 import SNECodegen
 import SpikeIR
+import SpikeIRFixtures
 
 struct InfoCommand: Command {
     static let name = "info"
@@ -53,16 +54,7 @@ struct InfoCommand: Command {
             out.write("student \(k)  features=\(s.features)\n")
             for (j, op) in s.ops.enumerated() {
                 let o = op.outputShape(shape)
-                var n = 0
-                switch op {
-                case .inputConv2D(let cv), .conv2D(let cv): n = cv.weights.count + cv.bias.count
-                case .inputDense(let d), .dense(let d): n = d.weights.count + d.bias.count
-                case .lif(let l): n = l.thetas.count   // per-channel thresholds (spec §3.5)
-                case .loihi(.lif(let l)): n = l.biasMant.count   // per-channel bias mantissas (spec §3.10)
-                case .loihi(.dense(let d)): n = d.weights.count
-                case .loihi(.conv2D(let c)): n = c.weights.count
-                default: break
-                }
+                let n = op.parameterCount
                 params += n
                 out.write("  \(j) \(op.name.padding(toLength: 13, withPad: " ", startingAt: 0)) \(shape) -> \(o)  params=\(n)\n")
                 shape = o

@@ -2,6 +2,7 @@
 // (+ --index), plain or gzip, and `.snep` programs. Headers are checked before data is read,
 // and only the bytes a header allows are read (docs/loaders.md).
 import Foundation
+import SNEBase
 import SpikeIR
 import SNEData
 
@@ -196,7 +197,7 @@ enum InputFiles {
         if let kind = OutputPath.existingNonRegular(path) {
             throw CLIError.usage("\(flag) \(path): is \(kind); give the path of a regular file to create or replace")
         }
-        do { try ProgramFile.writeAtomically(bytes, path: path) } catch {
+        do { try AtomicFile.write(bytes, to: path) } catch {
             throw CLIError.failure("\(path): cannot write (\(OutputPath.reason(forWriting: path)))")
         }
     }

@@ -1,7 +1,9 @@
 // `sne compile --target loihi` and `sne verify --target lava` (docs/neuromorphic.md).
 import Foundation
 import SNECodegen
+import SNEPasses
 import SpikeIR
+import SpikeIRFixtures
 
 enum LoihiCommands {
     /// Lowers `path`'s program to its Loihi mode and writes the Lava-loadable directory.
@@ -19,7 +21,7 @@ enum LoihiCommands {
     }
 
     static func lowered(_ p: Program) throws -> (Program, LoihiLowering.Notes) {
-        do { return try LoihiLowering.lower(p) } catch let e as CodegenError { throw CLIError.failure(e.description) }
+        do { return try LoihiLowering.lower(p) } catch let e as LoweringError { throw CLIError.failure(e.description) }
     }
 
     /// Runs the Loihi-mode program in Lava and compares it bit for bit with the interpreter.

@@ -2,8 +2,10 @@
 // Tests/SpikeIRTests/LoihiVectors/regenerate.sh). Each vector is a random Loihi-mode program
 // (LoihiFixtures), one input, and the trace Lava's bit-accurate models produced for it.
 import Foundation
+import SNEBase
 import SNECodegen
 import SpikeIR
+import SpikeIRFixtures
 
 struct LoihiVectorsCommand: Command {
     static let name = "lava-vecs"
@@ -41,8 +43,8 @@ struct LoihiVectorsCommand: Command {
                 let trace = try LavaVerify.run(dir: dir, input: x)
                 let r = try LavaVerify.compare(program: p, lavaTrace: trace, input: x)
                 try ProgramFile.write(p, path: stem + ".snep")
-                try ProgramFile.writeAtomically(x, path: stem + ".input.u8")
-                try ProgramFile.writeAtomically(trace, path: stem + ".lava.json")
+                try AtomicFile.write(x, to: stem + ".input.u8")
+                try AtomicFile.write(trace, to: stem + ".lava.json")
                 out.write("\(stem): \(r.firstMismatch.map { "DIFFERS from the interpreter: " + $0 } ?? "interpreter bit-exact (\(r.neuronsCompared) values)")\n")
             } catch let e as CodegenError { throw CLIError.failure(e.description) }
             catch let e as SpikeIRError { throw CLIError.failure(e.description) }

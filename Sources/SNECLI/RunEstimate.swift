@@ -6,33 +6,10 @@ import SpikeIR
 /// A dense upper bound of the operations per inference: every neuron spiking every step, every
 /// pixel nonzero. Products saturate at `Int.max` instead of trapping.
 enum OpEstimate {
-    static func mul(_ xs: Int...) -> Int {
-        xs.reduce(1) { a, b in let (m, o) = a.multipliedReportingOverflow(by: b); return o ? Int.max : m }
-    }
+    static func mul(_ xs: Int...) -> Int { Counts.saturatingProduct(xs) }
     static func add(_ a: Counts, _ b: Counts) -> Counts {
         func s(_ x: Int, _ y: Int) -> Int { let (v, o) = x.addingReportingOverflow(y); return o ? Int.max : v }
         return Counts(synops: s(a.synops, b.synops), macs: s(a.macs, b.macs), neuronUpdates: s(a.neuronUpdates, b.neuronUpdates))
-    }
-
-    /// The bound of one op on input `shape` (output `o`) over `timesteps` steps.
-    static func op(_ op: Op, input shape: Shape, output o: Shape, timesteps t: Int) -> Counts {
-        var c = Counts()
-        switch op {
-        case .inputConv2D(let cv): c.macs = mul(shape.size, cv.kh, cv.kw, cv.cout)
-        case .inputDense(let d): c.macs = mul(shape.size, d.out)
-        case .conv2D(let cv): c.synops = mul(t, shape.size, cv.kh, cv.kw, cv.cout)
-        case .dense(let d): c.synops = mul(t, shape.size, d.out)
-        case .lif(let l):
-            c.neuronUpdates = mul(t, o.size)
-            if case .mulShift = l.leak { c.macs = mul(t, o.size) }
-        case .avgPool(let q): c.synops = mul(t, o.size, q, q)
-        case .readout: c.synops = mul(t, o.size); c.macs = o.size
-        case .loihi(.conv2D(let cv)): c.synops = mul(t, shape.size, cv.kh, cv.kw, cv.cout)   // spec §3.12: as conv2d
-        case .loihi(.dense(let d)): c.synops = mul(t, shape.size, d.out)                     // spec §3.11
-        case .loihi(.lif): c.neuronUpdates = mul(t, o.size); c.macs = mul(2, t, o.size)      // spec §3.10: two decays
-        default: break
-        }
-        return c
     }
 
     /// The gate's bound (pooling adds and MACs), zero without a gate.
@@ -51,7 +28,7 @@ enum OpEstimate {
         var shape = p.input, c = Counts()
         for op in p.students[s].ops {
             let o = op.outputShape(shape)
-            c = add(c, self.op(op, input: shape, output: o, timesteps: p.timesteps))
+            c = add(c, op.opBound(input: shape, output: o, timesteps: p.timesteps))
             shape = o
         }
         return c

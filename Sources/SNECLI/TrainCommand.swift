@@ -1,7 +1,7 @@
 // `sne train`: the spiking neural ensemble trainer — teacher, students, join (head + gate), the
 // whole pipeline, and the plain-SNN baseline — over one run directory.
 import Foundation
-import SNE
+import SNEEnsemble
 import SNETensor
 
 struct TrainCommand: Command {

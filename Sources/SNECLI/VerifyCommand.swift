@@ -2,6 +2,7 @@
 import Foundation
 import SNECodegen
 import SpikeIR
+import SpikeIRFixtures
 import SNEData
 
 struct VerifyCommand: Command {

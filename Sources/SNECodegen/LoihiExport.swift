@@ -2,27 +2,19 @@
 // as per-op .npy arrays + model.json + the Lava runner (targets/lava/sne_lava.py), and the bit-exact
 // comparison of Lava's run with the interpreter (docs/neuromorphic.md).
 import Foundation
+import SNEBase
 import SpikeIR
 
-/// Minimal NPY (format 1.0) encoding of little-endian integer arrays.
+/// NPY (format 1.0) files of little-endian integer arrays (framing: SNEBase `NPYFormat`, shared with SNEData).
 public enum NPYWriter {
-    /// `descr` is a numpy dtype string (`|i1`, `<i2`, `<i4`, `<f4`), `data` its raw little-endian bytes.
-    public static func encode(descr: String, shape: [Int], data: [UInt8]) -> [UInt8] {
-        let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
-        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(dims)), }"
-        let total = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
-        let n = header.utf8.count
-        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(header.utf8) + data
-    }
     public static func int8(_ a: [Int8], shape: [Int]) -> [UInt8] {
-        encode(descr: "|i1", shape: shape, data: a.map { UInt8(bitPattern: $0) })
+        NPYFormat.encode(descr: "|i1", shape: shape, data: a.map { UInt8(bitPattern: $0) })
     }
     public static func int16(_ a: [Int16], shape: [Int]) -> [UInt8] {
-        encode(descr: "<i2", shape: shape, data: a.flatMap { v -> [UInt8] in let u = UInt16(bitPattern: v); return [UInt8(u & 0xFF), UInt8(u >> 8)] })
+        NPYFormat.encode(descr: "<i2", shape: shape, data: a.flatMap { v -> [UInt8] in let u = UInt16(bitPattern: v); return [UInt8(u & 0xFF), UInt8(u >> 8)] })
     }
     public static func int32(_ a: [Int32], shape: [Int]) -> [UInt8] {
-        encode(descr: "<i4", shape: shape, data: a.flatMap { v -> [UInt8] in let u = UInt32(bitPattern: v); return (0..<4).map { UInt8((u >> (8 * UInt32($0))) & 0xFF) } })
+        NPYFormat.encode(descr: "<i4", shape: shape, data: a.flatMap { v -> [UInt8] in let u = UInt32(bitPattern: v); return (0..<4).map { UInt8((u >> (8 * UInt32($0))) & 0xFF) } })
     }
 }
 
@@ -70,7 +62,7 @@ public struct LoihiExport: Sendable {
                     d["kh"] = c.kh; d["kw"] = c.kw; d["stride"] = c.stride; d["pad"] = c.pad
                     f[pre + "_w.npy"] = NPYWriter.int8(c.weights, shape: [shape.c, c.kh, c.kw, c.cout]); d["w"] = pre + "_w.npy"
                 case .flatten, .readout: break
-                default:
+                case .conv2D, .dense, .lif, .maxPool, .avgPool:
                     throw CodegenError.failure("student \(k) op \(j) (\(op.name)) is not a Loihi-mode op; lower the program first")
                 }
                 ops.append(d)

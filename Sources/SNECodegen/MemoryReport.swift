@@ -30,10 +30,10 @@ public struct MemoryReport: Sendable, Equatable {
     public init(_ p: Program, target t: Target, mode: EmitMode = .specialized, runtimeCode: Int? = nil, stack: Int? = nil) {
         let m = ModelTables(p)
         target = t.name
-        var tab = ModelTables.opBytes * m.ops.count + ModelTables.studentBytes * m.students.count
-            + ModelTables.gateLayerBytes * m.gate.count + 4 * m.b32.count + m.w8.count
+        let tab = ModelTables.opDescriptorBytes * m.ops.count + ModelTables.studentDescriptorBytes * m.students.count
+            + ModelTables.gateLayerDescriptorBytes * m.gate.count + 4 * m.b32.count + m.w8.count
         tables = tab
-        largestTable = max(m.w8.count, 4 * m.b32.count, ModelTables.opBytes * m.ops.count)
+        largestTable = max(m.w8.count, 4 * m.b32.count, ModelTables.opDescriptorBytes * m.ops.count)
         maxObject = t.name == "avr" ? 32767 : Int.max
         descriptor = 5 * t.flashPointerBytes + 12 * 4 + 16 + 16   // pointers, u32 fields, order[16], zero_point[16]
         if t.pointerBytes == 8 { descriptor = (descriptor + 7) & ~7 }
@@ -48,9 +48,9 @@ public struct MemoryReport: Sendable, Equatable {
             let image = (try? ProgramFile.encode(p).count) ?? 0
             tables = image
             largestTable = image
-            var blob = descriptor + 16 * ModelTables.studentBytes + 4 * ModelTables.gateLayerBytes + 4 + 32
+            var blob = descriptor + 16 * ModelTables.studentDescriptorBytes + 4 * ModelTables.gateLayerDescriptorBytes + 4 + 32
             if t.pointerBytes == 8 { blob = (blob + 7) & ~7 }
-            state += blob + ModelTables.opBytes * m.ops.count
+            state += blob + ModelTables.opDescriptorBytes * m.ops.count
             descriptor = 0
         }
         self.runtimeCode = runtimeCode

@@ -19,7 +19,8 @@ public struct ModelTables: Sendable {
     /// Per student, the output shape of every op.
     public var outShapes: [[Shape]] = []
 
-    public static let opBytes = 84, studentBytes = 24, gateLayerBytes = 24
+    /// Bytes of one `sne_op`, `sne_student` and `sne_gate_layer` descriptor in flash (sne.h).
+    public static let opDescriptorBytes = 84, studentDescriptorBytes = 24, gateLayerDescriptorBytes = 24
 
     public init(_ p: Program) {
         func addW(_ w: [Int8]) -> Int { defer { w8 += w }; return w8.count }
@@ -83,31 +84,21 @@ public struct ModelTables: Sendable {
 
 /// The runtime's arena plan (mirror of sne_plan_student / sne_plan_gate in runtime-c/src/sne_run.c).
 public enum ArenaPlan {
-    static func a4(_ n: Int) -> Int { (n + 3) & ~3 }
+    static func a4(_ n: Int) -> Int { (n + 3) & ~3 }   // the C runtime's A4
 
-    public static func studentBytes(_ p: Program, _ k: Int) -> Int {
+    /// Arena bytes student `k` needs: its input op's output, two ping-pong buffers, the int8
+    /// features and every op's state (`Op.stateBytes`, `Op.outputBufferBytes`).
+    public static func studentArenaBytes(_ p: Program, _ k: Int) -> Int {
         let s = p.students[k]
         let outs = ProgramVerifier.outputShapes(s, input: p.input)
         var which = 2, sz = [0, 0], states = 0, buf0 = 0
         for (j, op) in s.ops.enumerated() {
             let n = outs[j].size
-            if j == 0 { buf0 = a4(4 * n); continue }
-            switch op {
-            case .flatten: break
-            case .readout: states += 4 * n
-            default:
-                switch op {
-                case .lif(let l): states += a4((l.stateBits == 16 ? 2 : 4) * n)
-                case .loihi(.lif): states += 8 * n                       // v and u, int32 each
-                case .loihi(.dense), .loihi(.conv2D): states += 4 * n    // the pending output (one-step delay)
-                default: break
-                }
-                var spk = false
-                switch op { case .lif, .maxPool, .loihi(.lif): spk = true; default: break }
-                let bytes = a4(spk ? n : 4 * n)
-                which = which == 0 ? 1 : 0
-                sz[which] = max(sz[which], bytes)
-            }
+            states += op.stateBytes(elements: n)                         // Op.swift, one fact per op
+            guard let bytes = op.outputBufferBytes(elements: n) else { continue }   // flatten, readout
+            if j == 0 { buf0 = bytes; continue }
+            which = which == 0 ? 1 : 0                                   // ping-pong buffers
+            sz[which] = max(sz[which], bytes)
         }
         return buf0 + sz[0] + sz[1] + a4(s.features) + states
     }
@@ -122,6 +113,6 @@ public enum ArenaPlan {
 
     /// Bytes `sne_arena_size()` returns for `p`.
     public static func arenaBytes(_ p: Program) -> Int {
-        p.students.indices.map { studentBytes(p, $0) }.reduce(gateBytes(p), max)
+        p.students.indices.map { studentArenaBytes(p, $0) }.reduce(gateBytes(p), max)
     }
 }

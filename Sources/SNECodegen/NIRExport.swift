@@ -109,7 +109,7 @@ public enum NIRExport {
             while i >= 0, case .avgPool = s.ops[i] { i -= 1 }
             switch i >= 0 ? s.ops[i] : op {
             case .inputConv2D, .conv2D, .inputDense, .dense: r[i] = l.thetas.map { 1 / firingThreshold($0) }
-            default: throw CodegenError.failure("student \(k) op \(j) (lif): no conv/dense feeds it, so its thresholds cannot be normalized (use --nir-thresholds channel)")
+            case .lif, .maxPool, .avgPool, .flatten, .readout, .loihi: throw CodegenError.failure("student \(k) op \(j) (lif): no conv/dense feeds it, so its thresholds cannot be normalized (use --nir-thresholds channel)")
             }
         }
         return r
@@ -211,7 +211,7 @@ public enum NIRExport {
                 case .inputConv2D, .conv2D, .maxPool, .avgPool: spatial = true; flatFrom = nil
                 case .inputDense, .dense: spatial = false; flatFrom = nil
                 case .flatten: flatFrom = order; spatial = false
-                default: break
+                case .lif, .readout, .loihi: break
                 }
                 shape = o
             }

@@ -2,13 +2,14 @@
 // agreement, logit error, per-layer spike rates, op counts (summed from the interpreter's own
 // counts, so they are what it executed), energy from a pJ table, weight/threshold histograms.
 import Foundation
-import SNE
+import SNEEnsemble
 import SNEData
 import SNETensor
 import SNETrain
+import SNEPasses
 import SpikeIR
 
-/// Energy of interpreter counts with the trainer's pJ table (`SNE.EnergyTable`: MACs and
+/// Energy of interpreter counts with the trainer's pJ table (`SNEEnsemble.EnergyTable`: MACs and
 /// accumulates priced, neuron updates not — the same rule as `sne eval`).
 extension EnergyTable {
     public func microjoules(_ c: Counts) -> Double { microjoules(macs: Double(c.macs), synops: Double(c.synops)) }
@@ -120,6 +121,13 @@ public enum Check {
     /// the program, and the notes of the lowering that made it.
     public typealias Mode = (label: String, program: Program, notes: [String])
 
+    /// The Loihi mode of `program` (SNEPasses `LoihiLowering`, as `sne compile --target loihi`
+    /// writes it) as a second mode for `run`; throws `LoweringError` when it has none.
+    public static func loihiMode(of program: Program) throws -> Mode {
+        let (q, notes) = try LoihiLowering.lower(program)
+        return ("Loihi mode", q, notes.lines)
+    }
+
     /// Runs the float model and the program on `data` (NCHW /255 floats; the program reads the same
     /// pixels as HWC uint8). `margin` overrides the program's stop margin for the confidence row.
     /// `mode`, when given, is a second integer program of the same model (the Loihi-mode lowering
@@ -138,7 +146,7 @@ public enum Check {
         let step = Double(program.meta["sne.logit_step"] ?? "") ?? 1
         let n = data.count
         let (c, h, w) = (model.spec.input[0], model.spec.input[1], model.spec.input[2])
-        let images = (0..<n).map { Layout.imageHWC(data.pixels[($0 * data.imageSize)..<(($0 + 1) * data.imageSize)], c: c, h: h, w: w) }
+        let images = (0..<n).map { HWCLayout.imageHWC(data.pixels[($0 * data.imageSize)..<(($0 + 1) * data.imageSize)], c: c, h: h, w: w) }
         let fe = try FloatEval.run(model, data, compute: compute)
         var plain = program; plain.stopMargin = nil
         let K = model.K
@@ -164,9 +172,10 @@ public enum Check {
                 case .inputConv2D(let cv), .conv2D(let cv): for v in cv.weights { hist[Int(v) + 128] += 1 }
                 case .inputDense(let d), .dense(let d): for v in d.weights { hist[Int(v) + 128] += 1 }
                 case .lif(let l):
-                    // one bar per layer: the largest channel threshold (all equal in Spike IR 1.0)
-                    th.append(("s\(k) " + (j < lifNames[k].count ? lifNames[k][j] : "lif\(j)"), IRCompat.thetas(l, channels: 1).max()!)); j += 1
-                default: break
+                    // one bar per layer: the largest channel threshold
+                    th.append(("s\(k) " + (j < lifNames[k].count ? lifNames[k][j] : "lif\(j)"), l.thetas.max()!)); j += 1
+                case .maxPool, .avgPool, .flatten, .readout: break
+                case .loihi: break   // a Loihi-mode program is checked through its MCU program (`check --loihi`)
                 }
             }
         }

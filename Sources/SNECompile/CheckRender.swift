@@ -1,7 +1,7 @@
 // `sne check` output: a terminal table, JSON, and a self-contained HTML report (inline SVG, no
 // scripts, no network): accuracy–energy curve, spike rates float vs integer, histograms.
 import Foundation
-import SNE
+import SNEEnsemble
 import SpikeIR
 
 public enum CheckRender {

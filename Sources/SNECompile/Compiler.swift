@@ -1,12 +1,12 @@
 // The quantizing compiler: a float `SNEModel` + calibration images → one Spike IR program.
 //
 // Passes, in order (one file each): FloatGraph (read the model), FoldBatchNorm, LowerStudent
-// (QuantizeWeights, Layout, RangeAnalysis, LIFFixedPoint; first conv → input_conv2d), FloatEval
+// (QuantizeWeights, HWCLayout, RangeAnalysis, LIFFixedPoint; first conv → input_conv2d), FloatEval
 // on the calibration set (feature and gate ranges), QuantizeHead (Requant), QuantizeGate, then
 // the Spike IR verifier (spec §7, §9) as the proof that nothing overflows. The arena is the
 // runtime's exact plan (SNECodegen.ArenaPlan, reported by `sne check`).
 import Foundation
-import SNE
+import SNEEnsemble
 import SNEData
 import SNETensor
 import SpikeIR
@@ -60,7 +60,7 @@ public enum ModelCompiler {
             notes += low.notes.map { "student \(k) \($0)" }
         }
         let cal = try FloatEval.run(model, calibration, compute: compute)
-        // Readout ranges: per feature when the IR requantizes per feature, else per student.
+        // Readout ranges: per feature (spec §4 requantizes each feature with its own mult/shift).
         var fmax: [[Double]] = [], units: [[Double]] = []
         let F = model.F
         for k in 0..<model.K {
@@ -68,14 +68,7 @@ public enum ModelCompiler {
             var perFeature = [Double](repeating: 0, count: F)
             for (j, v) in feats.enumerated() { perFeature[j % F] = max(perFeature[j % F], Double(abs(v))) }
             let u = students[k].featureUnits
-            if IRCompat.perFeatureRequant {
-                fmax.append(perFeature); units.append(u)
-            } else {
-                guard let u0 = u.first, u.allSatisfy({ abs($0 - u0) <= 1e-9 * u0 }) else {
-                    throw CompileError("student \(k): per-feature readout scales need per-feature requant (Spike IR 2.0); use per-tensor weights")
-                }
-                fmax.append([Double](repeating: perFeature.max() ?? 0, count: F)); units.append([Double](repeating: u0, count: F))
-            }
+            fmax.append(perFeature); units.append(u)
         }
         let head = try QuantizeHead.run(model, featureMax: fmax, units: units, bits: options.weightBits)
         for k in 0..<model.K {
@@ -94,8 +87,11 @@ public enum ModelCompiler {
             name: options.name, input: Shape(h: input[1], w: input[2], c: input[0]), timesteps: model.T,
             classes: model.spec.classes, selection: gate == nil ? .fixed : .gate, order: model.order, stopMargin: margin,
             gate: gate,
-            students: try (0..<model.K).map {
-                try IRCompat.student(ops: students[$0].ops, features: model.F, featMult: head.featMult[$0], featShift: head.featShift[$0])
+            students: try (0..<model.K).map { k in
+                guard head.featMult[k].count == model.F, head.featShift[k].count == model.F else {
+                    throw CompileError("student: \(head.featMult[k].count) feature multipliers for \(model.F) features")
+                }
+                return Student(ops: students[k].ops, features: model.F, featMult: head.featMult[k], featShift: head.featShift[k])
             },
             head: head.head)
         program.meta["sne.compiler"] = "sne-compile-1"

@@ -1,7 +1,7 @@
 // The float model on a batch of images, layer by layer (no LIF+pool fusion, so every LIF's spikes
 // are seen): per-student features, per-LIF spike counts, gate scores and gate hidden activations.
 // Calibration and `sne check` both read this.
-import SNE
+import SNEEnsemble
 import SNEData
 import SNETensor
 import SNETrain

@@ -1,7 +1,7 @@
 // The float model read back as plain arrays: one `FloatStudent` per student (conv/BN/LIF/pool/
 // flatten/dense/readout with their float parameters), the head and the gate. Every pass of the
 // compiler works on these values, never on the training layers themselves.
-import SNE
+import SNEEnsemble
 import SNETensor
 import SNETrain
 

@@ -24,7 +24,7 @@ public struct LoweredStudent: Sendable {
 
 public enum LowerStudent {
     public static func run(_ s: FloatStudent, input: [Int], T: Int, bits: Int, granularity: WeightGranularity,
-                           stateBits: Int = 32, perChannelThresholds: Bool = IRCompat.perChannelThresholds, label: String) throws -> LoweredStudent {
+                           stateBits: Int = 32, label: String) throws -> LoweredStudent {
         var ops: [Op] = []
         var notes: [String] = []
         var lifNames: [String] = []
@@ -53,7 +53,7 @@ public enum LowerStudent {
                 let sh = try RangeAnalysis.shift(acc: acc, base: base, consumer: cons, T: T, where: "\(label) \(name)")
                 lastS = base.map { $0 / Double(UInt64(1) << UInt64(sh)) }
                 let conv = Conv2D(cout: c.cout, kh: c.k, kw: c.k, stride: c.stride, pad: c.pad, shift: sh,
-                                  weights: Layout.conv(q.q, cout: c.cout, cin: c.cin, k: c.k), bias: biasQ)
+                                  weights: HWCLayout.conv(q.q, cout: c.cout, cin: c.cin, k: c.k), bias: biasQ)
                 ops.append(first ? .inputConv2D(conv) : .conv2D(conv))
                 notes.append("\(name): \(first ? "input_conv2d" : "conv2d") \(c.cin)→\(c.cout) k=\(c.k) weight step \(fmt(q.scale.max()!)) shift \(sh) |acc| ≤ \(acc.max()!)")
             case .dense(let d):
@@ -64,17 +64,15 @@ public enum LowerStudent {
                 let (cons, _) = try consumer()
                 let sh = try RangeAnalysis.shift(acc: acc, base: base, consumer: cons, T: T, where: "\(label) \(name)")
                 lastS = base.map { $0 / Double(UInt64(1) << UInt64(sh)) }
-                ops.append(.dense(Dense(out: d.out, shift: sh, weights: Layout.dense(q.q, out: d.out, inputs: d.inputs, chw: pendingCHW), bias: biasQ)))
+                ops.append(.dense(Dense(out: d.out, shift: sh, weights: HWCLayout.dense(q.q, out: d.out, inputs: d.inputs, chw: pendingCHW), bias: biasQ)))
                 pendingCHW = nil
                 notes.append("\(name): dense \(d.inputs)→\(d.out) weight step \(fmt(q.scale.max()!)) shift \(sh) |acc| ≤ \(acc.max()!)")
             case .lif(let l):
                 let leak = try LIFFixedPoint.leak(beta: l.beta)
                 let th = try LIFFixedPoint.thetas(l.theta, currentScale: lastS, stateBits: stateBits)
-                let uniform = perChannelThresholds ? th : [Int32](repeating: th[0], count: th.count)
-                guard uniform == th else {
-                    throw CompileError("\(label) layer \(name): per-channel weight scales need per-channel thresholds, which Spike IR \(Program.versionMajor).\(Program.versionMinor) lacks (one theta per lif, spec §3.5); use per-tensor weights")
-                }
-                ops.append(.lif(try IRCompat.lif(stateBits: stateBits, thetas: th, reset: l.zeroReset ? .zero : .subtract, leak: leak)))
+                guard !th.isEmpty else { throw CompileError("lif: no channels") }
+                // one threshold per channel (spec §3.5), so per-channel weight scales are exact
+                ops.append(.lif(LIF(stateBits: stateBits, thetas: th, reset: l.zeroReset ? .zero : .subtract, leak: leak)))
                 lifNames.append(name); lifScale.append(lastS)
                 notes.append("\(name): lif theta \(th.min()!)…\(th.max()!) (θ=\(l.theta)) leak \(leak) (β=\(l.beta) → \(fmt(LIFFixedPoint.effectiveBeta(leak))))")
             case .maxPool(let p):

@@ -7,7 +7,7 @@
 //     saturation of spec §3.5 in the forward pass, straight-through in backward.
 // The gate is not trained here. Plain mode (no QAT) trains BN normally: used to make small test models.
 import Foundation
-import SNE
+import SNEEnsemble
 import SNEData
 import SNETensor
 import SNETrain
@@ -133,8 +133,8 @@ public enum FineTune {
         let fs = try FoldBatchNorm.run(try FloatStudent(s, input: input))
         let low = try LowerStudent.run(fs, input: input, T: T, bits: bits, granularity: granularity, stateBits: stateBits, label: "qat")
         var thetas: [([Int32], Leak)] = []
-        for (j, op) in low.ops.filter({ if case .lif = $0 { return true }; return false }).enumerated() {
-            if case .lif(let l) = op { thetas.append((IRCompat.thetas(l, channels: low.lifScale[j].count), l.leak)) }
+        for op in low.ops {
+            if case .lif(let l) = op { thetas.append((l.thetas, l.leak)) }   // one per channel (spec §3.5)
         }
         var out: [String: QuantLIF] = [:]
         for (j, name) in low.lifNames.enumerated() {

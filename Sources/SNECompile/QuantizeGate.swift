@@ -6,7 +6,7 @@
 // hidden ReLU output is requantized to 0…127 with step `a1 = max(hidden) / 127` from calibration:
 // `mult/2^shift = s1 / a1`. Layer 2 quantizes W2 with step `s2`; its bias is `b2 / (a1·s2)`.
 // Scores only order students, so their scale is free.
-import SNE
+import SNEEnsemble
 import SNETrain
 import SpikeIR
 
@@ -25,7 +25,7 @@ public enum QuantizeGate {
             guard abs(r) <= Double(RangeAnalysis.B) else { throw CompileError("gate fc1: bias \(v) is beyond int32 at weight step \(s1)") }
             return Int32(r)
         }
-        let w1 = Layout.dense(q1.q, out: l1.outFeatures, inputs: l1.inFeatures, chw: (c, h, w))
+        let w1 = HWCLayout.dense(q1.q, out: l1.outFeatures, inputs: l1.inFeatures, chw: (c, h, w))
         guard RangeAnalysis.gateLayerFits(bias: b1, weights: w1, outputs: l1.outFeatures, xmax: 255) else {
             throw CompileError("gate fc1: |bias| + 255·Σ|w| exceeds 2^31−1 (spec §7.2)")
         }
@@ -38,7 +38,7 @@ public enum QuantizeGate {
             guard abs(r) <= Double(RangeAnalysis.B) else { throw CompileError("gate fc2: bias \(v) is beyond int32 at step \(a1 * s2)") }
             return Int32(r)
         }
-        let w2 = Layout.dense(q2.q, out: l2.outFeatures, inputs: l2.inFeatures)
+        let w2 = HWCLayout.dense(q2.q, out: l2.outFeatures, inputs: l2.inFeatures)
         guard RangeAnalysis.gateLayerFits(bias: b2, weights: w2, outputs: l2.outFeatures, xmax: 127) else {
             throw CompileError("gate fc2: |bias| + 127·Σ|w| exceeds 2^31−1 (spec §7.2)")
         }

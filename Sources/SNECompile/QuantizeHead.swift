@@ -6,7 +6,7 @@
 // feature). The head then sees `q_k ≈ f_k / sq_k`, so one common logit step `sL` gives
 // `w_k[i][c] = round(W[c][k·F+i] · sq_k / sL)` and `bias[c] = round(b[c] / sL)`, with
 // `sL = max |W·sq| / 127` (doubled until spec §7.5 holds).
-import SNE
+import SNEEnsemble
 import SpikeIR
 
 public struct QuantizedHead: Sendable {

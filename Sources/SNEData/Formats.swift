@@ -1,5 +1,6 @@
 // Readers for IDX (MNIST / Fashion-MNIST, plain or .gz), CIFAR-10 binary batches, and NPY read/write.
 import Foundation
+import SNEBase
 
 /// Images as float32 NCHW in [0, 1] (or any float array with a shape) plus integer labels.
 public struct LabeledImages: Sendable, Equatable {
@@ -185,13 +186,7 @@ public enum NPY {
         case .int32(let v, _): descr = "<i4"; body.reserveCapacity(v.count * 4); for x in v { withUnsafeBytes(of: x.littleEndian) { body += $0 } }
         case .uint8(let v, _): descr = "|u1"; body = v
         }
-        let s = a.shape
-        let shapeText = s.count == 1 ? "(\(s[0]),)" : "(" + s.map(String.init).joined(separator: ", ") + ")"
-        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
-        let total = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
-        let hl = header.utf8.count
-        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(hl & 0xFF), UInt8(hl >> 8)] + Array(header.utf8) + body
+        return NPYFormat.encode(descr: descr, shape: a.shape, data: body)   // SNEBase
     }
 
     public static func write(_ a: NPYArray, to path: String) throws {

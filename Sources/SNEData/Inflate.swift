@@ -1,5 +1,6 @@
 // A small pure-Swift gzip/DEFLATE decoder (RFC 1951/1952) so `.gz` datasets are read directly.
 import Foundation
+import SNEBase
 
 /// A malformed, truncated or unsupported data file; the message is one line naming file and problem.
 public struct DataError: Error, CustomStringConvertible, Equatable {
@@ -54,7 +55,7 @@ public enum Gzip {
             let crc = UInt32(data[p]) | UInt32(data[p + 1]) << 8 | UInt32(data[p + 2]) << 16 | UInt32(data[p + 3]) << 24
             let isize = UInt32(data[p + 4]) | UInt32(data[p + 5]) << 8 | UInt32(data[p + 6]) << 16 | UInt32(data[p + 7]) << 24
             guard UInt32(truncatingIfNeeded: out.count - start) == isize else { throw fail("gzip length check failed (corrupt file)") }
-            guard CRC32.checksum(out, from: start) == crc else { throw fail("gzip CRC-32 check failed (corrupt file)") }
+            guard out[start...].withUnsafeBytes { CRC32.checksum($0) } == crc else { throw fail("gzip CRC-32 check failed (corrupt file)") }
             pos = p + 8
             while pos < data.count && data[pos] == 0 { pos += 1 }   // tolerate zero padding
         }
@@ -63,22 +64,6 @@ public enum Gzip {
     }
 }
 
-enum CRC32 {
-    static let table: [UInt32] = (0..<256).map { n -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-    static func checksum(_ d: [UInt8], from: Int) -> UInt32 {
-        var c: UInt32 = 0xFFFF_FFFF
-        d.withUnsafeBufferPointer { p in
-            table.withUnsafeBufferPointer { t in
-                for i in from..<p.count { c = t[Int((c ^ UInt32(p[i])) & 0xFF)] ^ (c >> 8) }
-            }
-        }
-        return c ^ 0xFFFF_FFFF
-    }
-}
 
 /// A canonical Huffman decoding table: `table[reversed code bits]` = symbol << 4 | length.
 struct Huffman {

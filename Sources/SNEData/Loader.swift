@@ -1,17 +1,11 @@
 // Deterministic shuffling, batching and augmentation, produced on a background thread.
 import Foundation
+import SNEBase
 
-/// SplitMix64: a tiny seedable generator for data order and augmentation (no global state).
-public struct DataRNG: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The data order and augmentation generator: SNEBase's SplitMix64 (no global state).
+public typealias DataRNG = SplitMix64
+
+extension SplitMix64 {
     mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
     mutating func below(_ n: Int) -> Int { Int(uniform() * Double(n)) % max(n, 1) }
     mutating func gaussian() -> Float {

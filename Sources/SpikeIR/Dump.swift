@@ -43,26 +43,7 @@ public enum Dump {
             for (j, op) in s.ops.enumerated() {
                 let o = op.outputShape(shape)
                 var line = "  \(j) " + pad(op.name, 13)
-                switch op {
-                case .inputConv2D(let c), .conv2D(let c):
-                    line += "\(shape) -> \(o)  k=\(c.kh)x\(c.kw) s=\(c.stride) p=\(c.pad) shift=\(c.shift)  weights=\(c.weights.count)"
-                case .inputDense(let d), .dense(let d):
-                    line += "\(shape) -> \(o)  shift=\(d.shift)  weights=\(d.weights.count)"
-                case .lif(let l):
-                    line += "\(shape)  theta=\(Dump.list(l.thetas)) state=\(l.stateBits) reset=\(l.reset) leak=\(l.leak)"
-                case .maxPool(let q), .avgPool(let q):
-                    line += "\(shape) -> \(o)  size=\(q)"
-                case .flatten:
-                    line += "\(shape) -> \(o)"
-                case .readout:
-                    line += "\(shape)  T=\(p.timesteps)"
-                case .loihi(.lif(let l)):
-                    line += "\(shape)  source=\(l.source) du=\(l.du) dv=\(l.dv) vth=\(l.vth) bias_exp=\(l.biasExp)"
-                case .loihi(.dense(let d)):
-                    line += "\(shape) -> \(o)  weight_exp=\(d.weightExp) delay=1  weights=\(d.weights.count)"
-                case .loihi(.conv2D(let c)):
-                    line += "\(shape) -> \(o)  k=\(c.kh)x\(c.kw) s=\(c.stride) p=\(c.pad) delay=1  weights=\(c.weights.count)"
-                }
+                line += op.dumpText(input: shape, output: o, timesteps: p.timesteps)   // Op.swift
                 out += line + "\n"
                 shape = o
             }

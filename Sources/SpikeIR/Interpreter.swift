@@ -162,23 +162,18 @@ public struct Interpreter: Sendable {
         let ops = st.ops, n = ops.count
         let ins = inShapes[k], outs = outShapes[k]
         // Output buffers; flatten aliases its input (same elements, same order, spec §3.8).
+        // LIF membranes and readout accumulators live in their op's buffer (`cur`).
         var bufs: [Buf] = []
-        var states: [Buf?] = []          // LIF membranes / readout accumulators
         for j in 0..<n {
             if case .flatten = ops[j] { bufs.append(bufs[j - 1]) } else { bufs.append(Buf(outs[j].size)) }
-            switch ops[j] {
-            case .lif: states.append(bufs[j])  // membranes live in the lif buffer's `cur`
-            case .readout: states.append(bufs[j])
-            default: states.append(nil)
-            }
         }
-        _ = states
         let loihi = LoihiState(ops: ops, ins: ins, outs: outs)   // u / pending buffers (Loihi.swift)
         // op 0, once per inference (spec §3.1/§3.2).
         switch ops[0] {
         case .inputConv2D(let c): counts[0].macs += inputConv(c, x, ins[0], outs[0], program.inputZeroPoint, bufs[0].cur)
         case .inputDense(let d): counts[0].macs += inputDense(d, x, bufs[0].cur)
-        default: break
+        case .conv2D, .dense, .lif, .maxPool, .avgPool, .flatten, .readout, .loihi:
+            break  // not reachable in a verified program (spec §3 typing: op 0 is an input op)
         }
         var steps: [[LayerStep]] = []
         for _ in 0..<program.timesteps {

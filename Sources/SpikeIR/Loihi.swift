@@ -53,7 +53,7 @@ public struct LoihiConv2D: Hashable, Sendable {
         self.cout = cout; self.kh = kh; self.kw = kw; self.stride = stride; self.pad = pad; self.weights = weights
     }
     /// The same geometry as a `conv2d` (used for shapes and the spike walk).
-    var geometry: Conv2D { Conv2D(cout: cout, kh: kh, kw: kw, stride: stride, pad: pad, shift: 0, weights: weights, bias: []) }
+    public var geometry: Conv2D { Conv2D(cout: cout, kh: kh, kw: kw, stride: stride, pad: pad, shift: 0, weights: weights, bias: []) }
 }
 
 /// One Loihi-compatible op (opcodes 10–12, spec §9).
@@ -62,30 +62,7 @@ public enum LoihiOp: Hashable, Sendable {
     case dense(LoihiDense)      // 11, SPK → CUR
     case conv2D(LoihiConv2D)    // 12, SPK → CUR
 
-    public var opcode: UInt8 {
-        switch self { case .lif: 10; case .dense: 11; case .conv2D: 12 }
-    }
-    public var name: String {
-        switch self { case .lif: "loihi_lif"; case .dense: "loihi_dense"; case .conv2D: "loihi_conv2d" }
-    }
-    var kinds: (ValueKind, ValueKind) {
-        switch self { case .lif: (.cur, .spk); case .dense, .conv2D: (.spk, .cur) }
-    }
-    func outputShape(_ s: Shape) -> Shape {
-        switch self {
-        case .lif: s
-        case .dense(let d): .vector(d.out)
-        case .conv2D(let c): c.geometry.outputShape(s)
-        }
-    }
-    /// Record bytes for input shape `s` (spec §9).
-    func recordSize(input s: Shape) -> Int {
-        switch self {
-        case .lif: 20 + align4(2 * s.c)
-        case .dense(let d): 16 + align4(s.size * d.out)
-        case .conv2D(let c): 16 + align4(s.c * c.kh * c.kw * c.cout)
-        }
-    }
+    // opcode, name, kinds, shapes and sizes: Op.swift (one switch per fact over every op).
 }
 
 /// The integer arithmetic of Lava's bit-accurate models (spec §3.10–§3.12), written once.
@@ -152,29 +129,32 @@ enum LoihiRules {
         }
     }
 
-    /// Reads the fixed fields of opcode 10–12 (arrays empty; `decodeArrays` fills them once the
-    /// input shape is checked). `at` = record offset.
-    static func decodeFields(_ opcode: Int, _ s: inout ByteReader, _ f: String, at: Int) throws -> LoihiOp {
-        switch opcode {
-        case 10:
-            let src = try s.u8("\(f) source"), be = try s.u8("\(f) bias_exp")
-            let du = try s.u16("\(f) du"), dv = try s.u16("\(f) dv")
-            try s.reserved(2, "\(f) reserved")
-            let vth = try s.i32("\(f) vth")
-            guard let source = LoihiSource(rawValue: UInt8(src)) else {
-                throw SpikeIRError.invalid(field: "\(f) source", offset: at + 8, reason: "\(src), must be 0 (synaptic) or 1 (bias)")
-            }
-            return .lif(LoihiLIF(source: source, du: du, dv: dv, vth: vth, biasExp: be, biasMant: []))
-        case 11:
-            let out = try s.u32("\(f) out"), e = Int(Int8(bitPattern: UInt8(try s.u8("\(f) weight_exp"))))
-            try s.reserved(3, "\(f) reserved")
-            return .dense(LoihiDense(out: out, weightExp: e, weights: []))
-        default:
-            let cout = try s.u16("\(f) cout"), kh = try s.u8("\(f) kh"), kw = try s.u8("\(f) kw")
-            let st = try s.u8("\(f) stride"), pad = try s.u8("\(f) pad")
-            try s.reserved(2, "\(f) reserved")
-            return .conv2D(LoihiConv2D(cout: cout, kh: kh, kw: kw, stride: st, pad: pad, weights: []))
+    /// Reads the fixed fields of a `loihi_lif` record (opcode 10, spec §9); `biasMant` stays empty
+    /// until `decodeArrays` fills it once the input shape is checked. `at` = record offset.
+    static func decodeLIF(_ s: inout ByteReader, _ f: String, at: Int) throws -> LoihiOp {
+        let src = try s.u8("\(f) source"), be = try s.u8("\(f) bias_exp")
+        let du = try s.u16("\(f) du"), dv = try s.u16("\(f) dv")
+        try s.reserved(2, "\(f) reserved")
+        let vth = try s.i32("\(f) vth")
+        guard let source = LoihiSource(rawValue: UInt8(src)) else {
+            throw SpikeIRError.invalid(field: "\(f) source", offset: at + 8, reason: "\(src), must be 0 (synaptic) or 1 (bias)")
         }
+        return .lif(LoihiLIF(source: source, du: du, dv: dv, vth: vth, biasExp: be, biasMant: []))
+    }
+
+    /// Reads the fixed fields of a `loihi_dense` record (opcode 11, spec §9); weights stay empty.
+    static func decodeDense(_ s: inout ByteReader, _ f: String) throws -> LoihiOp {
+        let out = try s.u32("\(f) out"), e = Int(Int8(bitPattern: UInt8(try s.u8("\(f) weight_exp"))))
+        try s.reserved(3, "\(f) reserved")
+        return .dense(LoihiDense(out: out, weightExp: e, weights: []))
+    }
+
+    /// Reads the fixed fields of a `loihi_conv2d` record (opcode 12, spec §9); weights stay empty.
+    static func decodeConv2D(_ s: inout ByteReader, _ f: String) throws -> LoihiOp {
+        let cout = try s.u16("\(f) cout"), kh = try s.u8("\(f) kh"), kw = try s.u8("\(f) kw")
+        let st = try s.u8("\(f) stride"), pad = try s.u8("\(f) pad")
+        try s.reserved(2, "\(f) reserved")
+        return .conv2D(LoihiConv2D(cout: cout, kh: kh, kw: kw, stride: st, pad: pad, weights: []))
     }
 
     /// Reads the arrays of a checked op whose input shape is `shape`.
@@ -211,12 +191,9 @@ enum LoihiRules {
     /// (j = 1, a static current), `synaptic` only after `loihi_dense` / `loihi_conv2d`.
     static func checkSource(_ op: LoihiOp, previous: Op?, _ f: String, at: Int) throws {
         guard case .lif(let l) = op, let prev = previous else { return }
-        let ok: Bool
-        switch (l.source, prev) {
-        case (.bias, .inputConv2D), (.bias, .inputDense): ok = true
-        case (.synaptic, .loihi(.dense)), (.synaptic, .loihi(.conv2D)): ok = true
-        default: ok = false
-        }
+        // bias: an input op (the only ops reading U8, spec §3); synaptic: a Loihi synaptic op. Any
+        // other op, present or future, is refused.
+        let ok = l.source == .bias ? prev.kinds.0 == .u8 : [Opcode.loihiDense, .loihiConv2D].contains(prev.code)
         if !ok {
             throw SpikeIRError.invalid(field: "\(f) source", offset: at + 8, reason: l.source == .bias
                 ? "bias source needs the input op right before it, found \(prev.name)"

@@ -78,51 +78,7 @@ public struct LIF: Hashable, Sendable {
     }
 }
 
-/// One student op (spec §3). Opcodes are the file's (spec §9).
-public enum Op: Hashable, Sendable {
-    case inputConv2D(Conv2D)   // 1, U8 → CUR
-    case inputDense(Dense)     // 2, U8 → CUR
-    case conv2D(Conv2D)        // 3, SPK → CUR
-    case dense(Dense)          // 4, SPK → CUR
-    case lif(LIF)              // 5, CUR → SPK
-    case maxPool(size: Int)    // 6, SPK → SPK
-    case avgPool(size: Int)    // 7, CUR → CUR
-    case flatten               // 8, SPK → SPK
-    case readout               // 9, CUR → FEAT
-    case loihi(LoihiOp)        // 10–12, Lava-compatible ops (spec §3.10–§3.12, Loihi.swift)
-
-    /// The opcode in the file format (spec §9).
-    public var opcode: UInt8 {
-        switch self {
-        case .inputConv2D: 1
-        case .inputDense: 2
-        case .conv2D: 3
-        case .dense: 4
-        case .lif: 5
-        case .maxPool: 6
-        case .avgPool: 7
-        case .flatten: 8
-        case .readout: 9
-        case .loihi(let l): l.opcode
-        }
-    }
-
-    /// The spec's name of the op.
-    public var name: String {
-        switch self {
-        case .inputConv2D: "input_conv2d"
-        case .inputDense: "input_dense"
-        case .conv2D: "conv2d"
-        case .dense: "dense"
-        case .lif: "lif"
-        case .maxPool: "maxpool"
-        case .avgPool: "avgpool"
-        case .flatten: "flatten"
-        case .readout: "readout"
-        case .loihi(let l): l.name
-        }
-    }
-}
+// `Op`, its opcodes and per-op facts: Op.swift.
 
 /// One spiking student (spec §3, §4).
 public struct Student: Hashable, Sendable {
@@ -180,13 +136,15 @@ public enum Selection: UInt8, Hashable, Sendable {
 /// A whole Spike IR program (spec §2).
 public struct Program: Hashable, Sendable {
     public static let versionMajor: UInt16 = 2
-    /// The newest minor version this reader accepts: 2.1 adds the Loihi ops (opcodes 10–12).
-    public static let versionMinor: UInt16 = 1
+    /// The newest minor version this reader accepts: the newest `Opcode.minorVersion` (2.1 adds
+    /// the Loihi ops, opcodes 10–12), so a new op's version is stated once, with the op.
+    public static let versionMinor: UInt16 = Opcode.allCases.map(\.minorVersion).max() ?? 0
 
-    /// The minor version a writer puts in the file: 1 iff the program uses a Loihi op, so files
-    /// without one stay readable by 2.0 readers (spec §9).
+    /// The minor version a writer puts in the file: the newest `Opcode.minorVersion` among the
+    /// program's ops (1 iff it uses a Loihi op), so files without a newer op stay readable by 2.0
+    /// readers (spec §9).
     public var fileVersionMinor: UInt16 {
-        students.contains { $0.ops.contains { if case .loihi = $0 { true } else { false } } } ? 1 : 0
+        students.flatMap(\.ops).map(\.code.minorVersion).max() ?? 0
     }
 
     public var name: String

@@ -2,22 +2,9 @@
 // CRC-32, atomic write and read. The decoder never reads outside the buffer, checks every size
 // against the bytes actually present before allocating, and builds no partial state.
 import Foundation
+import SNEBase
 
-/// CRC-32 IEEE 802.3 (reflected, poly 0xEDB88320, init and final XOR 0xFFFFFFFF) (spec §9).
-public enum CRC32 {
-    static let table: [UInt32] = (0..<256).map { i -> UInt32 in
-        var c = UInt32(i)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-    public static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
-        var c: UInt32 = 0xFFFF_FFFF
-        table.withUnsafeBufferPointer { t in
-            for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-        }
-        return c ^ 0xFFFF_FFFF
-    }
-}
+// CRC-32 (spec §9): SNEBase `CRC32`, shared with the gzip reader.
 
 /// Section kinds (spec §9).
 public enum SectionKind: UInt32, Sendable { case header = 1, gate = 2, student = 3, head = 4, meta = 5 }
@@ -85,7 +72,7 @@ public enum ProgramFile {
     /// Encodes a program (verifying it first: an invalid program throws, spec §7).
     public static func encode(_ p: Program) throws -> [UInt8] {
         try ProgramVerifier.verify(p)
-        let L = Layout(p)
+        let L = FileLayout(p)
         var w = ByteWriter()
         w.bytes.append(contentsOf: Array("SNEP".utf8))
         w.u16(Program.versionMajor); w.u16(p.fileVersionMinor)
@@ -119,7 +106,7 @@ public enum ProgramFile {
             w.u16(UInt16(s.ops.count)); w.u16(UInt16(s.features)); w.i32s(s.featMult)
             w.i8s(s.featShift.map { Int8($0) })
             for op in s.ops {
-                w.u8(op.opcode); w.zeros(3); w.u32(UInt32(Layout.recordSize(op)))
+                w.u8(op.opcode); w.zeros(3); w.u32(UInt32(op.recordSize))
                 switch op {
                 case .inputConv2D(let c), .conv2D(let c):
                     w.u16(UInt16(c.cout)); w.u8(UInt8(c.kh)); w.u8(UInt8(c.kw)); w.u8(UInt8(c.stride))
@@ -286,24 +273,27 @@ public enum ProgramFile {
                 if rs < 8 || rs % 4 != 0 || rs - 8 > s.end - s.pos {
                     throw fail("student \(k) op \(j) record_size", at + 4, "\(rs), must be a multiple of 4, ≥ 8 and inside the section (\(s.end - at) bytes left)")
                 }
-                var f = "student \(k) op \(j)"
+                guard let code = Opcode(rawValue: UInt8(opcode)) else {
+                    throw fail("student \(k) op \(j) opcode", at, "\(opcode), must be 1…\(Opcode.allCases.last!.rawValue)")
+                }
+                if minor < code.minorVersion {
+                    throw fail("student \(k) op \(j) opcode", at, "\(opcode) needs version ≥ \(major).\(code.minorVersion), the file is \(major).\(minor)")
+                }
+                var f = "student \(k) op \(j) (\(code.name))"
                 var op: Op
-                switch opcode {
-                case 1, 3:
-                    f += opcode == 1 ? " (input_conv2d)" : " (conv2d)"
+                switch code {
+                case .inputConv2D, .conv2D:
                     let cout = try s.u16("\(f) cout"), kh = try s.u8("\(f) kh"), kw = try s.u8("\(f) kw")
                     let st = try s.u8("\(f) stride"), pad = try s.u8("\(f) pad"), sh = try s.u8("\(f) shift")
                     try s.reserved(1, "\(f) reserved")
                     let c = Conv2D(cout: cout, kh: kh, kw: kw, stride: st, pad: pad, shift: sh, weights: [], bias: [])
-                    op = opcode == 1 ? .inputConv2D(c) : .conv2D(c)
-                case 2, 4:
-                    f += opcode == 2 ? " (input_dense)" : " (dense)"
+                    op = code == .inputConv2D ? .inputConv2D(c) : .conv2D(c)
+                case .inputDense, .dense:
                     let out = try s.u32("\(f) out"), sh = try s.u8("\(f) shift")
                     try s.reserved(3, "\(f) reserved")
                     let d = Dense(out: out, shift: sh, weights: [], bias: [])
-                    op = opcode == 2 ? .inputDense(d) : .dense(d)
-                case 5:
-                    f += " (lif)"
+                    op = code == .inputDense ? .inputDense(d) : .dense(d)
+                case .lif:
                     let lk = try s.u8("\(f) leak"), ls = try s.u8("\(f) leak_shift"), lm = try s.u16("\(f) leak_mult")
                     let rst = try s.u8("\(f) reset"), bits = try s.u8("\(f) state_bits")
                     try s.reserved(2, "\(f) reserved")
@@ -320,33 +310,30 @@ public enum ProgramFile {
                     }
                     guard let reset = Reset(rawValue: UInt8(rst)) else { throw fail("\(f) reset", at + 12, "\(rst), must be 0 (subtract) or 1 (zero)") }
                     op = .lif(LIF(stateBits: bits, thetas: [], reset: reset, leak: leak))
-                case 6, 7:
-                    f += opcode == 6 ? " (maxpool)" : " (avgpool)"
+                case .maxPool, .avgPool:
                     let sz = try s.u8("\(f) size")
                     try s.reserved(3, "\(f) reserved")
-                    op = opcode == 6 ? .maxPool(size: sz) : .avgPool(size: sz)
-                case 8: op = .flatten
-                case 9: op = .readout
-                case 10, 11, 12:
-                    if minor < 1 { throw fail("student \(k) op \(j) opcode", at, "\(opcode) needs version ≥ 2.1, the file is \(major).\(minor)") }
-                    f += opcode == 10 ? " (loihi_lif)" : opcode == 11 ? " (loihi_dense)" : " (loihi_conv2d)"
-                    op = .loihi(try LoihiRules.decodeFields(opcode, &s, f, at: at))
-                default: throw fail("student \(k) op \(j) opcode", at, "\(opcode), must be 1…12")
+                    op = code == .maxPool ? .maxPool(size: sz) : .avgPool(size: sz)
+                case .flatten: op = .flatten
+                case .readout: op = .readout
+                case .loihiLIF: op = .loihi(try LoihiRules.decodeLIF(&s, f, at: at))
+                case .loihiDense: op = .loihi(try LoihiRules.decodeDense(&s, f))
+                case .loihiConv2D: op = .loihi(try LoihiRules.decodeConv2D(&s, f))
                 }
                 let (os, ok) = try ProgramVerifier.checkOpParams(op, student: k, index: j, count: nops, input: shape, prev: kind, at: at)
                 if case .loihi(let l) = op { try LoihiRules.checkSource(l, previous: ops.last, "student \(k) op \(j) (\(op.name))", at: at) }
-                let need = ProgramVerifier.expectedRecordSize(op, input: shape)
+                let need = op.recordSize(input: shape)
                 f = "student \(k) op \(j) (\(op.name))"
                 if rs != need { throw fail("\(f) record_size", at + 4, "\(rs), must be \(need) for these parameters and input \(shape)") }
                 switch op {
                 case .inputConv2D(var c), .conv2D(var c):
                     c.weights = try s.i8s(shape.c * c.kh * c.kw * c.cout, "\(f) w")
                     c.bias = try s.i32s(c.cout, "\(f) bias")
-                    op = opcode == 1 ? .inputConv2D(c) : .conv2D(c)
+                    op = code == .inputConv2D ? .inputConv2D(c) : .conv2D(c)
                 case .inputDense(var d), .dense(var d):
                     d.weights = try s.i8s(shape.size * d.out, "\(f) w")
                     d.bias = try s.i32s(d.out, "\(f) bias")
-                    op = opcode == 2 ? .inputDense(d) : .dense(d)
+                    op = code == .inputDense ? .inputDense(d) : .dense(d)
                 case .lif(var l):
                     l.thetas = try s.i32s(shape.c, "\(f) theta")
                     try ProgramVerifier.checkThetas(l, channels: shape.c, f, at: at)
@@ -357,7 +344,7 @@ public enum ProgramFile {
                     let full = try LoihiRules.decodeArrays(l, &s, f, input: shape)
                     try LoihiRules.checkArrays(full, f, input: shape, at: at)
                     op = .loihi(full)
-                default: break
+                case .maxPool, .avgPool, .flatten: break
                 }
                 ops.append(op); shape = os; kind = ok
             }
@@ -413,15 +400,11 @@ public enum ProgramFile {
         return try decode([UInt8](data))
     }
 
-    /// Encodes and writes atomically (temporary file + rename).
+    /// Encodes and writes atomically (SNEBase `AtomicFile`: temporary file + rename).
     public static func write(_ p: Program, path: String) throws {
-        try writeAtomically(try encode(p), path: path)
-    }
-
-    /// Writes bytes to `path` via a temporary file in the same directory and a rename.
-    public static func writeAtomically(_ bytes: [UInt8], path: String) throws {
-        do { try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw SpikeIRError.io(path: path, reason: "cannot write: \(error.localizedDescription)")
+        let bytes = try encode(p)
+        do { try AtomicFile.write(bytes, to: path) } catch let e as AtomicWriteError {
+            throw SpikeIRError.io(path: e.path, reason: e.reason)
         }
     }
 }

@@ -4,37 +4,10 @@
 /// The kind of value flowing between student ops (spec §1).
 public enum ValueKind: String, Sendable { case u8 = "U8", cur = "CUR", spk = "SPK", feat = "FEAT" }
 
-extension Op {
-    /// `(in kind, out kind)` of the op (spec §3).
-    public var kinds: (ValueKind, ValueKind) {
-        switch self {
-        case .inputConv2D, .inputDense: (.u8, .cur)
-        case .conv2D, .dense: (.spk, .cur)
-        case .lif: (.cur, .spk)
-        case .maxPool, .flatten: (.spk, .spk)
-        case .avgPool: (.cur, .cur)
-        case .readout: (.cur, .feat)
-        case .loihi(let l): l.kinds
-        }
-    }
-
-    /// Output shape for input shape `s` (spec §3); unchecked.
-    public func outputShape(_ s: Shape) -> Shape {
-        switch self {
-        case .inputConv2D(let c), .conv2D(let c): c.outputShape(s)
-        case .inputDense(let d), .dense(let d): .vector(d.out)
-        case .lif, .readout: s
-        case .maxPool(let p), .avgPool(let p): Shape(h: s.h / p, w: s.w / p, c: s.c)
-        case .flatten: .vector(s.size)
-        case .loihi(let l): l.outputShape(s)
-        }
-    }
-}
-
 @inline(__always) func align4(_ n: Int) -> Int { (n + 3) & ~3 }
 
 /// Byte offsets of every section and op record in the canonical (packed) file layout (spec §9).
-public struct Layout: Sendable {
+public struct FileLayout: Sendable {
     public var sectionCount: Int
     public var header: Int
     public var gate: Int?
@@ -48,19 +21,6 @@ public struct Layout: Sendable {
     public var metaBytes: [UInt8]
     /// Offset of the CRC; file size = crc + 4.
     public var crc: Int
-
-    static func recordSize(_ op: Op) -> Int {
-        switch op {
-        case .inputConv2D(let c), .conv2D(let c): 16 + align4(c.weights.count) + 4 * c.bias.count
-        case .inputDense(let d), .dense(let d): 16 + align4(d.weights.count) + 4 * d.bias.count
-        case .lif(let l): 16 + 4 * l.thetas.count
-        case .maxPool, .avgPool: 12
-        case .flatten, .readout: 8
-        case .loihi(.lif(let l)): 20 + align4(2 * l.biasMant.count)
-        case .loihi(.dense(let d)): 16 + align4(d.weights.count)
-        case .loihi(.conv2D(let c)): 16 + align4(c.weights.count)
-        }
-    }
 
     /// Bytes of a STUDENT section's fixed part: `u16 ops, u16 features, i32 feat_mult[F], u8 feat_shift[F]` (+pad).
     static func studentHeaderSize(features f: Int) -> Int { 4 + 4 * f + align4(f) }
@@ -77,9 +37,9 @@ public struct Layout: Sendable {
         } else { gate = nil }
         students = []; ops = []
         for s in p.students {
-            students.append(at); at += Layout.studentHeaderSize(features: s.features)
+            students.append(at); at += FileLayout.studentHeaderSize(features: s.features)
             var o: [Int] = []
-            for op in s.ops { o.append(at); at += Layout.recordSize(op) }
+            for op in s.ops { o.append(at); at += op.recordSize }
             ops.append(o)
         }
         head = at; at += 4 + 4 * p.head.bias.count
@@ -242,18 +202,6 @@ public enum ProgramVerifier {
         return (o, outK)
     }
 
-    /// Bytes of an op record given its input shape (spec §9), from its parameters alone.
-    static func expectedRecordSize(_ op: Op, input s: Shape) -> Int {
-        switch op {
-        case .inputConv2D(let c), .conv2D(let c): 16 + align4(s.c * c.kh * c.kw * c.cout) + 4 * c.cout
-        case .inputDense(let d), .dense(let d): 16 + align4(s.size * d.out) + 4 * d.out
-        case .lif: 16 + 4 * s.c
-        case .maxPool, .avgPool: 12
-        case .flatten, .readout: 8
-        case .loihi(let l): l.recordSize(input: s)
-        }
-    }
-
     /// Checks one student completely except the static bounds.
     static func checkStudent(_ p: Program, _ k: Int, at: Int, ops: [Int]) throws {
         let s = p.students[k]
@@ -279,7 +227,7 @@ public enum ProgramVerifier {
             case .loihi(let l):
                 try LoihiRules.checkSource(l, previous: j > 0 ? s.ops[j - 1] : nil, f, at: o)
                 try LoihiRules.checkArrays(l, f, input: shape, at: o)
-            default: break
+            case .maxPool, .avgPool, .flatten: break   // no arrays
             }
             shape = os; kind = ok
         }
@@ -341,7 +289,7 @@ public enum ProgramVerifier {
         return curmax
     }
 
-    static func checkBounds(_ p: Program, _ L: Layout) throws {
+    static func checkBounds(_ p: Program, _ L: FileLayout) throws {
         if let g = p.gate {
             for (l, layer) in g.layers.enumerated() {
                 let sums = absSums(layer.weights, out: layer.outputs)
@@ -369,7 +317,7 @@ public enum ProgramVerifier {
                     if a > B { throw fail(f, at, "static bound §7.4 fails: T · curmax = \(p.timesteps) · \(curmax) = \(a) > 2^31−1") }
                 case .loihi(let l):
                     curmax = try LoihiRules.checkBounds(l, f, at: at, curmax: curmax, timesteps: p.timesteps)
-                default: break
+                case .lif, .maxPool, .flatten: break   // curmax unchanged
                 }
             }
         }
@@ -386,7 +334,7 @@ public enum ProgramVerifier {
 
     /// Verifies a whole in-memory program (spec §2–§7); offsets refer to its canonical file layout.
     public static func verify(_ p: Program) throws {
-        let L = Layout(p)
+        let L = FileLayout(p)
         try checkHeader(p, at: L.header)
         if let g = p.gate { try checkGate(p, g, at: L.gate!, layers: L.gateLayers) }
         for k in p.students.indices { try checkStudent(p, k, at: L.students[k], ops: L.ops[k]) }

@@ -5,7 +5,7 @@
 import Foundation
 import Testing
 @testable import SNECLI
-import SNE
+import SNEEnsemble
 import SNECodegen
 
 @Suite(.serialized) struct InstallTests {

@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 @testable import SNECLI
+import SNEBase
 import SpikeIR
 
 let exampleProgram = repoRoot.appendingPathComponent("examples/programs/fmnist4.snep").path
@@ -100,7 +101,7 @@ func tmpPath(_ name: String) -> String {
         // a version 1.0 file (major patched, CRC fixed up): one clear line telling to recompile
         var v1 = [UInt8](try Data(contentsOf: URL(fileURLWithPath: exampleProgram)))
         v1[4] = 1; v1[5] = 0
-        let crc = SpikeIR.CRC32.checksum(v1[0..<(v1.count - 4)])
+        let crc = SNEBase.CRC32.checksum(v1[0..<(v1.count - 4)])
         for i in 0..<4 { v1[v1.count - 4 + i] = UInt8((crc >> (8 * UInt32(i))) & 0xFF) }
         let old = tmpPath("v1.snep")
         try Data(v1).write(to: URL(fileURLWithPath: old))

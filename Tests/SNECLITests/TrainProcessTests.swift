@@ -5,7 +5,7 @@ import Testing
 import Foundation
 @testable import SNECLI
 import SNETrain
-import SNE
+import SNEEnsemble
 
 @Suite(.serialized) struct TrainProcessTests {
     /// The `sne` executable next to the test bundle (built by `swift build` / `swift test`).

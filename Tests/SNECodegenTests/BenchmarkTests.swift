@@ -5,7 +5,9 @@
 import Foundation
 import Testing
 @testable import SNECodegen
+import SNEBase
 import SpikeIR
+@testable import SpikeIRFixtures
 
 func synBench(width: Int, inputs: Int = 256) -> Program {
     var g = SplitMix64(seed: 42)

@@ -4,7 +4,9 @@
 import Foundation
 import Testing
 @testable import SNECodegen
+import SNEBase
 import SpikeIR
+@testable import SpikeIRFixtures
 
 struct DiffCase { var program: Program; var inputs: [[UInt8]] }
 

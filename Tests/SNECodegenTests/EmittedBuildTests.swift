@@ -4,6 +4,7 @@ import Foundation
 import Testing
 @testable import SNECodegen
 import SpikeIR
+@testable import SpikeIRFixtures
 
 @Suite("emitted folders build for their target")
 struct TargetBuildFilesTests {

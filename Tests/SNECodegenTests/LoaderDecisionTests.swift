@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import SNECodegen
+import SNEBase
 @testable import SpikeIR
 
 @Suite struct LoaderDecisionTests {

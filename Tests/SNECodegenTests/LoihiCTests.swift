@@ -7,7 +7,9 @@
 import Foundation
 import Testing
 @testable import SNECodegen
+import SNEBase
 import SpikeIR
+@testable import SpikeIRFixtures
 
 /// One Lava conformance vector: program, input, Lava's trace.
 struct LoihiVector { var name: String; var program: Program; var input: [UInt8]; var lava: [String: Any] }

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 @testable import SNECodegen
 import SpikeIR
+@testable import SpikeIRFixtures
 
 @Suite("memory report == size, per target")
 struct MemoryReportTests {

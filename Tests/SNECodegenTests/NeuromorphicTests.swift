@@ -4,7 +4,10 @@
 import Foundation
 import Testing
 @testable import SNECodegen
+@testable import SNEPasses
+import SNEBase
 @testable import SpikeIR
+@testable import SpikeIRFixtures
 
 /// The NIR Python (`PythonEnv.nir`: `$SNE_NIR_PYTHON`, else python3 if it imports nir and
 /// h5py); nil, with the reason and the setup line printed, when there is none.
@@ -62,7 +65,7 @@ struct NeuromorphicTests {
         guard let py = nirPython() else { return }
         let path = tempDir("h5") + ".h5"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try ProgramFile.writeAtomically(try HDF5Writer.encode(Self.sample), path: path)
+        try AtomicFile.write(try HDF5Writer.encode(Self.sample), to: path)
         let r = try Shell.run([py, "-c", """
             import h5py, json, sys
             f = h5py.File(sys.argv[1], "r")
@@ -95,7 +98,7 @@ struct NeuromorphicTests {
             do { bytes = try NIRExport.encode(p) } catch let e as CodegenError {
                 #expect(e.description.contains("has no NIR form"), "\(e)"); continue   // conv after a dense: refused by name
             }
-            try ProgramFile.writeAtomically(bytes, path: path)
+            try AtomicFile.write(bytes, to: path)
             // nir 1.0.8's type inference assumes square conv kernels (see NIRExport)
             let square = p.students.allSatisfy { $0.ops.allSatisfy { op in
                 switch op { case .inputConv2D(let c), .conv2D(let c): c.kh == c.kw; default: true } } }

@@ -8,7 +8,9 @@
 import Foundation
 import Testing
 @testable import SNECodegen
+import SNEBase
 import SpikeIR
+@testable import SpikeIRFixtures
 
 /// The valid `.snep` files of the checkout (examples, conformance vectors, the Loihi vectors,
 /// anything else): versions 2.0 and 2.1 (the Loihi ops, opcodes 10–12), both read by the C runtime.

@@ -3,7 +3,9 @@
 import Foundation
 import Testing
 @testable import SNECodegen
+import SNEPasses
 import SpikeIR
+@testable import SpikeIRFixtures
 
 @Suite("verify on targets", .serialized)
 struct TargetVerifyTests {

@@ -5,10 +5,11 @@
 //     swift test --filter BenchModelTests
 import XCTest
 import Foundation
-import SNE
+import SNEEnsemble
 import SNEData
 import SNETensor
 @testable import SNECompile
+import SNETestSupport
 
 final class BenchModelTests: XCTestCase {
     func testMakeFashionMNISTEnsemble() throws {

@@ -64,13 +64,13 @@ final class PassTests: XCTestCase {
     func testLayout() {
         // conv cout=2, cin=1, k=2: float [o][i][y][x] → IR [i][y][x][o]
         let f = [1, 2, 3, 4, 5, 6, 7, 8]
-        XCTAssertEqual(Layout.conv(f, cout: 2, cin: 1, k: 2), [1, 5, 2, 6, 3, 7, 4, 8])
+        XCTAssertEqual(HWCLayout.conv(f, cout: 2, cin: 1, k: 2), [1, 5, 2, 6, 3, 7, 4, 8])
         // dense out=1 over a flattened [C=2, H=1, W=2] map: float index c·2 + x → IR (x·2 + c)
-        XCTAssertEqual(Layout.dense([10, 11, 20, 21], out: 1, inputs: 4, chw: (2, 1, 2)), [10, 20, 11, 21])
+        XCTAssertEqual(HWCLayout.dense([10, 11, 20, 21], out: 1, inputs: 4, chw: (2, 1, 2)), [10, 20, 11, 21])
         // plain dense [out][in] → [in][out]
-        XCTAssertEqual(Layout.dense([1, 2, 3, 4, 5, 6], out: 2, inputs: 3), [1, 4, 2, 5, 3, 6])
+        XCTAssertEqual(HWCLayout.dense([1, 2, 3, 4, 5, 6], out: 2, inputs: 3), [1, 4, 2, 5, 3, 6])
         // image: NCHW floats /255 → HWC bytes
-        XCTAssertEqual(Layout.imageHWC([0, 1, 2 / 255.0, 1.0 / 255][...], c: 2, h: 1, w: 2), [0, 2, 255, 1])
+        XCTAssertEqual(HWCLayout.imageHWC([0, 1, 2 / 255.0, 1.0 / 255][...], c: 2, h: 1, w: 2), [0, 2, 255, 1])
     }
 
     func testRangeAnalysis() throws {

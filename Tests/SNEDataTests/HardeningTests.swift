@@ -3,6 +3,7 @@
 // gzip bombs, non-regular files, and files far larger than their header allows.
 import Testing
 import Foundation
+import SNEBase
 @testable import SNEData
 
 let npyDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("NPYFiles").path
@@ -102,7 +103,7 @@ func dataError(_ body: () throws -> Void) -> String? {
         var bomb = BadInputs.gzipBomb(byte: 0, count: 64 << 20)
         // Put the header in front as a stored gzip member so the file starts like a real one.
         let stored: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF, 1, UInt8(header.count), 0, ~UInt8(header.count), 0xFF] + header
-            + withUnsafeBytes(of: CRC32.checksum(header, from: 0).littleEndian, Array.init) + [UInt8(header.count), 0, 0, 0]
+            + withUnsafeBytes(of: CRC32.checksum(header).littleEndian, Array.init) + [UInt8(header.count), 0, 0, 0]
         bomb = stored + bomb
         let p = try writeTmp("bomb-images-idx3-ubyte.gz", bomb)
         let l = try writeTmp("bomb-labels-idx1-ubyte", BadInputs.idx([10], data: [UInt8](repeating: 1, count: 10)))

@@ -4,7 +4,9 @@
 // Lava's spikes, v and u of every neuron at every step, the features, q and the logits.
 import Foundation
 import Testing
+import SNEBase
 @testable import SpikeIR
+@testable import SpikeIRFixtures
 
 let loihiVectorsDir = vectorsDir.appendingPathComponent("loihi")
 

@@ -1,7 +1,9 @@
 // The .snep codec: round trips, and a malformed-file corpus where every case is a clean error
 // naming a field and a byte offset (spec §9 "Loading").
 import Testing
+import SNEBase
 @testable import SpikeIR
+@testable import SpikeIRFixtures
 
 /// Asserts `bytes` fails to decode with a SpikeIRError naming a field and an offset.
 func expectCleanError(_ bytes: [UInt8], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -85,7 +87,7 @@ func withCRC(_ b: [UInt8]) -> [UInt8] {
         var gen = RandomProgram(seed: 13, limits: .tiny)
         let p = gen.program()
         let bytes = try ProgramFile.encode(p)
-        let L = Layout(p)
+        let L = FileLayout(p)
         func patch16(_ at: Int, _ v: Int) -> [UInt8] { var b = bytes; b[at] = UInt8(v & 0xFF); b[at + 1] = UInt8(v >> 8); return withCRC(b) }
         func patch32(_ at: Int, _ v: UInt32) -> [UInt8] {
             var b = bytes; for i in 0..<4 { b[at + i] = UInt8((v >> (8 * UInt32(i))) & 0xFF) }; return withCRC(b)
@@ -158,7 +160,7 @@ func withCRC(_ b: [UInt8]) -> [UInt8] {
     @Test func patchedFileFields() throws {
         let p = base()
         let b = try ProgramFile.encode(p)
-        let L = Layout(p)
+        let L = FileLayout(p)
         func patched(_ at: Int, _ bytes: [UInt8]) -> [UInt8] { var c = b; for (i, v) in bytes.enumerated() { c[at + i] = v }; return withCRC(c) }
         expectCleanError(patched(L.header + 68 + 2, [7]), "zero point entry ≥ C")
         expectCleanError(patched(L.students[0] + 4, [0, 0, 0, 0x80]), "feat_mult[0] negative")

@@ -1,6 +1,7 @@
 // The random program generator: valid programs, deterministic, covering every feature.
 import Testing
 @testable import SpikeIR
+@testable import SpikeIRFixtures
 
 @Suite struct RandomProgramTests {
     @Test func generatedProgramsAreValidAndRun() throws {

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import SpikeIR
+@testable import SpikeIRFixtures
 
 let vectorsDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Vectors")
 

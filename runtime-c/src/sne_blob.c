@@ -177,6 +177,18 @@ static int family(uint32_t code)
     }
 }
 
+/* The minor version that introduced an opcode (spec §9): a file of an older minor version may not
+ * hold it. One case per opcode, so a new opcode states its version here or does not compile. */
+static uint32_t op_minor(uint32_t code)
+{
+    switch ((sne_opcode)code) {
+    case SNE_OP_INPUT_CONV2D: case SNE_OP_INPUT_DENSE: case SNE_OP_CONV2D: case SNE_OP_DENSE: case SNE_OP_LIF:
+    case SNE_OP_MAXPOOL: case SNE_OP_AVGPOOL: case SNE_OP_FLATTEN: case SNE_OP_READOUT: return 0;
+    case SNE_OP_LOIHI_LIF: case SNE_OP_LOIHI_DENSE: case SNE_OP_LOIHI_CONV2D: return 1;
+    default: return 0xFFFFFFFFu;                              /* not an opcode: refused by the kinds switch first */
+    }
+}
+
 /* One op record (spec §9 STUDENT) into *op; updates the shape/kind chain. `minor`: the file's minor
  * version (opcodes 10-12 need 1); `prev`: the opcode of op j-1 (0 for j = 0). */
 static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint32_t *kind,
@@ -205,7 +217,7 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
     case SNE_OP_LOIHI_DENSE: case SNE_OP_LOIHI_CONV2D: ink = K_SPK; outk = K_CUR; break;
     default: fail(r, SNE_E_FORMAT, at); return;
     }
-    if (family(code) == 1 && minor < 1u) { fail(r, SNE_E_FORMAT, at); return; }   /* 2.1 ops in a 2.0 file */
+    if (minor < op_minor(code)) { fail(r, SNE_E_FORMAT, at); return; }   /* e.g. a 2.1 (Loihi) op in a 2.0 file */
     /* parameters */
     if (code == SNE_OP_INPUT_CONV2D || code == SNE_OP_CONV2D) {
         uint32_t ho, wo;

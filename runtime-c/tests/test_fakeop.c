@@ -3,15 +3,18 @@
  * never run as some other op (issue 20, docs/design.md "A new op").
  *
  * A tiny valid model (input_dense 2 -> 3, lif, dense 3 -> 2, readout; one student, fixed order) runs;
- * then each of its ops in turn gets opcode 13 (a fake op, e.g. a new op added to the tables of
+ * then each of its ops in turn gets opcode 255 (FAKE_OPCODE, never a real one, so the next real op
+ * does not collide with it; a fake op, e.g. a new op added to the tables of
  * another stage but not to this runtime): sne_arena_size() is 0, sne_init() refuses with
  * SNE_E_FORMAT, and sne_infer() on a context bound before the change refuses too. Then a .snep
- * image whose first op record says 13 is refused by sne_blob_load() with SNE_E_FORMAT at that record.
+ * image whose first op record says 255 is refused by sne_blob_load() with SNE_E_FORMAT at that record.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "sne.h"
+
+#define FAKE_OPCODE 255u   /* no op will ever have it (opcodes are u8 and allocated from 1 up) */
 
 static const int8_t w8[] = {1, 2, 3, -1, -2, -3,  /* input_dense w[2][3] at 0 */
                             1, -1, 2, -2, 3, -3,  /* dense w[3][2] at 6 */
@@ -59,12 +62,12 @@ int main(int argc, char **argv)
     CHECK(sne_infer(&bound, x, 1, logits, NULL) == SNE_OK, "the valid model runs");
     for (j = 0; j < 4u; j++) {
         make_ops();
-        ops[j].opcode = 13u;                            /* a fake op */
-        CHECK(sne_arena_size(&m) == 0u, "op %u = 13: no arena plan", (unsigned)j);
-        CHECK(sne_init(&ctx, &m, arena, sizeof arena) == SNE_E_FORMAT, "op %u = 13: sne_init refuses", (unsigned)j);
-        CHECK(sne_infer(&bound, x, 1, logits, NULL) == SNE_E_FORMAT, "op %u = 13: sne_infer refuses", (unsigned)j);
+        ops[j].opcode = FAKE_OPCODE;                            /* a fake op */
+        CHECK(sne_arena_size(&m) == 0u, "op %u = fake: no arena plan", (unsigned)j);
+        CHECK(sne_init(&ctx, &m, arena, sizeof arena) == SNE_E_FORMAT, "op %u = fake: sne_init refuses", (unsigned)j);
+        CHECK(sne_infer(&bound, x, 1, logits, NULL) == SNE_E_FORMAT, "op %u = fake: sne_infer refuses", (unsigned)j);
     }
-    if (argc > 1) {                                     /* a .snep image: its first op record patched to 13 */
+    if (argc > 1) {                                     /* a .snep image: its first op record patched to FAKE_OPCODE */
         static uint8_t blob[1 << 20];
         static sne_blob b;
         static sne_op bops[256];
@@ -83,7 +86,7 @@ int main(int argc, char **argv)
                 uint32_t crc = 0xFFFFFFFFu, k;
                 size_t i;
                 if (save != SNE_OP_INPUT_CONV2D && save != SNE_OP_INPUT_DENSE) continue;
-                blob[at] = 13u;
+                blob[at] = (uint8_t)FAKE_OPCODE;
                 /* the CRC-32 (IEEE, reflected) of bytes [0, n - 4) sits in the last 4 bytes (spec §9) */
                 for (i = 0; i + 4u < n; i++) {
                     crc ^= blob[i];
@@ -95,7 +98,7 @@ int main(int argc, char **argv)
                 if (sne_blob_load(&b, bops, 256u, blob, n) == SNE_E_FORMAT && b.err_offset == at) refused = 1;
                 blob[at] = save;
             }
-            CHECK(refused, "a .snep op record with opcode 13 is refused with SNE_E_FORMAT at the record");
+            CHECK(refused, "a .snep op record with the fake opcode is refused with SNE_E_FORMAT at the record");
         }
     }
     printf("test_fakeop: %d failures\n", failures);

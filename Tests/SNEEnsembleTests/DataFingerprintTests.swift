@@ -2,7 +2,7 @@
 // and the mismatch rule (another dataset, another shape, labels beyond the classes).
 import Foundation
 import Testing
-@testable import SNE
+@testable import SNEEnsemble
 import SNEData
 
 @Suite struct DataFingerprintTests {

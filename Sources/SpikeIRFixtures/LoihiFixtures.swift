@@ -2,6 +2,8 @@
 // every parameter range is visited (du/dv at 0, 4095 and between, vth 0 and large, bias_exp 0…7,
 // bias mantissas near ±4096, weight_exp −8…7, negative currents and voltages, the −(2^23 − 1)
 // voltage clip), within the static bounds of §7.8.
+import SNEBase
+import SpikeIR
 
 public struct LoihiFixtures: Sendable {
     public var rng: SplitMix64

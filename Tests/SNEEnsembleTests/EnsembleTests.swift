@@ -3,7 +3,7 @@ import Testing
 import Foundation
 import SNETensor
 import SNETrain
-@testable import SNE
+@testable import SNEEnsemble
 
 @Suite struct EnsembleModelTests {
     @Test func saveLoadRoundTrip() throws {

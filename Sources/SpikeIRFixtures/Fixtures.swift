@@ -1,4 +1,6 @@
 // Reference programs built in code: the Fashion-MNIST-sized benchmark program.
+import SNEBase
+import SpikeIR
 
 public enum Fixtures {
     /// A Fashion-MNIST-sized program (issue 2): 28x28x1 → input_conv2d 3x3 16ch + lif → maxpool 2

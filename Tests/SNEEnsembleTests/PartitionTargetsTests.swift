@@ -2,7 +2,7 @@
 import Testing
 import Foundation
 import SNEData
-@testable import SNE
+@testable import SNEEnsemble
 
 @Suite struct PartitionTests {
     @Test(arguments: ["contiguous", "random", "informed", "spread"])

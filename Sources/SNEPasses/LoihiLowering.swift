@@ -18,6 +18,12 @@
 // T grows by the deepest student's number of synaptic ops (the pipeline's delay).
 import SpikeIR
 
+/// Why a program has no Loihi mode (one line; `sne` reports it as exit 1).
+public struct LoweringError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
 public enum LoihiLowering {
     /// What the lowering changed that is not exact, for the report.
     public struct Notes: Sendable {
@@ -158,12 +164,12 @@ public enum LoihiLowering {
             s.ops.allSatisfy { op in
                 switch op {
                 case .inputConv2D, .inputDense, .flatten, .readout, .loihi: true
-                default: false
+                case .conv2D, .dense, .lif, .maxPool, .avgPool: false
                 }
             }
         }
         for (k, s) in p.students.enumerated() where !s.ops.contains(where: { if case .loihi(.lif) = $0 { true } else { false } }) && already {
-            throw CodegenError.failure("student \(k) has no spiking layer (input op straight to the readout): nothing of it runs on Loihi")
+            throw LoweringError("student \(k) has no spiking layer (input op straight to the readout): nothing of it runs on Loihi")
         }
         if already { return (p, notes) }
         var q = p
@@ -175,8 +181,8 @@ public enum LoihiLowering {
             var delay = 0
             var shape = p.input
             var j = 0
-            func fail(_ why: String) -> CodegenError {
-                .failure("student \(k) op \(j) (\(s.ops[j].name)): \(why) — no Loihi lowering")
+            func fail(_ why: String) -> LoweringError {
+                LoweringError("student \(k) op \(j) (\(s.ops[j].name)): \(why) — no Loihi lowering")
             }
             var st = s
             while j < s.ops.count {
@@ -236,7 +242,7 @@ public enum LoihiLowering {
                 case .lif(let l):
                     if l.reset == .subtract { notes.lines.append("\(here): reset subtract → reset to 0 (Loihi)") }
                     throw fail("lif must follow the input op, conv2d or dense")
-                default:
+                case .avgPool, .readout, .loihi:
                     throw fail("this op has no Loihi counterpart")
                 }
             }
@@ -261,13 +267,13 @@ public enum LoihiLowering {
             }
         }
         for c in 0..<p.classes {
-            guard let b = Int32(exactly: headBias[c]) else { throw CodegenError.failure("head bias of class \(c) overflows after folding the readout biases") }
+            guard let b = Int32(exactly: headBias[c]) else { throw LoweringError("head bias of class \(c) overflows after folding the readout biases") }
             q.head.bias[c] = b
         }
         notes.lines.append("T \(p.timesteps) → \(q.timesteps) (\(maxDelay) synaptic delay steps)")
         q.meta["loihi_lowered_from"] = p.name
         do { try ProgramVerifier.verify(q) } catch let e as SpikeIRError {
-            throw CodegenError.failure("the Loihi-mode program is invalid: \(e.description)")
+            throw LoweringError("the Loihi-mode program is invalid: \(e.description)")
         }
         return (q, notes)
     }

@@ -1,10 +1,11 @@
-// Pass: float layouts to Spike IR layouts (spec §3.1, §3.2): NCHW → HWC.
+// Pass: float layouts to Spike IR layouts (spec §3.1, §3.2): NCHW → HWC. (`HWCLayout`, not to be
+// confused with SpikeIR `FileLayout`, the byte offsets of a program file.)
 //
 // conv  `w[o][i][ky][kx]` → `w[ci][ky][kx][co]`
 // dense `w[o][i]`         → `w[i][o]`, and when the input is a flattened `[C, H, W]` map the float
 //        index `i = c·H·W + y·W + x` becomes the Spike IR index `(y·W + x)·C + c`.
 
-public enum Layout {
+public enum HWCLayout {
     /// `q` in float conv layout `[cout][cin][k][k]` → Spike IR `[cin][k][k][cout]`.
     public static func conv<T>(_ q: [T], cout: Int, cin: Int, k: Int) -> [T] {
         var r = q

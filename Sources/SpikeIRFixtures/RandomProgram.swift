@@ -1,17 +1,9 @@
 // Seeded generator of random VALID programs and inputs, for differential testing (issue 2 §6).
 // Own PRNG, no global state: the same seed gives the same programs on every platform.
+import SNEBase
+import SpikeIR
 
-/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and good enough for test material.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {   // SNEBase's generator, with the draws the generators use
     /// Uniform integer in `r`.
     public mutating func int(_ r: ClosedRange<Int>) -> Int {
         r.lowerBound + Int(next() % UInt64(r.upperBound - r.lowerBound + 1))

@@ -2,7 +2,7 @@
 // errors that name flags and what they found, and a warning for a class-sorted test subset.
 import Foundation
 import Testing
-@testable import SNE
+@testable import SNEEnsemble
 import SNEData
 
 @Suite struct HeldOutRunTests {
