@@ -3,7 +3,7 @@
 // program compiles, checks and runs bit-exact in C on the host at every budget.
 import Testing
 import Foundation
-import SNE
+import SNEEnsemble
 
 @Suite(.serialized) struct CascadeTests {
     @Test func denseMACsByHand() {
