@@ -146,7 +146,7 @@ def train_teacher(cfg, out, sne, dry):
 
 
 def check_json(sne, model, prog, data_dir, extra, path, dry):
-    """`sne check --json` into path (kept; exit 1 is an activity warning with the report written)."""
+    """`sne check --json` into path, or the kept file (exit 1 is an activity warning; the report is written)."""
     if os.path.exists(path):
         return json.load(open(path))
     cmd = [sne, "check", model, prog, "--data", data_dir, "--json"] + extra
@@ -244,14 +244,8 @@ def one(cfg, r, seed, out, sne, tdir, images, dry):
     if not os.path.exists(prog):
         res["seconds"]["compile"] = run([sne, "compile", model, "-o", prog, "--data", data_dir] + r.get("compile", []), log, dry)
     check = os.path.join(d, "check.json")
-    if not os.path.exists(check):
-        cmd = [sne, "check", model, prog, "--data", data_dir, "--limit", str(cfg.get("limit", 10000)), "--json"]
-        print(f"  $ {' '.join(cmd)} > {check}", flush=True)
-        if not dry:
-            p = subprocess.run(cmd, capture_output=True, text=True)
-            if p.returncode not in (0, 1) or not p.stdout.strip().startswith("{"):   # 1: an activity warning; the report is written
-                die(f"sne check failed ({p.returncode}): {p.stderr.strip()[-400:]}")
-            atomic_write(check, p.stdout)
+    if not REPORT_ONLY:
+        check_json(sne, model, prog, data_dir, ["--limit", str(cfg.get("limit", 10000))], check, dry)
     dev = cfg.get("device")
     devjson = os.path.join(d, "device.json")
     if dev and images and not os.path.exists(devjson):
@@ -266,14 +260,8 @@ def one(cfg, r, seed, out, sne, tdir, images, dry):
         if not os.path.exists(mprog):
             run([sne, "compile", model, "-o", mprog, "--data", data_dir, "--stop-margin", f"{m:g}"]
                 + strip_margin(r.get("compile", [])), log, dry)
-        if not os.path.exists(mcheck) and not REPORT_ONLY:
-            cmd = [sne, "check", model, mprog, "--data", data_dir, "--limit", str(cfg.get("limit", 10000)), "--json"]
-            print(f"  $ {' '.join(cmd)} > {mcheck}", flush=True)
-            if not dry:
-                p = subprocess.run(cmd, capture_output=True, text=True)
-                if p.returncode not in (0, 1) or not p.stdout.strip().startswith("{"):
-                    die(f"sne check failed ({p.returncode}): {p.stderr.strip()[-400:]}")
-                atomic_write(mcheck, p.stdout)
+        if not REPORT_ONLY:
+            check_json(sne, model, mprog, data_dir, ["--limit", str(cfg.get("limit", 10000))], mcheck, dry)
         if dev and images and not os.path.exists(mdev):
             run([os.path.join(ROOT, "bench", "runtime.sh"), mprog, "--target", dev.get("target", "cortex-m4"),
                  "--inputs", images, "--modes", "conf", "--json", mdev], log, dry)
