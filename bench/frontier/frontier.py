@@ -336,19 +336,22 @@ def gaps(rows, refs, key, lo, hi):
     if key == "instructions":
         plain += [(x[key], x["accuracy"]) for x in refs if key in x]
     out = {}
-    for name in sorted({r["run"] for r in rows if not r["run"].startswith("plain")}):
-        mine = [(r[key], r["accuracy"]) for r in rows if r["run"] == name and key in r]
+    ens = sorted({r["run"] for r in rows if not r["run"].startswith("plain")})
+    for name in ens + (["best of all ensembles"] if len(ens) > 1 else []):
+        mine = [(r[key], r["accuracy"]) for r in rows if (r["run"] == name or name == "best of all ensembles")
+                and not r["run"].startswith("plain") and key in r]
         costs = sorted({c for c, _ in mine + plain if lo <= c <= hi})
-        worst = None
+        worst, curve = None, []
         for c in costs:
             a, b = best_at(mine, c), best_at(plain, c)
             if a is None:
                 continue
             g = 100 * (a - (b if b is not None else 0))
+            curve.append({"cost": c, "ensemble": a, "plain": b, "gap_pp": g})
             if worst is None or g < worst[0]:
                 worst = (g, c)
         if worst:
-            out[name] = {"min_gap_pp": worst[0], "at": worst[1]}
+            out[name] = {"min_gap_pp": worst[0], "at": worst[1], "curve": curve}
     return out
 
 
@@ -430,6 +433,20 @@ def report(cfg, rows, refs, out, results):
             e, i = g_e.get(name), g_i.get(name)
             md.append(f"- {name}: " + (f"energy {e['min_gap_pp']:+.2f} pp (at {e['at']:.3f} µJ)" if e else "energy -")
                       + "; " + (f"instructions {i['min_gap_pp']:+.2f} pp (at {i['at']:,.0f})" if i else "instructions -"))
+    for key, g, unit in (("energy_uj", g_e, "µJ"), ("instructions", g_i, "instructions")):
+        best = g.get("best of all ensembles")
+        if best:
+            md += ["", f"Best of all ensembles vs the best plain SNN (or reference) of no more cost, by {unit}:", "",
+                   f"| cost ({unit}) | ensembles % | plain % | gap pp |", "| ---: | ---: | ---: | ---: |"]
+            prev = None
+            for p in best["curve"]:
+                if prev and (p["ensemble"], p["plain"]) == prev:
+                    continue   # the same step as the row before
+                prev = (p["ensemble"], p["plain"])
+                md.append(f"| {p['cost']:,.3f} | {100 * p['ensemble']:.2f} | " + (f"{100 * p['plain']:.2f}" if p["plain"] is not None else "-")
+                          + f" | {p['gap_pp']:+.2f} |" if key == "energy_uj" else
+                          f"| {p['cost']:,.0f} | {100 * p['ensemble']:.2f} | " + (f"{100 * p['plain']:.2f}" if p["plain"] is not None else "-")
+                          + f" | {p['gap_pp']:+.2f} |")
     atomic_write(os.path.join(out, "frontier.md"), "\n".join(md) + "\n")
     atomic_write(os.path.join(out, "frontier.json"), json.dumps({"config": cfg, "rows": rows, "references": refs,
                                                                "gaps": {"energy_uj": g_e, "instructions": g_i},
