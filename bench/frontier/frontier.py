@@ -209,7 +209,7 @@ def one(cfg, r, seed, out, sne, tdir, images, dry):
     d = os.path.join(out, "runs", f"{slug(r['name'])}-s{seed}")
     os.makedirs(d, exist_ok=True)
     log = os.path.join(d, "frontier.log")
-    res = {"run": r["name"], "seed": seed, "dir": d, "seconds": {}}
+    res = {"run": r["name"], "seed": seed, "dir": os.path.relpath(d, out), "seconds": {}}
     if "chosen_margin" in r:
         res["chosen_margin"] = r["chosen_margin"]
     model, prog = os.path.join(d, "model.sne"), os.path.join(d, "program.snep")
@@ -448,7 +448,8 @@ def report(cfg, rows, refs, out, results):
                           f"| {p['cost']:,.0f} | {100 * p['ensemble']:.2f} | " + (f"{100 * p['plain']:.2f}" if p["plain"] is not None else "-")
                           + f" | {p['gap_pp']:+.2f} |")
     atomic_write(os.path.join(out, "frontier.md"), "\n".join(md) + "\n")
-    atomic_write(os.path.join(out, "frontier.json"), json.dumps({"config": cfg, "rows": rows, "references": refs,
+    shown = dict(cfg, **{k: os.path.relpath(cfg[k], ROOT) for k in ("data", "refs") if cfg.get(k)})   # no machine paths
+    atomic_write(os.path.join(out, "frontier.json"), json.dumps({"config": shown, "rows": rows, "references": refs,
                                                                "gaps": {"energy_uj": g_e, "instructions": g_i},
                                                                "results": results}, indent=1))
     html = ["<!doctype html><meta charset=utf-8><title>sne frontier</title>",
