@@ -355,32 +355,57 @@ def gaps(rows, refs, key, lo, hi):
     return out
 
 
+def marker(family, x, y, color, filled, title=""):
+    """An SVG marker: circle (ensemble), square (plain SNN), triangle (plain SNN with KD)."""
+    fill = color if filled else "white"
+    t = f"<title>{title}</title>" if title else ""
+    if family == "plain":
+        return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" stroke="{color}" fill="{fill}">{t}</rect>'
+    if family == "kd":
+        return f'<polygon points="{x:.1f},{y - 5:.1f} {x + 5:.1f},{y + 4:.1f} {x - 5:.1f},{y + 4:.1f}" stroke="{color}" fill="{fill}">{t}</polygon>'
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" stroke="{color}" fill="{fill}">{t}</circle>'
+
+
+def tick(v):
+    """An axis label: 0.2, 5, 200k, 2M."""
+    return f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1e3:g}k" if v >= 1e4 else f"{v:g}"
+
+
+def family(run):
+    return "kd" if run.startswith("plain+KD") else "plain" if run.startswith("plain") else "sne"
+
+
 def svg_plot(rows, refs, key, label):
-    """An inline SVG: accuracy (%) against key on a log axis; Pareto points filled."""
+    """An inline SVG: accuracy (%) against key on a log axis; Pareto points filled. Reference points
+    far beyond the models' costs (e.g. the teacher) are listed under the plot instead of squeezing it."""
     pts = [(r[key], 100 * r["accuracy"], f"{r['run']} {mode_label(r['mode'])}", r[f"pareto_{key}"], r["run"])
            for r in rows if key in r]
-    rpts = [(x[key], 100 * x["accuracy"], x["label"]) for x in refs if key in x]
     if not pts:
         return f"<p>no {label} values (no device measured)</p>"
+    top = max(p[0] for p in pts)
+    rpts = [(x[key], 100 * x["accuracy"], x["label"]) for x in refs if key in x and x[key] <= 3 * top]
+    off = [x for x in refs if key in x and x[key] > 3 * top]
     xs = [p[0] for p in pts + rpts if p[0] > 0]
     ys = [p[1] for p in pts + rpts]
     x0, x1 = math.log10(min(xs)) - 0.05, math.log10(max(xs)) + 0.05
     y0, y1 = math.floor(min(ys)) - 0.5, math.ceil(max(ys)) + 0.5
-    W, H, L, B = 760, 420, 60, 40
+    W, H, L, B = 820, 460, 60, 40
     fx = lambda x: L + (math.log10(x) - x0) / (x1 - x0) * (W - L - 20)
     fy = lambda y: H - B - (y - y0) / (y1 - y0) * (H - B - 20)
-    runs = sorted({p[4] for p in pts})
-    colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+    runs = sorted({p[4] for p in pts}, key=lambda n: ({"sne": 0, "kd": 1, "plain": 2}[family(n)], n))
+    colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
+              "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363"]
     col = {n: colors[i % len(colors)] for i, n in enumerate(runs)}
-    s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H + 20 * (len(runs) + 1)}" font-family="sans-serif" font-size="11">']
+    n_legend = len(runs) + (1 if rpts else 0) + len(off)
+    s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H + 20 * (n_legend + 1)}" font-family="sans-serif" font-size="11">']
     s.append(f'<rect x="{L}" y="20" width="{W - L - 20}" height="{H - B - 20}" fill="none" stroke="#888"/>')
     for e in range(math.floor(x0), math.ceil(x1) + 1):
         for m in (1, 2, 5):
             v = m * 10 ** e
             if x0 <= math.log10(v) <= x1:
                 s.append(f'<line x1="{fx(v):.1f}" y1="20" x2="{fx(v):.1f}" y2="{H - B}" stroke="#eee"/>'
-                         f'<text x="{fx(v):.1f}" y="{H - B + 14}" text-anchor="middle">{v:g}</text>')
-    for y in range(int(y0), int(y1) + 1):
+                         f'<text x="{fx(v):.1f}" y="{H - B + 14}" text-anchor="middle">{tick(v)}</text>')
+    for y in range(math.ceil(y0), math.floor(y1) + 1):
         s.append(f'<line x1="{L}" y1="{fy(y):.1f}" x2="{W - 20}" y2="{fy(y):.1f}" stroke="#eee"/>'
                  f'<text x="{L - 6}" y="{fy(y) + 4:.1f}" text-anchor="end">{y}</text>')
     s.append(f'<text x="{(L + W) / 2}" y="{H - 6}" text-anchor="middle">{label} (log scale)</text>')
@@ -390,16 +415,21 @@ def svg_plot(rows, refs, key, label):
         s.append('<polyline fill="none" stroke="%s" stroke-opacity="0.5" points="%s"/>' % (
             col[n], " ".join(f"{fx(p[0]):.1f},{fy(p[1]):.1f}" for p in line)))
     for x, y, lab, par, n in pts:
-        s.append(f'<circle cx="{fx(x):.1f}" cy="{fy(y):.1f}" r="4" stroke="{col[n]}" fill="{col[n] if par else "white"}">'
-                 f'<title>{lab}: {y:.2f} % at {x:.4g}</title></circle>')
+        s.append(marker(family(n), fx(x), fy(y), col[n], par, f"{lab}: {y:.2f} % at {x:.4g}"))
     for x, y, lab in rpts:
-        s.append(f'<rect x="{fx(x) - 4:.1f}" y="{fy(y) - 4:.1f}" width="8" height="8" fill="black"><title>{lab}</title></rect>'
-                 f'<text x="{fx(x) + 6:.1f}" y="{fy(y) - 6:.1f}">{lab}</text>')
-    for i, n in enumerate(runs + ["reference"]):
+        s.append(f'<path d="M{fx(x) - 5:.1f},{fy(y) - 5:.1f} L{fx(x) + 5:.1f},{fy(y) + 5:.1f} M{fx(x) - 5:.1f},{fy(y) + 5:.1f} '
+                 f'L{fx(x) + 5:.1f},{fy(y) - 5:.1f}" stroke="black" stroke-width="2"><title>{lab}: {y:.2f} % at {x:.4g}</title></path>')
+    legend = [(marker(family(n), L + 6, 0, col[n], True), f"{n} (filled: on the Pareto frontier)") for n in runs]
+    if rpts:
+        legend.append(("X", "reference points (black crosses; hover for the label): " + "; ".join(f"{lab} {y:.2f} %" for _, y, lab in rpts)))
+    legend += [("", f"off the plot: {x['label']}, {100 * x['accuracy']:.2f} % at {x[key]:.4g}") for x in off]
+    for i, (mk, text) in enumerate(legend):
         yy = H + 14 + 20 * i
-        mark = (f'<circle cx="{L + 6}" cy="{yy - 4}" r="4" fill="{col[n]}"/>' if n in col
-                else f'<rect x="{L + 2}" y="{yy - 8}" width="8" height="8" fill="black"/>')
-        s.append(mark + f'<text x="{L + 16}" y="{yy}">{n}{"" if n == "reference" else " (filled: on the Pareto frontier)"}</text>')
+        if mk == "X":
+            mk = f'<path d="M{L + 1},{yy - 9} L{L + 11},{yy + 1} M{L + 1},{yy + 1} L{L + 11},{yy - 9}" stroke="black" stroke-width="2"/>'
+        else:
+            mk = mk.replace(' cy="0.0"', f' cy="{yy - 4}"').replace(' y="-4.0"', f' y="{yy - 8}"').replace(",-5.0 ", f",{yy - 9} ").replace(",4.0", f",{yy}")
+        s.append(mk + f'<text x="{L + 16}" y="{yy}">{text}</text>')
     s.append("</svg>")
     return "\n".join(s)
 
@@ -408,7 +438,7 @@ def report(cfg, rows, refs, out, results):
     seeds = cfg["seeds"]
     images = results[0].get("images") if results else None
     dev = next((r["device"] for r in results if "device" in r), None)
-    head = (f"Frontier on {cfg['dataset']}: integer program accuracy on {images} test images (mean over seeds {seeds}), "
+    head = (f"Frontier on {cfg['dataset']}: integer program accuracy on {images} test images (mean over the seeds each row counts, of {seeds}), "
             f"energy at 4.6 pJ/MAC + 0.9 pJ/accumulate" +
             (f", instructions per inference on {dev['target']} (deployed build, QEMU count, mean of {dev['images']} test images)" if dev else ""))
     md = [head, "", "| run | mode | seeds | accuracy % (sd) | energy µJ | instructions | students | Pareto (energy / instr.) |",
