@@ -4,7 +4,7 @@
 // stop), check --json and verify on the host at every budget, bit-exact.
 import Testing
 import Foundation
-import SNE
+import SNEEnsemble
 import SpikeIR
 
 @Suite(.serialized) struct RGBPipelineTests {
