@@ -157,12 +157,12 @@ extension TrainRun {
         var trainF = try Features.compute(model, d.train, compute: compute, progress: progress, what: "train")
         try trainHead(model, features: trainF, labels: d.train.labels, teacherLogits: tt.logits, resume: resume, name: "head")
         model.order = try Features.singleStudentOrder(model, trainF, labels: d.train.labels, compute: compute)
-        if config.isCascade, spec.perStudent != nil {
-            // Students of different sizes: the cheapest first (ties keep the accuracy order).
-            let cost = (0..<model.K).map { spec.studentSpec($0).denseMACs(input: spec.input) }
-            model.order = model.order.enumerated().sorted { (cost[$0.element], $0.offset) < (cost[$1.element], $1.offset) }.map(\.element)
-        }
         if config.isCascade {
+            if spec.perStudent != nil {
+                // Students of different sizes: the cheapest first (ties keep the accuracy order).
+                let cost = (0..<model.K).map { spec.studentSpec($0).denseMACs(input: spec.input) }
+                model.order = model.order.enumerated().sorted { (cost[$0.element], $0.offset) < (cost[$1.element], $1.offset) }.map(\.element)
+            }
             // The order is fixed from here on: every stage after this trains its prefixes.
             progress.line("cascade: fixed order \(model.order.map(String.init).joined(separator: ",")); every prefix trained as a classifier")
         }

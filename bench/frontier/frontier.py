@@ -145,6 +145,13 @@ def train_teacher(cfg, out, sne, dry):
     return tdir
 
 
+def link_teacher(tdir, d):
+    """Symlinks the shared teacher's files (not its progress checkpoint) into run folder d."""
+    for f in os.listdir(tdir):
+        if f.startswith("teacher.") and not f.endswith(".progress.ckpt") and not os.path.lexists(os.path.join(d, f)):
+            os.symlink(os.path.join(tdir, f), os.path.join(d, f))
+
+
 def check_json(sne, model, prog, data_dir, extra, path, dry):
     """`sne check --json` into path, or the kept file (exit 1 is an activity warning; the report is written)."""
     if os.path.exists(path):
@@ -176,9 +183,7 @@ def choose_margin(cfg, r, out, sne, tdir, dry):
         return json.load(open(choice))["margin"]
     if not os.path.exists(model):
         if r.get("teacher"):
-            for f in os.listdir(tdir):
-                if f.startswith("teacher.") and not f.endswith(".progress.ckpt") and not os.path.lexists(os.path.join(d, f)):
-                    os.symlink(os.path.join(tdir, f), os.path.join(d, f))
+            link_teacher(tdir, d)
         run([sne, "train", r["train"][0], "--out", d, "--dataset", cfg["dataset"], "--data", cfg["data"], "--seed", str(seed),
              "--limit", str(spec["limit"])] + cfg.get("common", []) + r["train"][1:], log, dry)
     flags = r.get("compile", [])
@@ -215,11 +220,7 @@ def one(cfg, r, seed, out, sne, tdir, images, dry):
     model, prog = os.path.join(d, "model.sne"), os.path.join(d, "program.snep")
     if not os.path.exists(model):
         if r.get("teacher"):
-            for f in os.listdir(tdir):
-                if f.startswith("teacher.") and not f.endswith(".progress.ckpt"):
-                    dst = os.path.join(d, f)
-                    if not os.path.lexists(dst):
-                        os.symlink(os.path.join(tdir, f), dst)
+            link_teacher(tdir, d)
         resume = []
         if r.get("students_from"):
             # A variant that changes only the join reuses the trained students of an earlier run.
