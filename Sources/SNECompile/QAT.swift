@@ -54,9 +54,10 @@ public enum FineTune {
                     }
                     var h = x
                     var trail: [(any Layer, QuantLIF?)] = []
-                    for (name, l) in model.students[k].layers {
+                    let frozen = model.students[k].frozenPrefix   // a shared stem: evaluation mode, no update
+                    for (j, (name, l)) in model.students[k].layers.enumerated() {
                         if let q = quant[name] { h = q.forward(h, T: model.T); trail.append((l, q)); continue }
-                        h = try l.forward(h, (o.qat && l is BatchNorm2d) ? evalCtx : ctx)
+                        h = try l.forward(h, ((o.qat && l is BatchNorm2d) || j < frozen) ? evalCtx : ctx)
                         trail.append((l, nil))
                     }
                     feats[k] = h
@@ -70,7 +71,7 @@ public enum FineTune {
                 for k in 0..<K {
                     var g = Tensor(zeros: [B, F])
                     for i in 0..<B { for j in 0..<F { g.data[i * F + j] = dz.data[i * K * F + k * F + j] } }
-                    for (l, q) in runs[k].reversed() {
+                    for (l, q) in runs[k][model.students[k].frozenPrefix...].reversed() {
                         g = try q.map { $0.backward(g) } ?? l.backward(g, (o.qat && l is BatchNorm2d) ? evalCtx : ctx)
                     }
                 }

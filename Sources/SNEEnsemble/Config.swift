@@ -65,6 +65,10 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// width (e.g. `[[4, 16, 64], [8, 32, 128]]`); fewer entries than K repeat the last one. nil:
     /// every student is `student`. F, T and the LIF settings stay `student`'s.
     public var studentSizes: [[Int]]? = nil
+    /// A shared stem (`--stem`): student 0 trains as usual; students 1…K−1 train on top of its
+    /// first block, frozen, so the compiled program computes that block once for all students
+    /// (spec §4.1). nil (configs written before it) and false: off.
+    public var stem: Bool? = nil
 
     public init() {}
 
@@ -82,6 +86,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         studentSizes == nil ? nil : (0..<students).map(studentSpec)
     }
 
+    /// Whether the students share a stem.
+    public var hasStem: Bool { stem == true }
+
     /// Whether cascade training is on.
     public var isCascade: Bool { cascade == true }
 
@@ -92,7 +99,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case dataset, data, limit, testLimit, seed, threads, teacher, teacherStage, teacherFeatures, teacherLogits, teacherTestFeatures, teacherTestLogits, students,
-             partition, student, studentStage, loss, headStage, gate, gateStage, finetuneStage, cascade, cascadeWeights, studentSizes
+             partition, student, studentStage, loss, headStage, gate, gateStage, finetuneStage, cascade, cascadeWeights, studentSizes, stem
     }
 
     /// Decodes a config, keeping the default of every field the JSON leaves out.
@@ -123,6 +130,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         cascade = try c.decodeIfPresent(Bool.self, forKey: .cascade)
         cascadeWeights = try c.decodeIfPresent(String.self, forKey: .cascadeWeights)
         studentSizes = try c.decodeIfPresent([[Int]].self, forKey: .studentSizes)
+        stem = try c.decodeIfPresent(Bool.self, forKey: .stem)
     }
 
     /// Reads a JSON config; errors name the file and the field.
@@ -161,6 +169,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
                 do { try studentSpec(k).validate() } catch let e as SNEError { throw SNEError("--student-sizes, student \(k): \(e.message)") }
             }
         }
+        if hasStem { try EnsembleSpec.validateStem((0..<students).map(studentSpec)) }
         try gate?.validate()
         if let w = cascadeWeights, !["uniform", "linear"].contains(w) {
             throw SNEError("--cascade-weights '\(w)' (cascadeWeights in a config file): must be uniform or linear")

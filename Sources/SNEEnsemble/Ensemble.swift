@@ -43,6 +43,11 @@ public struct StudentSpec: Codable, Equatable, Sendable {
         guard (1...64).contains(timesteps) else { throw SNEError("--timesteps \(timesteps) (student.timesteps in a config file): must be 1…64") }
     }
 
+    /// The layers of a student's first block (`conv1`, `bn1`, `lif1`, `pool1`): what a shared stem is.
+    public static let stemLayers = 4
+    /// The checkpoint tensor names of the stem (its conv and batch norm).
+    public static func isStemTensor(_ name: String) -> Bool { name.hasPrefix("conv1.") || name.hasPrefix("bn1.") }
+
     /// Multiply-accumulates of one forward step for a `[C, H, W]` input, counting every conv tap and
     /// linear weight once (spikes are not counted as sparse): the cost proxy that orders students of
     /// different sizes in a cascade (cheapest first).
@@ -133,10 +138,18 @@ public struct EnsembleSpec: Codable, Equatable, Sendable {
     /// `timesteps` as `student`); nil (and absent from files written before it): every student is
     /// `student`.
     public var perStudent: [StudentSpec]?
-    public init(input: [Int], classes: Int, students: Int, student: StudentSpec, gate: GateSpec?, perStudent: [StudentSpec]? = nil) {
+    /// A shared stem (`--stem`): every student's first block (`conv1`, `bn1`, `lif1`, `pool1`,
+    /// `StudentSpec.stemLayers`) holds the same frozen weights, student 0's, so the compiler
+    /// computes it once (the program's stem, spec §4.1). nil (files written before it) and false: off.
+    public var stem: Bool?
+    public init(input: [Int], classes: Int, students: Int, student: StudentSpec, gate: GateSpec?, perStudent: [StudentSpec]? = nil,
+                stem: Bool? = nil) {
         self.input = input; self.classes = classes; self.students = students; self.student = student; self.gate = gate
-        self.perStudent = perStudent
+        self.perStudent = perStudent; self.stem = stem
     }
+
+    /// Whether the students share a stem.
+    public var hasStem: Bool { stem == true }
 
     /// Student k's shape.
     public func studentSpec(_ k: Int) -> StudentSpec { perStudent?[k] ?? student }
@@ -150,6 +163,15 @@ public struct EnsembleSpec: Codable, Equatable, Sendable {
                 throw SNEError("student \(k): features \(s.features) and T \(s.timesteps) must equal the ensemble's (\(student.features), \(student.timesteps))")
             }
             try s.validate()
+        }
+        if hasStem { try Self.validateStem((0..<students).map(studentSpec)) }
+    }
+
+    /// Students sharing a stem need the same first conv width (the stem's channels).
+    public static func validateStem(_ specs: [StudentSpec]) throws {
+        guard let first = specs.first?.conv.first else { return }
+        for (k, s) in specs.enumerated() where s.conv.first != first {
+            throw SNEError("--stem: student \(k)'s first conv has \(s.conv.first ?? 0) channels, student 0's \(first); students sharing a stem need the same first width")
         }
     }
 }
@@ -183,6 +205,7 @@ public final class SNEModel {
             var rng = SeededRNG(seed: Self.studentSeed(seed, k))
             built.append(try spec.studentSpec(k).build(input: spec.input, rng: &rng))
         }
+        if spec.hasStem { for s in built { s.freeze(prefix: StudentSpec.stemLayers) } }
         students = built
         var rng = SeededRNG(seed: seed &+ 0x4EAD)
         head = Linear(spec.students * spec.student.features, spec.classes, rng: &rng)

@@ -77,6 +77,8 @@ extension TrainRun {
         let target = norm.columns(tt, group)
         var rng = SeededRNG(seed: SNEModel.studentSeed(config.seed, k))
         let student = try config.studentSpec(k).build(input: d.inputShape, rng: &rng)
+        var stemNote: String? = nil
+        if config.hasStem && k > 0 { stemNote = try loadStem(into: student) }
         let f = config.student.features
         let proj: Linear? = f == g ? nil : Linear(f, g, rng: &rng)
         let net = Sequential(named: [("student", student)] + (proj.map { [("proj", $0)] } ?? []))
@@ -121,9 +123,25 @@ extension TrainRun {
         })
         var ck = Checkpoint(tensors: student.stateDict(), metadata: ["format": "sne-student-1", "index": "\(k)", "epochs": "\(o.epochs)",
                                                                      "group": group.map(String.init).joined(separator: ",")])
+        if let stemNote { ck.metadata["stem"] = stemNote }
         ck.metadata["seconds"] = String(format: "%.1f", Date().timeIntervalSince(t0))
         do { try ck.write(to: studentPath(k)) } catch let e as CheckpointError { throw SNEError.failure(e.message) }
         progress.line("student \(k): saved \(studentPath(k)) (\(formatDuration(Date().timeIntervalSince(t0))))")
+    }
+
+    /// With `--stem`: copies student 0's first block (conv1, bn1) from its checkpoint into
+    /// `student` and freezes it; returns what the checkpoint records about it.
+    func loadStem(into student: Sequential) throws -> String {
+        let ck: Checkpoint
+        do { ck = try Checkpoint.read(from: studentPath(0)) } catch {
+            throw SNEError("\(studentPath(0)): student 0 is not trained yet; with --stem the other students train on its first block — run 'sne train student --index 0 --out \(dir)' first")
+        }
+        let stem = ck.byName.filter { StudentSpec.isStemTensor($0.key) }
+        do { try student.loadStateDict(stem, partial: true) } catch let e as CheckpointError {
+            throw SNEError("\(studentPath(0)): \(e.message) (its first block does not fit this student: --stem needs the same first conv width)")
+        }
+        student.freeze(prefix: StudentSpec.stemLayers)
+        return "student 0, \(ck.metadata["epochs"] ?? "?") epochs"
     }
 
     static func scaled(_ t: Tensor, _ s: Float) -> Tensor {
@@ -142,7 +160,7 @@ extension TrainRun {
     public func join(resume: Bool) throws -> SNEModel {
         let d = try data(), tt = try teacherTargets(), part = try partition(tt)
         let spec = EnsembleSpec(input: d.inputShape, classes: d.classes, students: config.students, student: config.student, gate: config.gate,
-                                perStudent: config.perStudentSpecs)
+                                perStudent: config.perStudentSpecs, stem: config.hasStem ? true : nil)
         let model = try SNEModel(spec: spec, seed: config.seed, partition: part)
         for k in 0..<model.K {
             let ck: Checkpoint
@@ -151,6 +169,14 @@ extension TrainRun {
             }
             do { try model.students[k].loadStateDict(ck.byName) } catch let e as CheckpointError {
                 throw SNEError("\(studentPath(k)): \(e.message) (trained with another configuration?)")
+            }
+        }
+        if spec.hasStem {   // every student must hold student 0's stem, bit for bit
+            let s0 = Dictionary(uniqueKeysWithValues: model.students[0].stateDict().filter { StudentSpec.isStemTensor($0.0) })
+            for k in 1..<model.K {
+                for (name, t) in model.students[k].stateDict() where StudentSpec.isStemTensor(name) && s0[name]?.data != t.data {
+                    throw SNEError("\(studentPath(k)): its first block differs from student 0's (was student 0 retrained after it?) — retrain student \(k) with --stem")
+                }
             }
         }
         let t0 = Date()

@@ -121,9 +121,11 @@ extension Layer {
     /// Every parameter and buffer as `(name, value)`, for checkpoints and the compiler.
     public func stateDict() -> [(String, Tensor)] { namedParameters().map { ($0.0, $0.1.value) } }
 
-    /// Loads values by name; throws naming the first missing or mis-shaped tensor.
-    public func loadStateDict(_ tensors: [String: Tensor], prefix: String = "") throws {
+    /// Loads values by name; throws naming the first missing or mis-shaped tensor. `partial`: only
+    /// the parameters `tensors` names are loaded, the others keep their values.
+    public func loadStateDict(_ tensors: [String: Tensor], prefix: String = "", partial: Bool = false) throws {
         for (name, p) in namedParameters() {
+            if partial && tensors[prefix + name] == nil { continue }
             guard let t = tensors[prefix + name] else { throw CheckpointError(message: "checkpoint lacks tensor '\(prefix + name)'") }
             guard t.shape == p.value.shape else {
                 throw CheckpointError(message: "tensor '\(prefix + name)' has shape \(t.shape), model expects \(p.value.shape)")

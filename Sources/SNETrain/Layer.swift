@@ -14,6 +14,9 @@ public final class Parameter {
     public let trainable: Bool
     /// Whether weight decay applies (false for biases and BN affine parameters).
     public let decays: Bool
+    /// Frozen by its container (`Sequential.freeze(prefix:)`): kept out of `trainableParameters`,
+    /// so no optimizer updates it (a shared stem that every student reuses as trained).
+    public var frozen = false
 
     public init(_ name: String, _ value: Tensor, trainable: Bool = true, decays: Bool = true) {
         self.name = name; self.value = value; self.trainable = trainable; self.decays = decays && trainable
@@ -87,8 +90,8 @@ extension Layer {
     /// Zeroes every trainable parameter's gradient.
     public func zeroGrad() { for (_, p) in namedParameters() { p.zeroGrad() } }
 
-    /// The trainable parameters (what an optimizer updates).
-    public var trainableParameters: [Parameter] { namedParameters().map(\.1).filter(\.trainable) }
+    /// The trainable parameters (what an optimizer updates): not buffers, not frozen.
+    public var trainableParameters: [Parameter] { namedParameters().map(\.1).filter { $0.trainable && !$0.frozen } }
 }
 
 /// Layers that hold other layers name their children's parameters with a prefix.
@@ -107,6 +110,8 @@ public struct LayerError: Error, CustomStringConvertible, Equatable {
 public final class Sequential: LayerContainer {
     /// The children with their names (index strings unless given).
     public private(set) var layers: [(name: String, layer: any Layer)]
+    /// The first `frozenPrefix` layers are frozen (`freeze(prefix:)`); 0: none.
+    public private(set) var frozenPrefix = 0
 
     public init(_ layers: [any Layer]) { self.layers = layers.enumerated().map { (String($0.offset), $0.element) } }
     public init(named layers: [(String, any Layer)]) { self.layers = layers.map { (name: $0.0, layer: $0.1) } }
@@ -116,15 +121,31 @@ public final class Sequential: LayerContainer {
     /// training a `BatchNorm2d` directly followed by a `ReLU` runs as one pass (`max(y, 0)` written by
     /// the batch norm, which masks the gradient in backward); the results and the gradients are
     /// bit-identical to running the two layers one after the other.
+    /// The frozen prefix runs in evaluation mode (batch norm on its running statistics) whatever
+    /// `ctx.training` says.
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
         var h = x
         var i = 0
+        let training = ctx.training
+        defer { ctx.training = training }
         while i < layers.count {
+            ctx.training = training && i >= frozenPrefix
             let (y, used) = try forwardStep(i, h, ctx)
             h = y
             i += used
         }
         return h
+    }
+
+    /// Freezes the first `n` layers: their parameters leave `trainableParameters`, they run in
+    /// evaluation mode, and backward stops before them (the layer after them computes no input
+    /// gradient). Used for a shared stem: students trained on top of another student's input
+    /// layers, which all of them then compute identically.
+    public func freeze(prefix n: Int) {
+        precondition((0...layers.count).contains(n))
+        frozenPrefix = n
+        for (i, (_, l)) in layers.enumerated() { for (_, p) in l.namedParameters() { p.frozen = i < n } }
+        if n > 0, n < layers.count, let c = layers[n].layer as? Conv2d { c.needsInputGradient = false }
     }
 
     /// Runs layer `i` on `h`, fused with layer `i + 1` when they are a LIF and a max pool it can
@@ -149,10 +170,12 @@ public final class Sequential: LayerContainer {
         }
     }
 
+    /// Runs the layers' backward in reverse, down to the frozen prefix (then the returned input
+    /// gradient is empty).
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
         var g = dy
-        for (_, l) in layers.reversed() { g = try l.backward(g, ctx) }
-        return g
+        for (_, l) in layers[frozenPrefix...].reversed() { g = try l.backward(g, ctx) }
+        return frozenPrefix > 0 ? Tensor(zeros: [0]) : g
     }
 
     public var parameters: [Parameter] { namedChildParameters().map(\.1) }

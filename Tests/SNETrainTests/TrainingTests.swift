@@ -137,3 +137,30 @@ struct TinyRun {
         #expect(m.savedBytes == 0)   // everything released after backward
     }
 }
+
+/// `Sequential.freeze(prefix:)` (the shared stem): frozen layers keep their values and batch-norm
+/// statistics through training, leave `trainableParameters`, and the rest still learns.
+@Suite struct FreezePrefixTests {
+    @Test func frozenPrefixStaysPutAndTheRestLearns() throws {
+        let run = TinyRun(threads: 1)
+        let m = run.model
+        m.freeze(prefix: 2)   // conv + bn
+        #expect(m.frozenPrefix == 2)
+        let frozenNames = Set(m.namedParameters().filter { $0.1.frozen }.map(\.0))
+        #expect(frozenNames == ["conv.weight", "conv.bias", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"])
+        let before = Dictionary(uniqueKeysWithValues: m.stateDict())
+        let opt = AdamW(m.trainableParameters, weightDecay: 0.01)
+        #expect(!m.trainableParameters.contains { $0.frozen })
+        for i in 0..<3 {
+            try trainStep(model: m, optimizer: opt, lr: 0.01, input: run.x, ctx: run.ctx) {
+                try Loss.crossEntropy($0, labels: run.labels)
+            }
+            _ = i
+        }
+        for (name, t) in m.stateDict() {
+            if frozenNames.contains(name) { #expect(t.data == before[name]!.data, "\(name) changed") }
+        }
+        #expect(m.stateDict().first { $0.0 == "fc.weight" }!.1.data != before["fc.weight"]!.data)
+        #expect(run.ctx.training, "forward restores the context's training flag")
+    }
+}
