@@ -59,6 +59,7 @@ public enum ModelCompiler {
             students.append(low)
             notes += low.notes.map { "student \(k) \($0)" }
         }
+        if model.spec.hasStem { throw CompileError("this model's students share a stem: this compiler cannot factor it yet") }
         let cal = try FloatEval.run(model, calibration, compute: compute)
         // Readout ranges: per feature (spec §4 requantizes each feature with its own mult/shift).
         var fmax: [[Double]] = [], units: [[Double]] = []

@@ -65,10 +65,10 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// width (e.g. `[[4, 16, 64], [8, 32, 128]]`); fewer entries than K repeat the last one. nil:
     /// every student is `student`. F, T and the LIF settings stay `student`'s.
     public var studentSizes: [[Int]]? = nil
-    /// A shared stem (`--stem`): student 0 trains as usual; students 1…K−1 train on top of its
-    /// first block, frozen, so the compiled program computes that block once for all students
-    /// (spec §4.1). nil (configs written before it) and false: off.
-    public var stem: Bool? = nil
+    /// A shared stem (`--stem N`): student 0 trains as usual; students 1…K−1 train on top of its
+    /// first N conv blocks, frozen, so the compiled program computes them once for all students
+    /// (spec §4.1). nil (configs written before it) and 0: off.
+    public var stem: Int? = nil
 
     public init() {}
 
@@ -87,7 +87,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     }
 
     /// Whether the students share a stem.
-    public var hasStem: Bool { stem == true }
+    public var hasStem: Bool { (stem ?? 0) > 0 }
 
     /// Whether cascade training is on.
     public var isCascade: Bool { cascade == true }
@@ -130,7 +130,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         cascade = try c.decodeIfPresent(Bool.self, forKey: .cascade)
         cascadeWeights = try c.decodeIfPresent(String.self, forKey: .cascadeWeights)
         studentSizes = try c.decodeIfPresent([[Int]].self, forKey: .studentSizes)
-        stem = try c.decodeIfPresent(Bool.self, forKey: .stem)
+        stem = try c.decodeIfPresent(Int.self, forKey: .stem)
     }
 
     /// Reads a JSON config; errors name the file and the field.
@@ -169,7 +169,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
                 do { try studentSpec(k).validate() } catch let e as SNEError { throw SNEError("--student-sizes, student \(k): \(e.message)") }
             }
         }
-        if hasStem { try EnsembleSpec.validateStem((0..<students).map(studentSpec)) }
+        if let n = stem, n < 0 || n > 4 { throw SNEError("--stem \(n) (stem in a config file): the shared conv blocks, 0…4") }
+        if hasStem { try EnsembleSpec.validateStem((0..<students).map(studentSpec), blocks: stem!) }
         try gate?.validate()
         if let w = cascadeWeights, !["uniform", "linear"].contains(w) {
             throw SNEError("--cascade-weights '\(w)' (cascadeWeights in a config file): must be uniform or linear")

@@ -43,10 +43,13 @@ public struct StudentSpec: Codable, Equatable, Sendable {
         guard (1...64).contains(timesteps) else { throw SNEError("--timesteps \(timesteps) (student.timesteps in a config file): must be 1…64") }
     }
 
-    /// The layers of a student's first block (`conv1`, `bn1`, `lif1`, `pool1`): what a shared stem is.
-    public static let stemLayers = 4
-    /// The checkpoint tensor names of the stem (its conv and batch norm).
-    public static func isStemTensor(_ name: String) -> Bool { name.hasPrefix("conv1.") || name.hasPrefix("bn1.") }
+    /// The layers of a student's first `blocks` conv blocks (`conv1`, `bn1`, `lif1`, `pool1`, …):
+    /// what a shared stem of that many blocks is.
+    public static func stemLayers(_ blocks: Int) -> Int { 4 * blocks }
+    /// Whether a checkpoint tensor belongs to the first `blocks` blocks (their convs and batch norms).
+    public static func isStemTensor(_ name: String, blocks: Int) -> Bool {
+        (1...max(blocks, 1)).contains { blocks > 0 && (name.hasPrefix("conv\($0).") || name.hasPrefix("bn\($0).")) }
+    }
 
     /// Multiply-accumulates of one forward step for a `[C, H, W]` input, counting every conv tap and
     /// linear weight once (spikes are not counted as sparse): the cost proxy that orders students of
@@ -138,18 +141,20 @@ public struct EnsembleSpec: Codable, Equatable, Sendable {
     /// `timesteps` as `student`); nil (and absent from files written before it): every student is
     /// `student`.
     public var perStudent: [StudentSpec]?
-    /// A shared stem (`--stem`): every student's first block (`conv1`, `bn1`, `lif1`, `pool1`,
-    /// `StudentSpec.stemLayers`) holds the same frozen weights, student 0's, so the compiler
-    /// computes it once (the program's stem, spec §4.1). nil (files written before it) and false: off.
-    public var stem: Bool?
+    /// A shared stem (`--stem N`): every student's first N conv blocks (`conv1`, `bn1`, `lif1`,
+    /// `pool1`, …) hold the same frozen weights, student 0's, so the compiler computes them once
+    /// (the program's stem, spec §4.1). nil (files written before it) and 0: off.
+    public var stem: Int?
     public init(input: [Int], classes: Int, students: Int, student: StudentSpec, gate: GateSpec?, perStudent: [StudentSpec]? = nil,
-                stem: Bool? = nil) {
+                stem: Int? = nil) {
         self.input = input; self.classes = classes; self.students = students; self.student = student; self.gate = gate
         self.perStudent = perStudent; self.stem = stem
     }
 
+    /// The conv blocks the students share (0: none).
+    public var stemBlocks: Int { stem ?? 0 }
     /// Whether the students share a stem.
-    public var hasStem: Bool { stem == true }
+    public var hasStem: Bool { stemBlocks > 0 }
 
     /// Student k's shape.
     public func studentSpec(_ k: Int) -> StudentSpec { perStudent?[k] ?? student }
@@ -164,14 +169,18 @@ public struct EnsembleSpec: Codable, Equatable, Sendable {
             }
             try s.validate()
         }
-        if hasStem { try Self.validateStem((0..<students).map(studentSpec)) }
+        if hasStem { try Self.validateStem((0..<students).map(studentSpec), blocks: stemBlocks) }
     }
 
-    /// Students sharing a stem need the same first conv width (the stem's channels).
-    public static func validateStem(_ specs: [StudentSpec]) throws {
-        guard let first = specs.first?.conv.first else { return }
-        for (k, s) in specs.enumerated() where s.conv.first != first {
-            throw SNEError("--stem: student \(k)'s first conv has \(s.conv.first ?? 0) channels, student 0's \(first); students sharing a stem need the same first width")
+    /// Students sharing a stem of `blocks` conv blocks need the same widths in those blocks.
+    public static func validateStem(_ specs: [StudentSpec], blocks: Int) throws {
+        guard let first = specs.first else { return }
+        guard blocks <= first.conv.count else {
+            throw SNEError("--stem \(blocks): the students have only \(first.conv.count) conv blocks to share")
+        }
+        let shared = Array(first.conv.prefix(blocks))
+        for (k, s) in specs.enumerated() where Array(s.conv.prefix(blocks)) != shared {
+            throw SNEError("--stem \(blocks): student \(k)'s first conv widths are \(s.conv.prefix(blocks).map(String.init).joined(separator: ",")), student 0's \(shared.map(String.init).joined(separator: ",")); students sharing a stem need the same widths there")
         }
     }
 }
@@ -205,7 +214,7 @@ public final class SNEModel {
             var rng = SeededRNG(seed: Self.studentSeed(seed, k))
             built.append(try spec.studentSpec(k).build(input: spec.input, rng: &rng))
         }
-        if spec.hasStem { for s in built { s.freeze(prefix: StudentSpec.stemLayers) } }
+        if spec.hasStem { for s in built { s.freeze(prefix: StudentSpec.stemLayers(spec.stemBlocks)) } }
         students = built
         var rng = SeededRNG(seed: seed &+ 0x4EAD)
         head = Linear(spec.students * spec.student.features, spec.classes, rng: &rng)

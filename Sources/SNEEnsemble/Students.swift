@@ -129,19 +129,20 @@ extension TrainRun {
         progress.line("student \(k): saved \(studentPath(k)) (\(formatDuration(Date().timeIntervalSince(t0))))")
     }
 
-    /// With `--stem`: copies student 0's first block (conv1, bn1) from its checkpoint into
+    /// With `--stem N`: copies student 0's first N conv blocks (conv, bn) from its checkpoint into
     /// `student` and freezes it; returns what the checkpoint records about it.
     func loadStem(into student: Sequential) throws -> String {
         let ck: Checkpoint
         do { ck = try Checkpoint.read(from: studentPath(0)) } catch {
-            throw SNEError("\(studentPath(0)): student 0 is not trained yet; with --stem the other students train on its first block — run 'sne train student --index 0 --out \(dir)' first")
+            throw SNEError("\(studentPath(0)): student 0 is not trained yet; with --stem the other students train on its first blocks — run 'sne train student --index 0 --out \(dir)' first")
         }
-        let stem = ck.byName.filter { StudentSpec.isStemTensor($0.key) }
+        let blocks = config.stem ?? 0
+        let stem = ck.byName.filter { StudentSpec.isStemTensor($0.key, blocks: blocks) }
         do { try student.loadStateDict(stem, partial: true) } catch let e as CheckpointError {
-            throw SNEError("\(studentPath(0)): \(e.message) (its first block does not fit this student: --stem needs the same first conv width)")
+            throw SNEError("\(studentPath(0)): \(e.message) (its first blocks do not fit this student: --stem needs the same conv widths there)")
         }
-        student.freeze(prefix: StudentSpec.stemLayers)
-        return "student 0, \(ck.metadata["epochs"] ?? "?") epochs"
+        student.freeze(prefix: StudentSpec.stemLayers(blocks))
+        return "student 0, \(blocks) block\(blocks == 1 ? "" : "s"), \(ck.metadata["epochs"] ?? "?") epochs"
     }
 
     static func scaled(_ t: Tensor, _ s: Float) -> Tensor {
@@ -160,7 +161,7 @@ extension TrainRun {
     public func join(resume: Bool) throws -> SNEModel {
         let d = try data(), tt = try teacherTargets(), part = try partition(tt)
         let spec = EnsembleSpec(input: d.inputShape, classes: d.classes, students: config.students, student: config.student, gate: config.gate,
-                                perStudent: config.perStudentSpecs, stem: config.hasStem ? true : nil)
+                                perStudent: config.perStudentSpecs, stem: config.hasStem ? config.stem : nil)
         let model = try SNEModel(spec: spec, seed: config.seed, partition: part)
         for k in 0..<model.K {
             let ck: Checkpoint
@@ -172,10 +173,10 @@ extension TrainRun {
             }
         }
         if spec.hasStem {   // every student must hold student 0's stem, bit for bit
-            let s0 = Dictionary(uniqueKeysWithValues: model.students[0].stateDict().filter { StudentSpec.isStemTensor($0.0) })
+            let s0 = Dictionary(uniqueKeysWithValues: model.students[0].stateDict().filter { StudentSpec.isStemTensor($0.0, blocks: spec.stemBlocks) })
             for k in 1..<model.K {
-                for (name, t) in model.students[k].stateDict() where StudentSpec.isStemTensor(name) && s0[name]?.data != t.data {
-                    throw SNEError("\(studentPath(k)): its first block differs from student 0's (was student 0 retrained after it?) — retrain student \(k) with --stem")
+                for (name, t) in model.students[k].stateDict() where StudentSpec.isStemTensor(name, blocks: spec.stemBlocks) && s0[name]?.data != t.data {
+                    throw SNEError("\(studentPath(k)): its stem differs from student 0's (was student 0 retrained after it?) — retrain student \(k) with --stem")
                 }
             }
         }
