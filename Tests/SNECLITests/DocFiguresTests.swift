@@ -82,6 +82,37 @@ import SpikeIR
         }
     }
 
+    /// The README's table of the shipped Fashion-MNIST model: float and integer accuracy and energy
+    /// per budget and in confidence mode, as `sne check` measures them on all 10,000 test images.
+    @Test func shippedModelAccuracyTable() throws {
+        guard let data = TrainProcessTests.dataRoot, FileManager.default.fileExists(atPath: data + "/fashion-mnist") else {
+            Issue.record("needs ../shared/data/fashion-mnist (the README's figures are measured on its 10,000 test images)"); return
+        }
+        let dir = "examples/models/fashion-mnist/"
+        let r = sne(["check", Self.path(dir + "model.sne"), Self.path(dir + "fashion_sne.snep"), "--data", data, "--limit", "10000", "--json"])
+        guard r.0 == 0, let j = (try? JSONSerialization.jsonObject(with: Data(r.1.utf8))) as? [String: Any],
+              let budgets = j["budgets"] as? [[String: Any]], let conf = j["confidence"] as? [String: Any] else {
+            Issue.record("sne check of the shipped model failed: \(r.2)"); return
+        }
+        func pct(_ v: Any?) -> String { String(format: "%.2f %%", 100 * ((v as? Double) ?? .nan)) }
+        func uj(_ v: Any?) -> String { String(format: "%.3f", (v as? Double) ?? .nan) }
+        var rows: [String] = []
+        for b in budgets {
+            let k = (b["budget"] as? Int) ?? 0
+            let lead = k == 1 ? "| SNE, K = 4 students 4/16/64, T = 4, informed partition, gate | top-1 |" : "| | top-\(k) |"
+            rows.append("\(lead) \(pct(b["float_accuracy"])) | **\(pct(b["int_accuracy"]))** | \(uj(b["energy_uj"])) |")
+        }
+        let students = String(format: "%.2f", (conf["int_students"] as? Double) ?? .nan)
+        rows.append("| | confidence stop (\(students) students) | \(pct(conf["float_accuracy"])) | **\(pct(conf["int_accuracy"]))** | \(uj(conf["energy_uj"])) |")
+        // A row is found by what precedes its first number (the model and budget cells).
+        try Self.sync("README.md", rows) { line in
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false)
+            let head = cells.prefix(3).joined(separator: "|")
+            return head.replacingOccurrences(of: #"\(\d+\.\d+ students\)"#, with: "(", options: .regularExpression)
+                .components(separatedBy: "(").first!
+        }
+    }
+
     /// The command reference in docs/user-guide.md is the commands' own --help
     /// (docs/make-user-guide.sh writes it).
     @Test func userGuideIsTheHelpText() throws {
