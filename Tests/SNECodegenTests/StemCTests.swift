@@ -36,7 +36,7 @@ struct StemCTests {
         let cases = Self.stemCases(seed: 2203, programs: 60, inputs: 0)
         let dir = tempDir("stem-arena")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let exe = try DiffVectors.buildDriver(into: dir)
+        let exe = try DiffVectors.buildDriver(into: dir, flags: ["-O2", "-DSNE_DIFF_PRINT_ARENA"])
         let items = try cases.map { (blob: try ProgramFile.encode($0.program), inputs: [[UInt8]](), inputSize: $0.program.input.size) }
         try Data(DiffVectors.encode(items)).write(to: URL(fileURLWithPath: dir + "/v.sned"))
         let r = try Shell.run([exe, dir + "/v.sned"])
