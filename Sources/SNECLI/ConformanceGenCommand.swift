@@ -44,14 +44,29 @@ struct ConformanceGenCommand: Command {
 
 /// The conformance vector files (name → bytes). Program i uses generator seed `seed + i`; the
 /// limits alternate between tiny and default so both very small and larger programs appear.
+/// vNN have no stem (their files predate 2.2 and stay byte-identical); wNN are random programs
+/// that all have a shared stem (the same seeds, `stemChance` 1); sNN the hand-built stem cases
+/// (StemFixtures); eNN the edge values (Fixtures.edgePrograms).
 enum ConformanceVectors {
     static func generate(count: Int, seed: UInt64) throws -> [(String, [UInt8])] {
         var cases: [(String, Program, [UInt8])] = []
         for i in 0..<count {
-            var gen = RandomProgram(seed: seed &+ UInt64(i), limits: i % 2 == 0 ? .tiny : RandomProgram.Limits())
+            var lim = i % 2 == 0 ? RandomProgram.Limits.tiny : RandomProgram.Limits()
+            lim.stemChance = 0
+            var gen = RandomProgram(seed: seed &+ UInt64(i), limits: lim)
             let p = gen.program()
             cases.append((String(format: "v%02d", i), p, gen.input(for: p)))
         }
+        // Spike IR 2.2: random programs with a shared stem (every one of them has one)
+        for i in 0..<min(count, 8) {
+            var lim = i % 2 == 0 ? RandomProgram.Limits.tiny : RandomProgram.Limits()
+            lim.stemChance = 1
+            var gen = RandomProgram(seed: seed &+ UInt64(i), limits: lim)
+            let p = gen.program()
+            cases.append((String(format: "w%02d", i), p, gen.input(for: p)))
+        }
+        // Spike IR 2.2: the shared stem's cases (StemFixtures.programs)
+        for (i, (p, x)) in StemFixtures.programs().enumerated() { cases.append((String(format: "s%02d", i), p, x)) }
         // Spike IR 2.0 fields at their edge values (Fixtures.edgePrograms)
         for (i, (p, x)) in Fixtures.edgePrograms().enumerated() { cases.append((String(format: "e%02d", i), p, x)) }
         var files: [(String, [UInt8])] = []

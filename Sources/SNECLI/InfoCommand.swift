@@ -49,10 +49,9 @@ struct InfoCommand: Command {
             for layer in g.layers { params += layer.weights.count + layer.bias.count }
             out.write("gate       pool=\(g.pool) layers=\(g.layers.count) params=\(params)\n")
         }
-        for (k, s) in p.students.enumerated() {
-            var shape = p.input
-            out.write("student \(k)  features=\(s.features)\n")
-            for (j, op) in s.ops.enumerated() {
+        func opLines(_ ops: [Op], input: Shape) {
+            var shape = input
+            for (j, op) in ops.enumerated() {
                 let o = op.outputShape(shape)
                 let n = op.parameterCount
                 params += n
@@ -60,9 +59,21 @@ struct InfoCommand: Command {
                 shape = o
             }
         }
+        if let st = p.stem {                               // the shared stem (spec §4.1), counted once
+            out.write("stem  ops=\(st.count)  output \(p.stemOutput ?? p.input) kept for T=\(p.timesteps) steps\n")
+            opLines(st, input: p.input)
+        }
+        for (k, s) in p.students.enumerated() {
+            out.write("student \(k)  features=\(s.features)\n")
+            opLines(s.ops, input: p.studentInput(s))
+        }
         let headParams = p.head.bias.count + p.head.weights.reduce(0) { $0 + $1.count }
         params += headParams
         let bound = OpEstimate.bound(p, budget: p.students.count)
+        if p.stem != nil {
+            let s = OpEstimate.stem(p)
+            out.write("stem bound synops≤\(s.synops) macs≤\(s.macs) neuron_updates≤\(s.neuronUpdates)  (once per inference, when a student starting with stem runs)\n")
+        }
         out.write("head       classes=\(p.classes) params=\(headParams)\n")
         out.write("parameters \(params) total\n")
         out.write("ops bound  synops≤\(bound.synops) macs≤\(bound.macs) neuron_updates≤\(bound.neuronUpdates)  (dense upper bound, k = K; input-conv MACs counted without border clipping)\n")
@@ -75,7 +86,9 @@ struct InfoCommand: Command {
                 for k in 1...p.students.count {
                     let r = try interp(x, budget: k)
                     let t = r.total
-                    out.write("ops k=\(k)    synops=\(t.synops) macs=\(t.macs) neuron_updates=\(t.neuronUpdates)  active=\(r.active)  (on \(input))\n")
+                    out.write("ops k=\(k)    synops=\(t.synops) macs=\(t.macs) neuron_updates=\(t.neuronUpdates)  active=\(r.active)"
+                              + (r.stemOpCounts.isEmpty ? "" : "  stem synops=\(r.stemCounts.synops) macs=\(r.stemCounts.macs) neuron_updates=\(r.stemCounts.neuronUpdates)")
+                              + "  (on \(input))\n")
                 }
             } catch let e as SpikeIRError { throw CLIError.failure(e.description) }
         }

@@ -65,6 +65,13 @@ struct RunCommand: Command {
         if !r.gateScores.isEmpty { out.write("gate scores \(r.gateScores.map(String.init).joined(separator: " "))\n") }
         out.write("ops         synops=\(t.synops) macs=\(t.macs) neuron_updates=\(t.neuronUpdates)\n")
         out.write("  gate      synops=\(r.gateCounts.synops) macs=\(r.gateCounts.macs)\n")
+        if let st = p.stem {                                  // the shared stem (spec §4.1): once, or not at all
+            let c = r.stemCounts
+            out.write("  stem      synops=\(c.synops) macs=\(c.macs) neuron_updates=\(c.neuronUpdates)\(r.stemOpCounts.isEmpty ? "  (not run)" : "")\n")
+            for (j, oc) in r.stemOpCounts.enumerated() where oc != Counts() {
+                out.write("    op \(j) \(st[j].name.padding(toLength: 13, withPad: " ", startingAt: 0)) synops=\(oc.synops) macs=\(oc.macs) neuron_updates=\(oc.neuronUpdates)\n")
+            }
+        }
         for s in r.active {
             let c = r.opCounts[s].reduce(Counts(), +)
             out.write("  student \(s) synops=\(c.synops) macs=\(c.macs) neuron_updates=\(c.neuronUpdates)\n")
@@ -126,18 +133,27 @@ enum ResultJSON {
         var s = "{\"budget\":\(budget),\"logits\":\(arr(r.logits)),\"prediction\":\(r.prediction),\"active\":\(arr(r.active)),"
         s += "\"gate_scores\":\(arr(r.gateScores)),\"trace_hash\":\(r.traceHash),"
         s += "\"counts\":{\"total\":\(counts(r.total)),\"gate\":\(counts(r.gateCounts)),\"head\":\(counts(r.headCounts)),"
-        s += "\"students\":[" + r.opCounts.map { "[" + $0.map(counts).joined(separator: ",") + "]" }.joined(separator: ",") + "]}}"
+        s += "\"students\":[" + r.opCounts.map { "[" + $0.map(counts).joined(separator: ",") + "]" }.joined(separator: ",") + "]"
+        // the shared stem's per-op counts (spec §8), only when it ran: results of programs without
+        // a stem keep their exact text
+        if !r.stemOpCounts.isEmpty { s += ",\"stem\":[" + r.stemOpCounts.map(counts).joined(separator: ",") + "]" }
+        s += "}}"
         return s
     }
     static func trace(_ t: Trace, _ p: Program) -> String {
-        var s = "{\"students\":["
-        s += t.students.map { st in
-            var o = "{\"student\":\(st.student),\"steps\":["
-            o += st.steps.enumerated().map { (ti, layers) in
+        func steps(_ ss: [[LayerStep]]) -> String {
+            ss.enumerated().map { (ti, layers) in
                 "{\"t\":\(ti),\"lif\":[" + layers.map { l in
                     "{\"op\":\(l.op),\"spikes\":\(arr(l.spikes)),\"membranes\":\(arr(l.membranes))}"
                 }.joined(separator: ",") + "]}"
             }.joined(separator: ",")
+        }
+        var s = "{"
+        if let st = t.stem { s += "\"stem\":{\"before\":\(st.before),\"steps\":[" + steps(st.steps) + "]},\n" }
+        s += "\"students\":["
+        s += t.students.map { st in
+            var o = "{\"student\":\(st.student),\"steps\":["
+            o += steps(st.steps)
             o += "],\"features\":\(arr(st.features)),\"quantized\":\(arr(st.quantized))}"
             return o
         }.joined(separator: ",\n")

@@ -23,10 +23,10 @@ enum OpEstimate {
         return c
     }
 
-    /// The bound of student `s` alone.
-    static func student(_ p: Program, _ s: Int) -> Counts {
-        var shape = p.input, c = Counts()
-        for op in p.students[s].ops {
+    /// The bound of one op list whose op 0 reads `input`.
+    static func ops(_ p: Program, _ list: [Op], input: Shape) -> Counts {
+        var shape = input, c = Counts()
+        for op in list {
             let o = op.outputShape(shape)
             c = add(c, op.opBound(input: shape, output: o, timesteps: p.timesteps))
             shape = o
@@ -34,9 +34,20 @@ enum OpEstimate {
         return c
     }
 
-    /// The bound with the `k` most expensive students active (gate and head included).
+    /// The bound of student `s` alone (a student starting with `stem` costs only its own ops).
+    static func student(_ p: Program, _ s: Int) -> Counts {
+        ops(p, p.students[s].ops, input: p.studentInput(p.students[s]))
+    }
+
+    /// The bound of the shared stem (spec §4.1; run at most once per inference), zero without one.
+    static func stem(_ p: Program) -> Counts {
+        guard let st = p.stem else { return Counts() }
+        return ops(p, st, input: p.input)
+    }
+
+    /// The bound with the `k` most expensive students active (gate, stem and head included).
     static func bound(_ p: Program, budget k: Int) -> Counts {
-        var c = gate(p)
+        var c = add(gate(p), stem(p))
         let per = (0..<p.students.count).map { student(p, $0) }.sorted { $0.synops + $0.macs > $1.synops + $1.macs }
         for s in per.prefix(k) { c = add(c, s) }
         c.macs = add(c, Counts(macs: mul(p.students.reduce(0) { $0 + $1.features }, p.classes))).macs

@@ -31,6 +31,7 @@ public struct LoihiExport: Sendable {
     /// Every file by name (bytes). `program.snep` is the Loihi-mode program itself.
     public func files() throws -> [String: [UInt8]] {
         let p = program
+        if p.stem != nil { throw CodegenError.failure("the shared stem is not supported by the Lava runner yet (program \(p.name) has a stem)") }
         var f: [String: [UInt8]] = [:]
         f["program.snep"] = try ProgramFile.encode(p)
         f["head_bias.npy"] = NPYWriter.int32(p.head.bias, shape: [p.classes])
@@ -62,7 +63,7 @@ public struct LoihiExport: Sendable {
                     d["kh"] = c.kh; d["kw"] = c.kw; d["stride"] = c.stride; d["pad"] = c.pad
                     f[pre + "_w.npy"] = NPYWriter.int8(c.weights, shape: [shape.c, c.kh, c.kw, c.cout]); d["w"] = pre + "_w.npy"
                 case .flatten, .readout: break
-                case .conv2D, .dense, .lif, .maxPool, .avgPool:
+                case .conv2D, .dense, .lif, .maxPool, .avgPool, .stem:
                     throw CodegenError.failure("student \(k) op \(j) (\(op.name)) is not a Loihi-mode op; lower the program first")
                 }
                 ops.append(d)

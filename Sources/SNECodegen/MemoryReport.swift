@@ -35,7 +35,7 @@ public struct MemoryReport: Sendable, Equatable {
         tables = tab
         largestTable = max(m.w8.count, 4 * m.b32.count, ModelTables.opDescriptorBytes * m.ops.count)
         maxObject = t.name == "avr" ? 32767 : Int.max
-        descriptor = 5 * t.flashPointerBytes + 12 * 4 + 16 + 16   // pointers, u32 fields, order[16], zero_point[16]
+        descriptor = 5 * t.flashPointerBytes + 14 * 4 + 16 + 16   // pointers, u32 fields (incl. stem_op0, stem_nops), order[16], zero_point[16]
         if t.pointerBytes == 8 { descriptor = (descriptor + 7) & ~7 }
         arena = max(ArenaPlan.arenaBytes(p), 4)
         let ctx = 6 * t.pointerBytes   // sne_ctx: m, arena, arena_bytes, trace, trace_user, op_counts

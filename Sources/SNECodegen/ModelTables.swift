@@ -16,6 +16,9 @@ public struct ModelTables: Sendable {
     /// `sne_gate_layer`: w, b, in, out, mult, shift.
     public var gate: [[Int64]] = []
     public var headBias: Int = 0
+    /// The shared stem (`sne_model.stem_op0`, `stem_nops`): its ops follow every student's ops in
+    /// `ops`; 0 / 0 without a stem (spec §4.1).
+    public var stemOp0: Int = 0, stemNops: Int = 0
     /// Per student, the output shape of every op.
     public var outShapes: [[Shape]] = []
 
@@ -31,12 +34,11 @@ public struct ModelTables: Sendable {
                 gate.append([Int64(addW(l.weights)), Int64(addB(l.bias)), Int64(l.inputs), Int64(l.outputs), Int64(l.mult), Int64(l.shift)])
             }
         }
-        for s in p.students {
-            let outs = ProgramVerifier.outputShapes(s, input: p.input)
-            outShapes.append(outs)
-            let op0 = ops.count
-            var inS = p.input
-            for (j, op) in s.ops.enumerated() {
+        // One `sne_op` row per op of a list whose op 0 reads `input`.
+        func addOps(_ list: [Op], input: Shape) -> [Shape] {
+            let outs = ProgramVerifier.outputShapes(Student(ops: list, features: 0, featMult: [], featShift: []), input: input)
+            var inS = input
+            for (j, op) in list.enumerated() {
                 let o = outs[j]
                 var f = [Int64](repeating: 0, count: 21)
                 f[2] = Int64(inS.h); f[3] = Int64(inS.w); f[4] = Int64(inS.c)
@@ -71,12 +73,22 @@ public struct ModelTables: Sendable {
                 case .loihi(.conv2D(let c)):
                     f[0] = Int64(addW(c.weights))
                     f[10] = Int64(c.kh); f[11] = Int64(c.kw); f[12] = Int64(c.stride); f[13] = Int64(c.pad)
+                case .stem: break                                // sne.h: in and out shape = the stem's output shape
                 }
                 ops.append(f)
                 inS = o
             }
+            return outs
+        }
+        for s in p.students {
+            let op0 = ops.count
+            outShapes.append(addOps(s.ops, input: p.studentInput(s)))
             students.append([Int64(op0), Int64(s.ops.count), Int64(s.features), 0,
                              Int64(addB(s.featMult)), Int64(addW(s.featShift.map { Int8($0) }))])
+        }
+        if let st = p.stem {                                     // after every student's ops (sne.h)
+            stemOp0 = ops.count; stemNops = st.count
+            _ = addOps(st, input: p.input)
         }
         for (k, w) in p.head.weights.enumerated() { students[k][3] = Int64(addW(w)) }
     }
@@ -90,9 +102,28 @@ public enum ArenaPlan {
     /// features and every op's state (`Op.stateBytes`, `Op.outputBufferBytes`).
     public static func studentArenaBytes(_ p: Program, _ k: Int) -> Int {
         let s = p.students[k]
-        let outs = ProgramVerifier.outputShapes(s, input: p.input)
+        return opsArenaBytes(s.ops, input: p.studentInput(s), features: s.features)
+    }
+
+    /// Working bytes of the stem's own run (sne_plan_ops with F = 0): its input op's output, two
+    /// ping-pong buffers and its ops' states; 0 without a stem.
+    public static func stemWorkBytes(_ p: Program) -> Int {
+        guard let st = p.stem else { return 0 }
+        return opsArenaBytes(st, input: p.input, features: 0)
+    }
+
+    /// Bytes of the stem's output S kept for the students (spec §4.1): T rows of its output size,
+    /// one byte per spike, each row rounded up to 4 (sne_stem_s_bytes); 0 without a stem.
+    public static func stemOutputBytes(_ p: Program) -> Int {
+        guard let o = p.stemOutput else { return 0 }
+        return p.timesteps * a4(o.size)
+    }
+
+    /// The plan of one op list (sne_plan_ops).
+    static func opsArenaBytes(_ ops: [Op], input: Shape, features: Int) -> Int {
+        let outs = ProgramVerifier.outputShapes(Student(ops: ops, features: features, featMult: [], featShift: []), input: input)
         var which = 2, sz = [0, 0], states = 0, buf0 = 0
-        for (j, op) in s.ops.enumerated() {
+        for (j, op) in ops.enumerated() {
             let n = outs[j].size
             states += op.stateBytes(elements: n)                         // Op.swift, one fact per op
             guard let bytes = op.outputBufferBytes(elements: n) else { continue }   // flatten, readout
@@ -100,7 +131,7 @@ public enum ArenaPlan {
             which = which == 0 ? 1 : 0                                   // ping-pong buffers
             sz[which] = max(sz[which], bytes)
         }
-        return buf0 + sz[0] + sz[1] + a4(s.features) + states
+        return buf0 + sz[0] + sz[1] + a4(features) + states
     }
 
     public static func gateBytes(_ p: Program) -> Int {
@@ -111,8 +142,10 @@ public enum ArenaPlan {
         return b
     }
 
-    /// Bytes `sne_arena_size()` returns for `p`.
+    /// Bytes `sne_arena_size()` returns for `p`: the largest of the gate's, every student's and the
+    /// stem's working plan, then the stem's output S after it (it outlives the stem's run).
     public static func arenaBytes(_ p: Program) -> Int {
-        p.students.indices.map { studentArenaBytes(p, $0) }.reduce(gateBytes(p), max)
+        p.students.indices.map { studentArenaBytes(p, $0) }.reduce(max(gateBytes(p), stemWorkBytes(p)), max)
+            + stemOutputBytes(p)
     }
 }

@@ -109,7 +109,7 @@ public enum NIRExport {
             while i >= 0, case .avgPool = s.ops[i] { i -= 1 }
             switch i >= 0 ? s.ops[i] : op {
             case .inputConv2D, .conv2D, .inputDense, .dense: r[i] = l.thetas.map { 1 / firingThreshold($0) }
-            case .lif, .maxPool, .avgPool, .flatten, .readout, .loihi: throw CodegenError.failure("student \(k) op \(j) (lif): no conv/dense feeds it, so its thresholds cannot be normalized (use --nir-thresholds channel)")
+            case .lif, .maxPool, .avgPool, .flatten, .readout, .loihi, .stem: throw CodegenError.failure("student \(k) op \(j) (lif): no conv/dense feeds it, so its thresholds cannot be normalized (use --nir-thresholds channel)")
             }
         }
         return r
@@ -204,14 +204,14 @@ public enum NIRExport {
                     let bias = k == 0 ? p.head.bias.map { Float($0) } : [Float](repeating: 0, count: C)
                     add("s\(k)_head", node("Affine", [("weight", .floats(w, shape: [C, F])), ("bias", .floats(bias))]))
                     edges.append((prev, "logits"))   // NIR sums a node's inputs: logits = Σ_k head_k
-                case .loihi:
-                    break   // refused by encode(_:) (Loihi-mode programs: export the program they were lowered from)
+                case .loihi, .stem:
+                    break   // refused by encode(_:) (Loihi-mode programs: export the program they were lowered from; the stem: not yet)
                 }
                 switch op {
                 case .inputConv2D, .conv2D, .maxPool, .avgPool: spatial = true; flatFrom = nil
                 case .inputDense, .dense: spatial = false; flatFrom = nil
                 case .flatten: flatFrom = order; spatial = false
-                case .lif, .readout, .loihi: break
+                case .lif, .readout, .loihi, .stem: break
                 }
                 shape = o
             }
@@ -233,6 +233,9 @@ public enum NIRExport {
     /// The `.nir` file bytes, LIF thresholds written as `thresholds` says; refuses Loihi-mode
     /// programs (export the program they were lowered from).
     public static func encode(_ p: Program, thresholds: NIRThresholds = .unit) throws -> [UInt8] {
+        if p.stem != nil {
+            throw CodegenError.failure("the shared stem is not supported by NIR export yet (program \(p.name) has a stem)")
+        }
         if p.fileVersionMinor > 0 {
             throw CodegenError.failure("\(p.name) is a Loihi-mode program; export the program it was lowered from")
         }

@@ -271,21 +271,29 @@ public enum Verifier {
             let mem = f.count > 5 ? f[5].split(separator: ",").compactMap { Int32($0) } : []
             steps.append((s, op, tt, String(f[4]), mem))
         }
+        // The interpreter's lif steps in the C callback's order: the stem's (student SNE_STEM_INDEX)
+        // just before the student that triggered it (spec §8), then each student's.
+        let stemIndex = 4294967295   // sne.h SNE_STEM_INDEX
+        var units: [(who: Int, label: String, ops: [Op], steps: [[LayerStep]])] = []
+        for (pos, st) in (res.trace?.students ?? []).enumerated() {
+            if let sm = res.trace?.stem, sm.before == pos { units.append((stemIndex, "stem", p.stem ?? [], sm.steps)) }
+            units.append((st.student, "student \(st.student)", p.students[st.student].ops, st.steps))
+        }
         var idx = 0
-        for st in res.trace?.students ?? [] {
-            for (tt, layers) in st.steps.enumerated() {
+        for u in units {
+            for (tt, layers) in u.steps.enumerated() {
                 for l in layers {
-                    guard idx < steps.count else { return head + "; first difference: student \(st.student) op \(l.op) step \(tt): missing on \(t.name)" }
+                    guard idx < steps.count else { return head + "; first difference: \(u.label) op \(l.op) step \(tt): missing on \(t.name)" }
                     let (s, op, t2, spk, mem) = steps[idx]; idx += 1
-                    if s != st.student || op != l.op || t2 != tt {
-                        return head + "; first difference: student \(st.student) op \(l.op) step \(tt): \(t.name) ran student \(s) op \(op) step \(t2)"
+                    if s != u.who || op != l.op || t2 != tt {
+                        return head + "; first difference: \(u.label) op \(l.op) step \(tt): \(t.name) ran \(s == stemIndex ? "the stem" : "student \(s)") op \(op) step \(t2)"
                     }
                     let es = String(l.spikes.map { $0 != 0 ? "1" : "0" })
                     let gs = Array(spk), ea = Array(es)
                     for n in 0..<l.spikes.count {
                         let gm = n < mem.count ? mem[n] : Int32.min
                         if n >= gs.count || gs[n] != ea[n] || gm != l.membranes[n] {
-                            return head + "; first difference: student \(st.student) op \(l.op) (\(p.students[st.student].ops[l.op].name)) step \(tt) neuron \(n): spike \(n < gs.count ? String(gs[n]) : "?") v \(gm) vs interpreter spike \(ea[n]) v \(l.membranes[n])"
+                            return head + "; first difference: \(u.label) op \(l.op) (\(u.ops[l.op].name)) step \(tt) neuron \(n): spike \(n < gs.count ? String(gs[n]) : "?") v \(gm) vs interpreter spike \(ea[n]) v \(l.membranes[n])"
                         }
                     }
                 }

@@ -165,16 +165,18 @@ public enum Check {
         let feAct = na == n ? fe : try FloatEval.run(model, data.prefix(na), compute: compute)
         let act = try ActivityCheck.compare(program, lifNames: lifNames, float: feAct, images: Array(images.prefix(na)))
         var hist = [Int](repeating: 0, count: 256), th: [(String, Int32)] = []
-        for (k, s) in program.students.enumerated() {
+        // every op list: the students' and the shared stem's (spec §4.1; its thresholds are named "stem")
+        let lists = program.students.enumerated().map { (k, s) in (k, s.ops) } + (program.stem.map { [(-1, $0)] } ?? [])
+        for (k, ops) in lists {
             var j = 0
-            for op in s.ops {
+            for op in ops {
                 switch op {
                 case .inputConv2D(let cv), .conv2D(let cv): for v in cv.weights { hist[Int(v) + 128] += 1 }
                 case .inputDense(let d), .dense(let d): for v in d.weights { hist[Int(v) + 128] += 1 }
                 case .lif(let l):
                     // one bar per layer: the largest channel threshold
-                    th.append(("s\(k) " + (j < lifNames[k].count ? lifNames[k][j] : "lif\(j)"), l.thetas.max()!)); j += 1
-                case .maxPool, .avgPool, .flatten, .readout: break
+                    th.append((k < 0 ? "stem lif\(j)" : "s\(k) " + (j < lifNames[k].count ? lifNames[k][j] : "lif\(j)"), l.thetas.max()!)); j += 1
+                case .maxPool, .avgPool, .flatten, .readout, .stem: break
                 case .loihi: break   // a Loihi-mode program is checked through its MCU program (`check --loihi`)
                 }
             }

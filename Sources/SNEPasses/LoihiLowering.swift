@@ -160,11 +160,13 @@ public enum LoihiLowering {
     /// The Loihi-mode program of `p`; a program already in Loihi mode is returned unchanged.
     public static func lower(_ p: Program) throws -> (Program, Notes) {
         var notes = Notes()
+        // The shared stem (spec §4.1) has no Loihi lowering yet: refuse it in one line.
+        if p.stem != nil { throw LoweringError("the shared stem is not supported by --target loihi yet (program \(p.name) has a stem)") }
         let already = p.students.allSatisfy { s in
             s.ops.allSatisfy { op in
                 switch op {
                 case .inputConv2D, .inputDense, .flatten, .readout, .loihi: true
-                case .conv2D, .dense, .lif, .maxPool, .avgPool: false
+                case .conv2D, .dense, .lif, .maxPool, .avgPool, .stem: false
                 }
             }
         }
@@ -242,7 +244,7 @@ public enum LoihiLowering {
                 case .lif(let l):
                     if l.reset == .subtract { notes.lines.append("\(here): reset subtract → reset to 0 (Loihi)") }
                     throw fail("lif must follow the input op, conv2d or dense")
-                case .avgPool, .readout, .loihi:
+                case .avgPool, .readout, .loihi, .stem:
                     throw fail("this op has no Loihi counterpart")
                 }
             }

@@ -37,16 +37,23 @@ public enum Dump {
             }
             out += "\n"
         }
-        for (k, s) in p.students.enumerated() {
-            out += "student \(k)  features=\(s.features)  feat_mult=\(Dump.list(s.featMult)) feat_shift=\(Dump.list(s.featShift))\n"
-            var shape = p.input
-            for (j, op) in s.ops.enumerated() {
+        func opLines(_ ops: [Op], input: Shape) {
+            var shape = input
+            for (j, op) in ops.enumerated() {
                 let o = op.outputShape(shape)
                 var line = "  \(j) " + pad(op.name, 13)
                 line += op.dumpText(input: shape, output: o, timesteps: p.timesteps)   // Op.swift
                 out += line + "\n"
                 shape = o
             }
+        }
+        if let st = p.stem {                                   // spec §10: the shared stem, before the students
+            out += "stem  ops=\(st.count)\n"
+            opLines(st, input: p.input)
+        }
+        for (k, s) in p.students.enumerated() {
+            out += "student \(k)  features=\(s.features)  feat_mult=\(Dump.list(s.featMult)) feat_shift=\(Dump.list(s.featShift))\n"
+            opLines(s.ops, input: p.studentInput(s))
         }
         out += "head  classes=\(p.classes)  F=[\(p.students.map { String($0.features) }.joined(separator: ","))]\n"
         for e in p.meta.entries { out += "meta  \(Meta.printable(e.key, limit: .max))=\(Meta.printable(e.value, limit: .max))\n" }

@@ -43,10 +43,23 @@ public struct StudentTrace: Hashable, Sendable {
     }
 }
 
-/// The full trace of an inference, students in run order (spec §8).
+/// The full trace of the shared stem's run (spec §4.1, §8): its `lif` / `loihi_lif` ops per step.
+public struct StemTrace: Hashable, Sendable {
+    /// `steps[t][j]` is the j-th `lif` / `loihi_lif` op of the stem at step t (`LayerStep.op` = its
+    /// index in the stem's op list).
+    public var steps: [[LayerStep]]
+    /// Position in `Trace.students` (run order) of the student that triggered the stem: the
+    /// stem's bytes enter the trace stream just before that student's (spec §8).
+    public var before: Int
+    public init(steps: [[LayerStep]], before: Int) { self.steps = steps; self.before = before }
+}
+
+/// The full trace of an inference, students in run order (spec §8), and the stem's if it ran.
 public struct Trace: Hashable, Sendable {
     public var students: [StudentTrace]
-    public init(students: [StudentTrace]) { self.students = students }
+    /// The stem's trace, nil when the program has no stem or it did not run.
+    public var stem: StemTrace?
+    public init(students: [StudentTrace], stem: StemTrace? = nil) { self.students = students; self.stem = stem }
 }
 
 /// The result of one inference (spec §8).
@@ -62,20 +75,33 @@ public struct InferenceResult: Hashable, Sendable {
     public var opCounts: [[Counts]]
     public var gateCounts: Counts
     public var headCounts: Counts
+    /// Per stem op (spec §4.1, §8): what the shared stem executed; empty when the program has no
+    /// stem or the stem did not run (no student starting with `stem` ran).
+    public var stemOpCounts: [Counts]
+    /// The stem's total (zero when it did not run).
+    public var stemCounts: Counts { stemOpCounts.reduce(Counts(), +) }
     /// FNV-1a 32 over the trace byte stream (spec §8).
     public var traceHash: UInt32
     /// The full trace, when requested.
     public var trace: Trace?
 
+    /// Students + stem + gate + head.
     public var total: Counts {
-        opCounts.joined().reduce(gateCounts + headCounts, +)
+        opCounts.joined().reduce(gateCounts + headCounts + stemCounts, +)
+    }
+
+    /// Per-op counts in the C runtime's `ctx->op_counts` order (docs/c-runtime.md): every
+    /// student's ops in index order, then the `stemOps` ops of the stem (zeros when it did not run).
+    public func flatOpCounts(stemOps: Int) -> [Counts] {
+        Array(opCounts.joined()) + (stemOpCounts.isEmpty ? [Counts](repeating: Counts(), count: stemOps) : stemOpCounts)
     }
 
     public init(logits: [Int32], prediction: Int, active: [Int], gateScores: [Int32],
                 opCounts: [[Counts]], gateCounts: Counts, headCounts: Counts,
-                traceHash: UInt32, trace: Trace?) {
+                traceHash: UInt32, trace: Trace?, stemOpCounts: [Counts] = []) {
         self.logits = logits; self.prediction = prediction; self.active = active
         self.gateScores = gateScores; self.opCounts = opCounts; self.gateCounts = gateCounts
         self.headCounts = headCounts; self.traceHash = traceHash; self.trace = trace
+        self.stemOpCounts = stemOpCounts
     }
 }

@@ -11,17 +11,23 @@ public struct Interpreter: Sendable {
     /// `outShapes[k][j]`: output shape of op j of student k; `inShapes[k][j]` its input shape.
     public let inShapes: [[Shape]]
     public let outShapes: [[Shape]]
+    /// Input / output shape of every stem op (empty without a stem).
+    public let stemInShapes: [Shape]
+    public let stemOutShapes: [Shape]
 
     public init(_ program: Program) throws {
         try ProgramVerifier.verify(program)
         self.program = program
         var ins: [[Shape]] = [], outs: [[Shape]] = []
         for s in program.students {
-            let o = ProgramVerifier.outputShapes(s, input: program.input)
-            ins.append([program.input] + o.dropLast())
+            let input = program.studentInput(s)     // the stem's output shape for a student starting with `stem`
+            let o = ProgramVerifier.outputShapes(s, input: input)
+            ins.append([input] + o.dropLast())
             outs.append(o)
         }
         inShapes = ins; outShapes = outs
+        stemOutShapes = program.stemShapes
+        stemInShapes = program.stem == nil ? [] : [program.input] + stemOutShapes.dropLast()
     }
 
     /// One inference with budget `k` (spec §5: 1 ≤ k ≤ K, anything else throws).
@@ -52,10 +58,15 @@ public struct Interpreter: Sendable {
         var logits = program.head.bias
         var active: [Int] = []
         var traces: [StudentTrace] = []
+        var stem: StemRun? = nil                 // the shared stem's output, once it has run (spec §4.1)
         let classes = program.classes
         for k in runOrder {
+            if stem == nil && Program.readsStem(program.students[k]) {
+                // spec §4.1: the stem runs once, just before the first student in run order that reads it
+                stem = input.withUnsafeBufferPointer { runStem($0, hasher: &hasher, hash: traceHash, trace: trace, before: traces.count) }
+            }
             let r = input.withUnsafeBufferPointer {
-                runStudent(k, $0, counts: &opCounts[k], hasher: &hasher, hash: traceHash, trace: trace)
+                runStudent(k, $0, stem: stem, counts: &opCounts[k], hasher: &hasher, hash: traceHash, trace: trace)
             }
             active.append(k)
             if let t = r.trace { traces.append(t) }
@@ -82,7 +93,8 @@ public struct Interpreter: Sendable {
         return InferenceResult(logits: logits, prediction: pred, active: active, gateScores: scores,
                                opCounts: opCounts, gateCounts: gateCounts, headCounts: headCounts,
                                traceHash: traceHash ? hasher.value : 0,
-                               trace: trace ? Trace(students: traces) : nil)
+                               trace: trace ? Trace(students: traces, stem: stem?.trace) : nil,
+                               stemOpCounts: stem?.counts ?? [])
     }
 
     /// `top1` = the largest logit, `top2` = the largest among the other classes (spec §6).
@@ -156,77 +168,134 @@ public struct Interpreter: Sendable {
 
     struct StudentRun { var q: [Int8]; var trace: StudentTrace? }
 
-    func runStudent(_ k: Int, _ x: UnsafeBufferPointer<UInt8>, counts: inout [Counts],
+    /// The shared stem's run (spec §4.1): S[t] for every step (one byte per spike, like `Buf.spk`)
+    /// and its spike lists, the stem's per-op counts and its trace.
+    struct StemRun {
+        var size: Int
+        var spikes: [UInt8]          // T × size
+        var lists: [[Int32]]         // per step: indices of the spikes of S[t]
+        var counts: [Counts]
+        var trace: StemTrace?
+    }
+
+    /// Output buffers of an op list; flatten aliases its input (same elements, same order, spec §3.8).
+    /// LIF membranes and readout accumulators live in their op's buffer (`cur`).
+    static func buffers(_ ops: [Op], _ outs: [Shape]) -> [Buf] {
+        var bufs: [Buf] = []
+        for j in 0..<ops.count {
+            if case .flatten = ops[j] { bufs.append(bufs[j - 1]) } else { bufs.append(Buf(outs[j].size)) }
+        }
+        return bufs
+    }
+
+    /// An input op (spec §3.1/§3.2), once per inference; returns its MACs. Nil for any other op.
+    func inputOp(_ op: Op, _ x: UnsafeBufferPointer<UInt8>, _ si: Shape, _ so: Shape, _ dst: Buf) -> Int? {
+        switch op {
+        case .inputConv2D(let c): inputConv(c, x, si, so, program.inputZeroPoint, dst.cur)
+        case .inputDense(let d): inputDense(d, x, dst.cur)
+        case .conv2D, .dense, .lif, .maxPool, .avgPool, .flatten, .readout, .loihi, .stem: nil
+        }
+    }
+
+    /// One time step of ops 1..<n of a student or of the stem (spec §4, §4.1): each op reads the
+    /// value of the op before it. Hashes and traces every `lif` / `loihi_lif` op (spec §8).
+    func step(_ ops: [Op], _ ins: [Shape], _ outs: [Shape], _ bufs: [Buf], _ loihi: LoihiState,
+              counts: inout [Counts], hasher: inout FNV1a32, hash: Bool, trace: Bool) -> [LayerStep] {
+        var layerSteps: [LayerStep] = []
+        for j in 1..<ops.count {
+            let src = bufs[j - 1], dst = bufs[j]
+            switch ops[j] {
+            case .conv2D(let c):
+                counts[j].synops += spikeConv(c, src, ins[j], outs[j], dst.cur)
+            case .dense(let d):
+                counts[j].synops += spikeDense(d, src, dst.cur)
+            case .lif(let p):
+                lif(p, src.cur, dst)
+                counts[j].neuronUpdates += dst.size
+                if case .mulShift = p.leak { counts[j].macs += dst.size }
+                if hash {
+                    for i in 0..<dst.size { hasher.byte(dst.spk[i]) }
+                    for i in 0..<dst.size { hasher.int32(dst.cur[i]) }
+                }
+                if trace {
+                    layerSteps.append(LayerStep(op: j, spikes: Array(UnsafeBufferPointer(start: dst.spk, count: dst.size)),
+                                                membranes: Array(UnsafeBufferPointer(start: dst.cur, count: dst.size))))
+                }
+            case .maxPool(let p):
+                maxPool(p, src, ins[j], outs[j], dst)
+            case .avgPool(let p):
+                avgPool(p, src.cur, ins[j], outs[j], dst.cur)
+                counts[j].synops += outs[j].size * p * p
+            case .flatten:
+                break
+            case .readout:
+                for i in 0..<dst.size { dst.cur[i] &+= src.cur[i] }   // exact by §7.4
+                counts[j].synops += dst.size
+            case .loihi(let l):
+                counts[j] += loihiStep(l, j, loihi, src, dst)
+                if case .lif = l {
+                    let u = loihi.aux[j]!.cur
+                    if hash {
+                        for i in 0..<dst.size { hasher.byte(dst.spk[i]) }
+                        for i in 0..<dst.size { hasher.int32(dst.cur[i]) }
+                        for i in 0..<dst.size { hasher.int32(u[i]) }
+                    }
+                    if trace {
+                        layerSteps.append(LayerStep(op: j, spikes: Array(UnsafeBufferPointer(start: dst.spk, count: dst.size)),
+                                                    membranes: Array(UnsafeBufferPointer(start: dst.cur, count: dst.size)),
+                                                    currents: Array(UnsafeBufferPointer(start: u, count: dst.size))))
+                    }
+                }
+            case .inputConv2D, .inputDense, .stem:
+                break  // op 0 only: not reachable in a verified program
+            }
+        }
+        return layerSteps
+    }
+
+    /// spec §4.1: the stem, all T steps: `currents0 = stem[0](input)` once, then per step ops
+    /// 1..<m; S[t] = the last op's spikes. Its trace bytes go to `hasher` now (spec §8).
+    func runStem(_ x: UnsafeBufferPointer<UInt8>, hasher: inout FNV1a32, hash: Bool, trace: Bool, before: Int) -> StemRun {
+        let ops = program.stem ?? [], n = ops.count
+        let ins = stemInShapes, outs = stemOutShapes
+        var counts = [Counts](repeating: Counts(), count: n)
+        let bufs = Interpreter.buffers(ops, outs)
+        let loihi = LoihiState(ops: ops, ins: ins, outs: outs)
+        counts[0].macs += inputOp(ops[0], x, ins[0], outs[0], bufs[0]) ?? 0   // op 0 is an input op (spec §4.1)
+        let size = outs[n - 1].size, last = bufs[n - 1]
+        var spikes: [UInt8] = [], lists: [[Int32]] = [], steps: [[LayerStep]] = []
+        spikes.reserveCapacity(program.timesteps * size)
+        for _ in 0..<program.timesteps {
+            let ls = step(ops, ins, outs, bufs, loihi, counts: &counts, hasher: &hasher, hash: hash, trace: trace)
+            if trace { steps.append(ls) }
+            spikes.append(contentsOf: UnsafeBufferPointer(start: last.spk, count: size))
+            lists.append(Array(UnsafeBufferPointer(start: last.list, count: last.n)))
+        }
+        return StemRun(size: size, spikes: spikes, lists: lists, counts: counts,
+                       trace: trace ? StemTrace(steps: steps, before: before) : nil)
+    }
+
+    func runStudent(_ k: Int, _ x: UnsafeBufferPointer<UInt8>, stem: StemRun?, counts: inout [Counts],
                     hasher: inout FNV1a32, hash: Bool, trace: Bool) -> StudentRun {
         let st = program.students[k]
         let ops = st.ops, n = ops.count
         let ins = inShapes[k], outs = outShapes[k]
-        // Output buffers; flatten aliases its input (same elements, same order, spec §3.8).
-        // LIF membranes and readout accumulators live in their op's buffer (`cur`).
-        var bufs: [Buf] = []
-        for j in 0..<n {
-            if case .flatten = ops[j] { bufs.append(bufs[j - 1]) } else { bufs.append(Buf(outs[j].size)) }
-        }
+        let bufs = Interpreter.buffers(ops, outs)
         let loihi = LoihiState(ops: ops, ins: ins, outs: outs)   // u / pending buffers (Loihi.swift)
-        // op 0, once per inference (spec §3.1/§3.2).
-        switch ops[0] {
-        case .inputConv2D(let c): counts[0].macs += inputConv(c, x, ins[0], outs[0], program.inputZeroPoint, bufs[0].cur)
-        case .inputDense(let d): counts[0].macs += inputDense(d, x, bufs[0].cur)
-        case .conv2D, .dense, .lif, .maxPool, .avgPool, .flatten, .readout, .loihi:
-            break  // not reachable in a verified program (spec §3 typing: op 0 is an input op)
-        }
+        // op 0: an input op, once per inference (spec §3.1/§3.2), or `stem`, which costs nothing
+        // and gives S[t] at step t (spec §3.13).
+        let fromStem = ops[0] == .stem
+        if !fromStem { counts[0].macs += inputOp(ops[0], x, ins[0], outs[0], bufs[0]) ?? 0 }
         var steps: [[LayerStep]] = []
-        for _ in 0..<program.timesteps {
-            var layerSteps: [LayerStep] = []
-            for j in 1..<n {
-                let src = bufs[j - 1], dst = bufs[j]
-                switch ops[j] {
-                case .conv2D(let c):
-                    counts[j].synops += spikeConv(c, src, ins[j], outs[j], dst.cur)
-                case .dense(let d):
-                    counts[j].synops += spikeDense(d, src, dst.cur)
-                case .lif(let p):
-                    lif(p, src.cur, dst)
-                    counts[j].neuronUpdates += dst.size
-                    if case .mulShift = p.leak { counts[j].macs += dst.size }
-                    if hash {
-                        for i in 0..<dst.size { hasher.byte(dst.spk[i]) }
-                        for i in 0..<dst.size { hasher.int32(dst.cur[i]) }
-                    }
-                    if trace {
-                        layerSteps.append(LayerStep(op: j, spikes: Array(UnsafeBufferPointer(start: dst.spk, count: dst.size)),
-                                                    membranes: Array(UnsafeBufferPointer(start: dst.cur, count: dst.size))))
-                    }
-                case .maxPool(let p):
-                    maxPool(p, src, ins[j], outs[j], dst)
-                case .avgPool(let p):
-                    avgPool(p, src.cur, ins[j], outs[j], dst.cur)
-                    counts[j].synops += outs[j].size * p * p
-                case .flatten:
-                    break
-                case .readout:
-                    for i in 0..<dst.size { dst.cur[i] &+= src.cur[i] }   // exact by §7.4
-                    counts[j].synops += dst.size
-                case .loihi(let l):
-                    counts[j] += loihiStep(l, j, loihi, src, dst)
-                    if case .lif = l {
-                        let u = loihi.aux[j]!.cur
-                        if hash {
-                            for i in 0..<dst.size { hasher.byte(dst.spk[i]) }
-                            for i in 0..<dst.size { hasher.int32(dst.cur[i]) }
-                            for i in 0..<dst.size { hasher.int32(u[i]) }
-                        }
-                        if trace {
-                            layerSteps.append(LayerStep(op: j, spikes: Array(UnsafeBufferPointer(start: dst.spk, count: dst.size)),
-                                                        membranes: Array(UnsafeBufferPointer(start: dst.cur, count: dst.size)),
-                                                        currents: Array(UnsafeBufferPointer(start: u, count: dst.size))))
-                        }
-                    }
-                case .inputConv2D, .inputDense:
-                    break  // not reachable in a verified program
-                }
+        for t in 0..<program.timesteps {
+            if fromStem, let s = stem {
+                let b = bufs[0]
+                s.spikes.withUnsafeBufferPointer { b.spk.update(from: $0.baseAddress! + t * s.size, count: s.size) }
+                s.lists[t].withUnsafeBufferPointer { if $0.count > 0 { b.list.update(from: $0.baseAddress!, count: $0.count) } }
+                b.n = s.lists[t].count
             }
-            if trace { steps.append(layerSteps) }
+            let ls = step(ops, ins, outs, bufs, loihi, counts: &counts, hasher: &hasher, hash: hash, trace: trace)
+            if trace { steps.append(ls) }
         }
         // Features and their int8 requantization (spec §4).
         let acc = bufs[n - 1]

@@ -193,7 +193,7 @@ enum LoihiRules {
         guard case .lif(let l) = op, let prev = previous else { return }
         // bias: an input op (the only ops reading U8, spec §3); synaptic: a Loihi synaptic op. Any
         // other op, present or future, is refused.
-        let ok = l.source == .bias ? prev.kinds.0 == .u8 : [Opcode.loihiDense, .loihiConv2D].contains(prev.code)
+        let ok = l.source == .bias ? prev.kinds == (.u8, .cur) : [Opcode.loihiDense, .loihiConv2D].contains(prev.code)
         if !ok {
             throw SpikeIRError.invalid(field: "\(f) source", offset: at + 8, reason: l.source == .bias
                 ? "bias source needs the input op right before it, found \(prev.name)"

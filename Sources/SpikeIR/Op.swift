@@ -16,13 +16,17 @@ public enum Op: Hashable, Sendable {
     case flatten               // 8, SPK → SPK
     case readout               // 9, CUR → FEAT
     case loihi(LoihiOp)        // 10–12, Lava-compatible ops (spec §3.10–§3.12, Loihi.swift)
+    /// 13, → SPK, op 0 of a student only: the output of the program's shared stem (spec §3.13,
+    /// §4.1). For typing it consumes the input image (U8), like an input op; its input and
+    /// output shape are the stem's output shape (`Program.studentInput`).
+    case stem
 }
 
 /// The opcodes of the file format (spec §9), one case per op. A byte that is none of these is
 /// refused by the loader; `minorVersion` says which files may hold it.
 public enum Opcode: UInt8, CaseIterable, Sendable {
     case inputConv2D = 1, inputDense = 2, conv2D = 3, dense = 4, lif = 5, maxPool = 6, avgPool = 7
-    case flatten = 8, readout = 9, loihiLIF = 10, loihiDense = 11, loihiConv2D = 12
+    case flatten = 8, readout = 9, loihiLIF = 10, loihiDense = 11, loihiConv2D = 12, stem = 13
 
     /// The spec's name of the op (spec §3).
     public var name: String {
@@ -39,6 +43,7 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
         case .loihiLIF: "loihi_lif"
         case .loihiDense: "loihi_dense"
         case .loihiConv2D: "loihi_conv2d"
+        case .stem: "stem"
         }
     }
 
@@ -48,6 +53,7 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
         switch self {
         case .inputConv2D, .inputDense, .conv2D, .dense, .lif, .maxPool, .avgPool, .flatten, .readout: 0
         case .loihiLIF, .loihiDense, .loihiConv2D: 1
+        case .stem: 2
         }
     }
 }
@@ -68,6 +74,7 @@ extension Op {
         case .loihi(.lif): .loihiLIF
         case .loihi(.dense): .loihiDense
         case .loihi(.conv2D): .loihiConv2D
+        case .stem: .stem
         }
     }
 
@@ -88,6 +95,7 @@ extension Op {
         case .readout: (.cur, .feat)
         case .loihi(.lif): (.cur, .spk)
         case .loihi(.dense), .loihi(.conv2D): (.spk, .cur)
+        case .stem: (.u8, .spk)            // op 0 only: the image, through the shared stem (spec §3.13)
         }
     }
 
@@ -105,6 +113,7 @@ extension Op {
         case .loihi(.lif): s
         case .loihi(.dense(let d)): .vector(d.out)
         case .loihi(.conv2D(let c)): c.geometry.outputShape(s)
+        case .stem: s                      // `s` is the stem's output shape (`Program.studentInput`)
         }
     }
 
@@ -115,7 +124,7 @@ extension Op {
         case .inputDense(let d), .dense(let d): 16 + align4(d.weights.count) + 4 * d.bias.count
         case .lif(let l): 16 + 4 * l.thetas.count
         case .maxPool, .avgPool: 12
-        case .flatten, .readout: 8
+        case .flatten, .readout, .stem: 8
         case .loihi(.lif(let l)): 20 + align4(2 * l.biasMant.count)
         case .loihi(.dense(let d)): 16 + align4(d.weights.count)
         case .loihi(.conv2D(let c)): 16 + align4(c.weights.count)
@@ -130,7 +139,7 @@ extension Op {
         case .inputDense(let d), .dense(let d): 16 + align4(s.size * d.out) + 4 * d.out
         case .lif: 16 + 4 * s.c
         case .maxPool, .avgPool: 12
-        case .flatten, .readout: 8
+        case .flatten, .readout, .stem: 8
         case .loihi(.lif): 20 + align4(2 * s.c)
         case .loihi(.dense(let d)): 16 + align4(s.size * d.out)
         case .loihi(.conv2D(let c)): 16 + align4(s.c * c.kh * c.kw * c.cout)
@@ -143,7 +152,7 @@ extension Op {
         case .inputConv2D(let c), .conv2D(let c): c.weights.count + c.bias.count
         case .inputDense(let d), .dense(let d): d.weights.count + d.bias.count
         case .lif(let l): l.thetas.count                 // per-channel thresholds (spec §3.5)
-        case .maxPool, .avgPool, .flatten, .readout: 0
+        case .maxPool, .avgPool, .flatten, .readout, .stem: 0   // stem: its parameters are the stem's ops
         case .loihi(.lif(let l)): l.biasMant.count       // per-channel bias mantissas (spec §3.10)
         case .loihi(.dense(let d)): d.weights.count
         case .loihi(.conv2D(let c)): c.weights.count
@@ -174,6 +183,7 @@ extension Op {
         case .loihi(.conv2D(let cv)): c.synops = mul(t, s.size, cv.kh, cv.kw, cv.cout)   // spec §3.12: as conv2d
         case .loihi(.dense(let d)): c.synops = mul(t, s.size, d.out)                     // spec §3.11
         case .loihi(.lif): c.neuronUpdates = mul(t, o.size); c.macs = mul(2, t, o.size)  // spec §3.10: two decays
+        case .stem: break                                // spec §3.13: costs nothing (the stem's ops are counted as the stem)
         }
         return c
     }
@@ -187,6 +197,7 @@ extension Op {
         case .loihi(.lif): 8 * n                                   // v and u, int32 each
         case .loihi(.dense), .loihi(.conv2D): 4 * n                // the pending output (one-step delay)
         case .inputConv2D, .inputDense, .conv2D, .dense, .maxPool, .avgPool, .flatten: 0
+        case .stem: 0                                              // S lives in the stem's region (ArenaPlan)
         }
     }
 
@@ -195,7 +206,7 @@ extension Op {
     /// into its state). Spikes take a byte per element, currents an int32.
     public func outputBufferBytes(elements n: Int) -> Int? {
         switch self {
-        case .flatten, .readout: nil
+        case .flatten, .readout, .stem: nil                        // stem: reads S[t] in the stem's region
         case .inputConv2D, .inputDense, .conv2D, .dense, .lif, .maxPool, .avgPool, .loihi:
             align4(outputIsSpikes ? n : 4 * n)
         }
@@ -225,6 +236,8 @@ extension Op {
             "\(s) -> \(o)  weight_exp=\(d.weightExp) delay=1  weights=\(d.weights.count)"
         case .loihi(.conv2D(let c)):
             "\(s) -> \(o)  k=\(c.kh)x\(c.kw) s=\(c.stride) p=\(c.pad) delay=1  weights=\(c.weights.count)"
+        case .stem:
+            "-> \(o)"
         }
     }
 }

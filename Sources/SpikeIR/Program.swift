@@ -137,14 +137,20 @@ public enum Selection: UInt8, Hashable, Sendable {
 public struct Program: Hashable, Sendable {
     public static let versionMajor: UInt16 = 2
     /// The newest minor version this reader accepts: the newest `Opcode.minorVersion` (2.1 adds
-    /// the Loihi ops, opcodes 10–12), so a new op's version is stated once, with the op.
-    public static let versionMinor: UInt16 = Opcode.allCases.map(\.minorVersion).max() ?? 0
+    /// the Loihi ops, opcodes 10–12; 2.2 the shared stem, opcode 13 and the STEM section), so a
+    /// new op's version is stated once, with the op.
+    public static let versionMinor: UInt16 = max(Opcode.allCases.map(\.minorVersion).max() ?? 0, stemMinorVersion)
 
-    /// The minor version a writer puts in the file: the newest `Opcode.minorVersion` among the
-    /// program's ops (1 iff it uses a Loihi op), so files without a newer op stay readable by 2.0
-    /// readers (spec §9).
+    /// The minor version that introduced the shared stem (spec §4.1, §9 STEM): the `stem` opcode's.
+    public static let stemMinorVersion: UInt16 = Opcode.stem.minorVersion
+
+    /// The minor version a writer puts in the file, in one place: the newest `Opcode.minorVersion`
+    /// among the program's ops (students' and stem's), and 2 when the program has a stem. So a
+    /// file has minor 2 iff the program has a stem, 1 iff it has Loihi ops and no stem, else 0:
+    /// files without a newer feature stay readable by older readers, byte for byte (spec §9).
     public var fileVersionMinor: UInt16 {
-        students.flatMap(\.ops).map(\.code.minorVersion).max() ?? 0
+        let ops = students.flatMap(\.ops) + (stem ?? [])
+        return max(ops.map(\.code.minorVersion).max() ?? 0, stem != nil ? Program.stemMinorVersion : 0)
     }
 
     public var name: String
@@ -162,6 +168,9 @@ public struct Program: Hashable, Sendable {
     public var stopMargin: Int32?
     public var gate: Gate?
     public var students: [Student]
+    /// The shared stem (spec §2, §4.1): ops computed at most once per inference, read by every
+    /// student whose op 0 is `stem`. nil = no stem (the default; the file then has no STEM section).
+    public var stem: [Op]?
     public var head: Head
     /// Free-form `key=value` metadata (spec §9 META, byte strings); ignored by runtimes.
     public var meta: Meta
@@ -170,12 +179,35 @@ public struct Program: Hashable, Sendable {
 
     public init(name: String, input: Shape, timesteps: Int, classes: Int, selection: Selection,
                 order: [Int], stopMargin: Int32? = nil, gate: Gate? = nil, students: [Student],
-                head: Head, meta: Meta = [:], inputZeroPoint: [UInt8]? = nil) {
+                head: Head, meta: Meta = [:], inputZeroPoint: [UInt8]? = nil, stem: [Op]? = nil) {
         self.name = name; self.input = input; self.timesteps = timesteps; self.classes = classes
         self.inputZeroPoint = inputZeroPoint ?? [UInt8](repeating: 0, count: max(input.c, 0))
         self.selection = selection; self.order = order; self.stopMargin = stopMargin
         self.gate = gate; self.students = students; self.head = head; self.meta = meta
+        self.stem = stem
     }
+
+    /// Output shapes of the stem's ops (empty without a stem); unchecked.
+    public var stemShapes: [Shape] {
+        var shape = input, r: [Shape] = []
+        for op in stem ?? [] { shape = op.outputShape(shape); r.append(shape) }
+        return r
+    }
+
+    /// The stem's output shape (that of S[t], spec §4.1), nil without a stem.
+    public var stemOutput: Shape? { stem == nil ? nil : (stemShapes.last ?? input) }
+
+    /// True when student `s` starts with `stem` (spec §3.13).
+    public static func readsStem(_ s: Student) -> Bool { s.ops.first == .stem }
+
+    /// The shape op 0 of student `s` reads: the input image's, or the stem's output shape when
+    /// op 0 is `stem` (which passes S[t] through unchanged, spec §3.13).
+    public func studentInput(_ s: Student) -> Shape {
+        Program.readsStem(s) ? (stemOutput ?? input) : input
+    }
+
+    /// Indices of the students whose op 0 is `stem`.
+    public var stemStudents: [Int] { students.indices.filter { Program.readsStem(students[$0]) } }
 }
 
 /// The META section (spec §9): `key=value` entries whose keys and values are BYTE strings. Key

@@ -7,7 +7,7 @@ import SNEBase
 // CRC-32 (spec §9): SNEBase `CRC32`, shared with the gzip reader.
 
 /// Section kinds (spec §9).
-public enum SectionKind: UInt32, Sendable { case header = 1, gate = 2, student = 3, head = 4, meta = 5 }
+public enum SectionKind: UInt32, Sendable { case header = 1, gate = 2, student = 3, head = 4, meta = 5, stem = 6 }
 
 /// Little-endian writer.
 struct ByteWriter {
@@ -79,6 +79,7 @@ public enum ProgramFile {
         w.u32(UInt32(L.crc + 4)); w.u32(UInt32(L.sectionCount))
         var table: [(SectionKind, Int)] = [(.header, L.header)]
         if let g = L.gate { table.append((.gate, g)) }
+        if let s = L.stem { table.append((.stem, s)) }
         for s in L.students { table.append((.student, s)) }
         table.append((.head, L.head))
         if let m = L.meta { table.append((.meta, m)) }
@@ -102,10 +103,7 @@ public enum ProgramFile {
                 w.i8s(l.weights); w.i32s(l.bias)
             }
         }
-        for s in p.students {
-            w.u16(UInt16(s.ops.count)); w.u16(UInt16(s.features)); w.i32s(s.featMult)
-            w.i8s(s.featShift.map { Int8($0) })
-            for op in s.ops {
+        func record(_ op: Op) {
                 w.u8(op.opcode); w.zeros(3); w.u32(UInt32(op.recordSize))
                 switch op {
                 case .inputConv2D(let c), .conv2D(let c):
@@ -124,10 +122,18 @@ public enum ProgramFile {
                     w.u8(l.reset.rawValue); w.u8(UInt8(l.stateBits)); w.u16(0); w.i32s(l.thetas)
                 case .maxPool(let s), .avgPool(let s):
                     w.u8(UInt8(s)); w.zeros(3)
-                case .flatten, .readout: break
+                case .flatten, .readout, .stem: break
                 case .loihi(let l): LoihiRules.encode(l, &w)
                 }
-            }
+        }
+        if let st = p.stem {                                   // STEM: u16 ops, u16 reserved, records (spec §9)
+            w.u16(UInt16(st.count)); w.u16(0)
+            for op in st { record(op) }
+        }
+        for s in p.students {
+            w.u16(UInt16(s.ops.count)); w.u16(UInt16(s.features)); w.i32s(s.featMult)
+            w.i8s(s.featShift.map { Int8($0) })
+            for op in s.ops { record(op) }
         }
         w.u16(UInt16(p.classes)); w.u16(0); w.i32s(p.head.bias)
         for hw in p.head.weights { w.i8s(hw) }
@@ -155,33 +161,37 @@ public enum ProgramFile {
         let crc = CRC32.checksum(b[0..<(size - 4)])
         if stored != crc { throw fail("crc", size - 4, "stored 0x\(String(stored, radix: 16)), computed 0x\(String(crc, radix: 16))") }
         let n = try r.u32("section count")
-        if n < 3 || n > 20 { throw fail("section count", 12, "\(n), must be 3…20") }
+        if n < 3 || n > 21 { throw fail("section count", 12, "\(n), must be 3…21") }
         let tableEnd = 16 + 12 * n
         if tableEnd > size - 4 { throw fail("section table", 16, "\(n) entries need \(12 * n) bytes, the file has \(size - 4 - 16) before the CRC") }
         // Section table (spec §9): kinds in order, packed at 4-aligned offsets.
         var sections: [(kind: SectionKind, off: Int, size: Int)] = []
         var expect = tableEnd
-        var stage = 0   // 0 header, 1 gate, 2 students, 3 head, 4 meta
+        var stage = 0   // 0 header, 1 gate, 2 stem, 3 students, 4 head, 5 meta
         for i in 0..<n {
             let at = 16 + 12 * i
             let kraw = try r.u32("section \(i) kind"), off = try r.u32("section \(i) offset"), sz = try r.u32("section \(i) size")
-            guard let kind = SectionKind(rawValue: UInt32(kraw)) else { throw fail("section \(i) kind", at, "\(kraw), must be 1…5") }
+            guard let kind = SectionKind(rawValue: UInt32(kraw)) else { throw fail("section \(i) kind", at, "\(kraw), must be 1…6") }
             let ok: Bool
             switch kind {
             case .header: ok = i == 0; stage = 0
             case .gate: ok = stage == 0 && i == 1; stage = 1
-            case .student: ok = stage <= 2 && i > 0; stage = 2
-            case .head: ok = stage == 2; stage = 3
-            case .meta: ok = stage == 3; stage = 4
+            case .stem: ok = stage <= 1 && i > 0; stage = 2
+            case .student: ok = stage <= 3 && i > 0; stage = 3
+            case .head: ok = stage == 3; stage = 4
+            case .meta: ok = stage == 4; stage = 5
             }
-            if !ok { throw fail("section \(i) kind", at, "\(kind) out of order (HEADER, GATE?, STUDENT×K, HEAD, META?)") }
+            if !ok { throw fail("section \(i) kind", at, "\(kind) out of order (HEADER, GATE?, STEM?, STUDENT×K, HEAD, META?)") }
+            if kind == .stem && minor < Int(Program.stemMinorVersion) {
+                throw fail("section \(i) kind", at, "a STEM section needs version ≥ \(major).\(Program.stemMinorVersion), the file is \(major).\(minor)")
+            }
             if off != expect { throw fail("section \(i) offset", at + 4, "\(off), must be \(expect) (sections are packed at 4-aligned offsets in table order)") }
             if sz > size - 4 - off { throw fail("section \(i) size", at + 8, "\(sz) overruns the CRC at \(size - 4) from offset \(off)") }
             if kind != .meta && sz % 4 != 0 { throw fail("section \(i) size", at + 8, "\(sz), must be a multiple of 4") }
             sections.append((kind, off, sz))
             expect = align4(off + sz)
         }
-        if stage < 3 { throw fail("section table", 16, "no HEAD section") }
+        if stage < 4 { throw fail("section table", 16, "no HEAD section") }
         if expect != size - 4 { throw fail("section table", 16, "sections end at \(expect), the CRC is at \(size - 4)") }
         if let last = sections.last, last.kind == .meta {
             var pr = ByteReader(b: b, pos: last.off + last.size, end: size - 4, context: "file")
@@ -254,32 +264,26 @@ public enum ProgramFile {
             try ProgramVerifier.checkGate(p, p.gate!, at: gs.off, layers: offs)
         }
 
-        // STUDENTS
-        for (k, ss) in studentSecs.enumerated() {
-            var s = reader(ss, "student \(k)")
-            let nops = try s.u16("student \(k) ops"), feats = try s.u16("student \(k) features")
-            try ProgramVerifier.range("student \(k) ops", ss.off, nops, 2, 65535)
-            try ProgramVerifier.range("student \(k) features", ss.off + 2, feats, 1, 4096)
-            let fm = try s.i32s(feats, "student \(k) feat_mult")
-            let fsh = try s.i8s(feats, "student \(k) feat_shift").map { Int(UInt8(bitPattern: $0)) }
-            try ProgramVerifier.checkStudentFields(
-                Student(ops: [Op](repeating: .flatten, count: nops), features: feats, featMult: fm, featShift: fsh), k, at: ss.off)
+        // One op list (a student's or the stem's), op by op (spec §9 "Loading"): fields and
+        // ranges, typing, output shape, record_size, then the arrays.
+        func decodeOps(_ s: inout ByteReader, owner: OpOwner, count nops: Int, features feats: Int) throws -> [Op] {
             var ops: [Op] = [], shape = p.input, kind = ValueKind.u8
+            let who = owner.label
             for j in 0..<nops {
                 let at = s.pos
-                let opcode = try s.u8("student \(k) op \(j) opcode")
-                try s.reserved(3, "student \(k) op \(j) reserved")
-                let rs = try s.u32("student \(k) op \(j) record_size")
+                let opcode = try s.u8("\(who) op \(j) opcode")
+                try s.reserved(3, "\(who) op \(j) reserved")
+                let rs = try s.u32("\(who) op \(j) record_size")
                 if rs < 8 || rs % 4 != 0 || rs - 8 > s.end - s.pos {
-                    throw fail("student \(k) op \(j) record_size", at + 4, "\(rs), must be a multiple of 4, ≥ 8 and inside the section (\(s.end - at) bytes left)")
+                    throw fail("\(who) op \(j) record_size", at + 4, "\(rs), must be a multiple of 4, ≥ 8 and inside the section (\(s.end - at) bytes left)")
                 }
                 guard let code = Opcode(rawValue: UInt8(opcode)) else {
-                    throw fail("student \(k) op \(j) opcode", at, "\(opcode), must be 1…\(Opcode.allCases.last!.rawValue)")
+                    throw fail("\(who) op \(j) opcode", at, "\(opcode), must be 1…\(Opcode.allCases.last!.rawValue)")
                 }
                 if minor < code.minorVersion {
-                    throw fail("student \(k) op \(j) opcode", at, "\(opcode) needs version ≥ \(major).\(code.minorVersion), the file is \(major).\(minor)")
+                    throw fail("\(who) op \(j) opcode", at, "\(opcode) needs version ≥ \(major).\(code.minorVersion), the file is \(major).\(minor)")
                 }
-                var f = "student \(k) op \(j) (\(code.name))"
+                var f = "\(who) op \(j) (\(code.name))"
                 var op: Op
                 switch code {
                 case .inputConv2D, .conv2D:
@@ -319,11 +323,15 @@ public enum ProgramFile {
                 case .loihiLIF: op = .loihi(try LoihiRules.decodeLIF(&s, f, at: at))
                 case .loihiDense: op = .loihi(try LoihiRules.decodeDense(&s, f))
                 case .loihiConv2D: op = .loihi(try LoihiRules.decodeConv2D(&s, f))
+                case .stem: op = .stem                       // no parameters (spec §3.13)
                 }
-                let (os, ok) = try ProgramVerifier.checkOpParams(op, student: k, index: j, count: nops, input: shape, prev: kind, at: at)
-                if case .loihi(let l) = op { try LoihiRules.checkSource(l, previous: ops.last, "student \(k) op \(j) (\(op.name))", at: at) }
+                // a student's op 0 `stem` reads the stem's output shape (spec §3.13)
+                if j == 0, op == .stem, case .student = owner, let so = p.stemOutput { shape = so }
+                let (os, ok) = try ProgramVerifier.checkOpParams(op, owner: owner, index: j, count: nops, input: shape, prev: kind,
+                                                                 hasStem: p.stem != nil, at: at)
+                if case .loihi(let l) = op { try LoihiRules.checkSource(l, previous: ops.last, "\(who) op \(j) (\(op.name))", at: at) }
                 let need = op.recordSize(input: shape)
-                f = "student \(k) op \(j) (\(op.name))"
+                f = "\(who) op \(j) (\(op.name))"
                 if rs != need { throw fail("\(f) record_size", at + 4, "\(rs), must be \(need) for these parameters and input \(shape)") }
                 switch op {
                 case .inputConv2D(var c), .conv2D(var c):
@@ -344,13 +352,39 @@ public enum ProgramFile {
                     let full = try LoihiRules.decodeArrays(l, &s, f, input: shape)
                     try LoihiRules.checkArrays(full, f, input: shape, at: at)
                     op = .loihi(full)
-                case .maxPool, .avgPool, .flatten: break
+                case .maxPool, .avgPool, .flatten, .stem: break
                 }
                 ops.append(op); shape = os; kind = ok
             }
+            return ops
+        }
+
+        // STEM (spec §9, §4.1): u16 ops, u16 reserved, then the op records.
+        let stemSec = sections.first { $0.kind == .stem }
+        if let ss = stemSec {
+            var s = reader(ss, "stem")
+            let nops = try s.u16("stem ops")
+            try s.reserved(2, "stem reserved")
+            try ProgramVerifier.range("stem ops", ss.off, nops, 2, 65535)
+            p.stem = try decodeOps(&s, owner: .stem, count: nops, features: 0)
+            try finish(s, "stem")
+        }
+
+        // STUDENTS
+        for (k, ss) in studentSecs.enumerated() {
+            var s = reader(ss, "student \(k)")
+            let nops = try s.u16("student \(k) ops"), feats = try s.u16("student \(k) features")
+            try ProgramVerifier.range("student \(k) ops", ss.off, nops, 2, 65535)
+            try ProgramVerifier.range("student \(k) features", ss.off + 2, feats, 1, 4096)
+            let fm = try s.i32s(feats, "student \(k) feat_mult")
+            let fsh = try s.i8s(feats, "student \(k) feat_shift").map { Int(UInt8(bitPattern: $0)) }
+            try ProgramVerifier.checkStudentFields(
+                Student(ops: [Op](repeating: .flatten, count: nops), features: feats, featMult: fm, featShift: fsh), k, at: ss.off)
+            let ops = try decodeOps(&s, owner: .student(k), count: nops, features: feats)
             try finish(s, "student \(k)")
             p.students[k] = Student(ops: ops, features: feats, featMult: fm, featShift: fsh)
         }
+        if let ss = stemSec { try ProgramVerifier.checkStemUsed(p, at: ss.off) }
 
         // HEAD
         guard let hd = sections.first(where: { $0.kind == .head }) else { throw fail("section table", 16, "no HEAD section") }

@@ -13,6 +13,9 @@ public struct FileLayout: Sendable {
     public var gate: Int?
     /// Per gate layer: offset of its 12-byte layer header.
     public var gateLayers: [Int]
+    /// The STEM section (spec §9), nil without a stem; `stemOps[j]`: offset of stem op j's record.
+    public var stem: Int?
+    public var stemOps: [Int]
     public var students: [Int]
     /// `ops[k][j]`: offset of op j's record in student k.
     public var ops: [[Int]]
@@ -27,7 +30,7 @@ public struct FileLayout: Sendable {
 
     public init(_ p: Program) {
         metaBytes = p.meta.bytes
-        sectionCount = 2 + (p.gate != nil ? 1 : 0) + p.students.count + (metaBytes.isEmpty ? 0 : 1)
+        sectionCount = 2 + (p.gate != nil ? 1 : 0) + (p.stem != nil ? 1 : 0) + p.students.count + (metaBytes.isEmpty ? 0 : 1)
         var at = 16 + 12 * sectionCount
         header = at; at += 84
         gateLayers = []
@@ -35,6 +38,11 @@ public struct FileLayout: Sendable {
             gate = at; at += 4
             for l in g.layers { gateLayers.append(at); at += 12 + align4(l.weights.count) + 4 * l.bias.count }
         } else { gate = nil }
+        stemOps = []
+        if let st = p.stem {
+            stem = at; at += 4                                   // u16 ops, u16 reserved
+            for op in st { stemOps.append(at); at += op.recordSize }
+        } else { stem = nil }
         students = []; ops = []
         for s in p.students {
             students.append(at); at += FileLayout.studentHeaderSize(features: s.features)
@@ -49,6 +57,17 @@ public struct FileLayout: Sendable {
     }
 }
 
+/// Who owns an op list: a student or the shared stem (spec §3, §4.1). Names it in messages.
+public enum OpOwner: Sendable, Equatable {
+    case student(Int), stem
+    public var label: String {
+        switch self {
+        case .student(let k): "student \(k)"
+        case .stem: "stem"
+        }
+    }
+}
+
 public enum ProgramVerifier {
     static let B: Int = Int(Int32.max)
     static let maxSize = 1 << 20
@@ -60,11 +79,17 @@ public enum ProgramVerifier {
         if v < lo || v > hi { throw fail(field, at, "\(v), must be \(lo)…\(hi)") }
     }
 
-    /// Output shapes of every op of a (valid) student.
+    /// Output shapes of every op of a (valid) student whose op 0 reads `input` (the image, or for a
+    /// student starting with `stem` the stem's output shape: use `outputShapes(_:student:)`).
     public static func outputShapes(_ s: Student, input: Shape) -> [Shape] {
         var shape = input, r: [Shape] = []
         for op in s.ops { shape = op.outputShape(shape); r.append(shape) }
         return r
+    }
+
+    /// Output shapes of every op of student `k` of `p` (op 0 `stem` outputs the stem's output shape).
+    public static func outputShapes(_ p: Program, student k: Int) -> [Shape] {
+        outputShapes(p.students[k], input: p.studentInput(p.students[k]))
     }
 
     /// True for a name of 1…31 chars `[A-Za-z_][A-Za-z0-9_]*` (spec §2).
@@ -157,11 +182,12 @@ public enum ProgramVerifier {
         for (c, t) in l.thetas.enumerated() { try range("\(f) theta[\(c)]", at + 16 + 4 * c, Int(t), 1, hi) }
     }
 
-    /// One op's parameter ranges, typing and output shape (spec §3, §7.6); arrays are not
-    /// looked at. `prev` = the kind flowing in; returns the output shape and kind.
-    public static func checkOpParams(_ op: Op, student k: Int, index j: Int, count n: Int,
-                                     input s: Shape, prev: ValueKind, at: Int) throws -> (Shape, ValueKind) {
-        let f = "student \(k) op \(j) (\(op.name))"
+    /// One op's parameter ranges, typing and output shape (spec §3, §4.1, §7.6); arrays are not
+    /// looked at. `owner` = a student or the stem; `prev` = the kind flowing in; `hasStem` = the
+    /// program has a stem (a student's `stem` op needs one). Returns the output shape and kind.
+    public static func checkOpParams(_ op: Op, owner: OpOwner, index j: Int, count n: Int,
+                                     input s: Shape, prev: ValueKind, hasStem: Bool, at: Int) throws -> (Shape, ValueKind) {
+        let f = "\(owner.label) op \(j) (\(op.name))"
         let (inK, outK) = op.kinds
         switch op {
         case .inputConv2D(let c), .conv2D(let c):
@@ -188,13 +214,25 @@ public enum ProgramVerifier {
             try range("\(f) size", at + 8, p, 2, 15)
         case .avgPool(let p):
             if p != 2 && p != 4 { throw fail("\(f) size", at + 8, "\(p), must be 2 or 4") }
-        case .flatten, .readout: break
+        case .flatten, .readout, .stem: break
         case .loihi(let l): try LoihiRules.checkParams(l, f, at: at)
         }
-        // typing (spec §3): op 0 is an input op, kinds chain, readout last and only there.
-        if j == 0 && inK != .u8 { throw fail(f, at, "op 0 must be input_conv2d or input_dense") }
-        if j > 0 && inK != prev { throw fail(f, at, "consumes \(inK.rawValue) but the previous op produces \(prev.rawValue)") }
-        if (j == n - 1) != (outK == .feat) { throw fail(f, at, j == n - 1 ? "the last op must be readout" : "readout must be the last op") }
+        switch owner {
+        case .student:
+            // typing (spec §3): op 0 is an input op or `stem`, kinds chain, readout last and only there.
+            if op == .stem && j > 0 { throw fail(f, at, "stem must be op 0 of a student") }
+            if op == .stem && !hasStem { throw fail(f, at, "the program has no stem (no STEM section, spec §4.1)") }
+            if j == 0 && inK != .u8 { throw fail(f, at, "op 0 must be input_conv2d, input_dense or stem") }
+            if j > 0 && inK != prev { throw fail(f, at, "consumes \(inK.rawValue) but the previous op produces \(prev.rawValue)") }
+            if (j == n - 1) != (outK == .feat) { throw fail(f, at, j == n - 1 ? "the last op must be readout" : "readout must be the last op") }
+        case .stem:
+            // typing (spec §4.1): op 0 an input op, then any op but input ops, readout and stem;
+            // kinds chain; the last op produces SPK.
+            if op == .stem || outK == .feat { throw fail(f, at, "\(op.name) is not allowed in the stem (spec §4.1)") }
+            if j == 0 && inK != .u8 { throw fail(f, at, "stem op 0 must be input_conv2d or input_dense") }
+            if j > 0 && inK != prev { throw fail(f, at, "consumes \(inK.rawValue) but the previous op produces \(prev.rawValue)") }
+            if j == n - 1 && outK != .spk { throw fail(f, at, "the last op of the stem must produce SPK, it produces \(outK.rawValue)") }
+        }
         // shapes (spec §7.6)
         let o = op.outputShape(s)
         if o.h < 1 || o.w < 1 || o.c < 1 { throw fail(f, at, "output shape \(o.h)x\(o.w)x\(o.c) from input \(s) has an empty dimension") }
@@ -206,11 +244,33 @@ public enum ProgramVerifier {
     static func checkStudent(_ p: Program, _ k: Int, at: Int, ops: [Int]) throws {
         let s = p.students[k]
         try checkStudentFields(s, k, at: at)
+        try checkOps(s.ops, owner: .student(k), features: s.features, p, at: at, ops: ops)
+    }
+
+    /// The stem (spec §4.1, §9 STEM): 2…65535 ops, typing, shapes, arrays. `at` = section offset.
+    static func checkStem(_ p: Program, at: Int, ops: [Int]) throws {
+        guard let st = p.stem else { return }
+        try range("stem ops", at, st.count, 2, 65535)
+        try checkOps(st, owner: .stem, features: 0, p, at: at, ops: ops)
+    }
+
+    /// A program with a stem has at least one student whose op 0 is `stem` (spec §4.1); checked
+    /// after the students. `at` = the STEM section's offset.
+    static func checkStemUsed(_ p: Program, at: Int) throws {
+        if p.stem != nil && p.stemStudents.isEmpty {
+            throw fail("stem", at, "no student's op 0 is stem; a program with a stem needs at least one (spec §4.1)")
+        }
+    }
+
+    /// The op list of a student or of the stem: parameters, typing, shapes and arrays (not the bounds).
+    static func checkOps(_ list: [Op], owner: OpOwner, features: Int, _ p: Program, at: Int, ops: [Int]) throws {
         var shape = p.input, kind = ValueKind.u8
-        for (j, op) in s.ops.enumerated() {
+        if case .student = owner, list.first == .stem { shape = p.stemOutput ?? p.input }
+        for (j, op) in list.enumerated() {
             let o = j < ops.count ? ops[j] : at
-            let f = "student \(k) op \(j) (\(op.name))"
-            let (os, ok) = try checkOpParams(op, student: k, index: j, count: s.ops.count, input: shape, prev: kind, at: o)
+            let f = "\(owner.label) op \(j) (\(op.name))"
+            let (os, ok) = try checkOpParams(op, owner: owner, index: j, count: list.count, input: shape, prev: kind,
+                                             hasStem: p.stem != nil, at: o)
             switch op {
             case .inputConv2D(let c), .conv2D(let c):
                 let nw = shape.c * c.kh * c.kw * c.cout
@@ -223,11 +283,11 @@ public enum ProgramVerifier {
             case .lif(let l):
                 try checkThetas(l, channels: shape.c, f, at: o)
             case .readout:
-                if os.size != s.features { throw fail(f, o, "readout size \(os.size) ≠ the student's features \(s.features)") }
+                if os.size != features { throw fail(f, o, "readout size \(os.size) ≠ the student's features \(features)") }
             case .loihi(let l):
-                try LoihiRules.checkSource(l, previous: j > 0 ? s.ops[j - 1] : nil, f, at: o)
+                try LoihiRules.checkSource(l, previous: j > 0 ? list[j - 1] : nil, f, at: o)
                 try LoihiRules.checkArrays(l, f, input: shape, at: o)
-            case .maxPool, .avgPool, .flatten: break   // no arrays
+            case .maxPool, .avgPool, .flatten, .stem: break   // no arrays
             }
             shape = os; kind = ok
         }
@@ -300,10 +360,24 @@ public enum ProgramVerifier {
                 }
             }
         }
-        for (k, s) in p.students.enumerated() {
+        if let st = p.stem { try opBounds(st, owner: .stem, p, at: L.stemOps) }
+        for (k, s) in p.students.enumerated() { try opBounds(s.ops, owner: .student(k), p, at: L.ops[k]) }
+        var sums = [Int](repeating: 0, count: p.classes)
+        for w in p.head.weights {
+            let s = absSums(w, out: p.classes)
+            for c in 0..<p.classes { sums[c] += s[c] }
+        }
+        for c in 0..<p.classes {
+            let a = abs(Int(p.head.bias[c])) + 128 * sums[c]
+            if a > B { throw fail("head bias", L.head + 4 + 4 * c, "static bound §7.5 fails for class \(c): |bias| + 128·ΣΣ|w| = \(a) > 2^31−1") }
+        }
+    }
+
+    /// §7.1, §7.3, §7.4, §7.8 along one op list (a student's or the stem's); `at[j]` = op j's offset.
+    static func opBounds(_ ops: [Op], owner: OpOwner, _ p: Program, at offsets: [Int]) throws {
             var curmax = 0
-            for (j, op) in s.ops.enumerated() {
-                let f = "student \(k) op \(j) (\(op.name))", at = L.ops[k][j]
+            for (j, op) in ops.enumerated() {
+                let f = "\(owner.label) op \(j) (\(op.name))", at = offsets[j]
                 switch op {
                 case .inputConv2D(let c): curmax = try synapticBound(f, at, w: c.weights, bias: c.bias, shift: c.shift, scale: 255)
                 case .inputDense(let d): curmax = try synapticBound(f, at, w: d.weights, bias: d.bias, shift: d.shift, scale: 255)
@@ -317,19 +391,9 @@ public enum ProgramVerifier {
                     if a > B { throw fail(f, at, "static bound §7.4 fails: T · curmax = \(p.timesteps) · \(curmax) = \(a) > 2^31−1") }
                 case .loihi(let l):
                     curmax = try LoihiRules.checkBounds(l, f, at: at, curmax: curmax, timesteps: p.timesteps)
-                case .lif, .maxPool, .flatten: break   // curmax unchanged
+                case .lif, .maxPool, .flatten, .stem: break   // curmax unchanged (stem: spikes follow)
                 }
             }
-        }
-        var sums = [Int](repeating: 0, count: p.classes)
-        for w in p.head.weights {
-            let s = absSums(w, out: p.classes)
-            for c in 0..<p.classes { sums[c] += s[c] }
-        }
-        for c in 0..<p.classes {
-            let a = abs(Int(p.head.bias[c])) + 128 * sums[c]
-            if a > B { throw fail("head bias", L.head + 4 + 4 * c, "static bound §7.5 fails for class \(c): |bias| + 128·ΣΣ|w| = \(a) > 2^31−1") }
-        }
     }
 
     /// Verifies a whole in-memory program (spec §2–§7); offsets refer to its canonical file layout.
@@ -337,7 +401,9 @@ public enum ProgramVerifier {
         let L = FileLayout(p)
         try checkHeader(p, at: L.header)
         if let g = p.gate { try checkGate(p, g, at: L.gate!, layers: L.gateLayers) }
+        if p.stem != nil { try checkStem(p, at: L.stem!, ops: L.stemOps) }
         for k in p.students.indices { try checkStudent(p, k, at: L.students[k], ops: L.ops[k]) }
+        if let at = L.stem { try checkStemUsed(p, at: at) }
         try checkHead(p, at: L.head)
         try checkMeta(p, at: L.meta ?? L.crc)
         try checkBounds(p, L)

@@ -29,11 +29,16 @@ public struct RandomProgram: Sendable {
         public var maxChannels: Int
         /// Student ops between the input op and the readout (upper bound).
         public var maxHiddenOps: Int
+        /// Probability that a program gets a shared stem (spec §4.1) read by some of its students.
+        /// Drawn from a generator of its own, after the rest of the program: the same seed gives the
+        /// same program without a stem whatever this is (0 keeps the 2.0 vectors as they were).
+        public var stemChance: Double
         public init(maxNeurons: Int = 512, maxWeightBytes: Int = 16384, maxStudents: Int = 4,
-                    maxTimesteps: Int = 6, maxSide: Int = 10, maxChannels: Int = 3, maxHiddenOps: Int = 6) {
+                    maxTimesteps: Int = 6, maxSide: Int = 10, maxChannels: Int = 3, maxHiddenOps: Int = 6,
+                    stemChance: Double = 0.25) {
             self.maxNeurons = maxNeurons; self.maxWeightBytes = maxWeightBytes; self.maxStudents = maxStudents
             self.maxTimesteps = maxTimesteps; self.maxSide = maxSide; self.maxChannels = maxChannels
-            self.maxHiddenOps = maxHiddenOps
+            self.maxHiddenOps = maxHiddenOps; self.stemChance = stemChance
         }
         /// Tiny programs for fast tests and small MCUs.
         public static let tiny = Limits(maxNeurons: 256, maxWeightBytes: 4096, maxStudents: 4,
@@ -41,9 +46,12 @@ public struct RandomProgram: Sendable {
     }
 
     public var rng: SplitMix64
+    /// The stem's own generator (see `Limits.stemChance`).
+    public var stemRng: SplitMix64
     public var limits: Limits
     public init(seed: UInt64, limits: Limits = Limits()) {
         rng = SplitMix64(seed: seed ^ 0x5EED_5EED_0000_0000); self.limits = limits
+        stemRng = SplitMix64(seed: seed ^ 0x57E4_57E4_0000_0000)
     }
 
     /// The next random valid program (verified; retries internally until one passes).
@@ -53,7 +61,7 @@ public struct RandomProgram: Sendable {
     ///   instead of looping forever. Limits are chosen by code, never read from user files.
     public mutating func program() -> Program {
         for _ in 0..<100_000 {
-            if let p = attempt(), (try? ProgramVerifier.verify(p)) != nil { return p }
+            if let p = attempt(), (try? ProgramVerifier.verify(p)) != nil { return withStem(p) }
         }
         preconditionFailure("RandomProgram: no valid program under \(limits) after 100,000 tries")
     }
@@ -207,10 +215,79 @@ public struct RandomProgram: Sendable {
                 scale / Double(1 << shift))
     }
 
-    mutating func student(_ input: Shape, T: Int) -> Student? {
+    /// `p` with a shared stem read by some of its students, with probability `limits.stemChance`
+    /// (drawn from `stemRng` only, so `rng` and the programs after this one do not change); `p`
+    /// itself when the draw says no or no valid stem program turns up in a few tries.
+    mutating func withStem(_ p: Program) -> Program {
+        guard limits.stemChance > 0, stemRng.chance(limits.stemChance) else { return p }
+        swap(&rng, &stemRng)                          // the helpers below draw from `rng`
+        defer { swap(&rng, &stemRng) }
+        for _ in 0..<20 {
+            weightBytes = 0
+            guard let (stem, out) = stemOps(p.input, T: p.timesteps) else { continue }
+            var q = p
+            q.stem = stem
+            var readers = p.students.indices.filter { _ in rng.chance(0.6) }
+            if readers.isEmpty { readers = [rng.int(0...(p.students.count - 1))] }
+            var ok = true
+            for k in readers {
+                guard let s = student(out, T: p.timesteps, fromStem: true) else { ok = false; break }
+                q.students[k] = s
+                q.head.weights[k] = weights(s.features * p.classes, rng.pick([1, 4, 16, 64, 127]))
+            }
+            if ok, (try? ProgramVerifier.verify(q)) != nil { return q }
+        }
+        return p
+    }
+
+    /// A random stem (spec §4.1): an input op, then spiking ops, the last producing SPK. Returns the
+    /// ops and their output shape.
+    mutating func stemOps(_ input: Shape, T: Int) -> ([Op], Shape)? {
         var ops: [Op] = []
         var shape = input, kind = ValueKind.cur, typical = 1.0
         if rng.chance(0.6), let (c, t) = conv(input, input: true) {
+            ops.append(.inputConv2D(c)); shape = c.outputShape(input); typical = t
+        } else {
+            guard let (d, t) = dense(input.size, input: true) else { return nil }
+            ops.append(.inputDense(d)); shape = .vector(d.out); typical = t
+        }
+        let hidden = rng.int(1...max(1, limits.maxHiddenOps / 2))
+        var steps = 0
+        while true {
+            if weightBytes > limits.maxWeightBytes { return nil }
+            if kind == .cur {
+                if rng.chance(0.15) && shape.h >= 2 && shape.w >= 2 {
+                    ops.append(.avgPool(size: 2)); shape = Op.avgPool(size: 2).outputShape(shape)
+                } else {
+                    ops.append(.lif(lifOp(typical: typical, channels: shape.c))); kind = .spk
+                }
+            } else {
+                if steps >= hidden { break }
+                let r = rng.int(0...9)
+                if r < 2, let (d, t) = dense(shape.size, input: false) {
+                    ops.append(.dense(d)); shape = .vector(d.out); typical = t; kind = .cur
+                } else if r < 5, let (c, t) = conv(shape, input: false) {
+                    ops.append(.conv2D(c)); shape = c.outputShape(shape); typical = t; kind = .cur
+                } else if r < 8 && shape.h >= 2 && shape.w >= 2 {
+                    let p = rng.int(2...min(3, shape.h, shape.w))
+                    ops.append(.maxPool(size: p)); shape = Op.maxPool(size: p).outputShape(shape)
+                } else {
+                    ops.append(.flatten); shape = .vector(shape.size)
+                }
+            }
+            steps += 1
+            if steps > limits.maxHiddenOps + 4 || shape.size > limits.maxNeurons { return nil }
+        }
+        return (ops, shape)
+    }
+
+    /// A random student; `fromStem`: it starts with `stem` and `input` is the stem's output shape.
+    mutating func student(_ input: Shape, T: Int, fromStem: Bool = false) -> Student? {
+        var ops: [Op] = []
+        var shape = input, kind = ValueKind.cur, typical = 1.0
+        if fromStem {
+            ops.append(.stem); kind = .spk
+        } else if rng.chance(0.6), let (c, t) = conv(input, input: true) {
             ops.append(.inputConv2D(c)); shape = c.outputShape(input); typical = t
         } else {
             guard let (d, t) = dense(input.size, input: true) else { return nil }

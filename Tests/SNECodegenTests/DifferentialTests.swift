@@ -65,8 +65,10 @@ func runDifferential(_ cases: [DiffCase], compiler: String = "cc", flags: [Strin
                     mism.append("program \(pi) (\(c.program.name)) input \(ii) budget \(k): C \(got) vs Swift \(exp)")
                 }
                 // spec §8 counts per student per op (all K students, zeros for those not run), gate, head
-                let ops = res.opCounts.joined().map { "\($0.synops),\($0.macs),\($0.neuronUpdates)" }.joined(separator: ";")
-                let want = "C \(pi) \(ii) \(k) \(res.gateCounts.synops),\(res.gateCounts.macs) \(res.headCounts.macs) \(ops)"
+                // C's op_counts: every student's ops, then the stem's (zeros when it did not run), and its total
+                let ops = res.flatOpCounts(stemOps: c.program.stem?.count ?? 0).map { "\($0.synops),\($0.macs),\($0.neuronUpdates)" }.joined(separator: ";")
+                let sc = res.stemCounts
+                let want = "C \(pi) \(ii) \(k) \(res.gateCounts.synops),\(res.gateCounts.macs) \(res.headCounts.macs) \(ops) \(sc.synops),\(sc.macs),\(sc.neuronUpdates)"
                 if opLines["\(pi) \(ii) \(k)"].map(String.init) != want {
                     mism.append("program \(pi) input \(ii) budget \(k): per-op counts: C '\(opLines["\(pi) \(ii) \(k)"] ?? "none")' vs Swift '\(want)'")
                 }

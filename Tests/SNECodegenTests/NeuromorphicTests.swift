@@ -89,7 +89,8 @@ struct NeuromorphicTests {
     @Test("NIR export: nir.read (type-checked) gives the mapped graph")
     func nirExport() throws {
         guard let py = nirPython() else { return }
-        var gen = RandomProgram(seed: 7, limits: .tiny)
+        var lim = RandomProgram.Limits.tiny; lim.stemChance = 0   // NIR export refuses a stem (not yet supported)
+        var gen = RandomProgram(seed: 7, limits: lim)
         for _ in 0..<8 {
             let p = gen.program()
             let path = tempDir("nir") + ".nir"
@@ -131,7 +132,7 @@ struct NeuromorphicTests {
                     case .avgPool: expect.append("AvgPool2d")
                     case .flatten: expect.append("Flatten")
                     case .readout: expect += spatial ? ["I", "Flatten", "Affine"] : ["I", "Affine"]
-                    case .loihi: break
+                    case .loihi, .stem: break   // refused by NIR export (Loihi mode; the stem: not yet)
                     }
                 }
             }

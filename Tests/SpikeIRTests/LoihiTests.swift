@@ -64,8 +64,9 @@ let loihiVectorsDir = vectorsDir.appendingPathComponent("loihi")
         for i in 0..<4 { old[old.count - 4 + i] = UInt8((crc >> (8 * UInt32(i))) & 0xFF) }
         #expect(throws: SpikeIRError.self) { try ProgramFile.decode(old) }
         do { _ = try ProgramFile.decode(old) } catch { #expect("\(error)".contains("needs version ≥ 2.1")) }
-        // programs without Loihi ops stay 2.0 files
-        var rp = RandomProgram(seed: 3, limits: .tiny)
+        // programs without Loihi ops (and without a stem) stay 2.0 files
+        var lim = RandomProgram.Limits.tiny; lim.stemChance = 0
+        var rp = RandomProgram(seed: 3, limits: lim)
         #expect(try ProgramFile.encode(rp.program())[6] == 0)
     }
 

@@ -84,7 +84,8 @@ func withCRC(_ b: [UInt8]) -> [UInt8] {
     }
 
     @Test func wrongVersionAndAbsurdSizes() throws {
-        var gen = RandomProgram(seed: 13, limits: .tiny)
+        var lim = RandomProgram.Limits.tiny; lim.stemChance = 0      // a 2.0 file
+        var gen = RandomProgram(seed: 13, limits: lim)
         let p = gen.program()
         let bytes = try ProgramFile.encode(p)
         let L = FileLayout(p)
@@ -97,7 +98,7 @@ func withCRC(_ b: [UInt8]) -> [UInt8] {
         do { _ = try ProgramFile.decode(patch16(4, 1)); Issue.record("a 1.0 file decoded") } catch let e as SpikeIRError {
             #expect(e.description == "version major at byte 4: version 1.0 file: this sne reads 2.x; recompile the model")
         }
-        expectCleanError(patch16(6, 2), "minor 2")   // 2.1 (the Loihi ops) is readable; 2.2 is not
+        expectCleanError(patch16(6, 3), "minor 3")   // 2.1 (the Loihi ops) and 2.2 (the stem) are readable; 2.3 is not
         expectCleanError(patch32(8, 0x8000_0000), "file size 2^31")
         expectCleanError(patch32(12, 0x8000_0000), "2^31 sections")
         expectCleanError(patch32(20, 0x7FFF_FFF0), "section 0 offset huge")

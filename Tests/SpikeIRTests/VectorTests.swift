@@ -12,8 +12,12 @@ let vectorsDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().app
 func traceHash(_ r: InferenceResult) -> UInt32 {
     var bytes: [UInt8] = []
     func le(_ v: Int32) { let u = UInt32(bitPattern: v); for i in 0..<4 { bytes.append(UInt8((u >> (8 * UInt32(i))) & 0xFF)) } }
-    for s in r.trace?.students ?? [] {
-        for step in s.steps { for l in step { bytes += l.spikes; l.membranes.forEach(le) } }
+    for (pos, s) in (r.trace?.students ?? []).enumerated() {
+        // the shared stem's steps, just before the student that triggered it (spec §8)
+        if let st = r.trace?.stem, st.before == pos {
+            for step in st.steps { for l in step { bytes += l.spikes; l.membranes.forEach(le); l.currents.forEach(le) } }
+        }
+        for step in s.steps { for l in step { bytes += l.spikes; l.membranes.forEach(le); l.currents.forEach(le) } }
         s.features.forEach(le)
         bytes += s.quantized.map { UInt8(bitPattern: $0) }
     }
@@ -65,6 +69,10 @@ func traceHash(_ r: InferenceResult) -> UInt32 {
                 let got = r.opCounts.map { $0.map { [$0.synops, $0.macs, $0.neuronUpdates] } }
                 let want = perOp.map { $0.map { [$0["synops"]?.intValue ?? -1, $0["macs"]?.intValue ?? -1, $0["neuron_updates"]?.intValue ?? -1] } }
                 #expect(got == want, "\(stem) k=\(k) per-op counts")
+                // the shared stem's per-op counts (spec §8): present iff it ran
+                let wantStem = ((counts?["stem"] as? [[String: NSNumber]]) ?? []).map { [$0["synops"]?.intValue ?? -1, $0["macs"]?.intValue ?? -1, $0["neuron_updates"]?.intValue ?? -1] }
+                #expect(r.stemOpCounts.map { [$0.synops, $0.macs, $0.neuronUpdates] } == wantStem, "\(stem) k=\(k) stem counts")
+                #expect((r.trace?.stem != nil) == !r.stemOpCounts.isEmpty, "\(stem) k=\(k) stem trace iff the stem ran")
                 // the hash does not depend on whether the full trace is kept
                 #expect(try interp(x, budget: k).traceHash == r.traceHash)
             }

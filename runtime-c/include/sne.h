@@ -1,7 +1,7 @@
 /*
- * sne.h - the whole public API of the sne C runtime: run one Spike IR 2.0 or 2.1 program
- * (docs/spike-ir.md; 2.1 adds the Loihi ops, opcodes 10-12) bit-exactly as the Swift reference
- * interpreter does.
+ * sne.h - the whole public API of the sne C runtime: run one Spike IR 2.0, 2.1 or 2.2 program
+ * (docs/spike-ir.md; 2.1 adds the Loihi ops, opcodes 10-12; 2.2 the shared stem, opcode 13 and the
+ * STEM section) bit-exactly as the Swift reference interpreter does.
  *
  * C99, freestanding: only <stdint.h>, <stddef.h>, <string.h>; no malloc, no floating
  * point, static memory only. One semantic implementation serves both modes:
@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define SNE_VERSION_MAJOR 2
-#define SNE_VERSION_MINOR 1           /* 2.1: the Loihi ops (spec §3.10-§3.12) */
+#define SNE_VERSION_MINOR 2           /* 2.1: the Loihi ops (spec §3.10-§3.12); 2.2: the shared stem (§3.13, §4.1) */
 #define SNE_MAX_STUDENTS 16
 #define SNE_MAX_ZERO_POINT 16         /* input channels that may have a nonzero zero point (spec §9) */
 #define SNE_MAX_GATE_LAYERS 4
@@ -46,7 +46,7 @@ typedef enum sne_status {
     SNE_E_BUDGET = 2,   /* budget k not in 1..K (spec §5) */
     SNE_E_ARENA = 3,    /* arena smaller than sne_arena_size() or not aligned for int32 */
     SNE_E_FORMAT = 4,   /* blob: length, magic, section table, field range, padding, reserved */
-    SNE_E_VERSION = 5,  /* blob: major != 2 or minor > 1 (a 1.x file must be recompiled) */
+    SNE_E_VERSION = 5,  /* blob: major != 2 or minor > 2 (a 1.x file must be recompiled) */
     SNE_E_CRC = 6,      /* blob: CRC-32 mismatch */
     SNE_E_TYPE = 7,     /* blob: a student's op kinds do not chain (spec §3) */
     SNE_E_SHAPE = 8,    /* blob: a shape rule of spec §7.6 fails */
@@ -59,8 +59,12 @@ typedef enum sne_status {
 typedef enum sne_opcode {
     SNE_OP_INPUT_CONV2D = 1, SNE_OP_INPUT_DENSE = 2, SNE_OP_CONV2D = 3, SNE_OP_DENSE = 4,
     SNE_OP_LIF = 5, SNE_OP_MAXPOOL = 6, SNE_OP_AVGPOOL = 7, SNE_OP_FLATTEN = 8, SNE_OP_READOUT = 9,
-    SNE_OP_LOIHI_LIF = 10, SNE_OP_LOIHI_DENSE = 11, SNE_OP_LOIHI_CONV2D = 12   /* 2.1 files only */
+    SNE_OP_LOIHI_LIF = 10, SNE_OP_LOIHI_DENSE = 11, SNE_OP_LOIHI_CONV2D = 12,  /* 2.1 files and later */
+    SNE_OP_STEM = 13   /* 2.2: op 0 of a student only; its value at step t is the stem's S[t] (spec §3.13) */
 } sne_opcode;
+
+/* The `student` argument of the trace callback for the shared stem's ops (spec §4.1). */
+#define SNE_STEM_INDEX 0xFFFFFFFFu
 
 /*
  * One op descriptor. Pointer-free and made only of 4-byte fields, so its size (84 bytes)
@@ -73,6 +77,7 @@ typedef enum sne_opcode {
  *                 theta = vth itself (a value 0..2^17-1, not an offset); shift = bias_exp (0..7).
  *   loihi_dense:  w; shift = weight_exp + 8 (0..15, weight_exp = shift - 8); no bias.
  *   loihi_conv2d: w, kh, kw, stride, pad as conv2d; shift 0; no bias.
+ *   stem:         no parameters; in and out shape = the stem's output shape (spec §3.13).
  */
 typedef struct sne_op {
     uint32_t w;                    /* int8 weights: offset into sne_model.w8 */
@@ -125,6 +130,8 @@ typedef struct sne_model {
     int32_t margin;
     uint32_t gate_pool, gate_layers;
     uint32_t head_b;                  /* head bias[classes], as sne_op.b */
+    uint32_t stem_op0, stem_nops;     /* the shared stem (spec §4.1): ops[stem_op0 .. stem_op0+stem_nops-1],
+                                         placed after every student's ops; stem_nops = 0: no stem */
     uint8_t order[SNE_MAX_STUDENTS];  /* fixed run order */
     uint8_t zero_point[SNE_MAX_ZERO_POINT]; /* input zero point per channel (spec §3.1); 0 beyond in_c */
 } sne_model;
@@ -136,7 +143,8 @@ typedef struct sne_counts {
 
 /* Optional per-step trace callback: one call per lif or loihi_lif op per step, after reset (spec §8
  * full trace; loihi_lif passes its voltages v as int32, state_bits 32).
- * student: index; op: index of the lif op in the student; t: step; n neurons in HWC order;
+ * student: index, or SNE_STEM_INDEX for the shared stem's ops (called when the stem runs, before the
+ * student that triggered it); op: index of the lif op in the student (or stem); t: step; n neurons in HWC order;
  * spikes: 0/1 per neuron; membranes: int16 (state_bits 16) or int32 per neuron. */
 typedef void (*sne_trace_fn)(void *user, uint32_t student, uint32_t op, uint32_t t, uint32_t n,
                              const uint8_t *spikes, const void *membranes, uint32_t state_bits);
@@ -150,7 +158,8 @@ typedef struct sne_ctx {
     void *trace_user;
     sne_counts *op_counts;            /* NULL (default) or sne_op_count(m) entries: per-op counts of the
                                          last inference, indexed like m->ops (student k's op j at
-                                         students[k].op0 + j); students not run get zeros (spec §8) */
+                                         students[k].op0 + j; stem op j at stem_op0 + j, after every
+                                         student's ops); students not run and a stem not run get zeros (spec §8) */
 } sne_ctx;
 
 /* What one inference returns besides the logits (spec §8). */
@@ -159,13 +168,14 @@ typedef struct sne_result {
     uint32_t n_active;                /* students actually run */
     uint8_t active[SNE_MAX_STUDENTS]; /* their indices in run order */
     int32_t gate_scores[SNE_MAX_STUDENTS]; /* select = gate: all K scores; else zeros */
-    sne_counts counts;                /* totals: students + gate + head */
+    sne_counts counts;                /* totals: students + stem + gate + head */
     sne_counts gate_counts;           /* gate: macs, synops (spec §5.1) */
     sne_counts head_counts;           /* head: macs (spec §6) */
+    sne_counts stem_counts;           /* the shared stem (spec §4.1, §8); zeros when it did not run */
     uint32_t trace_hash;              /* FNV-1a 32 over the trace byte stream (spec §8); 0 unless SNE_TRACE_HASH */
 } sne_result;
 
-/* Number of op descriptors of m over all students (the length ctx->op_counts must have). */
+/* Number of op descriptors of m over all students and the stem (the length ctx->op_counts must have). */
 uint32_t sne_op_count(const sne_model *m);
 
 /* Bytes of arena sne_init() needs for `m` (a multiple of 4; static-memory plan, no malloc); 0 when an
@@ -202,10 +212,11 @@ typedef struct sne_blob {
 } sne_blob;
 
 /*
- * Validates blob[0..len) as a .snep 2.0 or 2.1 image in the order of spec §9 "Loading" (length, magic,
+ * Validates blob[0..len) as a .snep 2.0, 2.1 or 2.2 image in the order of spec §9 "Loading" (length, magic,
  * version, size, CRC, section table, fields, padding/reserved, typing, shapes, §7 bounds) and
  * fills out->model, with the op descriptors in ops[0..max_ops) (caller-owned static storage: a blob with
- * more op records fails with SNE_E_CAPACITY). Never reads outside [blob, blob+len) nor writes outside
+ * more op records, students' and stem's together, fails with SNE_E_CAPACITY; the stem's ops end up
+ * after the students', as in the emitted tables). Never reads outside [blob, blob+len) nor writes outside
  * *out and ops[0..max_ops). On failure
  * returns the status, sets out->err_offset, and leaves out->model zeroed (unusable).
  * Blob bytes are read through SNE_LOAD_U8, so on AVR the blob may be in flash.

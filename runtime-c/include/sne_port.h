@@ -11,7 +11,8 @@
  *   SNE_LOAD_U8(p)
  *   SNE_LOAD_I32(p)
  *   SNE_PROF(id)     profiling hook, called before each stage of an inference: id = j before
- *                    op j of a student, SNE_PROF_GATE, SNE_PROF_FEATURES, SNE_PROF_HEAD. Empty by
+ *                    op j of a student, SNE_PROF_GATE, SNE_PROF_FEATURES, SNE_PROF_HEAD,
+ *                    SNE_PROF_STEM (the whole shared stem, spec §4.1). Empty by
  *                    default; bench/runtime.sh defines it to charge instructions per op.
  */
 #ifndef SNE_PORT_H
@@ -37,6 +38,7 @@
 #ifndef SNE_PROF
 #define SNE_PROF(id) ((void)0)
 #endif
+#define SNE_PROF_STEM 60u
 #define SNE_PROF_FEATURES 61u
 #define SNE_PROF_GATE 62u
 #define SNE_PROF_HEAD 63u

@@ -1,6 +1,6 @@
 /*
- * sne_blob.c - the .snep 2.0 / 2.1 blob loader (spec §9 "Loading", §7 static bounds; 2.1 adds the
- * Loihi opcodes 10-12, §3.10-§3.12, bounds §7.8).
+ * sne_blob.c - the .snep 2.0 / 2.1 / 2.2 blob loader (spec §9 "Loading", §7 static bounds; 2.1 adds the
+ * Loihi opcodes 10-12, §3.10-§3.12, bounds §7.8; 2.2 the STEM section and opcode 13, §3.13, §4.1).
  *
  * Every read goes through rd_*() on a cursor whose [pos, end) lies inside the buffer; every
  * length is checked before use with 64-bit arithmetic, so no byte sequence makes the loader
@@ -165,14 +165,14 @@ enum { K_U8, K_CUR, K_SPK, K_FEAT };
 
 /* The record families of spec §9, one case per opcode (no opcode ranges): 1 = a 2.1 (Loihi) op,
  * 2 = an int8-weight synaptic op with an int32 bias, 3 = lif, 4 = a record without arrays
- * (maxpool, avgpool, flatten, readout); 0 = not an opcode. */
+ * (maxpool, avgpool, flatten, readout, stem); 0 = not an opcode. */
 static int family(uint32_t code)
 {
     switch ((sne_opcode)code) {
     case SNE_OP_LOIHI_LIF: case SNE_OP_LOIHI_DENSE: case SNE_OP_LOIHI_CONV2D: return 1;
     case SNE_OP_INPUT_CONV2D: case SNE_OP_INPUT_DENSE: case SNE_OP_CONV2D: case SNE_OP_DENSE: return 2;
     case SNE_OP_LIF: return 3;
-    case SNE_OP_MAXPOOL: case SNE_OP_AVGPOOL: case SNE_OP_FLATTEN: case SNE_OP_READOUT: return 4;
+    case SNE_OP_MAXPOOL: case SNE_OP_AVGPOOL: case SNE_OP_FLATTEN: case SNE_OP_READOUT: case SNE_OP_STEM: return 4;
     default: return 0;
     }
 }
@@ -185,14 +185,18 @@ static uint32_t op_minor(uint32_t code)
     case SNE_OP_INPUT_CONV2D: case SNE_OP_INPUT_DENSE: case SNE_OP_CONV2D: case SNE_OP_DENSE: case SNE_OP_LIF:
     case SNE_OP_MAXPOOL: case SNE_OP_AVGPOOL: case SNE_OP_FLATTEN: case SNE_OP_READOUT: return 0;
     case SNE_OP_LOIHI_LIF: case SNE_OP_LOIHI_DENSE: case SNE_OP_LOIHI_CONV2D: return 1;
+    case SNE_OP_STEM: return 2;
     default: return 0xFFFFFFFFu;                              /* not an opcode: refused by the kinds switch first */
     }
 }
 
-/* One op record (spec §9 STUDENT) into *op; updates the shape/kind chain. `minor`: the file's minor
- * version (opcodes 10-12 need 1); `prev`: the opcode of op j-1 (0 for j = 0). */
+/* One op record (spec §9 STUDENT or STEM) into *op; updates the shape/kind chain. `minor`: the file's
+ * minor version (opcodes 10-12 need 1, 13 needs 2); `prev`: the opcode of op j-1 (0 for j = 0);
+ * `in_stem`: the record is in the STEM section (typing of spec §4.1 instead of §3); `stem_out`: the
+ * stem's output shape (a student's op 0 `stem` reads it), NULL when the program has no stem. */
 static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint32_t *kind,
-                    uint32_t features, uint64_t *curmax, uint32_t T, uint32_t minor, uint32_t prev)
+                    uint32_t features, uint64_t *curmax, uint32_t T, uint32_t minor, uint32_t prev,
+                    int in_stem, const shape *stem_out)
 {
     const uint32_t at = r->pos;
     uint32_t code, size, end, ink, outk;
@@ -215,6 +219,7 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
     case SNE_OP_READOUT: ink = K_CUR; outk = K_FEAT; break;
     case SNE_OP_LOIHI_LIF: ink = K_CUR; outk = K_SPK; break;
     case SNE_OP_LOIHI_DENSE: case SNE_OP_LOIHI_CONV2D: ink = K_SPK; outk = K_CUR; break;
+    case SNE_OP_STEM: ink = K_U8; outk = K_SPK; break;    /* op 0 only: the image, through the stem */
     default: fail(r, SNE_E_FORMAT, at); return;
     }
     if (minor < op_minor(code)) { fail(r, SNE_E_FORMAT, at); return; }   /* e.g. a 2.1 (Loihi) op in a 2.0 file */
@@ -289,14 +294,29 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
         op->out_w = (s->w + 2u * op->pad - op->kw) / op->stride + 1u;
     } else if (code == SNE_OP_READOUT) {
         op->out_h = s->h; op->out_w = s->w; op->out_c = s->c;
+    } else if (code == SNE_OP_STEM) {
+        /* no parameters; in and out shape = the stem's output shape (spec §3.13) */
+        if (j == 0 && !in_stem && stem_out != NULL) { s->h = stem_out->h; s->w = stem_out->w; s->c = stem_out->c; }
+        op->in_h = s->h; op->in_w = s->w; op->in_c = s->c;
+        op->out_h = s->h; op->out_w = s->w; op->out_c = s->c;
     } else {
         fail(r, SNE_E_FORMAT, at); return;                     /* no parameters known for this opcode */
     }
     if (r->st != SNE_OK) return;
-    /* typing (spec §3) */
-    if (j == 0 && ink != K_U8) { fail(r, SNE_E_TYPE, at); return; }
-    if (j > 0 && ink != *kind) { fail(r, SNE_E_TYPE, at); return; }
-    if ((j + 1u == nops) != (outk == K_FEAT)) { fail(r, SNE_E_TYPE, at); return; }
+    if (!in_stem) {
+        /* typing (spec §3): op 0 an input op or stem (only if the program has a stem), kinds chain,
+         * readout last and only there */
+        if (code == SNE_OP_STEM && (j > 0 || stem_out == NULL)) { fail(r, SNE_E_TYPE, at); return; }
+        if (j == 0 && ink != K_U8) { fail(r, SNE_E_TYPE, at); return; }
+        if (j > 0 && ink != *kind) { fail(r, SNE_E_TYPE, at); return; }
+        if ((j + 1u == nops) != (outk == K_FEAT)) { fail(r, SNE_E_TYPE, at); return; }
+    } else {
+        /* typing of the stem (spec §4.1): no stem, no readout; op 0 an input op; kinds chain; SPK last */
+        if (code == SNE_OP_STEM || outk == K_FEAT) { fail(r, SNE_E_TYPE, at); return; }
+        if (j == 0 && ink != K_U8) { fail(r, SNE_E_TYPE, at); return; }
+        if (j > 0 && ink != *kind) { fail(r, SNE_E_TYPE, at); return; }
+        if (j + 1u == nops && outk != K_SPK) { fail(r, SNE_E_TYPE, at); return; }
+    }
     /* shapes (spec §7.6) */
     if (op->out_h < 1u || op->out_w < 1u || op->out_c < 1u) { fail(r, SNE_E_SHAPE, at); return; }
     n64 = (uint64_t)op->out_h * op->out_w * op->out_c;
@@ -437,8 +457,10 @@ static int too_long(uint64_t n) { return n > 0xFFFFFFF0u; }
 static sne_status load(sne_blob *out, sne_op *ops, uint32_t max_ops, const SNE_FLASH uint8_t *blob, size_t len, rd *r)
 {
     sne_model *m = &out->model;
-    uint32_t n, i, sec_kind[20], sec_off[20], sec_size[20], prev_end, K = 0, nst = 0, ngate = 0, nhead = 0;
-    uint32_t nops_total = 0, gate_sec = 0, head_sec = 0, st_sec[SNE_MAX_STUDENTS];
+    uint32_t n, i, sec_kind[21], sec_off[21], sec_size[21], prev_end, K = 0, nst = 0, ngate = 0, nhead = 0;
+    uint32_t nops_total = 0, gate_sec = 0, head_sec = 0, st_sec[SNE_MAX_STUDENTS], nstem = 0, stem_sec = 0;
+    uint32_t stem_nops = 0, stem_base = 0;
+    shape stem_out = {0, 0, 0};
     uint32_t L, minor;
     r->b = blob; r->pos = 0; r->st = SNE_OK; r->err = 0;
     if (len < 24u) { fail(r, SNE_E_FORMAT, 0); return r->st; }
@@ -455,7 +477,7 @@ static sne_status load(sne_blob *out, sne_op *ops, uint32_t max_ops, const SNE_F
     /* section table */
     r->pos = 12; r->end = L - 4u;
     n = rd_u32(r);
-    if (!need(r, n, 3, 20, 12)) return r->st;
+    if (!need(r, n, 3, 21, 12)) return r->st;
     if (16u + 12u * n > L - 4u) { fail(r, SNE_E_FORMAT, 12); return r->st; }
     prev_end = 16u + 12u * n;
     for (i = 0; i < n; i++) {
@@ -467,10 +489,12 @@ static sne_status load(sne_blob *out, sne_op *ops, uint32_t max_ops, const SNE_F
         if (sec_size[i] > L - 4u - sec_off[i]) { fail(r, SNE_E_FORMAT, at + 8u); return r->st; }
         if (sec_kind[i] != 5u && (sec_size[i] & 3u) != 0) { fail(r, SNE_E_FORMAT, at + 8u); return r->st; }
         prev_end = sne_align4(sec_off[i] + sec_size[i]);
-        /* kind grammar: 1, 2?, 3+, 4, 5? */
+        /* kind grammar: 1, 2?, 6?, 3+, 4, 5? (6 STEM only in a 2.2 file) */
         switch (sec_kind[i]) {
         case 1: if (i != 0) { fail(r, SNE_E_FORMAT, at); return r->st; } break;
         case 2: if (i != 1 || ngate++) { fail(r, SNE_E_FORMAT, at); return r->st; } gate_sec = i; break;
+        case 6: if (i == 0 || nstem++ || nst || nhead || minor < 2u) { fail(r, SNE_E_FORMAT, at); return r->st; }
+            stem_sec = i; break;
         case 3: if (i == 0 || nhead || sec_kind[i - 1] == 5u || nst >= SNE_MAX_STUDENTS) { fail(r, SNE_E_FORMAT, at); return r->st; }
             st_sec[nst++] = i; break;
         case 4: if (nst == 0 || nhead++) { fail(r, SNE_E_FORMAT, at); return r->st; } head_sec = i; break;
@@ -574,6 +598,27 @@ static sne_status load(sne_blob *out, sne_op *ops, uint32_t max_ops, const SNE_F
     } else {
         m->gate = NULL; m->gate_pool = 0; m->gate_layers = 0;
     }
+    /* STEM (spec §9, §4.1): u16 ops, u16 reserved, op records. Its descriptors go to the end of the
+     * storage while the students are loaded, then right after the students' (sne.h). */
+    if (nstem) {
+        const uint32_t s0 = sec_off[stem_sec];
+        uint32_t j, kind = K_U8;
+        uint64_t curmax = 0;
+        shape s;
+        r->pos = s0; r->end = s0 + sec_size[stem_sec];
+        stem_nops = rd_u16(r); rd_zero(r, 2);
+        if (!need(r, stem_nops, 2, 65535, s0)) return r->st;
+        if (stem_nops > max_ops) { fail(r, SNE_E_CAPACITY, s0); return r->st; }
+        stem_base = max_ops - stem_nops;
+        s.h = m->in_h; s.w = m->in_w; s.c = m->in_c;
+        for (j = 0; j < stem_nops; j++) {
+            load_op(r, &ops[stem_base + j], j, stem_nops, &s, &kind, 0u, &curmax, m->timesteps, minor,
+                    j > 0 ? ops[stem_base + j - 1u].opcode : 0u, 1, NULL);
+            if (r->st != SNE_OK) return r->st;
+        }
+        if (r->pos != r->end) { fail(r, SNE_E_FORMAT, s0); return r->st; }
+        stem_out = s;
+    }
     /* STUDENTs */
     for (i = 0; i < K; i++) {
         const uint32_t s0 = sec_off[st_sec[i]];
@@ -592,16 +637,24 @@ static sne_status load(sne_blob *out, sne_op *ops, uint32_t max_ops, const SNE_F
         for (f = 0; f < features && r->st == SNE_OK; f++)
             if (byte_at(r, st->feat_shift + f) > 62u) fail(r, SNE_E_FORMAT, st->feat_shift + f);
         if (r->st != SNE_OK) return r->st;
-        if (nops > max_ops - nops_total) { fail(r, SNE_E_CAPACITY, s0); return r->st; }
+        if (nops > max_ops - stem_nops - nops_total) { fail(r, SNE_E_CAPACITY, s0); return r->st; }
         st->op0 = nops_total; st->nops = nops; st->features = features;
         s.h = m->in_h; s.w = m->in_w; s.c = m->in_c;
         for (j = 0; j < nops; j++) {
             load_op(r, &ops[nops_total + j], j, nops, &s, &kind, features, &curmax, m->timesteps, minor,
-                    j > 0 ? ops[nops_total + j - 1u].opcode : 0u);
+                    j > 0 ? ops[nops_total + j - 1u].opcode : 0u, 0, nstem ? &stem_out : NULL);
             if (r->st != SNE_OK) return r->st;
         }
         if (r->pos != r->end) { fail(r, SNE_E_FORMAT, s0); return r->st; }
         nops_total += nops;
+    }
+    if (nstem) {
+        /* §4.1: some student's op 0 is stem; then the stem's descriptors move after the students' */
+        uint32_t used = 0;
+        for (i = 0; i < K; i++) if (ops[out->students[i].op0].opcode == SNE_OP_STEM) used = 1;
+        if (!used) { fail(r, SNE_E_TYPE, sec_off[stem_sec]); return r->st; }
+        memmove(&ops[nops_total], &ops[stem_base], sizeof *ops * (size_t)stem_nops);
+        m->stem_op0 = nops_total; m->stem_nops = stem_nops;
     }
     m->ops = ops;
     m->students = out->students;

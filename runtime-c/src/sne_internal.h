@@ -55,8 +55,11 @@ static inline void sne_get_gate(const sne_model *m, uint32_t l, sne_gate_layer *
     g->w = p->w; g->b = p->b; g->in = p->in; g->out = p->out; g->mult = p->mult; g->shift = p->shift;
 }
 
-/* Memory plan (spec-independent, mirrored by Sources/SNECodegen/MemoryReport.swift). */
+/* Memory plan (spec-independent, mirrored by Sources/SNECodegen/ModelTables.swift ArenaPlan). */
+uint32_t sne_plan_ops(const sne_model *m, uint32_t op0, uint32_t nops, uint32_t features, sne_plan *p, uint32_t *state_off);
 uint32_t sne_plan_student(const sne_model *m, uint32_t k, sne_plan *p, uint32_t *state_off);
+uint32_t sne_stem_row(const sne_model *m);
+uint32_t sne_stem_s_bytes(const sne_model *m);
 uint32_t sne_plan_gate(const sne_model *m);
 uint32_t sne_gate_maxout(const sne_model *m);
 

@@ -1,6 +1,7 @@
 /*
- * sne_run.c - the program walker (Spike IR 2.0 and 2.1): memory plan, init, inference with budget, selection (spec §5),
- * head + confidence stop (spec §6), counts and the FNV-1a trace hash (spec §8).
+ * sne_run.c - the program walker (Spike IR 2.0, 2.1 and 2.2): memory plan, init, inference with budget, selection (spec §5),
+ * the shared stem, run lazily at most once (spec §4.1), head + confidence stop (spec §6), counts and the
+ * FNV-1a trace hash (spec §8).
  *
  * The trace hash is compiled in only with SNE_TRACE_HASH=1 (sne.h): HASH_*() below expand to
  * nothing otherwise, so a deployment build pays nothing for it.
@@ -21,7 +22,8 @@
  * The memory of one op (spec §3): *out = bytes of its output tensor in a ping-pong buffer (0 for
  * flatten, which passes its input through, and readout, which writes its state), *state = bytes of
  * its state (lif membranes 2 or 4 per neuron, readout accumulators 4, loihi_lif v and u 8, Loihi
- * synaptic pending outputs 4). One case per opcode; 0 for an opcode this runtime does not know.
+ * synaptic pending outputs 4; stem 0 and 0: its value S[t] lives in the stem's region of the arena).
+ * One case per opcode; 0 for an opcode this runtime does not know.
  */
 static int op_memory(const sne_op *op, uint32_t *out, uint32_t *state)
 {
@@ -36,30 +38,31 @@ static int op_memory(const sne_op *op, uint32_t *out, uint32_t *state)
     case SNE_OP_READOUT: *state = 4u * n; return 1;
     case SNE_OP_LOIHI_LIF: *out = sne_align4(n); *state = 8u * n; return 1;
     case SNE_OP_LOIHI_DENSE: case SNE_OP_LOIHI_CONV2D: *out = sne_align4(4u * n); *state = 4u * n; return 1;
+    case SNE_OP_STEM: return 1;
     default: return 0;
     }
 }
 
 /*
- * Memory plan of student k (mirrored exactly by MemoryReport.swift):
+ * Memory plan of an op list ops[op0 .. op0+nops-1] with F features: student k's (F = its features) or
+ * the stem's (F = 0). Mirrored exactly by ArenaPlan in Sources/SNECodegen/ModelTables.swift:
  *   [cur0: int32 x size(op0 out)] [bufA] [bufB] [q: int8 x F] [states, in op order]
  * Ops 1..n-1 that produce a tensor (all but flatten and readout) write alternately to bufA and
  * bufB (flatten passes its input through); bufA/bufB are sized by the largest output they hold
  * (4 bytes per CUR element, 1 per SPK element). States: lif membranes (2 or 4 bytes per neuron),
  * readout accumulators (4 bytes), loihi_lif v then u (4 + 4 bytes per neuron), loihi_dense /
  * loihi_conv2d pending outputs (4 bytes per element). Every region is rounded up to a multiple of 4 bytes.
+ * A student whose op 0 is `stem` has cur0 of 0 bytes: it reads S[t] from the stem's region.
  * Returns the total bytes; *state_off (may be NULL) receives the offset of the first state.
  */
-uint32_t sne_plan_student(const sne_model *m, uint32_t k, sne_plan *p, uint32_t *state_off)
+uint32_t sne_plan_ops(const sne_model *m, uint32_t op0, uint32_t nops, uint32_t features, sne_plan *p, uint32_t *state_off)
 {
-    sne_student st;
     uint32_t j, which = 2u, sz[2] = {0, 0}, states = 0, off;
     p->cur0 = 0; p->buf[0] = 0;
-    sne_get_student(m, k, &st);
-    for (j = 0; j < st.nops; j++) {
+    for (j = 0; j < nops; j++) {
         sne_op op;
         uint32_t bytes, state;
-        sne_get_op(m, st.op0 + j, &op);
+        sne_get_op(m, op0 + j, &op);
         if (!op_memory(&op, &bytes, &state)) return 0;          /* unknown opcode: no plan */
         if (j == 0) { p->cur0 = 0; off = bytes; p->buf[0] = off; continue; }
         states += state;
@@ -70,11 +73,32 @@ uint32_t sne_plan_student(const sne_model *m, uint32_t k, sne_plan *p, uint32_t 
     off = p->buf[0];
     p->buf[1] = off + sz[0];
     p->q = p->buf[1] + sz[1];
-    off = p->q + sne_align4(st.features);
+    off = p->q + sne_align4(features);
     if (state_off != NULL) *state_off = off;
     p->end = off + states;
     return p->end;
 }
+
+uint32_t sne_plan_student(const sne_model *m, uint32_t k, sne_plan *p, uint32_t *state_off)
+{
+    sne_student st;
+    sne_get_student(m, k, &st);
+    return sne_plan_ops(m, st.op0, st.nops, st.features, p, state_off);
+}
+
+/* The stem's output S (spec §4.1): T rows S[0..T-1], one byte (0/1) per spike of its last op's
+ * output, each row rounded up to a multiple of 4 bytes. sne_stem_row: bytes of one row (0 without a
+ * stem); sne_stem_s_bytes: T rows. S sits at the end of the arena, after the largest of the gate's,
+ * every student's and the stem's own working plan, so it survives the students run after the stem. */
+uint32_t sne_stem_row(const sne_model *m)
+{
+    sne_op last;
+    if (m->stem_nops == 0u) return 0;
+    sne_get_op(m, m->stem_op0 + m->stem_nops - 1u, &last);
+    return sne_align4(last.out_h * last.out_w * last.out_c);
+}
+
+uint32_t sne_stem_s_bytes(const sne_model *m) { return m->timesteps * sne_stem_row(m); }
 
 /* Gate plan: [acc: int32 x maxout] [act0, act1: uint8 x maxout, each 4-rounded] [pooled input, if pool > 1]. */
 uint32_t sne_gate_maxout(const sne_model *m)
@@ -102,6 +126,7 @@ uint32_t sne_op_count(const sne_model *m)
 {
     sne_student st;
     if (m == NULL || m->students_n == 0u) return 0;
+    if (m->stem_nops != 0u) return m->stem_op0 + m->stem_nops;   /* the stem's ops come last */
     sne_get_student(m, m->students_n - 1u, &st);
     return st.op0 + st.nops;
 }
@@ -116,6 +141,12 @@ size_t sne_arena_size(const sne_model *m)
         const uint32_t b = sne_plan_student(m, k, &p, NULL);
         if (b == 0u) return 0;                                   /* an unknown opcode */
         if (b > best) best = b;
+    }
+    if (m->stem_nops != 0u) {                                    /* the stem's working plan, then S after everything */
+        const uint32_t b = sne_plan_ops(m, m->stem_op0, m->stem_nops, 0u, &p, NULL);
+        if (b == 0u) return 0;
+        if (b > best) best = b;
+        best += sne_stem_s_bytes(m);
     }
     return (size_t)best;
 }
@@ -147,9 +178,130 @@ static void add_counts(sne_counts *total, sne_counts *slot, const sne_counts *c)
     }
 }
 
+/*
+ * One step of a spiking op (spec §3.3-§3.7, §3.10-§3.12) of student `who` (or SNE_STEM_INDEX), op j,
+ * step t: reads val, writes dst, keeps its state in `state`; adds its counts to *oc. A lif or loihi_lif
+ * op hashes its spikes, membranes (and loihi_lif currents u) into *h (spec §8) and calls the trace
+ * callback. Returns 0 for an op it does not run (input ops, flatten, readout, stem, unknown opcodes).
+ */
+static int step_op(sne_ctx *ctx, const sne_op *op, uint32_t who, uint32_t j, uint32_t t, const void *val,
+                   void *dst, void *state, uint32_t *h, sne_counts *oc)
+{
+    const sne_model *m = ctx->m;
+    const uint32_t n = op->out_h * op->out_w * op->out_c;
+    uint32_t i;
+    (void)h; (void)i;
+    switch ((sne_opcode)op->opcode) {
+    case SNE_OP_CONV2D: sne_k_conv2d(m, op, (const uint8_t *)val, (int32_t *)dst, oc); return 1;
+    case SNE_OP_DENSE: sne_k_dense(m, op, (const uint8_t *)val, (int32_t *)dst, oc); return 1;
+    case SNE_OP_MAXPOOL: sne_k_maxpool(op, (const uint8_t *)val, (uint8_t *)dst); return 1;
+    case SNE_OP_AVGPOOL: sne_k_avgpool(op, (const int32_t *)val, (int32_t *)dst, oc); return 1;
+    case SNE_OP_LOIHI_DENSE:   /* state: the pending output (one step of delay) */
+        sne_k_loihi_dense(m, op, (const uint8_t *)val, (int32_t *)state, (int32_t *)dst, oc);
+        return 1;
+    case SNE_OP_LOIHI_CONV2D:
+        sne_k_loihi_conv2d(m, op, (const uint8_t *)val, (int32_t *)state, (int32_t *)dst, oc);
+        return 1;
+    case SNE_OP_LOIHI_LIF: {
+        int32_t *v = (int32_t *)state, *u = v + n;
+        const uint8_t *spk = (const uint8_t *)dst;
+        sne_k_loihi_lif(m, op, (const int32_t *)val, u, v, (uint8_t *)dst, oc);
+        /* §8: the spikes, every v (after reset), then every u, per loihi_lif op and step */
+        for (i = 0; i < n; i++) HASH_BYTE(*h, spk[i]);
+        for (i = 0; i < n; i++) HASH_I32(*h, v[i]);
+        for (i = 0; i < n; i++) HASH_I32(*h, u[i]);
+        if (ctx->trace != NULL) ctx->trace(ctx->trace_user, who, j, t, n, spk, v, 32u);
+        return 1;
+    }
+    case SNE_OP_LIF: {
+        void *v = state;
+        const uint8_t *spk = (const uint8_t *)dst;
+        sne_k_lif(m, op, (const int32_t *)val, v, (uint8_t *)dst, oc);
+#if SNE_TRACE_HASH
+        for (i = 0; i < n; i++) HASH_BYTE(*h, spk[i]);
+        if (op->state_bits == 16u) {
+            const int16_t *vv = (const int16_t *)v;
+            for (i = 0; i < n; i++) HASH_I32(*h, vv[i]);
+        } else {
+            const int32_t *vv = (const int32_t *)v;
+            for (i = 0; i < n; i++) HASH_I32(*h, vv[i]);
+        }
+#endif
+        if (ctx->trace != NULL) ctx->trace(ctx->trace_user, who, j, t, n, spk, v, op->state_bits);
+        return 1;
+    }
+    case SNE_OP_INPUT_CONV2D: case SNE_OP_INPUT_DENSE: case SNE_OP_STEM:   /* op 0 only (spec §3 typing) */
+    case SNE_OP_FLATTEN: case SNE_OP_READOUT:            /* handled by the callers */
+    default:
+        return 0;                                        /* not a valid program: sne_init refuses it */
+    }
+}
+
+/*
+ * Spec §4.1: the shared stem, all T steps, once per inference: currents0 = stem[0](input); then per
+ * step value = currents0, value = stem[j](value) for j = 1..m-1, S[t] = value (the last op's spikes,
+ * one byte each) copied to row t of S at `s` (sne_stem_row bytes per row). Uses the arena below S as
+ * its working plan (sne_plan_ops with F = 0); its states start at 0. Hashes its lif / loihi_lif ops
+ * per step into *h (spec §8: exactly a student's per-step bytes, no features); adds its counts to
+ * *total, *stem_total and per op to ctx->op_counts[stem_op0 + j]. Returns 0 for a program it cannot run.
+ */
+static int run_stem(sne_ctx *ctx, const uint8_t *input, uint8_t *s, uint32_t *h, sne_counts *total, sne_counts *stem_total)
+{
+    const sne_model *m = ctx->m;
+    uint8_t *ar = ctx->arena;
+    int32_t *cur0 = (int32_t *)(void *)ar;
+    sne_counts *const slots = ctx->op_counts;
+    const uint32_t op0 = m->stem_op0, nops = m->stem_nops, row = sne_stem_row(m);
+    sne_plan p;
+    sne_op op;
+    uint32_t state0, t, j, size;
+    sne_counts oc;
+    if (nops < 2u || sne_plan_ops(m, op0, nops, 0u, &p, &state0) == 0u) return 0;
+    sne_get_op(m, op0 + nops - 1u, &op);
+    size = op.out_h * op.out_w * op.out_c;
+    sne_get_op(m, op0, &op);
+    oc.synops = 0; oc.macs = 0; oc.neuron_updates = 0;
+    switch ((sne_opcode)op.opcode) {
+    case SNE_OP_INPUT_CONV2D: sne_k_input_conv2d(m, &op, input, cur0, &oc); break;
+    case SNE_OP_INPUT_DENSE: sne_k_input_dense(m, &op, input, cur0, &oc); break;
+    case SNE_OP_CONV2D: case SNE_OP_DENSE: case SNE_OP_LIF: case SNE_OP_MAXPOOL: case SNE_OP_AVGPOOL:
+    case SNE_OP_FLATTEN: case SNE_OP_READOUT: case SNE_OP_LOIHI_LIF: case SNE_OP_LOIHI_DENSE:
+    case SNE_OP_LOIHI_CONV2D: case SNE_OP_STEM:            /* not an input op (spec §4.1) */
+    default:
+        return 0;
+    }
+    add_counts(total, slots != NULL ? &slots[op0] : NULL, &oc);
+    add_counts(stem_total, NULL, &oc);
+    memset(ar + state0, 0, (size_t)(p.end - state0));       /* every state is 0 at the start */
+    for (t = 0; t < m->timesteps; t++) {
+        const void *val = cur0;
+        uint32_t which = 2u, soff = state0;
+        for (j = 1; j < nops; j++) {
+            uint32_t out_bytes, state_bytes;
+            void *dst, *state;
+            sne_get_op(m, op0 + j, &op);
+            if (!op_memory(&op, &out_bytes, &state_bytes)) return 0;
+            state = ar + soff;
+            soff += state_bytes;
+            if (op.opcode == SNE_OP_FLATTEN) continue;          /* passes its input through (§3.8) */
+            which = which == 0u ? 1u : 0u;
+            dst = ar + p.buf[which];
+            oc.synops = 0; oc.macs = 0; oc.neuron_updates = 0;
+            if (!step_op(ctx, &op, SNE_STEM_INDEX, j, t, val, dst, state, h, &oc)) return 0;
+            add_counts(total, slots != NULL ? &slots[op0 + j] : NULL, &oc);
+            add_counts(stem_total, NULL, &oc);
+            val = dst;
+        }
+        memcpy(s + (size_t)t * row, val, (size_t)size);      /* S[t]: the last op's spikes */
+    }
+    return 1;
+}
+
 /* Spec §4: run student k; leaves q (int8[F]) in the arena, hashes its trace into *h (SNE_TRACE_HASH),
- * adds its counts to *total and, per op, to ctx->op_counts (if set). */
-static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input, uint32_t *h, sne_counts *total)
+ * adds its counts to *total and, per op, to ctx->op_counts (if set). A student whose op 0 is `stem`
+ * reads S[t] from `stem_s` (the stem has run; NULL otherwise) at step t and costs nothing for op 0. */
+static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input, const uint8_t *stem_s,
+                                 uint32_t *h, sne_counts *total)
 {
     const sne_model *m = ctx->m;
     sne_student st;
@@ -162,7 +314,9 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
     sne_counts *const slots = ctx->op_counts;
     uint8_t *planes = NULL;                 /* the stem's bit masks, then one plane (deployed builds), else NULL */
     uint32_t plane_n = 0, first = 1u;       /* bytes of masks (and of the plane); the first op the step loop runs */
-    uint32_t zero0;                         /* states are zeroed from here (after the stem's region) */
+    uint32_t zero0;                         /* states are zeroed from here (after the LIF stem's region) */
+    const uint32_t row = sne_stem_row(m);   /* bytes of one row S[t] of the shared stem's output */
+    int from_stem = 0;
     (void)h; (void)planes; (void)plane_n;
     sne_get_student(m, k, &st);
     if (sne_plan_student(m, k, &p, &state0) == 0u) return NULL;   /* an op this runtime does not know */
@@ -176,6 +330,10 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
         switch ((sne_opcode)op0.opcode) {
         case SNE_OP_INPUT_CONV2D: sne_k_input_conv2d(m, &op0, input, cur0, &oc); break;
         case SNE_OP_INPUT_DENSE: sne_k_input_dense(m, &op0, input, cur0, &oc); break;
+        case SNE_OP_STEM:                                       /* spec §3.13: S[t] of the stem, no work */
+            if (stem_s == NULL) return NULL;
+            from_stem = 1;
+            break;
         case SNE_OP_CONV2D: case SNE_OP_DENSE: case SNE_OP_LIF: case SNE_OP_MAXPOOL: case SNE_OP_AVGPOOL:
         case SNE_OP_FLATTEN: case SNE_OP_READOUT: case SNE_OP_LOIHI_LIF: case SNE_OP_LOIHI_DENSE:
         case SNE_OP_LOIHI_CONV2D:                               /* not an input op (spec §3 typing) */
@@ -190,7 +348,7 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
      * of size 2 folded in, into one bit mask per output element kept in op 1's own state region (its membranes
      * are never observed here), followed by the plane of step t's 0/1 spikes made from it
      * (sne_k_plane); the step loop below then starts after them. Used when both fit. */
-    if (ctx->trace == NULL && st.nops >= 3u && m->timesteps <= 8u) {
+    if (ctx->trace == NULL && !from_stem && st.nops >= 3u && m->timesteps <= 8u) {
         sne_op o1, o2;
         sne_get_op(m, st.op0 + 1u, &o1);
         sne_get_op(m, st.op0 + 2u, &o2);
@@ -213,7 +371,7 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
 #endif
     memset(ar + zero0, 0, (size_t)(p.end - zero0));         /* every state is 0 at the start (§3.5, §3.9, §3.10-§3.12) */
     for (t = 0; t < m->timesteps; t++) {
-        const void *val = cur0;
+        const void *val = from_stem ? (const void *)(stem_s + (size_t)t * row) : (const void *)cur0;
         uint32_t which = 2u, soff = state0;
         for (j = 1; j < st.nops; j++) {
             sne_op op;
@@ -261,50 +419,7 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
                 }
             }
 #endif
-            switch ((sne_opcode)op.opcode) {
-            case SNE_OP_CONV2D: sne_k_conv2d(m, &op, (const uint8_t *)val, (int32_t *)dst, &oc); break;
-            case SNE_OP_DENSE: sne_k_dense(m, &op, (const uint8_t *)val, (int32_t *)dst, &oc); break;
-            case SNE_OP_MAXPOOL: sne_k_maxpool(&op, (const uint8_t *)val, (uint8_t *)dst); break;
-            case SNE_OP_AVGPOOL: sne_k_avgpool(&op, (const int32_t *)val, (int32_t *)dst, &oc); break;
-            case SNE_OP_LOIHI_DENSE:   /* state: the pending output (one step of delay) */
-                sne_k_loihi_dense(m, &op, (const uint8_t *)val, (int32_t *)state, (int32_t *)dst, &oc);
-                break;
-            case SNE_OP_LOIHI_CONV2D:
-                sne_k_loihi_conv2d(m, &op, (const uint8_t *)val, (int32_t *)state, (int32_t *)dst, &oc);
-                break;
-            case SNE_OP_LOIHI_LIF: {
-                int32_t *v = (int32_t *)state, *u = v + n;
-                const uint8_t *spk = (const uint8_t *)dst;
-                sne_k_loihi_lif(m, &op, (const int32_t *)val, u, v, (uint8_t *)dst, &oc);
-                /* §8: the spikes, every v (after reset), then every u, per loihi_lif op and step */
-                for (i = 0; i < n; i++) HASH_BYTE(*h, spk[i]);
-                for (i = 0; i < n; i++) HASH_I32(*h, v[i]);
-                for (i = 0; i < n; i++) HASH_I32(*h, u[i]);
-                if (ctx->trace != NULL) ctx->trace(ctx->trace_user, k, j, t, n, spk, v, 32u);
-                break;
-            }
-            case SNE_OP_LIF: {
-                void *v = state;
-                const uint8_t *spk = (const uint8_t *)dst;
-                sne_k_lif(m, &op, (const int32_t *)val, v, (uint8_t *)dst, &oc);
-#if SNE_TRACE_HASH
-                for (i = 0; i < n; i++) HASH_BYTE(*h, spk[i]);
-                if (op.state_bits == 16u) {
-                    const int16_t *vv = (const int16_t *)v;
-                    for (i = 0; i < n; i++) HASH_I32(*h, vv[i]);
-                } else {
-                    const int32_t *vv = (const int32_t *)v;
-                    for (i = 0; i < n; i++) HASH_I32(*h, vv[i]);
-                }
-#endif
-                if (ctx->trace != NULL) ctx->trace(ctx->trace_user, k, j, t, n, spk, v, op.state_bits);
-                break;
-            }
-            case SNE_OP_INPUT_CONV2D: case SNE_OP_INPUT_DENSE:   /* op 0 only (spec §3 typing) */
-            case SNE_OP_FLATTEN: case SNE_OP_READOUT:            /* handled above */
-            default:
-                return NULL;                                     /* not a valid program: sne_init refuses it */
-            }
+            if (!step_op(ctx, &op, k, j, t, val, dst, state, h, &oc)) return NULL;   /* sne_init refuses such a program */
             add_counts(total, slots != NULL ? &slots[st.op0 + j] : NULL, &oc);
             val = dst;
         }
@@ -329,8 +444,9 @@ sne_status sne_infer(sne_ctx *ctx, const uint8_t *input, int32_t budget, int32_t
     const sne_model *m;
     uint8_t run[SNE_MAX_STUDENTS];
     int32_t scores[SNE_MAX_STUDENTS];
-    sne_counts c = {0, 0, 0}, gc = {0, 0, 0}, hc = {0, 0, 0};
+    sne_counts c = {0, 0, 0}, gc = {0, 0, 0}, hc = {0, 0, 0}, sc = {0, 0, 0};
     uint32_t h = 2166136261u, k, r, i, nrun = 0, best = 0;
+    uint8_t *stem_s = NULL;                   /* S of the shared stem, once it has run (spec §4.1) */
     if (ctx == NULL || ctx->m == NULL || input == NULL || logits == NULL) return SNE_E_ARG;
     m = ctx->m;
     if (budget < 1 || (uint32_t)budget > m->students_n) return SNE_E_BUDGET;   /* §5 */
@@ -355,10 +471,22 @@ sne_status sne_infer(sne_ctx *ctx, const uint8_t *input, int32_t budget, int32_t
     for (i = 0; i < m->classes; i++) logits[i] = sne_ld_i32(m, m->head_b, i);
     for (r = 0; r < k; r++) {
         const uint32_t s = run[r];
-        const int8_t *q = run_student(ctx, s, input, &h, &c);
+        const int8_t *q;
         sne_student st;
-        if (q == NULL) return SNE_E_FORMAT;
         sne_get_student(m, s, &st);
+        if (stem_s == NULL && m->stem_nops != 0u) {
+            /* §4.1: the stem runs once, just before the first student in run order whose op 0 is stem */
+            sne_op op0;
+            sne_get_op(m, st.op0, &op0);
+            if (op0.opcode == SNE_OP_STEM) {
+                uint8_t *sbuf = ctx->arena + (sne_arena_size(m) - sne_stem_s_bytes(m));
+                SNE_PROF(SNE_PROF_STEM);
+                if (!run_stem(ctx, input, sbuf, &h, &c, &sc)) return SNE_E_FORMAT;
+                stem_s = sbuf;
+            }
+        }
+        q = run_student(ctx, s, input, stem_s, &h, &c);
+        if (q == NULL) return SNE_E_FORMAT;
         SNE_PROF(SNE_PROF_HEAD);
         {
             sne_counts one = {0, 0, 0};
@@ -390,6 +518,7 @@ sne_status sne_infer(sne_ctx *ctx, const uint8_t *input, int32_t budget, int32_t
         res->counts = c;
         res->gate_counts = gc;
         res->head_counts = hc;
+        res->stem_counts = sc;
         res->trace_hash = SNE_TRACE_HASH ? h : 0u;
     }
     return SNE_OK;

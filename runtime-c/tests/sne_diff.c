@@ -99,6 +99,8 @@ int main(int argc, char **argv)
                                r.gate_counts.macs, r.head_counts.macs);
                         for (j = 0; j < nops; j++)
                             printf("%s%" PRIu64 ",%" PRIu64 ",%" PRIu64, j ? ";" : "", oc[j].synops, oc[j].macs, oc[j].neuron_updates);
+                        printf(" %" PRIu64 ",%" PRIu64 ",%" PRIu64, r.stem_counts.synops, r.stem_counts.macs,
+                               r.stem_counts.neuron_updates);   /* the shared stem (spec §4.1) */
                     }
                     printf("\n");
                 }
