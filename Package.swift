@@ -59,7 +59,7 @@ let package = Package(
         // installed `sne` needs no checkout (docs/user-guide.md "Installing").
         .executableTarget(name: "sne-embed", path: "Sources/sne-embed"),
         .plugin(name: "EmbedRuntime", capability: .buildTool(), dependencies: ["sne-embed"]),
-        .target(name: "SNECodegen", dependencies: ["SpikeIR", "SNEBase"], plugins: ["EmbedRuntime"]),
+        .target(name: "SNECodegen", dependencies: ["SpikeIR", "SNEBase", "SNEPasses"], plugins: ["EmbedRuntime"]),
         .target(name: "SNECLI", dependencies: ["SNEBase", "SNETensor", "SNEData", "SNETrain", "SNEEnsemble", "SpikeIR", "SpikeIRFixtures", "SNEPasses", "SNECompile", "SNECodegen"]),
         .executableTarget(name: "sne", dependencies: ["SNECLI"]),
         .testTarget(name: "SNETensorTests", dependencies: ["SNETensor"]),

@@ -24,6 +24,7 @@
 //                           student's head Affine feeds the one Output `logits` (NIR sums inputs)
 import Foundation
 import SpikeIR
+import SNEPasses
 
 /// How `NIRExport` writes LIF thresholds (docs/neuromorphic.md "NIR export"). Both are the
 /// program's LIFs in real arithmetic; they differ only in the membrane's unit.
@@ -232,10 +233,10 @@ public enum NIRExport {
 
     /// The `.nir` file bytes, LIF thresholds written as `thresholds` says; refuses Loihi-mode
     /// programs (export the program they were lowered from).
-    public static func encode(_ p: Program, thresholds: NIRThresholds = .unit) throws -> [UInt8] {
-        if p.stem != nil {
-            throw CodegenError.failure("the shared stem is not supported by NIR export yet (program \(p.name) has a stem)")
-        }
+    /// A shared stem (spec §4.1) is written into every student that uses it (NIR has no lazily
+    /// shared subgraph with a budget): the graph computes the same spikes and logits.
+    public static func encode(_ program: Program, thresholds: NIRThresholds = .unit) throws -> [UInt8] {
+        let p = StemSharing.expand(program)
         if p.fileVersionMinor > 0 {
             throw CodegenError.failure("\(p.name) is a Loihi-mode program; export the program it was lowered from")
         }

@@ -2,6 +2,7 @@
 // interpreter's full trace), and the refusal of a silent or saturated layer (issue 9, item 2).
 import Foundation
 import SpikeIR
+import SNEPasses
 
 /// One LIF layer's activity.
 public struct LayerActivity: Sendable, Equatable {
@@ -54,7 +55,10 @@ public enum ActivityCheck {
     }
 
     /// Float and integer rates side by side.
-    public static func compare(_ program: Program, lifNames: [[String]], float: FloatEval, images: [[UInt8]]) throws -> [LayerActivity] {
+    /// A shared stem (spec §4.1) is expanded first, so every student's lifs line up with the float
+    /// model's (same spikes; the stem's layers are reported under every student).
+    public static func compare(_ shared: Program, lifNames: [[String]], float: FloatEval, images: [[UInt8]]) throws -> [LayerActivity] {
+        let program = StemSharing.expand(shared)
         let ir = try integerRates(program, images: images)
         var out: [LayerActivity] = []
         for k in 0..<program.students.count {

@@ -167,15 +167,17 @@ public enum Check {
         var hist = [Int](repeating: 0, count: 256), th: [(String, Int32)] = []
         // every op list: the students' and the shared stem's (spec §4.1; its thresholds are named "stem")
         let lists = program.students.enumerated().map { (k, s) in (k, s.ops) } + (program.stem.map { [(-1, $0)] } ?? [])
+        let stemLIFs = program.stem?.filter { if case .lif = $0 { return true }; return false }.count ?? 0
         for (k, ops) in lists {
-            var j = 0
+            // a student on the stem: its own lifs follow the stem's in the float model's names
+            var j = k >= 0 && ops.first == .stem ? stemLIFs : 0
             for op in ops {
                 switch op {
                 case .inputConv2D(let cv), .conv2D(let cv): for v in cv.weights { hist[Int(v) + 128] += 1 }
                 case .inputDense(let d), .dense(let d): for v in d.weights { hist[Int(v) + 128] += 1 }
                 case .lif(let l):
                     // one bar per layer: the largest channel threshold
-                    th.append((k < 0 ? "stem lif\(j)" : "s\(k) " + (j < lifNames[k].count ? lifNames[k][j] : "lif\(j)"), l.thetas.max()!)); j += 1
+                    th.append((k < 0 ? "stem " + (j < lifNames[0].count ? lifNames[0][j] : "lif\(j)") : "s\(k) " + (j < lifNames[k].count ? lifNames[k][j] : "lif\(j)"), l.thetas.max()!)); j += 1
                 case .maxPool, .avgPool, .flatten, .readout, .stem: break
                 case .loihi: break   // a Loihi-mode program is checked through its MCU program (`check --loihi`)
                 }

@@ -10,6 +10,7 @@ import SNEEnsemble
 import SNEData
 import SNETensor
 import SpikeIR
+import SNEPasses
 
 /// Compiler settings.
 public struct CompileOptions: Sendable {
@@ -59,7 +60,6 @@ public enum ModelCompiler {
             students.append(low)
             notes += low.notes.map { "student \(k) \($0)" }
         }
-        if model.spec.hasStem { throw CompileError("this model's students share a stem: this compiler cannot factor it yet") }
         let cal = try FloatEval.run(model, calibration, compute: compute)
         // Readout ranges: per feature (spec §4 requantizes each feature with its own mult/shift).
         var fmax: [[Double]] = [], units: [[Double]] = []
@@ -101,6 +101,15 @@ public enum ModelCompiler {
         program.meta["sne.calibration_images"] = String(calibration.count)
         for (k, v) in model.info.sorted(by: { $0.key < $1.key }) where !k.contains("=") && !k.contains("\n") {
             program.meta["model." + k] = v.replacingOccurrences(of: "\n", with: " ")
+        }
+        if model.spec.hasStem {
+            // The students' first blocks hold the same frozen weights (student 0's), so they lower
+            // to the same ops: the program computes them once, as its stem (spec §4.1).
+            let n = 3 * model.spec.stemBlocks   // per block: conv, lif, maxpool (LowerStudent)
+            do { program = try StemSharing.share(program, ops: n) } catch let e as LoweringError {
+                throw CompileError("shared stem: \(e.description) (retrain the students with --stem)")
+            }
+            notes.append("stem: the students' first \(model.spec.stemBlocks) block(s), \(n) ops, computed once for all students (spec §4.1)")
         }
         do { try ProgramVerifier.verify(program) } catch let e as SpikeIRError {
             throw CompileError("the compiled program fails the Spike IR verifier (a compiler bug): \(e)")

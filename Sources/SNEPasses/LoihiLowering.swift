@@ -158,10 +158,14 @@ public enum LoihiLowering {
     }
 
     /// The Loihi-mode program of `p`; a program already in Loihi mode is returned unchanged.
-    public static func lower(_ p: Program) throws -> (Program, Notes) {
+    public static func lower(_ program: Program) throws -> (Program, Notes) {
         var notes = Notes()
-        // The shared stem (spec §4.1) has no Loihi lowering yet: refuse it in one line.
-        if p.stem != nil { throw LoweringError("the shared stem is not supported by --target loihi yet (program \(p.name) has a stem)") }
+        // A shared stem (spec §4.1) is expanded into every student that uses it: the Loihi mode
+        // runs all students side by side on the chip, so each keeps its own copy (same spikes).
+        let p = StemSharing.expand(program)
+        if program.stem != nil {
+            notes.lines.append("stem: expanded into every student that uses it (\(program.stem!.count) ops each; Loihi runs the students side by side)")
+        }
         let already = p.students.allSatisfy { s in
             s.ops.allSatisfy { op in
                 switch op {

@@ -175,19 +175,40 @@ struct StemCTests {
         }
     }
 
-    @Test("Loihi lowering, the Lava runner and NIR export refuse a stem in one line")
-    func neuromorphicRefusal() throws {
+    @Test("Loihi lowering and NIR export expand the stem into its students; the Lava runner takes only Loihi-mode programs")
+    func neuromorphicExpandsTheStem() throws {
         let (p, _) = StemFixtures.programs()[0]
-        #expect(throws: LoweringError.self) { try LoihiLowering.lower(p) }
-        do { _ = try LoihiLowering.lower(p) } catch let e as LoweringError {
-            #expect(e.description.contains("the shared stem is not supported by --target loihi yet"))
-            #expect(!e.description.contains("\n"))
-        }
-        do { _ = try NIRExport.encode(p); Issue.record("NIR export accepted a stem") } catch let e as CodegenError {
-            #expect(e.description.contains("the shared stem is not supported by NIR export yet"))
-        }
+        let expanded = StemSharing.expand(p)
+        #expect(expanded.stem == nil && expanded.students.allSatisfy { $0.ops.first != .stem })
+        let (lp, notes) = try LoihiLowering.lower(p)
+        let (le, _) = try LoihiLowering.lower(expanded)
+        #expect(lp == le, "lowering a stem program = lowering its expansion")
+        #expect(notes.lines.contains { $0.hasPrefix("stem: expanded") })
+        #expect(try NIRExport.encode(p) == NIRExport.encode(expanded))
         do { _ = try LoihiExport(p).files(); Issue.record("the Lava export accepted a stem") } catch let e as CodegenError {
-            #expect(e.description.contains("the shared stem is not supported by the Lava runner yet"))
+            #expect(e.description.contains("the shared stem is not supported by the Lava runner"))
         }
+    }
+
+    @Test("StemSharing: share and expand are inverse, and both programs give the same logits; the stem is paid once")
+    func shareAndExpand() throws {
+        for (p, input) in StemFixtures.programs() where p.students.allSatisfy({ $0.ops.first == .stem }) {
+            let e = StemSharing.expand(p)
+            let n = p.stem!.count
+            let again = try StemSharing.share(e, ops: n)
+            #expect(again == p, "\(p.name): share(expand(p)) = p")
+            let a = try Interpreter(p), b = try Interpreter(e)
+            for k in 1...p.students.count {
+                let ra = try a(input, budget: k), rb = try b(input, budget: k)
+                #expect(ra.logits == rb.logits && ra.active == rb.active, "\(p.name) k=\(k)")
+                // the stem once vs once per student that ran
+                #expect(rb.total.synops + rb.total.macs + rb.total.neuronUpdates >= ra.total.synops + ra.total.macs + ra.total.neuronUpdates)
+            }
+        }
+        // students that do not share their first ops are refused in one line
+        var p = StemSharing.expand(StemFixtures.programs()[0].0)
+        if case .inputConv2D(var c) = p.students[1].ops[0] { c.bias[0] &+= 1; p.students[1].ops[0] = .inputConv2D(c) }
+        else if case .inputDense(var d) = p.students[1].ops[0] { d.bias[0] &+= 1; p.students[1].ops[0] = .inputDense(d) }
+        #expect(throws: LoweringError.self) { try StemSharing.share(p, ops: 2) }
     }
 }
