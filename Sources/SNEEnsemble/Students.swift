@@ -325,6 +325,11 @@ extension TrainRun {
         let norm = tt.map { FeatureNorm($0) }
         let groupTargets: [[Float]]? = (tt != nil && config.loss.mse > 0 && part.allSatisfy { $0.count == F }) ? part.map { norm!.columns(tt!, $0) } : nil
         let all = Sequential(named: model.students.enumerated().map { ("student\($0.offset)", $0.element as any Layer) } + [("head", model.head)])
+        // A shared stem trains here too, jointly: computed once per batch by student 0's layers,
+        // fed to every student's remaining layers, its gradient the sum over the students; its
+        // values are copied into the other students' (frozen) copies after every epoch.
+        let stem = StemTraining(model)
+        defer { stem?.finish() }
         let opt = AdamW(all.trainableParameters, weightDecay: o.weightDecay, compute: compute)
         let ctx = LayerContext(compute: compute, seed: config.seed &+ 0xF17E, timeSteps: model.T, spikeCost: config.loss.rate ?? 0)
         let schedule = LRSchedule.cosine(base: o.lr, total: max(1, o.epochs * nb))
@@ -345,7 +350,8 @@ extension TrainRun {
             all.zeroGrad()
             ctx.training = true
             var feats: [Int: Tensor] = [:]
-            for k in active { feats[k] = try model.students[k].forward(x, ctx) }
+            let h0 = try stem?.forward(x, ctx)
+            for k in active { feats[k] = try stem?.rest(k).forward(h0!, ctx) ?? model.students[k].forward(x, ctx) }
             let teacher = (tt != nil && config.loss.kl > 0) ? try Tensor(shape: [bs, c], data: gatherRows(tt!.logits, per: c, idx)) : nil
             // One class-loss term per prefix (cascade) or one for the active set; the head's
             // gradient accumulates over the terms, the feature gradient is summed into dcat.
@@ -367,13 +373,15 @@ extension TrainRun {
                     loss += m.value * config.loss.mse
                     for i in 0..<df.count { df.data[i] += m.grad.data[i] * config.loss.mse }
                 }
-                _ = try model.students[k].backward(df, ctx)
+                if let stem { try stem.accumulate(try stem.rest(k).backward(df, ctx)) } else { _ = try model.students[k].backward(df, ctx) }
             }
             for k in 0..<K where !active.contains(k) { model.students[k].clearSaved() }
+            try stem?.backward(ctx)
             opt.step(lr: schedule(opt.steps))
             let pred = argmaxRows(z)
             return StepResult(loss: Double(loss), correct: zip(pred, lab).filter { $0 == $1 }.count, count: bs)
         }, endOfEpoch: { _ in
+            stem?.sync()
             let testN = min(2000, d.test.count)
             let tf = try Features.compute(model, d.test.prefix(testN), compute: self.compute, progress: .silent, what: "test")
             let acc = try Features.accuracy(model, tf, labels: Array(d.test.labels[0..<testN]), budget: K, scores: nil, compute: self.compute)
@@ -407,3 +415,57 @@ extension TrainRun {
         return model
     }
 }
+
+/// The joint training of a shared stem in the fine-tune (`--stem N`): student 0's first blocks run
+/// once per batch, unfrozen; every student's remaining layers run on their output; the stem's
+/// input gradient is the sum of the students'. `sync` copies the stem into the other students'
+/// frozen copies (so each student alone still computes what the program computes), `finish`
+/// does that and freezes the stem again.
+final class StemTraining {
+    let model: SNEModel
+    let n: Int
+    let stem: Sequential
+    let rests: [Sequential]
+    var dh: Tensor? = nil
+
+    init?(_ model: SNEModel) {
+        guard model.spec.hasStem else { return nil }
+        self.model = model
+        let n = StudentSpec.stemLayers(model.spec.stemBlocks)
+        self.n = n
+        stem = Sequential(named: Array(model.students[0].layers[0..<n]))   // the same layer objects
+        rests = model.students.map { Sequential(named: Array($0.layers[n...])) }
+        for (_, p) in model.students[0].namedParameters() { p.frozen = false }
+        for r in rests { if let c = r.layers.first?.layer as? Conv2d { c.needsInputGradient = true } }
+    }
+
+    func rest(_ k: Int) -> Sequential { rests[k] }
+
+    func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        dh = nil
+        return try stem.forward(x, ctx)
+    }
+
+    /// Adds one student's gradient with respect to the stem's output.
+    func accumulate(_ g: Tensor) throws {
+        if dh == nil { dh = g } else { dh!.addInPlace(g) }
+    }
+
+    func backward(_ ctx: LayerContext) throws {
+        if let g = dh { _ = try stem.backward(g, ctx) } else { stem.clearSaved() }
+        dh = nil
+    }
+
+    func sync() {
+        let s0 = Dictionary(uniqueKeysWithValues: model.students[0].namedParameters().filter { StudentSpec.isStemTensor($0.0, blocks: model.spec.stemBlocks) }.map { ($0.0, $0.1.value) })
+        for s in model.students.dropFirst() {
+            for (name, p) in s.namedParameters() { if let v = s0[name] { p.value = v } }
+        }
+    }
+
+    func finish() {
+        sync()
+        for s in model.students { s.freeze(prefix: n) }
+    }
+}
+
