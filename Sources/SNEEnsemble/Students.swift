@@ -375,8 +375,8 @@ extension TrainRun {
                 }
                 if let stem { try stem.accumulate(try stem.rest(k).backward(df, ctx)) } else { _ = try model.students[k].backward(df, ctx) }
             }
+            try stem?.backward(ctx)   // before clearing: an inactive student 0 holds the stem's layers
             for k in 0..<K where !active.contains(k) { model.students[k].clearSaved() }
-            try stem?.backward(ctx)
             opt.step(lr: schedule(opt.steps))
             let pred = argmaxRows(z)
             return StepResult(loss: Double(loss), correct: zip(pred, lab).filter { $0 == $1 }.count, count: bs)

@@ -1,6 +1,6 @@
 // RGB inputs (32x32x3) through the whole pipeline in real processes: a small CIFAR-10-format set
 // made by examples/cifar10/make-rgb.py from Fashion-MNIST, then train teacher, train sne (cascade,
-// heterogeneous students, spike-rate cost; and once with the default gate), compile (confidence
+// heterogeneous students, spike-rate cost; and once with the default gate and a shared stem), compile (confidence
 // stop), check --json and verify on the host at every budget, bit-exact.
 import Testing
 import Foundation
@@ -104,19 +104,20 @@ import SpikeIR
         let verified = try Self.output(["verify", cascade + "/p.snep", "--target", "host", "--budget", "all"], in: root)
         #expect(verified.contains("PASS, 12 vectors (4 inputs x 3 budgets) bit-exact"), "\(verified)")
 
-        // The default path (gate, one student size) on the same teacher.
+        // The default path (gate, one student size) on the same teacher, with a shared stem: the
+        // input layer computed once (spec §4.1) — on RGB it is most of a student's cost.
         let gate = root + "/gate"
         try FileManager.default.createDirectory(atPath: gate, withIntermediateDirectories: true)
         for f in try FileManager.default.contentsOfDirectory(atPath: cascade) where f.hasPrefix("teacher.") && !f.contains("progress") {
             try FileManager.default.copyItem(atPath: cascade + "/" + f, toPath: gate + "/" + f)
         }
-        try TrainProcessTests.run(["train", "sne", "--out", gate, "--students", "2", "--conv", "4,8", "--hidden", "16",
+        try TrainProcessTests.run(["train", "sne", "--out", gate, "--students", "2", "--conv", "4,8", "--hidden", "16", "--stem", "1",
                                    "--student-epochs", "2", "--gate-epochs", "2"] + data)
         let g = try SNEModel.load(from: gate + "/model.sne")
         #expect(g.gate != nil && g.info["data.input"] == "3x32x32")
         try TrainProcessTests.run(["compile", gate + "/model.sne", "-o", gate + "/p.snep", "--data", root, "--calibration", "64", "--allow-inactive"])
         let gp = try ProgramFile.read(path: gate + "/p.snep")
-        #expect(gp.input == Shape(h: 32, w: 32, c: 3) && gp.gate != nil)
+        #expect(gp.input == Shape(h: 32, w: 32, c: 3) && gp.gate != nil && gp.stem?.count == 3)
         let gv = try Self.output(["verify", gate + "/p.snep", "--target", "host", "--budget", "all"], in: root)
         #expect(gv.contains("PASS, 8 vectors (4 inputs x 2 budgets) bit-exact"), "\(gv)")
     }
