@@ -131,6 +131,39 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         cascadeWeights = try c.decodeIfPresent(String.self, forKey: .cascadeWeights)
         studentSizes = try c.decodeIfPresent([[Int]].self, forKey: .studentSizes)
         stem = try c.decodeIfPresent(Int.self, forKey: .stem)
+        // configs written before the gate was saved as null: a cascade never had one
+        if cascade == true && !c.contains(.gate) { gate = nil }
+    }
+
+    /// Encodes every field; an absent gate is written as `null`, so a run's saved config.json
+    /// keeps "no gate" (`--no-gate`, `--cascade`) for the later stages that read it.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(dataset, forKey: .dataset)
+        try c.encodeIfPresent(data, forKey: .data)
+        try c.encodeIfPresent(limit, forKey: .limit)
+        try c.encodeIfPresent(testLimit, forKey: .testLimit)
+        try c.encode(seed, forKey: .seed)
+        try c.encodeIfPresent(threads, forKey: .threads)
+        try c.encode(teacher, forKey: .teacher)
+        try c.encode(teacherStage, forKey: .teacherStage)
+        try c.encodeIfPresent(teacherFeatures, forKey: .teacherFeatures)
+        try c.encodeIfPresent(teacherLogits, forKey: .teacherLogits)
+        try c.encodeIfPresent(teacherTestFeatures, forKey: .teacherTestFeatures)
+        try c.encodeIfPresent(teacherTestLogits, forKey: .teacherTestLogits)
+        try c.encode(students, forKey: .students)
+        try c.encode(partition, forKey: .partition)
+        try c.encode(student, forKey: .student)
+        try c.encode(studentStage, forKey: .studentStage)
+        try c.encode(loss, forKey: .loss)
+        try c.encode(headStage, forKey: .headStage)
+        try c.encode(gate, forKey: .gate)   // null when there is none
+        try c.encode(gateStage, forKey: .gateStage)
+        try c.encode(finetuneStage, forKey: .finetuneStage)
+        try c.encodeIfPresent(cascade, forKey: .cascade)
+        try c.encodeIfPresent(cascadeWeights, forKey: .cascadeWeights)
+        try c.encodeIfPresent(studentSizes, forKey: .studentSizes)
+        try c.encodeIfPresent(stem, forKey: .stem)
     }
 
     /// Reads a JSON config; errors name the file and the field.

@@ -69,3 +69,27 @@ import SpikeIR
         #expect(code == 2 && msg.contains("only 2 conv blocks"), "\(msg)")
     }
 }
+
+/// A run's saved config.json keeps "no gate", so a later stage run from it alone (`sne train join
+/// --out DIR`) does not bring the default gate back.
+@Suite struct SavedConfigTests {
+    @Test func noGateSurvivesTheSavedConfig() throws {
+        let dir = TrainProcessTests.tempDir("cfg")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var c = TrainConfig()
+        c.gate = nil; c.cascade = true; c.stem = 1
+        try c.write(dir + "/config.json")
+        let back = try TrainConfig.read(dir + "/config.json")
+        #expect(back.gate == nil && back.isCascade && back.stem == 1)
+        try back.validate()
+        // a cascade config written before the gate was saved as null (no "gate" key)
+        try #"{"cascade": true, "students": 2}"#.write(toFile: dir + "/old.json", atomically: true, encoding: .utf8)
+        let old = try TrainConfig.read(dir + "/old.json")
+        #expect(old.gate == nil)
+        try old.validate()
+        // a default config keeps its gate
+        try TrainConfig().write(dir + "/d.json")
+        #expect(try TrainConfig.read(dir + "/d.json").gate == GateSpec())
+    }
+}
