@@ -474,10 +474,10 @@ def report(cfg, rows, refs, out, results):
                 if prev and (p["ensemble"], p["plain"]) == prev:
                     continue   # the same step as the row before
                 prev = (p["ensemble"], p["plain"])
-                md.append(f"| {p['cost']:,.3f} | {100 * p['ensemble']:.2f} | " + (f"{100 * p['plain']:.2f}" if p["plain"] is not None else "-")
-                          + f" | {p['gap_pp']:+.2f} |" if key == "energy_uj" else
-                          f"| {p['cost']:,.0f} | {100 * p['ensemble']:.2f} | " + (f"{100 * p['plain']:.2f}" if p["plain"] is not None else "-")
-                          + f" | {p['gap_pp']:+.2f} |")
+                cost = f"{p['cost']:,.3f}" if key == "energy_uj" else f"{p['cost']:,.0f}"
+                have = p["plain"] is not None   # no plain SNN that cheap: no gap to state
+                md.append(f"| {cost} | {100 * p['ensemble']:.2f} | " + (f"{100 * p['plain']:.2f}" if have else "-")
+                          + (f" | {p['gap_pp']:+.2f} |" if have else " | - |"))
     atomic_write(os.path.join(out, "frontier.md"), "\n".join(md) + "\n")
     shown = dict(cfg, **{k: os.path.relpath(cfg[k], ROOT) for k in ("data", "refs") if cfg.get(k)})   # no machine paths
     atomic_write(os.path.join(out, "frontier.json"), json.dumps({"config": shown, "rows": rows, "references": refs,
