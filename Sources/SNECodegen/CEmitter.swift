@@ -105,7 +105,7 @@ public struct CEmitter: Sendable {
 
         """
         func rows(_ r: [[Int64]]) -> String { r.map { "    {" + $0.map(String.init).joined(separator: ",") + "}" }.joined(separator: ",\n") }
-        s += "static const SNE_FLASH sne_op \(P)_ops[\(t.ops.count)] = {\n" + rows(t.ops) + "\n};\n"
+        s += "static const SNE_FLASH sne_op \(P)_ops[\(t.ops.count)] = {\n" + t.ops.map { "    " + $0.cInitializer }.joined(separator: ",\n") + "\n};\n"
         s += "static const SNE_FLASH sne_student \(P)_students[\(t.students.count)] = {\n" + rows(t.students) + "\n};\n"
         if !t.gate.isEmpty { s += "static const SNE_FLASH sne_gate_layer \(P)_gate[\(t.gate.count)] = {\n" + rows(t.gate) + "\n};\n" }
         s += "static const SNE_FLASH int32_t \(P)_b32[\(t.b32.count)] = {\n" + CEmitter.list(t.b32.map { Int64($0) }, perLine: 12)

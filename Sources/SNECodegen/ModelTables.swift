@@ -6,10 +6,8 @@ import SpikeIR
 public struct ModelTables: Sendable {
     public var w8: [Int8] = []
     public var b32: [Int32] = []
-    /// `sne_op`: w, b, in_h, in_w, in_c, out_h, out_w, out_c, theta (b32 offset of the per-channel
-    /// thresholds), opcode, kh, kw, stride, pad, shift, leak, leak_shift, leak_mult, reset, state_bits, size.
-    /// The Loihi ops reuse fields as runtime-c/include/sne.h documents (bias_mant bytes live in `w8`).
-    public var ops: [[Int64]] = []
+    /// One `sne_op` per op (runtime-c/include/sne.h): opcode, shapes and its family's parameters.
+    public var ops: [OpDescriptor] = []
     /// `sne_student`: op0, nops, features, head_w, feat_mult (b32 offset of F multipliers),
     /// feat_shift (w8 offset of F shifts).
     public var students: [[Int64]] = []
@@ -23,7 +21,7 @@ public struct ModelTables: Sendable {
     public var outShapes: [[Shape]] = []
 
     /// Bytes of one `sne_op`, `sne_student` and `sne_gate_layer` descriptor in flash (sne.h).
-    public static let opDescriptorBytes = 84, studentDescriptorBytes = 24, gateLayerDescriptorBytes = 24
+    public static let opDescriptorBytes = 56, studentDescriptorBytes = 24, gateLayerDescriptorBytes = 24
 
     public init(_ p: Program) {
         func addW(_ w: [Int8]) -> Int { defer { w8 += w }; return w8.count }
@@ -36,45 +34,45 @@ public struct ModelTables: Sendable {
         }
         // One `sne_op` row per op of a list whose op 0 reads `input`.
         func addOps(_ list: [Op], input: Shape) -> [Shape] {
-            let outs = ProgramVerifier.outputShapes(Student(ops: list, features: 0, featMult: [], featShift: []), input: input)
+            let outs = ProgramValidator.outputShapes(Student(ops: list, features: 0, featMult: [], featShift: []), input: input)
             var inS = input
             for (j, op) in list.enumerated() {
                 let o = outs[j]
-                var f = [Int64](repeating: 0, count: 21)
-                f[2] = Int64(inS.h); f[3] = Int64(inS.w); f[4] = Int64(inS.c)
-                f[5] = Int64(o.h); f[6] = Int64(o.w); f[7] = Int64(o.c)
-                f[9] = Int64(op.opcode)
+                let win = { (c: Conv2D) -> [Int64] in [Int64(c.kh), Int64(c.kw), Int64(c.stride), Int64(c.pad)] }
+                let params: OpDescriptor.Params
                 switch op {
                 case .inputConv2D(let c), .conv2D(let c):
-                    f[0] = Int64(addW(c.weights)); f[1] = Int64(addB(c.bias))
-                    f[10] = Int64(c.kh); f[11] = Int64(c.kw); f[12] = Int64(c.stride); f[13] = Int64(c.pad); f[14] = Int64(c.shift)
+                    params = .syn(w: Int64(addW(c.weights)), b: Int64(addB(c.bias)), shift: Int64(c.shift), window: win(c))
                 case .inputDense(let d), .dense(let d):
-                    f[0] = Int64(addW(d.weights)); f[1] = Int64(addB(d.bias)); f[14] = Int64(d.shift)
+                    params = .syn(w: Int64(addW(d.weights)), b: Int64(addB(d.bias)), shift: Int64(d.shift), window: [0, 0, 0, 0])
                 case .lif(let l):
-                    f[8] = Int64(addB(l.thetas)); f[18] = Int64(l.reset.rawValue); f[19] = Int64(l.stateBits)
+                    let theta = Int64(addB(l.thetas))
+                    let (leak, ls, lm): (Int64, Int64, Int64)
                     switch l.leak {
-                    case .none: break
-                    case .mulShift(let m, let s): f[15] = 1; f[16] = Int64(s); f[17] = Int64(m)
-                    case .shift(let s): f[15] = 2; f[16] = Int64(s)
+                    case .none: (leak, ls, lm) = (0, 0, 0)
+                    case .mulShift(let m, let s): (leak, ls, lm) = (1, Int64(s), Int64(m))
+                    case .shift(let s): (leak, ls, lm) = (2, Int64(s), 0)
                     }
-                case .maxPool(let q), .avgPool(let q): f[20] = Int64(q)
-                case .flatten, .readout: break
+                    params = .lif(theta: theta, leak: leak, leakShift: ls, leakMult: lm,
+                                  reset: Int64(l.reset.rawValue), stateBits: Int64(l.stateBits))
+                case .maxPool(let q), .avgPool(let q): params = .pool(size: Int64(q))
+                case .flatten, .readout: params = .none
                 case .loihi(.lif(let l)):
-                    // sne.h: b = w8 byte offset of int16 LE bias_mant; leak = source; leak_mult = du,
-                    // leak_shift = dv; theta = vth (a value); shift = bias_exp.
-                    f[1] = Int64(addW(l.biasMant.flatMap { v -> [Int8] in
+                    // int16 LE bias_mant bytes in w8 (sne_loihi_lif_params.bias_mant, both modes)
+                    let bm = Int64(addW(l.biasMant.flatMap { v -> [Int8] in
                         let u = UInt16(bitPattern: v)
                         return [Int8(bitPattern: UInt8(u & 0xFF)), Int8(bitPattern: UInt8(u >> 8))]
                     }))
-                    f[15] = Int64(l.source.rawValue); f[17] = Int64(l.du); f[16] = Int64(l.dv)
-                    f[8] = Int64(l.vth); f[14] = Int64(l.biasExp)
+                    params = .loihiLIF(biasMant: bm, source: Int64(l.source.rawValue), du: Int64(l.du), dv: Int64(l.dv),
+                                       vth: Int64(l.vth), biasExp: Int64(l.biasExp))
                 case .loihi(.dense(let d)):
-                    f[0] = Int64(addW(d.weights)); f[14] = Int64(d.weightExp + 8)   // sne.h: weight_exp + 8
+                    params = .loihiDense(w: Int64(addW(d.weights)), weightExp: Int64(d.weightExp))
                 case .loihi(.conv2D(let c)):
-                    f[0] = Int64(addW(c.weights))
-                    f[10] = Int64(c.kh); f[11] = Int64(c.kw); f[12] = Int64(c.stride); f[13] = Int64(c.pad)
-                case .stem: break                                // sne.h: in and out shape = the stem's output shape
+                    params = .loihiConv2D(w: Int64(addW(c.weights)), window: [Int64(c.kh), Int64(c.kw), Int64(c.stride), Int64(c.pad)])
+                case .stem: params = .none                       // sne.h: in and out shape = the stem's output shape
                 }
+                let f = OpDescriptor(opcode: Int64(op.opcode), input: [Int64(inS.h), Int64(inS.w), Int64(inS.c)],
+                                     output: [Int64(o.h), Int64(o.w), Int64(o.c)], params: params)
                 ops.append(f)
                 inS = o
             }
@@ -91,6 +89,48 @@ public struct ModelTables: Sendable {
             _ = addOps(st, input: p.input)
         }
         for (k, w) in p.head.weights.enumerated() { students[k][3] = Int64(addW(w)) }
+    }
+}
+
+/// One `sne_op` descriptor (runtime-c/include/sne.h): the opcode, the input and output shapes and
+/// the parameters of the opcode's family (the member of the `sne_op_params` union it fills).
+public struct OpDescriptor: Sendable, Equatable {
+    /// The `sne_op_params` member and its fields, in the C structs' field order.
+    public enum Params: Sendable, Equatable {
+        /// `syn` (sne_syn_params): input_conv2d, input_dense, conv2d, dense. window: kh, kw, stride, pad (dense: 0s).
+        case syn(w: Int64, b: Int64, shift: Int64, window: [Int64])
+        /// `lif` (sne_lif_params): theta is the b32 offset of the per-channel thresholds.
+        case lif(theta: Int64, leak: Int64, leakShift: Int64, leakMult: Int64, reset: Int64, stateBits: Int64)
+        /// `pool` (sne_pool_params): maxpool, avgpool.
+        case pool(size: Int64)
+        /// `loihi_lif` (sne_loihi_lif_params): biasMant is the w8 byte offset of int16 LE bias_mant; vth a value.
+        case loihiLIF(biasMant: Int64, source: Int64, du: Int64, dv: Int64, vth: Int64, biasExp: Int64)
+        /// `loihi_dense` (sne_loihi_dense_params).
+        case loihiDense(w: Int64, weightExp: Int64)
+        /// `loihi_conv2d` (sne_loihi_conv2d_params). window: kh, kw, stride, pad.
+        case loihiConv2D(w: Int64, window: [Int64])
+        /// flatten, readout, stem: no parameters (all words 0).
+        case none
+    }
+    public var opcode: Int64
+    public var input: [Int64], output: [Int64]   // h, w, c
+    public var params: Params
+
+    /// The C99 initializer of this `sne_op`: positional common fields, then the union member by
+    /// designator (`{.syn = {...}}`); an op without parameters zero-initializes the union (`{{0}}`).
+    public var cInitializer: String {
+        func list(_ v: [Int64]) -> String { v.map(String.init).joined(separator: ",") }
+        let par: String
+        switch params {
+        case .syn(let w, let b, let shift, let window): par = "{.syn={\(list([w, b, shift])),{\(list(window))}}}"
+        case .lif(let th, let leak, let ls, let lm, let reset, let bits): par = "{.lif={\(list([th, leak, ls, lm, reset, bits]))}}"
+        case .pool(let size): par = "{.pool={\(size)}}"
+        case .loihiLIF(let bm, let src, let du, let dv, let vth, let be): par = "{.loihi_lif={\(list([bm, src, du, dv, vth, be]))}}"
+        case .loihiDense(let w, let e): par = "{.loihi_dense={\(w),\(e)}}"
+        case .loihiConv2D(let w, let window): par = "{.loihi_conv2d={\(w),{\(list(window))}}}"
+        case .none: par = "{{0}}"
+        }
+        return "{" + list([opcode] + input + output) + "," + par + "}"
     }
 }
 
@@ -121,7 +161,7 @@ public enum ArenaPlan {
 
     /// The plan of one op list (sne_plan_ops).
     static func opsArenaBytes(_ ops: [Op], input: Shape, features: Int) -> Int {
-        let outs = ProgramVerifier.outputShapes(Student(ops: ops, features: features, featMult: [], featShift: []), input: input)
+        let outs = ProgramValidator.outputShapes(Student(ops: ops, features: features, featMult: [], featShift: []), input: input)
         var which = 2, sz = [0, 0], states = 0, buf0 = 0
         for (j, op) in ops.enumerated() {
             let n = outs[j].size

@@ -45,7 +45,7 @@ public enum ActivityCheck {
         var rates = nLIF.map { [Double](repeating: 0, count: $0) }
         for k in 0..<K {
             let lifOps = p.students[k].ops.indices.filter { if case .lif = p.students[k].ops[$0] { return true }; return false }
-            let shapes = ProgramVerifier.outputShapes(p, student: k)
+            let shapes = ProgramValidator.outputShapes(p, student: k)
             for (j, op) in lifOps.enumerated() {
                 let total = parts.reduce(0.0) { $0 + $1[k][j] }
                 rates[k][j] = total / Double(shapes[op].size * p.timesteps * max(images.count, 1))

@@ -3,7 +3,7 @@
 // Passes, in order (one file each): FloatGraph (read the model), FoldBatchNorm, LowerStudent
 // (QuantizeWeights, HWCLayout, RangeAnalysis, LIFFixedPoint; first conv → input_conv2d), FloatEval
 // on the calibration set (feature and gate ranges), QuantizeHead (Requant), QuantizeGate, then
-// the Spike IR verifier (spec §7, §9) as the proof that nothing overflows. The arena is the
+// the Spike IR validator (spec §7, §9) as the proof that nothing overflows. The arena is the
 // runtime's exact plan (SNECodegen.ArenaPlan, reported by `sne check`).
 import Foundation
 import SNEEnsemble
@@ -111,8 +111,8 @@ public enum ModelCompiler {
             }
             notes.append("stem: the students' first \(model.spec.stemBlocks) block(s), \(n) ops, computed once for all students (spec §4.1)")
         }
-        do { try ProgramVerifier.verify(program) } catch let e as SpikeIRError {
-            throw CompileError("the compiled program fails the Spike IR verifier (a compiler bug): \(e)")
+        do { try ProgramValidator.validate(program) } catch let e as SpikeIRError {
+            throw CompileError("the compiled program fails the Spike IR validator (a compiler bug): \(e)")
         }
         return CompiledModel(program: program, notes: notes, lifNames: students.map(\.lifNames), logitStep: head.logitStep, calibration: cal)
     }

@@ -4,7 +4,7 @@
 //   - a following `readout` satisfies §7.4 (`T · curmax ≤ 2^31 − 1`),
 //   - a following `lif` membrane never saturates: |v| ≤ min(T·(curmax+1), (curmax+1)/(1−β)+1) + θ
 //     fits the state width (a stronger guarantee than §7, which only asks that nothing wraps),
-// and proves the head and gate bounds (§7.2, §7.5). The verifier re-checks §7 on the result.
+// and proves the head and gate bounds (§7.2, §7.5). The validator re-checks §7 on the result.
 
 public enum RangeAnalysis {
     public static let B: Int64 = 2_147_483_647

@@ -278,7 +278,7 @@ public enum LoihiLowering {
         }
         notes.lines.append("T \(p.timesteps) → \(q.timesteps) (\(maxDelay) synaptic delay steps)")
         q.meta["loihi_lowered_from"] = p.name
-        do { try ProgramVerifier.verify(q) } catch let e as SpikeIRError {
+        do { try ProgramValidator.validate(q) } catch let e as SpikeIRError {
             throw LoweringError("the Loihi-mode program is invalid: \(e.description)")
         }
         return (q, notes)

@@ -1,10 +1,10 @@
-// The reference interpreter: event-driven evaluation of a verified program (spec §3–§6, §8).
+// The reference interpreter: event-driven evaluation of a validated program (spec §3–§6, §8).
 //
 // Spike ops iterate spike lists (never dense MACs); input ops iterate nonzero pixels. Counts
 // follow the evaluation orders of spec §3. Int32 arithmetic uses wrapping operators only where
-// spec §7's static bounds (checked by `ProgramVerifier` in `init`) prove the exact value fits.
+// spec §7's static bounds (checked by `ProgramValidator` in `init`) prove the exact value fits.
 
-/// Runs a program. `init` verifies it (spec §7, §9 checks); an instance is immutable and can be
+/// Runs a program. `init` validates it (spec §7, §9 rules); an instance is immutable and can be
 /// shared across threads; each call allocates its own scratch buffers once (none per step).
 public struct Interpreter: Sendable {
     public let program: Program
@@ -16,12 +16,12 @@ public struct Interpreter: Sendable {
     public let stemOutShapes: [Shape]
 
     public init(_ program: Program) throws {
-        try ProgramVerifier.verify(program)
+        try ProgramValidator.validate(program)
         self.program = program
         var ins: [[Shape]] = [], outs: [[Shape]] = []
         for s in program.students {
             let input = program.studentInput(s)     // the stem's output shape for a student starting with `stem`
-            let o = ProgramVerifier.outputShapes(s, input: input)
+            let o = ProgramValidator.outputShapes(s, input: input)
             ins.append([input] + o.dropLast())
             outs.append(o)
         }
@@ -247,7 +247,7 @@ public struct Interpreter: Sendable {
                     }
                 }
             case .inputConv2D, .inputDense, .stem:
-                break  // op 0 only: not reachable in a verified program
+                break  // op 0 only: not reachable in a validated program
             }
         }
         return layerSteps

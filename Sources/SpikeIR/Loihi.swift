@@ -3,7 +3,7 @@
 // (lava-nc 0.10: `lava/proc/lif/models.py` PyLifModelBitAcc, `lava/proc/dense/models.py`
 // PyDenseModelBitAcc, `lava/proc/conv/models.py` PyConvModelFixed). Types, the integer arithmetic
 // (one place: `LoihiMath`), field ranges, static bounds and the per-step kernels live here; the
-// shared codec, verifier and interpreter only dispatch to them.
+// shared codec, validator and interpreter only dispatch to them.
 
 /// Where a `loihi_lif` neuron's input enters (spec §3.10).
 public enum LoihiSource: UInt8, Hashable, Sendable {
@@ -167,8 +167,8 @@ enum LoihiRules {
     }
 
     /// Field ranges (spec §3.10–§3.12). `at` = record offset.
-    static func checkParams(_ op: LoihiOp, _ f: String, at: Int) throws {
-        let r = ProgramVerifier.range
+    static func validateParams(_ op: LoihiOp, _ f: String, at: Int) throws {
+        let r = ProgramValidator.range
         switch op {
         case .lif(let l):
             try r("\(f) bias_exp", at + 9, l.biasExp, 0, 7)
@@ -189,7 +189,7 @@ enum LoihiRules {
 
     /// Where a `loihi_lif` may take its input (spec §3.10): `bias` only right after the input op
     /// (j = 1, a static current), `synaptic` only after `loihi_dense` / `loihi_conv2d`.
-    static func checkSource(_ op: LoihiOp, previous: Op?, _ f: String, at: Int) throws {
+    static func validateSource(_ op: LoihiOp, previous: Op?, _ f: String, at: Int) throws {
         guard case .lif(let l) = op, let prev = previous else { return }
         // bias: an input op (the only ops reading U8, spec §3); synaptic: a Loihi synaptic op. Any
         // other op, present or future, is refused.
@@ -202,7 +202,7 @@ enum LoihiRules {
     }
 
     /// Array sizes against the input shape. `at` = record offset.
-    static func checkArrays(_ op: LoihiOp, _ f: String, input s: Shape, at: Int) throws {
+    static func validateArrays(_ op: LoihiOp, _ f: String, input s: Shape, at: Int) throws {
         func fail(_ what: String, _ got: Int, _ need: Int) -> SpikeIRError {
             .invalid(field: "\(f) \(what)", offset: at + (what == "bias_mant" ? 20 : 16), reason: "\(got) elements, must be \(need)")
         }
@@ -221,12 +221,12 @@ enum LoihiRules {
 
     /// Static bounds of spec §7.8. `curmax` bounds `|cur|` of the op feeding this one; returns the
     /// bound of this op's output (a synaptic op's `|a|`; unchanged through a LIF).
-    static func checkBounds(_ op: LoihiOp, _ f: String, at: Int, curmax: Int, timesteps T: Int) throws -> Int {
+    static func validateBounds(_ op: LoihiOp, _ f: String, at: Int, curmax: Int, timesteps T: Int) throws -> Int {
         func fail(_ reason: String) -> SpikeIRError { .invalid(field: f, offset: at, reason: "static bound §7.8 fails: " + reason) }
         let amax = Int(LoihiMath.activationMax)
         switch op {
         case .dense(let d):
-            let sums = ProgramVerifier.absSums(d.weights, out: d.out)
+            let sums = ProgramValidator.absSums(d.weights, out: d.out)
             var m = 0
             for (o, s) in sums.enumerated() {
                 let a = d.weightExp >= 0 ? s << d.weightExp : (s + (1 << -d.weightExp) - 1) >> -d.weightExp
@@ -235,7 +235,7 @@ enum LoihiRules {
             }
             return m
         case .conv2D(let c):
-            let sums = ProgramVerifier.absSums(c.weights, out: c.cout)
+            let sums = ProgramValidator.absSums(c.weights, out: c.cout)
             for (o, s) in sums.enumerated() where s > amax { throw fail("output channel \(o): Σ|w| = \(s) > 2^15−1") }
             return sums.max() ?? 0
         case .lif(let l):

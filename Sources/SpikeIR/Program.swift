@@ -1,8 +1,8 @@
 // The in-memory Spike IR program: plain value types mirroring docs/spike-ir.md §2–§6 and §9.
 //
 // These types carry no behaviour beyond shape arithmetic; the codec (`ProgramCodec`), the
-// verifier (`ProgramVerifier`) and the interpreter (`Interpreter`) give them meaning. A
-// `Program` value may be invalid; only `ProgramVerifier` (run by every loader) says it is not.
+// validator (`ProgramValidator`) and the interpreter (`Interpreter`) give them meaning. A
+// `Program` value may be invalid; only `ProgramValidator` (run by every loader) says it is not.
 
 /// An activation shape, stored HWC (spec §1).
 public struct Shape: Hashable, Sendable, CustomStringConvertible {
@@ -214,7 +214,7 @@ public struct Program: Hashable, Sendable {
 /// equality is byte equality (no Unicode normalisation: an NFC and an NFD spelling of the same
 /// text are two different keys); entries are kept sorted by key bytes (unsigned lexicographic),
 /// the order writers use. Keys are non-empty without `=` or `\n`; values have no `\n`; both are
-/// valid UTF-8 in a valid program (checked by `ProgramVerifier`).
+/// valid UTF-8 in a valid program (checked by `ProgramValidator`).
 public struct Meta: Hashable, Sendable, ExpressibleByDictionaryLiteral, CustomStringConvertible {
     public struct Entry: Hashable, Sendable {
         public var key: [UInt8], value: [UInt8]

@@ -69,9 +69,9 @@ struct ByteReader {
 }
 
 public enum ProgramFile {
-    /// Encodes a program (verifying it first: an invalid program throws, spec §7).
+    /// Encodes a program (validating it first: an invalid program throws, spec §7).
     public static func encode(_ p: Program) throws -> [UInt8] {
-        try ProgramVerifier.verify(p)
+        try ProgramValidator.validate(p)
         let L = FileLayout(p)
         var w = ByteWriter()
         w.bytes.append(contentsOf: Array("SNEP".utf8))
@@ -236,7 +236,7 @@ public enum ProgramFile {
                         students: [Student](repeating: placeholder, count: K),
                         head: Head(bias: [], weights: []),
                         inputZeroPoint: C <= 16 ? Array(zpBytes.prefix(C)) : [UInt8](repeating: 0, count: C))
-        try ProgramVerifier.checkHeader(p, at: hs.off)
+        try ProgramValidator.validateHeader(p, at: hs.off)
         let studentSecs = sections.filter { $0.kind == .student }
         if studentSecs.count != K { throw fail("section table", 16, "\(studentSecs.count) STUDENT sections, header K = \(K)") }
         let gateSec = sections.first { $0.kind == .gate }
@@ -261,7 +261,7 @@ public enum ProgramFile {
             }
             try finish(g, "gate")
             p.gate = Gate(pool: pool, layers: layers)
-            try ProgramVerifier.checkGate(p, p.gate!, at: gs.off, layers: offs)
+            try ProgramValidator.validateGate(p, p.gate!, at: gs.off, layers: offs)
         }
 
         // One op list (a student's or the stem's), op by op (spec §9 "Loading"): fields and
@@ -327,9 +327,9 @@ public enum ProgramFile {
                 }
                 // a student's op 0 `stem` reads the stem's output shape (spec §3.13)
                 if j == 0, op == .stem, case .student = owner, let so = p.stemOutput { shape = so }
-                let (os, ok) = try ProgramVerifier.checkOpParams(op, owner: owner, index: j, count: nops, input: shape, prev: kind,
+                let (os, ok) = try ProgramValidator.validateOpParams(op, owner: owner, index: j, count: nops, input: shape, prev: kind,
                                                                  hasStem: p.stem != nil, at: at)
-                if case .loihi(let l) = op { try LoihiRules.checkSource(l, previous: ops.last, "\(who) op \(j) (\(op.name))", at: at) }
+                if case .loihi(let l) = op { try LoihiRules.validateSource(l, previous: ops.last, "\(who) op \(j) (\(op.name))", at: at) }
                 let need = op.recordSize(input: shape)
                 f = "\(who) op \(j) (\(op.name))"
                 if rs != need { throw fail("\(f) record_size", at + 4, "\(rs), must be \(need) for these parameters and input \(shape)") }
@@ -344,13 +344,13 @@ public enum ProgramFile {
                     op = code == .inputDense ? .inputDense(d) : .dense(d)
                 case .lif(var l):
                     l.thetas = try s.i32s(shape.c, "\(f) theta")
-                    try ProgramVerifier.checkThetas(l, channels: shape.c, f, at: at)
+                    try ProgramValidator.validateThetas(l, channels: shape.c, f, at: at)
                     op = .lif(l)
                 case .readout:
                     if os.size != feats { throw fail(f, at, "readout size \(os.size) ≠ the student's features \(feats)") }
                 case .loihi(let l):
                     let full = try LoihiRules.decodeArrays(l, &s, f, input: shape)
-                    try LoihiRules.checkArrays(full, f, input: shape, at: at)
+                    try LoihiRules.validateArrays(full, f, input: shape, at: at)
                     op = .loihi(full)
                 case .maxPool, .avgPool, .flatten, .stem: break
                 }
@@ -365,7 +365,7 @@ public enum ProgramFile {
             var s = reader(ss, "stem")
             let nops = try s.u16("stem ops")
             try s.reserved(2, "stem reserved")
-            try ProgramVerifier.range("stem ops", ss.off, nops, 2, 65535)
+            try ProgramValidator.range("stem ops", ss.off, nops, 2, 65535)
             p.stem = try decodeOps(&s, owner: .stem, count: nops, features: 0)
             try finish(s, "stem")
         }
@@ -374,17 +374,17 @@ public enum ProgramFile {
         for (k, ss) in studentSecs.enumerated() {
             var s = reader(ss, "student \(k)")
             let nops = try s.u16("student \(k) ops"), feats = try s.u16("student \(k) features")
-            try ProgramVerifier.range("student \(k) ops", ss.off, nops, 2, 65535)
-            try ProgramVerifier.range("student \(k) features", ss.off + 2, feats, 1, 4096)
+            try ProgramValidator.range("student \(k) ops", ss.off, nops, 2, 65535)
+            try ProgramValidator.range("student \(k) features", ss.off + 2, feats, 1, 4096)
             let fm = try s.i32s(feats, "student \(k) feat_mult")
             let fsh = try s.i8s(feats, "student \(k) feat_shift").map { Int(UInt8(bitPattern: $0)) }
-            try ProgramVerifier.checkStudentFields(
+            try ProgramValidator.validateStudentFields(
                 Student(ops: [Op](repeating: .flatten, count: nops), features: feats, featMult: fm, featShift: fsh), k, at: ss.off)
             let ops = try decodeOps(&s, owner: .student(k), count: nops, features: feats)
             try finish(s, "student \(k)")
             p.students[k] = Student(ops: ops, features: feats, featMult: fm, featShift: fsh)
         }
-        if let ss = stemSec { try ProgramVerifier.checkStemUsed(p, at: ss.off) }
+        if let ss = stemSec { try ProgramValidator.validateStemUsed(p, at: ss.off) }
 
         // HEAD
         guard let hd = sections.first(where: { $0.kind == .head }) else { throw fail("section table", 16, "no HEAD section") }
@@ -421,7 +421,7 @@ public enum ProgramFile {
             p.meta = meta
         }
         // Everything else (head shapes, static bounds §7): offsets are the file's (canonical layout).
-        try ProgramVerifier.verify(p)
+        try ProgramValidator.validate(p)
         return p
     }
 

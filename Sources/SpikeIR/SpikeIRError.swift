@@ -1,6 +1,6 @@
 // The one error type of the Spike IR module: every failure is one line (spec §9 "Loading").
 
-/// A Spike IR failure. `description` is a single line; loader and verifier errors name the field
+/// A Spike IR failure. `description` is a single line; loader and validator errors name the field
 /// and its byte offset in the program file (spec §9), e.g.
 /// `student 2 op 3 (conv2d) kh at byte 1184: 0, must be 1…15`.
 public enum SpikeIRError: Error, Equatable, CustomStringConvertible, Sendable {

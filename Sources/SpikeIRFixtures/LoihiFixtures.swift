@@ -41,10 +41,10 @@ public struct LoihiFixtures: Sendable {
         return LoihiLIF(source: source, du: du, dv: decay(), vth: vth, biasExp: rng.int(0...7), biasMant: mant)
     }
 
-    /// The next random valid Loihi-mode program (verified; retries until one passes).
+    /// The next random valid Loihi-mode program (validated; retries until one passes).
     public mutating func program() -> Program {
         for _ in 0..<10_000 {
-            if let p = try? candidate(), (try? ProgramVerifier.verify(p)) != nil { return p }
+            if let p = try? candidate(), (try? ProgramValidator.validate(p)) != nil { return p }
         }
         preconditionFailure("LoihiFixtures: no valid program in 10,000 tries (generator bug)")
     }

@@ -54,14 +54,14 @@ public struct RandomProgram: Sendable {
         stemRng = SplitMix64(seed: seed ^ 0x57E4_57E4_0000_0000)
     }
 
-    /// The next random valid program (verified; retries internally until one passes).
+    /// The next random valid program (validated; retries internally until one passes).
     ///
     /// - Precondition: `limits` admit some valid program (every preset does); limits that admit
     ///   none (e.g. `maxNeurons` below the input size) stop with a message after 100,000 tries
     ///   instead of looping forever. Limits are chosen by code, never read from user files.
     public mutating func program() -> Program {
         for _ in 0..<100_000 {
-            if let p = attempt(), (try? ProgramVerifier.verify(p)) != nil { return withStem(p) }
+            if let p = attempt(), (try? ProgramValidator.validate(p)) != nil { return withStem(p) }
         }
         preconditionFailure("RandomProgram: no valid program under \(limits) after 100,000 tries")
     }
@@ -235,7 +235,7 @@ public struct RandomProgram: Sendable {
                 q.students[k] = s
                 q.head.weights[k] = weights(s.features * p.classes, rng.pick([1, 4, 16, 64, 127]))
             }
-            if ok, (try? ProgramVerifier.verify(q)) != nil { return q }
+            if ok, (try? ProgramValidator.validate(q)) != nil { return q }
         }
         return p
     }

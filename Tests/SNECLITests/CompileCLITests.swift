@@ -123,7 +123,7 @@ final class CompileCLITests: XCTestCase {
         }
         let lp = try ProgramFile.read(path: root.appendingPathComponent("examples/models/fashion-mnist-loihi/fashion_loihi.snep").path)
         let (q, _) = try LoihiLowering.lower(lp)
-        try ProgramVerifier.verify(q)
+        try ProgramValidator.validate(q)
         XCTAssertEqual(q.timesteps, lp.timesteps + 5)
     }
 }

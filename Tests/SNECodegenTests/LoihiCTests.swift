@@ -127,7 +127,7 @@ struct MixedLoihiPrograms {
                 p.gate = Gate(pool: 1, layers: [GateLayer(inputs: n, outputs: p.students.count, weights: w(n * p.students.count, 3),
                                                           bias: (0..<p.students.count).map { _ in Int32(rng.int(-9...9)) }, mult: 0, shift: 0)])
             }
-            if (try? ProgramVerifier.verify(p)) != nil { return p }
+            if (try? ProgramValidator.validate(p)) != nil { return p }
         }
         preconditionFailure("MixedLoihiPrograms: no valid program in 1000 tries")
     }

@@ -166,7 +166,7 @@ struct NeuromorphicTests {
     func loihiLowering() throws {
         let p = try ProgramFile.read(path: checkoutRoot + "/examples/programs/fmnist4.snep")
         let (q, notes) = try LoihiLowering.lower(p)
-        try ProgramVerifier.verify(q)
+        try ProgramValidator.validate(q)
         #expect(q.fileVersionMinor == 1)
         #expect(q.timesteps == p.timesteps + 4, "\(notes.lines)")
         for s in q.students {
@@ -240,7 +240,7 @@ struct NeuromorphicTests {
         }
         let p = Program(name: "rb", input: Shape(h: 1, w: 1, c: 4), timesteps: 4, classes: 2, selection: .fixed, order: [0, 1],
                         students: [student(1), student(3)], head: Head(bias: [5, -5], weights: [[1, 2, 3, 4], [4, 3, 2, 1]]))
-        try ProgramVerifier.verify(p)
+        try ProgramValidator.validate(p)
         let (q, notes) = try LoihiLowering.lower(p)
         #expect(q.head.bias == p.head.bias, "nothing folded into the head: \(notes.lines)")
         #expect(notes.lines.contains { $0.contains("always-spiking bias neuron") })

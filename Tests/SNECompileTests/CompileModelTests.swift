@@ -1,4 +1,4 @@
-// The compiler on a small trained ensemble (Fashion-MNIST): the program verifies, agrees with the
+// The compiler on a small trained ensemble (Fashion-MNIST): the program validates, agrees with the
 // float model, `sne check` counts equal the interpreter's, a silent layer is refused, QAT runs.
 // The CLI forms are tested end to end in SNECLITests/CompileCLITests.swift.
 import XCTest
@@ -22,7 +22,7 @@ final class CompileModelTests: XCTestCase {
         let m = try t.model()
         let c = try ModelCompiler.compile(m, calibration: t.train.prefix(128))
         let p = c.program
-        XCTAssertNoThrow(try ProgramVerifier.verify(p))
+        XCTAssertNoThrow(try ProgramValidator.validate(p))
         XCTAssertEqual(p.selection, .gate)
         guard case .inputConv2D = p.students[0].ops[0] else { return XCTFail("op 0 is \(p.students[0].ops[0].name)") }
         // round trip through the file format
@@ -46,7 +46,7 @@ final class CompileModelTests: XCTestCase {
         let m = try t.model()
         var o = CompileOptions(); o.granularity = .perChannel
         let p = try ModelCompiler.compile(m, calibration: t.train.prefix(128), options: o).program
-        XCTAssertNoThrow(try ProgramVerifier.verify(p))
+        XCTAssertNoThrow(try ProgramValidator.validate(p))
         guard case .lif(let l) = p.students[0].ops[1] else { return XCTFail("op 1 is \(p.students[0].ops[1].name)") }
         XCTAssertEqual(l.thetas.count, 4)
         XCTAssertGreaterThan(Set(l.thetas).count, 1, "per-channel scales give per-channel thresholds")

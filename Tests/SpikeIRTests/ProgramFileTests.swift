@@ -129,7 +129,7 @@ func withCRC(_ b: [UInt8]) -> [UInt8] {
     }
 
     func expectInvalid(_ p: Program, _ field: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        do { try ProgramVerifier.verify(p); Issue.record("accepted: \(field)", sourceLocation: sourceLocation) } catch let e as SpikeIRError {
+        do { try ProgramValidator.validate(p); Issue.record("accepted: \(field)", sourceLocation: sourceLocation) } catch let e as SpikeIRError {
             #expect(e.description.contains(field) && e.description.contains("at byte") && !e.description.contains("\n"),
                     "\(e)", sourceLocation: sourceLocation)
         } catch { Issue.record("\(error)", sourceLocation: sourceLocation) }

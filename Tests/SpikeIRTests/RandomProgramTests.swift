@@ -10,7 +10,7 @@ import Testing
         var gates = 0, stops = 0, t1 = 0, ks = Set<Int>(), strides = 0, pads = 0
         for _ in 0..<150 {
             let p = gen.program()
-            try ProgramVerifier.verify(p)
+            try ProgramValidator.validate(p)
             let interp = try Interpreter(p)
             let x = gen.input(for: p)
             for k in 1...p.students.count {

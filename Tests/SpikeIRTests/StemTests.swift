@@ -1,5 +1,5 @@
 // The shared stem (Spike IR 2.2, spec §3.13, §4.1): a hand-computed case (values, counts, the
-// trace byte stream), the writer's minor version, the dump, and the verifier's refusals.
+// trace byte stream), the writer's minor version, the dump, and the validator's refusals.
 import Foundation
 import Testing
 @testable import SpikeIR
@@ -76,7 +76,7 @@ import Testing
     }
 
     func expectInvalid(_ p: Program, _ field: String, _ reason: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
-        do { try ProgramVerifier.verify(p); Issue.record("accepted, expected \(field)", sourceLocation: sourceLocation) } catch let SpikeIRError.invalid(f, _, r) {
+        do { try ProgramValidator.validate(p); Issue.record("accepted, expected \(field)", sourceLocation: sourceLocation) } catch let SpikeIRError.invalid(f, _, r) {
             #expect(f == field && (reason.isEmpty || r.contains(reason)), "got \(f): \(r)", sourceLocation: sourceLocation)
         } catch { Issue.record("\(error)", sourceLocation: sourceLocation) }
     }
@@ -89,7 +89,7 @@ import Testing
         p = base; p.stem = [p.stem![0]]; expectInvalid(p, "stem ops", "must be 2…65535")
         p = base; p.stem = [p.stem![0], .avgPool(size: 2)]; expectInvalid(p, "stem op 1 (avgpool)")   // (1,1) input: empty
         p = base; p.stem![0] = .inputConv2D(Conv2D(cout: 2, kh: 1, kw: 1, stride: 1, pad: 0, shift: 0, weights: [1, 0, 0, 1], bias: [0, 0]))
-        #expect((try? ProgramVerifier.verify(p)) != nil, "input_conv2d as stem op 0")
+        #expect((try? ProgramValidator.validate(p)) != nil, "input_conv2d as stem op 0")
         p.stem = [p.stem![0], p.stem![1], .flatten, .dense(Dense(out: 2, shift: 0, weights: [1, 0, 0, 1], bias: [0, 0]))]
         expectInvalid(p, "stem op 3 (dense)", "the last op of the stem must produce SPK")
         p = base; p.stem = nil; expectInvalid(p, "student 0 op 0 (stem)", "the program has no stem")

@@ -67,32 +67,85 @@ typedef enum sne_opcode {
 #define SNE_STEM_INDEX 0xFFFFFFFFu
 
 /*
- * One op descriptor. Pointer-free and made only of 4-byte fields, so its size (84 bytes)
- * and layout are the same on every target. Table offsets are element offsets into the
- * model's tables (see sne_model).
- *
- * The Loihi ops (spec §3.10-§3.12) reuse fields, so the descriptor keeps its size:
- *   loihi_lif:    b = byte offset into w8 of int16 LE bias_mant[in_c] (-4096..4095, both modes);
- *                 leak = source (0 synaptic, 1 bias); leak_mult = du, leak_shift = dv (0..4095);
- *                 theta = vth itself (a value 0..2^17-1, not an offset); shift = bias_exp (0..7).
- *   loihi_dense:  w; shift = weight_exp + 8 (0..15, weight_exp = shift - 8); no bias.
- *   loihi_conv2d: w, kh, kw, stride, pad as conv2d; shift 0; no bias.
- *   stem:         no parameters; in and out shape = the stem's output shape (spec §3.13).
+ * The parameters of an op, one struct per op family (spec §3, §9). Each field has one meaning; a
+ * descriptor holds the member of its opcode's family (sne_op.par). Table offsets are element
+ * offsets into the model's tables (see sne_model).
+ */
+
+/* The window of a conv op (spec §3.1, §3.3, §3.12). */
+typedef struct sne_window {
+    uint32_t kh, kw;               /* kernel height and width, 1..15 each */
+    uint32_t stride;               /* 1..15 */
+    uint32_t pad;                  /* zero padding on every side, 0..min(kh, kw)-1 */
+} sne_window;
+
+/* input_conv2d, conv2d (spec §3.1, §3.3) and input_dense, dense (§3.2, §3.4). */
+typedef struct sne_syn_params {
+    uint32_t w;                    /* int8 weights (layout of spec §3.1-§3.4): offset into sne_model.w8 */
+    uint32_t b;                    /* int32 bias[out_c]: element offset into w32, or byte offset into w8 when w32 == NULL */
+    uint32_t shift;                /* output shift 0..31 */
+    sne_window win;                /* conv ops: the window; dense ops: all 0 */
+} sne_syn_params;
+
+/* lif (spec §3.5). */
+typedef struct sne_lif_params {
+    uint32_t theta;                /* int32 theta[out_c] (per channel, 1..2^(state_bits-1)-1), as sne_syn_params.b */
+    uint32_t leak;                 /* 0 none, 1 mulshift, 2 shift */
+    uint32_t leak_shift;           /* mulshift: s 0..15; shift: s 1..31; none: 0 */
+    uint32_t leak_mult;            /* mulshift: m 0..2^s; otherwise 0 */
+    uint32_t reset;                /* 0 subtract, 1 zero */
+    uint32_t state_bits;           /* membrane width: 16 or 32 */
+} sne_lif_params;
+
+/* maxpool, avgpool (spec §3.6, §3.7). */
+typedef struct sne_pool_params {
+    uint32_t size;                 /* window p: maxpool 2..15, avgpool 2 or 4 */
+} sne_pool_params;
+
+/* loihi_lif (spec §3.10). */
+typedef struct sne_loihi_lif_params {
+    uint32_t bias_mant;            /* int16 LE bias_mant[out_c] (-4096..4095): byte offset into w8 (both modes) */
+    uint32_t source;               /* 0 synaptic (after loihi_dense/loihi_conv2d), 1 bias (after the input op) */
+    uint32_t du, dv;               /* current and voltage decay, 0..4095 each */
+    uint32_t vth;                  /* threshold: the value itself, 0..2^17-1 (not a table offset) */
+    uint32_t bias_exp;             /* bias exponent 0..7 */
+} sne_loihi_lif_params;
+
+/* loihi_dense (spec §3.11): no bias. */
+typedef struct sne_loihi_dense_params {
+    uint32_t w;                    /* int8 weights [in][out_c]: offset into w8 */
+    int32_t weight_exp;            /* weight exponent -8..7 */
+} sne_loihi_dense_params;
+
+/* loihi_conv2d (spec §3.12): no bias, no shift. */
+typedef struct sne_loihi_conv2d_params {
+    uint32_t w;                    /* int8 weights, layout of conv2d: offset into w8 */
+    sne_window win;                /* the window, as conv2d's */
+} sne_loihi_conv2d_params;
+
+#define SNE_OP_PARAM_WORDS 7       /* 4-byte words of sne_op_params (its largest member, sne_syn_params) */
+
+/* The parameters of one op: the member named by its opcode's family. flatten, readout and stem
+ * (spec §3.8, §3.9, §3.13) have none (all words 0). */
+typedef union sne_op_params {
+    sne_syn_params syn;            /* SNE_OP_INPUT_CONV2D, SNE_OP_INPUT_DENSE, SNE_OP_CONV2D, SNE_OP_DENSE */
+    sne_lif_params lif;            /* SNE_OP_LIF */
+    sne_pool_params pool;          /* SNE_OP_MAXPOOL, SNE_OP_AVGPOOL */
+    sne_loihi_lif_params loihi_lif;        /* SNE_OP_LOIHI_LIF */
+    sne_loihi_dense_params loihi_dense;    /* SNE_OP_LOIHI_DENSE */
+    sne_loihi_conv2d_params loihi_conv2d;  /* SNE_OP_LOIHI_CONV2D */
+    uint32_t word[SNE_OP_PARAM_WORDS];     /* the same bytes as raw words: only to copy a descriptor word by word */
+} sne_op_params;
+
+/*
+ * One op descriptor. Pointer-free and made only of 4-byte fields, so its size (56 bytes) and
+ * layout are the same on every target. stem: in and out shape = the stem's output shape (spec §3.13).
  */
 typedef struct sne_op {
-    uint32_t w;                    /* int8 weights: offset into sne_model.w8 */
-    uint32_t b;                    /* int32 bias: element offset into w32, or byte offset into w8 when w32 == NULL */
+    uint32_t opcode;               /* SNE_OP_* */
     uint32_t in_h, in_w, in_c;     /* input shape */
     uint32_t out_h, out_w, out_c;  /* output shape (spec §3) */
-    uint32_t theta;                /* lif: int32 theta[out_c] (per channel), as sne_op.b */
-    uint32_t opcode;               /* SNE_OP_* */
-    uint32_t kh, kw, stride, pad;  /* conv */
-    uint32_t shift;                /* synaptic ops: output shift 0..31 */
-    uint32_t leak;                 /* lif: 0 none, 1 mulshift, 2 shift */
-    uint32_t leak_shift, leak_mult;
-    uint32_t reset;                /* lif: 0 subtract, 1 zero */
-    uint32_t state_bits;           /* lif: 16 or 32 */
-    uint32_t size;                 /* maxpool / avgpool window p */
+    sne_op_params par;             /* the parameters of the opcode's family */
 } sne_op;
 
 /* One student (spec §3, §4): ops[op0 .. op0+nops-1]. 24 bytes everywhere. */
@@ -100,13 +153,13 @@ typedef struct sne_student {
     uint32_t op0, nops;
     uint32_t features;             /* F */
     uint32_t head_w;               /* head matrix w_k[F][classes]: offset into w8 */
-    uint32_t feat_mult;            /* int32 feat_mult[F] (each 0..2^31-1), as sne_op.b */
+    uint32_t feat_mult;            /* int32 feat_mult[F] (each 0..2^31-1), as sne_syn_params.b */
     uint32_t feat_shift;           /* uint8 feat_shift[F] (each 0..62): offset into w8 */
 } sne_student;
 
 /* One gate layer (spec §5.1). 24 bytes everywhere. */
 typedef struct sne_gate_layer {
-    uint32_t w, b;                 /* w8 offset of w[in][out]; bias as sne_op.b */
+    uint32_t w, b;                 /* w8 offset of w[in][out]; bias as sne_syn_params.b */
     uint32_t in, out;
     int32_t mult;                  /* hidden layers: requant multiplier; last: 0 */
     uint32_t shift;
@@ -115,7 +168,7 @@ typedef struct sne_gate_layer {
 /*
  * A validated program. Produced by `sne compile` (const, in flash) or by sne_blob_load().
  * Never build one by hand: the runtime trusts every field (the loader and the Swift
- * verifier establish spec §7).
+ * validator establish spec §7).
  */
 typedef struct sne_model {
     const SNE_FLASH int8_t *w8;       /* every int8 table (blob mode: the blob bytes) */
@@ -129,7 +182,7 @@ typedef struct sne_model {
     uint32_t stop;                    /* 0 off, 1 margin */
     int32_t margin;
     uint32_t gate_pool, gate_layers;
-    uint32_t head_b;                  /* head bias[classes], as sne_op.b */
+    uint32_t head_b;                  /* head bias[classes], as sne_syn_params.b */
     uint32_t stem_op0, stem_nops;     /* the shared stem (spec §4.1): ops[stem_op0 .. stem_op0+stem_nops-1],
                                          placed after every student's ops; stem_nops = 0: no stem */
     uint8_t order[SNE_MAX_STUDENTS];  /* fixed run order */

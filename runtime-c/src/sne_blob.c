@@ -225,73 +225,76 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
     if (minor < op_minor(code)) { fail(r, SNE_E_FORMAT, at); return; }   /* e.g. a 2.1 (Loihi) op in a 2.0 file */
     /* parameters */
     if (code == SNE_OP_INPUT_CONV2D || code == SNE_OP_CONV2D) {
-        uint32_t ho, wo;
-        op->out_c = rd_u16(r); op->kh = rd_u8(r); op->kw = rd_u8(r); op->stride = rd_u8(r);
-        op->pad = rd_u8(r); op->shift = rd_u8(r); rd_zero(r, 1);
-        need(r, op->out_c, 1, 4096, at + 8u); need(r, op->kh, 1, 15, at + 10u); need(r, op->kw, 1, 15, at + 11u);
-        need(r, op->stride, 1, 15, at + 12u);
-        need(r, op->pad, 0, (op->kh < op->kw ? op->kh : op->kw) - 1u, at + 13u);
-        need(r, op->shift, 0, 31, at + 14u);
+        sne_syn_params *const sp = &op->par.syn;
+        sne_window *const win = &sp->win;
+        op->out_c = rd_u16(r); win->kh = rd_u8(r); win->kw = rd_u8(r); win->stride = rd_u8(r);
+        win->pad = rd_u8(r); sp->shift = rd_u8(r); rd_zero(r, 1);
+        need(r, op->out_c, 1, 4096, at + 8u); need(r, win->kh, 1, 15, at + 10u); need(r, win->kw, 1, 15, at + 11u);
+        need(r, win->stride, 1, 15, at + 12u);
+        need(r, win->pad, 0, (win->kh < win->kw ? win->kh : win->kw) - 1u, at + 13u);
+        need(r, sp->shift, 0, 31, at + 14u);
         if (r->st != SNE_OK) return;
-        if (s->h + 2u * op->pad < op->kh || s->w + 2u * op->pad < op->kw) { fail(r, SNE_E_SHAPE, at); return; }
-        ho = (s->h + 2u * op->pad - op->kh) / op->stride + 1u;
-        wo = (s->w + 2u * op->pad - op->kw) / op->stride + 1u;
-        op->out_h = ho; op->out_w = wo;
+        if (s->h + 2u * win->pad < win->kh || s->w + 2u * win->pad < win->kw) { fail(r, SNE_E_SHAPE, at); return; }
+        op->out_h = (s->h + 2u * win->pad - win->kh) / win->stride + 1u;
+        op->out_w = (s->w + 2u * win->pad - win->kw) / win->stride + 1u;
     } else if (code == SNE_OP_INPUT_DENSE || code == SNE_OP_DENSE) {
-        op->out_c = rd_u32(r); op->shift = rd_u8(r); rd_zero(r, 3);
-        need(r, op->out_c, 1, 65536, at + 8u); need(r, op->shift, 0, 31, at + 12u);
+        sne_syn_params *const sp = &op->par.syn;
+        op->out_c = rd_u32(r); sp->shift = rd_u8(r); rd_zero(r, 3);
+        need(r, op->out_c, 1, 65536, at + 8u); need(r, sp->shift, 0, 31, at + 12u);
         op->out_h = 1; op->out_w = 1;
     } else if (code == SNE_OP_LIF) {
-        op->leak = rd_u8(r); op->leak_shift = rd_u8(r); op->leak_mult = rd_u16(r);
-        op->reset = rd_u8(r); op->state_bits = rd_u8(r); rd_zero(r, 2);
+        sne_lif_params *const lp = &op->par.lif;
+        lp->leak = rd_u8(r); lp->leak_shift = rd_u8(r); lp->leak_mult = rd_u16(r);
+        lp->reset = rd_u8(r); lp->state_bits = rd_u8(r); rd_zero(r, 2);
         if (r->st != SNE_OK) return;
-        if (op->leak == 0u) { need(r, op->leak_shift, 0, 0, at + 9u); need(r, op->leak_mult, 0, 0, at + 10u); }
-        else if (op->leak == 1u) {
-            if (need(r, op->leak_shift, 0, 15, at + 9u)) need(r, op->leak_mult, 0, (uint32_t)1 << op->leak_shift, at + 10u);
+        if (lp->leak == 0u) { need(r, lp->leak_shift, 0, 0, at + 9u); need(r, lp->leak_mult, 0, 0, at + 10u); }
+        else if (lp->leak == 1u) {
+            if (need(r, lp->leak_shift, 0, 15, at + 9u)) need(r, lp->leak_mult, 0, (uint32_t)1 << lp->leak_shift, at + 10u);
         }
-        else if (op->leak == 2u) { need(r, op->leak_shift, 1, 31, at + 9u); need(r, op->leak_mult, 0, 0, at + 10u); }
+        else if (lp->leak == 2u) { need(r, lp->leak_shift, 1, 31, at + 9u); need(r, lp->leak_mult, 0, 0, at + 10u); }
         else fail(r, SNE_E_FORMAT, at + 8u);
-        need(r, op->reset, 0, 1, at + 12u);
-        if (op->state_bits != 16u && op->state_bits != 32u) fail(r, SNE_E_FORMAT, at + 13u);
+        need(r, lp->reset, 0, 1, at + 12u);
+        if (lp->state_bits != 16u && lp->state_bits != 32u) fail(r, SNE_E_FORMAT, at + 13u);
         op->out_h = s->h; op->out_w = s->w; op->out_c = s->c;
     } else if (code == SNE_OP_MAXPOOL || code == SNE_OP_AVGPOOL) {
-        op->size = rd_u8(r); rd_zero(r, 3);
+        const uint32_t p = rd_u8(r);
+        op->par.pool.size = p; rd_zero(r, 3);
         if (r->st != SNE_OK) return;
-        if (code == SNE_OP_MAXPOOL) need(r, op->size, 2, 15, at + 8u);
-        else if (op->size != 2u && op->size != 4u) fail(r, SNE_E_FORMAT, at + 8u);
+        if (code == SNE_OP_MAXPOOL) need(r, p, 2, 15, at + 8u);
+        else if (p != 2u && p != 4u) fail(r, SNE_E_FORMAT, at + 8u);
         if (r->st != SNE_OK) return;
-        op->out_h = s->h / op->size; op->out_w = s->w / op->size; op->out_c = s->c;
+        op->out_h = s->h / p; op->out_w = s->w / p; op->out_c = s->c;
     } else if (code == SNE_OP_FLATTEN) {
         op->out_h = 1; op->out_w = 1; op->out_c = s->h * s->w * s->c;
     } else if (code == SNE_OP_LOIHI_LIF) {
         /* u8 source, u8 bias_exp, u16 du, u16 dv, u16 reserved, i32 vth (spec §9, ranges §3.10) */
-        uint32_t vth;
-        op->leak = rd_u8(r); op->shift = rd_u8(r); op->leak_mult = rd_u16(r); op->leak_shift = rd_u16(r);
-        rd_zero(r, 2); vth = rd_u32(r);
-        need(r, op->leak, 0, 1, at + 8u);
-        need(r, op->shift, 0, 7, at + 9u); need(r, op->leak_mult, 0, 4095, at + 10u);
-        need(r, op->leak_shift, 0, 4095, at + 12u); need(r, vth, 0, 131071, at + 16u);
-        op->theta = vth;
+        sne_loihi_lif_params *const lp = &op->par.loihi_lif;
+        lp->source = rd_u8(r); lp->bias_exp = rd_u8(r); lp->du = rd_u16(r); lp->dv = rd_u16(r);
+        rd_zero(r, 2); lp->vth = rd_u32(r);
+        need(r, lp->source, 0, 1, at + 8u);
+        need(r, lp->bias_exp, 0, 7, at + 9u); need(r, lp->du, 0, 4095, at + 10u);
+        need(r, lp->dv, 0, 4095, at + 12u); need(r, lp->vth, 0, 131071, at + 16u);
         op->out_h = s->h; op->out_w = s->w; op->out_c = s->c;
     } else if (code == SNE_OP_LOIHI_DENSE) {
-        /* u32 out, i8 weight_exp (-8..7, stored + 8 in shift), u8 reserved[3] */
+        /* u32 out, i8 weight_exp (-8..7), u8 reserved[3] */
         uint32_t e;
         op->out_c = rd_u32(r); e = rd_u8(r); rd_zero(r, 3);
         need(r, op->out_c, 1, 65536, at + 8u);
         if (r->st == SNE_OK && e > 7u && e < 248u) fail(r, SNE_E_FORMAT, at + 12u);
-        op->shift = (e + 8u) & 0xFFu;
+        op->par.loihi_dense.weight_exp = e < 128u ? (int32_t)e : (int32_t)e - 256;
         op->out_h = 1; op->out_w = 1;
     } else if (code == SNE_OP_LOIHI_CONV2D) {
         /* u16 cout, u8 kh, kw, stride, pad, u8 reserved[2]; ranges and geometry of conv2d */
-        op->out_c = rd_u16(r); op->kh = rd_u8(r); op->kw = rd_u8(r); op->stride = rd_u8(r);
-        op->pad = rd_u8(r); rd_zero(r, 2);
-        need(r, op->out_c, 1, 4096, at + 8u); need(r, op->kh, 1, 15, at + 10u); need(r, op->kw, 1, 15, at + 11u);
-        need(r, op->stride, 1, 15, at + 12u);
-        need(r, op->pad, 0, (op->kh < op->kw ? op->kh : op->kw) - 1u, at + 13u);
+        sne_window *const win = &op->par.loihi_conv2d.win;
+        op->out_c = rd_u16(r); win->kh = rd_u8(r); win->kw = rd_u8(r); win->stride = rd_u8(r);
+        win->pad = rd_u8(r); rd_zero(r, 2);
+        need(r, op->out_c, 1, 4096, at + 8u); need(r, win->kh, 1, 15, at + 10u); need(r, win->kw, 1, 15, at + 11u);
+        need(r, win->stride, 1, 15, at + 12u);
+        need(r, win->pad, 0, (win->kh < win->kw ? win->kh : win->kw) - 1u, at + 13u);
         if (r->st != SNE_OK) return;
-        if (s->h + 2u * op->pad < op->kh || s->w + 2u * op->pad < op->kw) { fail(r, SNE_E_SHAPE, at); return; }
-        op->out_h = (s->h + 2u * op->pad - op->kh) / op->stride + 1u;
-        op->out_w = (s->w + 2u * op->pad - op->kw) / op->stride + 1u;
+        if (s->h + 2u * win->pad < win->kh || s->w + 2u * win->pad < win->kw) { fail(r, SNE_E_SHAPE, at); return; }
+        op->out_h = (s->h + 2u * win->pad - win->kh) / win->stride + 1u;
+        op->out_w = (s->w + 2u * win->pad - win->kw) / win->stride + 1u;
     } else if (code == SNE_OP_READOUT) {
         op->out_h = s->h; op->out_w = s->w; op->out_c = s->c;
     } else if (code == SNE_OP_STEM) {
@@ -324,7 +327,7 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
     if (code == SNE_OP_READOUT && n64 != features) { fail(r, SNE_E_SHAPE, at); return; }
     /* loihi_lif source (spec §3.10): bias right after the input op, synaptic after a Loihi synaptic op */
     if (code == SNE_OP_LOIHI_LIF) {
-        const int ok = op->leak == 1u ? (prev == SNE_OP_INPUT_CONV2D || prev == SNE_OP_INPUT_DENSE)
+        const int ok = op->par.loihi_lif.source == 1u ? (prev == SNE_OP_INPUT_CONV2D || prev == SNE_OP_INPUT_DENSE)
                                       : (prev == SNE_OP_LOIHI_DENSE || prev == SNE_OP_LOIHI_CONV2D);
         if (!ok) { fail(r, SNE_E_TYPE, at + 8u); return; }
     }
@@ -332,60 +335,66 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
     if (family(code) == 1) {
         if (code == SNE_OP_LOIHI_LIF) {
             /* i16 bias_mant[C] (+pad), each -4096..4095; §7.8 bounds */
-            uint32_t ch;
+            uint32_t ch, bm;
             uint64_t bmax = 0;
             if (20ull + ((2ull * s->c + 3u) & ~(uint64_t)3u) != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
-            op->b = rd_array(r, 2ull * s->c);
+            bm = rd_array(r, 2ull * s->c);
+            op->par.loihi_lif.bias_mant = bm;
             for (ch = 0; ch < s->c && r->st == SNE_OK; ch++) {
-                const uint32_t u = (uint32_t)byte_at(r, op->b + 2u * ch) | ((uint32_t)byte_at(r, op->b + 2u * ch + 1u) << 8);
+                const uint32_t u = (uint32_t)byte_at(r, bm + 2u * ch) | ((uint32_t)byte_at(r, bm + 2u * ch + 1u) << 8);
                 const uint32_t mag = u < 0x8000u ? u : 65536u - u;
-                if (u > 4095u && u < 65536u - 4096u) fail(r, SNE_E_FORMAT, op->b + 2u * ch);
+                if (u > 4095u && u < 65536u - 4096u) fail(r, SNE_E_FORMAT, bm + 2u * ch);
                 if (mag > bmax) bmax = mag;
             }
             if (r->st != SNE_OK) return;
-            if (op->leak == 1u) {   /* bias: |cur| + |bias_mant| <= 4095 (the 13-bit mantissa) */
+            if (op->par.loihi_lif.source == 1u) {   /* bias: |cur| + |bias_mant| <= 4095 (the 13-bit mantissa) */
                 if (*curmax + bmax > 4095u) { fail(r, SNE_E_BOUND, at); return; }
             } else {                /* synaptic: 64 * A * min(T, ceil(4096 / (du + 1))) <= 2^23 - 1 */
-                const uint32_t steps0 = (4096u + op->leak_mult) / (op->leak_mult + 1u);
+                const uint32_t du = op->par.loihi_lif.du, steps0 = (4096u + du) / (du + 1u);
                 const uint64_t steps = T < steps0 ? T : steps0;
                 if (64u * *curmax * steps > 8388607u) { fail(r, SNE_E_BOUND, at); return; }
             }
         } else {
-            const uint64_t rows = code == SNE_OP_LOIHI_CONV2D ? (uint64_t)s->c * op->kh * op->kw
+            const sne_window *const win = &op->par.loihi_conv2d.win;
+            const uint64_t rows = code == SNE_OP_LOIHI_CONV2D ? (uint64_t)s->c * win->kh * win->kw
                                                                : (uint64_t)s->h * s->w * s->c;
             const uint64_t nw = rows * op->out_c;
+            uint32_t w;
             if (16u + ((nw + 3u) & ~(uint64_t)3u) != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
-            op->w = rd_array(r, nw);
+            w = rd_array(r, nw);
+            if (code == SNE_OP_LOIHI_CONV2D) op->par.loihi_conv2d.w = w; else op->par.loihi_dense.w = w;
             if (r->st != SNE_OK) return;
-            *curmax = loihi_syn_bound(r, op->w, (uint32_t)rows, op->out_c,
-                                      code == SNE_OP_LOIHI_DENSE ? (int32_t)op->shift - 8 : 0, at);
+            *curmax = loihi_syn_bound(r, w, (uint32_t)rows, op->out_c,
+                                      code == SNE_OP_LOIHI_DENSE ? op->par.loihi_dense.weight_exp : 0, at);
         }
     } else if (family(code) == 2) {
+        sne_syn_params *const sp = &op->par.syn;
         const uint64_t rows = (code == SNE_OP_INPUT_CONV2D || code == SNE_OP_CONV2D)
-                                  ? (uint64_t)s->c * op->kh * op->kw : (uint64_t)s->h * s->w * s->c;
+                                  ? (uint64_t)s->c * sp->win.kh * sp->win.kw : (uint64_t)s->h * s->w * s->c;
         const uint64_t nw = rows * op->out_c;
         const uint64_t need_size = 16u + ((nw + 3u) & ~(uint64_t)3u) + 4ull * op->out_c;
         if (need_size != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
-        op->w = rd_array(r, nw);
-        op->b = rd_array(r, 4ull * op->out_c);
+        sp->w = rd_array(r, nw);
+        sp->b = rd_array(r, 4ull * op->out_c);
         if (r->st != SNE_OK) return;
-        *curmax = syn_bound(r, op->w, (uint32_t)rows, op->out_c, op->b, op->shift,
+        *curmax = syn_bound(r, sp->w, (uint32_t)rows, op->out_c, sp->b, sp->shift,
                             (code == SNE_OP_INPUT_CONV2D || code == SNE_OP_INPUT_DENSE) ? 255u : 1u, at);
     } else if (code == SNE_OP_LIF) {
         /* i32 theta[C], one per channel, each 1 .. 2^(state_bits-1)-1 (spec §3.5) */
-        const uint32_t hi = op->state_bits == 16u ? 32767u : 0x7FFFFFFFu;
+        sne_lif_params *const lp = &op->par.lif;
+        const uint32_t hi = lp->state_bits == 16u ? 32767u : 0x7FFFFFFFu;
         uint32_t ch;
         if (16ull + 4ull * s->c != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
-        op->theta = rd_array(r, 4ull * s->c);
+        lp->theta = rd_array(r, 4ull * s->c);
         for (ch = 0; ch < s->c && r->st == SNE_OK; ch++) {
-            const int32_t t = i32_at(r, op->theta + 4u * ch);
-            if (t < 1 || (uint32_t)t > hi) fail(r, SNE_E_FORMAT, op->theta + 4u * ch);
+            const int32_t t = i32_at(r, lp->theta + 4u * ch);
+            if (t < 1 || (uint32_t)t > hi) fail(r, SNE_E_FORMAT, lp->theta + 4u * ch);
         }
     } else if (family(code) == 4) {
         const uint32_t need_size = (code == SNE_OP_MAXPOOL || code == SNE_OP_AVGPOOL) ? 12u : 8u;
         if (need_size != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
         if (code == SNE_OP_AVGPOOL) {
-            const uint64_t q = (uint64_t)op->size * op->size;
+            const uint64_t q = (uint64_t)op->par.pool.size * op->par.pool.size;
             if (*curmax * q + q / 2u > B31) { fail(r, SNE_E_BOUND, at); return; }
         }
         if (code == SNE_OP_READOUT && (uint64_t)T * *curmax > B31) { fail(r, SNE_E_BOUND, at); return; }

@@ -16,7 +16,7 @@ typedef struct sne_plan {
 /* 4-aligned byte size of n elements of `elem` bytes. */
 static inline uint32_t sne_align4(uint32_t bytes) { return (bytes + 3u) & ~3u; }
 
-/* int32 element i of the table at `off` (see sne_op.b). */
+/* int32 element i of the table at `off` (see sne_syn_params.b). */
 static inline int32_t sne_ld_i32(const sne_model *m, uint32_t off, uint32_t i)
 {
     if (m->w32 != NULL) return SNE_LOAD_I32(m->w32 + off + i);
@@ -35,12 +35,14 @@ static inline int32_t sne_ld_i32(const sne_model *m, uint32_t off, uint32_t i)
 static inline void sne_get_op(const sne_model *m, uint32_t i, sne_op *o)
 {
     const SNE_FLASH sne_op *p = m->ops + i;
-    o->w = p->w; o->b = p->b; o->in_h = p->in_h; o->in_w = p->in_w; o->in_c = p->in_c;
-    o->out_h = p->out_h; o->out_w = p->out_w; o->out_c = p->out_c; o->theta = p->theta;
-    o->opcode = p->opcode; o->kh = p->kh; o->kw = p->kw; o->stride = p->stride; o->pad = p->pad;
-    o->shift = p->shift; o->leak = p->leak; o->leak_shift = p->leak_shift; o->leak_mult = p->leak_mult;
-    o->reset = p->reset; o->state_bits = p->state_bits; o->size = p->size;
+    uint32_t k;
+    o->opcode = p->opcode; o->in_h = p->in_h; o->in_w = p->in_w; o->in_c = p->in_c;
+    o->out_h = p->out_h; o->out_w = p->out_w; o->out_c = p->out_c;
+    for (k = 0; k < SNE_OP_PARAM_WORDS; k++) o->par.word[k] = p->par.word[k];   /* whichever member it holds */
 }
+
+/* sne_op is 56 bytes on every target (Sources/SNECodegen/ModelTables.swift opDescriptorBytes). */
+typedef char sne_op_size_is_56[sizeof(sne_op) == 56u ? 1 : -1];
 
 static inline void sne_get_student(const sne_model *m, uint32_t k, sne_student *s)
 {

@@ -210,14 +210,15 @@ static void shift_all(int32_t *out, uint32_t n, uint32_t s)
  * s[py][px][ci] = 1 reaches outputs (ry - ky, rx - kx), ry = py + pad, rx = px + pad, for ky in
  * [ky0, ky1] = [max(0, ry - (Ho-1)), min(kh-1, ry)] and kx likewise; taps_add adds all of them in
  * one call. A pixel whose C spikes are all 0 is skipped four channels at a time when C % 4 == 0.
- * Returns the synops: cout per (spike, valid tap).
+ * w: the op's weights, win: its window (conv2d's or loihi_conv2d's). Returns the synops: cout per
+ * (spike, valid tap).
  */
-static uint64_t conv_spikes_s1(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *out)
+static uint64_t conv_spikes_s1(const SNE_FLASH int8_t *w, const sne_window *win, const sne_op *op, const uint8_t *s,
+                               int32_t *out)
 {
     const uint32_t H = op->in_h, W = op->in_w, C = op->in_c, Ho = op->out_h, Wo = op->out_w;
-    const uint32_t co = op->out_c, kh = op->kh, kw = op->kw, pad = op->pad, kci = kh * kw * co;
+    const uint32_t co = op->out_c, kh = win->kh, kw = win->kw, pad = win->pad, kci = kh * kw * co;
     const int32_t astep = -(int32_t)(Wo * co), rstep = (int32_t)(kw * co);
-    const SNE_FLASH int8_t *w = m->w8 + op->w;
     uint32_t py, px, ci, gtx = 0;
     uint64_t adds = 0;
     taps_geom g;
@@ -278,19 +279,19 @@ static uint64_t conv_spikes_s1(const sne_model *m, const sne_op *op, const uint8
  * frame element (HWC order) with value x != 0 (x = the pixel inside the image, zp[ci] outside), for
  * each (ky, kx) with oy = (py + pad - P - ky) / stride integral and in range (likewise ox),
  * out[oy][ox][0..cout) += x * w[ci][ky][kx][0..cout)  (spike: += w, no multiply).
- * Counts cout per (element, ky, kx): MACs for input (U8), synops for spikes.
+ * w: the op's weights, win: its window (sne_syn_params or sne_loihi_conv2d_params). Counts cout per
+ * (element, ky, kx): MACs for input (U8), synops for spikes.
  */
-static void conv_acc(const sne_model *m, const sne_op *op, const uint8_t *x, const uint8_t *zp,
-                     int32_t *out, int spikes, sne_counts *c)
+static void conv_acc(const SNE_FLASH int8_t *w, const sne_window *win, const sne_op *op, const uint8_t *x,
+                     const uint8_t *zp, int32_t *out, int spikes, sne_counts *c)
 {
     const uint32_t H = op->in_h, W = op->in_w, C = op->in_c, Ho = op->out_h, Wo = op->out_w;
-    const uint32_t co = op->out_c, kh = op->kh, kw = op->kw, st = op->stride, pad = op->pad;
+    const uint32_t co = op->out_c, kh = win->kh, kw = win->kw, st = win->stride, pad = win->pad;
     const uint32_t P = zp != NULL ? pad : 0u, skip = pad - P;
-    const SNE_FLASH int8_t *w = m->w8 + op->w;
     uint32_t py, px, ci, ky, kx;
     uint64_t adds = 0;
     if (SNE_SPECIALIZE && st == 1u && spikes) {
-        c->synops += conv_spikes_s1(m, op, x, out);
+        c->synops += conv_spikes_s1(w, win, op, x, out);
         return;
     }
     if (SNE_SPECIALIZE && st == 1u) {
@@ -373,10 +374,11 @@ static void conv_acc(const sne_model *m, const sne_op *op, const uint8_t *x, con
 static void conv_walk(const sne_model *m, const sne_op *op, const uint8_t *x, const uint8_t *zp,
                       int32_t *out, int spikes, sne_counts *c)
 {
+    const sne_syn_params *const sp = &op->par.syn;
     const uint32_t pixels = op->out_h * op->out_w;
-    bias_init(m, op->b, out, pixels, op->out_c);
-    conv_acc(m, op, x, zp, out, spikes, c);
-    shift_all(out, pixels * op->out_c, op->shift);
+    bias_init(m, sp->b, out, pixels, op->out_c);
+    conv_acc(m->w8 + sp->w, &sp->win, op, x, zp, out, spikes, c);
+    shift_all(out, pixels * op->out_c, sp->shift);
 }
 
 /* Spec §3.1: the padded frame is visited only when some channel's zero point is nonzero. */
@@ -417,10 +419,11 @@ static void c1_pixel(const uint8_t *x, uint32_t W, const SNE_FLASH int8_t *w, ui
 static void input_conv_c1(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out, sne_counts *c)
 {
     const uint32_t H = op->in_h, W = op->in_w, Ho = op->out_h, Wo = op->out_w, co = op->out_c;
-    const uint32_t kh = op->kh, kw = op->kw, pad = op->pad;
+    const sne_syn_params *const sp = &op->par.syn;
+    const uint32_t kh = sp->win.kh, kw = sp->win.kw, pad = sp->win.pad;
     /* output columns whose kw taps all lie inside the image: [ix0, ix1) */
     const uint32_t ix0 = pad < Wo ? pad : Wo, ix1 = W + pad >= kw && W + pad - kw + 1u < Wo ? W + pad - kw + 1u : Wo;
-    const SNE_FLASH int8_t *w = m->w8 + op->w;
+    const SNE_FLASH int8_t *w = m->w8 + sp->w;
     uint32_t oy, ox, g, py, px;
     uint64_t macs = 0;
     for (py = 0; py < H; py++) {
@@ -434,8 +437,8 @@ static void input_conv_c1(const sne_model *m, const sne_op *op, const uint8_t *x
     for (g = 0; g < co; g += 4u) {
         int32_t b[4];
         const SNE_FLASH int8_t *wg = w + g;
-        b[0] = sne_ld_i32(m, op->b, g); b[1] = sne_ld_i32(m, op->b, g + 1u);
-        b[2] = sne_ld_i32(m, op->b, g + 2u); b[3] = sne_ld_i32(m, op->b, g + 3u);
+        b[0] = sne_ld_i32(m, sp->b, g); b[1] = sne_ld_i32(m, sp->b, g + 1u);
+        b[2] = sne_ld_i32(m, sp->b, g + 2u); b[3] = sne_ld_i32(m, sp->b, g + 3u);
         for (oy = 0; oy < Ho; oy++) {
             /* rows iy = oy + ky - pad inside the image: ky in [ky0, ky1) */
             const uint32_t ky0 = oy < pad ? pad - oy : 0u;
@@ -477,31 +480,31 @@ static void input_conv_c1(const sne_model *m, const sne_op *op, const uint8_t *x
             }
         }
     }
-    shift_all(out, Ho * Wo * co, op->shift);
+    shift_all(out, Ho * Wo * co, sp->shift);
 }
 
 void sne_k_input_conv2d(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out, sne_counts *c)
 {
     uint32_t ci, any = 0;
+    const sne_window *const g = &op->par.syn.win;
     for (ci = 0; ci < op->in_c && ci < SNE_MAX_ZERO_POINT; ci++) any |= m->zero_point[ci];
-    if (SNE_SPECIALIZE && op->in_c == 1u && op->stride == 1u && op->out_c % 4u == 0u && (any == 0u || op->pad == 0u)) {
+    if (SNE_SPECIALIZE && op->in_c == 1u && g->stride == 1u && op->out_c % 4u == 0u && (any == 0u || g->pad == 0u)) {
         input_conv_c1(m, op, x, out, c);
         return;
     }
-    conv_walk(m, op, x, any != 0u && op->pad != 0u ? m->zero_point : NULL, out, 0, c);
+    conv_walk(m, op, x, any != 0u && g->pad != 0u ? m->zero_point : NULL, out, 0, c);
 }
 
 void sne_k_conv2d(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *out, sne_counts *c)
 {
     conv_walk(m, op, s, NULL, out, 1, c);
 }
-/* out[o] += sum_{i: x_i != 0} x_i * w[i][o] (spikes: += w, no multiply); out (one row per nonzero
- * input) counted as MACs for U8 input, synops for spikes (spec §3.2 / §3.4 / §3.11). */
-static void dense_acc(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out,
+/* out[o] += sum_{i: x_i != 0} x_i * w[i][o] (spikes: += w, no multiply), w: the op's weights; out (one
+ * row per nonzero input) counted as MACs for U8 input, synops for spikes (spec §3.2 / §3.4 / §3.11). */
+static void dense_acc(const SNE_FLASH int8_t *w, const sne_op *op, const uint8_t *x, int32_t *out,
                       int spikes, sne_counts *c)
 {
     const uint32_t n = op->in_h * op->in_w * op->in_c, o = op->out_c;
-    const SNE_FLASH int8_t *w = m->w8 + op->w;
     uint32_t i;
     uint64_t adds = 0;
     for (i = 0; i < n; i++) {
@@ -517,9 +520,10 @@ static void dense_acc(const sne_model *m, const sne_op *op, const uint8_t *x, in
 static void dense_walk(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out,
                        int spikes, sne_counts *c)
 {
-    bias_init(m, op->b, out, 1, op->out_c);
-    dense_acc(m, op, x, out, spikes, c);
-    shift_all(out, op->out_c, op->shift);
+    const sne_syn_params *const sp = &op->par.syn;
+    bias_init(m, sp->b, out, 1, op->out_c);
+    dense_acc(m->w8 + sp->w, op, x, out, spikes, c);
+    shift_all(out, op->out_c, sp->shift);
 }
 
 void sne_k_input_dense(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out, sne_counts *c)
@@ -556,7 +560,7 @@ void sne_k_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t
 #define LEAK_ANY16 lif_leak16(v, kind, lm, ls)
 #define LEAK_ANY32 lif_leak32(v, kind, lm, ls)
 /* theta[ch] of the op: straight from the int32 table when there is one (specialized mode). */
-#define LIF_TH(ch) (thp != NULL ? SNE_LOAD_I32(thp + (ch)) : sne_ld_i32(m, op->theta, (ch)))
+#define LIF_TH(ch) (thp != NULL ? SNE_LOAD_I32(thp + (ch)) : sne_ld_i32(m, lp->theta, (ch)))
 
 /* Kept out of line where the compiler allows: the generic loops favour size over speed. */
 #if defined(__GNUC__)
@@ -600,16 +604,16 @@ static SNE_NOINLINE int32_t lif_leak16(int32_t v, uint32_t kind, uint32_t lm, ui
     }
 
 /* Leak kind as the kernels dispatch on it: 0 none, 1 mulshift, 2 shift(1), 3 shift(s >= 2). */
-static uint32_t leak_kind(const sne_op *op)
+static uint32_t leak_kind(const sne_lif_params *lp)
 {
-    if (op->leak == 1u) return 1u;
-    if (op->leak == 2u) return op->leak_shift == 1u ? 2u : 3u;
+    if (lp->leak == 1u) return 1u;
+    if (lp->leak == 2u) return lp->leak_shift == 1u ? 2u : 3u;
     return 0u;
 }
 
 /*
  * Runs LOOP (a LIF_* loop macro over `vs`, the membranes as STATE_T) with the leak, saturation and
- * reset of `op`: 16-bit states one loop for every leak; 32-bit states a loop of their own for
+ * reset of `lp` (the op's sne_lif_params): 16-bit states one loop for every leak; 32-bit states a loop of their own for
  * shift(1) with either reset and for mulshift with subtract reset (SNE_SPECIALIZE), every other case
  * one generic loop.
  */
@@ -626,14 +630,14 @@ static uint32_t leak_kind(const sne_op *op)
 #define LIF_SPECIALIZED32(LOOP)
 #endif
 #define LIF_DISPATCH(LOOP)                                                   \
-    if (op->state_bits == 16u) {                                             \
+    if (lp->state_bits == 16u) {                                             \
         int16_t *vs = (int16_t *)vmem;                                       \
-        const uint32_t kind = leak_kind(op);                                 \
+        const uint32_t kind = leak_kind(lp);                                 \
         (void)vs;                                                            \
         LOOP(int16_t, LEAK_ANY16, sne_sat16, keep)                           \
     } else {                                                                 \
         int32_t *vs = (int32_t *)vmem;                                       \
-        const uint32_t kind = leak_kind(op);                                 \
+        const uint32_t kind = leak_kind(lp);                                 \
         (void)vs;                                                            \
         LIF_SPECIALIZED32(LOOP)                                              \
         {                                                                    \
@@ -648,15 +652,16 @@ static uint32_t leak_kind(const sne_op *op)
  */
 void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *vmem, uint8_t *spk, sne_counts *c)
 {
-    const uint32_t C = op->out_c, n = op->out_h * op->out_w * C, lm = op->leak_mult, ls = op->leak_shift;
-    const int zero = op->reset != 0u;
+    const sne_lif_params *const lp = &op->par.lif;
+    const uint32_t C = op->out_c, n = op->out_h * op->out_w * C, lm = lp->leak_mult, ls = lp->leak_shift;
+    const int zero = lp->reset != 0u;
     const int32_t keep = zero ? 0 : -1;
-    const SNE_FLASH int32_t *const thp = m->w32 != NULL ? m->w32 + op->theta : NULL;
+    const SNE_FLASH int32_t *const thp = m->w32 != NULL ? m->w32 + lp->theta : NULL;
     uint32_t ch;
     (void)lm; (void)ls;
     LIF_DISPATCH(LIF_LOOP)
     c->neuron_updates += n;
-    if (op->leak == 1u) c->macs += n;
+    if (lp->leak == 1u) c->macs += n;
 }
 
 /*
@@ -726,17 +731,18 @@ void sne_k_plane(const uint8_t *mask, uint8_t *plane, uint32_t n, uint32_t t)
 void sne_k_lif_stem(const sne_model *m, const sne_op *op, const int32_t *cur, uint32_t T, uint32_t pool, /* 0 or 2 */
                     uint8_t *out, sne_counts *c)
 {
-    const uint32_t C = op->out_c, W = op->out_w, n = op->out_h * W * C, lm = op->leak_mult, ls = op->leak_shift;
+    const sne_lif_params *const lp = &op->par.lif;
+    const uint32_t C = op->out_c, W = op->out_w, n = op->out_h * W * C, lm = lp->leak_mult, ls = lp->leak_shift;
     const uint32_t p = pool == 2u ? 2u : 1u, Hp = op->out_h / p, Wp = W / p, WC = W * C, end = 1u << T;
-    const int zero = op->reset != 0u;
+    const int zero = lp->reset != 0u;
     const int32_t keep = zero ? 0 : -1;
-    const SNE_FLASH int32_t *const thp = m->w32 != NULL ? m->w32 + op->theta : NULL;
+    const SNE_FLASH int32_t *const thp = m->w32 != NULL ? m->w32 + lp->theta : NULL;
     void *const vmem = NULL;                /* no membranes kept: they live in registers */
     uint32_t ch;
     (void)lm; (void)ls;
     LIF_DISPATCH(LIF_STEM)
     c->neuron_updates += (uint64_t)n * T;
-    if (op->leak == 1u) c->macs += (uint64_t)n * T;
+    if (lp->leak == 1u) c->macs += (uint64_t)n * T;
 }
 
 /*
@@ -781,16 +787,17 @@ void sne_k_lif_stem(const sne_model *m, const sne_op *op, const int32_t *cur, ui
 
 void sne_k_lif_pool2(const sne_model *m, const sne_op *op, const int32_t *cur, void *vmem, uint8_t *out, sne_counts *c)
 {
-    const uint32_t C = op->out_c, W = op->out_w, n = op->out_h * W * C, lm = op->leak_mult, ls = op->leak_shift;
+    const sne_lif_params *const lp = &op->par.lif;
+    const uint32_t C = op->out_c, W = op->out_w, n = op->out_h * W * C, lm = lp->leak_mult, ls = lp->leak_shift;
     const uint32_t Hp = op->out_h / 2u, Wp = W / 2u, WC = W * C;
-    const int zero = op->reset != 0u;
+    const int zero = lp->reset != 0u;
     const int32_t keep = zero ? 0 : -1;
-    const SNE_FLASH int32_t *const thp = m->w32 != NULL ? m->w32 + op->theta : NULL;
+    const SNE_FLASH int32_t *const thp = m->w32 != NULL ? m->w32 + lp->theta : NULL;
     uint32_t ch, py, px;
     (void)lm; (void)ls;
     LIF_DISPATCH(LIF_POOL)
     c->neuron_updates += n;
-    if (op->leak == 1u) c->macs += n;
+    if (lp->leak == 1u) c->macs += n;
 }
 
 /* ---- Loihi ops (spec §3.10-§3.12, Spike IR 2.1) ---- */
@@ -820,10 +827,10 @@ static void pending_out(int32_t *p, int32_t *out, uint32_t n)
 void sne_k_loihi_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *p, int32_t *out, sne_counts *c)
 {
     const uint32_t n = op->out_c;
-    const int32_t e = (int32_t)op->shift - 8;
+    const int32_t e = op->par.loihi_dense.weight_exp;
     uint32_t o;
     pending_out(p, out, n);
-    dense_acc(m, op, s, p, 1, c);
+    dense_acc(m->w8 + op->par.loihi_dense.w, op, s, p, 1, c);
     if (e != 0)
         for (o = 0; o < n; o++) p[o] = sne_loihi_wscale(p[o], e);
 }
@@ -837,7 +844,7 @@ void sne_k_loihi_dense(const sne_model *m, const sne_op *op, const uint8_t *s, i
 void sne_k_loihi_conv2d(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *p, int32_t *out, sne_counts *c)
 {
     pending_out(p, out, op->out_h * op->out_w * op->out_c);
-    conv_acc(m, op, s, NULL, p, 1, c);
+    conv_acc(m->w8 + op->par.loihi_conv2d.w, &op->par.loihi_conv2d.win, op, s, NULL, p, 1, c);
 }
 
 /*
@@ -853,12 +860,13 @@ void sne_k_loihi_lif(const sne_model *m, const sne_op *op, const int32_t *cur, i
                      uint8_t *spk, sne_counts *c)
 {
     const uint32_t C = op->out_c, n = op->out_h * op->out_w * C;
-    const uint32_t du = op->leak_mult, dv = op->leak_shift, be = op->shift;
-    const int32_t vth = (int32_t)op->theta;
-    const int bias_src = op->leak == 1u;
+    const sne_loihi_lif_params *const lp = &op->par.loihi_lif;
+    const uint32_t du = lp->du, dv = lp->dv, be = lp->bias_exp;
+    const int32_t vth = (int32_t)lp->vth;
+    const int bias_src = lp->source == 1u;
     uint32_t ch, i;
     for (ch = 0; ch < C; ch++) {
-        const int32_t mant = ld_i16(m, op->b, ch);
+        const int32_t mant = ld_i16(m, lp->bias_mant, ch);
         for (i = ch; i < n; i += C) {
             const int32_t x = cur[i];
             spk[i] = bias_src ? sne_loihi_lif_step(&u[i], &v[i], 0, mant + x, du, dv, vth, be)
@@ -874,7 +882,7 @@ void sne_k_loihi_lif(const sne_model *m, const sne_op *op, const int32_t *cur, i
  * word (memcpy: no alignment or aliasing assumption; one load/store where the target allows). */
 void sne_k_maxpool(const sne_op *op, const uint8_t *s, uint8_t *out)
 {
-    const uint32_t p = op->size, W = op->in_w, C = op->in_c;
+    const uint32_t p = op->par.pool.size, W = op->in_w, C = op->in_c;
     uint32_t oy, ox, ch, dy, dx;
     if (C % 4u == 0u) {
         for (oy = 0; oy < op->out_h; oy++)
@@ -903,7 +911,7 @@ void sne_k_maxpool(const sne_op *op, const uint8_t *s, uint8_t *out)
 /* Spec §3.7: out = rshr(sum of the p x p window, 2*log2 p), p in {2, 4}; p*p synops per output. */
 void sne_k_avgpool(const sne_op *op, const int32_t *x, int32_t *out, sne_counts *c)
 {
-    const uint32_t p = op->size, W = op->in_w, C = op->in_c, sh = p == 2u ? 2u : 4u;
+    const uint32_t p = op->par.pool.size, W = op->in_w, C = op->in_c, sh = p == 2u ? 2u : 4u;
     uint32_t oy, ox, ch, dy, dx;
     for (oy = 0; oy < op->out_h; oy++)
         for (ox = 0; ox < op->out_w; ox++)

@@ -32,7 +32,7 @@ static int op_memory(const sne_op *op, uint32_t *out, uint32_t *state)
     switch ((sne_opcode)op->opcode) {
     case SNE_OP_INPUT_CONV2D: case SNE_OP_INPUT_DENSE: case SNE_OP_CONV2D: case SNE_OP_DENSE:
     case SNE_OP_AVGPOOL: *out = sne_align4(4u * n); return 1;
-    case SNE_OP_LIF: *out = sne_align4(n); *state = sne_align4((op->state_bits == 16u ? 2u : 4u) * n); return 1;
+    case SNE_OP_LIF: *out = sne_align4(n); *state = sne_align4((op->par.lif.state_bits == 16u ? 2u : 4u) * n); return 1;
     case SNE_OP_MAXPOOL: *out = sne_align4(n); return 1;
     case SNE_OP_FLATTEN: return 1;
     case SNE_OP_READOUT: *state = 4u * n; return 1;
@@ -219,7 +219,7 @@ static int step_op(sne_ctx *ctx, const sne_op *op, uint32_t who, uint32_t j, uin
         sne_k_lif(m, op, (const int32_t *)val, v, (uint8_t *)dst, oc);
 #if SNE_TRACE_HASH
         for (i = 0; i < n; i++) HASH_BYTE(*h, spk[i]);
-        if (op->state_bits == 16u) {
+        if (op->par.lif.state_bits == 16u) {
             const int16_t *vv = (const int16_t *)v;
             for (i = 0; i < n; i++) HASH_I32(*h, vv[i]);
         } else {
@@ -227,7 +227,7 @@ static int step_op(sne_ctx *ctx, const sne_op *op, uint32_t who, uint32_t j, uin
             for (i = 0; i < n; i++) HASH_I32(*h, vv[i]);
         }
 #endif
-        if (ctx->trace != NULL) ctx->trace(ctx->trace_user, who, j, t, n, spk, v, op->state_bits);
+        if (ctx->trace != NULL) ctx->trace(ctx->trace_user, who, j, t, n, spk, v, op->par.lif.state_bits);
         return 1;
     }
     case SNE_OP_INPUT_CONV2D: case SNE_OP_INPUT_DENSE: case SNE_OP_STEM:   /* op 0 only (spec §3 typing) */
@@ -354,7 +354,7 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
         sne_get_op(m, st.op0 + 2u, &o2);
         uint32_t out1, state1;
         if (o1.opcode == SNE_OP_LIF && op_memory(&o1, &out1, &state1)) {
-            const uint32_t pool = o2.opcode == SNE_OP_MAXPOOL ? o2.size : 0u;
+            const uint32_t pool = o2.opcode == SNE_OP_MAXPOOL ? o2.par.pool.size : 0u;
             const uint32_t pn = pool != 0u ? o2.out_h * o2.out_w * o2.out_c : o1.out_h * o1.out_w * o1.out_c;
             if ((pool == 0u || pool == 2u) && 2u * sne_align4(pn) <= state1) {
                 planes = ar + state0;
@@ -408,7 +408,7 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
                  * spikes go where the maxpool writes them (the other buffer). */
                 sne_op pool;
                 sne_get_op(m, st.op0 + j + 1u, &pool);
-                if (pool.opcode == SNE_OP_MAXPOOL && pool.size == 2u) {
+                if (pool.opcode == SNE_OP_MAXPOOL && pool.par.pool.size == 2u) {
                     which = which == 0u ? 1u : 0u;
                     dst = ar + p.buf[which];
                     sne_k_lif_pool2(m, &op, (const int32_t *)val, state, (uint8_t *)dst, &oc);

@@ -33,11 +33,11 @@ static int32_t arena[256];
 static void make_ops(void)
 {
     memset(ops, 0, sizeof ops);
-    ops[0].opcode = SNE_OP_INPUT_DENSE; ops[0].w = 0; ops[0].b = 0;
+    ops[0].opcode = SNE_OP_INPUT_DENSE; ops[0].par.syn.w = 0; ops[0].par.syn.b = 0;
     ops[0].in_h = 1; ops[0].in_w = 1; ops[0].in_c = 2; ops[0].out_h = 1; ops[0].out_w = 1; ops[0].out_c = 3;
-    ops[1].opcode = SNE_OP_LIF; ops[1].theta = 3; ops[1].state_bits = 32;
+    ops[1].opcode = SNE_OP_LIF; ops[1].par.lif.theta = 3; ops[1].par.lif.state_bits = 32;
     ops[1].in_h = 1; ops[1].in_w = 1; ops[1].in_c = 3; ops[1].out_h = 1; ops[1].out_w = 1; ops[1].out_c = 3;
-    ops[2].opcode = SNE_OP_DENSE; ops[2].w = 6; ops[2].b = 6;
+    ops[2].opcode = SNE_OP_DENSE; ops[2].par.syn.w = 6; ops[2].par.syn.b = 6;
     ops[2].in_h = 1; ops[2].in_w = 1; ops[2].in_c = 3; ops[2].out_h = 1; ops[2].out_w = 1; ops[2].out_c = 2;
     ops[3].opcode = SNE_OP_READOUT;
     ops[3].in_h = 1; ops[3].in_w = 1; ops[3].in_c = 2; ops[3].out_h = 1; ops[3].out_w = 1; ops[3].out_c = 2;

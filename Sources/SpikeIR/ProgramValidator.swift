@@ -1,4 +1,4 @@
-// The verifier: ranges, typing, shapes and the static bounds of spec §7, with every failure
+// The validator (the static rules of a program): ranges, typing, shapes and the static bounds of spec §7, with every failure
 // naming the field and its byte offset in the (canonical, spec §9) file layout of the program.
 
 /// The kind of value flowing between student ops (spec §1).
@@ -68,7 +68,7 @@ public enum OpOwner: Sendable, Equatable {
     }
 }
 
-public enum ProgramVerifier {
+public enum ProgramValidator {
     static let B: Int = Int(Int32.max)
     static let maxSize = 1 << 20
 
@@ -101,7 +101,7 @@ public enum ProgramVerifier {
     }
 
     /// Checks the header fields (spec §2, §9 HEADER). `at` = HEADER section offset.
-    static func checkHeader(_ p: Program, at h: Int) throws {
+    static func validateHeader(_ p: Program, at h: Int) throws {
         guard validName(p.name) else {
             throw fail("header name", h, "'\(p.name.prefix(40))' must be 1…31 chars [A-Za-z_][A-Za-z0-9_]*")
         }
@@ -120,11 +120,11 @@ public enum ProgramVerifier {
         if p.order.count != K || Set(p.order) != Set(0..<K) {
             throw fail("header order", h + 52, "\(p.order) is not a permutation of 0…\(K - 1)")
         }
-        try checkZeroPoint(p, at: h)
+        try validateZeroPoint(p, at: h)
     }
 
     /// `input_zero_point` (spec §3.1, §9 HEADER bytes 68…83): C entries; a nonzero entry needs C ≤ 16.
-    static func checkZeroPoint(_ p: Program, at h: Int) throws {
+    static func validateZeroPoint(_ p: Program, at h: Int) throws {
         let zp = p.inputZeroPoint, C = p.input.c
         if zp.count != C { throw fail("header zero_point", h + 68, "\(zp.count) entries, must be C = \(C)") }
         if C > 16, let i = zp.firstIndex(where: { $0 != 0 }) {
@@ -133,7 +133,7 @@ public enum ProgramVerifier {
     }
 
     /// Checks gate fields and shapes (spec §5.1, §9 GATE). Returns nothing; throws on failure.
-    static func checkGate(_ p: Program, _ g: Gate, at: Int, layers: [Int]) throws {
+    static func validateGate(_ p: Program, _ g: Gate, at: Int, layers: [Int]) throws {
         guard [1, 2, 4].contains(g.pool) else { throw fail("gate pool", at, "\(g.pool), must be 1, 2 or 4") }
         let ph = p.input.h / g.pool, pw = p.input.w / g.pool
         if ph < 1 || pw < 1 { throw fail("gate pool", at, "pool \(g.pool) leaves an empty \(ph)x\(pw) map from \(p.input)") }
@@ -164,7 +164,7 @@ public enum ProgramVerifier {
     }
 
     /// Student header fields (spec §4, §9 STUDENT): counts, then every feat_mult[i], then every feat_shift[i].
-    static func checkStudentFields(_ s: Student, _ k: Int, at: Int) throws {
+    static func validateStudentFields(_ s: Student, _ k: Int, at: Int) throws {
         try range("student \(k) ops", at, s.ops.count, 2, 65535)
         try range("student \(k) features", at + 2, s.features, 1, 4096)
         let F = s.features
@@ -176,7 +176,7 @@ public enum ProgramVerifier {
 
     /// A lif op's thresholds (spec §3.5): one per channel `C` of its shape, each 1 … 2^(state_bits−1) − 1.
     /// `at` = the op record's offset (thresholds start at `at + 16`).
-    static func checkThetas(_ l: LIF, channels C: Int, _ f: String, at: Int) throws {
+    static func validateThetas(_ l: LIF, channels C: Int, _ f: String, at: Int) throws {
         if l.thetas.count != C { throw fail("\(f) theta", at + 16, "\(l.thetas.count) thresholds, must be one per channel, C = \(C)") }
         let hi = (1 << (l.stateBits - 1)) - 1
         for (c, t) in l.thetas.enumerated() { try range("\(f) theta[\(c)]", at + 16 + 4 * c, Int(t), 1, hi) }
@@ -185,7 +185,7 @@ public enum ProgramVerifier {
     /// One op's parameter ranges, typing and output shape (spec §3, §4.1, §7.6); arrays are not
     /// looked at. `owner` = a student or the stem; `prev` = the kind flowing in; `hasStem` = the
     /// program has a stem (a student's `stem` op needs one). Returns the output shape and kind.
-    public static func checkOpParams(_ op: Op, owner: OpOwner, index j: Int, count n: Int,
+    public static func validateOpParams(_ op: Op, owner: OpOwner, index j: Int, count n: Int,
                                      input s: Shape, prev: ValueKind, hasStem: Bool, at: Int) throws -> (Shape, ValueKind) {
         let f = "\(owner.label) op \(j) (\(op.name))"
         let (inK, outK) = op.kinds
@@ -215,7 +215,7 @@ public enum ProgramVerifier {
         case .avgPool(let p):
             if p != 2 && p != 4 { throw fail("\(f) size", at + 8, "\(p), must be 2 or 4") }
         case .flatten, .readout, .stem: break
-        case .loihi(let l): try LoihiRules.checkParams(l, f, at: at)
+        case .loihi(let l): try LoihiRules.validateParams(l, f, at: at)
         }
         switch owner {
         case .student:
@@ -241,35 +241,35 @@ public enum ProgramVerifier {
     }
 
     /// Checks one student completely except the static bounds.
-    static func checkStudent(_ p: Program, _ k: Int, at: Int, ops: [Int]) throws {
+    static func validateStudent(_ p: Program, _ k: Int, at: Int, ops: [Int]) throws {
         let s = p.students[k]
-        try checkStudentFields(s, k, at: at)
-        try checkOps(s.ops, owner: .student(k), features: s.features, p, at: at, ops: ops)
+        try validateStudentFields(s, k, at: at)
+        try validateOps(s.ops, owner: .student(k), features: s.features, p, at: at, ops: ops)
     }
 
     /// The stem (spec §4.1, §9 STEM): 2…65535 ops, typing, shapes, arrays. `at` = section offset.
-    static func checkStem(_ p: Program, at: Int, ops: [Int]) throws {
+    static func validateStem(_ p: Program, at: Int, ops: [Int]) throws {
         guard let st = p.stem else { return }
         try range("stem ops", at, st.count, 2, 65535)
-        try checkOps(st, owner: .stem, features: 0, p, at: at, ops: ops)
+        try validateOps(st, owner: .stem, features: 0, p, at: at, ops: ops)
     }
 
     /// A program with a stem has at least one student whose op 0 is `stem` (spec §4.1); checked
     /// after the students. `at` = the STEM section's offset.
-    static func checkStemUsed(_ p: Program, at: Int) throws {
+    static func validateStemUsed(_ p: Program, at: Int) throws {
         if p.stem != nil && p.stemStudents.isEmpty {
             throw fail("stem", at, "no student's op 0 is stem; a program with a stem needs at least one (spec §4.1)")
         }
     }
 
     /// The op list of a student or of the stem: parameters, typing, shapes and arrays (not the bounds).
-    static func checkOps(_ list: [Op], owner: OpOwner, features: Int, _ p: Program, at: Int, ops: [Int]) throws {
+    static func validateOps(_ list: [Op], owner: OpOwner, features: Int, _ p: Program, at: Int, ops: [Int]) throws {
         var shape = p.input, kind = ValueKind.u8
         if case .student = owner, list.first == .stem { shape = p.stemOutput ?? p.input }
         for (j, op) in list.enumerated() {
             let o = j < ops.count ? ops[j] : at
             let f = "\(owner.label) op \(j) (\(op.name))"
-            let (os, ok) = try checkOpParams(op, owner: owner, index: j, count: list.count, input: shape, prev: kind,
+            let (os, ok) = try validateOpParams(op, owner: owner, index: j, count: list.count, input: shape, prev: kind,
                                              hasStem: p.stem != nil, at: o)
             switch op {
             case .inputConv2D(let c), .conv2D(let c):
@@ -281,19 +281,19 @@ public enum ProgramVerifier {
                 if d.weights.count != nw { throw fail("\(f) w", o + 16, "\(d.weights.count) weights, must be in·out = \(nw)") }
                 if d.bias.count != d.out { throw fail("\(f) bias", o + 16 + align4(nw), "\(d.bias.count) biases, must be \(d.out)") }
             case .lif(let l):
-                try checkThetas(l, channels: shape.c, f, at: o)
+                try validateThetas(l, channels: shape.c, f, at: o)
             case .readout:
                 if os.size != features { throw fail(f, o, "readout size \(os.size) ≠ the student's features \(features)") }
             case .loihi(let l):
-                try LoihiRules.checkSource(l, previous: j > 0 ? list[j - 1] : nil, f, at: o)
-                try LoihiRules.checkArrays(l, f, input: shape, at: o)
+                try LoihiRules.validateSource(l, previous: j > 0 ? list[j - 1] : nil, f, at: o)
+                try LoihiRules.validateArrays(l, f, input: shape, at: o)
             case .maxPool, .avgPool, .flatten, .stem: break   // no arrays
             }
             shape = os; kind = ok
         }
     }
 
-    static func checkHead(_ p: Program, at: Int) throws {
+    static func validateHead(_ p: Program, at: Int) throws {
         let h = p.head
         if h.bias.count != p.classes { throw fail("head classes", at, "\(h.bias.count), must equal the header's classes \(p.classes)") }
         if h.weights.count != p.students.count { throw fail("head", at, "\(h.weights.count) weight matrices, must be K = \(p.students.count)") }
@@ -307,7 +307,7 @@ public enum ProgramVerifier {
 
     /// META entries (spec §9): key non-empty without `=` (0x3D) or `\n` (0x0A), value without `\n`,
     /// both valid UTF-8. Byte strings: no normalisation. `at` = the entry's line offset.
-    static func checkMeta(_ p: Program, at: Int) throws {
+    static func validateMeta(_ p: Program, at: Int) throws {
         var o = at
         for e in p.meta.entries {
             let k = Meta.printable(e.key)
@@ -349,7 +349,7 @@ public enum ProgramVerifier {
         return curmax
     }
 
-    static func checkBounds(_ p: Program, _ L: FileLayout) throws {
+    static func validateBounds(_ p: Program, _ L: FileLayout) throws {
         if let g = p.gate {
             for (l, layer) in g.layers.enumerated() {
                 let sums = absSums(layer.weights, out: layer.outputs)
@@ -390,22 +390,22 @@ public enum ProgramVerifier {
                     let a = p.timesteps * curmax
                     if a > B { throw fail(f, at, "static bound §7.4 fails: T · curmax = \(p.timesteps) · \(curmax) = \(a) > 2^31−1") }
                 case .loihi(let l):
-                    curmax = try LoihiRules.checkBounds(l, f, at: at, curmax: curmax, timesteps: p.timesteps)
+                    curmax = try LoihiRules.validateBounds(l, f, at: at, curmax: curmax, timesteps: p.timesteps)
                 case .lif, .maxPool, .flatten, .stem: break   // curmax unchanged (stem: spikes follow)
                 }
             }
     }
 
-    /// Verifies a whole in-memory program (spec §2–§7); offsets refer to its canonical file layout.
-    public static func verify(_ p: Program) throws {
+    /// Validates a whole in-memory program (spec §2–§7); offsets refer to its canonical file layout.
+    public static func validate(_ p: Program) throws {
         let L = FileLayout(p)
-        try checkHeader(p, at: L.header)
-        if let g = p.gate { try checkGate(p, g, at: L.gate!, layers: L.gateLayers) }
-        if p.stem != nil { try checkStem(p, at: L.stem!, ops: L.stemOps) }
-        for k in p.students.indices { try checkStudent(p, k, at: L.students[k], ops: L.ops[k]) }
-        if let at = L.stem { try checkStemUsed(p, at: at) }
-        try checkHead(p, at: L.head)
-        try checkMeta(p, at: L.meta ?? L.crc)
-        try checkBounds(p, L)
+        try validateHeader(p, at: L.header)
+        if let g = p.gate { try validateGate(p, g, at: L.gate!, layers: L.gateLayers) }
+        if p.stem != nil { try validateStem(p, at: L.stem!, ops: L.stemOps) }
+        for k in p.students.indices { try validateStudent(p, k, at: L.students[k], ops: L.ops[k]) }
+        if let at = L.stem { try validateStemUsed(p, at: at) }
+        try validateHead(p, at: L.head)
+        try validateMeta(p, at: L.meta ?? L.crc)
+        try validateBounds(p, L)
     }
 }
