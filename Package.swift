@@ -11,7 +11,7 @@
 //   SpikeIR     the integer spike program: spec'd ops, file format, verifier, reference interpreter
 //   SpikeIRFixtures  test support: generated programs and inputs (tests, conformance vectors,
 //               `verify --random`); not in the SpikeIR library product
-//   SNEPasses   program → program passes over Spike IR (the Loihi-mode lowering)
+//   SNEPasses   program → program passes over Spike IR (the Loihi-mode lowering, the shared stem)
 //   SNECompile  the quantizing compiler (float SNE -> Spike IR program), activity check, `sne check` metrics, QAT
 //   SNECodegen  C99 emitter (specialized + blob), memory report, target builds, `verify`
 //   SNECLI      the `sne` subcommands; `sne` is a thin executable around it
