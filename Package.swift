@@ -8,7 +8,7 @@
 //   SNETrain    layers with exact backward, LIF + BPTT, losses, optimizers, checkpoints
 //   SNEEnsemble the spiking neural ensemble: teacher, partitions, students, head, gate, eval
 //               (not `SNE`: it would differ from the `sne` executable's folder only in case)
-//   SpikeIR     the integer spike program: spec'd ops, file format, verifier, reference interpreter
+//   SpikeIR     the integer spike program: spec'd ops, file format, validator, reference interpreter
 //   SpikeIRFixtures  test support: generated programs and inputs (tests, conformance vectors,
 //               `verify --random`); not in the SpikeIR library product
 //   SNEPasses   program → program passes over Spike IR (the Loihi-mode lowering, the shared stem)
