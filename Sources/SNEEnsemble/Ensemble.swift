@@ -48,7 +48,12 @@ public struct StudentSpec: Codable, Equatable, Sendable {
     public static func stemLayers(_ blocks: Int) -> Int { 4 * blocks }
     /// Whether a checkpoint tensor belongs to the first `blocks` blocks (their convs and batch norms).
     public static func isStemTensor(_ name: String, blocks: Int) -> Bool {
-        (1...max(blocks, 1)).contains { blocks > 0 && (name.hasPrefix("conv\($0).") || name.hasPrefix("bn\($0).")) }
+        blocks > 0 && (1...blocks).contains { name.hasPrefix("conv\($0).") || name.hasPrefix("bn\($0).") }
+    }
+
+    /// The stem's tensors of `student` by name (its first `blocks` blocks' conv and batch norm).
+    public static func stemState(_ student: Sequential, blocks: Int) -> [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: student.stateDict().filter { isStemTensor($0.0, blocks: blocks) })
     }
 
     /// Multiply-accumulates of one forward step for a `[C, H, W]` input, counting every conv tap and

@@ -173,9 +173,9 @@ extension TrainRun {
             }
         }
         if spec.hasStem {   // every student must hold student 0's stem, bit for bit
-            let s0 = Dictionary(uniqueKeysWithValues: model.students[0].stateDict().filter { StudentSpec.isStemTensor($0.0, blocks: spec.stemBlocks) })
+            let s0 = StudentSpec.stemState(model.students[0], blocks: spec.stemBlocks)
             for k in 1..<model.K {
-                for (name, t) in model.students[k].stateDict() where StudentSpec.isStemTensor(name, blocks: spec.stemBlocks) && s0[name]?.data != t.data {
+                for (name, t) in StudentSpec.stemState(model.students[k], blocks: spec.stemBlocks) where s0[name]?.data != t.data {
                     throw SNEError("\(studentPath(k)): its stem differs from student 0's (was student 0 retrained after it?) — retrain student \(k) with --stem")
                 }
             }
@@ -373,7 +373,7 @@ extension TrainRun {
                     loss += m.value * config.loss.mse
                     for i in 0..<df.count { df.data[i] += m.grad.data[i] * config.loss.mse }
                 }
-                if let stem { try stem.accumulate(try stem.rest(k).backward(df, ctx)) } else { _ = try model.students[k].backward(df, ctx) }
+                if let stem { stem.accumulate(try stem.rest(k).backward(df, ctx)) } else { _ = try model.students[k].backward(df, ctx) }
             }
             try stem?.backward(ctx)   // before clearing: an inactive student 0 holds the stem's layers
             for k in 0..<K where !active.contains(k) { model.students[k].clearSaved() }
@@ -447,7 +447,7 @@ final class StemTraining {
     }
 
     /// Adds one student's gradient with respect to the stem's output.
-    func accumulate(_ g: Tensor) throws {
+    func accumulate(_ g: Tensor) {
         if dh == nil { dh = g } else { dh!.addInPlace(g) }
     }
 
@@ -457,7 +457,7 @@ final class StemTraining {
     }
 
     func sync() {
-        let s0 = Dictionary(uniqueKeysWithValues: model.students[0].namedParameters().filter { StudentSpec.isStemTensor($0.0, blocks: model.spec.stemBlocks) }.map { ($0.0, $0.1.value) })
+        let s0 = StudentSpec.stemState(model.students[0], blocks: model.spec.stemBlocks)
         for s in model.students.dropFirst() {
             for (name, p) in s.namedParameters() { if let v = s0[name] { p.value = v } }
         }
