@@ -189,6 +189,22 @@ SNE_INLINE void lif_back_step_spec(size_t n, const float *restrict d, const floa
     }
 }
 
+/* dL/dβ of one step in the spec order: v[t] = β·m[t-1] + I[t], so the step adds Σ_j dL/dv[t]_j · m[t-1]_j,
+ * m[t-1] = v[t-1] − θ·s[t-1] (subtract) or v[t-1]·(1 − s[t-1]) (zero), s = (v ≥ θ). g = dL/dv[t] is
+ * carry / β after lif_back_step_spec (carry = β·g); recomputed here from the same terms. */
+SNE_INLINE double lif_dbeta_step_spec(size_t n, const float *restrict d, const float *restrict vi, const float *restrict vp,
+                                      const float *restrict carry_next, float theta, int zero_reset, int surrogate, float param) {
+    double acc = 0;
+    for (size_t j = 0; j < n; j++) {
+        float keep = (zero_reset && vi[j] >= theta) ? 0.0f : 1.0f;
+        float g = d[j] * surrogate_derivative(surrogate, param, vi[j] - theta) + keep * carry_next[j];
+        float fired = vp[j] >= theta ? 1.0f : 0.0f;
+        float m = zero_reset ? vp[j] * (1.0f - fired) : vp[j] - theta * fired;
+        acc += (double)g * (double)m;
+    }
+    return acc;
+}
+
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 #define SNE_HAVE_AVX512_ROUTE 1
@@ -255,7 +271,8 @@ static void route_2x2_tail(const float *mi, const float *dy, int H, int W, float
 
 SNE_CLONES
 void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
-                      float beta, float theta, int zero_reset, int spec_order, int surrogate, float param, float *dx, float *ws, int isa) {
+                      float beta, float theta, int zero_reset, int spec_order, int surrogate, float param, float *dx, float *ws, int isa,
+                      float *dbeta) {
     const size_t hw = (size_t)H * W;
     const size_t ohw = (size_t)(H / k) * (W / k);
     float *carry = ws, *ds = ws + hw, *mem = ws + 2 * hw;   /* mem: this plane's T membranes */
@@ -273,6 +290,7 @@ void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P,
         for (size_t j = 0; j < hw; j++) carry[j] = 0.0f;
         float *dxd = dx + (size_t)p * hw;
         if (direct) for (size_t j = 0; j < hw; j++) dxd[j] = 0.0f;
+        double dbeta_plane = 0;
         for (int t = T - 1; t >= 0; t--) {
             const float *mi = mem + (size_t)t * hw;
             const float *mp = t > 0 ? mi - hw : NULL;
@@ -290,8 +308,10 @@ void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P,
             }
             else if (k != 1) { route_kxk(mi, dyi, H, W, k, theta, spec_order, ds); d = ds; }
             float *xo = direct ? dxd : dx + ((size_t)t * P + p) * hw;
+            if (spec_order && dbeta && mp) dbeta_plane += lif_dbeta_step_spec(hw, d, mi, mp, carry, theta, zero_reset, surrogate, param);
             if (spec_order) lif_back_step_spec(hw, d, mi, carry, xo, direct, beta, theta, zero_reset, surrogate, param);
             else lif_back_step(hw, d, mi, mp, carry, xo, direct, beta, theta, zero_reset, surrogate, param);
         }
+        if (dbeta) dbeta[p] = (float)dbeta_plane;
     }
 }

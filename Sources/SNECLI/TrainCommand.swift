@@ -44,6 +44,17 @@ struct TrainCommand: Command {
       --index k             the student to train (stage student)
       --mse X --kl X --ce X --tau X   loss weights (feature MSE, KL, cross-entropy) and temperature
       --rate X              spike-rate cost: + X · mean spike rate of each LIF layer (default 0)
+      --teacher-group-dropout E   fine-tune the built-in teacher E epochs with whole feature
+                            groups of the partition dropped, then distill that teacher (SNE paper)
+      --learn-beta          PLIF: each LIF layer learns its decay β (from --beta), compiled into
+                            its op's leak
+      --augment             random crop and flip of the students' training images, the built-in
+                            teacher's targets computed on the augmented images
+      --layerwise X         LaSNN layer-wise distillation: + X · attention transfer between each
+                            student conv block's spike rate and the built-in teacher's map at that
+                            resolution, in the student stage (default 0)
+      --tet                 per-time-step class loss in the fine-tune and plain training (CE and
+                            KL on each step's logits, averaged over T; inference unchanged)
       --head-epochs N --gate-epochs N --finetune-epochs N
       --no-gate             no gate (fixed order only)   --gate-pool 1|2|4   --gate-hidden N
       --student-sizes A,B,H/A,B,H/…   heterogeneous students: conv widths and hidden width per
@@ -126,6 +137,11 @@ struct TrainCommand: Command {
         if let v = try a.double("ce") { c.loss.ce = Float(v) }
         if let v = try a.double("tau") { c.loss.tau = Float(v) }
         if let v = try a.double("rate") { c.loss.rate = Float(v) }
+        if a.flag("tet") { c.loss.tet = true }
+        if a.flag("augment") { c.augment = true }
+        if a.flag("learn-beta") { c.student.learnDecay = true }
+        if let v = try a.int("teacher-group-dropout", in: 0...1000) { c.teacherGroupDropout = v }
+        if let v = try a.double("layerwise") { c.loss.layerwise = Float(v) }
         if let v = try a.int("head-epochs", in: 0...10_000) { c.headStage.epochs = v }
         if let v = try a.int("gate-epochs", in: 0...10_000) { c.gateStage.epochs = v }
         if let v = try a.int("finetune-epochs", in: 0...10_000) { c.finetuneStage.epochs = v }

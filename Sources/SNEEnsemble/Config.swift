@@ -16,6 +16,15 @@ public struct LossWeights: Codable, Equatable, Sendable {
     /// output) to every student loss, so training trades accuracy for fewer spikes, i.e. fewer
     /// accumulates in the next layer. nil (absent from older configs) or 0: off.
     public var rate: Float? = nil
+    /// Per-time-step class loss (`--tet`, Deng et al. 2022 "TET"): in the fine-tune (and the plain
+    /// SNN's training) CE and KL are taken on each step's logits `head(f[t])` and averaged over
+    /// the T steps, instead of on the logits of the mean feature. Inference is unchanged (the
+    /// mean over T, what the program computes). nil (older configs) or false: off.
+    public var tet: Bool? = nil
+    /// LaSNN layer-wise distillation weight (`--layerwise X`): in the student stage, X times the
+    /// attention-transfer loss between each conv block's spike rate and the built-in teacher's
+    /// attention map at the same resolution. nil (older configs) or 0: off.
+    public var layerwise: Float? = nil
     public init() {}
 }
 
@@ -69,6 +78,14 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// first N conv blocks, frozen, so the compiled program computes them once for all students
     /// (spec §4.1). nil (configs written before it) and 0: off.
     public var stem: Int? = nil
+    /// Augmentation in the student stages (`--augment`): random crop (zero padding 2, 1 below 16
+    /// pixels) and, where the dataset allows it, a horizontal flip of each training image, with the
+    /// teacher's targets computed on the augmented image (built-in teacher only). nil: off.
+    public var augment: Bool? = nil
+    /// The SNE paper's teacher variant (`--teacher-group-dropout E`): after the partition, the
+    /// built-in teacher is fine-tuned for E epochs with random whole feature groups zeroed (at a
+    /// quarter of its learning rate), and the students distill that teacher. nil or 0: off.
+    public var teacherGroupDropout: Int? = nil
 
     public init() {}
 
@@ -99,7 +116,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case dataset, data, limit, testLimit, seed, threads, teacher, teacherStage, teacherFeatures, teacherLogits, teacherTestFeatures, teacherTestLogits, students,
-             partition, student, studentStage, loss, headStage, gate, gateStage, finetuneStage, cascade, cascadeWeights, studentSizes, stem
+             partition, student, studentStage, loss, headStage, gate, gateStage, finetuneStage, cascade, cascadeWeights, studentSizes, stem, augment, teacherGroupDropout
     }
 
     /// Decodes a config, keeping the default of every field the JSON leaves out.
@@ -131,6 +148,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         cascadeWeights = try c.decodeIfPresent(String.self, forKey: .cascadeWeights)
         studentSizes = try c.decodeIfPresent([[Int]].self, forKey: .studentSizes)
         stem = try c.decodeIfPresent(Int.self, forKey: .stem)
+        augment = try c.decodeIfPresent(Bool.self, forKey: .augment)
+        teacherGroupDropout = try c.decodeIfPresent(Int.self, forKey: .teacherGroupDropout)
         // configs written before the gate was saved as null: a cascade never had one
         if cascade == true && !c.contains(.gate) { gate = nil }
     }
@@ -164,6 +183,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         try c.encodeIfPresent(cascadeWeights, forKey: .cascadeWeights)
         try c.encodeIfPresent(studentSizes, forKey: .studentSizes)
         try c.encodeIfPresent(stem, forKey: .stem)
+        try c.encodeIfPresent(augment, forKey: .augment)
+        try c.encodeIfPresent(teacherGroupDropout, forKey: .teacherGroupDropout)
     }
 
     /// Reads a JSON config; errors name the file and the field.
@@ -204,6 +225,16 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         }
         if let n = stem, n < 0 || n > 4 { throw SNEError("--stem \(n) (stem in a config file): the shared conv blocks, 0…4") }
         if hasStem { try EnsembleSpec.validateStem((0..<students).map(studentSpec), blocks: stem!) }
+        if augment == true && (loss.layerwise ?? 0) > 0 {
+            throw SNEError("--layerwise and --augment together are not supported: the teacher's maps are cached for the original images; give one of them")
+        }
+        if augment == true && (teacherGroupDropout ?? 0) > 0 {
+            throw SNEError("--augment and --teacher-group-dropout together are not supported: the augmented views' targets come from the original teacher; give one of them")
+        }
+        if let e = teacherGroupDropout, e < 0 || e > 1000 { throw SNEError("--teacher-group-dropout \(e) (teacherGroupDropout in a config file): epochs, 0…1000") }
+        if hasStem && student.learnDecay == true {
+            throw SNEError("--learn-beta with --stem: each student would learn its own decay in the shared blocks; give one of them")
+        }
         try gate?.validate()
         if let w = cascadeWeights, !["uniform", "linear"].contains(w) {
             throw SNEError("--cascade-weights '\(w)' (cascadeWeights in a config file): must be uniform or linear")
@@ -226,8 +257,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             guard s.lr > 0, s.lr.isFinite else { throw SNEError("\(name(f?.lr, n + ".lr", "\(s.lr)")): must be > 0") }
             guard s.weightDecay >= 0, s.weightDecay.isFinite else { throw SNEError("\(n).weightDecay = \(s.weightDecay) (config file): must be ≥ 0") }
         }
-        guard loss.tau > 0, [loss.mse, loss.kl, loss.ce, loss.rate ?? 0].allSatisfy({ $0 >= 0 && $0.isFinite }) else {
-            throw SNEError("--mse, --kl, --ce, --rate must be ≥ 0 and --tau > 0 (loss.mse, loss.kl, loss.ce, loss.rate, loss.tau in a config file)")
+        guard loss.tau > 0, [loss.mse, loss.kl, loss.ce, loss.rate ?? 0, loss.layerwise ?? 0].allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+            throw SNEError("--mse, --kl, --ce, --rate, --layerwise must be ≥ 0 and --tau > 0 (loss.mse, loss.kl, loss.ce, loss.rate, loss.layerwise, loss.tau in a config file)")
         }
         if (teacherTestFeatures != nil || teacherTestLogits != nil) && teacherFeatures == nil {
             throw SNEError("--teacher-test-features/--teacher-test-logits belong to an external teacher: give --teacher-features and --teacher-logits too")

@@ -23,6 +23,9 @@ public struct StudentSpec: Codable, Equatable, Sendable {
     public var timesteps: Int
     /// Fast-sigmoid surrogate slope.
     public var slope: Float
+    /// PLIF (`--learn-beta`): each LIF layer learns its own decay β (`beta_logit`, starting at
+    /// `beta`); the compiler reads each layer's β into its op's leak. nil (older files) or false: off.
+    public var learnDecay: Bool?
 
     public init(conv: [Int] = [8, 16], hidden: Int = 64, features: Int = 32, beta: Float = 0.5, theta: Float = 1,
                 reset: String = "subtract", timesteps: Int = 4, slope: Float = 5) {
@@ -75,12 +78,16 @@ public struct StudentSpec: Codable, Equatable, Sendable {
         var layers: [(String, any Layer)] = []
         var c = input[0], h = input[1], w = input[2]
         let resetMode: ResetMode = reset == "zero" ? .zero : .subtract
+        func lif(directInput: Bool) -> LIF {
+            let l = LIF(beta: beta, theta: theta, reset: resetMode, surrogate: .fastSigmoid(slope: slope), directInput: directInput, order: .spec)
+            if learnDecay == true { l.learnDecay() }
+            return l
+        }
         for (i, width) in conv.enumerated() {
             guard h >= 2, w >= 2 else { throw SNEError("student: input \(input) is too small for \(conv.count) pooling blocks") }
             layers.append(("conv\(i + 1)", Conv2d(c, width, kernelSize: 3, padding: 1, needsInputGradient: i > 0, rng: &rng)))
             layers.append(("bn\(i + 1)", BatchNorm2d(width)))
-            layers.append(("lif\(i + 1)", LIF(beta: beta, theta: theta, reset: resetMode, surrogate: .fastSigmoid(slope: slope),
-                                              directInput: i == 0, order: .spec)))
+            layers.append(("lif\(i + 1)", lif(directInput: i == 0)))
             layers.append(("pool\(i + 1)", MaxPool2d(2)))
             c = width; h /= 2; w /= 2
         }
@@ -88,7 +95,7 @@ public struct StudentSpec: Codable, Equatable, Sendable {
         var n = c * h * w
         if hidden > 0 {
             layers.append(("fc1", Linear(n, hidden, rng: &rng)))
-            layers.append(("lifh", LIF(beta: beta, theta: theta, reset: resetMode, surrogate: .fastSigmoid(slope: slope), order: .spec)))
+            layers.append(("lifh", lif(directInput: false)))
             n = hidden
         }
         layers.append(("fc2", Linear(n, features, rng: &rng)))

@@ -66,7 +66,7 @@ extension TrainRun {
     /// Trains student k to regress its group of (standardised) teacher features, MSE through a
     /// learned projection when F differs from the group size; writes `student-<k>.ckpt`.
     public func trainStudent(_ k: Int, resume: Bool) throws {
-        let d = try data(), tt = try teacherTargets(), part = try partition(tt)
+        let d = try data(), (tt, part) = try distillationTargets()
         guard k >= 0, k < part.count else { throw SNEError("student index \(k) is out of range for K = \(part.count)") }
         if resume, let ck = try? Checkpoint.read(from: studentPath(k)), ck.metadata["epochs"] == "\(config.studentStage.epochs)" {
             progress.line("student \(k): already trained (\(studentPath(k)))")
@@ -89,9 +89,11 @@ extension TrainRun {
         let total = o.epochs * nb, warm = min(100, total / 10)
         let schedule = LRSchedule.cosine(base: o.lr, total: max(1, total - warm)).withWarmup(warm)
         var order: [Int] = [], orderEpoch = -1
+        let aug = try augmenter(d, teacher: true, norm: norm)
+        let att = (config.loss.layerwise ?? 0) > 0 ? try teacherAttention(d) : nil
         let testN = min(2000, d.test.count)
         let testTargets: [Float]? = try? {
-            let tf = try TeacherTargets.readMatrix(config.teacherTestFeatures ?? dir + "/teacher.test.features.npy", preferred: "features")
+            let tf = try TeacherTargets.readMatrix(teacherTestFeaturesPath, preferred: "features")
             guard tf.1[0] >= testN, tf.1[1] == tt.dims else { return nil }
             let tst = try TeacherTargets(features: Array(tf.0[0..<(testN * tt.dims)]), logits: [Float](repeating: 0, count: testN),
                                          count: testN, dims: tt.dims, classes: 1)
@@ -103,11 +105,22 @@ extension TrainRun {
         try loop.run(resume: resume, step: { epoch, b in
             if epoch != orderEpoch { order = epochOrder(d.train.count, seed: config.seed &+ UInt64(k) &* 7, epoch: epoch); orderEpoch = epoch }
             let idx = order[(b * bs)..<((b + 1) * bs)]
-            let x = try imageBatch(d.train, idx)
-            let y = try Tensor(shape: [bs, g], data: gatherRows(target, per: g, idx))
-            let (l, _) = try trainStep(model: net, optimizer: opt, lr: schedule(opt.steps), input: x, ctx: ctx) {
-                let r = try Loss.mse($0, y)
-                return LossResult(value: r.value * config.loss.mse, grad: Self.scaled(r.grad, config.loss.mse))
+            let x: Tensor, y: Tensor
+            if let aug {
+                let view = (epoch + k) % aug.views
+                x = try aug.images(d.train, idx, view: view); y = try Tensor(shape: [bs, g], data: aug.columns(idx, view: view, group: group))
+            } else {
+                x = try imageBatch(d.train, idx); y = try Tensor(shape: [bs, g], data: gatherRows(target, per: g, idx))
+            }
+            let l: Float
+            if let att {
+                l = try layerwiseStep(student: student, proj: proj, optimizer: opt, lr: schedule(opt.steps), x: x, y: y, attention: att,
+                                      idx: idx, weight: config.loss.layerwise!, ctx: ctx)
+            } else {
+                l = try trainStep(model: net, optimizer: opt, lr: schedule(opt.steps), input: x, ctx: ctx) {
+                    let r = try Loss.mse($0, y)
+                    return LossResult(value: r.value * config.loss.mse, grad: Self.scaled(r.grad, config.loss.mse))
+                }.loss
             }
             return StepResult(loss: Double(l), correct: 0, count: bs, scored: 0)
         }, endOfEpoch: { _ in
@@ -145,6 +158,15 @@ extension TrainRun {
         return "student 0, \(blocks) block\(blocks == 1 ? "" : "s"), \(ck.metadata["epochs"] ?? "?") epochs"
     }
 
+    /// `[T*B, n]` (rows t·B + b) → `[B, n]`, the mean over the T steps.
+    static func meanOverSteps(_ x: Tensor, steps t: Int) -> Tensor {
+        let b = x.shape[0] / t, n = x.count / max(1, x.shape[0])
+        var y = Tensor(zeros: [b, n])
+        for s in 0..<t { for i in 0..<(b * n) { y.data[i] += x.data[s * b * n + i] } }
+        for i in 0..<(b * n) { y.data[i] /= Float(t) }
+        return y
+    }
+
     static func scaled(_ t: Tensor, _ s: Float) -> Tensor {
         if s == 1 { return t }
         var r = t
@@ -159,7 +181,7 @@ extension TrainRun {
     /// the optional joint fine-tune, and writes `model.sne`.
     @discardableResult
     public func join(resume: Bool) throws -> SNEModel {
-        let d = try data(), tt = try teacherTargets(), part = try partition(tt)
+        let d = try data(), (tt, part) = try distillationTargets()
         let spec = EnsembleSpec(input: d.inputShape, classes: d.classes, students: config.students, student: config.student, gate: config.gate,
                                 perStudent: config.perStudentSpecs, stem: config.hasStem ? config.stem : nil)
         let model = try SNEModel(spec: spec, seed: config.seed, partition: part)
@@ -334,12 +356,18 @@ extension TrainRun {
         let ctx = LayerContext(compute: compute, seed: config.seed &+ 0xF17E, timeSteps: model.T, spikeCost: config.loss.rate ?? 0)
         let schedule = LRSchedule.cosine(base: o.lr, total: max(1, o.epochs * nb))
         var order: [Int] = [], orderEpoch = -1
+        // TET (`--tet`): the students' readouts pass every step's features through, the head maps
+        // each step's features (rows t·B + b) to logits, CE and KL average over the T·B rows.
+        let tet = config.loss.tet ?? false, T = model.T, rows = tet ? T * bs : bs
+        let readouts = model.students.compactMap { $0.layers.last?.layer as? Readout }
+        let aug = try augmenter(d, teacher: tt != nil && (config.loss.kl > 0 || groupTargets != nil), norm: norm)
         let loop = EpochLoop(name: K > 1 ? "fine-tune" : "plain SNN", model: all, optimizer: opt, ctx: ctx, epochs: o.epochs, batchesPerEpoch: nb,
                              checkpoint: dir + "/finetune.progress.ckpt", progress: progress)
         try loop.run(resume: resume, step: { epoch, b in
             if epoch != orderEpoch { order = epochOrder(n, seed: config.seed &+ 0xF17E, epoch: epoch); orderEpoch = epoch }
             let idx = order[(b * bs)..<((b + 1) * bs)]
-            let x = try imageBatch(d.train, idx)
+            let view = epoch % (aug?.views ?? 1)
+            let x = try aug?.images(d.train, idx, view: view) ?? imageBatch(d.train, idx)
             let lab = idx.map { d.train.labels[$0] }
             var active = Array(0..<K)
             if K > 1 && !config.isCascade {
@@ -349,36 +377,44 @@ extension TrainRun {
             }
             all.zeroGrad()
             ctx.training = true
+            for r in readouts { r.perStep = tet }
+            defer { for r in readouts { r.perStep = false } }
             var feats: [Int: Tensor] = [:]
             let h0 = try stem?.forward(x, ctx)
             for k in active { feats[k] = try stem?.rest(k).forward(h0!, ctx) ?? model.students[k].forward(x, ctx) }
-            let teacher = (tt != nil && config.loss.kl > 0) ? try Tensor(shape: [bs, c], data: gatherRows(tt!.logits, per: c, idx)) : nil
+            var teacher = (tt != nil && config.loss.kl > 0) ? try aug?.targets.map { _ in try aug!.logits(idx, view: view) } ?? Tensor(shape: [bs, c], data: gatherRows(tt!.logits, per: c, idx)) : nil
+            let labels = tet ? Array(repeating: lab, count: T).flatMap { $0 } : lab
+            if tet, let t0 = teacher { teacher = try Tensor(shape: [rows, c], data: Array(repeating: t0.data, count: T).flatMap { $0 }) }
             // One class-loss term per prefix (cascade) or one for the active set; the head's
             // gradient accumulates over the terms, the feature gradient is summed into dcat.
             let prefixes: [[Int]] = config.isCascade ? (1...K).map { Array(model.order[..<$0]) } : [active]
-            var loss = 0.0 as Float, z = Tensor(zeros: [bs, c]), dcat = Tensor(zeros: [bs, K * F])
+            var loss = 0.0 as Float, z = Tensor(zeros: [rows, c]), dcat = Tensor(zeros: [rows, K * F])
             for p in prefixes {
                 let w = config.isCascade ? config.prefixWeight(p.count, of: K) : 1
-                z = try model.head.forward(model.concat(feats.filter { p.contains($0.key) }, batch: bs), ctx)
-                let cl = try classLoss(z, labels: lab, teacher: teacher)
+                z = try model.head.forward(model.concat(feats.filter { p.contains($0.key) }, batch: rows), ctx)
+                let cl = try classLoss(z, labels: labels, teacher: teacher)
                 loss += cl.value * w
                 let dk = try model.head.backward(Self.scaled(cl.grad, w), ctx)
-                for k in p { for r in 0..<bs { for j in 0..<F { dcat.data[r * K * F + k * F + j] += dk.data[r * K * F + k * F + j] } } }
+                for k in p { for r in 0..<rows { for j in 0..<F { dcat.data[r * K * F + k * F + j] += dk.data[r * K * F + k * F + j] } } }
             }
             for k in active {
-                var df = Tensor(zeros: [bs, F])
-                for r in 0..<bs { for j in 0..<F { df.data[r * F + j] = dcat.data[r * K * F + k * F + j] } }
+                var df = Tensor(zeros: [rows, F])
+                for r in 0..<rows { for j in 0..<F { df.data[r * F + j] = dcat.data[r * K * F + k * F + j] } }
                 if let gt = groupTargets {
-                    let m = try Loss.mse(feats[k]!, try Tensor(shape: [bs, F], data: gatherRows(gt[k], per: F, idx)))
+                    // On the mean feature over T (what the program's readout gives) in both modes.
+                    let mean = tet ? Self.meanOverSteps(feats[k]!, steps: T) : feats[k]!
+                    let target = try aug?.targets.map { _ in try Tensor(shape: [bs, F], data: aug!.columns(idx, view: view, group: part[k])) }
+                        ?? Tensor(shape: [bs, F], data: gatherRows(gt[k], per: F, idx))
+                    let m = try Loss.mse(mean, target)
                     loss += m.value * config.loss.mse
-                    for i in 0..<df.count { df.data[i] += m.grad.data[i] * config.loss.mse }
+                    for i in 0..<df.count { df.data[i] += m.grad.data[i % (bs * F)] * config.loss.mse / Float(rows / bs) }
                 }
                 if let stem { stem.accumulate(try stem.rest(k).backward(df, ctx)) } else { _ = try model.students[k].backward(df, ctx) }
             }
             try stem?.backward(ctx)   // before clearing: an inactive student 0 holds the stem's layers
             for k in 0..<K where !active.contains(k) { model.students[k].clearSaved() }
             opt.step(lr: schedule(opt.steps))
-            let pred = argmaxRows(z)
+            let pred = argmaxRows(tet ? Self.meanOverSteps(z, steps: T) : z)
             return StepResult(loss: Double(loss), correct: zip(pred, lab).filter { $0 == $1 }.count, count: bs)
         }, endOfEpoch: { _ in
             stem?.sync()

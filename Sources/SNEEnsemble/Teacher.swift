@@ -124,18 +124,22 @@ extension Teacher {
     /// Trains the teacher on `data.train` (cross-entropy, AdamW, cosine schedule with warm-up,
     /// random crop with 2-pixel padding and a horizontal flip where the dataset allows it), printing
     /// the test accuracy after each epoch. `checkpoint` enables per-epoch checkpoints and resume.
+    /// `net` (default: the teacher's own) may wrap the teacher's layers with extra ones (the group
+    /// dropout fine-tune); `warmup: false` starts the cosine schedule at its base rate.
     public func train(_ data: DatasetSplits, options o: StageOptions, seed: UInt64, compute: ComputeContext,
-                      checkpoint: String?, resume: Bool, progress: ProgressSink) throws {
+                      checkpoint: String?, resume: Bool, progress: ProgressSink, net: Sequential? = nil, name: String = "teacher",
+                      warmup: Bool = true) throws {
+        let net = net ?? self.net
         let aug = Augmentation(cropPadding: data.inputShape[1] >= 16 ? 2 : 1, horizontalFlip: data.allowsFlip)
         let loader: BatchLoader
         do { loader = try BatchLoader(data.train, batchSize: min(o.batch, data.train.count), seed: seed, augmentation: aug, dropLast: true) }
         catch let e as DataError { throw SNEError(e.message) }
         let opt = AdamW(net.trainableParameters, weightDecay: o.weightDecay, compute: compute)
         let ctx = LayerContext(compute: compute, seed: seed &+ 11)
-        let total = o.epochs * loader.batchesPerEpoch, warm = min(200, total / 10)
+        let total = o.epochs * loader.batchesPerEpoch, warm = warmup ? min(200, total / 10) : 0
         let schedule = LRSchedule.cosine(base: o.lr, total: max(1, total - warm)).withWarmup(warm)
         var batches: EpochBatches? = nil, currentEpoch = -1
-        let loop = EpochLoop(name: "teacher", model: net, optimizer: opt, ctx: ctx, epochs: o.epochs,
+        let loop = EpochLoop(name: name, model: net, optimizer: opt, ctx: ctx, epochs: o.epochs,
                              batchesPerEpoch: loader.batchesPerEpoch, checkpoint: checkpoint, progress: progress)
         try loop.run(resume: resume, step: { epoch, _ in
             if epoch != currentEpoch { batches = loader.epoch(epoch); currentEpoch = epoch }

@@ -66,7 +66,15 @@ public enum LIFOrder: String, Sendable {
 /// recomputes each plane's membranes with the forward's arithmetic, so the gradients are exactly
 /// those of the stored-membrane BPTT.
 public final class LIF: Layer {
-    public var beta: Float
+    /// The decay β: fixed, or with a learned decay (`learnDecay()`, PLIF, Fang et al. 2021)
+    /// `sigmoid(w)` of the parameter `beta_logit` (one per layer: the Spike IR's leak is per op).
+    public var beta: Float {
+        get { betaLogit.map { 1 / (1 + exp(-$0.value.data[0])) } ?? fixedBeta }
+        set { if let p = betaLogit { p.value.data[0] = Self.logit(newValue) } else { fixedBeta = newValue } }
+    }
+    private var fixedBeta: Float
+    /// The learned decay's parameter (nil: β fixed).
+    public private(set) var betaLogit: Parameter?
     public var theta: Float
     public var reset: ResetMode
     public var surrogate: Surrogate
@@ -81,9 +89,22 @@ public final class LIF: Layer {
 
     public init(beta: Float = 0.5, theta: Float = 1, reset: ResetMode = .subtract, surrogate: Surrogate = .fastSigmoid(slope: 25),
                 directInput: Bool = false, order: LIFOrder = .snntorch) {
-        self.beta = beta; self.theta = theta; self.reset = reset; self.surrogate = surrogate; self.directInput = directInput
+        self.fixedBeta = beta; self.theta = theta; self.reset = reset; self.surrogate = surrogate; self.directInput = directInput
         self.order = order
     }
+
+    /// Makes β a trained parameter (`beta_logit`, starting at the current β clamped to
+    /// [0.01, 0.99]); only for the Spike IR step order.
+    public func learnDecay() {
+        guard betaLogit == nil else { return }
+        var w = Tensor(zeros: [1])
+        w.data[0] = Self.logit(min(max(fixedBeta, 0.01), 0.99))
+        betaLogit = Parameter("beta_logit", w, decays: false)
+    }
+
+    static func logit(_ b: Float) -> Float { log(b / (1 - b)) }
+
+    public var parameters: [Parameter] { betaLogit.map { [$0] } ?? [] }
 
     public var attributes: [String: String] {
         ["beta": "\(beta)", "theta": "\(theta)", "reset": reset.rawValue, "surrogate": surrogate.description,
@@ -179,6 +200,10 @@ public final class LIF: Layer {
         let compute = ctx.compute
         compute.reserveScratch((t + 2) * h * w)
         var dx = Tensor(uninitialized: inShape) { _ in }   // every element written by the kernel
+        let learn = betaLogit != nil && order == .spec
+        var dbeta = [Float](repeating: 0, count: learn ? planes : 0)
+        dbeta.withUnsafeMutableBufferPointer { gb in
+        let G = learn ? SharedPointer(gb.baseAddress!) : nil
         dx.data.withUnsafeMutableBufferPointer { xb in
             dy.data.withUnsafeBufferPointer { db in x.data.withUnsafeBufferPointer { ib in
                 guard planes > 0, h * w > 0 else { return }
@@ -186,9 +211,18 @@ public final class LIF: Layer {
                 compute.parallelFor(planes, minChunk: max(1, 4096 / (h * w))) { r, worker in
                     sne_lif_backward(D.p, M.p, direct ? 1 : 0, Int32(t), Int32(planes), Int32(r.lowerBound), Int32(r.upperBound),
                                      Int32(h), Int32(w), Int32(k), beta, theta, zero, spec, kind, param, X.p, compute.scratch(worker),
-                                     compute.isaLevel)
+                                     compute.isaLevel, G?.p)
                 }
             } }
+        }
+        }
+        if learn, let p = betaLogit {
+            // dL/dw = dL/dβ · β(1 − β), the planes summed in order (deterministic for any thread count).
+            var sum = 0.0
+            for g in dbeta { sum += Double(g) }
+            var g = Tensor(zeros: [1])
+            g.data[0] = Float(sum) * beta * (1 - beta)
+            p.accumulate(g)
         }
         input = nil
         geometry = nil
@@ -201,10 +235,14 @@ public final class LIF: Layer {
 public final class Readout: Layer {
     public enum Mode: String, Sendable { case sum, mean }
     public let mode: Mode
+    /// Per-step output (a per-time-step loss, TET): the layer passes `[T*B, F]` through unchanged,
+    /// so a loss sees every step's value; the mean over T (what inference computes) is the caller's.
+    public var perStep = false
     public init(_ mode: Mode = .mean) { self.mode = mode }
     public var attributes: [String: String] { ["mode": mode.rawValue] }
 
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        if perStep { return x }
         let t = ctx.timeSteps
         guard x.rank >= 1, x.shape[0] % t == 0 else { throw LayerError("Readout: batch \(x.shape.first ?? 0) is not a multiple of T = \(t)") }
         var shape = x.shape; shape[0] /= t
@@ -216,6 +254,7 @@ public final class Readout: Layer {
     }
 
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        if perStep { return dy }
         let t = ctx.timeSteps
         var shape = dy.shape; shape[0] *= t
         let scale: Float = mode == .mean ? 1 / Float(t) : 1

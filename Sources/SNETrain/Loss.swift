@@ -102,8 +102,15 @@ public enum Loss {
               student.shape[2] == teacher.shape[2], student.shape[3] == teacher.shape[3] else {
             throw LayerError("attentionTransfer: student \(student.shape) and teacher \(teacher.shape) must share B, H, W")
         }
+        return try attentionTransfer(student: student, teacherMap: try attentionMap(teacher))
+    }
+
+    /// `attentionTransfer` against a precomputed teacher map `[B, H·W]` (`attentionMap`'s output).
+    public static func attentionTransfer(student: Tensor, teacherMap at: Tensor) throws -> LossResult {
+        guard student.rank == 4, at.rank == 2, at.shape[0] == student.shape[0], at.shape[1] == student.shape[2] * student.shape[3] else {
+            throw LayerError("attentionTransfer: student \(student.shape) and teacher map \(at.shape) must share B and H·W")
+        }
         let (b, c, hw) = (student.shape[0], student.shape[1], student.shape[2] * student.shape[3])
-        let at = try attentionMap(teacher)
         var loss = 0.0
         var g = Tensor(zeros: student.shape)
         for i in 0..<b {

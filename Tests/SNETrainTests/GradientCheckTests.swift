@@ -206,7 +206,65 @@ func referenceSpecLIF(x: [Double], r: [Double], t: Int, beta: Double, theta: Dou
     return (s, dx)
 }
 
+/// dL/dβ of `referenceSpecLIF`'s BPTT: `Σ_t g[t]·m[t−1]`, `m` the membrane after reset.
+func referenceSpecLIFDBeta(x: [Double], r: [Double], t: Int, beta: Double, theta: Double, subtract: Bool,
+                           sg: (Double) -> Double) -> Double {
+    let f = x.count / t
+    var v = [Double](repeating: 0, count: x.count), s = v, m = v
+    for j in 0..<f {
+        var mp = 0.0
+        for k in 0..<t {
+            let i = k * f + j
+            v[i] = beta * mp + x[i]
+            s[i] = v[i] >= theta ? 1 : 0
+            m[i] = subtract ? v[i] - theta * s[i] : v[i] * (1 - s[i])
+            mp = m[i]
+        }
+    }
+    var db = 0.0
+    for j in 0..<f {
+        var carry = 0.0
+        for k in stride(from: t - 1, through: 0, by: -1) {
+            let i = k * f + j
+            let g = r[i] * sg(v[i] - theta) + (subtract ? 1.0 : 1 - s[i]) * carry
+            if k > 0 { db += g * m[(k - 1) * f + j] }
+            carry = beta * g
+        }
+    }
+    return db
+}
+
 @Suite struct LIFTests {
+    /// PLIF: the learned decay's gradient is the surrogate BPTT's `Σ_t dL/dv[t]·m[t−1]` times
+    /// `dβ/dw = β(1 − β)`; the input gradient is unchanged by learning β.
+    @Test(arguments: [ResetMode.subtract, .zero], [false, true])
+    func learnedDecayGradientMatchesReference(_ reset: ResetMode, _ direct: Bool) throws {
+        let t = 5, b = 3, f = 4
+        let x = randn([(direct ? 1 : t) * b, f], seed: 25, std: 0.8)
+        let r = randn([t * b, f], seed: 26)
+        let lif = LIF(beta: 0.7, theta: 0.6, reset: reset, directInput: direct, order: .spec)
+        lif.learnDecay()
+        #expect(abs(lif.beta - 0.7) < 1e-6)
+        #expect(lif.trainableParameters.count == 1)
+        let c = LayerContext(compute: compute, timeSteps: t)
+        lif.zeroGrad()
+        _ = try lif.forward(x, c)
+        let dx = try lif.backward(r, c)
+        let xs = direct ? (0..<t).flatMap { _ in x.data.map(Double.init) } : x.data.map(Double.init)
+        let sg = { (u: Double) in Double(Surrogate.fastSigmoid(slope: 25).derivative(Float(u))) }
+        let beta = Double(lif.beta)
+        let ref = referenceSpecLIF(x: xs, r: r.data.map(Double.init), t: t, beta: beta, theta: 0.6, subtract: reset == .subtract, sg: sg)
+        let db = referenceSpecLIFDBeta(x: xs, r: r.data.map(Double.init), t: t, beta: beta, theta: 0.6, subtract: reset == .subtract, sg: sg)
+        let dw = Double(lif.betaLogit!.grad.data[0])
+        #expect(abs(dw - db * beta * (1 - beta)) < 1e-4 * max(1, abs(dw)), "dw \(dw), reference \(db * beta * (1 - beta))")
+        #expect(db != 0)
+        let n = b * f
+        for i in 0..<dx.count {
+            let expected = direct ? (0..<t).reduce(0.0) { $0 + ref.dx[$1 * n + i] } : ref.dx[i]
+            #expect(abs(Double(dx.data[i]) - expected) < 1e-4, "dx[\(i)]")
+        }
+    }
+
     @Test(arguments: [ResetMode.subtract, .zero], [Surrogate.fastSigmoid(slope: 25), .atan(alpha: 2)])
     func specOrderMatchesReference(_ reset: ResetMode, _ sg: Surrogate) throws {
         let t = 5, b = 3, f = 4

@@ -108,10 +108,11 @@ void sne_lif_forward(const float *x, int direct, int T, int P, int p0, int p1, i
  * forward input x (same layout as in sne_lif_forward). The pooled gradient goes to the first
  * spiking neuron of its window (the first neuron when none spiked), as max pooling routes it;
  * at ISA level `isa` 2 the 2x2 routing runs with AVX-512 bit masks (same bits as the scalar one).
- * ws: (T + 2)*H*W floats. */
+ * ws: (T + 2)*H*W floats. dbeta (spec order only; NULL: not wanted): dbeta[p] = dL/dβ of plane p,
+ * Σ_t Σ_j dL/dv[t]_j · m[t-1]_j (m the membrane after reset), for a learned decay (PLIF). */
 void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
                       float beta, float theta, int zero_reset, int spec_order, int surrogate, float param, float *dx,
-                      float *ws, int isa);
+                      float *ws, int isa, float *dbeta);
 
 /* ---- batch normalisation, one channel in training mode (sne_bn.c) ---- */
 

@@ -1,0 +1,70 @@
+// The frontier's training levers in isolation: the teacher's group dropout keeps whole groups, the
+// augmented views are deterministic images of the same pixels, a per-step readout passes every
+// step through, and the mean over steps is what the readout computes.
+import Testing
+import Foundation
+import SNETensor
+import SNETrain
+import SNEData
+@testable import SNEEnsemble
+
+@Suite struct TrainingLeverUnitTests {
+    @Test func groupDropoutKeepsWholeGroupsAndIsIdentityInEvaluation() throws {
+        let groups = [[0, 3], [1, 4], [2, 5]]
+        let gd = GroupDropout(groups: groups)
+        var x = Tensor(zeros: [64, 6])
+        for i in 0..<x.count { x.data[i] = Float(i % 7) + 1 }
+        let ctx = LayerContext(compute: ComputeContext(threads: 1), training: true, seed: 9)
+        let y = try gd.forward(x, ctx)
+        var kept = Set<Int>()
+        for r in 0..<64 {
+            var n = 0
+            for (k, g) in groups.enumerated() {
+                let on = g.map { y.data[r * 6 + $0] != 0 }
+                #expect(on.allSatisfy { $0 } || on.allSatisfy { !$0 }, "row \(r) group \(k) split")
+                if on[0] { n += 1; for j in g { #expect(y.data[r * 6 + j] == x.data[r * 6 + j]) } }   // no rescaling
+            }
+            #expect((1...3).contains(n))
+            kept.insert(n)
+        }
+        #expect(kept.count == 3, "subset sizes 1…K all drawn: \(kept)")
+        // backward masks the same elements
+        let dx = try gd.backward(Tensor(shape: [64, 6], data: [Float](repeating: 1, count: 384)), ctx)
+        for i in 0..<384 { #expect((dx.data[i] == 0) == (y.data[i] == 0)) }
+        ctx.training = false
+        #expect(try gd.forward(x, ctx) == x)
+    }
+
+    @Test func augmentedViewsAreDeterministicImagesOfTheSamePixels() throws {
+        let root = DataFingerprintTests.roots[0]
+        guard let d = try? Datasets.load("digits", root: root, limit: 64) else { Issue.record("needs the digits under \(root)"); return }
+        let aug = StudentAugmenter.augmentation(d)
+        #expect(aug.cropPadding == 1 && aug.horizontalFlip == d.allowsFlip)   // 8x8 input: padding 1
+        let idx = Array(0..<16)[...]
+        let a = try StudentAugmenter.images(d.train, idx, view: 1, augmentation: aug)
+        let b = try StudentAugmenter.images(d.train, idx, view: 1, augmentation: aug)
+        let c = try StudentAugmenter.images(d.train, idx, view: 2, augmentation: aug)
+        #expect(a == b)
+        #expect(a != c)
+        // a view of image i is the same whatever batch it is drawn in
+        let single = try StudentAugmenter.images(d.train, [5][...], view: 1, augmentation: aug)
+        #expect(Array(a.data[(5 * 64)..<(6 * 64)]) == single.data)
+        // every pixel is one of the image's own values or the padding's 0 (a uint8 / 255 image)
+        for i in 0..<16 {
+            let own = Set(d.train.pixels[(i * 64)..<((i + 1) * 64)]).union([0])
+            #expect(a.data[(i * 64)..<((i + 1) * 64)].allSatisfy { own.contains($0) })
+        }
+    }
+
+    @Test func perStepReadoutPassesStepsAndMeanOverStepsIsTheReadout() throws {
+        let t = 3
+        let x = try Tensor(shape: [t * 2, 4], data: (0..<24).map { Float($0) })
+        let ctx = LayerContext(compute: ComputeContext(threads: 1), training: true, timeSteps: t)
+        let r = Readout(.mean)
+        let mean = try r.forward(x, ctx)
+        r.perStep = true
+        #expect(try r.forward(x, ctx) == x)
+        #expect(try r.backward(x, ctx) == x)
+        #expect(TrainRun.meanOverSteps(x, steps: t) == mean)
+    }
+}
