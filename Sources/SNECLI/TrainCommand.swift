@@ -48,8 +48,9 @@ struct TrainCommand: Command {
                             groups of the partition dropped, then distill that teacher (SNE paper)
       --learn-beta          PLIF: each LIF layer learns its decay β (from --beta), compiled into
                             its op's leak
-      --augment             random crop and flip of the students' training images, the built-in
-                            teacher's targets computed on the augmented images
+      --augment crop|flip|crop,flip   augment the students' training images (4 fixed views
+                            per image; flip only where the dataset allows it), the built-in
+                            teacher's targets computed on each view
       --layerwise X         LaSNN layer-wise distillation: + X · attention transfer between each
                             student conv block's spike rate and the built-in teacher's map at that
                             resolution, in the student stage (default 0)
@@ -138,7 +139,7 @@ struct TrainCommand: Command {
         if let v = try a.double("tau") { c.loss.tau = Float(v) }
         if let v = try a.double("rate") { c.loss.rate = Float(v) }
         if a.flag("tet") { c.loss.tet = true }
-        if a.flag("augment") { c.augment = true }
+        if let v = try a.option("augment") { c.augment = v }
         if a.flag("learn-beta") { c.student.learnDecay = true }
         if let v = try a.int("teacher-group-dropout", in: 0...1000) { c.teacherGroupDropout = v }
         if let v = try a.double("layerwise") { c.loss.layerwise = Float(v) }

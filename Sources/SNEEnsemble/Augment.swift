@@ -23,13 +23,17 @@ final class StudentAugmenter {
     let norm: FeatureNorm?
     let count: Int
 
-    init(data: DatasetSplits, views: Int, targets: TeacherTargets?, norm: FeatureNorm?) {
-        augmentation = Self.augmentation(data)
+    init(_ augmentation: Augmentation, data: DatasetSplits, views: Int, targets: TeacherTargets?, norm: FeatureNorm?) {
+        self.augmentation = augmentation
         self.views = views; self.targets = targets; self.norm = norm; self.count = data.train.count
     }
 
-    static func augmentation(_ data: DatasetSplits) -> Augmentation {
-        Augmentation(cropPadding: data.inputShape[1] >= 16 ? 2 : 1, horizontalFlip: data.allowsFlip)
+    /// `kinds` ⊆ {crop, flip} on `data` (crop padding 2, or 1 below 16 pixels).
+    static func augmentation(_ data: DatasetSplits, kinds: Set<String>) throws -> Augmentation {
+        if kinds.contains("flip") && !data.allowsFlip {
+            throw SNEError("--augment flip: \(data.name) images change meaning when mirrored; use --augment crop")
+        }
+        return Augmentation(cropPadding: kinds.contains("crop") ? (data.inputShape[1] >= 16 ? 2 : 1) : 0, horizontalFlip: kinds.contains("flip"))
     }
 
     /// View `view` of images `idx` as `[B, C, H, W]`.
@@ -74,9 +78,9 @@ extension TrainRun {
     /// the teacher's targets on the views; they come from the built-in teacher only (an external
     /// teacher's outputs exist for the original images alone).
     func augmenter(_ d: DatasetSplits, teacher needsTeacher: Bool, norm: FeatureNorm?) throws -> StudentAugmenter? {
-        guard config.augment == true else { return nil }
-        let views = StudentAugmenter.views
-        guard needsTeacher else { return StudentAugmenter(data: d, views: views, targets: nil, norm: nil) }
+        guard config.augment != nil else { return nil }
+        let views = StudentAugmenter.views, aug = try StudentAugmenter.augmentation(d, kinds: config.augmentKinds)
+        guard needsTeacher else { return StudentAugmenter(aug, data: d, views: views, targets: nil, norm: nil) }
         guard config.teacherFeatures == nil else {
             throw SNEError("--augment needs the built-in teacher (its targets are computed on the augmented images); an external teacher (--teacher-features) gives them for the original images only")
         }
@@ -85,13 +89,14 @@ extension TrainRun {
         }
         // Beside the teacher checkpoint (through a symlink: runs sharing a teacher share the cache).
         let home = URL(fileURLWithPath: teacherPath).resolvingSymlinksInPath().deletingLastPathComponent().path
-        let prefix = home + "/teacher.train.aug\(views)x\(d.train.count)"
+        let kinds = ["crop", "flip"].filter(config.augmentKinds.contains).joined(separator: "-")
+        let prefix = home + "/teacher.train.aug-\(kinds)-\(views)x\(d.train.count)"
         let rows = views * d.train.count
         if let t = try? TeacherTargets.load(features: prefix + ".features.npy", logits: prefix + ".logits.npy", samples: rows, classes: d.classes) {
-            return StudentAugmenter(data: d, views: views, targets: t, norm: norm)
+            return StudentAugmenter(aug, data: d, views: views, targets: t, norm: norm)
         }
         let teacher = try Teacher.load(from: teacherPath)
-        let t0 = Date(), aug = StudentAugmenter.augmentation(d)
+        let t0 = Date()
         var f: [Float] = [], z: [Float] = []
         f.reserveCapacity(rows * teacher.spec.features); z.reserveCapacity(rows * teacher.classes)
         let bs = 200
@@ -106,6 +111,6 @@ extension TrainRun {
         let t = try TeacherTargets(features: f, logits: z, count: rows, dims: teacher.spec.features, classes: teacher.classes)
         try t.save(prefix: prefix)
         progress.line("teacher: cached outputs on \(views) augmented views of \(d.train.count) train images in \(prefix).*.npy (\(formatDuration(Date().timeIntervalSince(t0))))")
-        return StudentAugmenter(data: d, views: views, targets: t, norm: norm)
+        return StudentAugmenter(aug, data: d, views: views, targets: t, norm: norm)
     }
 }

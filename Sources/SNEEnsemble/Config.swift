@@ -78,10 +78,13 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// first N conv blocks, frozen, so the compiled program computes them once for all students
     /// (spec §4.1). nil (configs written before it) and 0: off.
     public var stem: Int? = nil
-    /// Augmentation in the student stages (`--augment`): random crop (zero padding 2, 1 below 16
-    /// pixels) and, where the dataset allows it, a horizontal flip of each training image, with the
-    /// teacher's targets computed on the augmented image (built-in teacher only). nil: off.
-    public var augment: Bool? = nil
+    /// Augmentation in the student stages (`--augment KINDS`): `crop` (zero padding 2, 1 below 16
+    /// pixels, then a random crop back to size) and/or `flip` (a horizontal mirror, where the
+    /// dataset allows it), comma-separated, with the teacher's targets computed on each augmented
+    /// view (built-in teacher only). nil: off.
+    public var augment: String? = nil
+    /// The augmentation kinds of `augment` (empty: off).
+    public var augmentKinds: Set<String> { Set((augment ?? "").split(separator: ",").map { String($0) }) }
     /// The SNE paper's teacher variant (`--teacher-group-dropout E`): after the partition, the
     /// built-in teacher is fine-tuned for E epochs with random whole feature groups zeroed (at a
     /// quarter of its learning rate), and the students distill that teacher. nil or 0: off.
@@ -148,7 +151,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         cascadeWeights = try c.decodeIfPresent(String.self, forKey: .cascadeWeights)
         studentSizes = try c.decodeIfPresent([[Int]].self, forKey: .studentSizes)
         stem = try c.decodeIfPresent(Int.self, forKey: .stem)
-        augment = try c.decodeIfPresent(Bool.self, forKey: .augment)
+        augment = try c.decodeIfPresent(String.self, forKey: .augment)
         teacherGroupDropout = try c.decodeIfPresent(Int.self, forKey: .teacherGroupDropout)
         // configs written before the gate was saved as null: a cascade never had one
         if cascade == true && !c.contains(.gate) { gate = nil }
@@ -225,10 +228,13 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         }
         if let n = stem, n < 0 || n > 4 { throw SNEError("--stem \(n) (stem in a config file): the shared conv blocks, 0…4") }
         if hasStem { try EnsembleSpec.validateStem((0..<students).map(studentSpec), blocks: stem!) }
-        if augment == true && (loss.layerwise ?? 0) > 0 {
+        if let a = augment, augmentKinds.isEmpty || !augmentKinds.isSubset(of: ["crop", "flip"]) {
+            throw SNEError("--augment '\(a)' (augment in a config file): crop, flip or crop,flip")
+        }
+        if augment != nil && (loss.layerwise ?? 0) > 0 {
             throw SNEError("--layerwise and --augment together are not supported: the teacher's maps are cached for the original images; give one of them")
         }
-        if augment == true && (teacherGroupDropout ?? 0) > 0 {
+        if augment != nil && (teacherGroupDropout ?? 0) > 0 {
             throw SNEError("--augment and --teacher-group-dropout together are not supported: the augmented views' targets come from the original teacher; give one of them")
         }
         if let e = teacherGroupDropout, e < 0 || e > 1000 { throw SNEError("--teacher-group-dropout \(e) (teacherGroupDropout in a config file): epochs, 0…1000") }
