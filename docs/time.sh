@@ -27,7 +27,7 @@ load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || uptime | sed 's/.*averages*: *
 machine="$cpu, $cores cores, load $load"
 
 start=$(date +%s.%N)
-bash -c "$command"
+bash -c "$command" || { rc=$?; echo "docs/time.sh: the command failed (exit $rc); nothing recorded" >&2; exit "$rc"; }
 end=$(date +%s.%N)
 seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
 
@@ -42,7 +42,7 @@ quote=$(awk -v s="$seconds" 'BEGIN {
 
 old=$(awk -F'\t' -v id="$id" '$1 == id { print $3 }' "$file")
 row=$(printf '%s\t%s\t%s\tmeasured\t%s\t%s\t%s\t%s' "$id" "$doc" "$quote" "$seconds" "$(date -u +%Y-%m-%d)" "$machine" "$command")
-awk -F'\t' -v id="$id" -v row="$row" 'BEGIN { done = 0 }
+ROW="$row" awk -F'\t' -v id="$id" 'BEGIN { row = ENVIRON["ROW"]; done = 0 }
   $1 == id { if (!done) print row; done = 1; next } { print }
   END { if (!done) print row }' "$file" > "$file.tmp" && mv "$file.tmp" "$file"
 echo "docs/time.sh: $id: $quote ($seconds s) recorded in $file"
