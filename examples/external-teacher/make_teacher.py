@@ -15,7 +15,7 @@ images, so the targets match their input. Then:
       --teacher-test-features teacher_test_features.npy --teacher-test-logits teacher_test_logits.npy --out runs/fm-ext
 
 Usage: python make_teacher.py [--data DIR] [--epochs N] [--limit N] [--safetensors]
-(needs torch and numpy: python3 -m venv ~/.venvs/teacher && ~/.venvs/teacher/bin/pip install torch numpy --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple)
+(needs torch and numpy: python3 -m venv ~/.venvs/teacher && ~/.venvs/teacher/bin/pip install torch --index-url https://download.pytorch.org/whl/cpu && ~/.venvs/teacher/bin/pip install numpy)
 """
 import argparse, gzip, os, struct
 import numpy as np
