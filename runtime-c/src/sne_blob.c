@@ -178,11 +178,10 @@ SNE_OP_TABLE(MINOR_OK_)
 
 /* An op's line of SNE_OP_TABLE in 14 bits: minor (bits 0-3) | in kind << 4 | out kind << 6 |
  * record layout << 8 | bound << 12; 0 (layout REC_NONE_) for a byte that is not an opcode. */
-static uint32_t op_line(uint32_t code)
+static uint16_t op_line(uint32_t code)
 {
 #define LINE_(NAME, code_, kern_, minor_, in_, out_, rec_, bound_, mem_, state_, step_) \
-    case SNE_OP_##NAME: return (uint32_t)(minor_) | (uint32_t)K_##in_ << 4 | (uint32_t)K_##out_ << 6 | \
-                               (uint32_t)REC_##rec_ << 8 | (uint32_t)BOUND_##bound_ << 12;
+    case SNE_OP_##NAME: return (uint16_t)((minor_) | K_##in_ << 4 | K_##out_ << 6 | REC_##rec_ << 8 | BOUND_##bound_ << 12);
     switch ((sne_opcode)code) {
     SNE_OP_TABLE(LINE_)
     default: return 0;
