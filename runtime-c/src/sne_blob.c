@@ -260,7 +260,8 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
         op->par.pool.size = p; rd_zero(r, 3);
         if (r->st != SNE_OK) return;
         if (code == SNE_OP_MAXPOOL) need(r, p, 2, 15, at + 8u);
-        else if (p != 2u && p != 4u) fail(r, SNE_E_FORMAT, at + 8u);
+        else if (code == SNE_OP_AVGPOOL) { if (p != 2u && p != 4u) fail(r, SNE_E_FORMAT, at + 8u); }
+        else fail(r, SNE_E_FORMAT, at);                        /* a pool op without its size range here */
         if (r->st != SNE_OK) return;
         op->out_h = s->h / p; op->out_w = s->w / p; op->out_c = s->c;
         break;
@@ -369,16 +370,16 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
     }
     case REC_LDENSE: case REC_LCONV: {
             const sne_window *const win = &op->par.loihi_conv2d.win;
-            const uint64_t rows = code == SNE_OP_LOIHI_CONV2D ? (uint64_t)s->c * win->kh * win->kw
+            const uint64_t rows = rec == REC_LCONV ? (uint64_t)s->c * win->kh * win->kw
                                                                : (uint64_t)s->h * s->w * s->c;
             const uint64_t nw = rows * op->out_c;
             uint32_t w;
             if (16u + ((nw + 3u) & ~(uint64_t)3u) != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
             w = rd_array(r, nw);
-            if (code == SNE_OP_LOIHI_CONV2D) op->par.loihi_conv2d.w = w; else op->par.loihi_dense.w = w;
+            if (rec == REC_LCONV) op->par.loihi_conv2d.w = w; else op->par.loihi_dense.w = w;
             if (r->st != SNE_OK) return;
             *curmax = loihi_syn_bound(r, w, (uint32_t)rows, op->out_c,
-                                      code == SNE_OP_LOIHI_DENSE ? op->par.loihi_dense.weight_exp : 0, at);
+                                      rec == REC_LDENSE ? op->par.loihi_dense.weight_exp : 0, at);
             break;
     }
     case REC_SYN_CONV: case REC_SYN_DENSE: {
