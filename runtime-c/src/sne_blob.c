@@ -346,41 +346,40 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
     /* arrays by the record's layout: exact record size, ranges, and the §7 bounds they set */
     switch (rec) {
     case REC_LLIF: {
-            /* i16 bias_mant[C] (+pad), each -4096..4095; §7.8 bounds */
-            uint32_t ch, bm;
-            uint64_t bmax = 0;
-            if (20ull + ((2ull * s->c + 3u) & ~(uint64_t)3u) != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
-            bm = rd_array(r, 2ull * s->c);
-            op->par.loihi_lif.bias_mant = bm;
-            for (ch = 0; ch < s->c && r->st == SNE_OK; ch++) {
-                const uint32_t u = (uint32_t)byte_at(r, bm + 2u * ch) | ((uint32_t)byte_at(r, bm + 2u * ch + 1u) << 8);
-                const uint32_t mag = u < 0x8000u ? u : 65536u - u;
-                if (u > 4095u && u < 65536u - 4096u) fail(r, SNE_E_FORMAT, bm + 2u * ch);
-                if (mag > bmax) bmax = mag;
-            }
-            if (r->st != SNE_OK) return;
-            if (op->par.loihi_lif.source == 1u) {   /* bias: |cur| + |bias_mant| <= 4095 (the 13-bit mantissa) */
-                if (*curmax + bmax > 4095u) { fail(r, SNE_E_BOUND, at); return; }
-            } else {                /* synaptic: 64 * A * min(T, ceil(4096 / (du + 1))) <= 2^23 - 1 */
-                const uint32_t du = op->par.loihi_lif.du, steps0 = (4096u + du) / (du + 1u);
-                const uint64_t steps = T < steps0 ? T : steps0;
-                if (64u * *curmax * steps > 8388607u) { fail(r, SNE_E_BOUND, at); return; }
-            }
-            break;
+        /* i16 bias_mant[C] (+pad), each -4096..4095; §7.8 bounds */
+        uint32_t ch, bm;
+        uint64_t bmax = 0;
+        if (20ull + ((2ull * s->c + 3u) & ~(uint64_t)3u) != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
+        bm = rd_array(r, 2ull * s->c);
+        op->par.loihi_lif.bias_mant = bm;
+        for (ch = 0; ch < s->c && r->st == SNE_OK; ch++) {
+            const uint32_t u = (uint32_t)byte_at(r, bm + 2u * ch) | ((uint32_t)byte_at(r, bm + 2u * ch + 1u) << 8);
+            const uint32_t mag = u < 0x8000u ? u : 65536u - u;
+            if (u > 4095u && u < 65536u - 4096u) fail(r, SNE_E_FORMAT, bm + 2u * ch);
+            if (mag > bmax) bmax = mag;
+        }
+        if (r->st != SNE_OK) return;
+        if (op->par.loihi_lif.source == 1u) {   /* bias: |cur| + |bias_mant| <= 4095 (the 13-bit mantissa) */
+            if (*curmax + bmax > 4095u) { fail(r, SNE_E_BOUND, at); return; }
+        } else {                /* synaptic: 64 * A * min(T, ceil(4096 / (du + 1))) <= 2^23 - 1 */
+            const uint32_t du = op->par.loihi_lif.du, steps0 = (4096u + du) / (du + 1u);
+            const uint64_t steps = T < steps0 ? T : steps0;
+            if (64u * *curmax * steps > 8388607u) { fail(r, SNE_E_BOUND, at); return; }
+        }
+        break;
     }
     case REC_LDENSE: case REC_LCONV: {
-            const sne_window *const win = &op->par.loihi_conv2d.win;
-            const uint64_t rows = rec == REC_LCONV ? (uint64_t)s->c * win->kh * win->kw
-                                                               : (uint64_t)s->h * s->w * s->c;
-            const uint64_t nw = rows * op->out_c;
-            uint32_t w;
-            if (16u + ((nw + 3u) & ~(uint64_t)3u) != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
-            w = rd_array(r, nw);
-            if (rec == REC_LCONV) op->par.loihi_conv2d.w = w; else op->par.loihi_dense.w = w;
-            if (r->st != SNE_OK) return;
-            *curmax = loihi_syn_bound(r, w, (uint32_t)rows, op->out_c,
-                                      rec == REC_LDENSE ? op->par.loihi_dense.weight_exp : 0, at);
-            break;
+        const sne_window *const win = &op->par.loihi_conv2d.win;
+        const uint64_t rows = rec == REC_LCONV ? (uint64_t)s->c * win->kh * win->kw : (uint64_t)s->h * s->w * s->c;
+        const uint64_t nw = rows * op->out_c;
+        uint32_t w;
+        if (16u + ((nw + 3u) & ~(uint64_t)3u) != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
+        w = rd_array(r, nw);
+        if (rec == REC_LCONV) op->par.loihi_conv2d.w = w; else op->par.loihi_dense.w = w;
+        if (r->st != SNE_OK) return;
+        *curmax = loihi_syn_bound(r, w, (uint32_t)rows, op->out_c,
+                                  rec == REC_LDENSE ? op->par.loihi_dense.weight_exp : 0, at);
+        break;
     }
     case REC_SYN_CONV: case REC_SYN_DENSE: {
         sne_syn_params *const sp = &op->par.syn;
