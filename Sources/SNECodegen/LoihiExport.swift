@@ -43,7 +43,7 @@ public struct LoihiExport: Sendable {
                 let o = op.outputShape(shape)
                 let pre = "s\(k)_op\(j)"
                 var d: [String: Any] = ["op": op.name, "in_shape": [shape.h, shape.w, shape.c], "out_shape": [o.h, o.w, o.c]]
-                switch op {
+                switch op.interop {
                 case .inputConv2D(let c):
                     d["kh"] = c.kh; d["kw"] = c.kw; d["stride"] = c.stride; d["pad"] = c.pad; d["shift"] = c.shift
                     f[pre + "_w.npy"] = NPYWriter.int8(c.weights, shape: [shape.c, c.kh, c.kw, c.cout]); d["w"] = pre + "_w.npy"
@@ -63,7 +63,7 @@ public struct LoihiExport: Sendable {
                     d["kh"] = c.kh; d["kw"] = c.kw; d["stride"] = c.stride; d["pad"] = c.pad
                     f[pre + "_w.npy"] = NPYWriter.int8(c.weights, shape: [shape.c, c.kh, c.kw, c.cout]); d["w"] = pre + "_w.npy"
                 case .flatten, .readout: break
-                case .conv2D, .dense, .lif, .maxPool, .avgPool, .stem:
+                case .conv2D, .dense, .lif, .maxPool, .avgPool, .stem, .unsupported:
                     throw CodegenError.failure("student \(k) op \(j) (\(op.name)) is not a Loihi-mode op; lower the program first")
                 }
                 ops.append(d)

@@ -40,10 +40,10 @@ public struct ModelTables: Sendable {
                 let o = outs[j]
                 let win = { (c: Conv2D) -> [Int64] in [Int64(c.kh), Int64(c.kw), Int64(c.stride), Int64(c.pad)] }
                 let params: OpDescriptor.Params
-                switch op {
-                case .inputConv2D(let c), .conv2D(let c):
+                switch op.fields {                               // the record's fields (SpikeIR OpFields)
+                case .conv(let c):
                     params = .syn(w: Int64(addW(c.weights)), b: Int64(addB(c.bias)), shift: Int64(c.shift), window: win(c))
-                case .inputDense(let d), .dense(let d):
+                case .dense(let d):
                     params = .syn(w: Int64(addW(d.weights)), b: Int64(addB(d.bias)), shift: Int64(d.shift), window: [0, 0, 0, 0])
                 case .lif(let l):
                     let theta = Int64(addB(l.thetas))
@@ -55,8 +55,7 @@ public struct ModelTables: Sendable {
                     }
                     params = .lif(theta: theta, leak: leak, leakShift: ls, leakMult: lm,
                                   reset: Int64(l.reset.rawValue), stateBits: Int64(l.stateBits))
-                case .maxPool(let q), .avgPool(let q): params = .pool(size: Int64(q))
-                case .flatten, .readout: params = .none
+                case .pool(let q): params = .pool(size: Int64(q))
                 case .loihi(.lif(let l)):
                     // int16 LE bias_mant bytes in w8 (sne_loihi_lif_params.bias_mant, both modes)
                     let bm = Int64(addW(l.biasMant.flatMap { v -> [Int8] in
@@ -69,7 +68,7 @@ public struct ModelTables: Sendable {
                     params = .loihiDense(w: Int64(addW(d.weights)), weightExp: Int64(d.weightExp))
                 case .loihi(.conv2D(let c)):
                     params = .loihiConv2D(w: Int64(addW(c.weights)), window: [Int64(c.kh), Int64(c.kw), Int64(c.stride), Int64(c.pad)])
-                case .stem: params = .none                       // sne.h: in and out shape = the stem's output shape
+                case .none: params = .none                       // flatten, readout, stem (sne.h: all words 0)
                 }
                 let f = OpDescriptor(opcode: Int64(op.opcode), input: [Int64(inS.h), Int64(inS.w), Int64(inS.c)],
                                      output: [Int64(o.h), Int64(o.w), Int64(o.c)], params: params)

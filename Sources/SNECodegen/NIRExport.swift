@@ -108,9 +108,9 @@ public enum NIRExport {
             guard case .lif(let l) = op else { continue }
             var i = j - 1
             while i >= 0, case .avgPool = s.ops[i] { i -= 1 }
-            switch i >= 0 ? s.ops[i] : op {
+            switch (i >= 0 ? s.ops[i] : op).interop {
             case .inputConv2D, .conv2D, .inputDense, .dense: r[i] = l.thetas.map { 1 / firingThreshold($0) }
-            case .lif, .maxPool, .avgPool, .flatten, .readout, .loihi, .stem: throw CodegenError.failure("student \(k) op \(j) (lif): no conv/dense feeds it, so its thresholds cannot be normalized (use --nir-thresholds channel)")
+            case .lif, .maxPool, .avgPool, .flatten, .readout, .loihi, .stem, .unsupported: throw CodegenError.failure("student \(k) op \(j) (lif): no conv/dense feeds it, so its thresholds cannot be normalized (use --nir-thresholds channel)")
             }
         }
         return r
@@ -128,7 +128,7 @@ public enum NIRExport {
             let thetaScale = try thresholdScales(s, thresholds, student: k)
             for (j, op) in s.ops.enumerated() {
                 let o = op.outputShape(shape), name = "s\(k)_\(j)"
-                switch op {
+                switch op.interop {
                 case .inputConv2D(let c), .conv2D(let c):
                     if !spatial { throw CodegenError.failure("student \(k) op \(j) (\(op.name)): a convolution of a dense layer's vector output has no NIR form (NIR cannot reshape)") }
                     let sh = 1 / Double(UInt64(1) << UInt64(c.shift))
@@ -207,12 +207,14 @@ public enum NIRExport {
                     edges.append((prev, "logits"))   // NIR sums a node's inputs: logits = Σ_k head_k
                 case .loihi, .stem:
                     break   // refused by encode(_:) (Loihi-mode programs: export the program they were lowered from; the stem: not yet)
+                case .unsupported:
+                    throw CodegenError.failure("student \(k) op \(j) (\(op.name)): this op has no NIR form")
                 }
-                switch op {
+                switch op.interop {
                 case .inputConv2D, .conv2D, .maxPool, .avgPool: spatial = true; flatFrom = nil
                 case .inputDense, .dense: spatial = false; flatFrom = nil
                 case .flatten: flatFrom = order; spatial = false
-                case .lif, .readout, .loihi, .stem: break
+                case .lif, .readout, .loihi, .stem, .unsupported: break
                 }
                 shape = o
             }
@@ -237,7 +239,7 @@ public enum NIRExport {
     /// shared subgraph with a budget): the graph computes the same spikes and logits.
     public static func encode(_ program: Program, thresholds: NIRThresholds = .unit) throws -> [UInt8] {
         let p = StemSharing.expand(program)
-        if p.fileVersionMinor > 0 {
+        if p.students.contains(where: { $0.ops.contains { if case .loihi = $0.interop { true } else { false } } }) {
             throw CodegenError.failure("\(p.name) is a Loihi-mode program; export the program it was lowered from")
         }
         do { return try HDF5Writer.encode(try graph(p, thresholds: thresholds)) } catch let e as HDF5Error { throw CodegenError.failure(e.description) }

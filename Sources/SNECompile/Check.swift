@@ -172,7 +172,7 @@ public enum Check {
             // a student on the stem: its own lifs follow the stem's in the float model's names
             var j = k >= 0 && ops.first == .stem ? stemLIFs : 0
             for op in ops {
-                switch op {
+                switch op.interop {
                 case .inputConv2D(let cv), .conv2D(let cv): for v in cv.weights { hist[Int(v) + 128] += 1 }
                 case .inputDense(let d), .dense(let d): for v in d.weights { hist[Int(v) + 128] += 1 }
                 case .lif(let l):
@@ -180,6 +180,7 @@ public enum Check {
                     th.append((k < 0 ? "stem " + (j < lifNames[0].count ? lifNames[0][j] : "lif\(j)") : "s\(k) " + (j < lifNames[k].count ? lifNames[k][j] : "lif\(j)"), l.thetas.max()!)); j += 1
                 case .maxPool, .avgPool, .flatten, .readout, .stem: break
                 case .loihi: break   // a Loihi-mode program is checked through its MCU program (`check --loihi`)
+                case .unsupported(let w): for v in w { hist[Int(v) + 128] += 1 }
                 }
             }
         }

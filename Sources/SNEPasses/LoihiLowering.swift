@@ -168,9 +168,9 @@ public enum LoihiLowering {
         }
         let already = p.students.allSatisfy { s in
             s.ops.allSatisfy { op in
-                switch op {
+                switch op.interop {
                 case .inputConv2D, .inputDense, .flatten, .readout, .loihi: true
-                case .conv2D, .dense, .lif, .maxPool, .avgPool, .stem: false
+                case .conv2D, .dense, .lif, .maxPool, .avgPool, .stem, .unsupported: false
                 }
             }
         }
@@ -195,7 +195,7 @@ public enum LoihiLowering {
                 let op = s.ops[j]
                 let next: Op? = j + 1 < s.ops.count ? s.ops[j + 1] : nil
                 let here = "student \(k) op \(j) (\(op.name))"
-                switch op {
+                switch op.interop {
                 case .inputConv2D(var c):
                     guard case .lif(let l)? = next else { throw fail("the input op must be followed by lif") }
                     let th = fitInput(weights: &c.weights, bias: &c.bias, shift: &c.shift, channels: c.cout, lif: l, notes: &notes, here)
@@ -248,7 +248,7 @@ public enum LoihiLowering {
                 case .lif(let l):
                     if l.reset == .subtract { notes.lines.append("\(here): reset subtract → reset to 0 (Loihi)") }
                     throw fail("lif must follow the input op, conv2d or dense")
-                case .avgPool, .readout, .loihi, .stem:
+                case .avgPool, .readout, .loihi, .stem, .unsupported:
                     throw fail("this op has no Loihi counterpart")
                 }
             }

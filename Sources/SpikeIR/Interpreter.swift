@@ -188,67 +188,16 @@ public struct Interpreter: Sendable {
         return bufs
     }
 
-    /// An input op (spec §3.1/§3.2), once per inference; returns its MACs. Nil for any other op.
-    func inputOp(_ op: Op, _ x: UnsafeBufferPointer<UInt8>, _ si: Shape, _ so: Shape, _ dst: Buf) -> Int? {
-        switch op {
-        case .inputConv2D(let c): inputConv(c, x, si, so, program.inputZeroPoint, dst.cur)
-        case .inputDense(let d): inputDense(d, x, dst.cur)
-        case .conv2D, .dense, .lif, .maxPool, .avgPool, .flatten, .readout, .loihi, .stem: nil
-        }
-    }
-
     /// One time step of ops 1..<n of a student or of the stem (spec §4, §4.1): each op reads the
     /// value of the op before it. Hashes and traces every `lif` / `loihi_lif` op (spec §8).
     func step(_ ops: [Op], _ ins: [Shape], _ outs: [Shape], _ bufs: [Buf], _ loihi: LoihiState,
               counts: inout [Counts], hasher: inout FNV1a32, hash: Bool, trace: Bool) -> [LayerStep] {
         var layerSteps: [LayerStep] = []
         for j in 1..<ops.count {
-            let src = bufs[j - 1], dst = bufs[j]
-            switch ops[j] {
-            case .conv2D(let c):
-                counts[j].synops += spikeConv(c, src, ins[j], outs[j], dst.cur)
-            case .dense(let d):
-                counts[j].synops += spikeDense(d, src, dst.cur)
-            case .lif(let p):
-                lif(p, src.cur, dst)
-                counts[j].neuronUpdates += dst.size
-                if case .mulShift = p.leak { counts[j].macs += dst.size }
-                if hash {
-                    for i in 0..<dst.size { hasher.byte(dst.spk[i]) }
-                    for i in 0..<dst.size { hasher.int32(dst.cur[i]) }
-                }
-                if trace {
-                    layerSteps.append(LayerStep(op: j, spikes: Array(UnsafeBufferPointer(start: dst.spk, count: dst.size)),
-                                                membranes: Array(UnsafeBufferPointer(start: dst.cur, count: dst.size))))
-                }
-            case .maxPool(let p):
-                maxPool(p, src, ins[j], outs[j], dst)
-            case .avgPool(let p):
-                avgPool(p, src.cur, ins[j], outs[j], dst.cur)
-                counts[j].synops += outs[j].size * p * p
-            case .flatten:
-                break
-            case .readout:
-                for i in 0..<dst.size { dst.cur[i] &+= src.cur[i] }   // exact by §7.4
-                counts[j].synops += dst.size
-            case .loihi(let l):
-                counts[j] += loihiStep(l, j, loihi, src, dst)
-                if case .lif = l {
-                    let u = loihi.aux[j]!.cur
-                    if hash {
-                        for i in 0..<dst.size { hasher.byte(dst.spk[i]) }
-                        for i in 0..<dst.size { hasher.int32(dst.cur[i]) }
-                        for i in 0..<dst.size { hasher.int32(u[i]) }
-                    }
-                    if trace {
-                        layerSteps.append(LayerStep(op: j, spikes: Array(UnsafeBufferPointer(start: dst.spk, count: dst.size)),
-                                                    membranes: Array(UnsafeBufferPointer(start: dst.cur, count: dst.size)),
-                                                    currents: Array(UnsafeBufferPointer(start: u, count: dst.size))))
-                    }
-                }
-            case .inputConv2D, .inputDense, .stem:
-                break  // op 0 only: not reachable in a validated program
-            }
+            // the op's work (Op.swift `stepOp`): each op reads the value of the op before it
+            let ls = stepOp(ops[j], j, bufs[j - 1], bufs[j], ins[j], outs[j], loihi,
+                            counts: &counts[j], hasher: &hasher, hash: hash, trace: trace)
+            if let ls { layerSteps.append(ls) }
         }
         return layerSteps
     }

@@ -248,3 +248,265 @@ extension Counts {
         xs.reduce(1) { a, b in let (m, o) = a.multipliedReportingOverflow(by: b); return o ? Int.max : m }
     }
 }
+
+// MARK: - the record (spec §9): fields, arrays, ranges and static bounds of each op
+
+/// The fixed fields and arrays an op's record holds (spec §9), one case per record layout: what the
+/// codec writes after the 8-byte header (`ProgramFile`) and what the C runtime's descriptor holds
+/// (`sne_op_params`, SNECodegen `ModelTables`). An op without any is `.none` and needs no edit
+/// there; a new layout is a new case here, a build error at both.
+public enum OpFields: Sendable {
+    case conv(Conv2D)          // input_conv2d, conv2d
+    case dense(Dense)          // input_dense, dense
+    case lif(LIF)
+    case pool(size: Int)       // maxpool, avgpool
+    case loihi(LoihiOp)        // loihi_lif, loihi_dense, loihi_conv2d (Loihi.swift)
+    case none                  // flatten, readout, stem
+}
+
+extension Op {
+    /// The op's record fields and arrays (spec §9).
+    public var fields: OpFields {
+        switch self {
+        case .inputConv2D(let c), .conv2D(let c): .conv(c)
+        case .inputDense(let d), .dense(let d): .dense(d)
+        case .lif(let l): .lif(l)
+        case .maxPool(let q), .avgPool(let q): .pool(size: q)
+        case .loihi(let l): .loihi(l)
+        case .flatten, .readout, .stem: .none
+        }
+    }
+}
+
+extension Opcode {
+    /// Reads the op's fixed fields after its record header (spec §9) and checks what a field
+    /// alone decides (enumerations, must-be-zero); arrays stay empty until `Op.decodeArrays`.
+    /// `f` names the op in messages, `at` = the record's offset.
+    func decodeFields(_ s: inout ByteReader, _ f: String, at: Int) throws -> Op {
+        switch self {
+        case .inputConv2D: .inputConv2D(try s.conv2DFields(f))
+        case .conv2D: .conv2D(try s.conv2DFields(f))
+        case .inputDense: .inputDense(try s.denseFields(f))
+        case .dense: .dense(try s.denseFields(f))
+        case .lif: .lif(try s.lifFields(f, at: at))
+        case .maxPool: .maxPool(size: try s.poolFields(f))
+        case .avgPool: .avgPool(size: try s.poolFields(f))
+        case .flatten: .flatten
+        case .readout: .readout
+        case .loihiLIF: .loihi(try LoihiRules.decodeLIF(&s, f, at: at))
+        case .loihiDense: .loihi(try LoihiRules.decodeDense(&s, f))
+        case .loihiConv2D: .loihi(try LoihiRules.decodeConv2D(&s, f))
+        case .stem: .stem                                  // no parameters (spec §3.13)
+        }
+    }
+}
+
+extension Op {
+    /// Reads the op's arrays (spec §9) for input shape `s` and output shape `o` and checks them;
+    /// `features` = the student's F (the readout's size must equal it). Returns the op with them.
+    func decodeArrays(_ r: inout ByteReader, _ f: String, input s: Shape, output o: Shape, features: Int, at: Int) throws -> Op {
+        switch self {
+        case .inputConv2D(var c), .conv2D(var c):
+            c.weights = try r.i8s(s.c * c.kh * c.kw * c.cout, "\(f) w")
+            c.bias = try r.i32s(c.cout, "\(f) bias")
+            return code == .inputConv2D ? .inputConv2D(c) : .conv2D(c)
+        case .inputDense(var d), .dense(var d):
+            d.weights = try r.i8s(s.size * d.out, "\(f) w")
+            d.bias = try r.i32s(d.out, "\(f) bias")
+            return code == .inputDense ? .inputDense(d) : .dense(d)
+        case .lif(var l):
+            l.thetas = try r.i32s(s.c, "\(f) theta")
+            try ProgramValidator.validateThetas(l, channels: s.c, f, at: at)
+            return .lif(l)
+        case .readout:
+            try ProgramValidator.validateReadoutSize(o, features: features, f, at: at)
+            return self
+        case .loihi(let l):
+            let full = try LoihiRules.decodeArrays(l, &r, f, input: s)
+            try LoihiRules.validateArrays(full, f, input: s, at: at)
+            return .loihi(full)
+        case .maxPool, .avgPool, .flatten, .stem:
+            return self                                    // no arrays
+        }
+    }
+
+    /// The ranges of the op's fixed fields (spec §3, §9); `at` = the record's offset.
+    func validateParams(_ f: String, at: Int) throws {
+        let range = ProgramValidator.range
+        switch self {
+        case .inputConv2D(let c), .conv2D(let c):
+            try range("\(f) cout", at + 8, c.cout, 1, 4096)
+            try range("\(f) kh", at + 10, c.kh, 1, 15)
+            try range("\(f) kw", at + 11, c.kw, 1, 15)
+            try range("\(f) stride", at + 12, c.stride, 1, 15)
+            try range("\(f) pad", at + 13, c.pad, 0, min(c.kh, c.kw) - 1)
+            try range("\(f) shift", at + 14, c.shift, 0, 31)
+        case .inputDense(let d), .dense(let d):
+            try range("\(f) out", at + 8, d.out, 1, 65536)
+            try range("\(f) shift", at + 12, d.shift, 0, 31)
+        case .lif(let l):
+            if l.stateBits != 16 && l.stateBits != 32 { throw ProgramValidator.fail("\(f) state_bits", at + 13, "\(l.stateBits), must be 16 or 32") }
+            switch l.leak {
+            case .none: break
+            case .mulShift(let m, let s):
+                try range("\(f) leak_shift", at + 9, s, 0, 15)
+                try range("\(f) leak_mult", at + 10, m, 0, 1 << s)
+            case .shift(let s):
+                try range("\(f) leak_shift", at + 9, s, 1, 31)
+            }
+        case .maxPool(let p):
+            try range("\(f) size", at + 8, p, 2, 15)
+        case .avgPool(let p):
+            if p != 2 && p != 4 { throw ProgramValidator.fail("\(f) size", at + 8, "\(p), must be 2 or 4") }
+        case .flatten, .readout, .stem: break
+        case .loihi(let l): try LoihiRules.validateParams(l, f, at: at)
+        }
+    }
+
+    /// The op's arrays as they stand in memory (spec §3, §9) for input shape `s` and output shape
+    /// `o`; `previous` = the op before it in its list; `features` = the student's F.
+    func validateArrays(_ f: String, input s: Shape, output o: Shape, features: Int, previous: Op?, at: Int) throws {
+        let fail = ProgramValidator.fail
+        switch self {
+        case .inputConv2D(let c), .conv2D(let c):
+            let nw = s.c * c.kh * c.kw * c.cout
+            if c.weights.count != nw { throw fail("\(f) w", at + 16, "\(c.weights.count) weights, must be cin·kh·kw·cout = \(nw)") }
+            if c.bias.count != c.cout { throw fail("\(f) bias", at + 16 + align4(nw), "\(c.bias.count) biases, must be \(c.cout)") }
+        case .inputDense(let d), .dense(let d):
+            let nw = s.size * d.out
+            if d.weights.count != nw { throw fail("\(f) w", at + 16, "\(d.weights.count) weights, must be in·out = \(nw)") }
+            if d.bias.count != d.out { throw fail("\(f) bias", at + 16 + align4(nw), "\(d.bias.count) biases, must be \(d.out)") }
+        case .lif(let l):
+            try ProgramValidator.validateThetas(l, channels: s.c, f, at: at)
+        case .readout:
+            try ProgramValidator.validateReadoutSize(o, features: features, f, at: at)
+        case .loihi(let l):
+            try LoihiRules.validateSource(l, previous: previous, f, at: at)
+            try LoihiRules.validateArrays(l, f, input: s, at: at)
+        case .maxPool, .avgPool, .flatten, .stem: break   // no arrays
+        }
+    }
+
+    /// The static bounds of spec §7 (§7.1, §7.3, §7.4, §7.8) at this op: `curmax` bounds |value|
+    /// of its CUR input; returns the bound of its output (unchanged for an op that keeps it).
+    func bound(curmax: Int, timesteps T: Int, _ f: String, at: Int) throws -> Int {
+        let B = ProgramValidator.B, fail = ProgramValidator.fail, syn = ProgramValidator.synapticBound
+        switch self {
+        case .inputConv2D(let c): return try syn(f, at, c.weights, c.bias, c.shift, 255)
+        case .inputDense(let d): return try syn(f, at, d.weights, d.bias, d.shift, 255)
+        case .conv2D(let c): return try syn(f, at, c.weights, c.bias, c.shift, 1)
+        case .dense(let d): return try syn(f, at, d.weights, d.bias, d.shift, 1)
+        case .avgPool(let q):
+            let a = curmax * q * q + (q * q) / 2
+            if a > B { throw fail(f, at, "static bound §7.3 fails: input bound \(curmax) · p² + p²/2 = \(a) > 2^31−1") }
+            return curmax
+        case .readout:
+            let a = T * curmax
+            if a > B { throw fail(f, at, "static bound §7.4 fails: T · curmax = \(T) · \(curmax) = \(a) > 2^31−1") }
+            return curmax
+        case .loihi(let l):
+            return try LoihiRules.validateBounds(l, f, at: at, curmax: curmax, timesteps: T)
+        case .lif, .maxPool, .flatten, .stem: return curmax   // unchanged (stem: spikes follow)
+        }
+    }
+}
+
+// MARK: - the reference interpreter (spec §3, §4): each op's work
+
+extension Interpreter {
+    /// An input op (spec §3.1/§3.2), once per inference; returns its MACs. Nil for any other op.
+    func inputOp(_ op: Op, _ x: UnsafeBufferPointer<UInt8>, _ si: Shape, _ so: Shape, _ dst: Buf) -> Int? {
+        switch op {
+        case .inputConv2D(let c): inputConv(c, x, si, so, program.inputZeroPoint, dst.cur)
+        case .inputDense(let d): inputDense(d, x, dst.cur)
+        case .conv2D, .dense, .lif, .maxPool, .avgPool, .flatten, .readout, .loihi, .stem: nil
+        }
+    }
+
+    /// One time step of op `j` (not op 0) of a student or of the stem (spec §3): reads `src` (the
+    /// op before it), writes `dst`; `si` / `so` = its input / output shape. Adds its counts to
+    /// `c`; a `lif` / `loihi_lif` op hashes its spikes and state into `hasher` (spec §8) when `hash`
+    /// and returns its trace when `trace` (nil otherwise and for every other op).
+    func stepOp(_ op: Op, _ j: Int, _ src: Buf, _ dst: Buf, _ si: Shape, _ so: Shape, _ loihi: LoihiState,
+                counts c: inout Counts, hasher: inout FNV1a32, hash: Bool, trace: Bool) -> LayerStep? {
+        switch op {
+        case .conv2D(let cv):
+            c.synops += spikeConv(cv, src, si, so, dst.cur)
+        case .dense(let d):
+            c.synops += spikeDense(d, src, dst.cur)
+        case .lif(let p):
+            lif(p, src.cur, dst)
+            c.neuronUpdates += dst.size
+            if case .mulShift = p.leak { c.macs += dst.size }
+            if hash {
+                for i in 0..<dst.size { hasher.byte(dst.spk[i]) }
+                for i in 0..<dst.size { hasher.int32(dst.cur[i]) }
+            }
+            if trace {
+                return LayerStep(op: j, spikes: Array(UnsafeBufferPointer(start: dst.spk, count: dst.size)),
+                                 membranes: Array(UnsafeBufferPointer(start: dst.cur, count: dst.size)))
+            }
+        case .maxPool(let p):
+            maxPool(p, src, si, so, dst)
+        case .avgPool(let p):
+            avgPool(p, src.cur, si, so, dst.cur)
+            c.synops += so.size * p * p
+        case .flatten:
+            break
+        case .readout:
+            for i in 0..<dst.size { dst.cur[i] &+= src.cur[i] }   // exact by §7.4
+            c.synops += dst.size
+        case .loihi(let l):
+            c += loihiStep(l, j, loihi, src, dst)
+            if case .lif = l {
+                let u = loihi.aux[j]!.cur
+                if hash {
+                    for i in 0..<dst.size { hasher.byte(dst.spk[i]) }
+                    for i in 0..<dst.size { hasher.int32(dst.cur[i]) }
+                    for i in 0..<dst.size { hasher.int32(u[i]) }
+                }
+                if trace {
+                    return LayerStep(op: j, spikes: Array(UnsafeBufferPointer(start: dst.spk, count: dst.size)),
+                                     membranes: Array(UnsafeBufferPointer(start: dst.cur, count: dst.size)),
+                                     currents: Array(UnsafeBufferPointer(start: u, count: dst.size)))
+                }
+            }
+        case .inputConv2D, .inputDense, .stem:
+            break  // op 0 only: not reachable in a validated program
+        }
+        return nil
+    }
+}
+
+// MARK: - what the op is to the other back-ends
+
+/// What an op is to the consumers beyond the file format and the two runtimes: the Loihi lowering
+/// (SNEPasses) and export, the NIR export (SNECodegen) and `sne check`'s weight histogram
+/// (SNECompile). They switch over this view (`Op.interop`), not over `Op`: an op none of them
+/// supports is `.unsupported` here and needs no edit there (the lowering and both exports refuse
+/// it by name, `check` histograms its weights); a new case of this view is a build error at each.
+public enum InteropOp: Sendable {
+    case inputConv2D(Conv2D), inputDense(Dense), conv2D(Conv2D), dense(Dense), lif(LIF)
+    case maxPool(size: Int), avgPool(size: Int), flatten, readout, loihi(LoihiOp), stem
+    /// An op without a Loihi lowering or a NIR form; `weights`: its int8 weights (for `check`).
+    case unsupported(weights: [Int8])
+}
+
+extension Op {
+    /// The op as the Loihi lowering and export, the NIR export and `check` see it.
+    public var interop: InteropOp {
+        switch self {
+        case .inputConv2D(let c): .inputConv2D(c)
+        case .inputDense(let d): .inputDense(d)
+        case .conv2D(let c): .conv2D(c)
+        case .dense(let d): .dense(d)
+        case .lif(let l): .lif(l)
+        case .maxPool(let q): .maxPool(size: q)
+        case .avgPool(let q): .avgPool(size: q)
+        case .flatten: .flatten
+        case .readout: .readout
+        case .loihi(let l): .loihi(l)
+        case .stem: .stem
+        }
+    }
+}

@@ -68,6 +68,52 @@ struct ByteReader {
     }
 }
 
+extension ByteReader {
+    /// `u16 cout, u8 kh, kw, stride, pad, shift, u8 reserved` (spec §9: input_conv2d, conv2d).
+    mutating func conv2DFields(_ f: String) throws -> Conv2D {
+        let cout = try u16("\(f) cout"), kh = try u8("\(f) kh"), kw = try u8("\(f) kw")
+        let st = try u8("\(f) stride"), pad = try u8("\(f) pad"), sh = try u8("\(f) shift")
+        try reserved(1, "\(f) reserved")
+        return Conv2D(cout: cout, kh: kh, kw: kw, stride: st, pad: pad, shift: sh, weights: [], bias: [])
+    }
+
+    /// `u32 out, u8 shift, u8 reserved[3]` (spec §9: input_dense, dense).
+    mutating func denseFields(_ f: String) throws -> Dense {
+        let out = try u32("\(f) out"), sh = try u8("\(f) shift")
+        try reserved(3, "\(f) reserved")
+        return Dense(out: out, shift: sh, weights: [], bias: [])
+    }
+
+    /// `u8 leak, u8 leak_shift, u16 leak_mult, u8 reset, u8 state_bits, u16 reserved` (spec §9: lif);
+    /// `at` = the record's offset.
+    mutating func lifFields(_ f: String, at: Int) throws -> LIF {
+        func fail(_ field: String, _ o: Int, _ r: String) -> SpikeIRError { .invalid(field: field, offset: o, reason: r) }
+        let lk = try u8("\(f) leak"), ls = try u8("\(f) leak_shift"), lm = try u16("\(f) leak_mult")
+        let rst = try u8("\(f) reset"), bits = try u8("\(f) state_bits")
+        try reserved(2, "\(f) reserved")
+        let leak: Leak
+        switch lk {
+        case 0:
+            if ls != 0 || lm != 0 { throw fail("\(f) leak_shift", at + 9, "leak_shift/leak_mult must be 0 for leak none") }
+            leak = .none
+        case 1: leak = .mulShift(mult: lm, shift: ls)
+        case 2:
+            if lm != 0 { throw fail("\(f) leak_mult", at + 10, "\(lm), must be 0 for leak shift") }
+            leak = .shift(ls)
+        default: throw fail("\(f) leak", at + 8, "\(lk), must be 0 (none), 1 (mulshift) or 2 (shift)")
+        }
+        guard let reset = Reset(rawValue: UInt8(rst)) else { throw fail("\(f) reset", at + 12, "\(rst), must be 0 (subtract) or 1 (zero)") }
+        return LIF(stateBits: bits, thetas: [], reset: reset, leak: leak)
+    }
+
+    /// `u8 size, u8 reserved[3]` (spec §9: maxpool, avgpool).
+    mutating func poolFields(_ f: String) throws -> Int {
+        let sz = try u8("\(f) size")
+        try reserved(3, "\(f) reserved")
+        return sz
+    }
+}
+
 public enum ProgramFile {
     /// Encodes a program (validating it first: an invalid program throws, spec §7).
     public static func encode(_ p: Program) throws -> [UInt8] {
@@ -105,12 +151,12 @@ public enum ProgramFile {
         }
         func record(_ op: Op) {
                 w.u8(op.opcode); w.zeros(3); w.u32(UInt32(op.recordSize))
-                switch op {
-                case .inputConv2D(let c), .conv2D(let c):
+                switch op.fields {
+                case .conv(let c):
                     w.u16(UInt16(c.cout)); w.u8(UInt8(c.kh)); w.u8(UInt8(c.kw)); w.u8(UInt8(c.stride))
                     w.u8(UInt8(c.pad)); w.u8(UInt8(c.shift)); w.u8(0)
                     w.i8s(c.weights); w.i32s(c.bias)
-                case .inputDense(let d), .dense(let d):
+                case .dense(let d):
                     w.u32(UInt32(d.out)); w.u8(UInt8(d.shift)); w.zeros(3)
                     w.i8s(d.weights); w.i32s(d.bias)
                 case .lif(let l):
@@ -120,9 +166,9 @@ public enum ProgramFile {
                     case .shift(let s): w.u8(2); w.u8(UInt8(s)); w.u16(0)
                     }
                     w.u8(l.reset.rawValue); w.u8(UInt8(l.stateBits)); w.u16(0); w.i32s(l.thetas)
-                case .maxPool(let s), .avgPool(let s):
+                case .pool(let s):
                     w.u8(UInt8(s)); w.zeros(3)
-                case .flatten, .readout, .stem: break
+                case .none: break
                 case .loihi(let l): LoihiRules.encode(l, &w)
                 }
         }
@@ -284,47 +330,7 @@ public enum ProgramFile {
                     throw fail("\(who) op \(j) opcode", at, "\(opcode) needs version ≥ \(major).\(code.minorVersion), the file is \(major).\(minor)")
                 }
                 var f = "\(who) op \(j) (\(code.name))"
-                var op: Op
-                switch code {
-                case .inputConv2D, .conv2D:
-                    let cout = try s.u16("\(f) cout"), kh = try s.u8("\(f) kh"), kw = try s.u8("\(f) kw")
-                    let st = try s.u8("\(f) stride"), pad = try s.u8("\(f) pad"), sh = try s.u8("\(f) shift")
-                    try s.reserved(1, "\(f) reserved")
-                    let c = Conv2D(cout: cout, kh: kh, kw: kw, stride: st, pad: pad, shift: sh, weights: [], bias: [])
-                    op = code == .inputConv2D ? .inputConv2D(c) : .conv2D(c)
-                case .inputDense, .dense:
-                    let out = try s.u32("\(f) out"), sh = try s.u8("\(f) shift")
-                    try s.reserved(3, "\(f) reserved")
-                    let d = Dense(out: out, shift: sh, weights: [], bias: [])
-                    op = code == .inputDense ? .inputDense(d) : .dense(d)
-                case .lif:
-                    let lk = try s.u8("\(f) leak"), ls = try s.u8("\(f) leak_shift"), lm = try s.u16("\(f) leak_mult")
-                    let rst = try s.u8("\(f) reset"), bits = try s.u8("\(f) state_bits")
-                    try s.reserved(2, "\(f) reserved")
-                    let leak: Leak
-                    switch lk {
-                    case 0:
-                        if ls != 0 || lm != 0 { throw fail("\(f) leak_shift", at + 9, "leak_shift/leak_mult must be 0 for leak none") }
-                        leak = .none
-                    case 1: leak = .mulShift(mult: lm, shift: ls)
-                    case 2:
-                        if lm != 0 { throw fail("\(f) leak_mult", at + 10, "\(lm), must be 0 for leak shift") }
-                        leak = .shift(ls)
-                    default: throw fail("\(f) leak", at + 8, "\(lk), must be 0 (none), 1 (mulshift) or 2 (shift)")
-                    }
-                    guard let reset = Reset(rawValue: UInt8(rst)) else { throw fail("\(f) reset", at + 12, "\(rst), must be 0 (subtract) or 1 (zero)") }
-                    op = .lif(LIF(stateBits: bits, thetas: [], reset: reset, leak: leak))
-                case .maxPool, .avgPool:
-                    let sz = try s.u8("\(f) size")
-                    try s.reserved(3, "\(f) reserved")
-                    op = code == .maxPool ? .maxPool(size: sz) : .avgPool(size: sz)
-                case .flatten: op = .flatten
-                case .readout: op = .readout
-                case .loihiLIF: op = .loihi(try LoihiRules.decodeLIF(&s, f, at: at))
-                case .loihiDense: op = .loihi(try LoihiRules.decodeDense(&s, f))
-                case .loihiConv2D: op = .loihi(try LoihiRules.decodeConv2D(&s, f))
-                case .stem: op = .stem                       // no parameters (spec §3.13)
-                }
+                var op = try code.decodeFields(&s, f, at: at)        // Op.swift
                 // a student's op 0 `stem` reads the stem's output shape (spec §3.13)
                 if j == 0, op == .stem, case .student = owner, let so = p.stemOutput { shape = so }
                 let (os, ok) = try ProgramValidator.validateOpParams(op, owner: owner, index: j, count: nops, input: shape, prev: kind,
@@ -333,27 +339,7 @@ public enum ProgramFile {
                 let need = op.recordSize(input: shape)
                 f = "\(who) op \(j) (\(op.name))"
                 if rs != need { throw fail("\(f) record_size", at + 4, "\(rs), must be \(need) for these parameters and input \(shape)") }
-                switch op {
-                case .inputConv2D(var c), .conv2D(var c):
-                    c.weights = try s.i8s(shape.c * c.kh * c.kw * c.cout, "\(f) w")
-                    c.bias = try s.i32s(c.cout, "\(f) bias")
-                    op = code == .inputConv2D ? .inputConv2D(c) : .conv2D(c)
-                case .inputDense(var d), .dense(var d):
-                    d.weights = try s.i8s(shape.size * d.out, "\(f) w")
-                    d.bias = try s.i32s(d.out, "\(f) bias")
-                    op = code == .inputDense ? .inputDense(d) : .dense(d)
-                case .lif(var l):
-                    l.thetas = try s.i32s(shape.c, "\(f) theta")
-                    try ProgramValidator.validateThetas(l, channels: shape.c, f, at: at)
-                    op = .lif(l)
-                case .readout:
-                    if os.size != feats { throw fail(f, at, "readout size \(os.size) ≠ the student's features \(feats)") }
-                case .loihi(let l):
-                    let full = try LoihiRules.decodeArrays(l, &s, f, input: shape)
-                    try LoihiRules.validateArrays(full, f, input: shape, at: at)
-                    op = .loihi(full)
-                case .maxPool, .avgPool, .flatten, .stem: break
-                }
+                op = try op.decodeArrays(&s, f, input: shape, output: os, features: feats, at: at)   // Op.swift
                 ops.append(op); shape = os; kind = ok
             }
             return ops

@@ -182,6 +182,11 @@ public enum ProgramValidator {
         for (c, t) in l.thetas.enumerated() { try range("\(f) theta[\(c)]", at + 16 + 4 * c, Int(t), 1, hi) }
     }
 
+    /// A readout's size (spec §3.9): the student's features F.
+    static func validateReadoutSize(_ o: Shape, features: Int, _ f: String, at: Int) throws {
+        if o.size != features { throw fail(f, at, "readout size \(o.size) ≠ the student's features \(features)") }
+    }
+
     /// One op's parameter ranges, typing and output shape (spec §3, §4.1, §7.6); arrays are not
     /// looked at. `owner` = a student or the stem; `prev` = the kind flowing in; `hasStem` = the
     /// program has a stem (a student's `stem` op needs one). Returns the output shape and kind.
@@ -189,34 +194,7 @@ public enum ProgramValidator {
                                      input s: Shape, prev: ValueKind, hasStem: Bool, at: Int) throws -> (Shape, ValueKind) {
         let f = "\(owner.label) op \(j) (\(op.name))"
         let (inK, outK) = op.kinds
-        switch op {
-        case .inputConv2D(let c), .conv2D(let c):
-            try range("\(f) cout", at + 8, c.cout, 1, 4096)
-            try range("\(f) kh", at + 10, c.kh, 1, 15)
-            try range("\(f) kw", at + 11, c.kw, 1, 15)
-            try range("\(f) stride", at + 12, c.stride, 1, 15)
-            try range("\(f) pad", at + 13, c.pad, 0, min(c.kh, c.kw) - 1)
-            try range("\(f) shift", at + 14, c.shift, 0, 31)
-        case .inputDense(let d), .dense(let d):
-            try range("\(f) out", at + 8, d.out, 1, 65536)
-            try range("\(f) shift", at + 12, d.shift, 0, 31)
-        case .lif(let l):
-            if l.stateBits != 16 && l.stateBits != 32 { throw fail("\(f) state_bits", at + 13, "\(l.stateBits), must be 16 or 32") }
-            switch l.leak {
-            case .none: break
-            case .mulShift(let m, let s):
-                try range("\(f) leak_shift", at + 9, s, 0, 15)
-                try range("\(f) leak_mult", at + 10, m, 0, 1 << s)
-            case .shift(let s):
-                try range("\(f) leak_shift", at + 9, s, 1, 31)
-            }
-        case .maxPool(let p):
-            try range("\(f) size", at + 8, p, 2, 15)
-        case .avgPool(let p):
-            if p != 2 && p != 4 { throw fail("\(f) size", at + 8, "\(p), must be 2 or 4") }
-        case .flatten, .readout, .stem: break
-        case .loihi(let l): try LoihiRules.validateParams(l, f, at: at)
-        }
+        try op.validateParams(f, at: at)                       // ranges (Op.swift)
         switch owner {
         case .student:
             // typing (spec §3): op 0 is an input op or `stem`, kinds chain, readout last and only there.
@@ -271,24 +249,7 @@ public enum ProgramValidator {
             let f = "\(owner.label) op \(j) (\(op.name))"
             let (os, ok) = try validateOpParams(op, owner: owner, index: j, count: list.count, input: shape, prev: kind,
                                              hasStem: p.stem != nil, at: o)
-            switch op {
-            case .inputConv2D(let c), .conv2D(let c):
-                let nw = shape.c * c.kh * c.kw * c.cout
-                if c.weights.count != nw { throw fail("\(f) w", o + 16, "\(c.weights.count) weights, must be cin·kh·kw·cout = \(nw)") }
-                if c.bias.count != c.cout { throw fail("\(f) bias", o + 16 + align4(nw), "\(c.bias.count) biases, must be \(c.cout)") }
-            case .inputDense(let d), .dense(let d):
-                let nw = shape.size * d.out
-                if d.weights.count != nw { throw fail("\(f) w", o + 16, "\(d.weights.count) weights, must be in·out = \(nw)") }
-                if d.bias.count != d.out { throw fail("\(f) bias", o + 16 + align4(nw), "\(d.bias.count) biases, must be \(d.out)") }
-            case .lif(let l):
-                try validateThetas(l, channels: shape.c, f, at: o)
-            case .readout:
-                if os.size != features { throw fail(f, o, "readout size \(os.size) ≠ the student's features \(features)") }
-            case .loihi(let l):
-                try LoihiRules.validateSource(l, previous: j > 0 ? list[j - 1] : nil, f, at: o)
-                try LoihiRules.validateArrays(l, f, input: shape, at: o)
-            case .maxPool, .avgPool, .flatten, .stem: break   // no arrays
-            }
+            try op.validateArrays(f, input: shape, output: os, features: features, previous: j > 0 ? list[j - 1] : nil, at: o)
             shape = os; kind = ok
         }
     }
@@ -378,21 +339,7 @@ public enum ProgramValidator {
             var curmax = 0
             for (j, op) in ops.enumerated() {
                 let f = "\(owner.label) op \(j) (\(op.name))", at = offsets[j]
-                switch op {
-                case .inputConv2D(let c): curmax = try synapticBound(f, at, w: c.weights, bias: c.bias, shift: c.shift, scale: 255)
-                case .inputDense(let d): curmax = try synapticBound(f, at, w: d.weights, bias: d.bias, shift: d.shift, scale: 255)
-                case .conv2D(let c): curmax = try synapticBound(f, at, w: c.weights, bias: c.bias, shift: c.shift, scale: 1)
-                case .dense(let d): curmax = try synapticBound(f, at, w: d.weights, bias: d.bias, shift: d.shift, scale: 1)
-                case .avgPool(let q):
-                    let a = curmax * q * q + (q * q) / 2
-                    if a > B { throw fail(f, at, "static bound §7.3 fails: input bound \(curmax) · p² + p²/2 = \(a) > 2^31−1") }
-                case .readout:
-                    let a = p.timesteps * curmax
-                    if a > B { throw fail(f, at, "static bound §7.4 fails: T · curmax = \(p.timesteps) · \(curmax) = \(a) > 2^31−1") }
-                case .loihi(let l):
-                    curmax = try LoihiRules.validateBounds(l, f, at: at, curmax: curmax, timesteps: p.timesteps)
-                case .lif, .maxPool, .flatten, .stem: break   // curmax unchanged (stem: spikes follow)
-                }
+                curmax = try op.bound(curmax: curmax, timesteps: p.timesteps, f, at: at)   // Op.swift
             }
     }
 

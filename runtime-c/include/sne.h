@@ -54,14 +54,57 @@ typedef enum sne_status {
     SNE_E_CAPACITY = 10 /* blob: more op records than the ops storage passed to sne_blob_load */
 } sne_status;
 
-/* Opcodes (spec §9). The runtime switches over this type with one case per opcode and a failing
- * default (the test builds add -Wswitch-enum, so a new opcode is a compile error at every switch). */
+/*
+ * The op table (spec §3, §9): one line per op. The opcode enum below and everything the runtime
+ * knows of an op follow from its line: the loader's checks (sne_blob.c: the version that allows it,
+ * its value kinds, its record layout and §7 bound) and the run loop's (sne_run.c: its arena memory
+ * and its step). A new op is one line here and its kernel in sne_ops.c. An application needs only
+ * the enum; the other columns are read by the runtime's own sources:
+ *   NAME, code  SNE_OP_<NAME> = code (spec §9)
+ *   kern        the kernel of a K step: sne_k_<kern>(m, op, in, out, state, counts), declared from
+ *               this table (sne_internal.h); `-` for an op without one
+ *   minor       the 2.x minor version that introduced the op: an older file may not hold it
+ *   in, out     value kinds (spec §1, §3): U8, CUR, SPK, FEAT
+ *   rec         the record's fields and arrays after its 8-byte header (spec §9; sne_blob.c load_op):
+ *               SYN_CONV, SYN_DENSE (int8 w + int32 bias), LIF, POOL (u8 size), SAME (none; output
+ *               shape = input shape), FLAT (none; a vector), STEM (none; the stem's shape), LLIF,
+ *               LDENSE, LCONV (the Loihi ops)
+ *   bound       its §7 static bound on curmax: KEEP (unchanged), ARRAYS (set by its arrays, §7.1,
+ *               §7.8), AVGPOOL (§7.3), READOUT (§7.4)
+ *   mem         its output buffer in the arena: CUR (int32 per element), SPK (a byte per element),
+ *               NONE (flatten passes its input through, readout writes its state, stem reads S[t])
+ *   state       its per-inference state: NONE, LIF (2 or 4 bytes per neuron by state_bits), I32
+ *               (4 bytes per element), LLIF (v and u, 8 bytes per neuron)
+ *   step        what the run loop does with it: INPUT (op 0, once per inference), K (its kernel
+ *               each step), LIF, LLIF (a kernel and the trace of spec §8), PASS (flatten), READOUT
+ *               (accumulates the features), STEM (op 0: S[t] of the stem)
+ * Every switch over sne_opcode is generated from this table with a failing default, so an opcode
+ * that has no line (or an unknown byte in a descriptor) is refused, never run as another op, and
+ * SNE_VERSION_MINOR must be at least every line's minor (sne_blob.c checks it at compile time).
+ */
+/*      NAME          code kern          minor in   out   rec        bound    mem   state step */
+#define SNE_OP_TABLE(X) \
+    X(INPUT_CONV2D,  1,   input_conv2d, 0,    U8,  CUR,  SYN_CONV,  ARRAYS,  CUR,  NONE, INPUT) \
+    X(INPUT_DENSE,   2,   input_dense,  0,    U8,  CUR,  SYN_DENSE, ARRAYS,  CUR,  NONE, INPUT) \
+    X(CONV2D,        3,   conv2d,       0,    SPK, CUR,  SYN_CONV,  ARRAYS,  CUR,  NONE, K)     \
+    X(DENSE,         4,   dense,        0,    SPK, CUR,  SYN_DENSE, ARRAYS,  CUR,  NONE, K)     \
+    X(LIF,           5,   -,            0,    CUR, SPK,  LIF,       KEEP,    SPK,  LIF,  LIF)   \
+    X(MAXPOOL,       6,   maxpool,      0,    SPK, SPK,  POOL,      KEEP,    SPK,  NONE, K)     \
+    X(AVGPOOL,       7,   avgpool,      0,    CUR, CUR,  POOL,      AVGPOOL, CUR,  NONE, K)     \
+    X(FLATTEN,       8,   -,            0,    SPK, SPK,  FLAT,      KEEP,    NONE, NONE, PASS)  \
+    X(READOUT,       9,   -,            0,    CUR, FEAT, SAME,      READOUT, NONE, I32,  READOUT) \
+    X(LOIHI_LIF,     10,  -,            1,    CUR, SPK,  LLIF,      ARRAYS,  SPK,  LLIF, LLIF)  \
+    X(LOIHI_DENSE,   11,  loihi_dense,  1,    SPK, CUR,  LDENSE,    ARRAYS,  CUR,  I32,  K)     \
+    X(LOIHI_CONV2D,  12,  loihi_conv2d, 1,    SPK, CUR,  LCONV,     ARRAYS,  CUR,  I32,  K)     \
+    X(STEM,          13,  -,            2,    U8,  SPK,  STEM,      KEEP,    NONE, NONE, STEM)
+
+/* Opcodes (spec §9), from SNE_OP_TABLE. stem (2.2) is op 0 of a student only; its value at step t
+ * is the stem's S[t] (spec §3.13). */
+#define SNE_OP_ENUM_(NAME, code, kern, minor, in, out, rec, bound, mem, state, step) SNE_OP_##NAME = code,
 typedef enum sne_opcode {
-    SNE_OP_INPUT_CONV2D = 1, SNE_OP_INPUT_DENSE = 2, SNE_OP_CONV2D = 3, SNE_OP_DENSE = 4,
-    SNE_OP_LIF = 5, SNE_OP_MAXPOOL = 6, SNE_OP_AVGPOOL = 7, SNE_OP_FLATTEN = 8, SNE_OP_READOUT = 9,
-    SNE_OP_LOIHI_LIF = 10, SNE_OP_LOIHI_DENSE = 11, SNE_OP_LOIHI_CONV2D = 12,  /* 2.1 files and later */
-    SNE_OP_STEM = 13   /* 2.2: op 0 of a student only; its value at step t is the stem's S[t] (spec §3.13) */
+    SNE_OP_TABLE(SNE_OP_ENUM_)
 } sne_opcode;
+#undef SNE_OP_ENUM_
 
 /* The `student` argument of the trace callback for the shared stem's ops (spec §4.1). */
 #define SNE_STEM_INDEX 0xFFFFFFFFu

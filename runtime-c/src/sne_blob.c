@@ -163,31 +163,30 @@ static uint32_t crc32_of(const SNE_FLASH uint8_t *b, uint32_t n)
 typedef struct shape { uint32_t h, w, c; } shape;
 enum { K_U8, K_CUR, K_SPK, K_FEAT };
 
-/* The record families of spec §9, one case per opcode (no opcode ranges): 1 = a 2.1 (Loihi) op,
- * 2 = an int8-weight synaptic op with an int32 bias, 3 = lif, 4 = a record without arrays
- * (maxpool, avgpool, flatten, readout, stem); 0 = not an opcode. */
-static int family(uint32_t code)
+/* The columns of an op's line in sne.h SNE_OP_TABLE that the loader reads: its record layout
+ * (REC_*) and its §7 bound (BOUND_*); the kinds are K_* above. */
+typedef enum rec_layout {
+    REC_NONE_, REC_SYN_CONV, REC_SYN_DENSE, REC_LIF, REC_POOL, REC_SAME, REC_FLAT, REC_STEM, REC_LLIF, REC_LDENSE, REC_LCONV
+} rec_layout;
+typedef enum bound_rule { BOUND_KEEP, BOUND_ARRAYS, BOUND_AVGPOOL, BOUND_READOUT } bound_rule;
+
+/* The file may hold every op this runtime knows: each line's minor is at most SNE_VERSION_MINOR. */
+#define MINOR_OK_(NAME, code_, kern_, minor_, in_, out_, rec_, bound_, mem_, state_, step_) \
+    typedef char sne_minor_ok_##NAME[(minor_) <= SNE_VERSION_MINOR ? 1 : -1];
+SNE_OP_TABLE(MINOR_OK_)
+#undef MINOR_OK_
+
+/* An op's line of SNE_OP_TABLE in 14 bits: minor (bits 0-3) | in kind << 4 | out kind << 6 |
+ * record layout << 8 | bound << 12; 0 (layout REC_NONE_) for a byte that is not an opcode. */
+static uint16_t op_line(uint32_t code)
 {
+#define LINE_(NAME, code_, kern_, minor_, in_, out_, rec_, bound_, mem_, state_, step_) \
+    case SNE_OP_##NAME: return (uint16_t)((minor_) | K_##in_ << 4 | K_##out_ << 6 | REC_##rec_ << 8 | BOUND_##bound_ << 12);
     switch ((sne_opcode)code) {
-    case SNE_OP_LOIHI_LIF: case SNE_OP_LOIHI_DENSE: case SNE_OP_LOIHI_CONV2D: return 1;
-    case SNE_OP_INPUT_CONV2D: case SNE_OP_INPUT_DENSE: case SNE_OP_CONV2D: case SNE_OP_DENSE: return 2;
-    case SNE_OP_LIF: return 3;
-    case SNE_OP_MAXPOOL: case SNE_OP_AVGPOOL: case SNE_OP_FLATTEN: case SNE_OP_READOUT: case SNE_OP_STEM: return 4;
+    SNE_OP_TABLE(LINE_)
     default: return 0;
     }
-}
-
-/* The minor version that introduced an opcode (spec §9): a file of an older minor version may not
- * hold it. One case per opcode, so a new opcode states its version here or does not compile. */
-static uint32_t op_minor(uint32_t code)
-{
-    switch ((sne_opcode)code) {
-    case SNE_OP_INPUT_CONV2D: case SNE_OP_INPUT_DENSE: case SNE_OP_CONV2D: case SNE_OP_DENSE: case SNE_OP_LIF:
-    case SNE_OP_MAXPOOL: case SNE_OP_AVGPOOL: case SNE_OP_FLATTEN: case SNE_OP_READOUT: return 0;
-    case SNE_OP_LOIHI_LIF: case SNE_OP_LOIHI_DENSE: case SNE_OP_LOIHI_CONV2D: return 1;
-    case SNE_OP_STEM: return 2;
-    default: return 0xFFFFFFFFu;                              /* not an opcode: refused by the kinds switch first */
-    }
+#undef LINE_
 }
 
 /* One op record (spec §9 STUDENT or STEM) into *op; updates the shape/kind chain. `minor`: the file's
@@ -199,7 +198,8 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
                     int in_stem, const shape *stem_out)
 {
     const uint32_t at = r->pos;
-    uint32_t code, size, end, ink, outk;
+    uint32_t code, size, end, ink, outk, line;
+    rec_layout rec;
     uint64_t n64;
     memset(op, 0, sizeof *op);
     code = rd_u8(r);
@@ -210,21 +210,14 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
     end = at + size;
     op->opcode = code;
     op->in_h = s->h; op->in_w = s->w; op->in_c = s->c;
-    switch ((sne_opcode)code) {
-    case SNE_OP_INPUT_CONV2D: case SNE_OP_CONV2D: ink = code == SNE_OP_CONV2D ? K_SPK : K_U8; outk = K_CUR; break;
-    case SNE_OP_INPUT_DENSE: case SNE_OP_DENSE: ink = code == SNE_OP_DENSE ? K_SPK : K_U8; outk = K_CUR; break;
-    case SNE_OP_LIF: ink = K_CUR; outk = K_SPK; break;
-    case SNE_OP_MAXPOOL: case SNE_OP_FLATTEN: ink = K_SPK; outk = K_SPK; break;
-    case SNE_OP_AVGPOOL: ink = K_CUR; outk = K_CUR; break;
-    case SNE_OP_READOUT: ink = K_CUR; outk = K_FEAT; break;
-    case SNE_OP_LOIHI_LIF: ink = K_CUR; outk = K_SPK; break;
-    case SNE_OP_LOIHI_DENSE: case SNE_OP_LOIHI_CONV2D: ink = K_SPK; outk = K_CUR; break;
-    case SNE_OP_STEM: ink = K_U8; outk = K_SPK; break;    /* op 0 only: the image, through the stem */
-    default: fail(r, SNE_E_FORMAT, at); return;
-    }
-    if (minor < op_minor(code)) { fail(r, SNE_E_FORMAT, at); return; }   /* e.g. a 2.1 (Loihi) op in a 2.0 file */
-    /* parameters */
-    if (code == SNE_OP_INPUT_CONV2D || code == SNE_OP_CONV2D) {
+    line = op_line(code);                                     /* its line of SNE_OP_TABLE */
+    rec = (rec_layout)((line >> 8) & 15u);
+    ink = (line >> 4) & 3u; outk = (line >> 6) & 3u;
+    if (rec == REC_NONE_) { fail(r, SNE_E_FORMAT, at); return; }         /* not an opcode */
+    if (minor < (line & 15u)) { fail(r, SNE_E_FORMAT, at); return; }     /* e.g. a 2.1 (Loihi) op in a 2.0 file */
+    /* parameters: the record's fixed fields by its layout, then the output shape */
+    switch (rec) {
+    case REC_SYN_CONV: {
         sne_syn_params *const sp = &op->par.syn;
         sne_window *const win = &sp->win;
         op->out_c = rd_u16(r); win->kh = rd_u8(r); win->kw = rd_u8(r); win->stride = rd_u8(r);
@@ -237,12 +230,16 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
         if (s->h + 2u * win->pad < win->kh || s->w + 2u * win->pad < win->kw) { fail(r, SNE_E_SHAPE, at); return; }
         op->out_h = (s->h + 2u * win->pad - win->kh) / win->stride + 1u;
         op->out_w = (s->w + 2u * win->pad - win->kw) / win->stride + 1u;
-    } else if (code == SNE_OP_INPUT_DENSE || code == SNE_OP_DENSE) {
+        break;
+    }
+    case REC_SYN_DENSE: {
         sne_syn_params *const sp = &op->par.syn;
         op->out_c = rd_u32(r); sp->shift = rd_u8(r); rd_zero(r, 3);
         need(r, op->out_c, 1, 65536, at + 8u); need(r, sp->shift, 0, 31, at + 12u);
         op->out_h = 1; op->out_w = 1;
-    } else if (code == SNE_OP_LIF) {
+        break;
+    }
+    case REC_LIF: {
         sne_lif_params *const lp = &op->par.lif;
         lp->leak = rd_u8(r); lp->leak_shift = rd_u8(r); lp->leak_mult = rd_u16(r);
         lp->reset = rd_u8(r); lp->state_bits = rd_u8(r); rd_zero(r, 2);
@@ -256,17 +253,23 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
         need(r, lp->reset, 0, 1, at + 12u);
         if (lp->state_bits != 16u && lp->state_bits != 32u) fail(r, SNE_E_FORMAT, at + 13u);
         op->out_h = s->h; op->out_w = s->w; op->out_c = s->c;
-    } else if (code == SNE_OP_MAXPOOL || code == SNE_OP_AVGPOOL) {
+        break;
+    }
+    case REC_POOL: {
         const uint32_t p = rd_u8(r);
         op->par.pool.size = p; rd_zero(r, 3);
         if (r->st != SNE_OK) return;
         if (code == SNE_OP_MAXPOOL) need(r, p, 2, 15, at + 8u);
-        else if (p != 2u && p != 4u) fail(r, SNE_E_FORMAT, at + 8u);
+        else if (code == SNE_OP_AVGPOOL) { if (p != 2u && p != 4u) fail(r, SNE_E_FORMAT, at + 8u); }
+        else fail(r, SNE_E_FORMAT, at);                        /* a pool op without its size range here */
         if (r->st != SNE_OK) return;
         op->out_h = s->h / p; op->out_w = s->w / p; op->out_c = s->c;
-    } else if (code == SNE_OP_FLATTEN) {
+        break;
+    }
+    case REC_FLAT:
         op->out_h = 1; op->out_w = 1; op->out_c = s->h * s->w * s->c;
-    } else if (code == SNE_OP_LOIHI_LIF) {
+        break;
+    case REC_LLIF: {
         /* u8 source, u8 bias_exp, u16 du, u16 dv, u16 reserved, i32 vth (spec §9, ranges §3.10) */
         sne_loihi_lif_params *const lp = &op->par.loihi_lif;
         lp->source = rd_u8(r); lp->bias_exp = rd_u8(r); lp->du = rd_u16(r); lp->dv = rd_u16(r);
@@ -275,7 +278,9 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
         need(r, lp->bias_exp, 0, 7, at + 9u); need(r, lp->du, 0, 4095, at + 10u);
         need(r, lp->dv, 0, 4095, at + 12u); need(r, lp->vth, 0, 131071, at + 16u);
         op->out_h = s->h; op->out_w = s->w; op->out_c = s->c;
-    } else if (code == SNE_OP_LOIHI_DENSE) {
+        break;
+    }
+    case REC_LDENSE: {
         /* u32 out, i8 weight_exp (-8..7), u8 reserved[3] */
         uint32_t e;
         op->out_c = rd_u32(r); e = rd_u8(r); rd_zero(r, 3);
@@ -283,7 +288,9 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
         if (r->st == SNE_OK && e > 7u && e < 248u) fail(r, SNE_E_FORMAT, at + 12u);
         op->par.loihi_dense.weight_exp = e < 128u ? (int32_t)e : (int32_t)e - 256;
         op->out_h = 1; op->out_w = 1;
-    } else if (code == SNE_OP_LOIHI_CONV2D) {
+        break;
+    }
+    case REC_LCONV: {
         /* u16 cout, u8 kh, kw, stride, pad, u8 reserved[2]; ranges and geometry of conv2d */
         sne_window *const win = &op->par.loihi_conv2d.win;
         op->out_c = rd_u16(r); win->kh = rd_u8(r); win->kw = rd_u8(r); win->stride = rd_u8(r);
@@ -295,15 +302,20 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
         if (s->h + 2u * win->pad < win->kh || s->w + 2u * win->pad < win->kw) { fail(r, SNE_E_SHAPE, at); return; }
         op->out_h = (s->h + 2u * win->pad - win->kh) / win->stride + 1u;
         op->out_w = (s->w + 2u * win->pad - win->kw) / win->stride + 1u;
-    } else if (code == SNE_OP_READOUT) {
+        break;
+    }
+    case REC_SAME:                                             /* no parameters, output shape = input shape */
         op->out_h = s->h; op->out_w = s->w; op->out_c = s->c;
-    } else if (code == SNE_OP_STEM) {
+        break;
+    case REC_STEM:
         /* no parameters; in and out shape = the stem's output shape (spec §3.13) */
         if (j == 0 && !in_stem && stem_out != NULL) { s->h = stem_out->h; s->w = stem_out->w; s->c = stem_out->c; }
         op->in_h = s->h; op->in_w = s->w; op->in_c = s->c;
         op->out_h = s->h; op->out_w = s->w; op->out_c = s->c;
-    } else {
-        fail(r, SNE_E_FORMAT, at); return;                     /* no parameters known for this opcode */
+        break;
+    case REC_NONE_:
+    default:
+        fail(r, SNE_E_FORMAT, at); return;                     /* no parameters known for this layout */
     }
     if (r->st != SNE_OK) return;
     if (!in_stem) {
@@ -324,62 +336,64 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
     if (op->out_h < 1u || op->out_w < 1u || op->out_c < 1u) { fail(r, SNE_E_SHAPE, at); return; }
     n64 = (uint64_t)op->out_h * op->out_w * op->out_c;
     if (n64 > (1ul << 20)) { fail(r, SNE_E_SHAPE, at); return; }
-    if (code == SNE_OP_READOUT && n64 != features) { fail(r, SNE_E_SHAPE, at); return; }
+    if (outk == K_FEAT && n64 != features) { fail(r, SNE_E_SHAPE, at); return; }   /* readout: F elements */
     /* loihi_lif source (spec §3.10): bias right after the input op, synaptic after a Loihi synaptic op */
     if (code == SNE_OP_LOIHI_LIF) {
         const int ok = op->par.loihi_lif.source == 1u ? (prev == SNE_OP_INPUT_CONV2D || prev == SNE_OP_INPUT_DENSE)
                                       : (prev == SNE_OP_LOIHI_DENSE || prev == SNE_OP_LOIHI_CONV2D);
         if (!ok) { fail(r, SNE_E_TYPE, at + 8u); return; }
     }
-    /* arrays: exact record size */
-    if (family(code) == 1) {
-        if (code == SNE_OP_LOIHI_LIF) {
-            /* i16 bias_mant[C] (+pad), each -4096..4095; §7.8 bounds */
-            uint32_t ch, bm;
-            uint64_t bmax = 0;
-            if (20ull + ((2ull * s->c + 3u) & ~(uint64_t)3u) != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
-            bm = rd_array(r, 2ull * s->c);
-            op->par.loihi_lif.bias_mant = bm;
-            for (ch = 0; ch < s->c && r->st == SNE_OK; ch++) {
-                const uint32_t u = (uint32_t)byte_at(r, bm + 2u * ch) | ((uint32_t)byte_at(r, bm + 2u * ch + 1u) << 8);
-                const uint32_t mag = u < 0x8000u ? u : 65536u - u;
-                if (u > 4095u && u < 65536u - 4096u) fail(r, SNE_E_FORMAT, bm + 2u * ch);
-                if (mag > bmax) bmax = mag;
-            }
-            if (r->st != SNE_OK) return;
-            if (op->par.loihi_lif.source == 1u) {   /* bias: |cur| + |bias_mant| <= 4095 (the 13-bit mantissa) */
-                if (*curmax + bmax > 4095u) { fail(r, SNE_E_BOUND, at); return; }
-            } else {                /* synaptic: 64 * A * min(T, ceil(4096 / (du + 1))) <= 2^23 - 1 */
-                const uint32_t du = op->par.loihi_lif.du, steps0 = (4096u + du) / (du + 1u);
-                const uint64_t steps = T < steps0 ? T : steps0;
-                if (64u * *curmax * steps > 8388607u) { fail(r, SNE_E_BOUND, at); return; }
-            }
-        } else {
-            const sne_window *const win = &op->par.loihi_conv2d.win;
-            const uint64_t rows = code == SNE_OP_LOIHI_CONV2D ? (uint64_t)s->c * win->kh * win->kw
-                                                               : (uint64_t)s->h * s->w * s->c;
-            const uint64_t nw = rows * op->out_c;
-            uint32_t w;
-            if (16u + ((nw + 3u) & ~(uint64_t)3u) != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
-            w = rd_array(r, nw);
-            if (code == SNE_OP_LOIHI_CONV2D) op->par.loihi_conv2d.w = w; else op->par.loihi_dense.w = w;
-            if (r->st != SNE_OK) return;
-            *curmax = loihi_syn_bound(r, w, (uint32_t)rows, op->out_c,
-                                      code == SNE_OP_LOIHI_DENSE ? op->par.loihi_dense.weight_exp : 0, at);
+    /* arrays by the record's layout: exact record size, ranges, and the §7 bounds they set */
+    switch (rec) {
+    case REC_LLIF: {
+        /* i16 bias_mant[C] (+pad), each -4096..4095; §7.8 bounds */
+        uint32_t ch, bm;
+        uint64_t bmax = 0;
+        if (20ull + ((2ull * s->c + 3u) & ~(uint64_t)3u) != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
+        bm = rd_array(r, 2ull * s->c);
+        op->par.loihi_lif.bias_mant = bm;
+        for (ch = 0; ch < s->c && r->st == SNE_OK; ch++) {
+            const uint32_t u = (uint32_t)byte_at(r, bm + 2u * ch) | ((uint32_t)byte_at(r, bm + 2u * ch + 1u) << 8);
+            const uint32_t mag = u < 0x8000u ? u : 65536u - u;
+            if (u > 4095u && u < 65536u - 4096u) fail(r, SNE_E_FORMAT, bm + 2u * ch);
+            if (mag > bmax) bmax = mag;
         }
-    } else if (family(code) == 2) {
+        if (r->st != SNE_OK) return;
+        if (op->par.loihi_lif.source == 1u) {   /* bias: |cur| + |bias_mant| <= 4095 (the 13-bit mantissa) */
+            if (*curmax + bmax > 4095u) { fail(r, SNE_E_BOUND, at); return; }
+        } else {                /* synaptic: 64 * A * min(T, ceil(4096 / (du + 1))) <= 2^23 - 1 */
+            const uint32_t du = op->par.loihi_lif.du, steps0 = (4096u + du) / (du + 1u);
+            const uint64_t steps = T < steps0 ? T : steps0;
+            if (64u * *curmax * steps > 8388607u) { fail(r, SNE_E_BOUND, at); return; }
+        }
+        break;
+    }
+    case REC_LDENSE: case REC_LCONV: {
+        const sne_window *const win = &op->par.loihi_conv2d.win;
+        const uint64_t rows = rec == REC_LCONV ? (uint64_t)s->c * win->kh * win->kw : (uint64_t)s->h * s->w * s->c;
+        const uint64_t nw = rows * op->out_c;
+        uint32_t w;
+        if (16u + ((nw + 3u) & ~(uint64_t)3u) != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
+        w = rd_array(r, nw);
+        if (rec == REC_LCONV) op->par.loihi_conv2d.w = w; else op->par.loihi_dense.w = w;
+        if (r->st != SNE_OK) return;
+        *curmax = loihi_syn_bound(r, w, (uint32_t)rows, op->out_c,
+                                  rec == REC_LDENSE ? op->par.loihi_dense.weight_exp : 0, at);
+        break;
+    }
+    case REC_SYN_CONV: case REC_SYN_DENSE: {
         sne_syn_params *const sp = &op->par.syn;
-        const uint64_t rows = (code == SNE_OP_INPUT_CONV2D || code == SNE_OP_CONV2D)
-                                  ? (uint64_t)s->c * sp->win.kh * sp->win.kw : (uint64_t)s->h * s->w * s->c;
+        const uint64_t rows = rec == REC_SYN_CONV ? (uint64_t)s->c * sp->win.kh * sp->win.kw : (uint64_t)s->h * s->w * s->c;
         const uint64_t nw = rows * op->out_c;
         const uint64_t need_size = 16u + ((nw + 3u) & ~(uint64_t)3u) + 4ull * op->out_c;
         if (need_size != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
         sp->w = rd_array(r, nw);
         sp->b = rd_array(r, 4ull * op->out_c);
         if (r->st != SNE_OK) return;
-        *curmax = syn_bound(r, sp->w, (uint32_t)rows, op->out_c, sp->b, sp->shift,
-                            (code == SNE_OP_INPUT_CONV2D || code == SNE_OP_INPUT_DENSE) ? 255u : 1u, at);
-    } else if (code == SNE_OP_LIF) {
+        *curmax = syn_bound(r, sp->w, (uint32_t)rows, op->out_c, sp->b, sp->shift, ink == K_U8 ? 255u : 1u, at);
+        break;
+    }
+    case REC_LIF: {
         /* i32 theta[C], one per channel, each 1 .. 2^(state_bits-1)-1 (spec §3.5) */
         sne_lif_params *const lp = &op->par.lif;
         const uint32_t hi = lp->state_bits == 16u ? 32767u : 0x7FFFFFFFu;
@@ -390,16 +404,31 @@ static void load_op(rd *r, sne_op *op, uint32_t j, uint32_t nops, shape *s, uint
             const int32_t t = i32_at(r, lp->theta + 4u * ch);
             if (t < 1 || (uint32_t)t > hi) fail(r, SNE_E_FORMAT, lp->theta + 4u * ch);
         }
-    } else if (family(code) == 4) {
-        const uint32_t need_size = (code == SNE_OP_MAXPOOL || code == SNE_OP_AVGPOOL) ? 12u : 8u;
-        if (need_size != size) { fail(r, SNE_E_FORMAT, at + 4u); return; }
-        if (code == SNE_OP_AVGPOOL) {
-            const uint64_t q = (uint64_t)op->par.pool.size * op->par.pool.size;
-            if (*curmax * q + q / 2u > B31) { fail(r, SNE_E_BOUND, at); return; }
-        }
-        if (code == SNE_OP_READOUT && (uint64_t)T * *curmax > B31) { fail(r, SNE_E_BOUND, at); return; }
-    } else {
-        fail(r, SNE_E_FORMAT, at); return;                     /* no record layout known for this opcode */
+        break;
+    }
+    case REC_POOL:                                             /* u8 size, u8 reserved[3]: 12 bytes */
+        if (size != 12u) { fail(r, SNE_E_FORMAT, at + 4u); return; }
+        break;
+    case REC_SAME: case REC_FLAT: case REC_STEM:               /* the header alone: 8 bytes */
+        if (size != 8u) { fail(r, SNE_E_FORMAT, at + 4u); return; }
+        break;
+    case REC_NONE_:
+    default:
+        fail(r, SNE_E_FORMAT, at); return;                     /* no record layout known */
+    }
+    /* the static bounds of spec §7 that follow from the op's input bound curmax */
+    switch ((bound_rule)(line >> 12)) {
+    case BOUND_KEEP: case BOUND_ARRAYS: break;                 /* unchanged, or set by the arrays above */
+    case BOUND_AVGPOOL: {                                      /* §7.3: curmax * p^2 + p^2 / 2 <= 2^31 - 1 */
+        const uint64_t q = (uint64_t)op->par.pool.size * op->par.pool.size;
+        if (*curmax * q + q / 2u > B31) { fail(r, SNE_E_BOUND, at); return; }
+        break;
+    }
+    case BOUND_READOUT:                                        /* §7.4: T * curmax <= 2^31 - 1 */
+        if ((uint64_t)T * *curmax > B31) { fail(r, SNE_E_BOUND, at); return; }
+        break;
+    default:
+        fail(r, SNE_E_FORMAT, at); return;
     }
     if (r->st == SNE_OK && r->pos != end) fail(r, SNE_E_FORMAT, at + 4u);
     s->h = op->out_h; s->w = op->out_w; s->c = op->out_c;

@@ -65,22 +65,31 @@ uint32_t sne_stem_s_bytes(const sne_model *m);
 uint32_t sne_plan_gate(const sne_model *m);
 uint32_t sne_gate_maxout(const sne_model *m);
 
-/* Kernels (sne_ops.c). `out` regions never alias their input. Each adds its counts to *c. */
+/* Kernels (sne_ops.c). `out` regions never alias their input. Each adds its counts to *c.
+ * The kernel of every op whose step is K in sne.h SNE_OP_TABLE, declared from the table: one step of
+ * the op (spec §3): reads `in` (its input value), writes `out` (its output buffer), keeps its
+ * per-inference state in `state` (SNE_OP_TABLE's state column; unused when NONE). */
+#define SNE_K_DECL_K(kern) void sne_k_##kern(const sne_model *m, const sne_op *op, const void *in, void *out, \
+                                             void *state, sne_counts *c);
+#define SNE_K_DECL_INPUT(kern)
+#define SNE_K_DECL_LIF(kern)
+#define SNE_K_DECL_LLIF(kern)
+#define SNE_K_DECL_PASS(kern)
+#define SNE_K_DECL_READOUT(kern)
+#define SNE_K_DECL_STEM(kern)
+#define SNE_K_DECL_(NAME, code, kern, minor, in, out, rec, bound, mem, state, step) SNE_K_DECL_##step(kern)
+SNE_OP_TABLE(SNE_K_DECL_)
+#undef SNE_K_DECL_
+/* The other kernels (input ops, the two traced LIFs, readout, the deployed fast paths, head, gate). */
 void sne_k_input_conv2d(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out, sne_counts *c);
 void sne_k_input_dense(const sne_model *m, const sne_op *op, const uint8_t *x, int32_t *out, sne_counts *c);
-void sne_k_conv2d(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *out, sne_counts *c);
-void sne_k_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *out, sne_counts *c);
 void sne_k_lif(const sne_model *m, const sne_op *op, const int32_t *cur, void *v, uint8_t *spk, sne_counts *c);
 void sne_k_lif_stem(const sne_model *m, const sne_op *op, const int32_t *cur, uint32_t T, uint32_t pool,
                     uint8_t *out, sne_counts *c);
 void sne_k_plane(const uint8_t *mask, uint8_t *plane, uint32_t n, uint32_t t);
 void sne_k_lif_pool2(const sne_model *m, const sne_op *op, const int32_t *cur, void *vmem, uint8_t *out, sne_counts *c);
-void sne_k_maxpool(const sne_op *op, const uint8_t *s, uint8_t *out);
-void sne_k_avgpool(const sne_op *op, const int32_t *x, int32_t *out, sne_counts *c);
 void sne_k_loihi_lif(const sne_model *m, const sne_op *op, const int32_t *cur, int32_t *u, int32_t *v,
                      uint8_t *spk, sne_counts *c);
-void sne_k_loihi_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *p, int32_t *out, sne_counts *c);
-void sne_k_loihi_conv2d(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *p, int32_t *out, sne_counts *c);
 void sne_k_readout(uint32_t n, const int32_t *cur, int32_t *acc, sne_counts *c);
 void sne_k_head(const sne_model *m, const sne_student *st, const int8_t *q, int32_t *logits, sne_counts *c);
 void sne_k_gate(const sne_model *m, const uint8_t *x, uint8_t *arena, int32_t *scores, sne_counts *c);

@@ -495,9 +495,11 @@ void sne_k_input_conv2d(const sne_model *m, const sne_op *op, const uint8_t *x, 
     conv_walk(m, op, x, any != 0u && g->pad != 0u ? m->zero_point : NULL, out, 0, c);
 }
 
-void sne_k_conv2d(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *out, sne_counts *c)
+/* Spec §3.3 (a K step, sne.h SNE_OP_TABLE): in = spikes, out = cur; no state. */
+void sne_k_conv2d(const sne_model *m, const sne_op *op, const void *in, void *out, void *state, sne_counts *c)
 {
-    conv_walk(m, op, s, NULL, out, 1, c);
+    (void)state;
+    conv_walk(m, op, (const uint8_t *)in, NULL, (int32_t *)out, 1, c);
 }
 /* out[o] += sum_{i: x_i != 0} x_i * w[i][o] (spikes: += w, no multiply), w: the op's weights; out (one
  * row per nonzero input) counted as MACs for U8 input, synops for spikes (spec §3.2 / §3.4 / §3.11). */
@@ -531,9 +533,11 @@ void sne_k_input_dense(const sne_model *m, const sne_op *op, const uint8_t *x, i
     dense_walk(m, op, x, out, 0, c);
 }
 
-void sne_k_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *out, sne_counts *c)
+/* Spec §3.4 (a K step): in = spikes, out = cur; no state. */
+void sne_k_dense(const sne_model *m, const sne_op *op, const void *in, void *out, void *state, sne_counts *c)
 {
-    dense_walk(m, op, s, out, 1, c);
+    (void)state;
+    dense_walk(m, op, (const uint8_t *)in, (int32_t *)out, 1, c);
 }
 
 /*
@@ -819,17 +823,19 @@ static void pending_out(int32_t *p, int32_t *out, uint32_t n)
 
 /*
  * Spec §3.11 loihi_dense (Lava's bit-accurate Dense, one step of delay), s: spikes[in] 0/1,
- * p: pending int32[out] (arena state, 0 at the start of every inference), out: cur int32[out]:
+ * p = state: pending int32[out] (0 at the start of every inference), out: cur int32[out]:
  *   out[o] = p[o];  p[o] = scale(sum_{i: s[i] = 1} w[i][o], weight_exp)
  *   scale(x, e) = x * 2^e (e >= 0), floor_shr(x, -e) (e < 0)     (sne_loihi_wscale)
  * The sum and the scaled value are exact in int32 (§7.8: |p| <= 2^15 - 1). Counts: out synops per spike.
  */
-void sne_k_loihi_dense(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *p, int32_t *out, sne_counts *c)
+void sne_k_loihi_dense(const sne_model *m, const sne_op *op, const void *in, void *out, void *state, sne_counts *c)
 {
+    const uint8_t *const s = (const uint8_t *)in;
+    int32_t *const p = (int32_t *)state;
     const uint32_t n = op->out_c;
     const int32_t e = op->par.loihi_dense.weight_exp;
     uint32_t o;
-    pending_out(p, out, n);
+    pending_out(p, (int32_t *)out, n);
     dense_acc(m->w8 + op->par.loihi_dense.w, op, s, p, 1, c);
     if (e != 0)
         for (o = 0; o < n; o++) p[o] = sne_loihi_wscale(p[o], e);
@@ -837,14 +843,15 @@ void sne_k_loihi_dense(const sne_model *m, const sne_op *op, const uint8_t *s, i
 
 /*
  * Spec §3.12 loihi_conv2d (Lava's fixed-point Conv, one step of delay), geometry and weight layout
- * [cin][kh][kw][cout] of §3.3, no bias, no shift; p: pending int32[Ho*Wo*cout] (arena state):
+ * [cin][kh][kw][cout] of §3.3, no bias, no shift; p = state: pending int32[Ho*Wo*cout]:
  *   out = p;  p[oy][ox][co] = sum over the spikes s[iy][ix][ci] = 1 of w[ci][ky][kx][co]
  * exact in int32 (§7.8: |p| <= 2^15 - 1). Counts as §3.3: cout synops per (spike, valid tap).
  */
-void sne_k_loihi_conv2d(const sne_model *m, const sne_op *op, const uint8_t *s, int32_t *p, int32_t *out, sne_counts *c)
+void sne_k_loihi_conv2d(const sne_model *m, const sne_op *op, const void *in, void *out, void *state, sne_counts *c)
 {
-    pending_out(p, out, op->out_h * op->out_w * op->out_c);
-    conv_acc(m->w8 + op->par.loihi_conv2d.w, &op->par.loihi_conv2d.win, op, s, NULL, p, 1, c);
+    int32_t *const p = (int32_t *)state;
+    pending_out(p, (int32_t *)out, op->out_h * op->out_w * op->out_c);
+    conv_acc(m->w8 + op->par.loihi_conv2d.w, &op->par.loihi_conv2d.win, op, (const uint8_t *)in, NULL, p, 1, c);
 }
 
 /*
@@ -879,11 +886,15 @@ void sne_k_loihi_lif(const sne_model *m, const sne_op *op, const int32_t *cur, i
 
 /* Spec §3.6: OR over each p x p window (stride p, trailing rows/columns dropped). No counts.
  * Spikes are 0/1 bytes, so when C is a multiple of 4 four channels are ORed at once as one 32-bit
- * word (memcpy: no alignment or aliasing assumption; one load/store where the target allows). */
-void sne_k_maxpool(const sne_op *op, const uint8_t *s, uint8_t *out)
+ * word (memcpy: no alignment or aliasing assumption; one load/store where the target allows).
+ * A K step: in = spikes s, out = spikes; no state. */
+void sne_k_maxpool(const sne_model *m, const sne_op *op, const void *in, void *outp, void *state, sne_counts *c)
 {
+    const uint8_t *const s = (const uint8_t *)in;
+    uint8_t *const out = (uint8_t *)outp;
     const uint32_t p = op->par.pool.size, W = op->in_w, C = op->in_c;
     uint32_t oy, ox, ch, dy, dx;
+    (void)m; (void)state; (void)c;
     if (C % 4u == 0u) {
         for (oy = 0; oy < op->out_h; oy++)
             for (ox = 0; ox < op->out_w; ox++) {
@@ -908,11 +919,15 @@ void sne_k_maxpool(const sne_op *op, const uint8_t *s, uint8_t *out)
             }
 }
 
-/* Spec §3.7: out = rshr(sum of the p x p window, 2*log2 p), p in {2, 4}; p*p synops per output. */
-void sne_k_avgpool(const sne_op *op, const int32_t *x, int32_t *out, sne_counts *c)
+/* Spec §3.7: out = rshr(sum of the p x p window, 2*log2 p), p in {2, 4}; p*p synops per output.
+ * A K step: in = cur x, out = cur; no state. */
+void sne_k_avgpool(const sne_model *m, const sne_op *op, const void *in, void *outp, void *state, sne_counts *c)
 {
+    const int32_t *const x = (const int32_t *)in;
+    int32_t *const out = (int32_t *)outp;
     const uint32_t p = op->par.pool.size, W = op->in_w, C = op->in_c, sh = p == 2u ? 2u : 4u;
     uint32_t oy, ox, ch, dy, dx;
+    (void)m; (void)state;
     for (oy = 0; oy < op->out_h; oy++)
         for (ox = 0; ox < op->out_w; ox++)
             for (ch = 0; ch < C; ch++) {

@@ -19,28 +19,30 @@
 #endif
 
 /*
- * The memory of one op (spec §3): *out = bytes of its output tensor in a ping-pong buffer (0 for
- * flatten, which passes its input through, and readout, which writes its state), *state = bytes of
- * its state (lif membranes 2 or 4 per neuron, readout accumulators 4, loihi_lif v and u 8, Loihi
- * synaptic pending outputs 4; stem 0 and 0: its value S[t] lives in the stem's region of the arena).
- * One case per opcode; 0 for an opcode this runtime does not know.
+ * The memory of one op (spec §3), from the mem and state columns of its line in sne.h SNE_OP_TABLE,
+ * for n = out_h * out_w * out_c output elements: *out = bytes of its output tensor in a ping-pong
+ * buffer (CUR: 4n, SPK: n, rounded up to 4; NONE: 0 -- flatten passes its input through, readout
+ * writes its state, stem reads S[t] in the stem's region), *state = bytes of its state (LIF: lif
+ * membranes, 2 or 4 per neuron by state_bits, rounded up to 4; I32: 4n -- readout accumulators,
+ * Loihi synaptic pending outputs; LLIF: loihi_lif v and u, 8n; NONE: 0). Returns 0 (and 0 bytes)
+ * for an opcode this runtime does not know.
  */
+#define MEM_CUR(op, n) sne_align4(4u * (n))
+#define MEM_SPK(op, n) sne_align4(n)
+#define MEM_NONE(op, n) 0u
+#define MEM_LIF(op, n) sne_align4(((op)->par.lif.state_bits == 16u ? 2u : 4u) * (n))
+#define MEM_I32(op, n) (4u * (n))
+#define MEM_LLIF(op, n) (8u * (n))
 static int op_memory(const sne_op *op, uint32_t *out, uint32_t *state)
 {
     const uint32_t n = op->out_h * op->out_w * op->out_c;
-    *out = 0; *state = 0;
+#define OP_MEMORY_(NAME, code_, kern_, minor_, in_, out_, rec_, bound_, mem_, state_, step_) \
+    case SNE_OP_##NAME: *out = MEM_##mem_(op, n); *state = MEM_##state_(op, n); return 1;
     switch ((sne_opcode)op->opcode) {
-    case SNE_OP_INPUT_CONV2D: case SNE_OP_INPUT_DENSE: case SNE_OP_CONV2D: case SNE_OP_DENSE:
-    case SNE_OP_AVGPOOL: *out = sne_align4(4u * n); return 1;
-    case SNE_OP_LIF: *out = sne_align4(n); *state = sne_align4((op->par.lif.state_bits == 16u ? 2u : 4u) * n); return 1;
-    case SNE_OP_MAXPOOL: *out = sne_align4(n); return 1;
-    case SNE_OP_FLATTEN: return 1;
-    case SNE_OP_READOUT: *state = 4u * n; return 1;
-    case SNE_OP_LOIHI_LIF: *out = sne_align4(n); *state = 8u * n; return 1;
-    case SNE_OP_LOIHI_DENSE: case SNE_OP_LOIHI_CONV2D: *out = sne_align4(4u * n); *state = 4u * n; return 1;
-    case SNE_OP_STEM: return 1;
-    default: return 0;
+    SNE_OP_TABLE(OP_MEMORY_)
+    default: *out = 0; *state = 0; return 0;
     }
+#undef OP_MEMORY_
 }
 
 /*
@@ -178,63 +180,94 @@ static void add_counts(sne_counts *total, sne_counts *slot, const sne_counts *c)
     }
 }
 
+/* A lif step (spec §3.5): the kernel, then its spikes and membranes into *h (spec §8) and the trace
+ * callback. state: the membranes (int16 or int32 by state_bits). */
+static int step_lif(sne_ctx *ctx, const sne_op *op, uint32_t who, uint32_t j, uint32_t t, const void *val,
+                    void *dst, void *state, uint32_t *h, sne_counts *oc)
+{
+    const uint32_t n = op->out_h * op->out_w * op->out_c;
+    const uint8_t *spk = (const uint8_t *)dst;
+    uint32_t i;
+    (void)h; (void)i; (void)n;
+    sne_k_lif(ctx->m, op, (const int32_t *)val, state, (uint8_t *)dst, oc);
+#if SNE_TRACE_HASH
+    for (i = 0; i < n; i++) HASH_BYTE(*h, spk[i]);
+    if (op->par.lif.state_bits == 16u) {
+        const int16_t *vv = (const int16_t *)state;
+        for (i = 0; i < n; i++) HASH_I32(*h, vv[i]);
+    } else {
+        const int32_t *vv = (const int32_t *)state;
+        for (i = 0; i < n; i++) HASH_I32(*h, vv[i]);
+    }
+#endif
+    if (ctx->trace != NULL) ctx->trace(ctx->trace_user, who, j, t, n, spk, state, op->par.lif.state_bits);
+    return 1;
+}
+
+/* A loihi_lif step (spec §3.10): the kernel, then its spikes, every v (after reset), then every u
+ * into *h (spec §8) and the trace callback (v as int32). state: v[n] then u[n]. */
+static int step_loihi_lif(sne_ctx *ctx, const sne_op *op, uint32_t who, uint32_t j, uint32_t t, const void *val,
+                          void *dst, void *state, uint32_t *h, sne_counts *oc)
+{
+    const uint32_t n = op->out_h * op->out_w * op->out_c;
+    int32_t *v = (int32_t *)state, *u = v + n;
+    const uint8_t *spk = (const uint8_t *)dst;
+    uint32_t i;
+    (void)h; (void)i;
+    sne_k_loihi_lif(ctx->m, op, (const int32_t *)val, u, v, (uint8_t *)dst, oc);
+    for (i = 0; i < n; i++) HASH_BYTE(*h, spk[i]);
+    for (i = 0; i < n; i++) HASH_I32(*h, v[i]);
+    for (i = 0; i < n; i++) HASH_I32(*h, u[i]);
+    if (ctx->trace != NULL) ctx->trace(ctx->trace_user, who, j, t, n, spk, v, 32u);
+    return 1;
+}
+
 /*
  * One step of a spiking op (spec §3.3-§3.7, §3.10-§3.12) of student `who` (or SNE_STEM_INDEX), op j,
- * step t: reads val, writes dst, keeps its state in `state`; adds its counts to *oc. A lif or loihi_lif
- * op hashes its spikes, membranes (and loihi_lif currents u) into *h (spec §8) and calls the trace
- * callback. Returns 0 for an op it does not run (input ops, flatten, readout, stem, unknown opcodes).
+ * step t, by the step column of its line in sne.h SNE_OP_TABLE: reads val, writes dst, keeps its
+ * state in `state`; adds its counts to *oc. K: its kernel sne_k_<kern>; LIF, LLIF: the kernel and
+ * the trace (spec §8). Returns 0 for an op it does not run (INPUT and STEM: op 0 only; PASS and
+ * READOUT: run by the callers) and for an unknown opcode.
  */
+#define STEP_K(NAME, kern_) case SNE_OP_##NAME: sne_k_##kern_(ctx->m, op, val, dst, state, oc); return 1;
+#define STEP_LIF(NAME, kern_) case SNE_OP_##NAME: return step_lif(ctx, op, who, j, t, val, dst, state, h, oc);
+#define STEP_LLIF(NAME, kern_) case SNE_OP_##NAME: return step_loihi_lif(ctx, op, who, j, t, val, dst, state, h, oc);
+#define STEP_INPUT(NAME, kern_) case SNE_OP_##NAME: return 0;
+#define STEP_STEM(NAME, kern_) case SNE_OP_##NAME: return 0;
+#define STEP_PASS(NAME, kern_) case SNE_OP_##NAME: return 0;
+#define STEP_READOUT(NAME, kern_) case SNE_OP_##NAME: return 0;
 static int step_op(sne_ctx *ctx, const sne_op *op, uint32_t who, uint32_t j, uint32_t t, const void *val,
                    void *dst, void *state, uint32_t *h, sne_counts *oc)
 {
-    const sne_model *m = ctx->m;
-    const uint32_t n = op->out_h * op->out_w * op->out_c;
-    uint32_t i;
-    (void)h; (void)i;
+#define STEP_(NAME, code_, kern_, minor_, in_, out_, rec_, bound_, mem_, state_, step_) STEP_##step_(NAME, kern_)
     switch ((sne_opcode)op->opcode) {
-    case SNE_OP_CONV2D: sne_k_conv2d(m, op, (const uint8_t *)val, (int32_t *)dst, oc); return 1;
-    case SNE_OP_DENSE: sne_k_dense(m, op, (const uint8_t *)val, (int32_t *)dst, oc); return 1;
-    case SNE_OP_MAXPOOL: sne_k_maxpool(op, (const uint8_t *)val, (uint8_t *)dst); return 1;
-    case SNE_OP_AVGPOOL: sne_k_avgpool(op, (const int32_t *)val, (int32_t *)dst, oc); return 1;
-    case SNE_OP_LOIHI_DENSE:   /* state: the pending output (one step of delay) */
-        sne_k_loihi_dense(m, op, (const uint8_t *)val, (int32_t *)state, (int32_t *)dst, oc);
-        return 1;
-    case SNE_OP_LOIHI_CONV2D:
-        sne_k_loihi_conv2d(m, op, (const uint8_t *)val, (int32_t *)state, (int32_t *)dst, oc);
-        return 1;
-    case SNE_OP_LOIHI_LIF: {
-        int32_t *v = (int32_t *)state, *u = v + n;
-        const uint8_t *spk = (const uint8_t *)dst;
-        sne_k_loihi_lif(m, op, (const int32_t *)val, u, v, (uint8_t *)dst, oc);
-        /* §8: the spikes, every v (after reset), then every u, per loihi_lif op and step */
-        for (i = 0; i < n; i++) HASH_BYTE(*h, spk[i]);
-        for (i = 0; i < n; i++) HASH_I32(*h, v[i]);
-        for (i = 0; i < n; i++) HASH_I32(*h, u[i]);
-        if (ctx->trace != NULL) ctx->trace(ctx->trace_user, who, j, t, n, spk, v, 32u);
-        return 1;
+    SNE_OP_TABLE(STEP_)
+    default: return 0;                                   /* not a valid program: sne_init refuses it */
     }
-    case SNE_OP_LIF: {
-        void *v = state;
-        const uint8_t *spk = (const uint8_t *)dst;
-        sne_k_lif(m, op, (const int32_t *)val, v, (uint8_t *)dst, oc);
-#if SNE_TRACE_HASH
-        for (i = 0; i < n; i++) HASH_BYTE(*h, spk[i]);
-        if (op->par.lif.state_bits == 16u) {
-            const int16_t *vv = (const int16_t *)v;
-            for (i = 0; i < n; i++) HASH_I32(*h, vv[i]);
-        } else {
-            const int32_t *vv = (const int32_t *)v;
-            for (i = 0; i < n; i++) HASH_I32(*h, vv[i]);
-        }
-#endif
-        if (ctx->trace != NULL) ctx->trace(ctx->trace_user, who, j, t, n, spk, v, op->par.lif.state_bits);
-        return 1;
+#undef STEP_
+}
+
+/*
+ * Op 0 of a student or of the stem, once per inference (spec §3.1, §3.2), by the step column of its
+ * line in SNE_OP_TABLE: INPUT runs its kernel sne_k_<kern>(m, op, input, cur0, oc) and returns 1;
+ * STEM does nothing here and returns 2 (spec §3.13: the student reads S[t] at step t); any other op
+ * (not an input op, spec §3 typing) or an unknown opcode returns 0.
+ */
+#define OP0_INPUT(NAME, kern_) case SNE_OP_##NAME: sne_k_##kern_(m, op, input, cur0, oc); return 1;
+#define OP0_STEM(NAME, kern_) case SNE_OP_##NAME: return 2;
+#define OP0_K(NAME, kern_) case SNE_OP_##NAME: return 0;
+#define OP0_LIF(NAME, kern_) case SNE_OP_##NAME: return 0;
+#define OP0_LLIF(NAME, kern_) case SNE_OP_##NAME: return 0;
+#define OP0_PASS(NAME, kern_) case SNE_OP_##NAME: return 0;
+#define OP0_READOUT(NAME, kern_) case SNE_OP_##NAME: return 0;
+static int op0_run(const sne_model *m, const sne_op *op, const uint8_t *input, int32_t *cur0, sne_counts *oc)
+{
+#define OP0_(NAME, code_, kern_, minor_, in_, out_, rec_, bound_, mem_, state_, step_) OP0_##step_(NAME, kern_)
+    switch ((sne_opcode)op->opcode) {
+    SNE_OP_TABLE(OP0_)
+    default: return 0;
     }
-    case SNE_OP_INPUT_CONV2D: case SNE_OP_INPUT_DENSE: case SNE_OP_STEM:   /* op 0 only (spec §3 typing) */
-    case SNE_OP_FLATTEN: case SNE_OP_READOUT:            /* handled by the callers */
-    default:
-        return 0;                                        /* not a valid program: sne_init refuses it */
-    }
+#undef OP0_
 }
 
 /*
@@ -261,15 +294,7 @@ static int run_stem(sne_ctx *ctx, const uint8_t *input, uint8_t *s, uint32_t *h,
     size = op.out_h * op.out_w * op.out_c;
     sne_get_op(m, op0, &op);
     oc.synops = 0; oc.macs = 0; oc.neuron_updates = 0;
-    switch ((sne_opcode)op.opcode) {
-    case SNE_OP_INPUT_CONV2D: sne_k_input_conv2d(m, &op, input, cur0, &oc); break;
-    case SNE_OP_INPUT_DENSE: sne_k_input_dense(m, &op, input, cur0, &oc); break;
-    case SNE_OP_CONV2D: case SNE_OP_DENSE: case SNE_OP_LIF: case SNE_OP_MAXPOOL: case SNE_OP_AVGPOOL:
-    case SNE_OP_FLATTEN: case SNE_OP_READOUT: case SNE_OP_LOIHI_LIF: case SNE_OP_LOIHI_DENSE:
-    case SNE_OP_LOIHI_CONV2D: case SNE_OP_STEM:            /* not an input op (spec §4.1) */
-    default:
-        return 0;
-    }
+    if (op0_run(m, &op, input, cur0, &oc) != 1) return 0;   /* op 0 of the stem is an input op (spec §4.1) */
     add_counts(total, slots != NULL ? &slots[op0] : NULL, &oc);
     add_counts(stem_total, NULL, &oc);
     memset(ar + state0, 0, (size_t)(p.end - state0));       /* every state is 0 at the start */
@@ -327,18 +352,13 @@ static const int8_t *run_student(sne_ctx *ctx, uint32_t k, const uint8_t *input,
         sne_get_op(m, st.op0, &op0);
         oc.synops = 0; oc.macs = 0; oc.neuron_updates = 0;
         SNE_PROF(0u);
-        switch ((sne_opcode)op0.opcode) {
-        case SNE_OP_INPUT_CONV2D: sne_k_input_conv2d(m, &op0, input, cur0, &oc); break;
-        case SNE_OP_INPUT_DENSE: sne_k_input_dense(m, &op0, input, cur0, &oc); break;
-        case SNE_OP_STEM:                                       /* spec §3.13: S[t] of the stem, no work */
+        switch (op0_run(m, &op0, input, cur0, &oc)) {
+        case 1: break;                                          /* an input op (spec §3.1, §3.2) */
+        case 2:                                                 /* spec §3.13: S[t] of the stem, no work */
             if (stem_s == NULL) return NULL;
             from_stem = 1;
             break;
-        case SNE_OP_CONV2D: case SNE_OP_DENSE: case SNE_OP_LIF: case SNE_OP_MAXPOOL: case SNE_OP_AVGPOOL:
-        case SNE_OP_FLATTEN: case SNE_OP_READOUT: case SNE_OP_LOIHI_LIF: case SNE_OP_LOIHI_DENSE:
-        case SNE_OP_LOIHI_CONV2D:                               /* not an input op (spec §3 typing) */
-        default:
-            return NULL;
+        default: return NULL;                                   /* not an op 0 (spec §3 typing) */
         }
         add_counts(total, slots != NULL ? &slots[st.op0] : NULL, &oc);
     }
