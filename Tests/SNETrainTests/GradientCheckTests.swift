@@ -178,37 +178,10 @@ func referenceLIF(x: [Double], r: [Double], t: Int, beta: Double, theta: Double,
 }
 
 /// The Spike IR order (spec §3.5) written out in Double: `v = β·m + x`, fire on `v ≥ θ`, reset at
-/// once; BPTT with the reset detached, `g = r·σ'(v − θ) + keep·carry`, `carry = β·g`.
+/// once; BPTT with the reset detached, `g = r·σ'(v − θ) + keep·carry`, `carry = β·g`; and the
+/// learned decay's gradient `dβ = Σ_t g[t]·m[t−1]`, `m` the membrane after reset.
 func referenceSpecLIF(x: [Double], r: [Double], t: Int, beta: Double, theta: Double, subtract: Bool,
-                      sg: (Double) -> Double) -> (s: [Double], dx: [Double]) {
-    let f = x.count / t
-    var v = [Double](repeating: 0, count: x.count), s = v
-    for j in 0..<f {
-        var m = 0.0
-        for k in 0..<t {
-            let i = k * f + j
-            v[i] = beta * m + x[i]
-            s[i] = v[i] >= theta ? 1 : 0
-            m = subtract ? v[i] - theta * s[i] : v[i] * (1 - s[i])
-        }
-    }
-    var dx = [Double](repeating: 0, count: x.count)
-    for j in 0..<f {
-        var carry = 0.0
-        for k in stride(from: t - 1, through: 0, by: -1) {
-            let i = k * f + j
-            let keep = subtract ? 1.0 : 1 - s[i]
-            let g = r[i] * sg(v[i] - theta) + keep * carry
-            dx[i] = g
-            carry = beta * g
-        }
-    }
-    return (s, dx)
-}
-
-/// dL/dβ of `referenceSpecLIF`'s BPTT: `Σ_t g[t]·m[t−1]`, `m` the membrane after reset.
-func referenceSpecLIFDBeta(x: [Double], r: [Double], t: Int, beta: Double, theta: Double, subtract: Bool,
-                           sg: (Double) -> Double) -> Double {
+                      sg: (Double) -> Double) -> (s: [Double], dx: [Double], dbeta: Double) {
     let f = x.count / t
     var v = [Double](repeating: 0, count: x.count), s = v, m = v
     for j in 0..<f {
@@ -221,17 +194,19 @@ func referenceSpecLIFDBeta(x: [Double], r: [Double], t: Int, beta: Double, theta
             mp = m[i]
         }
     }
-    var db = 0.0
+    var dx = [Double](repeating: 0, count: x.count), db = 0.0
     for j in 0..<f {
         var carry = 0.0
         for k in stride(from: t - 1, through: 0, by: -1) {
             let i = k * f + j
-            let g = r[i] * sg(v[i] - theta) + (subtract ? 1.0 : 1 - s[i]) * carry
+            let keep = subtract ? 1.0 : 1 - s[i]
+            let g = r[i] * sg(v[i] - theta) + keep * carry
+            dx[i] = g
             if k > 0 { db += g * m[(k - 1) * f + j] }
             carry = beta * g
         }
     }
-    return db
+    return (s, dx, db)
 }
 
 @Suite struct LIFTests {
@@ -254,7 +229,7 @@ func referenceSpecLIFDBeta(x: [Double], r: [Double], t: Int, beta: Double, theta
         let sg = { (u: Double) in Double(Surrogate.fastSigmoid(slope: 25).derivative(Float(u))) }
         let beta = Double(lif.beta)
         let ref = referenceSpecLIF(x: xs, r: r.data.map(Double.init), t: t, beta: beta, theta: 0.6, subtract: reset == .subtract, sg: sg)
-        let db = referenceSpecLIFDBeta(x: xs, r: r.data.map(Double.init), t: t, beta: beta, theta: 0.6, subtract: reset == .subtract, sg: sg)
+        let db = ref.dbeta
         let dw = Double(lif.betaLogit!.grad.data[0])
         #expect(abs(dw - db * beta * (1 - beta)) < 1e-4 * max(1, abs(dw)), "dw \(dw), reference \(db * beta * (1 - beta))")
         #expect(db != 0)
