@@ -16,24 +16,25 @@ import SNEData
 final class StudentAugmenter {
     /// Views per image.
     static let views = 4
+    var views: Int { Self.views }
     let augmentation: Augmentation
-    let views: Int
     /// Rows `a·N + i`: the teacher on view a of image i (nil: a stage without a teacher).
     let targets: TeacherTargets?
     let norm: FeatureNorm?
     let count: Int
 
-    init(_ augmentation: Augmentation, data: DatasetSplits, views: Int, targets: TeacherTargets?, norm: FeatureNorm?) {
+    init(_ augmentation: Augmentation, data: DatasetSplits, targets: TeacherTargets?, norm: FeatureNorm?) {
         self.augmentation = augmentation
-        self.views = views; self.targets = targets; self.norm = norm; self.count = data.train.count
+        self.targets = targets; self.norm = norm; self.count = data.train.count
     }
 
-    /// `kinds` ⊆ {crop, flip} on `data` (crop padding 2, or 1 below 16 pixels).
+    /// `kinds` ⊆ {crop, flip} on `data`; refuses a flip where the dataset forbids it (`TrainRun.data`
+    /// checks it this way when the data is loaded).
     static func augmentation(_ data: DatasetSplits, kinds: Set<String>) throws -> Augmentation {
         if kinds.contains("flip") && !data.allowsFlip {
             throw SNEError("--augment flip: \(data.name) images change meaning when mirrored; use --augment crop")
         }
-        return Augmentation(cropPadding: kinds.contains("crop") ? (data.inputShape[1] >= 16 ? 2 : 1) : 0, horizontalFlip: kinds.contains("flip"))
+        return Augmentation(cropPadding: kinds.contains("crop") ? data.cropPadding : 0, horizontalFlip: kinds.contains("flip"))
     }
 
     /// View `view` of images `idx` as `[B, C, H, W]`.
@@ -80,7 +81,7 @@ extension TrainRun {
     func augmenter(_ d: DatasetSplits, teacher needsTeacher: Bool, norm: FeatureNorm?) throws -> StudentAugmenter? {
         guard config.augment != nil else { return nil }
         let views = StudentAugmenter.views, aug = try StudentAugmenter.augmentation(d, kinds: config.augmentKinds)
-        guard needsTeacher else { return StudentAugmenter(aug, data: d, views: views, targets: nil, norm: nil) }
+        guard needsTeacher else { return StudentAugmenter(aug, data: d, targets: nil, norm: nil) }
         guard config.teacherFeatures == nil else {
             throw SNEError("--augment needs the built-in teacher (its targets are computed on the augmented images); an external teacher (--teacher-features) gives them for the original images only")
         }
@@ -93,24 +94,22 @@ extension TrainRun {
         let prefix = home + "/teacher.train.aug-\(kinds)-\(views)x\(d.train.count)"
         let rows = views * d.train.count
         if let t = try? TeacherTargets.load(features: prefix + ".features.npy", logits: prefix + ".logits.npy", samples: rows, classes: d.classes) {
-            return StudentAugmenter(aug, data: d, views: views, targets: t, norm: norm)
+            return StudentAugmenter(aug, data: d, targets: t, norm: norm)
         }
         let teacher = try Teacher.load(from: teacherPath)
-        let t0 = Date()
-        var f: [Float] = [], z: [Float] = []
-        f.reserveCapacity(rows * teacher.spec.features); z.reserveCapacity(rows * teacher.classes)
-        let bs = 200
-        for v in 0..<views {
-            for lo in stride(from: 0, to: d.train.count, by: bs) {
-                let x = try StudentAugmenter.images(d.train, Array(lo..<min(lo + bs, d.train.count))[...], view: v, augmentation: aug)
-                let (ft, lt) = try teacher(x, compute: compute)
-                f += ft.data; z += lt.data
-                progress.bar("teacher outputs on augmented views: view \(v + 1)/\(views), \(min(lo + bs, d.train.count))/\(d.train.count)")
+        let t0 = Date(), n = d.train.count
+        // Row v·N + i is view v of image i: the views one after the other (a batch may span two).
+        let t = try TeacherTargets.compute(teacher, count: rows, compute: compute, progress: progress, what: "\(views) augmented views") { r in
+            var pixels: [Float] = [], lo = r.lowerBound
+            while lo < r.upperBound {
+                let v = lo / n, hi = min(r.upperBound, (v + 1) * n)
+                pixels += try StudentAugmenter.images(d.train, Array((lo - v * n)..<(hi - v * n))[...], view: v, augmentation: aug).data
+                lo = hi
             }
+            return try Tensor(shape: [r.count] + d.train.shape.dropFirst(), data: pixels)
         }
-        let t = try TeacherTargets(features: f, logits: z, count: rows, dims: teacher.spec.features, classes: teacher.classes)
         try t.save(prefix: prefix)
         progress.line("teacher: cached outputs on \(views) augmented views of \(d.train.count) train images in \(prefix).*.npy (\(formatDuration(Date().timeIntervalSince(t0))))")
-        return StudentAugmenter(aug, data: d, views: views, targets: t, norm: norm)
+        return StudentAugmenter(aug, data: d, targets: t, norm: norm)
     }
 }

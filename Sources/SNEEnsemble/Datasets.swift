@@ -15,6 +15,9 @@ public struct DatasetSplits: Sendable {
     public var inputShape: [Int] { Array(train.shape.dropFirst()) }
     /// Whether a left-right mirror is a valid augmentation (not for digits and letters).
     public var allowsFlip: Bool
+    /// The zero padding of a random-crop augmentation: 2 pixels, 1 below 16 pixels (the teacher's
+    /// and `--augment crop`'s).
+    public var cropPadding: Int { inputShape[1] >= 16 ? 2 : 1 }
 }
 
 public enum Datasets {

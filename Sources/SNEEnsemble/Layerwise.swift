@@ -8,53 +8,62 @@ import SNETrain
 import SNEData
 
 /// The teacher's attention maps on the training set at each spatial stage: `a = Q / ‖Q‖₂`,
-/// `Q[j] = Σ_c x[c, j]²` over the stage's output channels (`Loss.attentionMap`), one row per image.
+/// `Q[j] = Σ_c x[c, j]²` over the stage's output channels (`Loss.attentionMap`). One row per image,
+/// the stages side by side (`[N, Σ H·W]`, the layout of the cache file).
 struct TeacherAttention {
     /// The teacher layers whose outputs are the stages (the last ReLU at each resolution).
     static let layers = ["relu4", "relu5"]
-    /// Per stage: its height and width, and the maps `[N, H·W]`.
-    var stages: [(h: Int, w: Int, maps: [Float])]
-    var count: Int
+    /// Each stage's height and width, in `layers` order.
+    var sizes: [(h: Int, w: Int)]
+    /// `[N, width]`, `width = Σ H·W`.
+    var maps: [Float]
+    var width: Int { sizes.reduce(0) { $0 + $1.h * $1.w } }
 
     /// The stage of spatial size h x w, if the teacher has one.
-    func stage(h: Int, w: Int) -> Int? { stages.firstIndex { $0.h == h && $0.w == w } }
+    func stage(h: Int, w: Int) -> Int? { sizes.firstIndex { $0.h == h && $0.w == w } }
 
     /// Rows `idx` of stage s, `[B, H·W]`.
     func maps(_ s: Int, _ idx: ArraySlice<Int>) throws -> Tensor {
-        let hw = stages[s].h * stages[s].w
-        return try Tensor(shape: [idx.count, hw], data: gatherRows(stages[s].maps, per: hw, idx))
+        let hw = sizes[s].h * sizes[s].w, off = sizes[..<s].reduce(0) { $0 + $1.h * $1.w }, wd = width
+        var out = [Float](repeating: 0, count: idx.count * hw)
+        for (r, i) in idx.enumerated() { for j in 0..<hw { out[r * hw + j] = maps[i * wd + off + j] } }
+        return try Tensor(shape: [idx.count, hw], data: out)
     }
 
-    /// Runs the teacher over `data` (evaluation mode) and keeps the maps of `layers`.
-    static func compute(_ teacher: Teacher, on data: LabeledImages, compute: ComputeContext, progress: ProgressSink) throws -> TeacherAttention {
+    /// Runs the teacher over `data` (evaluation mode) and keeps the maps of `layers`, whose sizes
+    /// must be `sizes`.
+    static func compute(_ teacher: Teacher, on data: LabeledImages, sizes: [(h: Int, w: Int)], compute: ComputeContext,
+                        progress: ProgressSink) throws -> TeacherAttention {
         let ctx = LayerContext(compute: compute, training: false)
-        var stages: [(h: Int, w: Int, maps: [Float])] = []
+        let out = TeacherAttention(sizes: sizes, maps: [])
+        let wd = out.width
+        var maps = [Float](repeating: 0, count: data.count * wd)
         let bs = 200
         for lo in stride(from: 0, to: data.count, by: bs) {
             let n = min(bs, data.count - lo)
             var h = try Tensor(shape: [n] + data.shape.dropFirst(), data: Array(data.pixels[(lo * data.imageSize)..<((lo + n) * data.imageSize)]))
-            var i = 0, s = 0
-            while i < teacher.net.layers.count {
+            var i = 0, found = 0, off = 0
+            while i < teacher.net.layers.count && found < layers.count {
                 let (y, used) = try teacher.net.forwardStep(i, h, ctx)
                 h = y; i += used
-                let name = teacher.net.layers[i - 1].name
-                if let k = layers.firstIndex(of: name) {
-                    let a = try Loss.attentionMap(h)
-                    if stages.count <= k { stages.append((h.shape[2], h.shape[3], [])); stages[k].maps.reserveCapacity(data.count * a.shape[1]) }
-                    stages[k].maps += a.data
-                    s += 1
-                    if s == layers.count { break }
+                guard teacher.net.layers[i - 1].name == layers[found] else { continue }
+                let (sh, sw) = sizes[found]
+                guard h.rank == 4, h.shape[2] == sh, h.shape[3] == sw else {
+                    throw SNEError.failure("teacher \(layers[found]): output \(h.shape), expected \(sh)x\(sw) maps")
                 }
+                let a = try Loss.attentionMap(h)
+                for r in 0..<n { for j in 0..<(sh * sw) { maps[(lo + r) * wd + off + j] = a.data[r * sh * sw + j] } }
+                off += sh * sw; found += 1
             }
             progress.bar("teacher attention maps: \(lo + n)/\(data.count)")
         }
-        return TeacherAttention(stages: stages, count: data.count)
+        return TeacherAttention(sizes: sizes, maps: maps)
     }
 }
 
 extension TrainRun {
     /// The teacher's attention maps on the training set, cached beside the teacher checkpoint
-    /// (`teacher.train.attention<N>.npy`, the stages side by side) and computed on first use.
+    /// (`teacher.train.attention<N>.npy`) and computed on first use.
     func teacherAttention(_ d: DatasetSplits) throws -> TeacherAttention {
         guard config.teacherFeatures == nil else {
             throw SNEError("--layerwise needs the built-in teacher (its intermediate maps); an external teacher (--teacher-features) gives only its penultimate features")
@@ -64,33 +73,16 @@ extension TrainRun {
         }
         let home = URL(fileURLWithPath: teacherPath).resolvingSymlinksInPath().deletingLastPathComponent().path
         let path = home + "/teacher.train.attention\(d.train.count).npy"
-        let teacher = try Teacher.load(from: teacherPath)
         // The stage sizes follow from the teacher's shape: H/2 and H/4.
-        let sizes = [(d.inputShape[1] / 2, d.inputShape[2] / 2), (d.inputShape[1] / 4, d.inputShape[2] / 4)]
-        let width = sizes.reduce(0) { $0 + $1.0 * $1.1 }
+        let sizes = [(h: d.inputShape[1] / 2, w: d.inputShape[2] / 2), (h: d.inputShape[1] / 4, w: d.inputShape[2] / 4)]
+        let width = TeacherAttention(sizes: sizes, maps: []).width
         if let a = try? NPY.read(path), case .float32(let v, let shape) = a, shape == [d.train.count, width] {
-            var stages: [(h: Int, w: Int, maps: [Float])] = [], off = 0
-            for (h, w) in sizes {
-                var m = [Float](repeating: 0, count: d.train.count * h * w)
-                for r in 0..<d.train.count { for j in 0..<(h * w) { m[r * h * w + j] = v[r * width + off + j] } }
-                stages.append((h, w, m)); off += h * w
-            }
-            return TeacherAttention(stages: stages, count: d.train.count)
+            return TeacherAttention(sizes: sizes, maps: v)
         }
         let t0 = Date()
-        let att = try TeacherAttention.compute(teacher, on: d.train, compute: compute, progress: progress)
-        guard att.stages.map({ [$0.h, $0.w] }) == sizes.map({ [$0.0, $0.1] }) else {
-            throw SNEError.failure("teacher attention stages \(att.stages.map { "\($0.h)x\($0.w)" }) differ from the expected \(sizes)")
-        }
-        var packed = [Float](repeating: 0, count: d.train.count * width)
-        var off = 0
-        for s in att.stages {
-            let hw = s.h * s.w
-            for r in 0..<d.train.count { for j in 0..<hw { packed[r * width + off + j] = s.maps[r * hw + j] } }
-            off += hw
-        }
-        do { try NPY.write(.float32(packed, shape: [d.train.count, width]), to: path) } catch let e as DataError { throw SNEError(e.message) }
-        progress.line("teacher: cached attention maps (\(att.stages.map { "\($0.h)x\($0.w)" }.joined(separator: ", "))) of \(d.train.count) train images in \(path) (\(formatDuration(Date().timeIntervalSince(t0))))")
+        let att = try TeacherAttention.compute(try Teacher.load(from: teacherPath), on: d.train, sizes: sizes, compute: compute, progress: progress)
+        do { try NPY.write(.float32(att.maps, shape: [d.train.count, width]), to: path) } catch let e as DataError { throw SNEError(e.message) }
+        progress.line("teacher: cached attention maps (\(sizes.map { "\($0.h)x\($0.w)" }.joined(separator: ", "))) of \(d.train.count) train images in \(path) (\(formatDuration(Date().timeIntervalSince(t0))))")
         return att
     }
 
@@ -123,11 +115,8 @@ extension TrainRun {
         if let proj { g = try proj.backward(g, ctx) }
         for l in stride(from: student.layers.count - 1, through: student.frozenPrefix, by: -1) {
             if let tap = taps[l] {
-                // rate[b] = (1/T) Σ_t s[t·B + b]; d/ds[t] = d/drate / T.
-                let o = tap.out, b = o.shape[0] / T, n = o.count / T
-                var rate = Tensor(zeros: [b] + o.shape.dropFirst())
-                for t in 0..<T { for j in 0..<n { rate.data[j] += o.data[t * n + j] } }
-                for j in 0..<n { rate.data[j] /= Float(T) }
+                // rate = (1/T) Σ_t s[t]; d/ds[t] = d/drate / T.
+                let rate = Readout.mean(tap.out, steps: T), n = rate.count
                 let at = try Loss.attentionTransfer(student: rate, teacherMap: try attention.maps(tap.stage, idx))
                 loss += at.value * weight
                 for t in 0..<T { for j in 0..<n { g.data[t * n + j] += at.grad.data[j] * weight / Float(T) } }

@@ -65,9 +65,7 @@ public final class TrainRun {
         let d = try Datasets.load(config.dataset, root: config.data, limit: config.limit, testLimit: config.testLimit)
         progress.line(String(format: "data: %@ from %@: %d train, %d test images %@, %d classes (%.1f s)", d.name, d.source, d.train.count,
                              d.test.count, d.inputShape.map(String.init).joined(separator: "x"), d.classes, Date().timeIntervalSince(t0)))
-        if config.augmentKinds.contains("flip") && !d.allowsFlip {
-            throw SNEError("--augment flip: \(d.name) images change meaning when mirrored; use --augment crop")
-        }
+        if config.augment != nil { _ = try StudentAugmenter.augmentation(d, kinds: config.augmentKinds) }   // before any stage runs
         cachedData = d
         if config.testLimit != nil, let w = SubsetBalance.warning(labels: d.test.labels, classes: d.classes, what: "the first \(d.test.count) test images (--test-limit)") {
             progress.line(w)

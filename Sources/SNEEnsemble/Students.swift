@@ -158,15 +158,6 @@ extension TrainRun {
         return "student 0, \(blocks) block\(blocks == 1 ? "" : "s"), \(ck.metadata["epochs"] ?? "?") epochs"
     }
 
-    /// `[T*B, n]` (rows t·B + b) → `[B, n]`, the mean over the T steps.
-    static func meanOverSteps(_ x: Tensor, steps t: Int) -> Tensor {
-        let b = x.shape[0] / t, n = x.count / max(1, x.shape[0])
-        var y = Tensor(zeros: [b, n])
-        for s in 0..<t { for i in 0..<(b * n) { y.data[i] += x.data[s * b * n + i] } }
-        for i in 0..<(b * n) { y.data[i] /= Float(t) }
-        return y
-    }
-
     static func scaled(_ t: Tensor, _ s: Float) -> Tensor {
         if s == 1 { return t }
         var r = t
@@ -361,6 +352,7 @@ extension TrainRun {
         let tet = config.loss.tet ?? false, T = model.T, rows = tet ? T * bs : bs
         let readouts = model.students.compactMap { $0.layers.last?.layer as? Readout }
         let aug = try augmenter(d, teacher: tt != nil && (config.loss.kl > 0 || groupTargets != nil), norm: norm)
+        let viewTargets = aug?.targets == nil ? nil : aug   // the teacher's outputs on the views, when the stage uses them
         let loop = EpochLoop(name: K > 1 ? "fine-tune" : "plain SNN", model: all, optimizer: opt, ctx: ctx, epochs: o.epochs, batchesPerEpoch: nb,
                              checkpoint: dir + "/finetune.progress.ckpt", progress: progress)
         try loop.run(resume: resume, step: { epoch, b in
@@ -382,7 +374,7 @@ extension TrainRun {
             var feats: [Int: Tensor] = [:]
             let h0 = try stem?.forward(x, ctx)
             for k in active { feats[k] = try stem?.rest(k).forward(h0!, ctx) ?? model.students[k].forward(x, ctx) }
-            var teacher = (tt != nil && config.loss.kl > 0) ? try aug?.targets.map { _ in try aug!.logits(idx, view: view) } ?? Tensor(shape: [bs, c], data: gatherRows(tt!.logits, per: c, idx)) : nil
+            var teacher = (tt != nil && config.loss.kl > 0) ? try viewTargets?.logits(idx, view: view) ?? Tensor(shape: [bs, c], data: gatherRows(tt!.logits, per: c, idx)) : nil
             let labels = tet ? Array(repeating: lab, count: T).flatMap { $0 } : lab
             if tet, let t0 = teacher { teacher = try Tensor(shape: [rows, c], data: Array(repeating: t0.data, count: T).flatMap { $0 }) }
             // One class-loss term per prefix (cascade) or one for the active set; the head's
@@ -402,19 +394,19 @@ extension TrainRun {
                 for r in 0..<rows { for j in 0..<F { df.data[r * F + j] = dcat.data[r * K * F + k * F + j] } }
                 if let gt = groupTargets {
                     // On the mean feature over T (what the program's readout gives) in both modes.
-                    let mean = tet ? Self.meanOverSteps(feats[k]!, steps: T) : feats[k]!
-                    let target = try aug?.targets.map { _ in try Tensor(shape: [bs, F], data: aug!.columns(idx, view: view, group: part[k])) }
-                        ?? Tensor(shape: [bs, F], data: gatherRows(gt[k], per: F, idx))
+                    let mean = tet ? Readout.mean(feats[k]!, steps: T) : feats[k]!
+                    let target = try Tensor(shape: [bs, F], data: viewTargets?.columns(idx, view: view, group: part[k]) ?? gatherRows(gt[k], per: F, idx))
                     let m = try Loss.mse(mean, target)
                     loss += m.value * config.loss.mse
-                    for i in 0..<df.count { df.data[i] += m.grad.data[i % (bs * F)] * config.loss.mse / Float(rows / bs) }
+                    // d mean / d f[t] = 1/T: each step's rows get the mean's gradient over T
+                    for i in 0..<df.count { df.data[i] += m.grad.data[i % (bs * F)] * config.loss.mse / Float(tet ? T : 1) }
                 }
                 if let stem { stem.accumulate(try stem.rest(k).backward(df, ctx)) } else { _ = try model.students[k].backward(df, ctx) }
             }
             try stem?.backward(ctx)   // before clearing: an inactive student 0 holds the stem's layers
             for k in 0..<K where !active.contains(k) { model.students[k].clearSaved() }
             opt.step(lr: schedule(opt.steps))
-            let pred = argmaxRows(tet ? Self.meanOverSteps(z, steps: T) : z)
+            let pred = argmaxRows(tet ? Readout.mean(z, steps: T) : z)
             return StepResult(loss: Double(loss), correct: zip(pred, lab).filter { $0 == $1 }.count, count: bs)
         }, endOfEpoch: { _ in
             stem?.sync()

@@ -130,7 +130,7 @@ extension Teacher {
                       checkpoint: String?, resume: Bool, progress: ProgressSink, net: Sequential? = nil, name: String = "teacher",
                       warmup: Bool = true) throws {
         let net = net ?? self.net
-        let aug = Augmentation(cropPadding: data.inputShape[1] >= 16 ? 2 : 1, horizontalFlip: data.allowsFlip)
+        let aug = Augmentation(cropPadding: data.cropPadding, horizontalFlip: data.allowsFlip)
         let loader: BatchLoader
         do { loader = try BatchLoader(data.train, batchSize: min(o.batch, data.train.count), seed: seed, augmentation: aug, dropLast: true) }
         catch let e as DataError { throw SNEError(e.message) }

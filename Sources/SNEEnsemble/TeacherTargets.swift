@@ -22,17 +22,24 @@ public struct TeacherTargets: Sendable {
 
     /// Runs `teacher` over `data` (evaluation mode, no augmentation).
     public static func compute(_ teacher: Teacher, on data: LabeledImages, compute: ComputeContext, progress: ProgressSink, what: String) throws -> TeacherTargets {
-        var f: [Float] = [], z: [Float] = []
-        f.reserveCapacity(data.count * teacher.spec.features); z.reserveCapacity(data.count * teacher.classes)
-        let bs = 200   // width-32 28x28 activations stay under the allocator's mmap threshold (buffers reused); eval results do not depend on the batch
-        for lo in stride(from: 0, to: data.count, by: bs) {
-            let n = min(bs, data.count - lo)
-            let x = try Tensor(shape: [n] + data.shape.dropFirst(), data: Array(data.pixels[(lo * data.imageSize)..<((lo + n) * data.imageSize)]))
-            let (ft, lt) = try teacher(x, compute: compute)
-            f += ft.data; z += lt.data
-            progress.bar("teacher outputs (\(what)): \(lo + n)/\(data.count)")
+        try Self.compute(teacher, count: data.count, compute: compute, progress: progress, what: what) { r in
+            try Tensor(shape: [r.count] + data.shape.dropFirst(), data: Array(data.pixels[(r.lowerBound * data.imageSize)..<(r.upperBound * data.imageSize)]))
         }
-        return try TeacherTargets(features: f, logits: z, count: data.count, dims: teacher.spec.features, classes: teacher.classes)
+    }
+
+    /// Runs `teacher` (evaluation mode) over `count` images that `images` gives a range at a time
+    /// (`[n, C, H, W]` for images `r`), in batches of 200.
+    static func compute(_ teacher: Teacher, count: Int, compute: ComputeContext, progress: ProgressSink, what: String,
+                        images: (Range<Int>) throws -> Tensor) throws -> TeacherTargets {
+        var f: [Float] = [], z: [Float] = []
+        f.reserveCapacity(count * teacher.spec.features); z.reserveCapacity(count * teacher.classes)
+        let bs = 200   // width-32 28x28 activations stay under the allocator's mmap threshold (buffers reused); eval results do not depend on the batch
+        for lo in stride(from: 0, to: count, by: bs) {
+            let (ft, lt) = try teacher(try images(lo..<min(lo + bs, count)), compute: compute)
+            f += ft.data; z += lt.data
+            progress.bar("teacher outputs (\(what)): \(min(lo + bs, count))/\(count)")
+        }
+        return try TeacherTargets(features: f, logits: z, count: count, dims: teacher.spec.features, classes: teacher.classes)
     }
 
     /// Writes `<prefix>.features.npy` and `<prefix>.logits.npy` (float32), each atomically.

@@ -245,13 +245,23 @@ public final class Readout: Layer {
         if perStep { return x }
         let t = ctx.timeSteps
         guard x.rank >= 1, x.shape[0] % t == 0 else { throw LayerError("Readout: batch \(x.shape.first ?? 0) is not a multiple of T = \(t)") }
+        return mode == .mean ? Self.mean(x, steps: t) : Self.sum(x, steps: t)
+    }
+
+    /// `Σ_t x[t]` of a time-unrolled `[T*B, ...]` (rows t·B + b), times `scale`, as `[B, ...]`
+    /// (`x.shape[0]` a multiple of T).
+    public static func sum(_ x: Tensor, steps t: Int, scale: Float = 1) -> Tensor {
         var shape = x.shape; shape[0] /= t
         var y = Tensor(zeros: shape)
-        let n = y.count, scale: Float = mode == .mean ? 1 / Float(t) : 1
+        let n = y.count
         for s in 0..<t { for i in 0..<n { y.data[i] += x.data[s * n + i] } }
         if scale != 1 { for i in 0..<n { y.data[i] *= scale } }
         return y
     }
+
+    /// The mean over the T steps, `(1/T) Σ_t x[t]`: what a `.mean` readout computes (also the
+    /// mean of per-step values a per-step loss sees).
+    public static func mean(_ x: Tensor, steps t: Int) -> Tensor { sum(x, steps: t, scale: 1 / Float(t)) }
 
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
         if perStep { return dy }

@@ -67,6 +67,6 @@ import SNEData
         r.perStep = true
         #expect(try r.forward(x, ctx) == x)
         #expect(try r.backward(x, ctx) == x)
-        #expect(TrainRun.meanOverSteps(x, steps: t) == mean)
+        #expect(Readout.mean(x, steps: t) == mean)
     }
 }
