@@ -44,6 +44,8 @@ struct TrainCommand: Command {
       --index k             the student to train (stage student)
       --mse X --kl X --ce X --tau X   loss weights (feature MSE, KL, cross-entropy) and temperature
       --rate X              spike-rate cost: + X · mean spike rate of each LIF layer (default 0)
+      --finetune-rate X     the spike-rate cost of the joint fine-tune (and plain training) only,
+                            instead of --rate there: students distilled without it (default --rate)
       --teacher-group-dropout E   fine-tune the built-in teacher E epochs with whole feature
                             groups of the partition dropped, then distill that teacher (SNE paper)
       --learn-beta          PLIF: each LIF layer learns its decay β (from --beta), compiled into
@@ -138,6 +140,7 @@ struct TrainCommand: Command {
         if let v = try a.double("ce") { c.loss.ce = Float(v) }
         if let v = try a.double("tau") { c.loss.tau = Float(v) }
         if let v = try a.double("rate") { c.loss.rate = Float(v) }
+        if let v = try a.double("finetune-rate") { c.loss.finetuneRate = Float(v) }
         if a.flag("tet") { c.loss.tet = true }
         if let v = try a.option("augment") { c.augment = v }
         if a.flag("learn-beta") { c.student.learnDecay = true }

@@ -16,6 +16,12 @@ public struct LossWeights: Codable, Equatable, Sendable {
     /// output) to every student loss, so training trades accuracy for fewer spikes, i.e. fewer
     /// accumulates in the next layer. nil (absent from older configs) or 0: off.
     public var rate: Float? = nil
+    /// The spike-rate cost of the joint fine-tune (and of a plain SNN's training) only
+    /// (`--finetune-rate`), overriding `rate` there: students distilled without a cost, then the
+    /// ensemble taught to spike less as a whole. nil (older configs): `rate`.
+    public var finetuneRate: Float? = nil
+    /// The spike-rate cost of the fine-tune: `finetuneRate`, else `rate`, else 0.
+    public var finetuneSpikeCost: Float { finetuneRate ?? rate ?? 0 }
     /// Per-time-step class loss (`--tet`, Deng et al. 2022 "TET"): in the fine-tune (and the plain
     /// SNN's training) CE and KL are taken on each step's logits `head(f[t])` and averaged over
     /// the T steps, instead of on the logits of the mean feature. Inference is unchanged (the
@@ -263,8 +269,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             guard s.lr > 0, s.lr.isFinite else { throw SNEError("\(name(f?.lr, n + ".lr", "\(s.lr)")): must be > 0") }
             guard s.weightDecay >= 0, s.weightDecay.isFinite else { throw SNEError("\(n).weightDecay = \(s.weightDecay) (config file): must be ≥ 0") }
         }
-        guard loss.tau > 0, [loss.mse, loss.kl, loss.ce, loss.rate ?? 0, loss.layerwise ?? 0].allSatisfy({ $0 >= 0 && $0.isFinite }) else {
-            throw SNEError("--mse, --kl, --ce, --rate, --layerwise must be ≥ 0 and --tau > 0 (loss.mse, loss.kl, loss.ce, loss.rate, loss.layerwise, loss.tau in a config file)")
+        guard loss.tau > 0, [loss.mse, loss.kl, loss.ce, loss.rate ?? 0, loss.finetuneRate ?? 0, loss.layerwise ?? 0].allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+            throw SNEError("--mse, --kl, --ce, --rate, --finetune-rate, --layerwise must be ≥ 0 and --tau > 0 (loss.mse, loss.kl, loss.ce, loss.rate, loss.finetuneRate, loss.layerwise, loss.tau in a config file)")
         }
         if (teacherTestFeatures != nil || teacherTestLogits != nil) && teacherFeatures == nil {
             throw SNEError("--teacher-test-features/--teacher-test-logits belong to an external teacher: give --teacher-features and --teacher-logits too")

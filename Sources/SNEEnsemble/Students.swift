@@ -344,7 +344,7 @@ extension TrainRun {
         let stem = StemTraining(model)
         defer { stem?.finish() }
         let opt = AdamW(all.trainableParameters, weightDecay: o.weightDecay, compute: compute)
-        let ctx = LayerContext(compute: compute, seed: config.seed &+ 0xF17E, timeSteps: model.T, spikeCost: config.loss.rate ?? 0)
+        let ctx = LayerContext(compute: compute, seed: config.seed &+ 0xF17E, timeSteps: model.T, spikeCost: config.loss.finetuneSpikeCost)
         let schedule = LRSchedule.cosine(base: o.lr, total: max(1, o.epochs * nb))
         var order: [Int] = [], orderEpoch = -1
         // TET (`--tet`): the students' readouts pass every step's features through, the head maps

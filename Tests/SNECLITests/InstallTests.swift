@@ -125,8 +125,9 @@ import SNECodegen
             (["--student-lr", "-1"], "--student-lr -1.0 (studentStage.lr in a config file): must be > 0"),
             (["--beta", "2"], "--beta 2.0 (student.beta in a config file): must be in [0, 1]"),
             (["--reset", "soft"], "--reset 'soft' (student.reset in a config file): must be subtract or zero"),
-            (["--tau", "0"], "--mse, --kl, --ce, --rate, --layerwise must be ≥ 0 and --tau > 0"),
-            (["--rate", "-1"], "--mse, --kl, --ce, --rate, --layerwise must be ≥ 0"),
+            (["--tau", "0"], "--mse, --kl, --ce, --rate, --finetune-rate, --layerwise must be ≥ 0 and --tau > 0"),
+            (["--rate", "-1"], "--mse, --kl, --ce, --rate, --finetune-rate, --layerwise must be ≥ 0"),
+            (["--finetune-rate", "-0.5"], "--mse, --kl, --ce, --rate, --finetune-rate, --layerwise must be ≥ 0"),
         ]
         for (flags, message) in cases {
             let r = sne(["train", "sne", "--out", NSTemporaryDirectory() + "sne-range-\(getpid())"] + flags)

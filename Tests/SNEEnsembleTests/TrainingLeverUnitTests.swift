@@ -69,4 +69,20 @@ import SNEData
         #expect(try r.backward(x, ctx) == x)
         #expect(Readout.mean(x, steps: t) == mean)
     }
+
+    /// `--finetune-rate` sets the fine-tune's spike cost only; absent, the fine-tune takes
+    /// `--rate`; both survive the config file.
+    @Test func finetuneRateOverridesRateInTheFineTuneOnly() throws {
+        var c = TrainConfig()
+        #expect(c.loss.finetuneSpikeCost == 0)
+        c.loss.rate = 0.05
+        #expect(c.loss.finetuneSpikeCost == 0.05)
+        c.loss.finetuneRate = 0.01
+        #expect(c.loss.finetuneSpikeCost == 0.01 && c.loss.rate == 0.05)
+        c.loss.rate = nil
+        let back = try JSONDecoder().decode(TrainConfig.self, from: JSONEncoder().encode(c))
+        #expect(back.loss.finetuneRate == 0.01 && back.loss.rate == nil && back.loss.finetuneSpikeCost == 0.01)
+        let old = try JSONDecoder().decode(LossWeights.self, from: Data(#"{"mse":1,"kl":1,"ce":1,"tau":4,"rate":0.02}"#.utf8))
+        #expect(old.finetuneRate == nil && old.finetuneSpikeCost == 0.02)
+    }
 }
