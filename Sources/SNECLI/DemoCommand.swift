@@ -22,8 +22,9 @@ struct DemoCommand: Command {
       --data DIR           dataset root (searched: \(Datasets.searchOrder))
       --threads N          worker threads (default: all cores)
       --verify-images N    test images verified bit-exactly on the host C build at every budget (default 16)
-    Steps: teacher → 4 spiking students (distilled, informed partition) → head + gate → joint
-    fine-tune → compile (int8 per-channel, fixed-point LIF) → check (float vs integer on the test
+    Steps: teacher → 4 spiking students (distilled, informed partition) → head for every prefix
+    of the students (a cascade, the shipped recipe) → joint fine-tune with a spike-rate cost →
+    compile (int8 per-channel, fixed-point LIF) → check (float vs integer on the test
     set) → C for the host, built and verified bit-exactly against the interpreter → report.
     """
 
@@ -54,8 +55,8 @@ struct DemoCommand: Command {
         c.student = StudentSpec(conv: [6, 16], hidden: 64, features: 16, beta: 0.5, theta: 1, reset: "subtract", timesteps: 4, slope: 5)
         c.studentStage = StageOptions(epochs: 6, batch: 64, lr: 3e-3, weightDecay: 0)
         c.headStage = StageOptions(epochs: 20, batch: 128, lr: 3e-3, weightDecay: 1e-4)
-        c.gate = GateSpec(pool: 4, hidden: 32)
-        c.gateStage = StageOptions(epochs: 15, batch: 128, lr: 3e-3, weightDecay: 1e-4)
+        c.cascade = true; c.gate = nil   // the shipped recipe (examples/fashion-mnist): a cascade,
+        c.loss.finetuneRate = 0.01       // with a spike-rate cost in the fine-tune only
         c.finetuneStage = StageOptions(epochs: 3, batch: 64, lr: 5e-4, weightDecay: 0)
         return c
     }
@@ -66,7 +67,7 @@ struct DemoCommand: Command {
         func step(_ s: String) { progress.line("== " + s + String(format: "  [%@]", TrainCommand.duration(Date().timeIntervalSince(t0)))) }
         do {
             // 1. Train.
-            step("1/5 train: teacher, 4 students, head + gate, fine-tune")
+            step("1/5 train: teacher, 4 students, cascade head, fine-tune")
             // A rerun with the same configuration continues from what is there; anything else starts over.
             let same = (try? TrainConfig.read(out + "/config.json")) == config()
             let run = try TrainRun(dir: out, config: config(), progress: progress)
@@ -134,9 +135,9 @@ struct DemoCommand: Command {
             s += String(format: "  teacher (CNN, float)        %7.2f%%         -          -   %-9.0f %-13d %9.3f\n", 100 * t.accuracy, macs, 0, t.energy)
         }
         for row in r.rows {
-            s += String(format: "  SNE, gate top-%d             %7.2f%%   %6.2f%%   %8.2f   %-9d %-13d %9.3f\n", row.budget, 100 * row.floatAccuracy,
+            let label = (model.gate == nil ? "SNE, first \(row.budget)" : "SNE, gate top-\(row.budget)").padding(toLength: 27, withPad: " ", startingAt: 0)
+            s += String(format: "  %@ %7.2f%%   %6.2f%%   %8.2f   %-9d %-13d %9.3f\n", label, 100 * row.floatAccuracy,
                         100 * row.intAccuracy, row.intStudents, row.total.macs / max(row.images, 1), row.total.synops / max(row.images, 1), row.energy)
-            _ = model
         }
         if let c = r.confidence {
             s += String(format: "  SNE, confidence stop        %7.2f%%   %6.2f%%   %8.2f   %-9d %-13d %9.3f\n", 100 * c.floatAccuracy,
