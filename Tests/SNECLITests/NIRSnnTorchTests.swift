@@ -9,7 +9,7 @@ import SNECodegen
 
 @Suite struct NIRSnnTorchTests {
     static let root = repoRoot
-    static let trained = root.appendingPathComponent("examples/models/fashion-mnist/fashion_sne.snep").path
+    static let trained = root.appendingPathComponent("examples/models/fashion-mnist-gate/fashion_sne.snep").path
     static let script = root.appendingPathComponent("targets/nir/snntorch_run.py").path
     static let data = root.deletingLastPathComponent().appendingPathComponent("shared/data/fashion-mnist").path
 
