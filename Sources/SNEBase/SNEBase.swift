@@ -2,7 +2,6 @@
 // (SpikeIR, SNECodegen), each written once: CRC-32, the SplitMix64 generator, the NPY 1.0
 // writer's framing and the atomic file write. No dependencies, no global mutable state.
 import Foundation
-import SNEBase
 
 /// CRC-32 IEEE 802.3 (reflected, poly 0xEDB88320, init and final XOR 0xFFFFFFFF): the `.snep`
 /// checksum (docs/spike-ir.md §9) and gzip's (RFC 1952).

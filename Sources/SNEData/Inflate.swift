@@ -55,7 +55,7 @@ public enum Gzip {
             let crc = UInt32(data[p]) | UInt32(data[p + 1]) << 8 | UInt32(data[p + 2]) << 16 | UInt32(data[p + 3]) << 24
             let isize = UInt32(data[p + 4]) | UInt32(data[p + 5]) << 8 | UInt32(data[p + 6]) << 16 | UInt32(data[p + 7]) << 24
             guard UInt32(truncatingIfNeeded: out.count - start) == isize else { throw fail("gzip length check failed (corrupt file)") }
-            guard out[start...].withUnsafeBytes { CRC32.checksum($0) } == crc else { throw fail("gzip CRC-32 check failed (corrupt file)") }
+            guard out[start...].withUnsafeBytes({ CRC32.checksum($0) }) == crc else { throw fail("gzip CRC-32 check failed (corrupt file)") }
             pos = p + 8
             while pos < data.count && data[pos] == 0 { pos += 1 }   // tolerate zero padding
         }
