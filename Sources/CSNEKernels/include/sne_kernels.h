@@ -89,6 +89,39 @@ void sne_conv_lanes_reduce(const float *lanes, size_t n, float *out, int L);
  * backward data of a stride-1 conv is the forward conv of dy with wflip and padding kh-1-pad. */
 void sne_conv_flip_weights(const float *w, int Cout, int C, int kh, int kw, float *wflip);
 
+/* ---- stride-1 convolution of binary spike planes (sne_conv_spike.c) ---- */
+
+/* 1 when the spike kernels handle this geometry (kw <= 4, W + 2 pad <= 32), else 0. */
+int sne_spike_conv_supported(int H, int W, int kh, int kw, int pad);
+
+/* masks (C, H+2pad) = one image's planes x (C, H, W) as zero-padded row bit masks: bit ix+pad of
+ * row iy+pad is set when x[c][iy][ix] == 1. Returns 1, or 0 when some value is neither 0 nor 1. */
+int sne_spike_pack(int path, const float *x, int C, int H, int W, int pad, uint32_t *masks);
+
+/* Floats of the pattern table: C * kh * 2^kw * Cout. */
+size_t sne_spike_conv_table_floats(int Cout, int C, int kh, int kw);
+
+/* table[c][ky][p][co] = fl( sum over kx ascending with bit kx of p set, of w[co][c][ky][kx], from 0 ). */
+void sne_spike_conv_table(const float *w, int Cout, int C, int kh, int kw, float *table);
+
+/* Per-thread scratch floats of sne_spike_conv_fwd. */
+size_t sne_spike_conv_workspace_floats(int Cout, int C, int kh, int kw, int OH, int OW);
+
+/* Per-thread scratch floats of sne_spike_conv_wgrad_group. */
+size_t sne_spike_conv_wgrad_workspace_floats(int Cout, int C, int kh, int kw, int OH, int OW);
+
+/* One image: y (Cout, OH, OW), y[co][oy][ox] = fl( sum over (c, ky) in order of table[c][ky][p][co],
+ * from 0 ) [+ bias[co]], p = (masks[c][oy+ky] >> ox) & (2^kw - 1). Same bits on every path. */
+void sne_spike_conv_fwd(int path, const uint32_t *masks, int C, int Hp, int OH, int OW, const float *table,
+                        const float *bias, int Cout, int kh, int kw, float *y, float *ws);
+
+/* dw (Cout, C, kh, kw) of nimg images (masks (nimg, C, Hp), dy (nimg, Cout, OH, OW)): per image and
+ * output row, the 16 subset sums of each 4 columns of dy, and per tap the subset sums its input bits
+ * select, added to the tap's running sum. Same bits on every path; the order is spelled out in
+ * sne_conv_spike.c. */
+void sne_spike_conv_wgrad_group(int path, const uint32_t *masks, const float *dy, int nimg, int C, int Hp,
+                                int OH, int OW, int Cout, int kh, int kw, float *dw, float *ws);
+
 /* ---- leaky integrate-and-fire over T steps, optionally fused with k x k max pooling (sne_lif.c) ---- */
 
 /* Surrogate derivatives sigma'(u), u = mem - theta (param = slope, alpha or half-width):
