@@ -235,16 +235,6 @@ static void fwd_row_avx2(const uint32_t *idx, int CK, int S, int OW, const float
 }
 #endif
 
-/* y (Cout, OH*OW) = yT (OH*OW, Cout) transposed, + bias[co] (one add) when bias is not NULL. */
-static void store_transposed(const float *yT, int npos, int Cout, const float *bias, float *y) {
-    for (int co = 0; co < Cout; co++) {
-        float *yc = y + (size_t)co * npos;
-        const float *s = yT + co;
-        if (bias) { const float b = bias[co]; for (int i = 0; i < npos; i++) yc[i] = s[(size_t)i * Cout] + b; }
-        else for (int i = 0; i < npos; i++) yc[i] = s[(size_t)i * Cout];
-    }
-}
-
 /* Fills idx for output row oy at ISA level path. */
 static void row_indices(int path, const uint32_t *masks, int C, int Hp, int oy, int OW, int kh, int kw, int Cout, uint32_t *idx) {
 #ifdef SNE_SPIKE_X86
@@ -275,16 +265,7 @@ void sne_spike_conv_fwd(int path, const uint32_t *masks, int C, int Hp, int OH, 
         fwd_row_scalar(idx, CK, S, OW, table, Cout, row);
 #endif
     }
-    store_transposed(yT, OH * OW, Cout, bias, y);
-}
-
-/* dyT (npos, Cout) = dy (Cout, npos) transposed. */
-static void load_transposed(const float *dy, int npos, int Cout, float *dyT) {
-    for (int co = 0; co < Cout; co++) {
-        const float *d = dy + (size_t)co * npos;
-        float *o = dyT + co;
-        for (int i = 0; i < npos; i++) o[(size_t)i * Cout] = d[i];
-    }
+    sne_transpose(path, yT, OH * OW, Cout, bias, y);
 }
 
 /* Chunks of 4 output columns per row in the weight gradient: ceil(OW / 4). */
@@ -460,7 +441,7 @@ void sne_spike_conv_wgrad_group(int path, const uint32_t *masks, const float *dy
 #endif
     for (int im = 0; im < nimg; im++) {
         const uint32_t *m = masks + (size_t)im * C * Hp;
-        load_transposed(dy + (size_t)im * Cout * npos, npos, Cout, dyT);
+        sne_transpose(path, dy + (size_t)im * Cout * npos, Cout, npos, NULL, dyT);
         for (int oy = 0; oy < OH; oy++) {
             const float *drow = dyT + (size_t)oy * OW * Cout;
 #ifdef SNE_SPIKE_X86

@@ -3,6 +3,7 @@
 // inputs, odd sizes, padding edges, every ISA path giving the same bits, thread-count independence.
 import Testing
 @testable import SNETensor
+import CSNEKernels
 
 /// Binary spikes with the given density (deterministic).
 func randomSpikes(_ shape: [Int], density: Double, seed: UInt64) -> Tensor {
@@ -157,5 +158,129 @@ func referenceConvWeightGrad(_ x: Tensor, _ dy: Tensor, kh: Int, kw: Int, cout: 
         }
         #expect(results[0] == results[1])
         #expect(results[0] == results[2])
+    }
+}
+
+/// The channel-blocked direct kernel (sne_conv_cblock.c, output channels in the AVX-512 lanes) gives
+/// the same bits as the row-vector direct kernel (sne_conv_direct.c) it replaces for narrow planes,
+/// with and without bias, for odd sizes, several kernel sizes and paddings, and tiles of 1-2 blocks.
+@Suite struct ChannelBlockedConvTests {
+    @Test func sameBitsAsRowVectorKernel() throws {
+        guard sne_isa_level(-1) == 2 else { return }   // AVX-512 only
+        var rng = SeededRNG(seed: 21)
+        // (c, h, w, cout, k, pad)
+        let cases: [(Int, Int, Int, Int, Int, Int)] = [
+            (16, 14, 14, 32, 3, 1), (32, 14, 14, 16, 3, 1), (64, 7, 7, 128, 3, 1), (8, 5, 13, 48, 3, 1),
+            (9, 28, 28, 16, 3, 1), (12, 6, 9, 16, 1, 0), (8, 9, 11, 32, 5, 2), (10, 16, 30, 16, 3, 2), (8, 3, 3, 16, 3, 0),
+        ]
+        for (c, h, w, cout, k, pad) in cases {
+            let oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1
+            #expect(sne_conv_cblock_supported(2, Int32(c), Int32(cout), Int32(ow), Int32(k), Int32(k)) == 1)
+            let x = Tensor.randomNormal([c, h, w], std: 1, using: &rng)
+            let wt = Tensor.randomNormal([cout, c, k, k], std: 0.2, using: &rng)
+            let bias = Tensor.randomNormal([cout], std: 1, using: &rng)
+            var packed = [Float](repeating: 0, count: cout * c * k * k + 16)
+            var ws1 = [Float](repeating: 0, count: Int(sne_conv_cblock_workspace_floats(Int32(c), Int32(h), Int32(w), Int32(pad), Int32(cout), Int32(oh), Int32(ow))))
+            var ws2 = [Float](repeating: 0, count: Int(sne_conv_direct_workspace_floats(Int32(c), Int32(h), Int32(w), Int32(pad))))
+            for withBias in [false, true] {
+                var y1 = [Float](repeating: 0, count: cout * oh * ow), y2 = y1
+                x.data.withUnsafeBufferPointer { xp in wt.data.withUnsafeBufferPointer { wp in bias.data.withUnsafeBufferPointer { bp in
+                    packed.withUnsafeMutableBufferPointer { pb in
+                        // 64-byte aligned start inside the buffer (the kernel uses aligned weight loads)
+                        let raw = UInt(bitPattern: pb.baseAddress!), off = Int(((raw + 63) & ~UInt(63)) - raw) / 4
+                        let wb = pb.baseAddress! + off
+                        sne_conv_cblock_pack_weights(wp.baseAddress!, Int32(cout), Int32(c), Int32(k), Int32(k), wb)
+                        sne_conv_cblock_fwd(2, xp.baseAddress!, Int32(c), Int32(h), Int32(w), wb, withBias ? bp.baseAddress! : nil, Int32(cout),
+                                            Int32(k), Int32(k), Int32(pad), &y1, &ws1)
+                    }
+                    sne_conv_direct_fwd(2, xp.baseAddress!, Int32(c), Int32(h), Int32(w), wp.baseAddress!, withBias ? bp.baseAddress! : nil, Int32(cout),
+                                        Int32(k), Int32(k), Int32(pad), &y2, &ws2)
+                } } }
+                #expect(y1 == y2, "c \(c) \(h)x\(w) cout \(cout) k \(k) pad \(pad) bias \(withBias)")
+            }
+        }
+    }
+
+    /// The transpose helper (16 x 16 AVX-512 blocks plus edges) against plain loops, with bias.
+    @Test func transposeMatchesLoops() {
+        var rng = SeededRNG(seed: 4)
+        for (rows, cols) in [(196, 32), (32, 196), (17, 33), (16, 16), (5, 3), (49, 128)] {
+            let src = Tensor.randomNormal([rows, cols], std: 1, using: &rng).data
+            let bias = Tensor.randomNormal([cols], std: 1, using: &rng).data
+            for path in [Int(sne_isa_level(2)), 0] {
+                var dst = [Float](repeating: 0, count: rows * cols)
+                sne_transpose(Int32(path), src, Int32(rows), Int32(cols), bias, &dst)
+                var ok = true
+                for r in 0..<rows { for c in 0..<cols where dst[c * rows + r] != src[r * cols + c] + bias[c] { ok = false } }
+                #expect(ok, "\(rows)x\(cols) path \(path)")
+            }
+        }
+    }
+}
+
+/// The spike linear kernels (sne_linear_spike.c): forward and weight gradient of binary rows against
+/// a Double reference, all-zero / all-one rows, odd sizes (features not a multiple of 4 or 64,
+/// outputs not a multiple of 16, rows not a multiple of 4), the same bits on every path and for
+/// any thread count.
+@Suite struct SpikeLinearTests {
+    static let cases: [(Int, Int, Int)] = [(256, 1568, 128), (7, 67, 5), (9, 130, 48), (5, 64, 16), (13, 201, 130)]
+
+    @Test(arguments: cases.indices)
+    func forwardAndWeightGradientMatchReference(_ index: Int) throws {
+        let (n, f, out) = Self.cases[index]
+        var rng = SeededRNG(seed: UInt64(70 + index))
+        let x = randomSpikes([n, f], density: 0.45, seed: UInt64(90 + index))
+        let w = Tensor.randomNormal([out, f], std: 0.3, using: &rng)
+        let bias = Tensor.randomNormal([out], std: 1, using: &rng)
+        let dy = Tensor.randomNormal([n, out], std: 1, using: &rng)
+        let g0 = Tensor.randomNormal([out, f], std: 1, using: &rng)   // gradient accumulated into
+        var results: [[Float]] = []
+        for ctx in SpikeConvTests.contexts() + [ComputeContext(threads: 1), ComputeContext(threads: 3)] {
+            let s = try #require(ctx.packSpikeRows(x))
+            let y = try ctx.spikeLinearForward(s, weight: w, bias: bias)
+            for i in 0..<n { for o in 0..<out {
+                var r = Double(bias.data[o])
+                for j in 0..<f { r += Double(x.data[i * f + j]) * Double(w.data[o * f + j]) }
+                #expect(abs(Double(y.data[i * out + o]) - r) < 1e-4)
+            } }
+            var g = g0
+            try ctx.spikeLinearWeightGradient(s, dy, into: &g)
+            for o in 0..<out { for j in Swift.stride(from: 0, to: f, by: 3) {
+                var r = Double(g0.data[o * f + j])
+                for i in 0..<n { r += Double(dy.data[i * out + o]) * Double(x.data[i * f + j]) }
+                #expect(abs(Double(g.data[o * f + j]) - r) < 1e-3)
+            } }
+            results.append(y.data + g.data)
+        }
+        for r in results.dropFirst() { #expect(r == results[0]) }   // every path and thread count: the same bits
+    }
+
+    @Test func allZeroAndAllOneRows() throws {
+        var rng = SeededRNG(seed: 3)
+        let w = Tensor.randomNormal([32, 100], std: 0.3, using: &rng)
+        let bias = Tensor.randomNormal([32], std: 1, using: &rng)
+        let dy = Tensor.randomNormal([6, 32], std: 1, using: &rng)
+        for ctx in SpikeConvTests.contexts() {
+            let zero = try #require(ctx.packSpikeRows(Tensor(zeros: [6, 100])))
+            let y0 = try ctx.spikeLinearForward(zero, weight: w, bias: bias)
+            for i in 0..<6 { #expect(Array(y0.data[i * 32..<(i + 1) * 32]) == bias.data) }
+            var g = Tensor(zeros: [32, 100])
+            try ctx.spikeLinearWeightGradient(zero, dy, into: &g)
+            #expect(g.data.allSatisfy { $0 == 0 })
+            let ones = try #require(ctx.packSpikeRows(Tensor(repeating: 1, shape: [6, 100])))
+            let y1 = try ctx.spikeLinearForward(ones, weight: w, bias: nil)
+            for o in 0..<32 {
+                let r = (0..<100).reduce(0.0) { $0 + Double(w.data[o * 100 + $1]) }
+                #expect(abs(Double(y1.data[o]) - r) < 1e-4)
+            }
+            try ctx.spikeLinearWeightGradient(ones, dy, into: &g)
+            for o in 0..<32 {
+                let r = (0..<6).reduce(0.0) { $0 + Double(dy.data[$1 * 32 + o]) }
+                for j in 0..<100 { #expect(abs(Double(g.data[o * 100 + j]) - r) < 1e-4) }
+            }
+        }
+        var x = Tensor(zeros: [3, 70]); x.data[150] = 2
+        #expect(ComputeContext(threads: 2).packSpikeRows(x) == nil)
+        #expect(ComputeContext(threads: 1, spikeConv: false).packSpikeRows(Tensor(zeros: [3, 70])) == nil)
     }
 }

@@ -89,6 +89,28 @@ void sne_conv_lanes_reduce(const float *lanes, size_t n, float *out, int L);
  * backward data of a stride-1 conv is the forward conv of dy with wflip and padding kh-1-pad. */
 void sne_conv_flip_weights(const float *w, int Cout, int C, int kh, int kw, float *wflip);
 
+/* ---- direct stride-1 convolution with output channels in the lanes (sne_conv_cblock.c) ---- */
+
+/* 1 when sne_conv_cblock_fwd runs this shape at ISA level path (AVX-512, C >= 8, Cout a multiple
+ * of 16, output rows of at most 32), else 0. */
+int sne_conv_cblock_supported(int path, int C, int Cout, int OW, int kh, int kw);
+
+/* wb (Cout/16, C, kh, kw, 16) = w (Cout, C, kh, kw) with 16 output channels innermost. */
+void sne_conv_cblock_pack_weights(const float *w, int Cout, int C, int kh, int kw, float *wb);
+
+/* Per-thread scratch floats of sne_conv_cblock_fwd. */
+size_t sne_conv_cblock_workspace_floats(int C, int H, int W, int pad, int Cout, int OH, int OW);
+
+/* One image, stride 1: y (Cout, OH, OW) = conv(x (C, H, W), w) with wb = the packed weights (64-byte
+ * aligned) and zero padding pad; the same bits as sne_conv_direct_fwd (one FMA chain over (c, ky, kx)
+ * from 0, then + bias[co] when bias is not NULL). */
+void sne_conv_cblock_fwd(int path, const float *x, int C, int H, int W, const float *wb, const float *bias, int Cout,
+                         int kh, int kw, int pad, float *y, float *ws);
+
+/* dst (cols, rows) = src (rows, cols) transposed, + bias[c] (one add) when bias is not NULL; 16 x 16
+ * blocks with AVX-512 shuffles at ISA level 2. */
+void sne_transpose(int path, const float *src, int rows, int cols, const float *bias, float *dst);
+
 /* ---- stride-1 convolution of binary spike planes (sne_conv_spike.c) ---- */
 
 /* 1 when the spike kernels handle this geometry (kw <= 4, W + 2 pad <= 32), else 0. */
@@ -121,6 +143,32 @@ void sne_spike_conv_fwd(int path, const uint32_t *masks, int C, int Hp, int OH, 
  * sne_conv_spike.c. */
 void sne_spike_conv_wgrad_group(int path, const uint32_t *masks, const float *dy, int nimg, int C, int Hp,
                                 int OH, int OW, int Cout, int kh, int kw, float *dw, float *ws);
+
+/* ---- linear layer on binary spike rows (sne_linear_spike.c) ---- */
+
+/* 64-bit words per packed row of `in` inputs. */
+int sne_spike_rows_words(int in);
+
+/* Rows [n0, n1) of x (n, in) packed into bits (n, words): bit i of row n set when x[n][i] == 1.
+ * Returns 1, or 0 when some value is neither 0 nor 1. */
+int sne_spike_pack_rows(int path, const float *x, int n0, int n1, int in, uint64_t *bits);
+
+/* Per-thread scratch floats of sne_spike_linear_fwd / sne_spike_linear_wgrad. */
+size_t sne_spike_linear_workspace_floats(int out);
+
+/* Rows [n0, n1) of y (n, out) = x wᵀ (+ bias) for packed binary rows, by lookups in tables of the 16
+ * subset sums of every 4 rows of wT (in, out), the transposed weight; the order of the sums is
+ * spelled out in sne_linear_spike.c. Same bits on every path and for any split of the rows. */
+void sne_spike_linear_fwd(int path, const uint64_t *bits, int n0, int n1, int in, int out, const float *wT,
+                          const float *bias, float *y, float *ws);
+
+/* Rows [i0, i1) of dwT (in, out) = xᵀ dy for packed binary rows (n of them) and dy (n, out), by
+ * subset sums of dy over groups of 4 rows. Same bits on every path and for any split of the inputs. */
+void sne_spike_linear_wgrad(int path, const uint64_t *bits, int n, int in, int out, const float *dy, int i0, int i1,
+                            float *dwT, float *ws);
+
+/* b[j][i] += a[i][j] for a (r, c), b (c, r), rows [j0, j1) of b. */
+void sne_add_transposed(const float *a, int r, int c, float *b, int j0, int j1);
 
 /* ---- leaky integrate-and-fire over T steps, optionally fused with k x k max pooling (sne_lif.c) ---- */
 
@@ -168,6 +216,13 @@ void sne_relu_forward(const float *x, float *y, size_t n);
 
 /* dx[i] = y[i] > 0 ? dy[i] : 0, with y the forward output. */
 void sne_relu_backward(const float *y, const float *dy, float *dx, size_t n);
+
+/* ---- AdamW (sne_optim.c) ---- */
+
+/* n elements: w -= wd*w; m = b1*m + (1-b1)*g; v = b2*v + ((1-b2)*g)*g; w -= (step*m) / (sqrt(v)/bc2sqrt + eps),
+ * without FMA contraction (the same bits on every path). */
+void sne_adamw_update(float *w, const float *g, float *m, float *v, size_t n,
+                      float wd, float b1, float b2, float step, float bc2sqrt, float eps);
 
 /* Keeps large freed blocks in the heap (glibc mallopt) so per-step activation buffers are reused
  * instead of being unmapped and page-faulted back in. No-op on other C libraries. */
