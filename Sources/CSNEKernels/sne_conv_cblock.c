@@ -176,3 +176,86 @@ void sne_conv_cblock_fwd(int path, const float *x, int C, int H, int W, const fl
     (void)path; (void)x; (void)C; (void)H; (void)W; (void)wb; (void)bias; (void)Cout; (void)kh; (void)kw; (void)pad; (void)y; (void)ws;
 #endif
 }
+
+/* ---- weight gradient with the output channels in the lanes ---- */
+
+int sne_conv_cblock_wgrad_supported(int path, int C, int Cout, int OW, int kh, int kw) {
+#ifdef SNE_CB_X86
+    return path == 2 && C >= 32 && Cout % 16 == 0 && OW <= 32 && kh * kw <= 9;
+#else
+    (void)path; (void)C; (void)Cout; (void)OW; (void)kh; (void)kw;
+    return 0;
+#endif
+}
+
+size_t sne_conv_cblock_wgrad_workspace_floats(int C, int H, int W, int pad, int Cout, int kh, int kw) {
+    const int Hp = H + 2 * pad, Wp = W + 2 * pad, OH = Hp - kh + 1, OW = Wp - kw + 1;
+    return (size_t)C * kh * kw * Cout + 64 + (size_t)OH * OW * Cout + 64 + (size_t)C * Hp * Wp + 64;
+}
+
+#ifdef SNE_CB_X86
+/* One input channel c x NB blocks of 16 output channels (from b0) of one image: the accumulators
+ * dWT[c][t][co] (t = ky*kw + kx, 16 lanes per block) get, for every output position in row-major
+ * order, one FMA of the broadcast input xpad[c][oy+ky][ox+kx] times dyT[pos][block]. */
+__attribute__((target("avx512f"), always_inline))
+static inline void cbw_channel(int NB, int T, const float *xpad_c, int Wp, const float *dyT, int OH, int OW, int Cout,
+                               int kw, int b0, float *dWT_c) {
+    __m512 acc[9][2];
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < NB; b++) acc[t][b] = _mm512_load_ps(dWT_c + (size_t)t * Cout + (size_t)(b0 + b) * 16);
+    for (int oy = 0; oy < OH; oy++) {
+        const float *xr = xpad_c + (size_t)oy * Wp;
+        const float *dr = dyT + (size_t)oy * OW * Cout + (size_t)b0 * 16;
+        for (int ox = 0; ox < OW; ox++) {
+            __m512 d[2];
+            for (int b = 0; b < NB; b++) d[b] = _mm512_load_ps(dr + (size_t)ox * Cout + 16 * b);
+            for (int t = 0; t < T; t++) {
+                const __m512 xv = _mm512_set1_ps(xr[(t / kw) * Wp + ox + t % kw]);
+                for (int b = 0; b < NB; b++) acc[t][b] = _mm512_fmadd_ps(xv, d[b], acc[t][b]);
+            }
+        }
+    }
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < NB; b++) _mm512_store_ps(dWT_c + (size_t)t * Cout + (size_t)(b0 + b) * 16, acc[t][b]);
+}
+
+__attribute__((target("avx512f")))
+static void cbw_image(const float *xpad, int C, int Hp, int Wp, const float *dyT, int OH, int OW, int Cout, int kh, int kw, float *dWT) {
+    const int T = kh * kw, nblk = Cout / 16;
+    for (int c = 0; c < C; c++) {
+        const float *xc = xpad + (size_t)c * Hp * Wp;
+        float *dc = dWT + (size_t)c * T * Cout;
+        int b0 = 0;
+#define SNE_CBW(t) case t: for (b0 = 0; b0 + 2 <= nblk; b0 += 2) cbw_channel(2, t, xc, Wp, dyT, OH, OW, Cout, kw, b0, dc); \
+                           if (b0 < nblk) cbw_channel(1, t, xc, Wp, dyT, OH, OW, Cout, kw, b0, dc); break;
+        switch (T) { SNE_CBW(9) SNE_CBW(8) SNE_CBW(7) SNE_CBW(6) SNE_CBW(5) SNE_CBW(4) SNE_CBW(3) SNE_CBW(2) SNE_CBW(1) }
+#undef SNE_CBW
+        (void)b0;
+    }
+}
+#endif
+
+/* dw (Cout, C, kh, kw) = the weight gradient of nimg images x (nimg, C, H, W), dy (nimg, Cout, OH, OW),
+ * stride 1, zero padding pad: per weight, fl( FMA chain over images in order, then output positions
+ * in row-major order, of x[c][oy+ky-pad][ox+kx-pad] * dy[co][oy][ox], from 0 ). Needs
+ * sne_conv_cblock_wgrad_supported; ws: sne_conv_cblock_wgrad_workspace_floats floats. */
+void sne_conv_cblock_wgrad_group(int path, const float *x, const float *dy, int nimg, int C, int H, int W, int Cout,
+                                 int kh, int kw, int pad, float *dw, float *ws) {
+#ifdef SNE_CB_X86
+    (void)path;
+    const int Hp = H + 2 * pad, Wp = W + 2 * pad, OH = Hp - kh + 1, OW = Wp - kw + 1, T = kh * kw, npos = OH * OW;
+    float *dWT = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);
+    float *dyT = (float *)(((uintptr_t)(dWT + (size_t)C * T * Cout) + 63) & ~(uintptr_t)63);
+    float *xpad = (float *)(((uintptr_t)(dyT + (size_t)npos * Cout) + 63) & ~(uintptr_t)63);
+    memset(dWT, 0, sizeof(float) * (size_t)C * T * Cout);
+    for (int im = 0; im < nimg; im++) {
+        sne_transpose(2, dy + (size_t)im * Cout * npos, Cout, npos, NULL, dyT);
+        cb_pad(x + (size_t)im * C * H * W, C, H, W, pad, xpad);
+        cbw_image(xpad, C, Hp, Wp, dyT, OH, OW, Cout, kh, kw, dWT);
+    }
+    /* dw[co][c][t] = dWT[c][t][co] */
+    sne_transpose(2, dWT, C * T, Cout, NULL, dw);
+#else
+    (void)path; (void)x; (void)dy; (void)nimg; (void)C; (void)H; (void)W; (void)Cout; (void)kh; (void)kw; (void)pad; (void)dw; (void)ws;
+#endif
+}

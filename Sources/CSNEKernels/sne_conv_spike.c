@@ -87,12 +87,37 @@ int sne_spike_pack(int path, const float *x, int C, int H, int W, int pad, uint3
     return 1;
 }
 
+/* Window mode: one table per input channel over the whole kh x kw window (2^(kh*kw) rows), when
+ * kh*kw <= 9 and the tables take at most 2^18 floats (1 MB); otherwise one per (c, ky) over kw bits. */
+static int window_mode(int Cout, int C, int kh, int kw) {
+    return kh * kw <= 9 && (((size_t)C << (kh * kw)) * (size_t)Cout) <= ((size_t)1 << 18);
+}
+
 size_t sne_spike_conv_table_floats(int Cout, int C, int kh, int kw) {
+    if (window_mode(Cout, C, kh, kw)) return ((size_t)C << (kh * kw)) * (size_t)Cout;
     return (size_t)C * (size_t)kh * ((size_t)1 << kw) * (size_t)Cout;
 }
 
-/* table[((c*kh + ky) << kw | p)*Cout + co] = fl( sum over kx ascending with bit kx of p of w[co][c][ky][kx], from 0 ). */
+/* Row mode: table[((c*kh + ky) << kw | p)*Cout + co] = fl( sum over kx ascending with bit kx of p of w[co][c][ky][kx], from 0 ).
+ * Window mode: table[(c << kh*kw | p)*Cout + co] = 0 for p = 0, else fl( table[c][p - low(p)][co] + w[co][c][t] ) with
+ * t = log2 low(p) the tap ky*kw + kx of the lowest set bit (so the selected taps are added from the highest down). */
 void sne_spike_conv_table(const float *w, int Cout, int C, int kh, int kw, float *table) {
+    const int K = kh * kw;
+    if (window_mode(Cout, C, kh, kw)) {
+        for (int c = 0; c < C; c++) {
+            float wt[9 * 512];   /* w[.][c][t] as (t, co) rows; Cout <= 512 here (2^18 floats) */
+            for (int t = 0; t < K; t++)
+                for (int co = 0; co < Cout; co++) wt[t * Cout + co] = w[((size_t)co * C + c) * K + t];
+            float *tc = table + ((size_t)c << K) * Cout;
+            for (int co = 0; co < Cout; co++) tc[co] = 0.0f;
+            for (int p = 1; p < (1 << K); p++) {
+                const float *prev = tc + (size_t)(p & (p - 1)) * Cout, *wr = wt + __builtin_ctz((unsigned)p) * Cout;
+                float *t = tc + (size_t)p * Cout;
+                for (int co = 0; co < Cout; co++) t[co] = prev[co] + wr[co];
+            }
+        }
+        return;
+    }
     const int P = 1 << kw;
     for (int c = 0; c < C; c++)
         for (int ky = 0; ky < kh; ky++)
@@ -111,9 +136,9 @@ void sne_spike_conv_table(const float *w, int Cout, int C, int kh, int kw, float
 static int index_stride(int OW) { return (OW + 15) & ~15; }
 
 size_t sne_spike_conv_workspace_floats(int Cout, int C, int kh, int kw, int OH, int OW) {
-    /* buckets (wgrad) + channels-last outputs or dy + one row of indices + alignment slack */
-    return sne_spike_conv_table_floats(Cout, C, kh, kw) + (size_t)OH * OW * Cout
-         + (size_t)C * kh * index_stride(OW) + 64;
+    (void)kw;
+    /* channels-last outputs + one row of indices + alignment slack */
+    return (size_t)OH * OW * Cout + (size_t)C * kh * index_stride(OW) + 64;
 }
 
 /* The first 64-byte aligned float at or after p (the workspace carries 16 floats of slack). */
@@ -152,7 +177,44 @@ static void row_indices_avx512(const uint32_t *masks, int C, int Hp, int oy, int
 }
 #endif
 
-/* yT[pos][co] (channels last) = fl( sum over (c, ky) in order of table rows, from 0 ), portable C. */
+/* Window mode: idx[c*S + ox] = (c << kh*kw | p) * Cout, p = sum over ky of ((masks[c][oy+ky] >> ox) & (2^kw - 1)) << ky*kw. */
+static void window_indices_scalar(const uint32_t *masks, int C, int Hp, int oy, int OW, int kh, int kw, int Cout, uint32_t *idx) {
+    const int S = index_stride(OW), K = kh * kw;
+    const uint32_t pm = ((uint32_t)1 << kw) - 1u;
+    for (int c = 0; c < C; c++) {
+        uint32_t *o = idx + (size_t)c * S;
+        for (int ox = 0; ox < S; ox++) {
+            uint32_t p = 0;
+            for (int ky = 0; ky < kh; ky++) p |= ((masks[(size_t)c * Hp + oy + ky] >> ox) & pm) << (ky * kw);
+            o[ox] = (((uint32_t)c << K) | p) * (uint32_t)Cout;
+        }
+    }
+}
+
+#ifdef SNE_SPIKE_X86
+/* The same window indices, 16 columns per AVX-512 vector. */
+__attribute__((target("avx512f")))
+static void window_indices_avx512(const uint32_t *masks, int C, int Hp, int oy, int OW, int kh, int kw, int Cout, uint32_t *idx) {
+    const int S = index_stride(OW), K = kh * kw;
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i pm = _mm512_set1_epi32((1 << kw) - 1), cout = _mm512_set1_epi32(Cout);
+    for (int c = 0; c < C; c++) {
+        uint32_t *o = idx + (size_t)c * S;
+        for (int ox = 0; ox < S; ox += 16) {
+            const __m512i sh = _mm512_add_epi32(iota, _mm512_set1_epi32(ox));
+            __m512i p = _mm512_set1_epi32(c << K);
+            for (int ky = 0; ky < kh; ky++) {
+                const __m512i m = _mm512_set1_epi32((int)masks[(size_t)c * Hp + oy + ky]);
+                p = _mm512_or_si512(p, _mm512_slli_epi32(_mm512_and_si512(_mm512_srlv_epi32(m, sh), pm), (unsigned)(ky * kw)));
+            }
+            _mm512_storeu_si512((void *)(o + ox), _mm512_mullo_epi32(p, cout));
+        }
+    }
+}
+#endif
+
+/* yT[pos][co] (channels last) = fl( sum over k in order of table rows idx[k][pos], from 0 ), portable C
+ * (k = c*kh + ky in row mode, c in window mode). */
 static void fwd_row_scalar(const uint32_t *idx, int CK, int S, int OW, const float *table, int Cout, float *yT) {
     for (int ox = 0; ox < OW; ox++) {
         float *o = yT + (size_t)ox * Cout;
@@ -253,9 +315,14 @@ void sne_spike_conv_fwd(int path, const uint32_t *masks, int C, int Hp, int OH, 
                         const float *bias, int Cout, int kh, int kw, float *y, float *ws) {
     float *yT = align64(ws);
     uint32_t *idx = (uint32_t *)(yT + (size_t)OH * OW * Cout);
-    const int S = index_stride(OW), CK = C * kh;
+    const int window = window_mode(Cout, C, kh, kw);
+    const int S = index_stride(OW), CK = window ? C : C * kh;
     for (int oy = 0; oy < OH; oy++) {
-        row_indices(path, masks, C, Hp, oy, OW, kh, kw, Cout, idx);
+        if (!window) row_indices(path, masks, C, Hp, oy, OW, kh, kw, Cout, idx);
+#ifdef SNE_SPIKE_X86
+        else if (path == 2) window_indices_avx512(masks, C, Hp, oy, OW, kh, kw, Cout, idx);
+#endif
+        else window_indices_scalar(masks, C, Hp, oy, OW, kh, kw, Cout, idx);
         float *row = yT + (size_t)oy * OW * Cout;
 #ifdef SNE_SPIKE_X86
         if (path == 2 && Cout % 16 == 0) fwd_row_avx512(idx, CK, S, OW, table, Cout, row);

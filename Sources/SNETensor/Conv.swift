@@ -250,8 +250,13 @@ extension ComputeContext {
         let groups = max(1, min(convReductionGroups, g.n))
         let wsize = g.cout * g.k
         let maxPer = (g.n + groups - 1) / groups
-        reserveScratch(Int(sne_conv_wgrad_group_workspace_floats(Int32(maxPer), Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout),
-                                                                 Int32(g.kh), Int32(g.kw), Int32(g.pad))))
+        // Teacher-sized layers (>= 32 input channels, output channels a multiple of 16, narrow planes):
+        // the channel-blocked kernel (one FMA chain per weight over the group's images and positions).
+        let blocked = sne_conv_cblock_wgrad_supported(directConvPath, Int32(g.c), Int32(g.cout), Int32(g.ow), Int32(g.kh), Int32(g.kw)) != 0
+        reserveScratch(blocked
+            ? Int(sne_conv_cblock_wgrad_workspace_floats(Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.pad), Int32(g.cout), Int32(g.kh), Int32(g.kw)))
+            : Int(sne_conv_wgrad_group_workspace_floats(Int32(maxPer), Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout),
+                                                        Int32(g.kh), Int32(g.kw), Int32(g.pad))))
         var partial = [Float](repeating: 0, count: groups * (wsize + g.cout))
         x.data.withUnsafeBufferPointer { xb in dy.data.withUnsafeBufferPointer { db in partial.withUnsafeMutableBufferPointer { pb in
             let xp = SharedPointer(xb.baseAddress!), dp = SharedPointer(db.baseAddress!), pp = SharedPointer(pb.baseAddress!)
@@ -259,9 +264,15 @@ extension ComputeContext {
                 for grp in grange {
                     let lo = g.n * grp / groups, hi = g.n * (grp + 1) / groups
                     let dw = pp.p + grp * (wsize + g.cout), dbias = dw + wsize
-                    sne_conv_direct_wgrad_group(self.directConvPath, xp.p + lo * g.c * g.h * g.w, dp.p + lo * g.cout * g.hw, Int32(hi - lo),
-                                                Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout), Int32(g.kh), Int32(g.kw), Int32(g.pad),
-                                                dw, self.scratch(worker))
+                    if blocked {
+                        sne_conv_cblock_wgrad_group(self.directConvPath, xp.p + lo * g.c * g.h * g.w, dp.p + lo * g.cout * g.hw, Int32(hi - lo),
+                                                    Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout), Int32(g.kh), Int32(g.kw), Int32(g.pad),
+                                                    dw, self.scratch(worker))
+                    } else {
+                        sne_conv_direct_wgrad_group(self.directConvPath, xp.p + lo * g.c * g.h * g.w, dp.p + lo * g.cout * g.hw, Int32(hi - lo),
+                                                    Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout), Int32(g.kh), Int32(g.kw), Int32(g.pad),
+                                                    dw, self.scratch(worker))
+                    }
                     for i in lo..<hi {
                         let dyi = dp.p + i * g.cout * g.hw
                         for co in 0..<g.cout { dbias[co] += sumFloats(dyi + co * g.hw, g.hw) }

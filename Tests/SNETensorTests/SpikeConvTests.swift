@@ -201,6 +201,27 @@ func referenceConvWeightGrad(_ x: Tensor, _ dy: Tensor, kh: Int, kw: Int, cout: 
         }
     }
 
+    /// The channel-blocked weight gradient (teacher layers: >= 32 input channels) against a Double
+    /// reference, at 14x14, 7x7 and 28x28, independent of the thread count.
+    @Test func weightGradientMatchesReference() throws {
+        var rng = SeededRNG(seed: 31)
+        for (c, hw, cout, n) in [(32, 14, 64, 10), (64, 7, 128, 9), (32, 28, 32, 3), (33, 5, 16, 4)] {
+            let x = Tensor.randomNormal([n, c, hw, hw], std: 1, using: &rng)
+            let dy = Tensor.randomNormal([n, cout, hw, hw], std: 1, using: &rng)
+            let one = ComputeContext(threads: 1), two = ComputeContext(threads: 2)
+            let (dw1, db1) = try one.conv2dBackwardWeight(x, dy, weightShape: [cout, c, 3, 3], pad: 1)
+            let (dw2, db2) = try two.conv2dBackwardWeight(x, dy, weightShape: [cout, c, 3, 3], pad: 1)
+            #expect(dw1.data == dw2.data && db1.data == db2.data)
+            let ref = referenceConvWeightGrad(x, dy, kh: 3, kw: 3, cout: cout, pad: 1)
+            var relSum = 0.0
+            for (a, b) in zip(dw1.data, ref) {
+                #expect(abs(Double(a) - b) < 1e-3 * max(1, abs(b)))
+                relSum += abs(Double(a) - b) / max(1e-3, abs(b))
+            }
+            #expect(relSum / Double(ref.count) < 1e-5, "mean relative error \(relSum / Double(ref.count))")
+        }
+    }
+
     /// The transpose helper (16 x 16 AVX-512 blocks plus edges) against plain loops, with bias.
     @Test func transposeMatchesLoops() {
         var rng = SeededRNG(seed: 4)

@@ -107,6 +107,18 @@ size_t sne_conv_cblock_workspace_floats(int C, int H, int W, int pad, int Cout, 
 void sne_conv_cblock_fwd(int path, const float *x, int C, int H, int W, const float *wb, const float *bias, int Cout,
                          int kh, int kw, int pad, float *y, float *ws);
 
+/* 1 when sne_conv_cblock_wgrad_group runs this shape (AVX-512, C >= 32, Cout a multiple of 16, output
+ * rows of at most 32, kh*kw <= 9), else 0. */
+int sne_conv_cblock_wgrad_supported(int path, int C, int Cout, int OW, int kh, int kw);
+
+/* Per-thread scratch floats of sne_conv_cblock_wgrad_group. */
+size_t sne_conv_cblock_wgrad_workspace_floats(int C, int H, int W, int pad, int Cout, int kh, int kw);
+
+/* dw (Cout, C, kh, kw) = the weight gradient of nimg images, stride 1: per weight one FMA chain over
+ * images in order, then output positions in row-major order, from 0 (output channels in the lanes). */
+void sne_conv_cblock_wgrad_group(int path, const float *x, const float *dy, int nimg, int C, int H, int W, int Cout,
+                                 int kh, int kw, int pad, float *dw, float *ws);
+
 /* dst (cols, rows) = src (rows, cols) transposed, + bias[c] (one add) when bias is not NULL; 16 x 16
  * blocks with AVX-512 shuffles at ISA level 2. */
 void sne_transpose(int path, const float *src, int rows, int cols, const float *bias, float *dst);
