@@ -66,6 +66,50 @@ static inline void cb_tile(int R, int NB, const float *xpad, int C, int Hp, int 
             _mm512_store_ps(yT + ((size_t)oy * OW + ox0 + r) * Cout + (size_t)(b0 + b) * 16, acc[r][b]);
 }
 
+/* cb_tile for kw = 3, looping over the R + 2 inputs of each kernel row instead: each broadcast input
+ * feeds the (up to) 3 outputs it touches, kx ascending, so every accumulator still gets its FMAs in
+ * (c, ky, kx) order (the same bits) with a third of the broadcasts. */
+__attribute__((target("avx512f"), always_inline))
+static inline void cb_tile3(int R, int NB, const float *xpad, int C, int Hp, int Wp, const float *wb, int kh,
+                            int b0, int oy, int ox0, int OW, int Cout, float *yT) {
+    __m512 acc[14][2];
+    for (int r = 0; r < R; r++) for (int b = 0; b < NB; b++) acc[r][b] = _mm512_setzero_ps();
+    const size_t K = (size_t)C * kh * 3;
+    for (int c = 0; c < C; c++)
+        for (int ky = 0; ky < kh; ky++) {
+            const float *xr = xpad + ((size_t)c * Hp + oy + ky) * Wp + ox0;
+            const float *wk = wb + ((size_t)b0 * K + ((size_t)c * kh + ky) * 3) * 16;
+            __m512 wv[3][2];
+            for (int kx = 0; kx < 3; kx++) for (int b = 0; b < NB; b++) wv[kx][b] = _mm512_load_ps(wk + (size_t)b * K * 16 + (size_t)kx * 16);
+            for (int ix = 0; ix < R + 2; ix++) {
+                const __m512 xv = _mm512_set1_ps(xr[ix]);
+                for (int kx = 0; kx < 3; kx++) {
+                    const int r = ix - kx;
+                    if (r >= 0 && r < R)
+                        for (int b = 0; b < NB; b++) acc[r][b] = _mm512_fmadd_ps(wv[kx][b], xv, acc[r][b]);
+                }
+            }
+        }
+    for (int r = 0; r < R; r++)
+        for (int b = 0; b < NB; b++)
+            _mm512_store_ps(yT + ((size_t)oy * OW + ox0 + r) * Cout + (size_t)(b0 + b) * 16, acc[r][b]);
+}
+
+/* Tiles over one output row for kw = 3: 14 outputs x 1 block or 7 outputs x 2 blocks. */
+__attribute__((target("avx512f"), always_inline))
+static inline void cb_row3(int NB, const float *xpad, int C, int Hp, int Wp, const float *wb, int kh,
+                           int b0, int oy, int OW, int Cout, float *yT) {
+    const int RM = 7;
+    for (int ox0 = 0; ox0 < OW; ox0 += RM) {
+#define SNE_CB3(n) case n: cb_tile3(n, NB, xpad, C, Hp, Wp, wb, kh, b0, oy, ox0, OW, Cout, yT); break;
+        switch (OW - ox0 < RM ? OW - ox0 : RM) {
+            SNE_CB3(14) SNE_CB3(13) SNE_CB3(12) SNE_CB3(11) SNE_CB3(10) SNE_CB3(9) SNE_CB3(8)
+            SNE_CB3(7) SNE_CB3(6) SNE_CB3(5) SNE_CB3(4) SNE_CB3(3) SNE_CB3(2) default: cb_tile3(1, NB, xpad, C, Hp, Wp, wb, kh, b0, oy, ox0, OW, Cout, yT);
+        }
+#undef SNE_CB3
+    }
+}
+
 /* Tiles of up to 14 outputs x NB (1 or 2) blocks over one output row (at most 28 accumulators). */
 __attribute__((target("avx512f"), always_inline))
 static inline void cb_row(int NB, const float *xpad, int C, int Hp, int Wp, const float *wb, int kh, int kw,
@@ -153,6 +197,11 @@ static void cb_image(const float *xpad, int C, int Hp, int Wp, const float *wb, 
     const int nblk = Cout / 16;
     for (int oy = 0; oy < OH; oy++) {
         int b0 = 0;
+        if (kw == 3) {
+            for (; b0 + 2 <= nblk; b0 += 2) cb_row3(2, xpad, C, Hp, Wp, wb, kh, b0, oy, OW, Cout, yT);
+            for (; b0 < nblk; b0++) cb_row3(1, xpad, C, Hp, Wp, wb, kh, b0, oy, OW, Cout, yT);
+            continue;
+        }
         for (; b0 + 2 <= nblk; b0 += 2) cb_row(2, xpad, C, Hp, Wp, wb, kh, kw, b0, oy, OW, Cout, yT);
         for (; b0 < nblk; b0++) cb_row(1, xpad, C, Hp, Wp, wb, kh, kw, b0, oy, OW, Cout, yT);
     }
