@@ -95,6 +95,44 @@ static inline void cb_tile3(int R, int NB, const float *xpad, int C, int Hp, int
             _mm512_store_ps(yT + ((size_t)oy * OW + ox0 + r) * Cout + (size_t)(b0 + b) * 16, acc[r][b]);
 }
 
+/* cb_tile3 for one channel block on two output rows at once (oy, oy+1; R outputs each): twice the
+ * independent accumulator chains, so the FMAs do not wait on each other. Same order, same bits. */
+__attribute__((target("avx512f"), always_inline))
+static inline void cb_tile3_rows2(int R, const float *xpad, int C, int Hp, int Wp, const float *wb, int kh,
+                                  int b0, int oy, int ox0, int OW, int Cout, float *yT) {
+    __m512 acc[2][7];
+    for (int q = 0; q < 2; q++) for (int r = 0; r < R; r++) acc[q][r] = _mm512_setzero_ps();
+    const size_t K = (size_t)C * kh * 3;
+    for (int c = 0; c < C; c++)
+        for (int ky = 0; ky < kh; ky++) {
+            const float *xr0 = xpad + ((size_t)c * Hp + oy + ky) * Wp + ox0, *xr1 = xr0 + Wp;
+            const float *wk = wb + ((size_t)b0 * K + ((size_t)c * kh + ky) * 3) * 16;
+            const __m512 w0 = _mm512_load_ps(wk), w1 = _mm512_load_ps(wk + 16), w2 = _mm512_load_ps(wk + 32);
+            for (int ix = 0; ix < R + 2; ix++) {
+                const __m512 x0 = _mm512_set1_ps(xr0[ix]), x1 = _mm512_set1_ps(xr1[ix]);
+                if (ix < R) { acc[0][ix] = _mm512_fmadd_ps(w0, x0, acc[0][ix]); acc[1][ix] = _mm512_fmadd_ps(w0, x1, acc[1][ix]); }
+                if (ix >= 1 && ix - 1 < R) { acc[0][ix - 1] = _mm512_fmadd_ps(w1, x0, acc[0][ix - 1]); acc[1][ix - 1] = _mm512_fmadd_ps(w1, x1, acc[1][ix - 1]); }
+                if (ix >= 2) { acc[0][ix - 2] = _mm512_fmadd_ps(w2, x0, acc[0][ix - 2]); acc[1][ix - 2] = _mm512_fmadd_ps(w2, x1, acc[1][ix - 2]); }
+            }
+        }
+    for (int q = 0; q < 2; q++)
+        for (int r = 0; r < R; r++)
+            _mm512_store_ps(yT + ((size_t)(oy + q) * OW + ox0 + r) * Cout + (size_t)b0 * 16, acc[q][r]);
+}
+
+/* Two output rows of one channel block, kw = 3, tiles of 7 outputs. */
+__attribute__((target("avx512f"), always_inline))
+static inline void cb_rows3_pair(const float *xpad, int C, int Hp, int Wp, const float *wb, int kh,
+                                 int b0, int oy, int OW, int Cout, float *yT) {
+    for (int ox0 = 0; ox0 < OW; ox0 += 7) {
+#define SNE_CB32(n) case n: cb_tile3_rows2(n, xpad, C, Hp, Wp, wb, kh, b0, oy, ox0, OW, Cout, yT); break;
+        switch (OW - ox0 < 7 ? OW - ox0 : 7) {
+            SNE_CB32(7) SNE_CB32(6) SNE_CB32(5) SNE_CB32(4) SNE_CB32(3) SNE_CB32(2) default: cb_tile3_rows2(1, xpad, C, Hp, Wp, wb, kh, b0, oy, ox0, OW, Cout, yT);
+        }
+#undef SNE_CB32
+    }
+}
+
 /* Tiles over one output row for kw = 3: 14 outputs x 1 block or 7 outputs x 2 blocks. */
 __attribute__((target("avx512f"), always_inline))
 static inline void cb_row3(int NB, const float *xpad, int C, int Hp, int Wp, const float *wb, int kh,
@@ -178,17 +216,30 @@ void sne_transpose(int path, const float *src, int rows, int cols, const float *
         }
 }
 
-/* The zero-padded planes of one image (as sne_conv_direct.c pads them). */
+#ifdef SNE_CB_X86
+/* The zero-padded planes of one image (as sne_conv_direct.c pads them), every padded row written once
+ * (masked AVX-512 copies of the interior), then 64 zero floats of slack. */
+__attribute__((target("avx512f")))
 static void cb_pad(const float *x, int C, int H, int W, int pad, float *xpad) {
     const int Hp = H + 2 * pad, Wp = W + 2 * pad;
-    memset(xpad, 0, sizeof(float) * ((size_t)C * Hp * Wp + 64));
-    for (int c = 0; c < C; c++)
+    for (int c = 0; c < C; c++) {
+        float *pc = xpad + (size_t)c * Hp * Wp;
+        memset(pc, 0, sizeof(float) * (size_t)pad * Wp);
         for (int y = 0; y < H; y++) {
-            float *row = xpad + ((size_t)c * Hp + y + pad) * Wp + pad;
+            float *row = pc + (size_t)(y + pad) * Wp;
             const float *src = x + ((size_t)c * H + y) * W;
-            for (int i = 0; i < W; i++) row[i] = src[i];
+            for (int i = 0; i < pad; i++) { row[i] = 0.0f; row[pad + W + i] = 0.0f; }
+            for (int i = 0; i < W; i += 16) {
+                const int n = W - i < 16 ? W - i : 16;
+                const __mmask16 k = (__mmask16)((1u << n) - 1u);
+                _mm512_mask_storeu_ps(row + pad + i, k, _mm512_maskz_loadu_ps(k, src + i));
+            }
         }
+        memset(pc + (size_t)(pad + H) * Wp, 0, sizeof(float) * (size_t)pad * Wp);
+    }
+    memset(xpad + (size_t)C * Hp * Wp, 0, sizeof(float) * 64);
 }
+#endif
 
 #ifdef SNE_CB_X86
 /* Every output row: blocks of 2 channel vectors, then 1. */
@@ -199,7 +250,8 @@ static void cb_image(const float *xpad, int C, int Hp, int Wp, const float *wb, 
         int b0 = 0;
         if (kw == 3) {
             for (; b0 + 2 <= nblk; b0 += 2) cb_row3(2, xpad, C, Hp, Wp, wb, kh, b0, oy, OW, Cout, yT);
-            for (; b0 < nblk; b0++) cb_row3(1, xpad, C, Hp, Wp, wb, kh, b0, oy, OW, Cout, yT);
+            if (b0 < nblk && oy % 2 == 0 && oy + 1 < OH) cb_rows3_pair(xpad, C, Hp, Wp, wb, kh, b0, oy, OW, Cout, yT);   /* rows oy, oy+1 */
+            else if (b0 < nblk && (oy % 2 == 0 || oy == OH - 1 && OH % 2 == 1)) cb_row3(1, xpad, C, Hp, Wp, wb, kh, b0, oy, OW, Cout, yT);
             continue;
         }
         for (; b0 + 2 <= nblk; b0 += 2) cb_row(2, xpad, C, Hp, Wp, wb, kh, kw, b0, oy, OW, Cout, yT);
