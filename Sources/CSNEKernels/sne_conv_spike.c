@@ -4,13 +4,17 @@
  * so the kw inputs a kernel row sees at output (oy, ox) are the kw-bit pattern
  * p = (mask[c][oy+ky] >> ox) & (2^kw - 1), bit kx = the input under weight kx.
  *
- *   forward  A table holds, per (c, ky) and pattern p, the sum of the weights the pattern selects:
- *            table[c][ky][p][co] = fl( sum over kx in order with bit kx of p set, of w[co][c][ky][kx], from 0 ).
- *            y[co][oy][ox] = fl( sum over (c, ky) in that order of table[c][ky][p][co], from 0 ) [+ bias[co]]:
- *            C*kh additions of a Cout vector per output position instead of C*kh*kw FMAs.
- *   wgrad    Buckets per (c, ky, p): G[c][ky][p][co] = fl( sum over images, then positions (oy, ox) in
- *            row-major order, of dy[co][oy][ox] ) over the positions whose pattern is p; then
- *            dw[co][c][ky][kx] = fl( sum over p ascending with bit kx set of G[c][ky][p][co], from 0 ).
+ *   forward  Window mode (kh*kw <= 9 and the tables fit 1 MB): per input channel c, a table over the
+ *            2^(kh*kw) patterns of the whole window (bit ky*kw + kx = the input under weight (ky, kx)):
+ *            table[c][0][co] = 0, table[c][p][co] = fl( table[c][p - low(p)][co] + w[co][c][log2 low(p)] );
+ *            y[co][oy][ox] = fl( sum over c in order of table[c][p][co], from 0 ) [+ bias[co]].
+ *            Row mode (otherwise): per (c, ky), a table over the kw-bit row patterns,
+ *            table[c][ky][p][co] = fl( sum over kx ascending with bit kx of p, of w[co][c][ky][kx], from 0 );
+ *            y[co][oy][ox] = fl( sum over (c, ky) in order of table[c][ky][p][co], from 0 ) [+ bias[co]].
+ *            C (window) or C*kh (row) additions of a Cout vector per output instead of C*kh*kw FMAs.
+ *   wgrad    Per image, per output row: the 16 subset sums S[q][j] of every 4 columns q of dy, then per
+ *            tap t = (c, ky, kx): dWT[t][co] += fl( sum over q in order of S[q][(mask[c][oy+ky] >> (4q+kx)) & 15][co] )
+ *            (spelled out at sne_spike_conv_wgrad_group).
  *
  * Each output and gradient is a sum of the same terms in the same order on every path (AVX-512,
  * AVX2, portable C): additions only, no FMA contraction, so all three give the same bits. */

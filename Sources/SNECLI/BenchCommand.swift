@@ -24,7 +24,7 @@ struct BenchCommand: Command {
       --portable    portable C SGEMM and im2col convolutions even where vector kernels exist
       --avx2        cap the kernels at AVX2+FMA (what an x86 CPU without AVX-512 runs)
       --no-direct   convolutions as im2col + SGEMM (no direct conv kernels)
-      --no-spike    convolutions on spike inputs run the dense kernels too (no spike kernels)
+      --no-spike    conv and linear layers on spike inputs run the dense kernels too
       --cpu-time    rates per second of this process's CPU time instead of wall time (A/B of
                     kernels on a busy shared machine, with --threads 1); the PyTorch peer does the
                     same, the snnTorch script always times wall clock

@@ -30,9 +30,11 @@ extension ComputeContext {
         x.data.withUnsafeBufferPointer { xb in masks.withUnsafeMutableBufferPointer { mb in binary.withUnsafeMutableBufferPointer { bb in
             let xp = SharedPointer(xb.baseAddress!), mp = SharedPointer(mb.baseAddress!), bp = SharedPointer(bb.baseAddress!)
             parallelFor(n) { range, worker in
-                for i in range where sne_spike_pack(level, xp.p + i * c * h * w, Int32(c), Int32(h), Int32(w), Int32(pad), mp.p + i * perImage) == 0 {
-                    bp.p[worker] = 0
-                    return
+                for i in range {
+                    if sne_spike_pack(level, xp.p + i * c * h * w, Int32(c), Int32(h), Int32(w), Int32(pad), mp.p + i * perImage) == 0 {
+                        bp.p[worker] = 0   // not spikes: stop packing
+                        return
+                    }
                 }
             }
         } } }
@@ -41,7 +43,8 @@ extension ComputeContext {
     }
 
     /// `y = conv2d(s, weight) + bias`, stride 1, with the padding `s` was packed with: per output,
-    /// the pattern-table rows of every (c, ky) summed in order (`sne_spike_conv_fwd`), one image per task.
+    /// the weight-sum table rows its spike patterns select, summed in order (`sne_spike_conv_fwd`),
+    /// one image per task.
     public func spikeConv2dForward(_ s: SpikePlanes, weight: Tensor, bias: Tensor?) throws -> Tensor {
         let g = try ConvGeometry(input: s.shape, weight: weight.shape, stride: 1, pad: s.pad)
         if let bias, bias.count != g.cout { throw TensorError("conv2d: bias has \(bias.count) elements, expected \(g.cout)") }

@@ -132,10 +132,11 @@ int sne_spike_conv_supported(int H, int W, int kh, int kw, int pad);
  * row iy+pad is set when x[c][iy][ix] == 1. Returns 1, or 0 when some value is neither 0 nor 1. */
 int sne_spike_pack(int path, const float *x, int C, int H, int W, int pad, uint32_t *masks);
 
-/* Floats of the pattern table: C * kh * 2^kw * Cout. */
+/* Floats of the pattern table: C * 2^(kh*kw) * Cout (window mode) or C * kh * 2^kw * Cout. */
 size_t sne_spike_conv_table_floats(int Cout, int C, int kh, int kw);
 
-/* table[c][ky][p][co] = fl( sum over kx ascending with bit kx of p set, of w[co][c][ky][kx], from 0 ). */
+/* The weight-sum table of w (Cout, C, kh, kw): per input channel over the whole window when kh*kw <= 9
+ * and it fits 1 MB, else per (c, ky) over kw bits (the two layouts are spelled out in sne_conv_spike.c). */
 void sne_spike_conv_table(const float *w, int Cout, int C, int kh, int kw, float *table);
 
 /* Per-thread scratch floats of sne_spike_conv_fwd. */
