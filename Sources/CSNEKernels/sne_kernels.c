@@ -142,7 +142,6 @@ static void ukr_avx2(int kc, const float *a, const float *b, float *c, int ldc,
         }
     }
 }
-#endif
 
 /* ---- AVX-512F 8x32 micro-kernel: 16 zmm accumulators, 2 B loads + 8 broadcasts per k. Each C
  * element is the same FMA chain as in the 6x16 AVX2 kernel, so both give the same bits. ---- */
@@ -175,6 +174,7 @@ static void ukr_avx512(int kc, const float *a, const float *b, float *c, int ldc
         }
     }
 }
+#endif
 
 typedef void (*ukr_fn)(int, const float *, const float *, float *, int, int, int, float, float, int);
 

@@ -24,6 +24,7 @@ struct BenchCommand: Command {
       --portable    portable C SGEMM and im2col convolutions even where vector kernels exist
       --avx2        cap the kernels at AVX2+FMA (what an x86 CPU without AVX-512 runs)
       --no-direct   convolutions as im2col + SGEMM (no direct conv kernels)
+      --no-spike    conv and linear layers on spike inputs run the dense kernels too
       --cpu-time    rates per second of this process's CPU time instead of wall time (A/B of
                     kernels on a busy shared machine, with --threads 1); the PyTorch peer does the
                     same, the snnTorch script always times wall clock
@@ -35,6 +36,7 @@ struct BenchCommand: Command {
     let portable: Bool
     let avx2Only: Bool
     let directConv: Bool
+    let spikeConv: Bool
     let cpuTime: Bool
     var interpArgs: Arguments?
 
@@ -44,11 +46,12 @@ struct BenchCommand: Command {
         guard ["gemm", "conv", "train", "teacher", "interp", "all"].contains(what) else {
             throw CLIError.usage("sne bench: unknown benchmark '\(what)' (gemm, conv, train, teacher, interp, all)")
         }
-        if what == "interp" { interpArgs = a; threads = 1; runs = 1; profile = false; portable = false; avx2Only = false; directConv = true; cpuTime = false; return }
+        if what == "interp" { interpArgs = a; threads = 1; runs = 1; profile = false; portable = false; avx2Only = false; directConv = true; spikeConv = true; cpuTime = false; return }
         profile = a.flag("profile")
         portable = a.flag("portable")
         avx2Only = a.flag("avx2")
         directConv = !a.flag("no-direct")
+        spikeConv = !a.flag("no-spike")
         cpuTime = a.flag("cpu-time")
         threads = try a.int("threads", in: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
         runs = try a.int("runs", in: 1...1000) ?? 7
@@ -60,8 +63,8 @@ struct BenchCommand: Command {
         #if DEBUG
         err.write("sne bench: warning: debug build; use `swift build -c release` for meaningful figures\n")
         #endif
-        let ctx = ComputeContext(threads: threads, portable: portable, directConv: directConv, isaCap: avx2Only ? 1 : nil)
-        out.write("sne bench: \(Self.cpuName()), \(ProcessInfo.processInfo.activeProcessorCount) cores; \(threads) thread(s), SGEMM path \(ctx.sgemmPath), direct conv \(ctx.directConvName), median of \(runs) runs\n")
+        let ctx = ComputeContext(threads: threads, portable: portable, directConv: directConv, isaCap: avx2Only ? 1 : nil, spikeConv: spikeConv)
+        out.write("sne bench: \(Self.cpuName()), \(ProcessInfo.processInfo.activeProcessorCount) cores; \(threads) thread(s), SGEMM path \(ctx.sgemmPath), direct conv \(ctx.directConvName), spike conv \(spikeConv ? ctx.sgemmPath : "off"), median of \(runs) runs\n")
         if what == "train" { try sideBySide(ctx, out: &out); return }
         if what == "gemm" || what == "all" { _ = benchGEMM(ctx, out: &out) }
         if what == "conv" || what == "all" { try benchConv(ctx, out: &out) }

@@ -25,6 +25,9 @@ public final class ComputeContext: @unchecked Sendable {
     public let directConvPath: Int32
     /// Whether stride-1 convolutions run the direct kernels instead of im2col + SGEMM.
     public var usesDirectConv: Bool { directConvPath > 0 }
+    /// Whether convolution layers whose input is all 0/1 (spikes) run the spike kernels
+    /// (`sne_conv_spike.c`: pattern tables instead of multiplications) at `isaLevel`.
+    public let usesSpikeConv: Bool
     /// The SGEMM micro-kernel: "portable", "avx2+fma" (6x16) or "avx512" (8x32).
     public var sgemmPath: String { Self.levelNames[Int(isaLevel)] }
     /// The convolution path: "off (im2col)", "avx2+fma" or "avx512".
@@ -42,7 +45,8 @@ public final class ComputeContext: @unchecked Sendable {
     ///     (default); false (or `portable`) always lowers convolutions to im2col + SGEMM.
     ///   - isaCap: cap the ISA level of every kernel (0 portable, 1 AVX2, 2 AVX-512); nil = the best
     ///     this CPU runs.
-    public init(threads: Int? = nil, portable: Bool = false, directConv: Bool = true, isaCap: Int? = nil) {
+    ///   - spikeConv: let convolution layers on binary spike inputs use the spike kernels (default).
+    public init(threads: Int? = nil, portable: Bool = false, directConv: Bool = true, isaCap: Int? = nil, spikeConv: Bool = true) {
         let n = max(1, threads ?? ProcessInfoShim.activeProcessorCount)
         #if canImport(Glibc)
         // Training allocates and frees many same-sized activation buffers per step. glibc would
@@ -54,6 +58,7 @@ public final class ComputeContext: @unchecked Sendable {
         let level = sne_isa_level(portable ? 0 : Int32(isaCap ?? -1))
         self.isaLevel = level
         self.directConvPath = directConv ? level : 0
+        self.usesSpikeConv = spikeConv
         gemmWorkspaceFloats = Int(sne_sgemm_workspace_floats())
         gemmWorkspaces = (0..<n).map { _ in
             let p = UnsafeMutablePointer<Float>.allocate(capacity: Int(sne_sgemm_workspace_floats()))

@@ -170,6 +170,9 @@ extension ComputeContext {
     /// Forward with the direct kernel, one image per task; the kernel adds the bias after the FMA
     /// chain, as the im2col path does (so both paths give the same bits for `c*kh*kw <= 256`).
     func directConvForward(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry) -> Tensor {
+        if sne_conv_cblock_supported(directConvPath, Int32(g.c), Int32(g.cout), Int32(g.ow), Int32(g.kh), Int32(g.kw)) != 0 {
+            return weight.data.withUnsafeBufferPointer { channelBlockedConv(x, weight: $0.baseAddress!, bias: bias?.data, c: g.c, h: g.h, w: g.w, cout: g.cout, g) }
+        }
         reserveScratch(Int(sne_conv_direct_workspace_floats(Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.pad))))
         var y = Tensor(uninitialized: [g.n, g.cout, g.oh, g.ow]) { _ in }   // every element written by the kernel
         let biasData = bias?.data ?? []
@@ -188,6 +191,30 @@ extension ComputeContext {
         return y
     }
 
+    /// The channel-blocked direct kernel (`sne_conv_cblock.c`, output channels in the vector lanes),
+    /// one image per task: `x (n, c, h, w)` convolved with `weight (cout, c, kh, kw)`, stride 1,
+    /// padding `g.pad`, into `(n, cout, g.oh, g.ow)`; the same bits as the row-vector direct kernel.
+    func channelBlockedConv(_ x: Tensor, weight: UnsafePointer<Float>, bias: [Float]?, c: Int, h: Int, w: Int, cout: Int,
+                            _ g: ConvGeometry) -> Tensor {
+        let packed = AlignedFloats(cout * c * g.kh * g.kw)
+        sne_conv_cblock_pack_weights(weight, Int32(cout), Int32(c), Int32(g.kh), Int32(g.kw), packed.p)
+        reserveScratch(Int(sne_conv_cblock_workspace_floats(Int32(c), Int32(h), Int32(w), Int32(g.pad), Int32(cout), Int32(g.oh), Int32(g.ow))))
+        var y = Tensor(uninitialized: [x.shape[0], cout, g.oh, g.ow]) { _ in }   // every element written by the kernel
+        let biasData = bias ?? []
+        let path = directConvPath, n = x.shape[0], ohw = g.oh * g.ow
+        x.data.withUnsafeBufferPointer { xb in y.data.withUnsafeMutableBufferPointer { yb in biasData.withUnsafeBufferPointer { bb in
+            let xp = SharedPointer(xb.baseAddress!), yp = SharedPointer(yb.baseAddress!), wp = SharedPointer(packed.p)
+            let bp = bias == nil ? nil : bb.baseAddress.map { SharedPointer($0) }
+            parallelFor(n) { range, worker in
+                for i in range {
+                    sne_conv_cblock_fwd(path, xp.p + i * c * h * w, Int32(c), Int32(h), Int32(w), wp.p, bp?.p, Int32(cout),
+                                        Int32(g.kh), Int32(g.kw), Int32(g.pad), yp.p + i * cout * ohw, self.scratch(worker))
+                }
+            }
+        } } }
+        return y
+    }
+
     /// Backward data as the forward conv of `dy` with the 180°-rotated, transposed kernel and
     /// padding `kh-1-pad` (stride 1, square kernel, `pad < kh`): every `dx` element written once.
     func directConvBackwardData(_ dy: Tensor, weight: Tensor, _ g: ConvGeometry) -> Tensor {
@@ -196,6 +223,11 @@ extension ComputeContext {
             sne_conv_flip_weights(wb.baseAddress!, Int32(g.cout), Int32(g.c), Int32(g.kh), Int32(g.kw), fb.baseAddress!)
         } }
         let padT = g.kh - 1 - g.pad
+        if sne_conv_cblock_supported(directConvPath, Int32(g.cout), Int32(g.c), Int32(g.w), Int32(g.kh), Int32(g.kw)) != 0 {
+            // dy (n, cout, oh, ow) convolved with the flipped kernel (c, cout, kh, kw), padding kh-1-pad.
+            let flipped = try! ConvGeometry(input: [g.n, g.cout, g.oh, g.ow], weight: [g.c, g.cout, g.kh, g.kw], stride: 1, pad: padT)
+            return wflip.withUnsafeBufferPointer { channelBlockedConv(dy, weight: $0.baseAddress!, bias: nil, c: g.cout, h: g.oh, w: g.ow, cout: g.c, flipped) }
+        }
         reserveScratch(Int(sne_conv_direct_workspace_floats(Int32(g.cout), Int32(g.oh), Int32(g.ow), Int32(padT))))
         var dx = Tensor(uninitialized: [g.n, g.c, g.h, g.w]) { _ in }
         dy.data.withUnsafeBufferPointer { db in wflip.withUnsafeBufferPointer { fb in dx.data.withUnsafeMutableBufferPointer { xb in
@@ -218,8 +250,13 @@ extension ComputeContext {
         let groups = max(1, min(convReductionGroups, g.n))
         let wsize = g.cout * g.k
         let maxPer = (g.n + groups - 1) / groups
-        reserveScratch(Int(sne_conv_wgrad_group_workspace_floats(Int32(maxPer), Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout),
-                                                                 Int32(g.kh), Int32(g.kw), Int32(g.pad))))
+        // Teacher-sized layers (>= 32 input channels, output channels a multiple of 16, narrow planes):
+        // the channel-blocked kernel (one FMA chain per weight over the group's images and positions).
+        let blocked = sne_conv_cblock_wgrad_supported(directConvPath, Int32(g.c), Int32(g.cout), Int32(g.ow), Int32(g.kh), Int32(g.kw)) != 0
+        reserveScratch(blocked
+            ? Int(sne_conv_cblock_wgrad_workspace_floats(Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.pad), Int32(g.cout), Int32(g.kh), Int32(g.kw)))
+            : Int(sne_conv_wgrad_group_workspace_floats(Int32(maxPer), Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout),
+                                                        Int32(g.kh), Int32(g.kw), Int32(g.pad))))
         var partial = [Float](repeating: 0, count: groups * (wsize + g.cout))
         x.data.withUnsafeBufferPointer { xb in dy.data.withUnsafeBufferPointer { db in partial.withUnsafeMutableBufferPointer { pb in
             let xp = SharedPointer(xb.baseAddress!), dp = SharedPointer(db.baseAddress!), pp = SharedPointer(pb.baseAddress!)
@@ -227,9 +264,15 @@ extension ComputeContext {
                 for grp in grange {
                     let lo = g.n * grp / groups, hi = g.n * (grp + 1) / groups
                     let dw = pp.p + grp * (wsize + g.cout), dbias = dw + wsize
-                    sne_conv_direct_wgrad_group(self.directConvPath, xp.p + lo * g.c * g.h * g.w, dp.p + lo * g.cout * g.hw, Int32(hi - lo),
-                                                Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout), Int32(g.kh), Int32(g.kw), Int32(g.pad),
-                                                dw, self.scratch(worker))
+                    if blocked {
+                        sne_conv_cblock_wgrad_group(self.directConvPath, xp.p + lo * g.c * g.h * g.w, dp.p + lo * g.cout * g.hw, Int32(hi - lo),
+                                                    Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout), Int32(g.kh), Int32(g.kw), Int32(g.pad),
+                                                    dw, self.scratch(worker))
+                    } else {
+                        sne_conv_direct_wgrad_group(self.directConvPath, xp.p + lo * g.c * g.h * g.w, dp.p + lo * g.cout * g.hw, Int32(hi - lo),
+                                                    Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.cout), Int32(g.kh), Int32(g.kw), Int32(g.pad),
+                                                    dw, self.scratch(worker))
+                    }
                     for i in lo..<hi {
                         let dyi = dp.p + i * g.cout * g.hw
                         for co in 0..<g.cout { dbias[co] += sumFloats(dyi + co * g.hw, g.hw) }

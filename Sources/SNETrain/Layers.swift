@@ -14,6 +14,7 @@ public final class Linear: Layer {
     public let bias: Parameter?
     public let inFeatures: Int, outFeatures: Int
     private var input: Tensor?
+    private var spikes: SpikeRows?      // the input packed as bits, when it was all 0/1 (spike kernels)
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, rng: inout SeededRNG) {
         self.inFeatures = inFeatures; self.outFeatures = outFeatures
@@ -23,13 +24,23 @@ public final class Linear: Layer {
     }
 
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
-    public var savedBytes: Int { (input?.count ?? 0) * 4 }
-    public func clearSaved() { input = nil }
+    public var savedBytes: Int { (input?.count ?? 0) * 4 + (spikes?.bytes ?? 0) }
+    public func clearSaved() { input = nil; spikes = nil }
 
+    /// An input of spikes (every value 0 or 1, at least 64 features) runs the spike kernels
+    /// (`SpikeLinear.swift`) and is kept as bits for the weight gradient; anything else runs the SGEMM.
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
         guard x.rank == 2, x.shape[1] == inFeatures else {
             throw LayerError("Linear(\(inFeatures)→\(outFeatures)): input shape \(x.shape), expected [N, \(inFeatures)]")
         }
+        if inFeatures >= 64, let s = ctx.compute.packSpikeRows(x) {
+            let y: Tensor
+            do { y = try ctx.compute.spikeLinearForward(s, weight: weight.value, bias: bias?.value) }
+            catch let e as TensorError { throw LayerError("Linear: \(e.message)") }
+            if ctx.training { spikes = s; input = nil }
+            return y
+        }
+        spikes = nil
         let n = x.shape[0]
         var y = Tensor(zeros: [n, outFeatures])
         x.data.withUnsafeBufferPointer { xp in weight.value.data.withUnsafeBufferPointer { wp in y.data.withUnsafeMutableBufferPointer { yp in
@@ -46,6 +57,7 @@ public final class Linear: Layer {
     }
 
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        if let s = spikes { return try spikeBackward(s, dy, ctx) }
         guard let x = input else { throw LayerError("Linear: backward without a training forward") }
         let n = x.shape[0]
         guard dy.shape == [n, outFeatures] else { throw LayerError("Linear: gradient shape \(dy.shape), expected \([n, outFeatures])") }
@@ -70,6 +82,29 @@ public final class Linear: Layer {
         input = nil
         return dx
     }
+
+    /// Backward for a spike input: the weight gradient by the spike kernels, `dx = dy W` and the bias
+    /// gradient as in the dense path.
+    private func spikeBackward(_ s: SpikeRows, _ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        let n = s.rows
+        guard dy.shape == [n, outFeatures] else { throw LayerError("Linear: gradient shape \(dy.shape), expected \([n, outFeatures])") }
+        do { try ctx.compute.spikeLinearWeightGradient(s, dy, into: &weight.grad) }
+        catch let e as TensorError { throw LayerError("Linear backward: \(e.message)") }
+        var dx = Tensor(zeros: [n, inFeatures])
+        dy.data.withUnsafeBufferPointer { dp in
+            weight.value.data.withUnsafeBufferPointer { wp in dx.data.withUnsafeMutableBufferPointer { xg in
+                ctx.compute.sgemm(m: n, n: inFeatures, k: outFeatures, a: dp.baseAddress!, lda: outFeatures,
+                                  b: wp.baseAddress!, ldb: inFeatures, c: xg.baseAddress!, ldc: inFeatures)
+            } }
+            if let bias {
+                bias.grad.data.withUnsafeMutableBufferPointer { bg in
+                    for i in 0..<n { for j in 0..<outFeatures { bg[j] += dp[i * outFeatures + j] } }
+                }
+            }
+        }
+        spikes = nil
+        return dx
+    }
 }
 
 /// 2-D convolution on NCHW: `y[n,o] = b[o] + Σ_c W[o,c] ⋆ x[n,c]` with stride and zero padding.
@@ -81,6 +116,7 @@ public final class Conv2d: Layer {
     /// When false, backward skips dL/dx (first layer on raw input) and returns an empty tensor.
     public var needsInputGradient: Bool
     private var input: Tensor?
+    private var spikes: SpikePlanes?    // the input packed as bits, when it was all 0/1 (spike kernels)
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 bias: Bool = true, needsInputGradient: Bool = true, rng: inout SeededRNG) {
@@ -93,26 +129,46 @@ public final class Conv2d: Layer {
 
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
     public var attributes: [String: String] { ["stride": "\(stride)", "padding": "\(padding)"] }
-    public var savedBytes: Int { (input?.count ?? 0) * 4 }
-    public func clearSaved() { input = nil }
+    public var savedBytes: Int { (input?.count ?? 0) * 4 + (spikes?.bytes ?? 0) }
+    public func clearSaved() { input = nil; spikes = nil }
 
+    /// A stride-1 input of spikes (every value 0 or 1) runs the spike kernels (`SpikeConv.swift`) and
+    /// is kept as bits for the weight gradient; anything else runs the dense kernels.
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
         let y: Tensor
-        do { y = try ctx.compute.conv2dForward(x, weight: weight.value, bias: bias?.value, stride: stride, pad: padding) }
+        let w = weight.value.shape
+        do {
+            if stride == 1, w.count == 4, let s = ctx.compute.packSpikes(x, kh: w[2], kw: w[3], pad: padding) {
+                y = try ctx.compute.spikeConv2dForward(s, weight: weight.value, bias: bias?.value)
+                if ctx.training { spikes = s; input = nil }
+                return y
+            }
+            y = try ctx.compute.conv2dForward(x, weight: weight.value, bias: bias?.value, stride: stride, pad: padding)
+        }
         catch let e as TensorError { throw LayerError("Conv2d: \(e.message)") }
-        if ctx.training { input = x }
+        if ctx.training { input = x; spikes = nil }
         return y
     }
 
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
-        guard let x = input else { throw LayerError("Conv2d: backward without a training forward") }
+        guard input != nil || spikes != nil else { throw LayerError("Conv2d: backward without a training forward") }
         do {
-            let (dw, db) = try ctx.compute.conv2dBackwardWeight(x, dy, weightShape: weight.value.shape, stride: stride, pad: padding)
-            weight.accumulate(dw)
-            bias?.accumulate(db)
-            input = nil
+            let inputShape: [Int]
+            if let s = spikes {
+                let (dw, db) = try ctx.compute.spikeConv2dBackwardWeight(s, dy, weightShape: weight.value.shape)
+                weight.accumulate(dw)
+                bias?.accumulate(db)
+                inputShape = s.shape
+            } else {
+                let x = input!
+                let (dw, db) = try ctx.compute.conv2dBackwardWeight(x, dy, weightShape: weight.value.shape, stride: stride, pad: padding)
+                weight.accumulate(dw)
+                bias?.accumulate(db)
+                inputShape = x.shape
+            }
+            input = nil; spikes = nil
             if !needsInputGradient { return Tensor(zeros: [0]) }
-            return try ctx.compute.conv2dBackwardData(dy, weight: weight.value, inputShape: x.shape, stride: stride, pad: padding)
+            return try ctx.compute.conv2dBackwardData(dy, weight: weight.value, inputShape: inputShape, stride: stride, pad: padding)
         } catch let e as TensorError { throw LayerError("Conv2d backward: \(e.message)") }
     }
 }

@@ -1,5 +1,6 @@
 // Optimizers (SGD with momentum/Nesterov/weight decay, AdamW) and learning-rate schedules.
 import SNETensor
+import CSNEKernels
 import Foundation
 
 /// Updates parameters from their gradients. State is exposed by name for checkpoints.
@@ -81,14 +82,11 @@ public final class AdamW: Optimizer {
                 m[k].data.withUnsafeMutableBufferPointer { mp in v[k].data.withUnsafeMutableBufferPointer { vp in
                     let W = SharedPointer(w.baseAddress!), G = SharedPointer(g.baseAddress!)
                     let M = SharedPointer(mp.baseAddress!), V = SharedPointer(vp.baseAddress!)
+                    // w -= wd·w; m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g·g; w -= stepSize·m / (√v / √bc2 + eps)
+                    // (C, vectorised, the same operations in the same order: the same bits as a Swift loop).
                     let update = { (r: Range<Int>, _: Int) in
-                        for i in r {
-                            let gi = G.p[i]
-                            W.p[i] -= wd * W.p[i]
-                            M.p[i] = b1 * M.p[i] + (1 - b1) * gi
-                            V.p[i] = b2 * V.p[i] + (1 - b2) * gi * gi
-                            W.p[i] -= stepSize * M.p[i] / (V.p[i].squareRoot() / bc2sqrt + eps)
-                        }
+                        sne_adamw_update(W.p + r.lowerBound, G.p + r.lowerBound, M.p + r.lowerBound, V.p + r.lowerBound, r.count,
+                                         wd, b1, b2, stepSize, bc2sqrt, eps)
                     }
                     if let compute, w.count >= 1 << 15 { compute.parallelFor(w.count, minChunk: 1 << 14, update) } else { update(0..<w.count, 0) }
                 } }

@@ -117,6 +117,33 @@ struct TinyRun {
         #expect(a.value == b.value)
     }
 
+    /// The C update (sne_adamw_update, vectorised) computes the same bits as the elementwise Swift
+    /// loop it replaced: w -= wd·w; m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g·g; w -= s·m / (√v/√bc2 + eps).
+    @Test func adamMatchesScalarReference() {
+        var rng = SeededRNG(seed: 6)
+        let n = 1_003
+        let p = Parameter("w", Tensor.randomNormal([n], std: 1, using: &rng))
+        var w = p.value.data, m = [Float](repeating: 0, count: n), v = m
+        let adam = AdamW([p], beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.05)
+        for step in 1...4 {
+            let g = Tensor.randomNormal([n], std: Float(step), using: &rng)
+            p.grad = g
+            let lr: Float = 0.003
+            adam.step(lr: lr)
+            let bc1 = 1 - Float(pow(Double(Float(0.9)), Double(step))), bc2 = 1 - Float(pow(Double(Float(0.999)), Double(step)))
+            let stepSize = lr / bc1, bc2sqrt = bc2.squareRoot(), wd = Float(0.05) * lr
+            let b1: Float = 0.9, b2: Float = 0.999, eps: Float = 1e-8
+            for i in 0..<n {
+                let gi = g.data[i]
+                w[i] -= wd * w[i]
+                m[i] = b1 * m[i] + (1 - b1) * gi
+                v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                w[i] -= stepSize * m[i] / (v[i].squareRoot() / bc2sqrt + eps)
+            }
+            #expect(p.value.data == w)
+        }
+    }
+
     @Test func schedules() {
         let c = LRSchedule.cosine(base: 1, total: 10, minimum: 0.1)
         #expect(c(0) == 1 && abs(c(5) - 0.55) < 1e-6 && abs(c(10) - 0.1) < 1e-6 && abs(c(20) - 0.1) < 1e-6)

@@ -89,6 +89,100 @@ void sne_conv_lanes_reduce(const float *lanes, size_t n, float *out, int L);
  * backward data of a stride-1 conv is the forward conv of dy with wflip and padding kh-1-pad. */
 void sne_conv_flip_weights(const float *w, int Cout, int C, int kh, int kw, float *wflip);
 
+/* ---- direct stride-1 convolution with output channels in the lanes (sne_conv_cblock.c) ---- */
+
+/* 1 when sne_conv_cblock_fwd runs this shape at ISA level path (AVX-512, C >= 8, Cout a multiple
+ * of 16, output rows of at most 32), else 0. */
+int sne_conv_cblock_supported(int path, int C, int Cout, int OW, int kh, int kw);
+
+/* wb (Cout/16, C, kh, kw, 16) = w (Cout, C, kh, kw) with 16 output channels innermost. */
+void sne_conv_cblock_pack_weights(const float *w, int Cout, int C, int kh, int kw, float *wb);
+
+/* Per-thread scratch floats of sne_conv_cblock_fwd. */
+size_t sne_conv_cblock_workspace_floats(int C, int H, int W, int pad, int Cout, int OH, int OW);
+
+/* One image, stride 1: y (Cout, OH, OW) = conv(x (C, H, W), w) with wb = the packed weights (64-byte
+ * aligned) and zero padding pad; the same bits as sne_conv_direct_fwd (one FMA chain over (c, ky, kx)
+ * from 0, then + bias[co] when bias is not NULL). */
+void sne_conv_cblock_fwd(int path, const float *x, int C, int H, int W, const float *wb, const float *bias, int Cout,
+                         int kh, int kw, int pad, float *y, float *ws);
+
+/* 1 when sne_conv_cblock_wgrad_group runs this shape (AVX-512, C >= 32, Cout a multiple of 16, output
+ * rows of at most 32, kh*kw <= 9), else 0. */
+int sne_conv_cblock_wgrad_supported(int path, int C, int Cout, int OW, int kh, int kw);
+
+/* Per-thread scratch floats of sne_conv_cblock_wgrad_group. */
+size_t sne_conv_cblock_wgrad_workspace_floats(int C, int H, int W, int pad, int Cout, int kh, int kw);
+
+/* dw (Cout, C, kh, kw) = the weight gradient of nimg images, stride 1: per weight one FMA chain over
+ * images in order, then output positions in row-major order, from 0 (output channels in the lanes). */
+void sne_conv_cblock_wgrad_group(int path, const float *x, const float *dy, int nimg, int C, int H, int W, int Cout,
+                                 int kh, int kw, int pad, float *dw, float *ws);
+
+/* dst (cols, rows) = src (rows, cols) transposed, + bias[c] (one add) when bias is not NULL; 16 x 16
+ * blocks with AVX-512 shuffles at ISA level 2. */
+void sne_transpose(int path, const float *src, int rows, int cols, const float *bias, float *dst);
+
+/* ---- stride-1 convolution of binary spike planes (sne_conv_spike.c) ---- */
+
+/* 1 when the spike kernels handle this geometry (kw <= 4, W + 2 pad <= 32), else 0. */
+int sne_spike_conv_supported(int H, int W, int kh, int kw, int pad);
+
+/* masks (C, H+2pad) = one image's planes x (C, H, W) as zero-padded row bit masks: bit ix+pad of
+ * row iy+pad is set when x[c][iy][ix] == 1. Returns 1, or 0 when some value is neither 0 nor 1. */
+int sne_spike_pack(int path, const float *x, int C, int H, int W, int pad, uint32_t *masks);
+
+/* Floats of the pattern table: C * 2^(kh*kw) * Cout (window mode) or C * kh * 2^kw * Cout. */
+size_t sne_spike_conv_table_floats(int Cout, int C, int kh, int kw);
+
+/* The weight-sum table of w (Cout, C, kh, kw): per input channel over the whole window when kh*kw <= 9
+ * and it fits 1 MB, else per (c, ky) over kw bits (the two layouts are spelled out in sne_conv_spike.c). */
+void sne_spike_conv_table(const float *w, int Cout, int C, int kh, int kw, float *table);
+
+/* Per-thread scratch floats of sne_spike_conv_fwd. */
+size_t sne_spike_conv_workspace_floats(int Cout, int C, int kh, int kw, int OH, int OW);
+
+/* Per-thread scratch floats of sne_spike_conv_wgrad_group. */
+size_t sne_spike_conv_wgrad_workspace_floats(int Cout, int C, int kh, int kw, int OH, int OW);
+
+/* One image: y (Cout, OH, OW), y[co][oy][ox] = fl( sum over (c, ky) in order of table[c][ky][p][co],
+ * from 0 ) [+ bias[co]], p = (masks[c][oy+ky] >> ox) & (2^kw - 1). Same bits on every path. */
+void sne_spike_conv_fwd(int path, const uint32_t *masks, int C, int Hp, int OH, int OW, const float *table,
+                        const float *bias, int Cout, int kh, int kw, float *y, float *ws);
+
+/* dw (Cout, C, kh, kw) of nimg images (masks (nimg, C, Hp), dy (nimg, Cout, OH, OW)): per image and
+ * output row, the 16 subset sums of each 4 columns of dy, and per tap the subset sums its input bits
+ * select, added to the tap's running sum. Same bits on every path; the order is spelled out in
+ * sne_conv_spike.c. */
+void sne_spike_conv_wgrad_group(int path, const uint32_t *masks, const float *dy, int nimg, int C, int Hp,
+                                int OH, int OW, int Cout, int kh, int kw, float *dw, float *ws);
+
+/* ---- linear layer on binary spike rows (sne_linear_spike.c) ---- */
+
+/* 64-bit words per packed row of `in` inputs. */
+int sne_spike_rows_words(int in);
+
+/* Rows [n0, n1) of x (n, in) packed into bits (n, words): bit i of row n set when x[n][i] == 1.
+ * Returns 1, or 0 when some value is neither 0 nor 1. */
+int sne_spike_pack_rows(int path, const float *x, int n0, int n1, int in, uint64_t *bits);
+
+/* Per-thread scratch floats of sne_spike_linear_fwd / sne_spike_linear_wgrad. */
+size_t sne_spike_linear_workspace_floats(int out);
+
+/* Rows [n0, n1) of y (n, out) = x wᵀ (+ bias) for packed binary rows, by lookups in tables of the 16
+ * subset sums of every 4 rows of wT (in, out), the transposed weight; the order of the sums is
+ * spelled out in sne_linear_spike.c. Same bits on every path and for any split of the rows. */
+void sne_spike_linear_fwd(int path, const uint64_t *bits, int n0, int n1, int in, int out, const float *wT,
+                          const float *bias, float *y, float *ws);
+
+/* Rows [i0, i1) of dwT (in, out) = xᵀ dy for packed binary rows (n of them) and dy (n, out), by
+ * subset sums of dy over groups of 4 rows. Same bits on every path and for any split of the inputs. */
+void sne_spike_linear_wgrad(int path, const uint64_t *bits, int n, int in, int out, const float *dy, int i0, int i1,
+                            float *dwT, float *ws);
+
+/* b[j][i] += a[i][j] for a (r, c), b (c, r), rows [j0, j1) of b. */
+void sne_add_transposed(const float *a, int r, int c, float *b, int j0, int j1);
+
 /* ---- leaky integrate-and-fire over T steps, optionally fused with k x k max pooling (sne_lif.c) ---- */
 
 /* Surrogate derivatives sigma'(u), u = mem - theta (param = slope, alpha or half-width):
@@ -135,6 +229,13 @@ void sne_relu_forward(const float *x, float *y, size_t n);
 
 /* dx[i] = y[i] > 0 ? dy[i] : 0, with y the forward output. */
 void sne_relu_backward(const float *y, const float *dy, float *dx, size_t n);
+
+/* ---- AdamW (sne_optim.c) ---- */
+
+/* n elements: w -= wd*w; m = b1*m + (1-b1)*g; v = b2*v + ((1-b2)*g)*g; w -= (step*m) / (sqrt(v)/bc2sqrt + eps),
+ * without FMA contraction (the same bits on every path). */
+void sne_adamw_update(float *w, const float *g, float *m, float *v, size_t n,
+                      float wd, float b1, float b2, float step, float bc2sqrt, float eps);
 
 /* Keeps large freed blocks in the heap (glibc mallopt) so per-step activation buffers are reused
  * instead of being unmapped and page-faulted back in. No-op on other C libraries. */
