@@ -61,35 +61,19 @@ public final class Linear: Layer {
         guard let x = input else { throw LayerError("Linear: backward without a training forward") }
         let n = x.shape[0]
         guard dy.shape == [n, outFeatures] else { throw LayerError("Linear: gradient shape \(dy.shape), expected \([n, outFeatures])") }
-        var dx = Tensor(zeros: x.shape)
         dy.data.withUnsafeBufferPointer { dp in x.data.withUnsafeBufferPointer { xp in
             weight.grad.data.withUnsafeMutableBufferPointer { gp in
                 // dW += dyᵀ x   (out, in)
                 ctx.compute.sgemm(transA: true, m: outFeatures, n: inFeatures, k: n, a: dp.baseAddress!, lda: outFeatures,
                                   b: xp.baseAddress!, ldb: inFeatures, beta: 1, c: gp.baseAddress!, ldc: inFeatures)
             }
-            weight.value.data.withUnsafeBufferPointer { wp in dx.data.withUnsafeMutableBufferPointer { xg in
-                // dx = dy W   (n, in)
-                ctx.compute.sgemm(m: n, n: inFeatures, k: outFeatures, a: dp.baseAddress!, lda: outFeatures,
-                                  b: wp.baseAddress!, ldb: inFeatures, c: xg.baseAddress!, ldc: inFeatures)
-            } }
-            if let bias {
-                bias.grad.data.withUnsafeMutableBufferPointer { bg in
-                    for i in 0..<n { for j in 0..<outFeatures { bg[j] += dp[i * outFeatures + j] } }
-                }
-            }
         } }
         input = nil
-        return dx
+        return inputAndBiasGradient(dy, rows: n, ctx)
     }
 
-    /// Backward for a spike input: the weight gradient by the spike kernels, `dx = dy W` and the bias
-    /// gradient as in the dense path.
-    private func spikeBackward(_ s: SpikeRows, _ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
-        let n = s.rows
-        guard dy.shape == [n, outFeatures] else { throw LayerError("Linear: gradient shape \(dy.shape), expected \([n, outFeatures])") }
-        do { try ctx.compute.spikeLinearWeightGradient(s, dy, into: &weight.grad) }
-        catch let e as TensorError { throw LayerError("Linear backward: \(e.message)") }
+    /// `dx = dy W` (n, in) and `db += Σ_rows dy`: the same for a dense and a spike input.
+    private func inputAndBiasGradient(_ dy: Tensor, rows n: Int, _ ctx: LayerContext) -> Tensor {
         var dx = Tensor(zeros: [n, inFeatures])
         dy.data.withUnsafeBufferPointer { dp in
             weight.value.data.withUnsafeBufferPointer { wp in dx.data.withUnsafeMutableBufferPointer { xg in
@@ -102,8 +86,18 @@ public final class Linear: Layer {
                 }
             }
         }
-        spikes = nil
         return dx
+    }
+
+    /// Backward for a spike input: the weight gradient by the spike kernels, `dx = dy W` and the bias
+    /// gradient as in the dense path.
+    private func spikeBackward(_ s: SpikeRows, _ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
+        let n = s.rows
+        guard dy.shape == [n, outFeatures] else { throw LayerError("Linear: gradient shape \(dy.shape), expected \([n, outFeatures])") }
+        do { try ctx.compute.spikeLinearWeightGradient(s, dy, into: &weight.grad) }
+        catch let e as TensorError { throw LayerError("Linear backward: \(e.message)") }
+        spikes = nil
+        return inputAndBiasGradient(dy, rows: n, ctx)
     }
 }
 
