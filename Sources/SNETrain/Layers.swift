@@ -27,17 +27,19 @@ public final class Linear: Layer {
     public var savedBytes: Int { (input?.count ?? 0) * 4 + (spikes?.bytes ?? 0) }
     public func clearSaved() { input = nil; spikes = nil }
 
-    /// An input of spikes (every value 0 or 1, at least 64 features) runs the spike kernels
-    /// (`SpikeLinear.swift`) and is kept as bits for the weight gradient; anything else runs the SGEMM.
+    /// In a training pass, an input of spikes (every value 0 or 1, at least 64 features) runs the
+    /// spike kernels (`SpikeLinear.swift`) and is kept as bits for the weight gradient; anything else,
+    /// and every evaluation pass, runs the SGEMM, so a trained model's float outputs (`sne eval`,
+    /// the compiler's calibration) are the dense kernels' whatever the training build did.
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
         guard x.rank == 2, x.shape[1] == inFeatures else {
             throw LayerError("Linear(\(inFeatures)→\(outFeatures)): input shape \(x.shape), expected [N, \(inFeatures)]")
         }
-        if inFeatures >= 64, let s = ctx.compute.packSpikeRows(x) {
+        if ctx.training, inFeatures >= 64, let s = ctx.compute.packSpikeRows(x) {
             let y: Tensor
             do { y = try ctx.compute.spikeLinearForward(s, weight: weight.value, bias: bias?.value) }
             catch let e as TensorError { throw LayerError("Linear: \(e.message)") }
-            if ctx.training { spikes = s; input = nil }
+            spikes = s; input = nil
             return y
         }
         spikes = nil
@@ -126,15 +128,16 @@ public final class Conv2d: Layer {
     public var savedBytes: Int { (input?.count ?? 0) * 4 + (spikes?.bytes ?? 0) }
     public func clearSaved() { input = nil; spikes = nil }
 
-    /// A stride-1 input of spikes (every value 0 or 1) runs the spike kernels (`SpikeConv.swift`) and
-    /// is kept as bits for the weight gradient; anything else runs the dense kernels.
+    /// In a training pass, a stride-1 input of spikes (every value 0 or 1) runs the spike kernels
+    /// (`SpikeConv.swift`) and is kept as bits for the weight gradient; anything else, and every
+    /// evaluation pass, runs the dense kernels (see `Linear.forward`).
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
         let y: Tensor
         let w = weight.value.shape
         do {
-            if stride == 1, w.count == 4, let s = ctx.compute.packSpikes(x, kh: w[2], kw: w[3], pad: padding) {
+            if ctx.training, stride == 1, w.count == 4, let s = ctx.compute.packSpikes(x, kh: w[2], kw: w[3], pad: padding) {
                 y = try ctx.compute.spikeConv2dForward(s, weight: weight.value, bias: bias?.value)
-                if ctx.training { spikes = s; input = nil }
+                spikes = s; input = nil
                 return y
             }
             y = try ctx.compute.conv2dForward(x, weight: weight.value, bias: bias?.value, stride: stride, pad: padding)
