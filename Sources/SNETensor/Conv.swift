@@ -280,11 +280,19 @@ extension ComputeContext {
                 }
             }
         } } }
-        var dW = Tensor(zeros: [g.cout, g.c, g.kh, g.kw]), dB = Tensor(zeros: [g.cout])
+        return Self.sumGroupPartials(partial, groups: groups, weightShape: [g.cout, g.c, g.kh, g.kw])
+    }
+
+    /// The weight and bias gradients from the per-group partials `[dW (cout·k) | db (cout)]` of a
+    /// grouped weight-gradient pass, summed in group order (fixed, so any thread count gives the
+    /// same bits).
+    static func sumGroupPartials(_ partial: [Float], groups: Int, weightShape: [Int]) -> (Tensor, Tensor) {
+        let cout = weightShape[0], wsize = weightShape.reduce(1, *)
+        var dW = Tensor(zeros: weightShape), dB = Tensor(zeros: [cout])
         for grp in 0..<groups {
-            let base = grp * (wsize + g.cout)
+            let base = grp * (wsize + cout)
             for j in 0..<wsize { dW.data[j] += partial[base + j] }
-            for j in 0..<g.cout { dB.data[j] += partial[base + wsize + j] }
+            for j in 0..<cout { dB.data[j] += partial[base + wsize + j] }
         }
         return (dW, dB)
     }

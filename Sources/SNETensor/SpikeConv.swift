@@ -103,12 +103,6 @@ extension ComputeContext {
                 }
             }
         } } }
-        var dW = Tensor(zeros: weightShape), dB = Tensor(zeros: [g.cout])
-        for grp in 0..<groups {
-            let base = grp * (wsize + g.cout)
-            for j in 0..<wsize { dW.data[j] += partial[base + j] }
-            for j in 0..<g.cout { dB.data[j] += partial[base + wsize + j] }
-        }
-        return (dW, dB)
+        return Self.sumGroupPartials(partial, groups: groups, weightShape: weightShape)
     }
 }
