@@ -46,6 +46,8 @@ struct TrainCommand: Command {
       --rate X              spike-rate cost: + X · mean spike rate of each LIF layer (default 0)
       --finetune-rate X     the spike-rate cost of the joint fine-tune (and plain training) only,
                             instead of --rate there: students distilled without it (default --rate)
+      --rate-weights uniform|synops   how the rate cost weighs the LIF layers: each layer's mean
+                            rate (default), or by the accumulates its spikes cost the next layer
       --teacher-group-dropout E   fine-tune the built-in teacher E epochs with whole feature
                             groups of the partition dropped, then distill that teacher (SNE paper)
       --learn-beta          PLIF: each LIF layer learns its decay β (from --beta), compiled into
@@ -141,6 +143,7 @@ struct TrainCommand: Command {
         if let v = try a.double("tau") { c.loss.tau = Float(v) }
         if let v = try a.double("rate") { c.loss.rate = Float(v) }
         if let v = try a.double("finetune-rate") { c.loss.finetuneRate = Float(v) }
+        if let v = try a.option("rate-weights") { c.loss.rateWeights = v }
         if a.flag("tet") { c.loss.tet = true }
         if let v = try a.option("augment") { c.augment = v }
         if a.flag("learn-beta") { c.student.learnDecay = true }

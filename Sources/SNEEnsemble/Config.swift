@@ -20,6 +20,12 @@ public struct LossWeights: Codable, Equatable, Sendable {
     /// (`--finetune-rate`), overriding `rate` there: students distilled without a cost, then the
     /// ensemble taught to spike less as a whole. nil (older configs): `rate`.
     public var finetuneRate: Float? = nil
+    /// How the spike-rate cost weighs the LIF layers (`--rate-weights`): "uniform" (nil, older
+    /// configs) adds each layer's mean rate; "synops" weighs each layer by the accumulates its
+    /// spikes cost the next layer (`StudentSpec.synopCostWeights`), so the cost follows the energy.
+    public var rateWeights: String? = nil
+    /// Whether the rate cost is weighted by accumulates (`rateWeights == "synops"`).
+    public var synopRateWeights: Bool { rateWeights == "synops" }
     /// The spike-rate cost of the fine-tune: `finetuneRate`, else `rate`, else 0.
     public var finetuneSpikeCost: Float { finetuneRate ?? rate ?? 0 }
     /// Per-time-step class loss (`--tet`, Deng et al. 2022 "TET"): in the fine-tune (and the plain
@@ -271,6 +277,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         }
         guard loss.tau > 0, [loss.mse, loss.kl, loss.ce, loss.rate ?? 0, loss.finetuneRate ?? 0, loss.layerwise ?? 0].allSatisfy({ $0 >= 0 && $0.isFinite }) else {
             throw SNEError("--mse, --kl, --ce, --rate, --finetune-rate, --layerwise must be ≥ 0 and --tau > 0 (loss.mse, loss.kl, loss.ce, loss.rate, loss.finetuneRate, loss.layerwise, loss.tau in a config file)")
+        }
+        if let w = loss.rateWeights, !["uniform", "synops"].contains(w) {
+            throw SNEError("--rate-weights '\(w)' (loss.rateWeights in a config file): must be uniform or synops")
         }
         if (teacherTestFeatures != nil || teacherTestLogits != nil) && teacherFeatures == nil {
             throw SNEError("--teacher-test-features/--teacher-test-logits belong to an external teacher: give --teacher-features and --teacher-logits too")

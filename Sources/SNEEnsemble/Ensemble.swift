@@ -70,6 +70,33 @@ public struct StudentSpec: Codable, Equatable, Sendable {
         return macs + n * features
     }
 
+    /// The spike-rate cost weight of each LIF layer by name for `--rate-weights synops`: layer l's
+    /// weight is `L · a_l / Σ_j a_j`, where `a_l` is the accumulates its (pooled) output would cost
+    /// the next synaptic layer per step if every neuron spiked (conv: inputs · 9 · out channels,
+    /// borders included; linear: in · out) and L the number of LIF layers. The cost
+    /// `Σ_l w_l · rate_l` is then L times the accumulate-weighted mean rate — the spikes' share of
+    /// the energy — and equals the uniform cost `Σ_l rate_l` when every layer fires at one rate.
+    public func synopCostWeights(input: [Int]) -> [String: Float] {
+        var h = input[1], w = input[2], terms: [(String, Double)] = []
+        for (i, width) in conv.enumerated() {
+            h /= 2; w /= 2
+            let pooled = Double(width * h * w)
+            let fanOut = i + 1 < conv.count ? 9 * conv[i + 1] : (hidden > 0 ? hidden : features)
+            terms.append(("lif\(i + 1)", pooled * Double(fanOut)))
+        }
+        if hidden > 0 { terms.append(("lifh", Double(hidden * features))) }
+        let total = terms.reduce(0) { $0 + $1.1 }, l = Double(terms.count)
+        return Dictionary(uniqueKeysWithValues: terms.map { ($0.0, Float(l * $0.1 / total)) })
+    }
+
+    /// Sets the `costWeight` of `student`'s LIF layers: `synopCostWeights` for `synops`, 1 otherwise.
+    public func applyCostWeights(_ student: Sequential, input: [Int], synops: Bool) {
+        let weights = synops ? synopCostWeights(input: input) : [:]
+        for (name, layer) in student.layers {
+            if let lif = layer as? LIF { lif.costWeight = weights[name] ?? 1 }
+        }
+    }
+
     /// The float student for a `[C, H, W]` input. Layer names (`conv1`, `bn1`, `lif1`, `pool1`, …,
     /// `flatten`, `fc1`, `lifh`, `fc2`, `readout`) are what checkpoints and the compiler read.
     public func build(input: [Int], rng: inout SeededRNG) throws -> Sequential {

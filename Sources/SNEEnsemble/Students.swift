@@ -77,6 +77,7 @@ extension TrainRun {
         let target = norm.columns(tt, group)
         var rng = SeededRNG(seed: SNEModel.studentSeed(config.seed, k))
         let student = try config.studentSpec(k).build(input: d.inputShape, rng: &rng)
+        config.studentSpec(k).applyCostWeights(student, input: d.inputShape, synops: config.loss.synopRateWeights)
         var stemNote: String? = nil
         if config.hasStem && k > 0 { stemNote = try loadStem(into: student) }
         let f = config.student.features
@@ -345,6 +346,9 @@ extension TrainRun {
         defer { stem?.finish() }
         let opt = AdamW(all.trainableParameters, weightDecay: o.weightDecay, compute: compute)
         let ctx = LayerContext(compute: compute, seed: config.seed &+ 0xF17E, timeSteps: model.T, spikeCost: config.loss.finetuneSpikeCost)
+        for (k, s) in model.students.enumerated() {
+            model.spec.studentSpec(k).applyCostWeights(s, input: model.spec.input, synops: config.loss.synopRateWeights)
+        }
         let schedule = LRSchedule.cosine(base: o.lr, total: max(1, o.epochs * nb))
         var order: [Int] = [], orderEpoch = -1
         // TET (`--tet`): the students' readouts pass every step's features through, the head maps

@@ -78,6 +78,10 @@ public final class LIF: Layer {
     public var theta: Float
     public var reset: ResetMode
     public var surrogate: Surrogate
+    /// The weight of this layer's term in the spike-rate cost: its loss is
+    /// `ctx.spikeCost · costWeight · mean(output spikes)` (1: the plain mean rate; `--rate-weights
+    /// synops` sets it to the layer's share of the next layer's accumulates).
+    public var costWeight: Float = 1
     /// Which step order the neuron follows (snnTorch's or the Spike IR's).
     public var order: LIFOrder
     /// Direct input: the layer takes `[B, ...]` and feeds the same current at each of the T steps
@@ -178,9 +182,9 @@ public final class LIF: Layer {
 
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
         if ctx.spikeCost > 0 {
-            // The rate cost λ · mean(output): each output's gradient gains λ / count.
+            // The rate cost λ·w · mean(output): each output's gradient gains λ·w / count.
             var g = dy
-            let c = ctx.spikeCost / Float(max(1, dy.count))
+            let c = ctx.spikeCost * costWeight / Float(max(1, dy.count))
             for i in 0..<g.count { g.data[i] += c }
             return try backwardSpikes(g, ctx)
         }
