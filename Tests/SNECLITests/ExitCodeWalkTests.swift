@@ -11,9 +11,9 @@ import Testing
         try? FileManager.default.removeItem(atPath: d)
         try? FileManager.default.createDirectory(atPath: d + "/baddata/fashion-mnist", withIntermediateDirectories: true)
         let junk = Data("this is not what the reader expects\n".utf8)
-        FileManager.default.createFile(atPath: d + "/junk.bin", contents: junk)
+        _ = FileManager.default.createFile(atPath: d + "/junk.bin", contents: junk)
         for f in ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"] {
-            FileManager.default.createFile(atPath: d + "/baddata/fashion-mnist/" + f, contents: junk)
+            _ = FileManager.default.createFile(atPath: d + "/baddata/fashion-mnist/" + f, contents: junk)
         }
         return d
     }()

@@ -128,6 +128,7 @@ import SNECodegen
             (["--tau", "0"], "--mse, --kl, --ce, --rate, --finetune-rate, --layerwise must be ≥ 0 and --tau > 0"),
             (["--rate", "-1"], "--mse, --kl, --ce, --rate, --finetune-rate, --layerwise must be ≥ 0"),
             (["--finetune-rate", "-0.5"], "--mse, --kl, --ce, --rate, --finetune-rate, --layerwise must be ≥ 0"),
+            (["--rate-weights", "energy"], "--rate-weights 'energy' (loss.rateWeights in a config file): must be uniform or synops"),
         ]
         for (flags, message) in cases {
             let r = sne(["train", "sne", "--out", NSTemporaryDirectory() + "sne-range-\(getpid())"] + flags)

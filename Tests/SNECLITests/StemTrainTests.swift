@@ -14,7 +14,7 @@ import SpikeIR
                          "--threads", "2", "--seed", "5", "--limit", "1000"]
 
     @Test func stemOfTwoBlocksFromTrainingToC() throws {
-        guard let data = TrainProcessTests.dataRoot, let sne = TrainProcessTests.binary else {
+        guard let data = TrainProcessTests.dataRoot, TrainProcessTests.binary != nil else {
             Issue.record("needs ../shared/data/sklearn-digits and the built sne binary"); return
         }
         let dir = TrainProcessTests.tempDir("stem")

@@ -85,4 +85,57 @@ import SNEData
         let old = try JSONDecoder().decode(LossWeights.self, from: Data(#"{"mse":1,"kl":1,"ce":1,"tau":4,"rate":0.02}"#.utf8))
         #expect(old.finetuneRate == nil && old.finetuneSpikeCost == 0.02)
     }
+
+    /// `--rate-weights synops`: each LIF layer's weight is L · a_l / Σ a, a_l the accumulates its
+    /// pooled output costs the next layer if every neuron spiked (hand-computed for the shipped
+    /// 4/16/64 student on 28x28: lif1 14·14·4 inputs · 9 · 16, lif2 7·7·16 · 64, lifh 64 · 32).
+    @Test func synopCostWeightsFollowTheNextLayersAccumulates() throws {
+        let spec = StudentSpec(conv: [4, 16], hidden: 64, features: 32)
+        let w = spec.synopCostWeights(input: [1, 28, 28])
+        let a: [Double] = [784 * 9 * 16, 784 * 64, 64 * 32]   // 112896, 50176, 2048
+        let total = a.reduce(0, +)
+        #expect(total == 165_120)
+        #expect(w == ["lif1": Float(3 * a[0] / total), "lif2": Float(3 * a[1] / total), "lifh": Float(3 * a[2] / total)])
+        #expect(abs(w.values.reduce(0, +) - 3) < 1e-5)   // one rate for all layers: the uniform cost
+        // no hidden layer: the last block feeds the readout layer (features)
+        let flat = StudentSpec(conv: [8], hidden: 0, features: 10).synopCostWeights(input: [1, 8, 8])
+        #expect(flat == ["lif1": 1])
+        // applied to a built student; uniform puts every weight back to 1
+        var rng = SeededRNG(seed: 3)
+        let s = try spec.build(input: [1, 28, 28], rng: &rng)
+        spec.applyCostWeights(s, input: [1, 28, 28], synops: true)
+        let lifs = s.layers.compactMap { l in (l.layer as? LIF).map { (l.name, $0.costWeight) } }
+        #expect(lifs.map(\.0) == ["lif1", "lif2", "lifh"] && lifs.allSatisfy { w[$0.0] == $0.1 })
+        spec.applyCostWeights(s, input: [1, 28, 28], synops: false)
+        #expect(s.layers.compactMap { ($0.layer as? LIF)?.costWeight }.allSatisfy { $0 == 1 })
+        // the setting survives the config file, and older files read as uniform
+        var c = TrainConfig()
+        #expect(!c.loss.synopRateWeights)
+        c.loss.rateWeights = "synops"
+        #expect(try JSONDecoder().decode(TrainConfig.self, from: JSONEncoder().encode(c)).loss.synopRateWeights)
+    }
+
+    /// The weighted rate cost adds λ·w / count to each output's gradient: the same gradient as a
+    /// cost-free backward of `dy + λ·w / count`.
+    @Test func weightedRateCostIsTheMeanRateGradientScaled() throws {
+        let t = 2, b = 3
+        var x = Tensor(zeros: [t * b, 5])
+        for i in 0..<x.count { x.data[i] = Float((i * 37) % 11) / 5 }
+        var dy = Tensor(zeros: [t * b, 5])
+        for i in 0..<dy.count { dy.data[i] = Float((i * 13) % 7) / 10 - 0.3 }
+        let lambda: Float = 0.02, weight: Float = 2.5
+        let compute = ComputeContext(threads: 1)
+        func grad(_ cost: Float, _ w: Float, _ g: Tensor) throws -> Tensor {
+            let lif = LIF(order: .spec)
+            lif.costWeight = w
+            let ctx = LayerContext(compute: compute, training: true, timeSteps: t, spikeCost: cost)
+            _ = try lif.forward(x, ctx)
+            return try lif.backward(g, ctx)
+        }
+        var shifted = dy
+        let c = lambda * weight / Float(dy.count)
+        for i in 0..<shifted.count { shifted.data[i] += c }
+        #expect(try grad(lambda, weight, dy) == grad(0, 1, shifted))
+        #expect(try grad(lambda, weight, dy) != grad(lambda, 1, dy))
+    }
 }
