@@ -52,6 +52,8 @@ struct TrainCommand: Command {
                             groups of the partition dropped, then distill that teacher (SNE paper)
       --learn-beta          PLIF: each LIF layer learns its decay β (from --beta), compiled into
                             its op's leak
+      --input-stride 2      the first conv runs at stride 2 with no max pool after it: the same
+                            map size, a quarter of the input layer's multiply-accumulates
       --augment crop|flip|crop,flip   augment the students' training images (4 fixed views
                             per image; flip only where the dataset allows it), the built-in
                             teacher's targets computed on each view
@@ -147,6 +149,7 @@ struct TrainCommand: Command {
         if a.flag("tet") { c.loss.tet = true }
         if let v = try a.option("augment") { c.augment = v }
         if a.flag("learn-beta") { c.student.learnDecay = true }
+        if let v = try a.int("input-stride", in: 1...2) { c.student.inputStride = v }
         if let v = try a.int("teacher-group-dropout", in: 0...1000) { c.teacherGroupDropout = v }
         if let v = try a.double("layerwise") { c.loss.layerwise = Float(v) }
         if let v = try a.int("head-epochs", in: 0...10_000) { c.headStage.epochs = v }

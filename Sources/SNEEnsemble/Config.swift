@@ -250,6 +250,12 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             throw SNEError("--augment and --teacher-group-dropout together are not supported: the augmented views' targets come from the original teacher; give one of them")
         }
         if let e = teacherGroupDropout, e < 0 || e > 1000 { throw SNEError("--teacher-group-dropout \(e) (teacherGroupDropout in a config file): epochs, 0…1000") }
+        if student.strided && hasStem {
+            throw SNEError("--input-stride 2 with --stem: a shared stem is whole conv blocks with their pool; give one of them")
+        }
+        if student.strided && (loss.layerwise ?? 0) > 0 {
+            throw SNEError("--input-stride 2 with --layerwise: the layer-wise maps are read after each block's pool; give one of them")
+        }
         if hasStem && student.learnDecay == true {
             throw SNEError("--learn-beta with --stem: each student would learn its own decay in the shared blocks; give one of them")
         }

@@ -26,6 +26,10 @@ public struct StudentSpec: Codable, Equatable, Sendable {
     /// PLIF (`--learn-beta`): each LIF layer learns its own decay β (`beta_logit`, starting at
     /// `beta`); the compiler reads each layer's β into its op's leak. nil (older files) or false: off.
     public var learnDecay: Bool?
+    /// `--input-stride 2`: the first conv block's convolution runs at stride 2 and has no max pool
+    /// (the same map size as conv + pool, with a quarter of the input layer's multiply-accumulates,
+    /// which dominate a small student's energy). nil (older files) or 1: off.
+    public var inputStride: Int?
 
     public init(conv: [Int] = [8, 16], hidden: Int = 64, features: Int = 32, beta: Float = 0.5, theta: Float = 1,
                 reset: String = "subtract", timesteps: Int = 4, slope: Float = 5) {
@@ -44,6 +48,7 @@ public struct StudentSpec: Codable, Equatable, Sendable {
         guard theta > 0, theta.isFinite else { throw SNEError("--theta \(theta) (student.theta in a config file): must be > 0") }
         guard ["subtract", "zero"].contains(reset) else { throw SNEError("--reset '\(reset)' (student.reset in a config file): must be subtract or zero") }
         guard (1...64).contains(timesteps) else { throw SNEError("--timesteps \(timesteps) (student.timesteps in a config file): must be 1…64") }
+        if let s = inputStride, ![1, 2].contains(s) { throw SNEError("--input-stride \(s) (student.inputStride in a config file): must be 1 or 2") }
     }
 
     /// The layers of a student's first `blocks` conv blocks (`conv1`, `bn1`, `lif1`, `pool1`, …):
@@ -64,7 +69,10 @@ public struct StudentSpec: Codable, Equatable, Sendable {
     /// different sizes in a cascade (cheapest first).
     public func denseMACs(input: [Int]) -> Int {
         var c = input[0], h = input[1], w = input[2], macs = 0
-        for width in conv { macs += c * width * 9 * h * w; c = width; h /= 2; w /= 2 }
+        for (i, width) in conv.enumerated() {
+            let (oh, ow) = blockOutput(i, h, w)
+            macs += c * width * 9 * (i == 0 && strided ? oh * ow : h * w); c = width; h = oh; w = ow
+        }
         var n = c * h * w
         if hidden > 0 { macs += n * hidden; n = hidden }
         return macs + n * features
@@ -79,7 +87,7 @@ public struct StudentSpec: Codable, Equatable, Sendable {
     public func synopCostWeights(input: [Int]) -> [String: Float] {
         var h = input[1], w = input[2], terms: [(String, Double)] = []
         for (i, width) in conv.enumerated() {
-            h /= 2; w /= 2
+            (h, w) = blockOutput(i, h, w)
             let pooled = Double(width * h * w)
             let fanOut = i + 1 < conv.count ? 9 * conv[i + 1] : (hidden > 0 ? hidden : features)
             terms.append(("lif\(i + 1)", pooled * Double(fanOut)))
@@ -97,6 +105,15 @@ public struct StudentSpec: Codable, Equatable, Sendable {
         }
     }
 
+    /// Whether the first conv runs at stride 2 without a pool (`inputStride`).
+    public var strided: Bool { (inputStride ?? 1) == 2 }
+
+    /// The map size after conv block `i` of an `h` x `w` input: a stride-2 first conv (pad 1,
+    /// 3x3) gives `(h − 1)/2 + 1`, a conv + 2x2 pool `h/2`.
+    public func blockOutput(_ i: Int, _ h: Int, _ w: Int) -> (Int, Int) {
+        i == 0 && strided ? ((h - 1) / 2 + 1, (w - 1) / 2 + 1) : (h / 2, w / 2)
+    }
+
     /// The float student for a `[C, H, W]` input. Layer names (`conv1`, `bn1`, `lif1`, `pool1`, …,
     /// `flatten`, `fc1`, `lifh`, `fc2`, `readout`) are what checkpoints and the compiler read.
     public func build(input: [Int], rng: inout SeededRNG) throws -> Sequential {
@@ -112,11 +129,12 @@ public struct StudentSpec: Codable, Equatable, Sendable {
         }
         for (i, width) in conv.enumerated() {
             guard h >= 2, w >= 2 else { throw SNEError("student: input \(input) is too small for \(conv.count) pooling blocks") }
-            layers.append(("conv\(i + 1)", Conv2d(c, width, kernelSize: 3, padding: 1, needsInputGradient: i > 0, rng: &rng)))
+            let stride = i == 0 && strided ? 2 : 1
+            layers.append(("conv\(i + 1)", Conv2d(c, width, kernelSize: 3, stride: stride, padding: 1, needsInputGradient: i > 0, rng: &rng)))
             layers.append(("bn\(i + 1)", BatchNorm2d(width)))
             layers.append(("lif\(i + 1)", lif(directInput: i == 0)))
-            layers.append(("pool\(i + 1)", MaxPool2d(2)))
-            c = width; h /= 2; w /= 2
+            if stride == 1 { layers.append(("pool\(i + 1)", MaxPool2d(2))) }
+            c = width; (h, w) = blockOutput(i, h, w)
         }
         layers.append(("flatten", Flatten()))
         var n = c * h * w

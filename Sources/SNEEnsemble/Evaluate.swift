@@ -36,6 +36,19 @@ enum OpCounter {
     /// to a valid output (2 at a border, 3 inside; 1 when n = 1).
     static func taps(_ i: Int, _ n: Int) -> Double { Double((i > 0 ? 1 : 0) + 1 + (i < n - 1 ? 1 : 0)) }
 
+    /// The same for a `k`-tap conv of any stride and padding (spec §3.1's count): the taps `ky` with
+    /// `o = (i + pad − ky) / stride` an integer in `[0, out)`, `out = (n + 2·pad − k)/stride + 1`.
+    static func taps(_ i: Int, _ n: Int, k: Int, stride: Int, pad: Int) -> Double {
+        if k == 3 && stride == 1 && pad == 1 { return taps(i, n) }
+        let out = (n + 2 * pad - k) / stride + 1
+        var c = 0
+        for ky in 0..<k {
+            let p = i + pad - ky
+            if p >= 0, p % stride == 0, p / stride < out { c += 1 }
+        }
+        return Double(c)
+    }
+
     /// Runs `student` on `x` `[B, C, H, W]` (evaluation mode) layer by layer and returns the output
     /// `[B, F]` plus, per sample, MACs and synops, and the spike count of every LIF layer.
     static func profile(_ student: Sequential, _ x: Tensor, timeSteps t: Int, beta: Float, compute: ComputeContext)
@@ -53,11 +66,13 @@ enum OpCounter {
             if let conv = layer as? Conv2d {
                 let cout = conv.weight.value.shape[0], c = h.shape[1], hh = h.shape[2], ww = h.shape[3]
                 let first = i == 0
-                let rows = h.shape[0], per = c * hh * ww
+                let rows = h.shape[0], per = c * hh * ww, k = conv.weight.value.shape[2]
+                let ty = (0..<hh).map { taps($0, hh, k: k, stride: conv.stride, pad: conv.padding) }
+                let tx = (0..<ww).map { taps($0, ww, k: k, stride: conv.stride, pad: conv.padding) }
                 for r in 0..<rows {
                     var s = 0.0
                     for ch in 0..<c { for y in 0..<hh { for xx in 0..<ww where h.data[r * per + (ch * hh + y) * ww + xx] != 0 {
-                        s += taps(y, hh) * taps(xx, ww)
+                        s += ty[y] * tx[xx]
                     } } }
                     if first { macs[r % b] += s * Double(cout) } else { syn[r % b] += s * Double(cout) }
                 }
