@@ -138,4 +138,44 @@ import SNEData
         #expect(try grad(lambda, weight, dy) == grad(0, 1, shifted))
         #expect(try grad(lambda, weight, dy) != grad(lambda, 1, dy))
     }
+
+    /// `--input-stride 2`: conv1 at stride 2 with no pool1, the same map sizes after it; the input
+    /// layer's MACs a quarter (denseMACs, hand-computed); the float op count of a strided first conv
+    /// equals a brute-force count over its outputs (every in-bounds tap on a nonzero pixel, spec §3.1).
+    @Test func inputStrideTwoReplacesThePoolAndQuartersTheInputLayer() throws {
+        var spec = StudentSpec(conv: [4, 16], hidden: 64, features: 32)
+        let plain = spec.denseMACs(input: [1, 28, 28])
+        spec.inputStride = 2
+        #expect(spec.denseMACs(input: [1, 28, 28]) == plain - 4 * 9 * 28 * 28 + 4 * 9 * 14 * 14)
+        #expect(spec.synopCostWeights(input: [1, 28, 28]) == StudentSpec(conv: [4, 16], hidden: 64, features: 32).synopCostWeights(input: [1, 28, 28]))
+        var rng = SeededRNG(seed: 4)
+        let s = try spec.build(input: [1, 28, 28], rng: &rng)
+        #expect(s.layers.map(\.name) == ["conv1", "bn1", "lif1", "conv2", "bn2", "lif2", "pool2", "flatten", "fc1", "lifh", "fc2", "readout"])
+        #expect((s.layers[0].layer as? Conv2d)?.stride == 2)
+        #expect(spec.blockOutput(0, 7, 8) == (4, 4) && spec.blockOutput(1, 4, 4) == (2, 2))
+        var bad = spec; bad.inputStride = 3
+        #expect(throws: SNEError.self) { try bad.validate() }
+        var c = TrainConfig(); c.student = spec; c.stem = 1
+        #expect(throws: SNEError("--input-stride 2 with --stem: a shared stem is whole conv blocks with their pool; give one of them")) { try c.validate() }
+
+        // the generic tap count is the stride-1 formula there, and the brute-force count for stride 2
+        for n in [1, 2, 5, 28] { for i in 0..<n { #expect(OpCounter.taps(i, n, k: 3, stride: 1, pad: 1) == OpCounter.taps(i, n)) } }
+        #expect((0..<6).map { OpCounter.taps($0, 6, k: 3, stride: 2, pad: 1) } == [1, 2, 1, 2, 1, 1])   // out = 3: row 5 reaches output 2 through ky = 2 only
+        #expect((0..<5).map { OpCounter.taps($0, 5, k: 3, stride: 2, pad: 1) } == [1, 2, 1, 2, 1])
+        let h = 9, w = 7, b = 2
+        var x = Tensor(zeros: [b, 1, h, w])
+        for i in 0..<x.count where (i * 7) % 3 != 0 { x.data[i] = Float((i * 11) % 5) / 4 }
+        let net = try StudentSpec(conv: [3], hidden: 0, features: 4, beta: 0.5, theta: 1, reset: "subtract", timesteps: 2, slope: 5)
+            .with(inputStride: 2).build(input: [1, h, w], rng: &rng)
+        let prof = try OpCounter.profile(net, x, timeSteps: 2, beta: 0.5, compute: ComputeContext(threads: 1))
+        let oh = (h - 1) / 2 + 1, ow = (w - 1) / 2 + 1
+        for r in 0..<b {
+            var n = 0
+            for oy in 0..<oh { for ox in 0..<ow { for ky in 0..<3 { for kx in 0..<3 {
+                let iy = oy * 2 + ky - 1, ix = ox * 2 + kx - 1
+                if iy >= 0, iy < h, ix >= 0, ix < w, x.data[r * h * w + iy * w + ix] != 0 { n += 1 }
+            } } } }
+            #expect(prof.macs[r] == Double(n * 3) + 4, "sample \(r)")   // + the readout's F requant multiplies
+        }
+    }
 }
