@@ -98,6 +98,27 @@ struct DifferentialTests {
         #expect(n > 5000)
     }
 
+    /// The one-channel input conv's fast walk (input_conv_c1) at every stride: random one-channel
+    /// programs whose students start with a strided input_conv2d of 4 or 8 output channels.
+    @Test("one-channel input convs of stride 2 and 3 (the specialized walk), bit-exact")
+    func stridedOneChannelInputConvs() throws {
+        var limits = RandomProgram.Limits(); limits.maxChannels = 1; limits.maxSide = 12
+        let cases = randomCases(seed: 77, programs: 3000, inputs: 3, limits: limits).filter { c in
+            c.program.students.contains { s in
+                if case .inputConv2D(let v) = s.ops.first { return v.stride > 1 && v.cout % 4 == 0 }
+                return false
+            }
+        }
+        let fullRows = cases.filter { c in c.program.students.contains { s in
+            if case .inputConv2D(let v) = s.ops.first { return v.stride > 1 && v.cout % 4 == 0 && v.kh == 3 && v.kw == 3 }
+            return false
+        } }
+        #expect(cases.count >= 20 && fullRows.count >= 3, "\(cases.count) strided programs, \(fullRows.count) with 3x3 kernels")
+        let (mism, n) = try runDifferential(cases)
+        print("differential host, strided one-channel input convs: \(cases.count) programs, \(n) runs")
+        #expect(mism.isEmpty, "\(mism.prefix(5).joined(separator: "\n"))")
+    }
+
     @Test("deployment build (SNE_TRACE_HASH=0: the stem and lif+maxpool fast paths), bit-exact but for the hash")
     func deployedBuild() throws {
         let cases = randomCases(seed: 7, programs: 1000, inputs: 4)

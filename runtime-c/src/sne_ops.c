@@ -13,7 +13,7 @@
 
 /*
  * SNE_SPECIALIZE (0 or 1, default 1): 1 compiles the LIF loops specialized per leak kind and the
- * fast conv walks (one-channel input conv, stride-1 spike and input convs, unrolled 2x2 windows);
+ * fast conv walks (one-channel input conv of any stride, stride-1 spike and input convs, unrolled 2x2 windows);
  * 0 keeps only the generic loops: the same results in less code and more time (docs/c-runtime.md,
  * "Cost on the device", has both). A port may predefine it.
  */
@@ -382,32 +382,39 @@ static void conv_walk(const sne_model *m, const sne_op *op, const uint8_t *x, co
 }
 
 /* Spec §3.1: the padded frame is visited only when some channel's zero point is nonzero. */
-/* Number of k in [0, K) with 0 <= r - k < N (the taps of frame coordinate r = p + pad that reach an
- * output, stride 1). */
-static uint32_t taps1(uint32_t r, uint32_t K, uint32_t N)
+/* Number of k in [0, K) with r - k = o * S for an output o in [0, N): the taps of frame coordinate
+ * r = p + pad that reach an output at stride S. */
+static uint32_t taps_s(uint32_t r, uint32_t K, uint32_t N, uint32_t S)
 {
-    const uint32_t lo = r >= N ? r - (N - 1u) : 0u, hi = r < K ? r : K - 1u;
-    return lo <= hi ? hi - lo + 1u : 0u;
+    uint32_t k, n = 0;
+    if (S == 1u) {
+        const uint32_t lo = r >= N ? r - (N - 1u) : 0u, hi = r < K ? r : K - 1u;
+        return lo <= hi ? hi - lo + 1u : 0u;
+    }
+    for (k = 0; k < K && k <= r; k++)
+        if ((r - k) % S == 0u && (r - k) / S < N) n++;
+    return n;
 }
 
 /*
- * Spec §3.1 for one input channel, stride 1, zero padding and cout a multiple of 4, output
+ * Spec §3.1 for one input channel, any stride S, zero padding and cout a multiple of 4, output
  * stationary: out[oy][ox][co] = rshr(bias[co] + sum over the taps inside the image with x != 0 of
- * x * w[0][ky][kx][co], shift), four output channels at a time in registers (the same int32 sums as
- * conv_acc, in another order: exact by §7.1). Counts as §3.1: cout MACs per (nonzero pixel, valid
- * tap), derived per pixel from the tap counts of its row and column.
+ * x * w[0][ky][kx][co], shift), iy = oy*S + ky - pad, ix = ox*S + kx - pad, four output channels
+ * at a time in registers (the same int32 sums as conv_acc, in another order: exact by §7.1). Counts
+ * as §3.1: cout MACs per (nonzero pixel, valid tap), derived per pixel from the tap counts of its
+ * row and column.
  */
 /* One output pixel of input_conv_c1: o[0..4) = b[0..4) + the taps (ky, kx) in [ky0, ky1) x [kx0, kx1)
- * that lie inside the image, iy = oy + ky - pad, ix = ox + kx - pad, w at the group's channel. */
+ * that lie inside the image, iy = oy*S + ky - pad, ix = ox*S + kx - pad, w at the group's channel. */
 static void c1_pixel(const uint8_t *x, uint32_t W, const SNE_FLASH int8_t *w, uint32_t co, uint32_t kw, uint32_t pad,
-                     uint32_t oy, uint32_t ox, uint32_t ky0, uint32_t ky1, uint32_t kx0, uint32_t kx1,
+                     uint32_t S, uint32_t oy, uint32_t ox, uint32_t ky0, uint32_t ky1, uint32_t kx0, uint32_t kx1,
                      const int32_t *b, int32_t *o)
 {
     int32_t a0 = b[0], a1 = b[1], a2 = b[2], a3 = b[3];
     uint32_t ky, kx;
     for (ky = ky0; ky < ky1; ky++)
         for (kx = kx0; kx < kx1; kx++) {
-            const int32_t v = x[(oy + ky - pad) * W + ox + kx - pad];
+            const int32_t v = x[(oy * S + ky - pad) * W + ox * S + kx - pad];
             const SNE_FLASH int8_t *wk = w + (ky * kw + kx) * co;
             if (v == 0) continue;
             a0 += v * SNE_LOAD_I8(wk); a1 += v * SNE_LOAD_I8(wk + 1);
@@ -420,17 +427,20 @@ static void input_conv_c1(const sne_model *m, const sne_op *op, const uint8_t *x
 {
     const uint32_t H = op->in_h, W = op->in_w, Ho = op->out_h, Wo = op->out_w, co = op->out_c;
     const sne_syn_params *const sp = &op->par.syn;
-    const uint32_t kh = sp->win.kh, kw = sp->win.kw, pad = sp->win.pad;
-    /* output columns whose kw taps all lie inside the image: [ix0, ix1) */
-    const uint32_t ix0 = pad < Wo ? pad : Wo, ix1 = W + pad >= kw && W + pad - kw + 1u < Wo ? W + pad - kw + 1u : Wo;
+    const uint32_t kh = sp->win.kh, kw = sp->win.kw, pad = sp->win.pad, S = sp->win.stride;
+    /* output columns whose kw taps all lie inside the image: ox*S >= pad and ox*S + kw <= W + pad */
+    uint32_t ix0 = (pad + S - 1u) / S, ix1 = W + pad >= kw ? (W + pad - kw) / S + 1u : 0u;
     const SNE_FLASH int8_t *w = m->w8 + sp->w;
     uint32_t oy, ox, g, py, px;
     uint64_t macs = 0;
+    if (ix0 > Wo) ix0 = Wo;
+    if (ix1 > Wo) ix1 = Wo;
     for (py = 0; py < H; py++) {
-        const uint32_t ny = taps1(py + pad, kh, Ho);
+        const uint32_t ny = taps_s(py + pad, kh, Ho, S);
         uint32_t taps = 0;
+        if (ny == 0u) continue;
         for (px = 0; px < W; px++)
-            if (x[py * W + px] != 0) taps += taps1(px + pad, kw, Wo);
+            if (x[py * W + px] != 0) taps += taps_s(px + pad, kw, Wo, S);
         macs += (uint64_t)ny * taps;
     }
     c->macs += macs * co;
@@ -440,21 +450,22 @@ static void input_conv_c1(const sne_model *m, const sne_op *op, const uint8_t *x
         b[0] = sne_ld_i32(m, sp->b, g); b[1] = sne_ld_i32(m, sp->b, g + 1u);
         b[2] = sne_ld_i32(m, sp->b, g + 2u); b[3] = sne_ld_i32(m, sp->b, g + 3u);
         for (oy = 0; oy < Ho; oy++) {
-            /* rows iy = oy + ky - pad inside the image: ky in [ky0, ky1) */
-            const uint32_t ky0 = oy < pad ? pad - oy : 0u;
-            const uint32_t ky1 = oy + kh - pad > H ? H + pad - oy : kh;
+            /* rows iy = oy*S + ky - pad inside the image: ky in [ky0, ky1) */
+            const uint32_t y0 = oy * S;
+            const uint32_t ky0 = y0 < pad ? pad - y0 : 0u;
+            const uint32_t ky1 = y0 + kh - pad > H ? H + pad - y0 : kh;
             int32_t *orow = out + oy * Wo * co + g;
             ox = 0;
             if (SNE_SPECIALIZE && kh == 3u && kw == 3u && ky0 == 0u && ky1 == 3u) {
                 /* a full row of a 3x3 conv: left border, then the interior with the nine taps
                  * unrolled, then the right border */
                 for (; ox < ix0; ox++)
-                    c1_pixel(x, W, wg, co, kw, pad, oy, ox, 0u, 3u, pad - ox, ox + 3u - pad > W ? W + pad - ox : 3u, b,
-                             orow + ox * co);
+                    c1_pixel(x, W, wg, co, kw, pad, S, oy, ox, 0u, 3u, ox * S < pad ? pad - ox * S : 0u,
+                             ox * S + 3u - pad > W ? W + pad - ox * S : 3u, b, orow + ox * co);
                 if (ox < ix1) {
-                    const uint8_t *x0 = x + (oy - pad) * W + ox - pad;
+                    const uint8_t *x0 = x + (y0 - pad) * W + ox * S - pad;
                     int32_t *o = orow + ox * co;
-                    for (; ox < ix1; ox++, x0++, o += co) {
+                    for (; ox < ix1; ox++, x0 += S, o += co) {
                         int32_t a0 = b[0], a1 = b[1], a2 = b[2], a3 = b[3];
 #define IN_TAP(dy, dx)                                                                        \
     do {                                                                                      \
@@ -474,9 +485,10 @@ static void input_conv_c1(const sne_model *m, const sne_op *op, const uint8_t *x
                 }
             }
             for (; ox < Wo; ox++) {
-                const uint32_t kx0 = ox < pad ? pad - ox : 0u;
-                const uint32_t kx1 = ox + kw - pad > W ? W + pad - ox : kw;
-                c1_pixel(x, W, wg, co, kw, pad, oy, ox, ky0, ky1, kx0, kx1, b, orow + ox * co);
+                const uint32_t x0 = ox * S;
+                const uint32_t kx0 = x0 < pad ? pad - x0 : 0u;
+                const uint32_t kx1 = x0 + kw - pad > W ? W + pad - x0 : kw;
+                c1_pixel(x, W, wg, co, kw, pad, S, oy, ox, ky0, ky1, kx0, kx1, b, orow + ox * co);
             }
         }
     }
@@ -488,7 +500,7 @@ void sne_k_input_conv2d(const sne_model *m, const sne_op *op, const uint8_t *x, 
     uint32_t ci, any = 0;
     const sne_window *const g = &op->par.syn.win;
     for (ci = 0; ci < op->in_c && ci < SNE_MAX_ZERO_POINT; ci++) any |= m->zero_point[ci];
-    if (SNE_SPECIALIZE && op->in_c == 1u && g->stride == 1u && op->out_c % 4u == 0u && (any == 0u || g->pad == 0u)) {
+    if (SNE_SPECIALIZE && op->in_c == 1u && op->out_c % 4u == 0u && (any == 0u || g->pad == 0u)) {
         input_conv_c1(m, op, x, out, c);
         return;
     }
