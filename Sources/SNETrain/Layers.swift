@@ -186,7 +186,9 @@ public final class BatchNorm2d: Layer {
     private var means: [Float] = []    // [groups * C]
     private var groups = 1
     private var evalMode = false
-    private var reluOutput: Tensor?     // the output when a ReLU is fused in (its mask for backward)
+    /// With a ReLU fused in: the forward's γ and β, from which backward recomputes the output's sign
+    /// (its mask) bit for bit instead of keeping the output.
+    private var reluAffine: (gamma: [Float], beta: [Float])?
 
     public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1, perTimeStep: Bool = false) {
         gamma = Parameter("weight", Tensor(repeating: 1, shape: [channels]), decays: false)
@@ -198,8 +200,8 @@ public final class BatchNorm2d: Layer {
 
     public var parameters: [Parameter] { [gamma, beta, runningMean, runningVar] }
     public var attributes: [String: String] { ["eps": "\(eps)", "momentum": "\(momentum)", "perTimeStep": "\(perTimeStep)"] }
-    public var savedBytes: Int { (input?.count ?? 0) * 4 + (reluOutput?.count ?? 0) * 4 + invStd.count * 8 }
-    public func clearSaved() { input = nil; reluOutput = nil; invStd = []; means = [] }
+    public var savedBytes: Int { (input?.count ?? 0) * 4 + invStd.count * 8 }
+    public func clearSaved() { input = nil; reluAffine = nil; invStd = []; means = [] }
 
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor { try forward(x, relu: false, ctx) }
 
@@ -257,7 +259,7 @@ public final class BatchNorm2d: Layer {
             runningVar.value.data[ch] = (1 - momentum) * runningVar.value.data[ch] + momentum * vars[grp * c + ch] * unbias
         } }
         input = x; invStd = inv; self.means = means
-        reluOutput = relu ? y : nil
+        reluAffine = relu ? (gamma.value.data, beta.value.data) : nil
         return y
     }
 
@@ -282,23 +284,22 @@ public final class BatchNorm2d: Layer {
                 let D = SharedPointer(dp.baseAddress!), H = SharedPointer(hp.baseAddress!), X = SharedPointer(xp.baseAddress!)
                 let G = SharedPointer(gp.baseAddress!), B = SharedPointer(bp.baseAddress!)
                 let ga = gamma.value.data, inv = invStd, mu = means
-                let run = { (R: UnsafePointer<Float>?) in
-                    ctx.compute.parallelFor(g * c) { r, _ in
-                        for gc in r {
-                            let grp = gc / c, ch = gc % c, off = (grp * b * c + ch) * hw
-                            sne_bn_channel_backward(D.p + off, H.p + off, R.map { $0 + off }, b, c * hw, hw, ga[ch], mu[gc], inv[gc],
-                                                    X.p + off, G.p + gc, B.p + gc)
-                        }
+                let relu: Int32 = reluAffine == nil ? 0 : 1
+                let fg = reluAffine?.gamma ?? ga, fb = reluAffine?.beta ?? beta.value.data
+                ctx.compute.parallelFor(g * c) { r, _ in
+                    for gc in r {
+                        let grp = gc / c, ch = gc % c, off = (grp * b * c + ch) * hw
+                        sne_bn_channel_backward(D.p + off, H.p + off, relu, fg[ch], fb[ch], b, c * hw, hw, ga[ch], mu[gc], inv[gc],
+                                                X.p + off, G.p + gc, B.p + gc)
                     }
                 }
-                if let ro = reluOutput { ro.data.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
             } }
         } } }
         for grp in 0..<g { for ch in 0..<c {
             gamma.grad.data[ch] += dgam[grp * c + ch]
             beta.grad.data[ch] += dbet[grp * c + ch]
         } }
-        input = nil; reluOutput = nil; invStd = []; means = []
+        input = nil; reluAffine = nil; invStd = []; means = []
         return dx
     }
 }

@@ -217,9 +217,10 @@ void sne_bn_channel_forward(const float *x, size_t nplanes, size_t stride, size_
                             float eps, int relu, float *y, float *mean_out, float *var_out, float *istd_out);
 
 /* dx (same layout) for the forward above, and the channel's dgamma = Σ dy·x̂, dbeta = Σ dy. With a
- * fused ReLU, relu_out is the forward's output y (same layout) and dy counts only where y > 0;
- * NULL otherwise. */
-void sne_bn_channel_backward(const float *dy, const float *x, const float *relu_out, size_t nplanes, size_t stride, size_t hw,
+ * fused ReLU (relu != 0), dy counts only where the forward's output y > 0, y recomputed from x with
+ * the forward's gamma and beta (fwd_gamma, fwd_beta; ignored without relu). */
+void sne_bn_channel_backward(const float *dy, const float *x, int relu, float fwd_gamma, float fwd_beta,
+                             size_t nplanes, size_t stride, size_t hw,
                              float gamma, float mean, float istd, float *dx, float *dgamma, float *dbeta);
 
 /* ---- ReLU (sne_relu.c), n contiguous floats ---- */
