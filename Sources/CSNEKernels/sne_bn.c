@@ -25,9 +25,11 @@ static double lanes_total(const float *acc) {
     return s;
 }
 
-SNE_CLONES
-void sne_bn_channel_forward(const float *x, size_t nplanes, size_t stride, size_t hw, float gamma, float beta,
-                            float eps, int relu, float *y, float *mean_out, float *var_out, float *istd_out) {
+/* The channel's mean, biased variance, 1/sqrt(var + eps) and the affine y = x*sc + sh (the first
+ * two passes of the forward; the arithmetic of the header). */
+static inline __attribute__((always_inline))
+void bn_stats(const float *x, size_t nplanes, size_t stride, size_t hw, float gamma, float beta, float eps,
+              float *mean_out, float *var_out, float *istd_out, float *sc_out, float *sh_out) {
     float acc[LANES];
     for (int l = 0; l < LANES; l++) acc[l] = 0.0f;
     for (size_t i = 0; i < nplanes; i++) {
@@ -48,13 +50,27 @@ void sne_bn_channel_forward(const float *x, size_t nplanes, size_t stride, size_
     float var = (float)(lanes_total(acc) / m);
     float istd = 1.0f / sqrtf(var + eps);
     float sc = gamma * istd, sh = beta - mean * sc;
+    *mean_out = mean; *var_out = var; *istd_out = istd; *sc_out = sc; *sh_out = sh;
+}
+
+SNE_CLONES
+void sne_bn_channel_forward(const float *x, size_t nplanes, size_t stride, size_t hw, float gamma, float beta,
+                            float eps, int relu, float *y, float *mean_out, float *var_out, float *istd_out) {
+    float sc, sh;
+    bn_stats(x, nplanes, stride, hw, gamma, beta, eps, mean_out, var_out, istd_out, &sc, &sh);
     for (size_t i = 0; i < nplanes; i++) {
         const float *xp = x + i * stride;
         float *yp = y + i * stride;
         if (relu) for (size_t j = 0; j < hw; j++) { float v = xp[j] * sc + sh; yp[j] = v > 0.0f ? v : 0.0f; }
         else for (size_t j = 0; j < hw; j++) yp[j] = xp[j] * sc + sh;
     }
-    *mean_out = mean; *var_out = var; *istd_out = istd;
+}
+
+/* The statistics only, for a consumer that applies y = x*sc + sh itself (a fused LIF). */
+SNE_CLONES
+void sne_bn_channel_stats(const float *x, size_t nplanes, size_t stride, size_t hw, float gamma, float beta, float eps,
+                          float *mean_out, float *var_out, float *istd_out, float *scale_out, float *shift_out) {
+    bn_stats(x, nplanes, stride, hw, gamma, beta, eps, mean_out, var_out, istd_out, scale_out, shift_out);
 }
 
 /* dy masked by the fused ReLU (relu != 0): dy where the forward's y = x*sc + sh was > 0, else 0. */

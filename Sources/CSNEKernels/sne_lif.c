@@ -19,7 +19,11 @@
  *   v = beta*m + x;  s = (v >= theta) ? 1 : 0;  m = v - theta*s (subtract) or (s ? 0 : v) (zero)
  *   mem receives v (before reset); pooling routes to the first neuron with v >= theta. Backward
  *   (reset detached): g = ds*sigma'(v - theta) + keep*carry, keep = (zero reset && v >= theta) ? 0 : 1,
- *   dx[t] = g (direct input: summed), carry = beta*g. */
+ *   dx[t] = g (direct input: summed), carry = beta*g.
+ *
+ * With a fused batch norm (a_scale != NULL) the input current of plane p at step t is
+ * fl(fl(x*a_scale[i]) + a_shift[i]), i = (a_per_step ? t : 0)*a_channels + p % a_channels: the
+ * bits sne_bn_channel_forward writes, computed into a scratch plane instead of read back. */
 #include "sne_kernels.h"
 #include <math.h>
 #include <string.h>
@@ -99,15 +103,28 @@ SNE_INLINE void lif_step_spec(size_t n, const float *restrict xi, float *restric
     }
 }
 
+/* The input current of plane p at step t: x's plane, or with a fused batch norm its affine image
+ * written into tmp (hw floats). */
+SNE_INLINE const float *lif_input(const float *x, int direct, int t, int P, int p, size_t hw, const float *a_scale,
+                                  const float *a_shift, int a_channels, int a_per_step, float *restrict tmp) {
+    const float *xi = x + ((direct ? 0 : (size_t)t * P) + p) * hw;
+    if (!a_scale) return xi;
+    const size_t i = (size_t)(a_per_step ? t : 0) * a_channels + (size_t)(p % a_channels);
+    const float sc = a_scale[i], sh = a_shift[i];
+    for (size_t j = 0; j < hw; j++) tmp[j] = xi[j] * sc + sh;
+    return tmp;
+}
+
 SNE_CLONES
 void sne_lif_forward(const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
-                     float beta, float theta, int zero_reset, int spec_order, float *y, float *mem, float *ws) {
+                     float beta, float theta, int zero_reset, int spec_order, float *y, float *mem, float *ws,
+                     const float *a_scale, const float *a_shift, int a_channels, int a_per_step) {
     const size_t hw = (size_t)H * W, ohw = (size_t)(H / k) * (W / k);
-    float *m = ws, *s = ws + hw, *v = ws + 2 * hw;
+    float *m = ws, *s = ws + hw, *v = ws + 2 * hw, *tmp = ws + 3 * hw;
     for (int p = p0; p < p1; p++) {
         for (size_t j = 0; j < hw; j++) { m[j] = 0.0f; s[j] = 0.0f; }
         for (int t = 0; t < T; t++) {
-            const float *xi = x + ((direct ? 0 : (size_t)t * P) + p) * hw;
+            const float *xi = lif_input(x, direct, t, P, p, hw, a_scale, a_shift, a_channels, a_per_step, tmp);
             float *yo = y + ((size_t)t * P + p) * ohw;
             if (spec_order) {
                 lif_step_spec(hw, xi, m, v, s, beta, theta, zero_reset);
@@ -272,15 +289,16 @@ static void route_2x2_tail(const float *mi, const float *dy, int H, int W, float
 SNE_CLONES
 void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
                       float beta, float theta, int zero_reset, int spec_order, int surrogate, float param, float *dx, float *ws, int isa,
-                      float *dbeta) {
+                      float *dbeta, const float *a_scale, const float *a_shift, int a_channels, int a_per_step) {
     const size_t hw = (size_t)H * W;
     const size_t ohw = (size_t)(H / k) * (W / k);
     float *carry = ws, *ds = ws + hw, *mem = ws + 2 * hw;   /* mem: this plane's T membranes */
+    float *tmp = ws + (size_t)(T + 2) * hw;                 /* a fused batch norm's output plane */
     for (int p = p0; p < p1; p++) {
         /* Recompute the plane's membranes with the forward's arithmetic (bit-identical), ds as spikes. */
         for (size_t j = 0; j < hw; j++) { carry[j] = 0.0f; ds[j] = 0.0f; }
         for (int t = 0; t < T; t++) {
-            const float *xi = x + ((direct ? 0 : (size_t)t * P) + p) * hw;
+            const float *xi = lif_input(x, direct, t, P, p, hw, a_scale, a_shift, a_channels, a_per_step, tmp);
             if (spec_order) lif_step_spec(hw, xi, carry, mem + (size_t)t * hw, ds, beta, theta, zero_reset);
             else {
                 lif_step(hw, xi, carry, ds, beta, theta, zero_reset);
