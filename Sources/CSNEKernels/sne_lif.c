@@ -104,11 +104,13 @@ SNE_INLINE void lif_step_spec(size_t n, const float *restrict xi, float *restric
 }
 
 /* The input current of plane p at step t: x's plane, or with a fused batch norm its affine image
- * written into tmp (hw floats). */
+ * written into tmp (hw floats; with direct input the same at every step, so written at t = 0 and
+ * reused: the callers go through t = 0 .. T-1 in order). */
 SNE_INLINE const float *lif_input(const float *x, int direct, int t, int P, int p, size_t hw, const float *a_scale,
                                   const float *a_shift, int a_channels, int a_per_step, float *restrict tmp) {
     const float *xi = x + ((direct ? 0 : (size_t)t * P) + p) * hw;
     if (!a_scale) return xi;
+    if (direct && t > 0 && !a_per_step) return tmp;
     const size_t i = (size_t)(a_per_step ? t : 0) * a_channels + (size_t)(p % a_channels);
     const float sc = a_scale[i], sh = a_shift[i];
     for (size_t j = 0; j < hw; j++) tmp[j] = xi[j] * sc + sh;
