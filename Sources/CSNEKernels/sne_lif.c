@@ -72,22 +72,26 @@ SNE_INLINE void pool_plane(const float *s, int H, int W, int k, float *y) {
         }
 }
 
-/* One step of n neurons: membrane m and spikes s updated in place from input current xi. */
-SNE_INLINE void lif_step(size_t n, const float *restrict xi, float *restrict m, float *restrict s,
-                            float beta, float theta, int zero_reset) {
-    if (!zero_reset) {
-        for (size_t j = 0; j < n; j++) {
-            float v = beta * m[j] + xi[j] - theta * s[j];
-            m[j] = v;
-            s[j] = v - theta > 0.0f ? 1.0f : 0.0f;
-        }
-    } else {
-        for (size_t j = 0; j < n; j++) {
-            float v = (beta * m[j] + xi[j]) * (1.0f - s[j]);
-            m[j] = v;
-            s[j] = v - theta > 0.0f ? 1.0f : 0.0f;
-        }
+/* One snnTorch-order step of n neurons: the membrane read from mp and written to mo (separate
+ * buffers), the spikes s updated in place; the input current is xi, or fl(fl(xi*sc) + sh) when
+ * affine (a fused batch norm: the same two roundings as its output). Arithmetic as in the header. */
+SNE_INLINE void lif_step_out(size_t n, const float *restrict xi, int affine, float sc, float sh, const float *restrict mp,
+                             float *restrict mo, float *restrict s, float beta, float theta, int zero_reset) {
+#define SNE_LIF_STEP_LOOP(IN) \
+    if (!zero_reset) { \
+        for (size_t j = 0; j < n; j++) { \
+            float in = IN; float v = beta * mp[j] + in - theta * s[j]; \
+            mo[j] = v; s[j] = v - theta > 0.0f ? 1.0f : 0.0f; \
+        } \
+    } else { \
+        for (size_t j = 0; j < n; j++) { \
+            float in = IN; float v = (beta * mp[j] + in) * (1.0f - s[j]); \
+            mo[j] = v; s[j] = v - theta > 0.0f ? 1.0f : 0.0f; \
+        } \
     }
+    if (affine) { SNE_LIF_STEP_LOOP(xi[j] * sc + sh) }
+    else { SNE_LIF_STEP_LOOP(xi[j]) }
+#undef SNE_LIF_STEP_LOOP
 }
 
 /* One Spike IR-order step (spec §3.5): m (after reset) updated in place, v (before reset) and the
@@ -126,14 +130,19 @@ void sne_lif_forward(const float *x, int direct, int T, int P, int p0, int p1, i
     for (int p = p0; p < p1; p++) {
         for (size_t j = 0; j < hw; j++) { m[j] = 0.0f; s[j] = 0.0f; }
         for (int t = 0; t < T; t++) {
-            const float *xi = lif_input(x, direct, t, P, p, hw, a_scale, a_shift, a_channels, a_per_step, tmp);
             float *yo = y + ((size_t)t * P + p) * ohw;
             if (spec_order) {
+                const float *xi = lif_input(x, direct, t, P, p, hw, a_scale, a_shift, a_channels, a_per_step, tmp);
                 lif_step_spec(hw, xi, m, v, s, beta, theta, zero_reset);
                 if (mem) memcpy(mem + ((size_t)t * P + p) * hw, v, sizeof(float) * hw);
             } else {
-                lif_step(hw, xi, m, s, beta, theta, zero_reset);
-                if (mem) memcpy(mem + ((size_t)t * P + p) * hw, m, sizeof(float) * hw);
+                /* membranes ping-pong between m (zeroed, read at t = 0) and v; the affine input folded in */
+                const float *xi = x + ((direct ? 0 : (size_t)t * P) + p) * hw;
+                const size_t ai = a_scale ? (size_t)(a_per_step ? t : 0) * a_channels + (size_t)(p % a_channels) : 0;
+                float *mp = t % 2 ? v : m, *mo = t % 2 ? m : v;
+                lif_step_out(hw, xi, a_scale != NULL, a_scale ? a_scale[ai] : 0.0f, a_scale ? a_shift[ai] : 0.0f,
+                             mp, mo, s, beta, theta, zero_reset);
+                if (mem) memcpy(mem + ((size_t)t * P + p) * hw, mo, sizeof(float) * hw);
             }
             if (k == 1) memcpy(yo, s, sizeof(float) * hw);
             else pool_plane(s, H, W, k, yo);
@@ -300,11 +309,15 @@ void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P,
         /* Recompute the plane's membranes with the forward's arithmetic (bit-identical), ds as spikes. */
         for (size_t j = 0; j < hw; j++) { carry[j] = 0.0f; ds[j] = 0.0f; }
         for (int t = 0; t < T; t++) {
-            const float *xi = lif_input(x, direct, t, P, p, hw, a_scale, a_shift, a_channels, a_per_step, tmp);
-            if (spec_order) lif_step_spec(hw, xi, carry, mem + (size_t)t * hw, ds, beta, theta, zero_reset);
-            else {
-                lif_step(hw, xi, carry, ds, beta, theta, zero_reset);
-                memcpy(mem + (size_t)t * hw, carry, sizeof(float) * hw);
+            if (spec_order) {
+                const float *xi = lif_input(x, direct, t, P, p, hw, a_scale, a_shift, a_channels, a_per_step, tmp);
+                lif_step_spec(hw, xi, carry, mem + (size_t)t * hw, ds, beta, theta, zero_reset);
+            } else {
+                /* mem[t] from mem[t-1] (the zeroed carry at t = 0), the affine input folded into the step */
+                const float *xi = x + ((direct ? 0 : (size_t)t * P) + p) * hw;
+                const size_t ai = a_scale ? (size_t)(a_per_step ? t : 0) * a_channels + (size_t)(p % a_channels) : 0;
+                lif_step_out(hw, xi, a_scale != NULL, a_scale ? a_scale[ai] : 0.0f, a_scale ? a_shift[ai] : 0.0f,
+                             t ? mem + (size_t)(t - 1) * hw : carry, mem + (size_t)t * hw, ds, beta, theta, zero_reset);
             }
         }
         for (size_t j = 0; j < hw; j++) carry[j] = 0.0f;

@@ -368,13 +368,13 @@ func referenceSpecLIF(x: [Double], r: [Double], t: Int, beta: Double, theta: Dou
     /// the batch norm's output is never written, the LIF computes it plane by plane. Outputs, input
     /// gradients, the BN parameter gradients, running statistics and the learned decay's gradient
     /// must be the same bits as the layers run one after the other (plain and per-step BN, direct
-    /// input, with and without the pool, both step orders, 1 and 2 threads).
+    /// input, with and without the pool, both step orders and resets, 1 and 2 threads).
     @Test(arguments: [(false, false, 2), (true, false, 2), (false, true, 2), (true, false, 1), (false, false, 1)])
     func fusedBatchNormLIFIsBitIdentical(_ perStep: Bool, _ direct: Bool, _ k: Int) throws {
         let t = 3, b = 4, ch = 3, hw = 10
         let x = randn([direct ? b : t * b, ch, hw, hw], seed: 70, std: 1.3)
         for threads in [1, 2] {
-            for order in [LIFOrder.snntorch, .spec] {
+            for (order, reset) in [(LIFOrder.snntorch, ResetMode.subtract), (.snntorch, .zero), (.spec, .subtract), (.spec, .zero)] {
                 let c = LayerContext(compute: ComputeContext(threads: threads), timeSteps: t)
                 func makeBN() -> BatchNorm2d {
                     let bn = BatchNorm2d(ch, perTimeStep: perStep)
@@ -382,7 +382,7 @@ func referenceSpecLIF(x: [Double], r: [Double], t: Int, beta: Double, theta: Dou
                     return bn
                 }
                 func makeLIF() -> LIF {
-                    let l = LIF(beta: 0.6, theta: 0.5, reset: .subtract, directInput: direct, order: order)
+                    let l = LIF(beta: 0.6, theta: 0.5, reset: reset, directInput: direct, order: order)
                     if order == .spec { l.learnDecay() }
                     return l
                 }
