@@ -339,8 +339,55 @@ void sne_col2im(const float *col, int C, int H, int W, int kh, int kw, int strid
             }
 }
 
+#ifdef SNE_HAVE_AVX2
+/* 2x2 / stride 2 max pooling of planes with AVX-512: 16 windows per step (the even and odd columns of
+ * two rows deinterleaved), the same comparisons in the same order as the scalar loop below (strict
+ * >, so the first maximum wins and NaN never replaces), the same outputs and indices. */
+__attribute__((target("avx512f")))
+static void maxpool2_avx512(const float *x, int P, int H, int W, int OH, int OW, float *y, int32_t *idx) {
+    const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
+    for (int p = 0; p < P; p++) {
+        const float *xp = x + (size_t)p * H * W;
+        float *yp = y + (size_t)p * OH * OW;
+        int32_t *ip = idx + (size_t)p * OH * OW;
+        for (int oy = 0; oy < OH; oy++) {
+            const float *r0 = xp + (size_t)(2 * oy) * W, *r1 = r0 + W;
+            for (int ox = 0; ox < OW; ox += 16) {
+                const int n = OW - ox < 16 ? OW - ox : 16, ncol = 2 * n;
+                const __mmask16 kw = (__mmask16)((1u << n) - 1u);
+                const __mmask16 klo = (__mmask16)(ncol >= 16 ? 0xFFFFu : (1u << ncol) - 1u);
+                const __mmask16 khi = (__mmask16)(ncol >= 32 ? 0xFFFFu : ncol <= 16 ? 0u : (1u << (ncol - 16)) - 1u);
+                const __m512 a_lo = _mm512_maskz_loadu_ps(klo, r0 + 2 * ox), a_hi = _mm512_maskz_loadu_ps(khi, r0 + 2 * ox + 16);
+                const __m512 b_lo = _mm512_maskz_loadu_ps(klo, r1 + 2 * ox), b_hi = _mm512_maskz_loadu_ps(khi, r1 + 2 * ox + 16);
+                const __m512i base = _mm512_add_epi32(_mm512_set1_epi32(2 * oy * W + 2 * ox), ev);
+                __m512 v = _mm512_permutex2var_ps(a_lo, ev, a_hi);
+                __m512i bi = base;
+                __m512 c = _mm512_permutex2var_ps(a_lo, od, a_hi);
+                __mmask16 m = _mm512_cmp_ps_mask(c, v, _CMP_GT_OQ);
+                v = _mm512_mask_mov_ps(v, m, c); bi = _mm512_mask_mov_epi32(bi, m, _mm512_add_epi32(base, _mm512_set1_epi32(1)));
+                c = _mm512_permutex2var_ps(b_lo, ev, b_hi);
+                m = _mm512_cmp_ps_mask(c, v, _CMP_GT_OQ);
+                v = _mm512_mask_mov_ps(v, m, c); bi = _mm512_mask_mov_epi32(bi, m, _mm512_add_epi32(base, _mm512_set1_epi32(W)));
+                c = _mm512_permutex2var_ps(b_lo, od, b_hi);
+                m = _mm512_cmp_ps_mask(c, v, _CMP_GT_OQ);
+                v = _mm512_mask_mov_ps(v, m, c); bi = _mm512_mask_mov_epi32(bi, m, _mm512_add_epi32(base, _mm512_set1_epi32(W + 1)));
+                _mm512_mask_storeu_ps(yp + (size_t)oy * OW + ox, kw, v);
+                _mm512_mask_storeu_epi32(ip + (size_t)oy * OW + ox, kw, bi);
+            }
+        }
+    }
+}
+#endif
+
 void sne_maxpool_fwd(const float *x, int P, int H, int W, int k, int stride, int OH, int OW,
                      float *y, int32_t *idx) {
+#ifdef SNE_HAVE_AVX2
+    if (k == 2 && stride == 2 && OW <= 16 * 1024 && __builtin_cpu_supports("avx512f")) {
+        maxpool2_avx512(x, P, H, W, OH, OW, y, idx);
+        return;
+    }
+#endif
     if (k == 2 && stride == 2) {   /* the common case, branch-light */
         for (int p = 0; p < P; p++) {
             const float *xp = x + (size_t)p * H * W;
