@@ -255,6 +255,16 @@ void sne_adamw_update(float *w, const float *g, float *m, float *v, size_t n,
  * instead of being unmapped and page-faulted back in. No-op on other C libraries. */
 void sne_tune_allocator(void);
 
+/* ---- the worker pool of ComputeContext.parallelFor (sne_pool.c) ---- */
+typedef struct sne_pool sne_pool;
+typedef void (*sne_chunk_fn)(void *ctx, int32_t chunk);
+/* threads - 1 worker threads (the caller is the first). */
+sne_pool *sne_pool_create(int32_t threads);
+/* fn(ctx, c) for c in 0 ..< chunks (chunks <= threads), chunk 0 on the caller, chunk w on worker w;
+ * returns when all are done. Nested or concurrent calls run their chunks inline, in order. */
+void sne_pool_run(sne_pool *p, int32_t chunks, sne_chunk_fn fn, void *ctx);
+void sne_pool_destroy(sne_pool *p);
+
 #ifdef __cplusplus
 }
 #endif
