@@ -218,10 +218,36 @@ void sne_transpose(int path, const float *src, int rows, int cols, const float *
 
 #ifdef SNE_CB_X86
 /* The zero-padded planes of one image (as sne_conv_direct.c pads them), every padded row written once
- * (masked AVX-512 copies of the interior), then 64 zero floats of slack. */
+ * (masked AVX-512 copies of the interior), then 64 zero floats of slack.
+ * pad = 1 and W >= 8: unmasked 16-float copies instead (masked stores are slow on Zen 4). A row's
+ * last copy spills up to 8 floats past its interior, into its right pad and the next row's first
+ * floats (the next row's copy and pads rewrite them; after a plane's last row, its bottom pad row is
+ * written after it); the source row is over-read by as much, masked for the image's last row. */
 __attribute__((target("avx512f")))
 static void cb_pad(const float *x, int C, int H, int W, int pad, float *xpad) {
     const int Hp = H + 2 * pad, Wp = W + 2 * pad;
+    if (pad == 1 && W >= 8) {
+        for (int c = 0; c < C; c++) {
+            float *pc = xpad + (size_t)c * Hp * Wp;
+            for (int i = 0; i < Wp; i++) pc[i] = 0.0f;
+            for (int y = 0; y < H; y++) {
+                float *row = pc + (size_t)(y + 1) * Wp;
+                const float *src = x + ((size_t)c * H + y) * W;
+                const int lastRow = c == C - 1 && y == H - 1;
+                for (int i = 0; i < W; i += 16) {
+                    if (lastRow && W - i < 16) {
+                        const __mmask16 k = (__mmask16)((1u << (W - i)) - 1u);
+                        _mm512_mask_storeu_ps(row + 1 + i, k, _mm512_maskz_loadu_ps(k, src + i));
+                    } else _mm512_storeu_ps(row + 1 + i, _mm512_loadu_ps(src + i));
+                }
+                row[0] = 0.0f; row[W + 1] = 0.0f;
+            }
+            float *bottom = pc + (size_t)(H + 1) * Wp;
+            for (int i = 0; i < Wp; i++) bottom[i] = 0.0f;
+        }
+        memset(xpad + (size_t)C * Hp * Wp, 0, sizeof(float) * 64);
+        return;
+    }
     for (int c = 0; c < C; c++) {
         float *pc = xpad + (size_t)c * Hp * Wp;
         memset(pc, 0, sizeof(float) * (size_t)pad * Wp);

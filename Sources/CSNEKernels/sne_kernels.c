@@ -26,11 +26,54 @@ void sne_tune_allocator(void) {
 
 size_t sne_sgemm_workspace_floats(void) { return (size_t)MC * KC + (size_t)KC * NC + 64; }
 
-/* ---- packing: A panel (mrt x kc) as a[p*mrt + i]; B panel (kc x nrt) as b[p*nrt + j]; zero padded ---- */
-static void pack_a(int transA, const float *A, int lda, int i0, int mc, int p0, int kc, float *dst, int mrt) {
+/* ---- packing: A panel (mrt x kc) as a[p*mrt + i]; B panel (kc x nrt) as b[p*nrt + j]; zero padded.
+ * Packing only moves floats, so every packing path gives the same packed panels. ---- */
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+/* 8 rows of A (M, K) from column p0, 8 columns at a time: an 8 x 8 AVX transpose per step, so
+ * dst[p*8 + i] = s[i*lda + p] for p < kc8 (a multiple of 8). */
+__attribute__((target("avx2")))
+static void pack_a8_avx2(const float *s, int lda, int kc8, float *dst) {
+    for (int p = 0; p < kc8; p += 8) {
+        __m256 r0 = _mm256_loadu_ps(s + p), r1 = _mm256_loadu_ps(s + (size_t)lda + p);
+        __m256 r2 = _mm256_loadu_ps(s + 2 * (size_t)lda + p), r3 = _mm256_loadu_ps(s + 3 * (size_t)lda + p);
+        __m256 r4 = _mm256_loadu_ps(s + 4 * (size_t)lda + p), r5 = _mm256_loadu_ps(s + 5 * (size_t)lda + p);
+        __m256 r6 = _mm256_loadu_ps(s + 6 * (size_t)lda + p), r7 = _mm256_loadu_ps(s + 7 * (size_t)lda + p);
+        __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+        __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+        __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+        __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+        __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+        float *d = dst + (size_t)p * 8;
+        _mm256_storeu_ps(d + 0, _mm256_permute2f128_ps(u0, u4, 0x20));
+        _mm256_storeu_ps(d + 8, _mm256_permute2f128_ps(u1, u5, 0x20));
+        _mm256_storeu_ps(d + 16, _mm256_permute2f128_ps(u2, u6, 0x20));
+        _mm256_storeu_ps(d + 24, _mm256_permute2f128_ps(u3, u7, 0x20));
+        _mm256_storeu_ps(d + 32, _mm256_permute2f128_ps(u0, u4, 0x31));
+        _mm256_storeu_ps(d + 40, _mm256_permute2f128_ps(u1, u5, 0x31));
+        _mm256_storeu_ps(d + 48, _mm256_permute2f128_ps(u2, u6, 0x31));
+        _mm256_storeu_ps(d + 56, _mm256_permute2f128_ps(u3, u7, 0x31));
+    }
+}
+#define SNE_HAVE_PACK_A8 1
+#endif
+
+static void pack_a(int transA, const float *A, int lda, int i0, int mc, int p0, int kc, float *dst, int mrt, int path) {
     for (int ir = 0; ir < mc; ir += mrt) {
         int mr = mc - ir < mrt ? mc - ir : mrt;
-        for (int p = 0; p < kc; p++) {
+        int pstart = 0;
+#ifdef SNE_HAVE_PACK_A8
+        if (!transA && mrt == 8 && mr == 8 && path >= 1) {
+            pstart = kc & ~7;
+            pack_a8_avx2(A + (size_t)(i0 + ir) * lda + p0, lda, pstart, dst + (size_t)ir * kc);
+        }
+#else
+        (void)path;
+#endif
+        for (int p = pstart; p < kc; p++) {
             float *d = dst + (size_t)ir * kc + (size_t)p * mrt;
             if (transA) {
                 const float *s = A + (size_t)(p0 + p) * lda + i0 + ir;   /* (K, M) */
@@ -44,24 +87,28 @@ static void pack_a(int transA, const float *A, int lda, int i0, int mc, int p0, 
     }
 }
 
+/* B (K, N) rows are read once each, in order (p outer), and scattered to the panels. */
 static void pack_b(int transB, const float *B, int ldb, int p0, int kc, int j0, int nc, float *dst, int nrt) {
-    for (int jr = 0; jr < nc; jr += nrt) {
-        int nr = nc - jr < nrt ? nc - jr : nrt;
-        float *panel = dst + (size_t)jr * kc;
-        if (transB) {
-            for (int j = 0; j < nr; j++) {
-                const float *s = B + (size_t)(j0 + jr + j) * ldb + p0;  /* (N, K) */
-                for (int p = 0; p < kc; p++) panel[(size_t)p * nrt + j] = s[p];
-            }
-            if (nr < nrt) for (int p = 0; p < kc; p++) for (int j = nr; j < nrt; j++) panel[(size_t)p * nrt + j] = 0.0f;
-        } else {
-            for (int p = 0; p < kc; p++) {
-                const float *s = B + (size_t)(p0 + p) * ldb + j0 + jr;  /* (K, N) */
-                float *d = panel + (size_t)p * nrt;
-                for (int j = 0; j < nr; j++) d[j] = s[j];
+    if (!transB) {
+        for (int p = 0; p < kc; p++) {
+            const float *s = B + (size_t)(p0 + p) * ldb + j0;  /* (K, N) */
+            for (int jr = 0; jr < nc; jr += nrt) {
+                int nr = nc - jr < nrt ? nc - jr : nrt;
+                float *d = dst + (size_t)jr * kc + (size_t)p * nrt;
+                for (int j = 0; j < nr; j++) d[j] = s[jr + j];
                 for (int j = nr; j < nrt; j++) d[j] = 0.0f;
             }
         }
+        return;
+    }
+    for (int jr = 0; jr < nc; jr += nrt) {
+        int nr = nc - jr < nrt ? nc - jr : nrt;
+        float *panel = dst + (size_t)jr * kc;
+        for (int j = 0; j < nr; j++) {
+            const float *s = B + (size_t)(j0 + jr + j) * ldb + p0;  /* (N, K) */
+            for (int p = 0; p < kc; p++) panel[(size_t)p * nrt + j] = s[p];
+        }
+        if (nr < nrt) for (int p = 0; p < kc; p++) for (int j = nr; j < nrt; j++) panel[(size_t)p * nrt + j] = 0.0f;
     }
 }
 
@@ -215,7 +262,7 @@ void sne_sgemm_block(int transA, int transB, int M, int N, int K, float alpha,
             pack_b(transB, B, ldb, pc, kc, jc, nc, pb, nrt);
             for (int ic = m0; ic < m1; ic += MC) {
                 int mc = m1 - ic < MC ? m1 - ic : MC;
-                pack_a(transA, A, lda, ic, mc, pc, kc, pa, mrt);
+                pack_a(transA, A, lda, ic, mc, pc, kc, pa, mrt, path);
                 for (int jr = 0; jr < nc; jr += nrt) {
                     int nr = nc - jr < nrt ? nc - jr : nrt;
                     for (int ir = 0; ir < mc; ir += mrt) {
@@ -292,8 +339,55 @@ void sne_col2im(const float *col, int C, int H, int W, int kh, int kw, int strid
             }
 }
 
+#ifdef SNE_HAVE_AVX2
+/* 2x2 / stride 2 max pooling of planes with AVX-512: 16 windows per step (the even and odd columns of
+ * two rows deinterleaved), the same comparisons in the same order as the scalar loop below (strict
+ * >, so the first maximum wins and NaN never replaces), the same outputs and indices. */
+__attribute__((target("avx512f")))
+static void maxpool2_avx512(const float *x, int P, int H, int W, int OH, int OW, float *y, int32_t *idx) {
+    const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
+    for (int p = 0; p < P; p++) {
+        const float *xp = x + (size_t)p * H * W;
+        float *yp = y + (size_t)p * OH * OW;
+        int32_t *ip = idx + (size_t)p * OH * OW;
+        for (int oy = 0; oy < OH; oy++) {
+            const float *r0 = xp + (size_t)(2 * oy) * W, *r1 = r0 + W;
+            for (int ox = 0; ox < OW; ox += 16) {
+                const int n = OW - ox < 16 ? OW - ox : 16, ncol = 2 * n;
+                const __mmask16 kw = (__mmask16)((1u << n) - 1u);
+                const __mmask16 klo = (__mmask16)(ncol >= 16 ? 0xFFFFu : (1u << ncol) - 1u);
+                const __mmask16 khi = (__mmask16)(ncol >= 32 ? 0xFFFFu : ncol <= 16 ? 0u : (1u << (ncol - 16)) - 1u);
+                const __m512 a_lo = _mm512_maskz_loadu_ps(klo, r0 + 2 * ox), a_hi = _mm512_maskz_loadu_ps(khi, r0 + 2 * ox + 16);
+                const __m512 b_lo = _mm512_maskz_loadu_ps(klo, r1 + 2 * ox), b_hi = _mm512_maskz_loadu_ps(khi, r1 + 2 * ox + 16);
+                const __m512i base = _mm512_add_epi32(_mm512_set1_epi32(2 * oy * W + 2 * ox), ev);
+                __m512 v = _mm512_permutex2var_ps(a_lo, ev, a_hi);
+                __m512i bi = base;
+                __m512 c = _mm512_permutex2var_ps(a_lo, od, a_hi);
+                __mmask16 m = _mm512_cmp_ps_mask(c, v, _CMP_GT_OQ);
+                v = _mm512_mask_mov_ps(v, m, c); bi = _mm512_mask_mov_epi32(bi, m, _mm512_add_epi32(base, _mm512_set1_epi32(1)));
+                c = _mm512_permutex2var_ps(b_lo, ev, b_hi);
+                m = _mm512_cmp_ps_mask(c, v, _CMP_GT_OQ);
+                v = _mm512_mask_mov_ps(v, m, c); bi = _mm512_mask_mov_epi32(bi, m, _mm512_add_epi32(base, _mm512_set1_epi32(W)));
+                c = _mm512_permutex2var_ps(b_lo, od, b_hi);
+                m = _mm512_cmp_ps_mask(c, v, _CMP_GT_OQ);
+                v = _mm512_mask_mov_ps(v, m, c); bi = _mm512_mask_mov_epi32(bi, m, _mm512_add_epi32(base, _mm512_set1_epi32(W + 1)));
+                _mm512_mask_storeu_ps(yp + (size_t)oy * OW + ox, kw, v);
+                _mm512_mask_storeu_epi32(ip + (size_t)oy * OW + ox, kw, bi);
+            }
+        }
+    }
+}
+#endif
+
 void sne_maxpool_fwd(const float *x, int P, int H, int W, int k, int stride, int OH, int OW,
                      float *y, int32_t *idx) {
+#ifdef SNE_HAVE_AVX2
+    if (k == 2 && stride == 2 && OW <= 16 * 1024 && __builtin_cpu_supports("avx512f")) {
+        maxpool2_avx512(x, P, H, W, OH, OW, y, idx);
+        return;
+    }
+#endif
     if (k == 2 && stride == 2) {   /* the common case, branch-light */
         for (int p = 0; p < P; p++) {
             const float *xp = x + (size_t)p * H * W;

@@ -19,7 +19,11 @@
  *   v = beta*m + x;  s = (v >= theta) ? 1 : 0;  m = v - theta*s (subtract) or (s ? 0 : v) (zero)
  *   mem receives v (before reset); pooling routes to the first neuron with v >= theta. Backward
  *   (reset detached): g = ds*sigma'(v - theta) + keep*carry, keep = (zero reset && v >= theta) ? 0 : 1,
- *   dx[t] = g (direct input: summed), carry = beta*g. */
+ *   dx[t] = g (direct input: summed), carry = beta*g.
+ *
+ * With a fused batch norm (a_scale != NULL) the input current of plane p at step t is
+ * fl(fl(x*a_scale[i]) + a_shift[i]), i = (a_per_step ? t : 0)*a_channels + p % a_channels: the
+ * bits sne_bn_channel_forward writes, computed into a scratch plane instead of read back. */
 #include "sne_kernels.h"
 #include <math.h>
 #include <string.h>
@@ -68,22 +72,26 @@ SNE_INLINE void pool_plane(const float *s, int H, int W, int k, float *y) {
         }
 }
 
-/* One step of n neurons: membrane m and spikes s updated in place from input current xi. */
-SNE_INLINE void lif_step(size_t n, const float *restrict xi, float *restrict m, float *restrict s,
-                            float beta, float theta, int zero_reset) {
-    if (!zero_reset) {
-        for (size_t j = 0; j < n; j++) {
-            float v = beta * m[j] + xi[j] - theta * s[j];
-            m[j] = v;
-            s[j] = v - theta > 0.0f ? 1.0f : 0.0f;
-        }
-    } else {
-        for (size_t j = 0; j < n; j++) {
-            float v = (beta * m[j] + xi[j]) * (1.0f - s[j]);
-            m[j] = v;
-            s[j] = v - theta > 0.0f ? 1.0f : 0.0f;
-        }
+/* One snnTorch-order step of n neurons: the membrane read from mp and written to mo (separate
+ * buffers), the spikes s updated in place; the input current is xi, or fl(fl(xi*sc) + sh) when
+ * affine (a fused batch norm: the same two roundings as its output). Arithmetic as in the header. */
+SNE_INLINE void lif_step_out(size_t n, const float *restrict xi, int affine, float sc, float sh, const float *restrict mp,
+                             float *restrict mo, float *restrict s, float beta, float theta, int zero_reset) {
+#define SNE_LIF_STEP_LOOP(IN) \
+    if (!zero_reset) { \
+        for (size_t j = 0; j < n; j++) { \
+            float in = IN; float v = beta * mp[j] + in - theta * s[j]; \
+            mo[j] = v; s[j] = v - theta > 0.0f ? 1.0f : 0.0f; \
+        } \
+    } else { \
+        for (size_t j = 0; j < n; j++) { \
+            float in = IN; float v = (beta * mp[j] + in) * (1.0f - s[j]); \
+            mo[j] = v; s[j] = v - theta > 0.0f ? 1.0f : 0.0f; \
+        } \
     }
+    if (affine) { SNE_LIF_STEP_LOOP(xi[j] * sc + sh) }
+    else { SNE_LIF_STEP_LOOP(xi[j]) }
+#undef SNE_LIF_STEP_LOOP
 }
 
 /* One Spike IR-order step (spec §3.5): m (after reset) updated in place, v (before reset) and the
@@ -99,22 +107,42 @@ SNE_INLINE void lif_step_spec(size_t n, const float *restrict xi, float *restric
     }
 }
 
+/* The input current of plane p at step t: x's plane, or with a fused batch norm its affine image
+ * written into tmp (hw floats; with direct input the same at every step, so written at t = 0 and
+ * reused: the callers go through t = 0 .. T-1 in order). */
+SNE_INLINE const float *lif_input(const float *x, int direct, int t, int P, int p, size_t hw, const float *a_scale,
+                                  const float *a_shift, int a_channels, int a_per_step, float *restrict tmp) {
+    const float *xi = x + ((direct ? 0 : (size_t)t * P) + p) * hw;
+    if (!a_scale) return xi;
+    if (direct && t > 0 && !a_per_step) return tmp;
+    const size_t i = (size_t)(a_per_step ? t : 0) * a_channels + (size_t)(p % a_channels);
+    const float sc = a_scale[i], sh = a_shift[i];
+    for (size_t j = 0; j < hw; j++) tmp[j] = xi[j] * sc + sh;
+    return tmp;
+}
+
 SNE_CLONES
 void sne_lif_forward(const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
-                     float beta, float theta, int zero_reset, int spec_order, float *y, float *mem, float *ws) {
+                     float beta, float theta, int zero_reset, int spec_order, float *y, float *mem, float *ws,
+                     const float *a_scale, const float *a_shift, int a_channels, int a_per_step) {
     const size_t hw = (size_t)H * W, ohw = (size_t)(H / k) * (W / k);
-    float *m = ws, *s = ws + hw, *v = ws + 2 * hw;
+    float *m = ws, *s = ws + hw, *v = ws + 2 * hw, *tmp = ws + 3 * hw;
     for (int p = p0; p < p1; p++) {
         for (size_t j = 0; j < hw; j++) { m[j] = 0.0f; s[j] = 0.0f; }
         for (int t = 0; t < T; t++) {
-            const float *xi = x + ((direct ? 0 : (size_t)t * P) + p) * hw;
             float *yo = y + ((size_t)t * P + p) * ohw;
             if (spec_order) {
+                const float *xi = lif_input(x, direct, t, P, p, hw, a_scale, a_shift, a_channels, a_per_step, tmp);
                 lif_step_spec(hw, xi, m, v, s, beta, theta, zero_reset);
                 if (mem) memcpy(mem + ((size_t)t * P + p) * hw, v, sizeof(float) * hw);
             } else {
-                lif_step(hw, xi, m, s, beta, theta, zero_reset);
-                if (mem) memcpy(mem + ((size_t)t * P + p) * hw, m, sizeof(float) * hw);
+                /* membranes ping-pong between m (zeroed, read at t = 0) and v; the affine input folded in */
+                const float *xi = x + ((direct ? 0 : (size_t)t * P) + p) * hw;
+                const size_t ai = a_scale ? (size_t)(a_per_step ? t : 0) * a_channels + (size_t)(p % a_channels) : 0;
+                float *mp = t % 2 ? v : m, *mo = t % 2 ? m : v;
+                lif_step_out(hw, xi, a_scale != NULL, a_scale ? a_scale[ai] : 0.0f, a_scale ? a_shift[ai] : 0.0f,
+                             mp, mo, s, beta, theta, zero_reset);
+                if (mem) memcpy(mem + ((size_t)t * P + p) * hw, mo, sizeof(float) * hw);
             }
             if (k == 1) memcpy(yo, s, sizeof(float) * hw);
             else pool_plane(s, H, W, k, yo);
@@ -272,19 +300,24 @@ static void route_2x2_tail(const float *mi, const float *dy, int H, int W, float
 SNE_CLONES
 void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
                       float beta, float theta, int zero_reset, int spec_order, int surrogate, float param, float *dx, float *ws, int isa,
-                      float *dbeta) {
+                      float *dbeta, const float *a_scale, const float *a_shift, int a_channels, int a_per_step) {
     const size_t hw = (size_t)H * W;
     const size_t ohw = (size_t)(H / k) * (W / k);
     float *carry = ws, *ds = ws + hw, *mem = ws + 2 * hw;   /* mem: this plane's T membranes */
+    float *tmp = ws + (size_t)(T + 2) * hw;                 /* a fused batch norm's output plane */
     for (int p = p0; p < p1; p++) {
         /* Recompute the plane's membranes with the forward's arithmetic (bit-identical), ds as spikes. */
         for (size_t j = 0; j < hw; j++) { carry[j] = 0.0f; ds[j] = 0.0f; }
         for (int t = 0; t < T; t++) {
-            const float *xi = x + ((direct ? 0 : (size_t)t * P) + p) * hw;
-            if (spec_order) lif_step_spec(hw, xi, carry, mem + (size_t)t * hw, ds, beta, theta, zero_reset);
-            else {
-                lif_step(hw, xi, carry, ds, beta, theta, zero_reset);
-                memcpy(mem + (size_t)t * hw, carry, sizeof(float) * hw);
+            if (spec_order) {
+                const float *xi = lif_input(x, direct, t, P, p, hw, a_scale, a_shift, a_channels, a_per_step, tmp);
+                lif_step_spec(hw, xi, carry, mem + (size_t)t * hw, ds, beta, theta, zero_reset);
+            } else {
+                /* mem[t] from mem[t-1] (the zeroed carry at t = 0), the affine input folded into the step */
+                const float *xi = x + ((direct ? 0 : (size_t)t * P) + p) * hw;
+                const size_t ai = a_scale ? (size_t)(a_per_step ? t : 0) * a_channels + (size_t)(p % a_channels) : 0;
+                lif_step_out(hw, xi, a_scale != NULL, a_scale ? a_scale[ai] : 0.0f, a_scale ? a_shift[ai] : 0.0f,
+                             t ? mem + (size_t)(t - 1) * hw : carry, mem + (size_t)t * hw, ds, beta, theta, zero_reset);
             }
         }
         for (size_t j = 0; j < hw; j++) carry[j] = 0.0f;

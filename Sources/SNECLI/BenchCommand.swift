@@ -235,12 +235,12 @@ struct BenchCommand: Command {
             other.append(now() - z0)
             var h = x
             var i = 0
-            while i < model.layers.count {   // as Sequential.forward: a LIF + max pool pair runs fused (timed on the LIF)
+            while i < model.layers.count {   // as Sequential.forward: fused runs (BN + LIF + pool, LIF + pool) timed on their first layer
                 let t0 = now()
                 let (out, used) = try model.forwardStep(i, h, ctx)
                 h = out
                 fwd[i].append(now() - t0)
-                if used == 2 { fwd[i + 1].append(0) }
+                for j in 1..<used { fwd[i + j].append(0) }
                 i += used
             }
             var g = try loss(h).grad

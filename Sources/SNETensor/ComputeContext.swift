@@ -37,6 +37,8 @@ public final class ComputeContext: @unchecked Sendable {
     private var gemmWorkspaces: [UnsafeMutablePointer<Float>]
     private var scratch: [UnsafeMutablePointer<Float>]
     private var scratchSize: [Int]
+    /// The worker threads of `parallelFor` (`sne_pool.c`; nil with one thread).
+    private let pool: OpaquePointer?
 
     /// - Parameters:
     ///   - threads: workers (default: all active processors).
@@ -66,9 +68,11 @@ public final class ComputeContext: @unchecked Sendable {
         }
         scratch = (0..<n).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: 1) }
         scratchSize = Array(repeating: 1, count: n)
+        pool = n > 1 ? sne_pool_create(Int32(n)) : nil
     }
 
     deinit {
+        sne_pool_destroy(pool)
         for p in gemmWorkspaces { p.deallocate() }
         for p in scratch { p.deallocate() }
     }
@@ -97,13 +101,23 @@ public final class ComputeContext: @unchecked Sendable {
         let chunks = max(1, min(threads, n / max(1, minChunk)))
         if chunks == 1 { body(0..<n, 0); return }
         withoutActuallyEscaping(body) { escapable in
-            let box = UncheckedBox(escapable)
-            DispatchQueue.concurrentPerform(iterations: chunks) { w in
-                let lo = n * w / chunks, hi = n * (w + 1) / chunks
-                if lo < hi { box.value(lo..<hi, w) }
+            var job = PoolJob(n: n, chunks: chunks, body: escapable)
+            withUnsafeMutablePointer(to: &job) { jp in
+                sne_pool_run(pool, Int32(chunks), { ctx, w in
+                    let job = ctx!.assumingMemoryBound(to: PoolJob.self)
+                    let n = job.pointee.n, chunks = job.pointee.chunks, w = Int(w)
+                    let lo = n * w / chunks, hi = n * (w + 1) / chunks
+                    if lo < hi { job.pointee.body(lo..<hi, w) }
+                }, jp)
             }
         }
     }
+}
+
+/// One `parallelFor`: what the pool's workers read (callers keep the chunks' writes disjoint).
+struct PoolJob {
+    let n: Int, chunks: Int
+    let body: (Range<Int>, Int) -> Void
 }
 
 /// Lets a non-Sendable closure run on the workers of one `parallelFor` (callers keep writes disjoint).

@@ -352,7 +352,8 @@ extension ComputeContext {
         return dx
     }
 
-    /// Average pooling `k x k` with `stride` (windows fully inside the input) over NCHW.
+    /// Average pooling `k x k` with `stride` (windows fully inside the input) over NCHW: each output
+    /// is `fl(Σ window (ky, kx in row-major order, from 0) · 1/k²)`; planes split across the workers.
     public func avgPool2dForward(_ x: Tensor, k: Int, stride: Int) throws -> Tensor {
         guard x.rank == 4 else { throw TensorError("avgpool2d: input must be NCHW (rank 4), got shape \(x.shape)") }
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
@@ -360,27 +361,43 @@ extension ComputeContext {
         let oh = (h - k) / stride + 1, ow = (w - k) / stride + 1
         var y = Tensor(zeros: [n, c, oh, ow])
         let inv = 1 / Float(k * k)
-        for p in 0..<(n * c) {
-            for oy in 0..<oh { for ox in 0..<ow {
-                var s: Float = 0
-                for ky in 0..<k { for kx in 0..<k { s += x.data[p * h * w + (oy * stride + ky) * w + ox * stride + kx] } }
-                y.data[p * oh * ow + oy * ow + ox] = s * inv
-            } }
-        }
+        guard x.count > 0 else { return y }
+        x.data.withUnsafeBufferPointer { xb in y.data.withUnsafeMutableBufferPointer { yb in
+            let X = SharedPointer(xb.baseAddress!), Y = SharedPointer(yb.baseAddress!)
+            parallelFor(n * c, minChunk: max(1, 4096 / (h * w))) { r, _ in
+                for p in r {
+                    let xp = X.p + p * h * w, yp = Y.p + p * oh * ow
+                    for oy in 0..<oh { for ox in 0..<ow {
+                        var s: Float = 0
+                        for ky in 0..<k { for kx in 0..<k { s += xp[(oy * stride + ky) * w + ox * stride + kx] } }
+                        yp[oy * ow + ox] = s * inv
+                    } }
+                }
+            }
+        } }
         return y
     }
 
-    /// Spreads `dy` evenly over each average-pooling window.
+    /// Spreads `dy` evenly over each average-pooling window: `dx += fl(dy · 1/k²)` per window element,
+    /// windows in row-major order within a plane; planes split across the workers.
     public func avgPool2dBackward(_ dy: Tensor, k: Int, stride: Int, inputShape: [Int]) -> Tensor {
         var dx = Tensor(zeros: inputShape)
         let (h, w) = (inputShape[2], inputShape[3]), (oh, ow) = (dy.shape[2], dy.shape[3])
         let inv = 1 / Float(k * k)
-        for p in 0..<(inputShape[0] * inputShape[1]) {
-            for oy in 0..<oh { for ox in 0..<ow {
-                let g = dy.data[p * oh * ow + oy * ow + ox] * inv
-                for ky in 0..<k { for kx in 0..<k { dx.data[p * h * w + (oy * stride + ky) * w + ox * stride + kx] += g } }
-            } }
-        }
+        let planes = inputShape[0] * inputShape[1]
+        guard dx.count > 0, dy.count > 0 else { return dx }
+        dy.data.withUnsafeBufferPointer { db in dx.data.withUnsafeMutableBufferPointer { xb in
+            let D = SharedPointer(db.baseAddress!), X = SharedPointer(xb.baseAddress!)
+            parallelFor(planes, minChunk: max(1, 4096 / (h * w))) { r, _ in
+                for p in r {
+                    let dp = D.p + p * oh * ow, xp = X.p + p * h * w
+                    for oy in 0..<oh { for ox in 0..<ow {
+                        let g = dp[oy * ow + ox] * inv
+                        for ky in 0..<k { for kx in 0..<k { xp[(oy * stride + ky) * w + ox * stride + kx] += g } }
+                    } }
+                }
+            }
+        } }
         return dx
     }
 }

@@ -88,6 +88,9 @@ public final class LIF: Layer {
     /// (output `[T*B, ...]`; backward returns `Σ_t dL/dI[t]`). Saves materialising T copies.
     public var directInput: Bool
     private var input: Tensor?
+    /// A batch norm fused in before the layer (`forward(_:pool:affine:_:)`): the input current is
+    /// `input·scale + shift`, per (group, channel), as the batch norm would have written it.
+    private var affine: LIFAffine?
     /// Planes per step, plane height and width, fused pooling window and T of the last training forward.
     private var geometry: (planes: Int, h: Int, w: Int, pool: Int, steps: Int)?
 
@@ -114,8 +117,9 @@ public final class LIF: Layer {
         ["beta": "\(beta)", "theta": "\(theta)", "reset": reset.rawValue, "surrogate": surrogate.description,
          "directInput": "\(directInput)", "order": order.rawValue]
     }
-    public var savedBytes: Int { (input?.count ?? 0) * 4 }
-    public func clearSaved() { input = nil; geometry = nil }
+    /// With a fused batch norm the saved input is the batch norm's (counted there).
+    public var savedBytes: Int { affine == nil ? (input?.count ?? 0) * 4 : 0 }
+    public func clearSaved() { input = nil; affine = nil; geometry = nil }
 
     /// Membrane potentials of the last training forward, `[T*B, ...]` (nil after backward).
     public var lastMembrane: Tensor? {
@@ -123,11 +127,13 @@ public final class LIF: Layer {
         var shape = x.shape
         if directInput { shape[0] *= t }
         var m = Tensor(zeros: shape), spikes = Tensor(zeros: shape)
-        let ws = UnsafeMutablePointer<Float>.allocate(capacity: 3 * h * w)
+        let ws = UnsafeMutablePointer<Float>.allocate(capacity: 4 * h * w)
         defer { ws.deallocate() }
         x.data.withUnsafeBufferPointer { xb in m.data.withUnsafeMutableBufferPointer { mb in spikes.data.withUnsafeMutableBufferPointer { sb in
-            sne_lif_forward(xb.baseAddress!, directInput ? 1 : 0, Int32(t), Int32(planes), 0, Int32(planes), Int32(h), Int32(w), 1,
-                            beta, theta, reset == .zero ? 1 : 0, order == .spec ? 1 : 0, sb.baseAddress!, mb.baseAddress!, ws)
+            affine.withPointers { sc, sh, ac, at in
+                sne_lif_forward(xb.baseAddress!, directInput ? 1 : 0, Int32(t), Int32(planes), 0, Int32(planes), Int32(h), Int32(w), 1,
+                                beta, theta, reset == .zero ? 1 : 0, order == .spec ? 1 : 0, sb.baseAddress!, mb.baseAddress!, ws, sc, sh, ac, at)
+            }
         } } }
         return m
     }
@@ -148,6 +154,14 @@ public final class LIF: Layer {
     /// the same bits as `forward` then `MaxPool2d(k)`; `backward` then takes the pooled gradient.
     /// `Sequential` uses it for every LIF directly followed by such a pool.
     public func forward(_ x: Tensor, pool k: Int, _ ctx: LayerContext) throws -> Tensor {
+        try forward(x, pool: k, affine: nil, ctx)
+    }
+
+    /// `forward(_:pool:_:)` on the output of a batch norm that was not written: `x` is the batch
+    /// norm's input and `affine` its training affine (`BatchNorm2d.forwardAffine`); the input current
+    /// is computed plane by plane with the batch norm's arithmetic (the same bits), and backward returns
+    /// the gradient with respect to that current (what the batch norm's backward takes).
+    func forward(_ x: Tensor, pool k: Int, affine: LIFAffine?, _ ctx: LayerContext) throws -> Tensor {
         let t = ctx.timeSteps
         guard x.rank >= 1, directInput || x.shape[0] % t == 0 else { throw LayerError("LIF: batch \(x.shape.first ?? 0) is not a multiple of T = \(t)") }
         let direct = directInput
@@ -164,18 +178,23 @@ public final class LIF: Layer {
         if k > 1 { outShape[2] /= k; outShape[3] /= k }
         let beta = self.beta, theta = self.theta, zero: Int32 = reset == .zero ? 1 : 0, spec: Int32 = order == .spec ? 1 : 0
         let compute = ctx.compute
-        compute.reserveScratch(3 * h * w)
+        compute.reserveScratch(4 * h * w)
+        self.affine = affine
+        let af = affine
         let y = Tensor(uninitialized: outShape) { yb in
             x.data.withUnsafeBufferPointer { xb in
                 guard planes > 0, h * w > 0 else { return }
                 let X = SharedPointer(xb.baseAddress!), Y = SharedPointer(yb.baseAddress!)
                 compute.parallelFor(planes, minChunk: max(1, 4096 / (h * w))) { r, worker in
-                    sne_lif_forward(X.p, direct ? 1 : 0, Int32(t), Int32(planes), Int32(r.lowerBound), Int32(r.upperBound),
-                                    Int32(h), Int32(w), Int32(k), beta, theta, zero, spec, Y.p, nil, compute.scratch(worker))
+                    af.withPointers { sc, sh, ac, at in
+                        sne_lif_forward(X.p, direct ? 1 : 0, Int32(t), Int32(planes), Int32(r.lowerBound), Int32(r.upperBound),
+                                        Int32(h), Int32(w), Int32(k), beta, theta, zero, spec, Y.p, nil, compute.scratch(worker), sc, sh, ac, at)
+                    }
                 }
             }
         }
         input = ctx.training ? x : nil
+        if !ctx.training { self.affine = nil }
         geometry = (planes, h, w, k, t)
         return y
     }
@@ -202,7 +221,8 @@ public final class LIF: Layer {
         let spec: Int32 = order == .spec ? 1 : 0
         let inShape = x.shape
         let compute = ctx.compute
-        compute.reserveScratch((t + 2) * h * w)
+        compute.reserveScratch((t + 3) * h * w)
+        let af = affine
         var dx = Tensor(uninitialized: inShape) { _ in }   // every element written by the kernel
         let learn = betaLogit != nil && order == .spec
         var dbeta = [Float](repeating: 0, count: learn ? planes : 0)
@@ -213,9 +233,11 @@ public final class LIF: Layer {
                 guard planes > 0, h * w > 0 else { return }
                 let D = SharedPointer(db.baseAddress!), M = SharedPointer(ib.baseAddress!), X = SharedPointer(xb.baseAddress!)
                 compute.parallelFor(planes, minChunk: max(1, 4096 / (h * w))) { r, worker in
-                    sne_lif_backward(D.p, M.p, direct ? 1 : 0, Int32(t), Int32(planes), Int32(r.lowerBound), Int32(r.upperBound),
-                                     Int32(h), Int32(w), Int32(k), beta, theta, zero, spec, kind, param, X.p, compute.scratch(worker),
-                                     compute.isaLevel, G?.p)
+                    af.withPointers { sc, sh, ac, at in
+                        sne_lif_backward(D.p, M.p, direct ? 1 : 0, Int32(t), Int32(planes), Int32(r.lowerBound), Int32(r.upperBound),
+                                         Int32(h), Int32(w), Int32(k), beta, theta, zero, spec, kind, param, X.p, compute.scratch(worker),
+                                         compute.isaLevel, G?.p, sc, sh, ac, at)
+                    }
                 }
             } }
         }
@@ -229,8 +251,26 @@ public final class LIF: Layer {
             p.accumulate(g)
         }
         input = nil
+        affine = nil
         geometry = nil
         return dx
+    }
+}
+
+/// A batch norm's training output folded into the LIF that follows it: the input current of channel
+/// `c` at step `t` is `x·scale[i] + shift[i]`, `i = (perStep ? t : 0)·channels + c`.
+struct LIFAffine {
+    var scale: [Float], shift: [Float]
+    var channels: Int, perStep: Bool
+}
+
+extension Optional where Wrapped == LIFAffine {
+    /// Runs `body` with the C kernels' affine arguments (NULL pointers without an affine).
+    func withPointers<R>(_ body: (UnsafePointer<Float>?, UnsafePointer<Float>?, Int32, Int32) -> R) -> R {
+        guard let a = self else { return body(nil, nil, 1, 0) }
+        return a.scale.withUnsafeBufferPointer { sc in a.shift.withUnsafeBufferPointer { sh in
+            body(sc.baseAddress, sh.baseAddress, Int32(a.channels), a.perStep ? 1 : 0)
+        } }
     }
 }
 

@@ -159,6 +159,17 @@ public final class Sequential: LayerContainer {
                 pool.markFused()
                 return (y, 2)
             }
+            if ctx.training, let bn = l as? BatchNorm2d, i + 1 < layers.count, let lif = layers[i + 1].layer as? LIF, h.count > 0,
+               h.rank == 4, bn.perTimeStep ? !lif.directInput : true {
+                // The batch norm's output is never written: the LIF (and a max pool it absorbs) computes it plane by plane.
+                let pool = i + 2 < layers.count ? layers[i + 2].layer as? MaxPool2d : nil
+                let fusePool = pool.map { $0.canFuse(after: h) } ?? false
+                let a = try bn.forwardAffine(h, ctx)
+                let affine = LIFAffine(scale: a.scale, shift: a.shift, channels: h.shape[1], perStep: a.groups > 1)
+                let y = try lif.forward(h, pool: fusePool ? pool!.kernelSize : 1, affine: affine, ctx)
+                if fusePool { pool!.markFused() }
+                return (y, fusePool ? 3 : 2)
+            }
             if ctx.training, let bn = l as? BatchNorm2d, i + 1 < layers.count, let relu = layers[i + 1].layer as? ReLU, h.count > 0 {
                 let y = try bn.forward(h, relu: true, ctx)
                 relu.markFused()

@@ -186,7 +186,9 @@ public final class BatchNorm2d: Layer {
     private var means: [Float] = []    // [groups * C]
     private var groups = 1
     private var evalMode = false
-    private var reluOutput: Tensor?     // the output when a ReLU is fused in (its mask for backward)
+    /// With a ReLU fused in: the forward's γ and β, from which backward recomputes the output's sign
+    /// (its mask) bit for bit instead of keeping the output.
+    private var reluAffine: (gamma: [Float], beta: [Float])?
 
     public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1, perTimeStep: Bool = false) {
         gamma = Parameter("weight", Tensor(repeating: 1, shape: [channels]), decays: false)
@@ -198,14 +200,27 @@ public final class BatchNorm2d: Layer {
 
     public var parameters: [Parameter] { [gamma, beta, runningMean, runningVar] }
     public var attributes: [String: String] { ["eps": "\(eps)", "momentum": "\(momentum)", "perTimeStep": "\(perTimeStep)"] }
-    public var savedBytes: Int { (input?.count ?? 0) * 4 + (reluOutput?.count ?? 0) * 4 + invStd.count * 8 }
-    public func clearSaved() { input = nil; reluOutput = nil; invStd = []; means = [] }
+    public var savedBytes: Int { (input?.count ?? 0) * 4 + invStd.count * 8 }
+    public func clearSaved() { input = nil; reluAffine = nil; invStd = []; means = [] }
 
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor { try forward(x, relu: false, ctx) }
 
     /// Training forward; with `relu`, the output is `max(y, 0)` (a following `ReLU` fused in, see
     /// `Sequential.forwardStep`) and backward masks `dy` where it is 0, exactly as the ReLU would.
     func forward(_ x: Tensor, relu: Bool, _ ctx: LayerContext) throws -> Tensor {
+        try forward(x, relu: relu, affineOnly: false, ctx).y
+    }
+
+    /// Training forward without writing the output, for a LIF that applies it on the fly
+    /// (`Sequential.forwardStep`): the statistics are computed, saved for backward and folded into
+    /// the running averages exactly as by `forward`; returns the per-(group, channel) affine
+    /// `y = x·scale + shift` (index `group·C + channel`, the forward's floats) and the group count.
+    func forwardAffine(_ x: Tensor, _ ctx: LayerContext) throws -> (scale: [Float], shift: [Float], groups: Int) {
+        let r = try forward(x, relu: false, affineOnly: true, ctx)
+        return (r.scale, r.shift, groups)
+    }
+
+    private func forward(_ x: Tensor, relu: Bool, affineOnly: Bool, _ ctx: LayerContext) throws -> (y: Tensor, scale: [Float], shift: [Float]) {
         let c = gamma.value.count
         guard x.rank == 4 || x.rank == 2, x.shape[1] == c else {
             throw LayerError("BatchNorm2d(\(c)): input shape \(x.shape), expected [N, \(c), H, W]")
@@ -217,7 +232,7 @@ public final class BatchNorm2d: Layer {
         var y = Tensor(uninitialized: x.shape) { _ in }   // every element written in either mode
         if !ctx.training {
             let rm = runningMean.value.data, rv = runningVar.value.data, ga = gamma.value.data, be = beta.value.data
-            if x.count == 0 { evalMode = true; return x }
+            if x.count == 0 { evalMode = true; return (x, [], []) }
             let scale = (0..<c).map { ga[$0] / (rv[$0] + eps).squareRoot() }
             let shift = (0..<c).map { be[$0] - rm[$0] * scale[$0] }
             x.data.withUnsafeBufferPointer { xp in y.data.withUnsafeMutableBufferPointer { yp in
@@ -230,25 +245,33 @@ public final class BatchNorm2d: Layer {
                 }
             } }
             evalMode = true
-            return y
+            return (y, [], [])
         }
         evalMode = false
         groups = g
-        y = Tensor(uninitialized: x.shape) { _ in }   // fully written below
+        y = affineOnly ? Tensor(zeros: [0]) : Tensor(uninitialized: x.shape) { _ in }   // fully written below
         var inv = [Float](repeating: 0, count: g * c)
         var means = [Float](repeating: 0, count: g * c), vars = [Float](repeating: 0, count: g * c)
+        var scale = [Float](repeating: 0, count: affineOnly ? g * c : 0), shift = scale
         let m = Double(b * hw)
         x.data.withUnsafeBufferPointer { xp in y.data.withUnsafeMutableBufferPointer { yp in
             inv.withUnsafeMutableBufferPointer { ip in means.withUnsafeMutableBufferPointer { mp in vars.withUnsafeMutableBufferPointer { vp in
-                let X = SharedPointer(xp.baseAddress!), Y = SharedPointer(yp.baseAddress!)
+            scale.withUnsafeMutableBufferPointer { sp in shift.withUnsafeMutableBufferPointer { tp in
+                let X = SharedPointer(xp.baseAddress!), Y = affineOnly ? nil : SharedPointer(yp.baseAddress!)
                 let I = SharedPointer(ip.baseAddress!), M = SharedPointer(mp.baseAddress!), V = SharedPointer(vp.baseAddress!)
+                let S = affineOnly ? SharedPointer(sp.baseAddress!) : nil, T = affineOnly ? SharedPointer(tp.baseAddress!) : nil
                 let ga = gamma.value.data, be = beta.value.data, eps = self.eps
                 ctx.compute.parallelFor(g * c) { r, _ in
                     for gc in r {
                         let grp = gc / c, ch = gc % c, off = (grp * b * c + ch) * hw
-                        sne_bn_channel_forward(X.p + off, b, c * hw, hw, ga[ch], be[ch], eps, relu ? 1 : 0, Y.p + off, M.p + gc, V.p + gc, I.p + gc)
+                        if let Y {
+                            sne_bn_channel_forward(X.p + off, b, c * hw, hw, ga[ch], be[ch], eps, relu ? 1 : 0, Y.p + off, M.p + gc, V.p + gc, I.p + gc)
+                        } else if let S, let T {
+                            sne_bn_channel_stats(X.p + off, b, c * hw, hw, ga[ch], be[ch], eps, M.p + gc, V.p + gc, I.p + gc, S.p + gc, T.p + gc)
+                        }
                     }
                 }
+            } }
             } } }
         } }
         let unbias = m > 1 ? Float(m / (m - 1)) : 1
@@ -257,8 +280,8 @@ public final class BatchNorm2d: Layer {
             runningVar.value.data[ch] = (1 - momentum) * runningVar.value.data[ch] + momentum * vars[grp * c + ch] * unbias
         } }
         input = x; invStd = inv; self.means = means
-        reluOutput = relu ? y : nil
-        return y
+        reluAffine = relu ? (gamma.value.data, beta.value.data) : nil
+        return (y, scale, shift)
     }
 
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
@@ -282,23 +305,22 @@ public final class BatchNorm2d: Layer {
                 let D = SharedPointer(dp.baseAddress!), H = SharedPointer(hp.baseAddress!), X = SharedPointer(xp.baseAddress!)
                 let G = SharedPointer(gp.baseAddress!), B = SharedPointer(bp.baseAddress!)
                 let ga = gamma.value.data, inv = invStd, mu = means
-                let run = { (R: UnsafePointer<Float>?) in
-                    ctx.compute.parallelFor(g * c) { r, _ in
-                        for gc in r {
-                            let grp = gc / c, ch = gc % c, off = (grp * b * c + ch) * hw
-                            sne_bn_channel_backward(D.p + off, H.p + off, R.map { $0 + off }, b, c * hw, hw, ga[ch], mu[gc], inv[gc],
-                                                    X.p + off, G.p + gc, B.p + gc)
-                        }
+                let relu: Int32 = reluAffine == nil ? 0 : 1
+                let fg = reluAffine?.gamma ?? ga, fb = reluAffine?.beta ?? beta.value.data
+                ctx.compute.parallelFor(g * c) { r, _ in
+                    for gc in r {
+                        let grp = gc / c, ch = gc % c, off = (grp * b * c + ch) * hw
+                        sne_bn_channel_backward(D.p + off, H.p + off, relu, fg[ch], fb[ch], b, c * hw, hw, ga[ch], mu[gc], inv[gc],
+                                                X.p + off, G.p + gc, B.p + gc)
                     }
                 }
-                if let ro = reluOutput { ro.data.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
             } }
         } } }
         for grp in 0..<g { for ch in 0..<c {
             gamma.grad.data[ch] += dgam[grp * c + ch]
             beta.grad.data[ch] += dbet[grp * c + ch]
         } }
-        input = nil; reluOutput = nil; invStd = []; means = []
+        input = nil; reluAffine = nil; invStd = []; means = []
         return dx
     }
 }

@@ -189,4 +189,28 @@ func directConv(_ x: Tensor, _ w: Tensor, stride: Int, pad: Int) -> [Double] {
         let da = ctx.avgPool2dBackward(Tensor(repeating: 4, shape: [1, 1, 2, 2]), k: 2, stride: 2, inputShape: x.shape)
         #expect(da.data == [Float](repeating: 1, count: 16))
     }
+
+    /// 2x2 max pooling (AVX-512 where the CPU has it) against the plain loop: ties (first maximum
+    /// wins), NaN (never replaces), widths with partial 16-window groups and odd sizes.
+    @Test(arguments: [(28, 28), (14, 14), (7, 7), (9, 13), (40, 66)])
+    func maxPoolMatchesPlainLoop(_ h: Int, _ w: Int) throws {
+        let ctx = ComputeContext(threads: 2)
+        var rng = SeededRNG(seed: 9)
+        let n = 3, c = 2
+        let x = try Tensor(shape: [n, c, h, w], data: (0..<(n * c * h * w)).map { _ in
+            let r = rng.next() % 7
+            return r < 2 ? 0 : r == 2 ? 1 : r == 3 ? .nan : Float(Int(rng.next() % 5) - 2)
+        })
+        let (y, idx) = try ctx.maxPool2dForward(x, k: 2, stride: 2)
+        let oh = h / 2, ow = w / 2
+        for p in 0..<(n * c) { for oy in 0..<oh { for ox in 0..<ow {
+            var best = 2 * oy * w + 2 * ox, v = x.data[p * h * w + best]
+            for (dy, dx) in [(0, 1), (1, 0), (1, 1)] {
+                let q = (2 * oy + dy) * w + 2 * ox + dx
+                if x.data[p * h * w + q] > v { v = x.data[p * h * w + q]; best = q }
+            }
+            let o = p * oh * ow + oy * ow + ox
+            #expect(y.data[o].bitPattern == v.bitPattern && idx[o] == Int32(best))
+        } } }
+    }
 }

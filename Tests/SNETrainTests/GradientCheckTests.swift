@@ -364,6 +364,57 @@ func referenceSpecLIF(x: [Double], r: [Double], t: Int, beta: Double, theta: Dou
         }
     }
 
+    /// `Sequential` folds a training BatchNorm2d into the LIF after it (and a max pool after that):
+    /// the batch norm's output is never written, the LIF computes it plane by plane. Outputs, input
+    /// gradients, the BN parameter gradients, running statistics and the learned decay's gradient
+    /// must be the same bits as the layers run one after the other (plain and per-step BN, direct
+    /// input, with and without the pool, both step orders and resets, 1 and 2 threads).
+    @Test(arguments: [(false, false, 2), (true, false, 2), (false, true, 2), (true, false, 1), (false, false, 1)])
+    func fusedBatchNormLIFIsBitIdentical(_ perStep: Bool, _ direct: Bool, _ k: Int) throws {
+        let t = 3, b = 4, ch = 3, hw = 10
+        let x = randn([direct ? b : t * b, ch, hw, hw], seed: 70, std: 1.3)
+        for threads in [1, 2] {
+            for (order, reset) in [(LIFOrder.snntorch, ResetMode.subtract), (.snntorch, .zero), (.spec, .subtract), (.spec, .zero)] {
+                let c = LayerContext(compute: ComputeContext(threads: threads), timeSteps: t)
+                func makeBN() -> BatchNorm2d {
+                    let bn = BatchNorm2d(ch, perTimeStep: perStep)
+                    for i in 0..<ch { bn.gamma.value.data[i] = 0.7 + 0.3 * Float(i); bn.beta.value.data[i] = 0.4 - 0.2 * Float(i) }
+                    return bn
+                }
+                func makeLIF() -> LIF {
+                    let l = LIF(beta: 0.6, theta: 0.5, reset: reset, directInput: direct, order: order)
+                    if order == .spec { l.learnDecay() }
+                    return l
+                }
+                let bn1 = makeBN(), lif1 = makeLIF(), bn2 = makeBN(), lif2 = makeLIF(), pool2 = MaxPool2d(k)
+                let fused = Sequential(k > 1 ? [bn1, lif1, MaxPool2d(k)] : [bn1, lif1])
+                c.training = true
+                let y1 = try fused.forward(x, c)
+                var y2 = try lif2.forward(try bn2.forward(x, c), c)
+                if k > 1 { y2 = try pool2.forward(y2, c) }
+                #expect(y1 == y2)
+                #expect(y1.sum() > 0 && y1.sum() < Double(y1.count))
+                #expect(lif1.lastMembrane == lif2.lastMembrane)
+                #expect(fused.savedBytes < bn2.savedBytes + lif2.savedBytes + pool2.savedBytes)
+                let r = randn(y1.shape, seed: 71)
+                let d1 = try fused.backward(r, c)
+                let d2 = try bn2.backward(try lif2.backward(k > 1 ? try pool2.backward(r, c) : r, c), c)
+                #expect(d1.data.map(\.bitPattern) == d2.data.map(\.bitPattern))
+                #expect(bn1.gamma.grad.data.map(\.bitPattern) == bn2.gamma.grad.data.map(\.bitPattern))
+                #expect(bn1.beta.grad.data.map(\.bitPattern) == bn2.beta.grad.data.map(\.bitPattern))
+                #expect(bn1.runningMean.value == bn2.runningMean.value && bn1.runningVar.value == bn2.runningVar.value)
+                if order == .spec {
+                    #expect(lif1.betaLogit!.grad.data.map(\.bitPattern) == lif2.betaLogit!.grad.data.map(\.bitPattern))
+                }
+                #expect(fused.savedBytes == 0)
+                c.training = false
+                var e2 = try lif2.forward(try bn2.forward(x, c), c)
+                if k > 1 { e2 = try pool2.forward(e2, c) }
+                #expect(try fused.forward(x, c) == e2)
+            }
+        }
+    }
+
     /// `Sequential` runs BatchNorm2d + ReLU as one pass in training: outputs, input gradients and the
     /// BN parameter gradients must be the same bits as the two layers run one after the other (plain
     /// and per-time-step BN, a plane size crossing the 64-lane sums, rank 2).

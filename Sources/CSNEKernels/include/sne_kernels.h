@@ -192,21 +192,28 @@ enum { SNE_SURROGATE_FAST_SIGMOID = 0, SNE_SURROGATE_ATAN = 1, SNE_SURROGATE_TRI
 /* Planes [p0, p1) of a time-unrolled batch with P planes of H x W neurons per step:
  *   x (direct ? (P, H, W) : (T, P, H, W)) -> y (T, P, H/k, W/k) spikes, max-pooled k x k with stride
  *   k when k > 1 (H and W multiples of k); mem (T, P, H, W) receives the membranes (NULL: not kept).
- *   ws: 3*H*W floats. spec_order 0: snnTorch order (reset on the next step, fire on v > theta);
- *   1: Spike IR order (spec §3.5). The arithmetic is spelled out at the top of sne_lif.c. */
+ *   ws: 4*H*W floats. spec_order 0: snnTorch order (reset on the next step, fire on v > theta);
+ *   1: Spike IR order (spec §3.5). The arithmetic is spelled out at the top of sne_lif.c.
+ *   a_scale != NULL: the input current is x*a_scale[i] + a_shift[i] (a batch norm fused in, the
+ *   same arithmetic as sne_bn_channel_forward's output), i = (a_per_step ? t : 0)*a_channels +
+ *   p % a_channels. */
 void sne_lif_forward(const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
-                     float beta, float theta, int zero_reset, int spec_order, float *y, float *mem, float *ws);
+                     float beta, float theta, int zero_reset, int spec_order, float *y, float *mem, float *ws,
+                     const float *a_scale, const float *a_shift, int a_channels, int a_per_step);
 
 /* BPTT for the same planes: dy (T, P, H/k, W/k) -> dx (direct ? (P, H, W), the sum over steps :
  * (T, P, H, W)), every dx element of the planes written. The membranes are recomputed from the
  * forward input x (same layout as in sne_lif_forward). The pooled gradient goes to the first
  * spiking neuron of its window (the first neuron when none spiked), as max pooling routes it;
  * at ISA level `isa` 2 the 2x2 routing runs with AVX-512 bit masks (same bits as the scalar one).
- * ws: (T + 2)*H*W floats. dbeta (spec order only; NULL: not wanted): dbeta[p] = dL/dβ of plane p,
- * Σ_t Σ_j dL/dv[t]_j · m[t-1]_j (m the membrane after reset), for a learned decay (PLIF). */
+ * ws: (T + 3)*H*W floats. dbeta (spec order only; NULL: not wanted): dbeta[p] = dL/dβ of plane p,
+ * Σ_t Σ_j dL/dv[t]_j · m[t-1]_j (m the membrane after reset), for a learned decay (PLIF).
+ * a_scale, a_shift, a_channels, a_per_step: the fused affine input of sne_lif_forward (dx is then
+ * the gradient with respect to the affine's output). */
 void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
                       float beta, float theta, int zero_reset, int spec_order, int surrogate, float param, float *dx,
-                      float *ws, int isa, float *dbeta);
+                      float *ws, int isa, float *dbeta,
+                      const float *a_scale, const float *a_shift, int a_channels, int a_per_step);
 
 /* ---- batch normalisation, one channel in training mode (sne_bn.c) ---- */
 
@@ -216,10 +223,17 @@ void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P,
 void sne_bn_channel_forward(const float *x, size_t nplanes, size_t stride, size_t hw, float gamma, float beta,
                             float eps, int relu, float *y, float *mean_out, float *var_out, float *istd_out);
 
+/* The forward's statistics without writing y: mean, biased variance, 1/sqrt(var + eps) and the
+ * affine y = x*scale + shift (scale = gamma*istd, shift = beta - mean*scale, the forward's floats),
+ * for a consumer that applies it on the fly (a LIF fused after the batch norm). */
+void sne_bn_channel_stats(const float *x, size_t nplanes, size_t stride, size_t hw, float gamma, float beta, float eps,
+                          float *mean_out, float *var_out, float *istd_out, float *scale_out, float *shift_out);
+
 /* dx (same layout) for the forward above, and the channel's dgamma = Σ dy·x̂, dbeta = Σ dy. With a
- * fused ReLU, relu_out is the forward's output y (same layout) and dy counts only where y > 0;
- * NULL otherwise. */
-void sne_bn_channel_backward(const float *dy, const float *x, const float *relu_out, size_t nplanes, size_t stride, size_t hw,
+ * fused ReLU (relu != 0), dy counts only where the forward's output y > 0, y recomputed from x with
+ * the forward's gamma and beta (fwd_gamma, fwd_beta; ignored without relu). */
+void sne_bn_channel_backward(const float *dy, const float *x, int relu, float fwd_gamma, float fwd_beta,
+                             size_t nplanes, size_t stride, size_t hw,
                              float gamma, float mean, float istd, float *dx, float *dgamma, float *dbeta);
 
 /* ---- ReLU (sne_relu.c), n contiguous floats ---- */
@@ -240,6 +254,16 @@ void sne_adamw_update(float *w, const float *g, float *m, float *v, size_t n,
 /* Keeps large freed blocks in the heap (glibc mallopt) so per-step activation buffers are reused
  * instead of being unmapped and page-faulted back in. No-op on other C libraries. */
 void sne_tune_allocator(void);
+
+/* ---- the worker pool of ComputeContext.parallelFor (sne_pool.c) ---- */
+typedef struct sne_pool sne_pool;
+typedef void (*sne_chunk_fn)(void *ctx, int32_t chunk);
+/* threads - 1 worker threads (the caller is the first). */
+sne_pool *sne_pool_create(int32_t threads);
+/* fn(ctx, c) for c in 0 ..< chunks (chunks <= threads), chunk 0 on the caller, chunk w on worker w;
+ * returns when all are done. Nested or concurrent calls run their chunks inline, in order. */
+void sne_pool_run(sne_pool *p, int32_t chunks, sne_chunk_fn fn, void *ctx);
+void sne_pool_destroy(sne_pool *p);
 
 #ifdef __cplusplus
 }
