@@ -343,6 +343,14 @@ void sne_col2im(const float *col, int C, int H, int W, int kh, int kw, int strid
 /* 2x2 / stride 2 max pooling of planes with AVX-512: 16 windows per step (the even and odd columns of
  * two rows deinterleaved), the same comparisons in the same order as the scalar loop below (strict
  * >, so the first maximum wins and NaN never replaces), the same outputs and indices. */
+/* Where c > v (strict, so the first maximum wins and NaN never replaces): v = c, bi = base + off. */
+__attribute__((target("avx512f")))
+static inline void maxpool2_take(__m512 *v, __m512i *bi, __m512 c, __m512i base, int off) {
+    const __mmask16 m = _mm512_cmp_ps_mask(c, *v, _CMP_GT_OQ);
+    *v = _mm512_mask_mov_ps(*v, m, c);
+    *bi = _mm512_mask_mov_epi32(*bi, m, _mm512_add_epi32(base, _mm512_set1_epi32(off)));
+}
+
 __attribute__((target("avx512f")))
 static void maxpool2_avx512(const float *x, int P, int H, int W, int OH, int OW, float *y, int32_t *idx) {
     const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
@@ -363,15 +371,9 @@ static void maxpool2_avx512(const float *x, int P, int H, int W, int OH, int OW,
                 const __m512i base = _mm512_add_epi32(_mm512_set1_epi32(2 * oy * W + 2 * ox), ev);
                 __m512 v = _mm512_permutex2var_ps(a_lo, ev, a_hi);
                 __m512i bi = base;
-                __m512 c = _mm512_permutex2var_ps(a_lo, od, a_hi);
-                __mmask16 m = _mm512_cmp_ps_mask(c, v, _CMP_GT_OQ);
-                v = _mm512_mask_mov_ps(v, m, c); bi = _mm512_mask_mov_epi32(bi, m, _mm512_add_epi32(base, _mm512_set1_epi32(1)));
-                c = _mm512_permutex2var_ps(b_lo, ev, b_hi);
-                m = _mm512_cmp_ps_mask(c, v, _CMP_GT_OQ);
-                v = _mm512_mask_mov_ps(v, m, c); bi = _mm512_mask_mov_epi32(bi, m, _mm512_add_epi32(base, _mm512_set1_epi32(W)));
-                c = _mm512_permutex2var_ps(b_lo, od, b_hi);
-                m = _mm512_cmp_ps_mask(c, v, _CMP_GT_OQ);
-                v = _mm512_mask_mov_ps(v, m, c); bi = _mm512_mask_mov_epi32(bi, m, _mm512_add_epi32(base, _mm512_set1_epi32(W + 1)));
+                maxpool2_take(&v, &bi, _mm512_permutex2var_ps(a_lo, od, a_hi), base, 1);
+                maxpool2_take(&v, &bi, _mm512_permutex2var_ps(b_lo, ev, b_hi), base, W);
+                maxpool2_take(&v, &bi, _mm512_permutex2var_ps(b_lo, od, b_hi), base, W + 1);
                 _mm512_mask_storeu_ps(yp + (size_t)oy * OW + ox, kw, v);
                 _mm512_mask_storeu_epi32(ip + (size_t)oy * OW + ox, kw, bi);
             }

@@ -105,9 +105,6 @@ public struct StudentSpec: Codable, Equatable, Sendable {
         }
     }
 
-    /// This shape with `inputStride` set.
-    public func with(inputStride s: Int?) -> StudentSpec { var c = self; c.inputStride = s; return c }
-
     /// Whether the first conv runs at stride 2 without a pool (`inputStride`).
     public var strided: Bool { (inputStride ?? 1) == 2 }
 

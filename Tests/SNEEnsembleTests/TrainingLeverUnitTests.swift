@@ -165,8 +165,9 @@ import SNEData
         let h = 9, w = 7, b = 2
         var x = Tensor(zeros: [b, 1, h, w])
         for i in 0..<x.count where (i * 7) % 3 != 0 { x.data[i] = Float((i * 11) % 5) / 4 }
-        let net = try StudentSpec(conv: [3], hidden: 0, features: 4, beta: 0.5, theta: 1, reset: "subtract", timesteps: 2, slope: 5)
-            .with(inputStride: 2).build(input: [1, h, w], rng: &rng)
+        var small = StudentSpec(conv: [3], hidden: 0, features: 4, beta: 0.5, theta: 1, reset: "subtract", timesteps: 2, slope: 5)
+        small.inputStride = 2
+        let net = try small.build(input: [1, h, w], rng: &rng)
         let prof = try OpCounter.profile(net, x, timeSteps: 2, beta: 0.5, compute: ComputeContext(threads: 1))
         let oh = (h - 1) / 2 + 1, ow = (w - 1) / 2 + 1
         for r in 0..<b {
