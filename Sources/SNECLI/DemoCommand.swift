@@ -23,7 +23,7 @@ struct DemoCommand: Command {
       --threads N          worker threads (default: all cores)
       --verify-images N    test images verified bit-exactly on the host C build at every budget (default 16)
     Steps: teacher → 4 spiking students (distilled, informed partition) → head for every prefix
-    of the students (a cascade, the shipped recipe) → joint fine-tune with a spike-rate cost →
+    of the students (a cascade, the shipped recipe; conv1 at stride 2) → joint fine-tune with a spike-rate cost →
     compile (int8 per-channel, fixed-point LIF) → check (float vs integer on the test
     set) → C for the host, built and verified bit-exactly against the interpreter → report.
     """
@@ -53,6 +53,7 @@ struct DemoCommand: Command {
         c.teacherStage = StageOptions(epochs: 15, batch: 64, lr: 3e-3, weightDecay: 0.05)
         c.students = 4; c.partition = "informed"
         c.student = StudentSpec(conv: [6, 16], hidden: 64, features: 16, beta: 0.5, theta: 1, reset: "subtract", timesteps: 4, slope: 5)
+        c.student.inputStride = 2        // conv1 at stride 2, no pool after it (the shipped recipe)
         c.studentStage = StageOptions(epochs: 6, batch: 64, lr: 3e-3, weightDecay: 0)
         c.headStage = StageOptions(epochs: 20, batch: 128, lr: 3e-3, weightDecay: 1e-4)
         c.cascade = true; c.gate = nil   // the shipped recipe (examples/fashion-mnist): a cascade,

@@ -99,7 +99,7 @@ import SpikeIR
         var rows: [String] = []
         for b in budgets {
             let k = (b["budget"] as? Int) ?? 0
-            let lead = k == 1 ? "| SNE, K = 4 students 4/16/64, T = 4, cascade (fixed order) | first 1 |" : "| | first \(k) |"
+            let lead = k == 1 ? "| SNE, K = 4 students 4/16/64 (conv1 stride 2), T = 4, cascade (fixed order) | first 1 |" : "| | first \(k) |"
             rows.append("\(lead) \(pct(b["float_accuracy"])) | **\(pct(b["int_accuracy"]))** | \(uj(b["energy_uj"])) |")
         }
         let students = String(format: "%.2f", (conf["int_students"] as? Double) ?? .nan)
