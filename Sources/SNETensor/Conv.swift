@@ -36,10 +36,15 @@ let directWorkspaceFloatsLimit = 64 << 20
 
 extension ComputeContext {
     /// `y = conv2d(x, weight) + bias`, one image per task (im2col then SGEMM `(cout,k) x (k,hw)`).
-    public func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, pad: Int = 0) throws -> Tensor {
+    /// With `planeStats` (`SNE_BN_PLANE_STATS·n·cout` doubles), each image's output planes also get their batch-norm
+    /// statistics (`sne_bn_plane_stats`, plane `image·cout + channel` at `SNE_BN_PLANE_STATS·plane`) right after the
+    /// image is written, while it is in cache: what a following `BatchNorm2d` would compute from it.
+    public func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, pad: Int = 0,
+                              planeStats: UnsafeMutablePointer<Double>? = nil) throws -> Tensor {
         let g = try ConvGeometry(input: x.shape, weight: weight.shape, stride: stride, pad: pad)
         if let bias, bias.count != g.cout { throw TensorError("conv2d: bias has \(bias.count) elements, expected \(g.cout)") }
-        if usesDirectConv && g.stride == 1 && !g.isPointwise { return directConvForward(x, weight: weight, bias: bias, g) }
+        let stats = planeStats.map { SharedPointer($0) }
+        if usesDirectConv && g.stride == 1 && !g.isPointwise { return directConvForward(x, weight: weight, bias: bias, g, planeStats: stats) }
         if !g.isPointwise { reserveScratch(g.k * g.hw) }
         var y = Tensor(uninitialized: [g.n, g.cout, g.oh, g.ow]) { _ in }   // every element written by the SGEMM (beta = 0)
         let biasData = bias?.data
@@ -66,6 +71,7 @@ extension ComputeContext {
                                     for j in 0..<g.hw { row[j] += bv }
                                 }
                             }
+                            if let stats { sne_bn_planes_stats(yi, 0, g.cout, g.hw, stats.p + Int(SNE_BN_PLANE_STATS) * i * g.cout) }
                         }
                     }
                 }
@@ -169,9 +175,11 @@ extension ComputeContext {
 
     /// Forward with the direct kernel, one image per task; the kernel adds the bias after the FMA
     /// chain, as the im2col path does (so both paths give the same bits for `c*kh*kw <= 256`).
-    func directConvForward(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry) -> Tensor {
+    func directConvForward(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry, planeStats: SharedPointer<Double>? = nil) -> Tensor {
         if sne_conv_cblock_supported(directConvPath, Int32(g.c), Int32(g.cout), Int32(g.ow), Int32(g.kh), Int32(g.kw)) != 0 {
-            return weight.data.withUnsafeBufferPointer { channelBlockedConv(x, weight: $0.baseAddress!, bias: bias?.data, c: g.c, h: g.h, w: g.w, cout: g.cout, g) }
+            return weight.data.withUnsafeBufferPointer {
+                channelBlockedConv(x, weight: $0.baseAddress!, bias: bias?.data, c: g.c, h: g.h, w: g.w, cout: g.cout, g, planeStats: planeStats)
+            }
         }
         reserveScratch(Int(sne_conv_direct_workspace_floats(Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.pad))))
         var y = Tensor(uninitialized: [g.n, g.cout, g.oh, g.ow]) { _ in }   // every element written by the kernel
@@ -184,6 +192,7 @@ extension ComputeContext {
                 for i in range {
                     sne_conv_direct_fwd(self.directConvPath, xp.p + i * g.c * g.h * g.w, Int32(g.c), Int32(g.h), Int32(g.w), wp.p, bp?.p, Int32(g.cout),
                                         Int32(g.kh), Int32(g.kw), Int32(g.pad), yp.p + i * g.cout * g.hw, self.scratch(worker))
+                    if let planeStats { sne_bn_planes_stats(yp.p + i * g.cout * g.hw, 0, g.cout, g.hw, planeStats.p + Int(SNE_BN_PLANE_STATS) * i * g.cout) }
                 }
             }
           }
@@ -194,8 +203,9 @@ extension ComputeContext {
     /// The channel-blocked direct kernel (`sne_conv_cblock.c`, output channels in the vector lanes),
     /// one image per task: `x (n, c, h, w)` convolved with `weight (cout, c, kh, kw)`, stride 1,
     /// padding `g.pad`, into `(n, cout, g.oh, g.ow)`; the same bits as the row-vector direct kernel.
+    /// `planeStats`: as in `conv2dForward`.
     func channelBlockedConv(_ x: Tensor, weight: UnsafePointer<Float>, bias: [Float]?, c: Int, h: Int, w: Int, cout: Int,
-                            _ g: ConvGeometry) -> Tensor {
+                            _ g: ConvGeometry, planeStats: SharedPointer<Double>? = nil) -> Tensor {
         let packed = AlignedFloats(cout * c * g.kh * g.kw)
         sne_conv_cblock_pack_weights(weight, Int32(cout), Int32(c), Int32(g.kh), Int32(g.kw), packed.p)
         reserveScratch(Int(sne_conv_cblock_workspace_floats(Int32(c), Int32(h), Int32(w), Int32(g.pad), Int32(cout), Int32(g.oh), Int32(g.ow))))
@@ -209,6 +219,7 @@ extension ComputeContext {
                 for i in range {
                     sne_conv_cblock_fwd(path, xp.p + i * c * h * w, Int32(c), Int32(h), Int32(w), wp.p, bp?.p, Int32(cout),
                                         Int32(g.kh), Int32(g.kw), Int32(g.pad), yp.p + i * cout * ohw, self.scratch(worker))
+                    if let planeStats { sne_bn_planes_stats(yp.p + i * cout * ohw, 0, cout, ohw, planeStats.p + Int(SNE_BN_PLANE_STATS) * i * cout) }
                 }
             }
         } } }

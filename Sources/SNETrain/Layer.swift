@@ -152,8 +152,21 @@ public final class Sequential: LayerContainer {
     /// absorb; returns the output and the number of layers consumed (1 or 2). Errors are prefixed
     /// with the layer's name.
     public func forwardStep(_ i: Int, _ h: Tensor, _ ctx: LayerContext) throws -> (Tensor, Int) {
+        try forwardStep(i, h, planeStats: nil, ctx)
+    }
+
+    /// `forwardStep`; `planeStats`: the per-plane batch-norm statistics of `h`, computed by the
+    /// convolution before (for a `BatchNorm2d` at `i`).
+    func forwardStep(_ i: Int, _ h: Tensor, planeStats: [Double]?, _ ctx: LayerContext) throws -> (Tensor, Int) {
         let (name, l) = layers[i]
         do {
+            if ctx.training, let conv = l as? Conv2d, i + 1 < layers.count, layers[i + 1].layer is BatchNorm2d, h.count > 0 {
+                // The convolution computes the batch norm's per-plane statistics on its output while
+                // each image is in cache (the same numbers the batch norm would compute).
+                let (y, stats) = try conv.forward(h, batchNormStats: true, ctx)
+                let (z, used) = try forwardStep(i + 1, y, planeStats: stats, ctx)
+                return (z, used + 1)
+            }
             if let lif = l as? LIF, i + 1 < layers.count, let pool = layers[i + 1].layer as? MaxPool2d, pool.canFuse(after: h) {
                 let y = try lif.forward(h, pool: pool.kernelSize, ctx)
                 pool.markFused()
@@ -164,17 +177,18 @@ public final class Sequential: LayerContainer {
                 // The batch norm's output is never written: the LIF (and a max pool it absorbs) computes it plane by plane.
                 let pool = i + 2 < layers.count ? layers[i + 2].layer as? MaxPool2d : nil
                 let fusePool = pool.map { $0.canFuse(after: h) } ?? false
-                let a = try bn.forwardAffine(h, ctx)
+                let a = try bn.forwardAffine(h, planeStats: planeStats, ctx)
                 let affine = LIFAffine(scale: a.scale, shift: a.shift, channels: h.shape[1], perStep: a.groups > 1)
                 let y = try lif.forward(h, pool: fusePool ? pool!.kernelSize : 1, affine: affine, ctx)
                 if fusePool { pool!.markFused() }
                 return (y, fusePool ? 3 : 2)
             }
             if ctx.training, let bn = l as? BatchNorm2d, i + 1 < layers.count, let relu = layers[i + 1].layer as? ReLU, h.count > 0 {
-                let y = try bn.forward(h, relu: true, ctx)
+                let y = try bn.forward(h, relu: true, planeStats: planeStats, ctx)
                 relu.markFused()
                 return (y, 2)
             }
+            if ctx.training, let bn = l as? BatchNorm2d, planeStats != nil { return (try bn.forward(h, relu: false, planeStats: planeStats, ctx), 1) }
             return (try l.forward(h, ctx), 1)
         } catch let e as LayerError where !e.message.hasPrefix("[") {
             throw LayerError("[\(name)] \(e.message)")
