@@ -309,7 +309,11 @@ extension ComputeContext {
     }
 
     /// Max pooling `k x k` with `stride` over NCHW; returns the output and the argmax (index within its plane).
-    public func maxPool2dForward(_ x: Tensor, k: Int, stride: Int) throws -> (Tensor, [Int32]) {
+    /// With `affine` (per-channel `scale`, `shift`, and `relu`), it pools `x·scale + shift` (then
+    /// `max(·, 0)`) instead: a training batch norm (+ ReLU) whose output is never written, the same
+    /// bits as pooling that output (`sne_maxpool_fwd_affine`).
+    public func maxPool2dForward(_ x: Tensor, k: Int, stride: Int,
+                                 affine: (scale: [Float], shift: [Float], relu: Bool)? = nil) throws -> (Tensor, [Int32]) {
         guard x.rank == 4 else { throw TensorError("maxpool2d: input must be NCHW (rank 4), got shape \(x.shape)") }
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         guard k >= 1, stride >= 1, h >= k, w >= k else { throw TensorError("maxpool2d: window \(k) does not fit input \(h)x\(w)") }
@@ -317,15 +321,27 @@ extension ComputeContext {
         var y = Tensor(uninitialized: [n, c, oh, ow]) { _ in }   // fully written by the kernel
         var idx = [Int32](unsafeUninitializedCapacity: y.count) { _, k in k = n * c * oh * ow }
         let planes = n * c
+        if let affine, affine.scale.count != c || affine.shift.count != c {
+            throw TensorError("maxpool2d: affine for \(affine.scale.count) channels, input has \(c)")
+        }
+        let scale = affine?.scale ?? [], shift = affine?.shift ?? []
         x.data.withUnsafeBufferPointer { xb in
             y.data.withUnsafeMutableBufferPointer { yb in
-                idx.withUnsafeMutableBufferPointer { ib in
+                idx.withUnsafeMutableBufferPointer { ib in scale.withUnsafeBufferPointer { sb in shift.withUnsafeBufferPointer { tb in
                     let xp = SharedPointer(xb.baseAddress!), yp = SharedPointer(yb.baseAddress!), ip = SharedPointer(ib.baseAddress!)
+                    let sp = sb.baseAddress.map { SharedPointer($0) }, tp = tb.baseAddress.map { SharedPointer($0) }
+                    let relu: Int32 = affine?.relu == true ? 1 : 0
                     parallelFor(planes, minChunk: 16) { r, _ in
-                        sne_maxpool_fwd(xp.p + r.lowerBound * h * w, Int32(r.count), Int32(h), Int32(w), Int32(k), Int32(stride),
-                                        Int32(oh), Int32(ow), yp.p + r.lowerBound * oh * ow, ip.p + r.lowerBound * oh * ow)
+                        if affine != nil, let sp, let tp {
+                            var a = sne_pool_affine(scale: sp.p, shift: tp.p, channels: Int32(c), p0: Int32(r.lowerBound), relu: relu)
+                            sne_maxpool_fwd_affine(xp.p + r.lowerBound * h * w, Int32(r.count), Int32(h), Int32(w), Int32(k), Int32(stride),
+                                                   Int32(oh), Int32(ow), &a, yp.p + r.lowerBound * oh * ow, ip.p + r.lowerBound * oh * ow)
+                        } else {
+                            sne_maxpool_fwd(xp.p + r.lowerBound * h * w, Int32(r.count), Int32(h), Int32(w), Int32(k), Int32(stride),
+                                            Int32(oh), Int32(ow), yp.p + r.lowerBound * oh * ow, ip.p + r.lowerBound * oh * ow)
+                        }
                     }
-                }
+                } } }
             }
         }
         return (y, idx)

@@ -183,6 +183,14 @@ public final class Sequential: LayerContainer {
                 if fusePool { pool!.markFused() }
                 return (y, fusePool ? 3 : 2)
             }
+            if ctx.training, let bn = l as? BatchNorm2d, !bn.perTimeStep, i + 2 < layers.count, let relu = layers[i + 1].layer as? ReLU,
+               let pool = layers[i + 2].layer as? MaxPool2d, h.count > 0, h.rank == 4, pool.canFuse(after: h) {
+                // The batch norm's output is never written: the max pool applies it (and the ReLU) as it reads.
+                let a = try bn.forwardAffine(h, relu: true, planeStats: planeStats, ctx)
+                let y = try pool.forward(h, affine: (a.scale, a.shift, true), ctx)
+                relu.markFused()
+                return (y, 3)
+            }
             if ctx.training, let bn = l as? BatchNorm2d, i + 1 < layers.count, let relu = layers[i + 1].layer as? ReLU, h.count > 0 {
                 let y = try bn.forward(h, relu: true, planeStats: planeStats, ctx)
                 relu.markFused()

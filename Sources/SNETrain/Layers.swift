@@ -229,8 +229,9 @@ public final class BatchNorm2d: Layer {
     /// (`Sequential.forwardStep`): the statistics are computed, saved for backward and folded into
     /// the running averages exactly as by `forward`; returns the per-(group, channel) affine
     /// `y = x·scale + shift` (index `group·C + channel`, the forward's floats) and the group count.
-    func forwardAffine(_ x: Tensor, planeStats: [Double]? = nil, _ ctx: LayerContext) throws -> (scale: [Float], shift: [Float], groups: Int) {
-        let r = try forward(x, relu: false, affineOnly: true, planeStats: planeStats, ctx)
+    /// With `relu`, a ReLU is fused after it as well (its consumer applies `max(·, 0)`; backward masks `dy`).
+    func forwardAffine(_ x: Tensor, relu: Bool = false, planeStats: [Double]? = nil, _ ctx: LayerContext) throws -> (scale: [Float], shift: [Float], groups: Int) {
+        let r = try forward(x, relu: relu, affineOnly: true, planeStats: planeStats, ctx)
         return (r.scale, r.shift, groups)
     }
 
@@ -365,10 +366,14 @@ public final class MaxPool2d: Layer {
     public var savedBytes: Int { argmax.count * 4 }
     public func clearSaved() { argmax = [] }
     private var fused = false
-    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor { try forward(x, affine: nil, ctx) }
+
+    /// With `affine`, pools the output of a training batch norm (+ ReLU) fused before it, which is
+    /// never written (`Sequential.forwardStep`); backward is unchanged (the batch norm masks).
+    func forward(_ x: Tensor, affine: (scale: [Float], shift: [Float], relu: Bool)?, _ ctx: LayerContext) throws -> Tensor {
         fused = false
         do {
-            let (y, idx) = try ctx.compute.maxPool2dForward(x, k: kernelSize, stride: stride)
+            let (y, idx) = try ctx.compute.maxPool2dForward(x, k: kernelSize, stride: stride, affine: affine)
             if ctx.training { argmax = idx; inputShape = x.shape }
             return y
         } catch let e as TensorError { throw LayerError("MaxPool2d: \(e.message)") }

@@ -49,6 +49,19 @@ void sne_col2im(const float *col, int C, int H, int W, int kh, int kw, int strid
 void sne_maxpool_fwd(const float *x, int P, int H, int W, int k, int stride, int OH, int OW,
                      float *y, int32_t *idx);
 
+/* A training batch norm (+ ReLU) applied by the max pool after it: plane p (counted from the call's
+ * first plane) has channel (p0 + p) % channels, and the pool takes v = x*scale[ch] + shift[ch]
+ * (then v > 0 ? v : 0 with relu != 0), the bits sne_bn_apply writes, instead of x. */
+typedef struct {
+    const float *scale, *shift;
+    int channels, p0, relu;
+} sne_pool_affine;
+
+/* sne_maxpool_fwd of the affine (+ ReLU) of x (a = NULL: of x itself); y and idx exactly as
+ * sne_maxpool_fwd gives for the batch norm's output. */
+void sne_maxpool_fwd_affine(const float *x, int P, int H, int W, int k, int stride, int OH, int OW,
+                            const sne_pool_affine *a, float *y, int32_t *idx);
+
 /* ---- direct stride-1 convolution (sne_conv_direct.c) ---- */
 
 /* The direct kernels' `path` is an ISA level (sne_isa_level): 2 AVX-512F (16 columns per vector),
