@@ -119,8 +119,12 @@ public final class Sequential: LayerContainer {
     /// Runs the layers in order. A `LIF` directly followed by a `MaxPool2d` whose stride equals its
     /// window runs fused (`LIF.forward(_:pool:_:)`: the unpooled spikes are never stored), and in
     /// training a `BatchNorm2d` directly followed by a `ReLU` runs as one pass (`max(y, 0)` written by
-    /// the batch norm, which masks the gradient in backward); the results and the gradients are
-    /// bit-identical to running the two layers one after the other.
+    /// the batch norm, which masks the gradient in backward); with such a max pool after the ReLU the
+    /// pool applies the batch norm and the ReLU as it reads and the batch norm expands the pool's
+    /// gradient itself (the batch norm's output is never written); a training `Conv2d` directly
+    /// followed by a `BatchNorm2d` computes the batch norm's per-plane statistics on its output image
+    /// by image. The results and the gradients are bit-identical to running the layers one after the
+    /// other.
     /// The frozen prefix runs in evaluation mode (batch norm on its running statistics) whatever
     /// `ctx.training` says.
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
@@ -148,9 +152,8 @@ public final class Sequential: LayerContainer {
         if n > 0, n < layers.count, let c = layers[n].layer as? Conv2d { c.needsInputGradient = false }
     }
 
-    /// Runs layer `i` on `h`, fused with layer `i + 1` when they are a LIF and a max pool it can
-    /// absorb; returns the output and the number of layers consumed (1 or 2). Errors are prefixed
-    /// with the layer's name.
+    /// Runs layer `i` on `h`, fused with the layers after it as `forward` describes; returns the
+    /// output and the number of layers consumed (1 to 4). Errors are prefixed with the layer's name.
     public func forwardStep(_ i: Int, _ h: Tensor, _ ctx: LayerContext) throws -> (Tensor, Int) {
         try forwardStep(i, h, planeStats: nil, ctx)
     }
