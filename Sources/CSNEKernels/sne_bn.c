@@ -92,28 +92,15 @@ static inline float bn_dy(const float *dp, const float *xp, size_t j, int relu, 
     return relu ? (xp[j] * sc + sh > 0.0f ? dp[j] : 0.0f) : dp[j];
 }
 
-/* Plane i of dy: dy + i*stride, or with a max pool fused after the batch norm (pool != NULL) plane i
- * of the full-size gradient the pool's backward would write (zeros, then pooled dy[o] at idx[o],
- * windows not overlapping), built in pool->scratch (hw floats). */
-static inline const float *bn_dy_plane(const float *dy, size_t i, size_t stride, size_t hw, const sne_bn_pooled_dy *pool) {
-    if (!pool) return dy + i * stride;
-    const float *d = dy + i * pool->stride;
-    const int32_t *ix = pool->idx + i * pool->stride;
-    float *t = pool->scratch;
-    for (size_t j = 0; j < hw; j++) t[j] = 0.0f;
-    for (size_t o = 0; o < pool->ohw; o++) t[ix[o]] = d[o];
-    return t;
-}
-
 SNE_CLONES
-void sne_bn_channel_backward_pooled(const float *dy, const sne_bn_pooled_dy *pool, const float *x, int relu, float fwd_gamma,
-                                    float fwd_beta, size_t nplanes, size_t stride, size_t hw,
-                                    float gamma, float mean, float istd, float *dx, float *dgamma, float *dbeta) {
+void sne_bn_channel_backward(const float *dy, const float *x, int relu, float fwd_gamma, float fwd_beta,
+                             size_t nplanes, size_t stride, size_t hw,
+                             float gamma, float mean, float istd, float *dx, float *dgamma, float *dbeta) {
     const float sc = fwd_gamma * istd, sh = fwd_beta - mean * sc;   /* the forward's, as computed there */
     float a[LANES], b[LANES];
     for (int l = 0; l < LANES; l++) { a[l] = 0.0f; b[l] = 0.0f; }
     for (size_t i = 0; i < nplanes; i++) {
-        const float *dp = bn_dy_plane(dy, i, stride, hw, pool), *xp = x + i * stride;
+        const float *dp = dy + i * stride, *xp = x + i * stride;
         size_t j = 0;
         for (; j + LANES <= hw; j += LANES)
             for (int l = 0; l < LANES; l++) { float d = bn_dy(dp, xp, j + l, relu, sc, sh); a[l] += d; b[l] += d * (xp[j + l] - mean); }
@@ -123,15 +110,9 @@ void sne_bn_channel_backward_pooled(const float *dy, const sne_bn_pooled_dy *poo
     float a1 = (float)lanes_total(a), a2 = (float)(lanes_total(b) * (double)istd);
     float kk = (float)((double)(gamma * istd) / m), mf = (float)m;
     for (size_t i = 0; i < nplanes; i++) {
-        const float *dp = bn_dy_plane(dy, i, stride, hw, pool), *xp = x + i * stride;
+        const float *dp = dy + i * stride, *xp = x + i * stride;
         float *o = dx + i * stride;
         for (size_t j = 0; j < hw; j++) o[j] = kk * (mf * bn_dy(dp, xp, j, relu, sc, sh) - a1 - (xp[j] - mean) * istd * a2);
     }
     *dgamma = a2; *dbeta = a1;
-}
-
-void sne_bn_channel_backward(const float *dy, const float *x, int relu, float fwd_gamma, float fwd_beta,
-                             size_t nplanes, size_t stride, size_t hw,
-                             float gamma, float mean, float istd, float *dx, float *dgamma, float *dbeta) {
-    sne_bn_channel_backward_pooled(dy, NULL, x, relu, fwd_gamma, fwd_beta, nplanes, stride, hw, gamma, mean, istd, dx, dgamma, dbeta);
 }

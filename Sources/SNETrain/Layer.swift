@@ -192,7 +192,6 @@ public final class Sequential: LayerContainer {
                 let a = try bn.forwardAffine(h, relu: true, planeStats: planeStats, ctx)
                 let y = try pool.forward(h, affine: (a.scale, a.shift, true), ctx)
                 relu.markFused()
-                bn.markPooled(by: pool)
                 return (y, 3)
             }
             if ctx.training, let bn = l as? BatchNorm2d, i + 1 < layers.count, let relu = layers[i + 1].layer as? ReLU, h.count > 0 {

@@ -203,9 +203,6 @@ public final class BatchNorm2d: Layer {
     /// With a ReLU fused in: the forward's γ and β, from which backward recomputes the output's sign
     /// (its mask) bit for bit instead of keeping the output.
     private var reluAffine: (gamma: [Float], beta: [Float])?
-    /// A max pool fused after this layer (and its ReLU) in the current training forward: its backward
-    /// passes the pooled gradient through and this layer expands it plane by plane (never written).
-    private var pooledBy: MaxPool2d?
 
     public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1, perTimeStep: Bool = false) {
         gamma = Parameter("weight", Tensor(repeating: 1, shape: [channels]), decays: false)
@@ -218,7 +215,7 @@ public final class BatchNorm2d: Layer {
     public var parameters: [Parameter] { [gamma, beta, runningMean, runningVar] }
     public var attributes: [String: String] { ["eps": "\(eps)", "momentum": "\(momentum)", "perTimeStep": "\(perTimeStep)"] }
     public var savedBytes: Int { (input?.count ?? 0) * 4 + invStd.count * 8 }
-    public func clearSaved() { input = nil; reluAffine = nil; invStd = []; means = []; pooledBy = nil }
+    public func clearSaved() { input = nil; reluAffine = nil; invStd = []; means = [] }
 
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor { try forward(x, relu: false, ctx) }
 
@@ -237,10 +234,6 @@ public final class BatchNorm2d: Layer {
         let r = try forward(x, relu: relu, affineOnly: true, planeStats: planeStats, ctx)
         return (r.scale, r.shift, groups)
     }
-
-    /// Called after `forwardAffine` when `pool` pooled this layer's output itself
-    /// (`MaxPool2d.forward(_:affine:_:)`): backward takes the pool's gradient as it is and expands it.
-    func markPooled(by pool: MaxPool2d) { pooledBy = pool; pool.deferBackward() }
 
     /// `planeStats`: the input's per-plane statistics (`sne_bn_plane_stats` of plane `image·C +
     /// channel` at `SNE_BN_PLANE_STATS·plane`), when the layer before computed them on its output (`Conv2d`); the
@@ -274,7 +267,6 @@ public final class BatchNorm2d: Layer {
         }
         evalMode = false
         groups = g
-        pooledBy = nil
         y = affineOnly ? Tensor(zeros: [0]) : Tensor(uninitialized: x.shape) { _ in }   // fully written below
         let planes = n * c
         precondition(planeStats == nil || planeStats!.count == Int(SNE_BN_PLANE_STATS) * planes, "BatchNorm2d: plane statistics of another shape")
@@ -335,45 +327,25 @@ public final class BatchNorm2d: Layer {
             return dx
         }
         guard let xh = input else { throw LayerError("BatchNorm2d: backward without a training forward") }
+        guard dy.shape == xh.shape else { throw LayerError("BatchNorm2d: gradient shape \(dy.shape), expected \(xh.shape)") }
         let n = xh.shape[0], hw = xh.count / (n * c), g = groups, b = n / g
-        // With a fused max pool: its gradient (pooled shape) and argmax, expanded plane by plane in C.
-        let pooled = pooledBy?.takeDeferred()
-        pooledBy = nil
-        if let pooled {
-            guard dy.count == pooled.argmax.count, dy.shape.count == 4, dy.shape[0] == n, dy.shape[1] == c else {
-                throw LayerError("BatchNorm2d: pooled gradient shape \(dy.shape) does not match the fused pool")
-            }
-            ctx.compute.reserveScratch(hw)
-        } else {
-            guard dy.shape == xh.shape else { throw LayerError("BatchNorm2d: gradient shape \(dy.shape), expected \(xh.shape)") }
-        }
-        let ohw = pooled == nil ? 0 : dy.count / (n * c)
-        let argmax = pooled?.argmax ?? []
         var dx = Tensor(uninitialized: xh.shape) { _ in }   // fully written below
         var dgam = [Float](repeating: 0, count: g * c), dbet = [Float](repeating: 0, count: g * c)
         dy.data.withUnsafeBufferPointer { dp in xh.data.withUnsafeBufferPointer { hp in dx.data.withUnsafeMutableBufferPointer { xp in
-            dgam.withUnsafeMutableBufferPointer { gp in dbet.withUnsafeMutableBufferPointer { bp in argmax.withUnsafeBufferPointer { ap in
+            dgam.withUnsafeMutableBufferPointer { gp in dbet.withUnsafeMutableBufferPointer { bp in
                 let D = SharedPointer(dp.baseAddress!), H = SharedPointer(hp.baseAddress!), X = SharedPointer(xp.baseAddress!)
-                let A = pooled == nil ? nil : ap.baseAddress.map { SharedPointer($0) }   // an empty array may have a base address
                 let G = SharedPointer(gp.baseAddress!), B = SharedPointer(bp.baseAddress!)
                 let ga = gamma.value.data, inv = invStd, mu = means
                 let relu: Int32 = reluAffine == nil ? 0 : 1
                 let fg = reluAffine?.gamma ?? ga, fb = reluAffine?.beta ?? beta.value.data
-                ctx.compute.parallelFor(g * c) { r, worker in
+                ctx.compute.parallelFor(g * c) { r, _ in
                     for gc in r {
                         let grp = gc / c, ch = gc % c, off = (grp * b * c + ch) * hw
-                        if let A {
-                            let poff = (grp * b * c + ch) * ohw
-                            var pool = sne_bn_pooled_dy(idx: A.p + poff, stride: c * ohw, ohw: ohw, scratch: ctx.compute.scratch(worker))
-                            sne_bn_channel_backward_pooled(D.p + poff, &pool, H.p + off, relu, fg[ch], fb[ch], b, c * hw, hw, ga[ch], mu[gc], inv[gc],
-                                                           X.p + off, G.p + gc, B.p + gc)
-                        } else {
-                            sne_bn_channel_backward(D.p + off, H.p + off, relu, fg[ch], fb[ch], b, c * hw, hw, ga[ch], mu[gc], inv[gc],
-                                                    X.p + off, G.p + gc, B.p + gc)
-                        }
+                        sne_bn_channel_backward(D.p + off, H.p + off, relu, fg[ch], fb[ch], b, c * hw, hw, ga[ch], mu[gc], inv[gc],
+                                                X.p + off, G.p + gc, B.p + gc)
                     }
                 }
-            } } }
+            } }
         } } }
         for grp in 0..<g { for ch in 0..<c {
             gamma.grad.data[ch] += dgam[grp * c + ch]
@@ -392,26 +364,14 @@ public final class MaxPool2d: Layer {
     public init(_ kernelSize: Int, stride: Int? = nil) { self.kernelSize = kernelSize; self.stride = stride ?? kernelSize }
     public var attributes: [String: String] { ["kernel": "\(kernelSize)", "stride": "\(stride)"] }
     public var savedBytes: Int { argmax.count * 4 }
-    public func clearSaved() { argmax = []; deferred = false }
+    public func clearSaved() { argmax = [] }
     private var fused = false
-    private var deferred = false
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor { try forward(x, affine: nil, ctx) }
-
-    /// The batch norm fused before this pool expands the gradient itself (`BatchNorm2d.markPooled`):
-    /// backward passes the pooled gradient through and keeps the argmax for it.
-    func deferBackward() { deferred = true }
-
-    /// The argmax of the current forward, for the batch norm's backward (then dropped).
-    func takeDeferred() -> (argmax: [Int32], inputShape: [Int])? {
-        guard deferred else { return nil }
-        defer { argmax = []; deferred = false }
-        return (argmax, inputShape)
-    }
 
     /// With `affine`, pools the output of a training batch norm (+ ReLU) fused before it, which is
     /// never written (`Sequential.forwardStep`); backward is unchanged (the batch norm masks).
     func forward(_ x: Tensor, affine: (scale: [Float], shift: [Float], relu: Bool)?, _ ctx: LayerContext) throws -> Tensor {
-        fused = false; deferred = false
+        fused = false
         do {
             let (y, idx) = try ctx.compute.maxPool2dForward(x, k: kernelSize, stride: stride, affine: affine)
             if ctx.training { argmax = idx; inputShape = x.shape }
@@ -431,10 +391,6 @@ public final class MaxPool2d: Layer {
 
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
         if fused { return dy }
-        if deferred {
-            guard argmax.count == dy.count else { throw LayerError("MaxPool2d: backward without a matching training forward") }
-            return dy
-        }
         guard !inputShape.isEmpty, argmax.count == dy.count else { throw LayerError("MaxPool2d: backward without a matching training forward") }
         let dx = ctx.compute.maxPool2dBackward(dy, argmax: argmax, inputShape: inputShape,
                                                nonOverlappingWindow: stride == kernelSize ? kernelSize : nil)

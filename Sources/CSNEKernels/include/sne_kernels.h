@@ -256,21 +256,6 @@ void sne_bn_channel_backward(const float *dy, const float *x, int relu, float fw
                              size_t nplanes, size_t stride, size_t hw,
                              float gamma, float mean, float istd, float *dx, float *dgamma, float *dbeta);
 
-/* The gradient of a 2x2-style max pool (stride = window) fused after the batch norm (and its ReLU):
- * dy holds the pooled gradient, plane i at dy + i*stride (stride = C*OH*OW), its argmax indices at
- * idx + i*stride; ohw = OH*OW; scratch: hw floats. */
-typedef struct {
-    const int32_t *idx;
-    size_t stride, ohw;
-    float *scratch;
-} sne_bn_pooled_dy;
-
-/* sne_bn_channel_backward with dy the full-size gradient the pool's backward would write (zeros,
- * then each pooled value at its argmax), expanded plane by plane into pool->scratch: the same bits. */
-void sne_bn_channel_backward_pooled(const float *dy, const sne_bn_pooled_dy *pool, const float *x, int relu, float fwd_gamma,
-                                    float fwd_beta, size_t nplanes, size_t stride, size_t hw,
-                                    float gamma, float mean, float istd, float *dx, float *dgamma, float *dbeta);
-
 /* ---- ReLU (sne_relu.c), n contiguous floats ---- */
 
 /* y[i] = x[i] > 0 ? x[i] : 0 (NaN -> 0). */
