@@ -120,8 +120,8 @@ public final class Sequential: LayerContainer {
     /// window runs fused (`LIF.forward(_:pool:_:)`: the unpooled spikes are never stored), and in
     /// training a `BatchNorm2d` directly followed by a `ReLU` runs as one pass (`max(y, 0)` written by
     /// the batch norm, which masks the gradient in backward); with such a max pool after the ReLU the
-    /// pool applies the batch norm and the ReLU as it reads and the batch norm expands the pool's
-    /// gradient itself (the batch norm's output is never written); a training `Conv2d` directly
+    /// pool applies the batch norm and the ReLU as it reads (the batch norm's output is never
+    /// written); a training `Conv2d` directly
     /// followed by a `BatchNorm2d` computes the batch norm's per-plane statistics on its output image
     /// by image. The results and the gradients are bit-identical to running the layers one after the
     /// other.
