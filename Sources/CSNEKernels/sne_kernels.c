@@ -351,11 +351,21 @@ static inline void maxpool2_take(__m512 *v, __m512i *bi, __m512 c, __m512i base,
     *bi = _mm512_mask_mov_epi32(*bi, m, _mm512_add_epi32(base, _mm512_set1_epi32(off)));
 }
 
+/* The fused batch norm's affine (+ ReLU) of pool_in, on 16 lanes: the same two roundings. */
 __attribute__((target("avx512f")))
-static void maxpool2_avx512(const float *x, int P, int H, int W, int OH, int OW, float *y, int32_t *idx) {
+static inline __m512 maxpool2_in(__m512 x, const sne_pool_affine *a, __m512 sc, __m512 sh) {
+    if (!a) return x;
+    const __m512 v = _mm512_add_ps(_mm512_mul_ps(x, sc), sh);
+    return a->relu ? _mm512_max_ps(v, _mm512_setzero_ps()) : v;   /* max(v, +0): +0 for v <= 0 or NaN, as pool_in */
+}
+
+__attribute__((target("avx512f")))
+static void maxpool2_avx512(const float *x, int P, int H, int W, int OH, int OW, const sne_pool_affine *a, float *y, int32_t *idx) {
     const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
     for (int p = 0; p < P; p++) {
+        const int ch = a ? (a->p0 + p) % a->channels : 0;
+        const __m512 sc = _mm512_set1_ps(a ? a->scale[ch] : 1.0f), sh = _mm512_set1_ps(a ? a->shift[ch] : 0.0f);
         const float *xp = x + (size_t)p * H * W;
         float *yp = y + (size_t)p * OH * OW;
         int32_t *ip = idx + (size_t)p * OH * OW;
@@ -366,8 +376,10 @@ static void maxpool2_avx512(const float *x, int P, int H, int W, int OH, int OW,
                 const __mmask16 kw = (__mmask16)((1u << n) - 1u);
                 const __mmask16 klo = (__mmask16)(ncol >= 16 ? 0xFFFFu : (1u << ncol) - 1u);
                 const __mmask16 khi = (__mmask16)(ncol >= 32 ? 0xFFFFu : ncol <= 16 ? 0u : (1u << (ncol - 16)) - 1u);
-                const __m512 a_lo = _mm512_maskz_loadu_ps(klo, r0 + 2 * ox), a_hi = _mm512_maskz_loadu_ps(khi, r0 + 2 * ox + 16);
-                const __m512 b_lo = _mm512_maskz_loadu_ps(klo, r1 + 2 * ox), b_hi = _mm512_maskz_loadu_ps(khi, r1 + 2 * ox + 16);
+                const __m512 a_lo = maxpool2_in(_mm512_maskz_loadu_ps(klo, r0 + 2 * ox), a, sc, sh);
+                const __m512 a_hi = maxpool2_in(_mm512_maskz_loadu_ps(khi, r0 + 2 * ox + 16), a, sc, sh);
+                const __m512 b_lo = maxpool2_in(_mm512_maskz_loadu_ps(klo, r1 + 2 * ox), a, sc, sh);
+                const __m512 b_hi = maxpool2_in(_mm512_maskz_loadu_ps(khi, r1 + 2 * ox + 16), a, sc, sh);
                 const __m512i base = _mm512_add_epi32(_mm512_set1_epi32(2 * oy * W + 2 * ox), ev);
                 __m512 v = _mm512_permutex2var_ps(a_lo, ev, a_hi);
                 __m512i bi = base;
@@ -382,16 +394,32 @@ static void maxpool2_avx512(const float *x, int P, int H, int W, int OH, int OW,
 }
 #endif
 
+/* A pooled input element: x, or with a fused batch norm v = x*sc + sh (then v > 0 ? v : 0 with relu),
+ * sc, sh the plane's channel's (sne_pool_affine). */
+static inline float pool_in(float x, const sne_pool_affine *a, float sc, float sh) {
+    if (!a) return x;
+    const float m = x * sc;   /* two statements: never contracted to an FMA */
+    const float v = m + sh;
+    return a->relu ? (v > 0.0f ? v : 0.0f) : v;
+}
+
 void sne_maxpool_fwd(const float *x, int P, int H, int W, int k, int stride, int OH, int OW,
                      float *y, int32_t *idx) {
+    sne_maxpool_fwd_affine(x, P, H, W, k, stride, OH, OW, NULL, y, idx);
+}
+
+void sne_maxpool_fwd_affine(const float *x, int P, int H, int W, int k, int stride, int OH, int OW,
+                            const sne_pool_affine *a, float *y, int32_t *idx) {
 #ifdef SNE_HAVE_AVX2
     if (k == 2 && stride == 2 && OW <= 16 * 1024 && __builtin_cpu_supports("avx512f")) {
-        maxpool2_avx512(x, P, H, W, OH, OW, y, idx);
+        maxpool2_avx512(x, P, H, W, OH, OW, a, y, idx);
         return;
     }
 #endif
     if (k == 2 && stride == 2) {   /* the common case, branch-light */
         for (int p = 0; p < P; p++) {
+            const int ch = a ? (a->p0 + p) % a->channels : 0;
+            const float sc = a ? a->scale[ch] : 1.0f, sh = a ? a->shift[ch] : 0.0f;
             const float *xp = x + (size_t)p * H * W;
             float *yp = y + (size_t)p * OH * OW;
             int32_t *ip = idx + (size_t)p * OH * OW;
@@ -399,10 +427,10 @@ void sne_maxpool_fwd(const float *x, int P, int H, int W, int k, int stride, int
                 const float *r0 = xp + (size_t)(2 * oy) * W, *r1 = r0 + W;
                 for (int ox = 0; ox < OW; ox++) {
                     int b = 2 * oy * W + 2 * ox;
-                    float v = r0[2 * ox];
-                    if (r0[2 * ox + 1] > v) { v = r0[2 * ox + 1]; b = 2 * oy * W + 2 * ox + 1; }
-                    if (r1[2 * ox] > v) { v = r1[2 * ox]; b = (2 * oy + 1) * W + 2 * ox; }
-                    if (r1[2 * ox + 1] > v) { v = r1[2 * ox + 1]; b = (2 * oy + 1) * W + 2 * ox + 1; }
+                    float v = pool_in(r0[2 * ox], a, sc, sh), c;
+                    if ((c = pool_in(r0[2 * ox + 1], a, sc, sh)) > v) { v = c; b = 2 * oy * W + 2 * ox + 1; }
+                    if ((c = pool_in(r1[2 * ox], a, sc, sh)) > v) { v = c; b = (2 * oy + 1) * W + 2 * ox; }
+                    if ((c = pool_in(r1[2 * ox + 1], a, sc, sh)) > v) { v = c; b = (2 * oy + 1) * W + 2 * ox + 1; }
                     yp[oy * OW + ox] = v; ip[oy * OW + ox] = b;
                 }
             }
@@ -410,18 +438,20 @@ void sne_maxpool_fwd(const float *x, int P, int H, int W, int k, int stride, int
         return;
     }
     for (int p = 0; p < P; p++) {
+        const int ch = a ? (a->p0 + p) % a->channels : 0;
+        const float sc = a ? a->scale[ch] : 1.0f, sh = a ? a->shift[ch] : 0.0f;
         const float *xp = x + (size_t)p * H * W;
         float *yp = y + (size_t)p * OH * OW;
         int32_t *ip = idx + (size_t)p * OH * OW;
         for (int oy = 0; oy < OH; oy++)
             for (int ox = 0; ox < OW; ox++) {
                 int best = (oy * stride) * W + ox * stride;
-                float bv = xp[best];
+                float bv = pool_in(xp[best], a, sc, sh);
                 for (int ky = 0; ky < k; ky++)
                     for (int kx = 0; kx < k; kx++) {
                         int iy = oy * stride + ky, ix = ox * stride + kx;
                         if (iy >= H || ix >= W) continue;
-                        float v = xp[iy * W + ix];
+                        float v = pool_in(xp[iy * W + ix], a, sc, sh);
                         if (v > bv) { bv = v; best = iy * W + ix; }   /* first maximum wins */
                     }
                 yp[oy * OW + ox] = bv;

@@ -23,7 +23,7 @@
  *
  * With a fused batch norm (a_scale != NULL) the input current of plane p at step t is
  * fl(fl(x*a_scale[i]) + a_shift[i]), i = (a_per_step ? t : 0)*a_channels + p % a_channels: the
- * bits sne_bn_channel_forward writes, computed into a scratch plane instead of read back. */
+ * bits sne_bn_apply writes, computed into a scratch plane instead of read back. */
 #include "sne_kernels.h"
 #include <math.h>
 #include <string.h>

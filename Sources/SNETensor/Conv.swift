@@ -36,10 +36,15 @@ let directWorkspaceFloatsLimit = 64 << 20
 
 extension ComputeContext {
     /// `y = conv2d(x, weight) + bias`, one image per task (im2col then SGEMM `(cout,k) x (k,hw)`).
-    public func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, pad: Int = 0) throws -> Tensor {
+    /// With `planeStats` (`SNE_BN_PLANE_STATS·n·cout` doubles), each image's output planes also get their batch-norm
+    /// statistics (`sne_bn_plane_stats`, plane `image·cout + channel` at `SNE_BN_PLANE_STATS·plane`) right after the
+    /// image is written, while it is in cache: what a following `BatchNorm2d` would compute from it.
+    public func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, pad: Int = 0,
+                              planeStats: UnsafeMutablePointer<Double>? = nil) throws -> Tensor {
         let g = try ConvGeometry(input: x.shape, weight: weight.shape, stride: stride, pad: pad)
         if let bias, bias.count != g.cout { throw TensorError("conv2d: bias has \(bias.count) elements, expected \(g.cout)") }
-        if usesDirectConv && g.stride == 1 && !g.isPointwise { return directConvForward(x, weight: weight, bias: bias, g) }
+        let stats = planeStats.map { SharedPointer($0) }
+        if usesDirectConv && g.stride == 1 && !g.isPointwise { return directConvForward(x, weight: weight, bias: bias, g, planeStats: stats) }
         if !g.isPointwise { reserveScratch(g.k * g.hw) }
         var y = Tensor(uninitialized: [g.n, g.cout, g.oh, g.ow]) { _ in }   // every element written by the SGEMM (beta = 0)
         let biasData = bias?.data
@@ -66,6 +71,7 @@ extension ComputeContext {
                                     for j in 0..<g.hw { row[j] += bv }
                                 }
                             }
+                            if let stats { sne_bn_planes_stats(yi, 0, g.cout, g.hw, stats.p + Int(SNE_BN_PLANE_STATS) * i * g.cout) }
                         }
                     }
                 }
@@ -169,9 +175,11 @@ extension ComputeContext {
 
     /// Forward with the direct kernel, one image per task; the kernel adds the bias after the FMA
     /// chain, as the im2col path does (so both paths give the same bits for `c*kh*kw <= 256`).
-    func directConvForward(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry) -> Tensor {
+    func directConvForward(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry, planeStats: SharedPointer<Double>? = nil) -> Tensor {
         if sne_conv_cblock_supported(directConvPath, Int32(g.c), Int32(g.cout), Int32(g.ow), Int32(g.kh), Int32(g.kw)) != 0 {
-            return weight.data.withUnsafeBufferPointer { channelBlockedConv(x, weight: $0.baseAddress!, bias: bias?.data, c: g.c, h: g.h, w: g.w, cout: g.cout, g) }
+            return weight.data.withUnsafeBufferPointer {
+                channelBlockedConv(x, weight: $0.baseAddress!, bias: bias?.data, c: g.c, h: g.h, w: g.w, cout: g.cout, g, planeStats: planeStats)
+            }
         }
         reserveScratch(Int(sne_conv_direct_workspace_floats(Int32(g.c), Int32(g.h), Int32(g.w), Int32(g.pad))))
         var y = Tensor(uninitialized: [g.n, g.cout, g.oh, g.ow]) { _ in }   // every element written by the kernel
@@ -184,6 +192,7 @@ extension ComputeContext {
                 for i in range {
                     sne_conv_direct_fwd(self.directConvPath, xp.p + i * g.c * g.h * g.w, Int32(g.c), Int32(g.h), Int32(g.w), wp.p, bp?.p, Int32(g.cout),
                                         Int32(g.kh), Int32(g.kw), Int32(g.pad), yp.p + i * g.cout * g.hw, self.scratch(worker))
+                    if let planeStats { sne_bn_planes_stats(yp.p + i * g.cout * g.hw, 0, g.cout, g.hw, planeStats.p + Int(SNE_BN_PLANE_STATS) * i * g.cout) }
                 }
             }
           }
@@ -194,8 +203,9 @@ extension ComputeContext {
     /// The channel-blocked direct kernel (`sne_conv_cblock.c`, output channels in the vector lanes),
     /// one image per task: `x (n, c, h, w)` convolved with `weight (cout, c, kh, kw)`, stride 1,
     /// padding `g.pad`, into `(n, cout, g.oh, g.ow)`; the same bits as the row-vector direct kernel.
+    /// `planeStats`: as in `conv2dForward`.
     func channelBlockedConv(_ x: Tensor, weight: UnsafePointer<Float>, bias: [Float]?, c: Int, h: Int, w: Int, cout: Int,
-                            _ g: ConvGeometry) -> Tensor {
+                            _ g: ConvGeometry, planeStats: SharedPointer<Double>? = nil) -> Tensor {
         let packed = AlignedFloats(cout * c * g.kh * g.kw)
         sne_conv_cblock_pack_weights(weight, Int32(cout), Int32(c), Int32(g.kh), Int32(g.kw), packed.p)
         reserveScratch(Int(sne_conv_cblock_workspace_floats(Int32(c), Int32(h), Int32(w), Int32(g.pad), Int32(cout), Int32(g.oh), Int32(g.ow))))
@@ -209,6 +219,7 @@ extension ComputeContext {
                 for i in range {
                     sne_conv_cblock_fwd(path, xp.p + i * c * h * w, Int32(c), Int32(h), Int32(w), wp.p, bp?.p, Int32(cout),
                                         Int32(g.kh), Int32(g.kw), Int32(g.pad), yp.p + i * cout * ohw, self.scratch(worker))
+                    if let planeStats { sne_bn_planes_stats(yp.p + i * cout * ohw, 0, cout, ohw, planeStats.p + Int(SNE_BN_PLANE_STATS) * i * cout) }
                 }
             }
         } } }
@@ -298,7 +309,11 @@ extension ComputeContext {
     }
 
     /// Max pooling `k x k` with `stride` over NCHW; returns the output and the argmax (index within its plane).
-    public func maxPool2dForward(_ x: Tensor, k: Int, stride: Int) throws -> (Tensor, [Int32]) {
+    /// With `affine` (per-channel `scale`, `shift`, and `relu`), it pools `x·scale + shift` (then
+    /// `max(·, 0)`) instead: a training batch norm (+ ReLU) whose output is never written, the same
+    /// bits as pooling that output (`sne_maxpool_fwd_affine`).
+    public func maxPool2dForward(_ x: Tensor, k: Int, stride: Int,
+                                 affine: (scale: [Float], shift: [Float], relu: Bool)? = nil) throws -> (Tensor, [Int32]) {
         guard x.rank == 4 else { throw TensorError("maxpool2d: input must be NCHW (rank 4), got shape \(x.shape)") }
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         guard k >= 1, stride >= 1, h >= k, w >= k else { throw TensorError("maxpool2d: window \(k) does not fit input \(h)x\(w)") }
@@ -306,15 +321,27 @@ extension ComputeContext {
         var y = Tensor(uninitialized: [n, c, oh, ow]) { _ in }   // fully written by the kernel
         var idx = [Int32](unsafeUninitializedCapacity: y.count) { _, k in k = n * c * oh * ow }
         let planes = n * c
+        if let affine, affine.scale.count != c || affine.shift.count != c {
+            throw TensorError("maxpool2d: affine for \(affine.scale.count) channels, input has \(c)")
+        }
+        let scale = affine?.scale ?? [], shift = affine?.shift ?? []
         x.data.withUnsafeBufferPointer { xb in
             y.data.withUnsafeMutableBufferPointer { yb in
-                idx.withUnsafeMutableBufferPointer { ib in
+                idx.withUnsafeMutableBufferPointer { ib in scale.withUnsafeBufferPointer { sb in shift.withUnsafeBufferPointer { tb in
                     let xp = SharedPointer(xb.baseAddress!), yp = SharedPointer(yb.baseAddress!), ip = SharedPointer(ib.baseAddress!)
+                    let sp = sb.baseAddress.map { SharedPointer($0) }, tp = tb.baseAddress.map { SharedPointer($0) }
+                    let relu: Int32 = affine?.relu == true ? 1 : 0
                     parallelFor(planes, minChunk: 16) { r, _ in
-                        sne_maxpool_fwd(xp.p + r.lowerBound * h * w, Int32(r.count), Int32(h), Int32(w), Int32(k), Int32(stride),
-                                        Int32(oh), Int32(ow), yp.p + r.lowerBound * oh * ow, ip.p + r.lowerBound * oh * ow)
+                        if affine != nil, let sp, let tp {
+                            var a = sne_pool_affine(scale: sp.p, shift: tp.p, channels: Int32(c), p0: Int32(r.lowerBound), relu: relu)
+                            sne_maxpool_fwd_affine(xp.p + r.lowerBound * h * w, Int32(r.count), Int32(h), Int32(w), Int32(k), Int32(stride),
+                                                   Int32(oh), Int32(ow), &a, yp.p + r.lowerBound * oh * ow, ip.p + r.lowerBound * oh * ow)
+                        } else {
+                            sne_maxpool_fwd(xp.p + r.lowerBound * h * w, Int32(r.count), Int32(h), Int32(w), Int32(k), Int32(stride),
+                                            Int32(oh), Int32(ow), yp.p + r.lowerBound * oh * ow, ip.p + r.lowerBound * oh * ow)
+                        }
                     }
-                }
+                } } }
             }
         }
         return (y, idx)

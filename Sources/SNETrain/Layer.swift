@@ -119,8 +119,12 @@ public final class Sequential: LayerContainer {
     /// Runs the layers in order. A `LIF` directly followed by a `MaxPool2d` whose stride equals its
     /// window runs fused (`LIF.forward(_:pool:_:)`: the unpooled spikes are never stored), and in
     /// training a `BatchNorm2d` directly followed by a `ReLU` runs as one pass (`max(y, 0)` written by
-    /// the batch norm, which masks the gradient in backward); the results and the gradients are
-    /// bit-identical to running the two layers one after the other.
+    /// the batch norm, which masks the gradient in backward); with such a max pool after the ReLU the
+    /// pool applies the batch norm and the ReLU as it reads (the batch norm's output is never
+    /// written); a training `Conv2d` directly
+    /// followed by a `BatchNorm2d` computes the batch norm's per-plane statistics on its output image
+    /// by image. The results and the gradients are bit-identical to running the layers one after the
+    /// other.
     /// The frozen prefix runs in evaluation mode (batch norm on its running statistics) whatever
     /// `ctx.training` says.
     public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
@@ -148,12 +152,24 @@ public final class Sequential: LayerContainer {
         if n > 0, n < layers.count, let c = layers[n].layer as? Conv2d { c.needsInputGradient = false }
     }
 
-    /// Runs layer `i` on `h`, fused with layer `i + 1` when they are a LIF and a max pool it can
-    /// absorb; returns the output and the number of layers consumed (1 or 2). Errors are prefixed
-    /// with the layer's name.
+    /// Runs layer `i` on `h`, fused with the layers after it as `forward` describes; returns the
+    /// output and the number of layers consumed (1 to 4). Errors are prefixed with the layer's name.
     public func forwardStep(_ i: Int, _ h: Tensor, _ ctx: LayerContext) throws -> (Tensor, Int) {
+        try forwardStep(i, h, planeStats: nil, ctx)
+    }
+
+    /// `forwardStep`; `planeStats`: the per-plane batch-norm statistics of `h`, computed by the
+    /// convolution before (for a `BatchNorm2d` at `i`).
+    func forwardStep(_ i: Int, _ h: Tensor, planeStats: [Double]?, _ ctx: LayerContext) throws -> (Tensor, Int) {
         let (name, l) = layers[i]
         do {
+            if ctx.training, let conv = l as? Conv2d, i + 1 < layers.count, layers[i + 1].layer is BatchNorm2d, h.count > 0 {
+                // The convolution computes the batch norm's per-plane statistics on its output while
+                // each image is in cache (the same numbers the batch norm would compute).
+                let (y, stats) = try conv.forward(h, batchNormStats: true, ctx)
+                let (z, used) = try forwardStep(i + 1, y, planeStats: stats, ctx)
+                return (z, used + 1)
+            }
             if let lif = l as? LIF, i + 1 < layers.count, let pool = layers[i + 1].layer as? MaxPool2d, pool.canFuse(after: h) {
                 let y = try lif.forward(h, pool: pool.kernelSize, ctx)
                 pool.markFused()
@@ -164,17 +180,26 @@ public final class Sequential: LayerContainer {
                 // The batch norm's output is never written: the LIF (and a max pool it absorbs) computes it plane by plane.
                 let pool = i + 2 < layers.count ? layers[i + 2].layer as? MaxPool2d : nil
                 let fusePool = pool.map { $0.canFuse(after: h) } ?? false
-                let a = try bn.forwardAffine(h, ctx)
+                let a = try bn.forwardAffine(h, planeStats: planeStats, ctx)
                 let affine = LIFAffine(scale: a.scale, shift: a.shift, channels: h.shape[1], perStep: a.groups > 1)
                 let y = try lif.forward(h, pool: fusePool ? pool!.kernelSize : 1, affine: affine, ctx)
                 if fusePool { pool!.markFused() }
                 return (y, fusePool ? 3 : 2)
             }
+            if ctx.training, let bn = l as? BatchNorm2d, !bn.perTimeStep, i + 2 < layers.count, let relu = layers[i + 1].layer as? ReLU,
+               let pool = layers[i + 2].layer as? MaxPool2d, h.count > 0, h.rank == 4, pool.canFuse(after: h) {
+                // The batch norm's output is never written: the max pool applies it (and the ReLU) as it reads.
+                let a = try bn.forwardAffine(h, relu: true, planeStats: planeStats, ctx)
+                let y = try pool.forward(h, affine: (a.scale, a.shift, true), ctx)
+                relu.markFused()
+                return (y, 3)
+            }
             if ctx.training, let bn = l as? BatchNorm2d, i + 1 < layers.count, let relu = layers[i + 1].layer as? ReLU, h.count > 0 {
-                let y = try bn.forward(h, relu: true, ctx)
+                let y = try bn.forward(h, relu: true, planeStats: planeStats, ctx)
                 relu.markFused()
                 return (y, 2)
             }
+            if ctx.training, let bn = l as? BatchNorm2d, planeStats != nil { return (try bn.forward(h, relu: false, planeStats: planeStats, ctx), 1) }
             return (try l.forward(h, ctx), 1)
         } catch let e as LayerError where !e.message.hasPrefix("[") {
             throw LayerError("[\(name)] \(e.message)")

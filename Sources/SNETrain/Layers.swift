@@ -131,20 +131,34 @@ public final class Conv2d: Layer {
     /// In a training pass, a stride-1 input of spikes (every value 0 or 1) runs the spike kernels
     /// (`SpikeConv.swift`) and is kept as bits for the weight gradient; anything else, and every
     /// evaluation pass, runs the dense kernels (see `Linear.forward`).
-    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor { try forward(x, batchNormStats: false, ctx).y }
+
+    /// With `batchNormStats` (a `BatchNorm2d` follows in training, `Sequential.forwardStep`), a dense
+    /// forward also returns the output's per-plane batch-norm statistics, computed image by image
+    /// while the output is in cache (`ComputeContext.conv2dForward(planeStats:)`); nil otherwise.
+    func forward(_ x: Tensor, batchNormStats: Bool, _ ctx: LayerContext) throws -> (y: Tensor, planeStats: [Double]?) {
         let y: Tensor
         let w = weight.value.shape
+        var stats: [Double]? = nil
         do {
             if ctx.training, stride == 1, w.count == 4, let s = ctx.compute.packSpikes(x, kh: w[2], kw: w[3], pad: padding) {
                 y = try ctx.compute.spikeConv2dForward(s, weight: weight.value, bias: bias?.value)
                 spikes = s; input = nil
-                return y
+                return (y, nil)
             }
-            y = try ctx.compute.conv2dForward(x, weight: weight.value, bias: bias?.value, stride: stride, pad: padding)
+            if batchNormStats, x.rank == 4, x.shape[0] > 0, w.count == 4 {
+                var st = [Double](repeating: 0, count: Int(SNE_BN_PLANE_STATS) * x.shape[0] * w[0])
+                y = try st.withUnsafeMutableBufferPointer {
+                    try ctx.compute.conv2dForward(x, weight: weight.value, bias: bias?.value, stride: stride, pad: padding, planeStats: $0.baseAddress!)
+                }
+                stats = st
+            } else {
+                y = try ctx.compute.conv2dForward(x, weight: weight.value, bias: bias?.value, stride: stride, pad: padding)
+            }
         }
         catch let e as TensorError { throw LayerError("Conv2d: \(e.message)") }
         if ctx.training { input = x; spikes = nil }
-        return y
+        return (y, stats)
     }
 
     public func backward(_ dy: Tensor, _ ctx: LayerContext) throws -> Tensor {
@@ -207,20 +221,24 @@ public final class BatchNorm2d: Layer {
 
     /// Training forward; with `relu`, the output is `max(y, 0)` (a following `ReLU` fused in, see
     /// `Sequential.forwardStep`) and backward masks `dy` where it is 0, exactly as the ReLU would.
-    func forward(_ x: Tensor, relu: Bool, _ ctx: LayerContext) throws -> Tensor {
-        try forward(x, relu: relu, affineOnly: false, ctx).y
+    func forward(_ x: Tensor, relu: Bool, planeStats: [Double]? = nil, _ ctx: LayerContext) throws -> Tensor {
+        try forward(x, relu: relu, affineOnly: false, planeStats: planeStats, ctx).y
     }
 
     /// Training forward without writing the output, for a LIF that applies it on the fly
     /// (`Sequential.forwardStep`): the statistics are computed, saved for backward and folded into
     /// the running averages exactly as by `forward`; returns the per-(group, channel) affine
     /// `y = x·scale + shift` (index `group·C + channel`, the forward's floats) and the group count.
-    func forwardAffine(_ x: Tensor, _ ctx: LayerContext) throws -> (scale: [Float], shift: [Float], groups: Int) {
-        let r = try forward(x, relu: false, affineOnly: true, ctx)
+    /// With `relu`, a ReLU is fused after it as well (its consumer applies `max(·, 0)`; backward masks `dy`).
+    func forwardAffine(_ x: Tensor, relu: Bool = false, planeStats: [Double]? = nil, _ ctx: LayerContext) throws -> (scale: [Float], shift: [Float], groups: Int) {
+        let r = try forward(x, relu: relu, affineOnly: true, planeStats: planeStats, ctx)
         return (r.scale, r.shift, groups)
     }
 
-    private func forward(_ x: Tensor, relu: Bool, affineOnly: Bool, _ ctx: LayerContext) throws -> (y: Tensor, scale: [Float], shift: [Float]) {
+    /// `planeStats`: the input's per-plane statistics (`sne_bn_plane_stats` of plane `image·C +
+    /// channel` at `SNE_BN_PLANE_STATS·plane`), when the layer before computed them on its output (`Conv2d`); the
+    /// same numbers this layer would compute, so the same bits either way.
+    private func forward(_ x: Tensor, relu: Bool, affineOnly: Bool, planeStats: [Double]?, _ ctx: LayerContext) throws -> (y: Tensor, scale: [Float], shift: [Float]) {
         let c = gamma.value.count
         guard x.rank == 4 || x.rank == 2, x.shape[1] == c else {
             throw LayerError("BatchNorm2d(\(c)): input shape \(x.shape), expected [N, \(c), H, W]")
@@ -250,30 +268,43 @@ public final class BatchNorm2d: Layer {
         evalMode = false
         groups = g
         y = affineOnly ? Tensor(zeros: [0]) : Tensor(uninitialized: x.shape) { _ in }   // fully written below
+        let planes = n * c
+        precondition(planeStats == nil || planeStats!.count == Int(SNE_BN_PLANE_STATS) * planes, "BatchNorm2d: plane statistics of another shape")
+        // Per-plane statistics (unless given), then per (group, channel) in plane order, then the output plane by plane.
+        let stats = planeStats ?? (x.count == 0 ? [Double](repeating: 0, count: Int(SNE_BN_PLANE_STATS) * planes) : [Double](unsafeUninitializedCapacity: Int(SNE_BN_PLANE_STATS) * planes) { buf, k in
+            x.data.withUnsafeBufferPointer { xp in
+                let X = SharedPointer(xp.baseAddress!), S = SharedPointer(buf.baseAddress!)
+                ctx.compute.parallelFor(planes, minChunk: max(1, 4096 / max(hw, 1))) { r, _ in
+                    sne_bn_planes_stats(X.p, r.lowerBound, r.upperBound, hw, S.p)
+                }
+            }
+            k = Int(SNE_BN_PLANE_STATS) * planes
+        })
         var inv = [Float](repeating: 0, count: g * c)
         var means = [Float](repeating: 0, count: g * c), vars = [Float](repeating: 0, count: g * c)
-        var scale = [Float](repeating: 0, count: affineOnly ? g * c : 0), shift = scale
-        let m = Double(b * hw)
-        x.data.withUnsafeBufferPointer { xp in y.data.withUnsafeMutableBufferPointer { yp in
-            inv.withUnsafeMutableBufferPointer { ip in means.withUnsafeMutableBufferPointer { mp in vars.withUnsafeMutableBufferPointer { vp in
-            scale.withUnsafeMutableBufferPointer { sp in shift.withUnsafeMutableBufferPointer { tp in
-                let X = SharedPointer(xp.baseAddress!), Y = affineOnly ? nil : SharedPointer(yp.baseAddress!)
-                let I = SharedPointer(ip.baseAddress!), M = SharedPointer(mp.baseAddress!), V = SharedPointer(vp.baseAddress!)
-                let S = affineOnly ? SharedPointer(sp.baseAddress!) : nil, T = affineOnly ? SharedPointer(tp.baseAddress!) : nil
-                let ga = gamma.value.data, be = beta.value.data, eps = self.eps
-                ctx.compute.parallelFor(g * c) { r, _ in
-                    for gc in r {
-                        let grp = gc / c, ch = gc % c, off = (grp * b * c + ch) * hw
-                        if let Y {
-                            sne_bn_channel_forward(X.p + off, b, c * hw, hw, ga[ch], be[ch], eps, relu ? 1 : 0, Y.p + off, M.p + gc, V.p + gc, I.p + gc)
-                        } else if let S, let T {
-                            sne_bn_channel_stats(X.p + off, b, c * hw, hw, ga[ch], be[ch], eps, M.p + gc, V.p + gc, I.p + gc, S.p + gc, T.p + gc)
-                        }
+        var scale = [Float](repeating: 0, count: g * c), shift = scale
+        let ga = gamma.value.data, be = beta.value.data
+        if planes > 0 { stats.withUnsafeBufferPointer { sp in
+            for grp in 0..<g { for ch in 0..<c {
+                let gc = grp * c + ch
+                sne_bn_combine(sp.baseAddress! + Int(SNE_BN_PLANE_STATS) * (grp * b * c + ch), b, c, hw, ga[ch], be[ch], eps,
+                               &means[gc], &vars[gc], &inv[gc], &scale[gc], &shift[gc])
+            } }
+        } }
+        if !affineOnly && x.count > 0 {
+            x.data.withUnsafeBufferPointer { xp in y.data.withUnsafeMutableBufferPointer { yp in scale.withUnsafeBufferPointer { sp in shift.withUnsafeBufferPointer { tp in
+                let X = SharedPointer(xp.baseAddress!), Y = SharedPointer(yp.baseAddress!)
+                let S = SharedPointer(sp.baseAddress!), T = SharedPointer(tp.baseAddress!)
+                let r32: Int32 = relu ? 1 : 0
+                ctx.compute.parallelFor(planes, minChunk: max(1, 4096 / max(hw, 1))) { r, _ in
+                    for p in r {
+                        let gc = (p / c / b) * c + p % c
+                        sne_bn_apply(X.p + p * hw, hw, S.p[gc], T.p[gc], r32, Y.p + p * hw)
                     }
                 }
-            } }
-            } } }
-        } }
+            } } } }
+        }
+        let m = Double(b * hw)
         let unbias = m > 1 ? Float(m / (m - 1)) : 1
         for grp in 0..<g { for ch in 0..<c {
             runningMean.value.data[ch] = (1 - momentum) * runningMean.value.data[ch] + momentum * means[grp * c + ch]
@@ -335,10 +366,14 @@ public final class MaxPool2d: Layer {
     public var savedBytes: Int { argmax.count * 4 }
     public func clearSaved() { argmax = [] }
     private var fused = false
-    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor {
+    public func forward(_ x: Tensor, _ ctx: LayerContext) throws -> Tensor { try forward(x, affine: nil, ctx) }
+
+    /// With `affine`, pools the output of a training batch norm (+ ReLU) fused before it, which is
+    /// never written (`Sequential.forwardStep`); backward is unchanged (the batch norm masks).
+    func forward(_ x: Tensor, affine: (scale: [Float], shift: [Float], relu: Bool)?, _ ctx: LayerContext) throws -> Tensor {
         fused = false
         do {
-            let (y, idx) = try ctx.compute.maxPool2dForward(x, k: kernelSize, stride: stride)
+            let (y, idx) = try ctx.compute.maxPool2dForward(x, k: kernelSize, stride: stride, affine: affine)
             if ctx.training { argmax = idx; inputShape = x.shape }
             return y
         } catch let e as TensorError { throw LayerError("MaxPool2d: \(e.message)") }

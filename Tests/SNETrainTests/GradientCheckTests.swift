@@ -440,6 +440,73 @@ func referenceSpecLIF(x: [Double], r: [Double], t: Int, beta: Double, theta: Dou
         #expect(try fused.forward(x, c) == (try relu.forward(try bn2.forward(x, c), c)))
     }
 
+    /// `Sequential` lets a training Conv2d directly followed by a BatchNorm2d compute the batch
+    /// norm's per-plane statistics on its output image by image, and a max pool after BN + ReLU
+    /// apply them as it reads (the BN output never written): outputs, input gradients, every
+    /// parameter gradient and the running statistics must be the same bits as the layers run one
+    /// after the other, on each convolution path (row-vector direct: 1 input channel; channel-blocked:
+    /// 8 → 16; im2col: stride 2), with a ReLU (0), a per-step BN + LIF + pool (1), nothing (2) or a
+    /// ReLU + pool (3, also with odd planes the pool cannot absorb) after, 1 and 2 threads; and the
+    /// results must not depend on the thread count.
+    @Test(arguments: [(1, 4, 1, 0), (8, 16, 1, 0), (3, 5, 2, 0), (8, 16, 1, 1), (8, 16, 1, 2), (8, 16, 1, 3), (1, 4, 1, 3), (3, 5, 2, 3)])
+    func convComputesBatchNormStatisticsBitIdentically(_ cin: Int, _ cout: Int, _ stride: Int, _ after: Int) throws {
+        let t = 2, n = 6
+        let x = randn([n, cin, 14, 14], seed: 80, std: 1.1)
+        var ref: (Tensor, Tensor, [Float])? = nil
+        for threads in [1, 2] {
+            let c = LayerContext(compute: ComputeContext(threads: threads), timeSteps: t)
+            func make() -> [any Layer] {
+                var rng = SeededRNG(seed: 81)
+                let conv = Conv2d(cin, cout, kernelSize: 3, stride: stride, padding: 1, rng: &rng)
+                let bn = BatchNorm2d(cout, perTimeStep: after == 1)
+                for i in 0..<cout { bn.gamma.value.data[i] = (i == 1 ? -0.8 : 0.6) + 0.1 * Float(i); bn.beta.value.data[i] = 0.3 - 0.05 * Float(i) }
+                let tail: [any Layer] = after == 0 ? [ReLU()] : after == 1 ? [LIF(beta: 0.6, theta: 0.5), MaxPool2d(2)]
+                    : after == 2 ? [Flatten()] : [ReLU(), MaxPool2d(2)]
+                return [conv, bn] + tail
+            }
+            let layers1 = make(), layers2 = make()
+            let fused = Sequential(layers1)
+            c.training = true
+            let y1 = try fused.forward(x, c)
+            var y2 = x
+            for l in layers2 { y2 = try l.forward(y2, c) }
+            #expect(y1.data.map(\.bitPattern) == y2.data.map(\.bitPattern))
+            #expect(y1.data.contains(0) || after == 2)
+            let r = randn(y1.shape, seed: 82)
+            let d1 = try fused.backward(r, c)
+            var d2 = r
+            for l in layers2.reversed() { d2 = try l.backward(d2, c) }
+            #expect(d1.data.map(\.bitPattern) == d2.data.map(\.bitPattern))
+            for (p1, p2) in zip(fused.parameters, layers2.flatMap(\.parameters)) {
+                #expect(p1.value.data.map(\.bitPattern) == p2.value.data.map(\.bitPattern))
+                #expect(p1.grad.data.map(\.bitPattern) == p2.grad.data.map(\.bitPattern))
+            }
+            let bn1 = layers1[1] as! BatchNorm2d
+            if let (ry, rd, rv) = ref {
+                #expect(y1 == ry && d1 == rd && bn1.runningVar.value.data == rv)
+            } else { ref = (y1, d1, bn1.runningVar.value.data) }
+        }
+    }
+
+    /// The batch statistics (per-plane sums and squared deviations, combined in double) against a
+    /// double-precision reference, including a channel whose mean is far above its spread.
+    @Test func batchNormStatisticsAreAccurate() throws {
+        let n = 5, ch = 3, h = 7, w = 9
+        var x = randn([n, ch, h, w], seed: 90, std: 1)
+        for i in 0..<n { for j in 0..<(h * w) { x.data[(i * ch + 2) * h * w + j] = 1000 + 0.01 * x.data[(i * ch + 2) * h * w + j] } }
+        let bn = BatchNorm2d(ch, momentum: 1)
+        _ = try bn.forward(x, LayerContext(compute: compute))
+        let m = Double(n * h * w)
+        for cc in 0..<ch {
+            var vals: [Double] = []
+            for i in 0..<n { for j in 0..<(h * w) { vals.append(Double(x.data[(i * ch + cc) * h * w + j])) } }
+            let mean = vals.reduce(0, +) / m
+            let unbiased = vals.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (m - 1)
+            #expect(abs(Double(bn.runningMean.value.data[cc]) - mean) <= 1e-6 * max(1, abs(mean)))
+            #expect(abs(Double(bn.runningVar.value.data[cc]) - unbiased) <= 1e-5 * unbiased)
+        }
+    }
+
     @Test func membranePathFiniteDifferenceWithSpikesHeldFixed() throws {
         // With theta far above any membrane value no spike can occur, so the forward is the linear
         // leaky integrator; a readout of `mem` then equals the surrogate-free BPTT chain. We check

@@ -49,6 +49,19 @@ void sne_col2im(const float *col, int C, int H, int W, int kh, int kw, int strid
 void sne_maxpool_fwd(const float *x, int P, int H, int W, int k, int stride, int OH, int OW,
                      float *y, int32_t *idx);
 
+/* A training batch norm (+ ReLU) applied by the max pool after it: plane p (counted from the call's
+ * first plane) has channel (p0 + p) % channels, and the pool takes v = x*scale[ch] + shift[ch]
+ * (then v > 0 ? v : 0 with relu != 0), the bits sne_bn_apply writes, instead of x. */
+typedef struct {
+    const float *scale, *shift;
+    int channels, p0, relu;
+} sne_pool_affine;
+
+/* sne_maxpool_fwd of the affine (+ ReLU) of x (a = NULL: of x itself); y and idx exactly as
+ * sne_maxpool_fwd gives for the batch norm's output. */
+void sne_maxpool_fwd_affine(const float *x, int P, int H, int W, int k, int stride, int OH, int OW,
+                            const sne_pool_affine *a, float *y, int32_t *idx);
+
 /* ---- direct stride-1 convolution (sne_conv_direct.c) ---- */
 
 /* The direct kernels' `path` is an ISA level (sne_isa_level): 2 AVX-512F (16 columns per vector),
@@ -195,7 +208,7 @@ enum { SNE_SURROGATE_FAST_SIGMOID = 0, SNE_SURROGATE_ATAN = 1, SNE_SURROGATE_TRI
  *   ws: 4*H*W floats. spec_order 0: snnTorch order (reset on the next step, fire on v > theta);
  *   1: Spike IR order (spec §3.5). The arithmetic is spelled out at the top of sne_lif.c.
  *   a_scale != NULL: the input current is x*a_scale[i] + a_shift[i] (a batch norm fused in, the
- *   same arithmetic as sne_bn_channel_forward's output), i = (a_per_step ? t : 0)*a_channels +
+ *   same arithmetic as sne_bn_apply's output), i = (a_per_step ? t : 0)*a_channels +
  *   p % a_channels. */
 void sne_lif_forward(const float *x, int direct, int T, int P, int p0, int p1, int H, int W, int k,
                      float beta, float theta, int zero_reset, int spec_order, float *y, float *mem, float *ws,
@@ -215,19 +228,26 @@ void sne_lif_backward(const float *dy, const float *x, int direct, int T, int P,
                       float *ws, int isa, float *dbeta,
                       const float *a_scale, const float *a_shift, int a_channels, int a_per_step);
 
-/* ---- batch normalisation, one channel in training mode (sne_bn.c) ---- */
+/* ---- batch normalisation in training mode (sne_bn.c; arithmetic at its top) ---- */
 
-/* Channel data: nplanes planes of hw floats, plane i at x + i*stride. Writes y (same layout; with
- * relu != 0, max(y, 0) as a following ReLU would) and the batch mean, biased variance and
- * 1/sqrt(var + eps). Arithmetic: see the top of sne_bn.c. */
-void sne_bn_channel_forward(const float *x, size_t nplanes, size_t stride, size_t hw, float gamma, float beta,
-                            float eps, int relu, float *y, float *mean_out, float *var_out, float *istd_out);
+/* Doubles of statistics per plane. */
+#define SNE_BN_PLANE_STATS 3
 
-/* The forward's statistics without writing y: mean, biased variance, 1/sqrt(var + eps) and the
- * affine y = x*scale + shift (scale = gamma*istd, shift = beta - mean*scale, the forward's floats),
- * for a consumer that applies it on the fly (a LIF fused after the batch norm). */
-void sne_bn_channel_stats(const float *x, size_t nplanes, size_t stride, size_t hw, float gamma, float beta, float eps,
-                          float *mean_out, float *var_out, float *istd_out, float *scale_out, float *shift_out);
+/* The statistics of one plane x[0..hw) (the first step of the batch statistics), one pass: st[0] =
+ * its shift k = x[0], st[1] = S(x - k), st[2] = S((x - k)^2) (16 float lanes added by a fixed tree). */
+void sne_bn_plane_stats(const float *x, size_t hw, double *st);
+
+/* sne_bn_plane_stats of planes p0..p1-1 (plane p at x + p*hw) into st + 3*p. */
+void sne_bn_planes_stats(const float *x, size_t p0, size_t p1, size_t hw, double *st);
+
+/* One channel's batch mean, biased variance, 1/sqrt(var + eps) and the affine y = x*sc + sh
+ * (sc = gamma*istd, sh = beta - mean*sc) from the plane statistics of its nplanes planes, plane
+ * i's at st + 3*i*pstride (pstride = C for NCHW planes numbered image*C + channel). */
+void sne_bn_combine(const double *st, size_t nplanes, size_t pstride, size_t hw, float gamma, float beta, float eps,
+                    float *mean_out, float *var_out, float *istd_out, float *sc_out, float *sh_out);
+
+/* One plane of the normalisation: y = x*sc + sh (relu != 0: max(y, 0), as a following ReLU). */
+void sne_bn_apply(const float *x, size_t hw, float sc, float sh, int relu, float *y);
 
 /* dx (same layout) for the forward above, and the channel's dgamma = Σ dy·x̂, dbeta = Σ dy. With a
  * fused ReLU (relu != 0), dy counts only where the forward's output y > 0, y recomputed from x with
