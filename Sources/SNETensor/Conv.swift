@@ -71,7 +71,7 @@ extension ComputeContext {
                                     for j in 0..<g.hw { row[j] += bv }
                                 }
                             }
-                            if let stats { sne_bn_planes_stats(yi, 0, g.cout, g.hw, stats.p + Int(SNE_BN_PLANE_STATS) * i * g.cout) }
+                            if let stats { imagePlaneStats(yi, image: i, cout: g.cout, hw: g.hw, into: stats) }
                         }
                     }
                 }
@@ -173,6 +173,13 @@ extension ComputeContext {
 
     // MARK: direct stride-1 kernels (AVX-512 or AVX2, sne_conv_direct.c)
 
+    /// The batch-norm statistics of one image's `cout` output planes `y` (`sne_bn_plane_stats`), written
+    /// at plane `image·cout + channel` of `stats` (`SNE_BN_PLANE_STATS` doubles a plane): what
+    /// `conv2dForward(planeStats:)` fills, on every conv path, right after the image is written.
+    func imagePlaneStats(_ y: UnsafePointer<Float>, image: Int, cout: Int, hw: Int, into stats: SharedPointer<Double>) {
+        sne_bn_planes_stats(y, 0, cout, hw, stats.p + Int(SNE_BN_PLANE_STATS) * image * cout)
+    }
+
     /// Forward with the direct kernel, one image per task; the kernel adds the bias after the FMA
     /// chain, as the im2col path does (so both paths give the same bits for `c*kh*kw <= 256`).
     func directConvForward(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry, planeStats: SharedPointer<Double>? = nil) -> Tensor {
@@ -192,7 +199,7 @@ extension ComputeContext {
                 for i in range {
                     sne_conv_direct_fwd(self.directConvPath, xp.p + i * g.c * g.h * g.w, Int32(g.c), Int32(g.h), Int32(g.w), wp.p, bp?.p, Int32(g.cout),
                                         Int32(g.kh), Int32(g.kw), Int32(g.pad), yp.p + i * g.cout * g.hw, self.scratch(worker))
-                    if let planeStats { sne_bn_planes_stats(yp.p + i * g.cout * g.hw, 0, g.cout, g.hw, planeStats.p + Int(SNE_BN_PLANE_STATS) * i * g.cout) }
+                    if let planeStats { imagePlaneStats(yp.p + i * g.cout * g.hw, image: i, cout: g.cout, hw: g.hw, into: planeStats) }
                 }
             }
           }
@@ -219,7 +226,7 @@ extension ComputeContext {
                 for i in range {
                     sne_conv_cblock_fwd(path, xp.p + i * c * h * w, Int32(c), Int32(h), Int32(w), wp.p, bp?.p, Int32(cout),
                                         Int32(g.kh), Int32(g.kw), Int32(g.pad), yp.p + i * cout * ohw, self.scratch(worker))
-                    if let planeStats { sne_bn_planes_stats(yp.p + i * cout * ohw, 0, cout, ohw, planeStats.p + Int(SNE_BN_PLANE_STATS) * i * cout) }
+                    if let planeStats { imagePlaneStats(yp.p + i * cout * ohw, image: i, cout: cout, hw: ohw, into: planeStats) }
                 }
             }
         } } }
