@@ -53,7 +53,8 @@ struct TrainCommand: Command {
       --learn-beta          PLIF: each LIF layer learns its decay β (from --beta), compiled into
                             its op's leak
       --input-stride 2      the first conv runs at stride 2 with no max pool after it: the same
-                            map size, a quarter of the input layer's multiply-accumulates
+                            map size, a quarter of the input layer's multiply-accumulates;
+                            per student: --input-stride 2,1 (fewer than K entries repeat the last)
       --augment crop|flip|crop,flip   augment the students' training images (4 fixed views
                             per image; flip only where the dataset allows it), the built-in
                             teacher's targets computed on each view
@@ -66,6 +67,10 @@ struct TrainCommand: Command {
       --no-gate             no gate (fixed order only)   --gate-pool 1|2|4   --gate-hidden N
       --student-sizes A,B,H/A,B,H/…   heterogeneous students: conv widths and hidden width per
                             student (fewer than K entries repeat the last), e.g. 4,16,64/8,32,128
+      --student-targets features|logits[,…]   per student (fewer than K entries repeat the
+                            last): distill its group of teacher features (default), or learn the
+                            labels and the teacher's logits (--ce, --kl) through a temporary
+                            linear classifier, e.g. features,logits
       --cascade             every prefix of the fixed order is a classifier (head and fine-tune
                             trained on all K prefixes; implies --no-gate): for confidence stops
       --cascade-weights uniform|linear   prefix k weighs 1/K (default) or ∝ k
@@ -149,7 +154,16 @@ struct TrainCommand: Command {
         if a.flag("tet") { c.loss.tet = true }
         if let v = try a.option("augment") { c.augment = v }
         if a.flag("learn-beta") { c.student.learnDecay = true }
-        if let v = try a.int("input-stride", in: 1...2) { c.student.inputStride = v }
+        if let v = try a.option("input-stride") {
+            let list = v.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !list.isEmpty, list.allSatisfy({ $0 == 1 || $0 == 2 }) else {
+                throw CLIError.usage("sne train: --input-stride must be 1 or 2, or one per student like 2,1, got '\(CLIText.escaped(v))'")
+            }
+            if list.count == 1 { c.student.inputStride = list[0]!; c.inputStrides = nil } else { c.inputStrides = list.map { $0! } }
+        }
+        if let v = try a.option("student-targets") {
+            c.studentTargets = v.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        }
         if let v = try a.int("teacher-group-dropout", in: 0...1000) { c.teacherGroupDropout = v }
         if let v = try a.double("layerwise") { c.loss.layerwise = Float(v) }
         if let v = try a.int("head-epochs", in: 0...10_000) { c.headStage.epochs = v }

@@ -101,22 +101,48 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// built-in teacher is fine-tuned for E epochs with random whole feature groups zeroed (at a
     /// quarter of its learning rate), and the students distill that teacher. nil or 0: off.
     public var teacherGroupDropout: Int? = nil
+    /// Per-student first-conv stride (`--input-stride 2,1`): entry k is student k's
+    /// `inputStride`; fewer entries than K repeat the last one. nil: every student has
+    /// `student.inputStride` (a single `--input-stride N`).
+    public var inputStrides: [Int]? = nil
+    /// Per-student training target in the student stage (`--student-targets features,logits`):
+    /// "features" (the SNE paper's: regress the student's group of standardised teacher
+    /// features) or "logits" (a temporary linear classifier on the student's F features, trained
+    /// with ce·CE on the labels + kl·τ²·KL to the teacher's logits; the classifier is dropped and
+    /// the head learns the student's features in the join, with no feature MSE in the fine-tune).
+    /// Fewer entries than K repeat the last one. nil: features for every student.
+    public var studentTargets: [String]? = nil
 
     public init() {}
 
-    /// Student k's shape: `student` with `studentSizes`' conv and hidden widths for k.
+    /// Student k's shape: `student` with `studentSizes`' conv and hidden widths and
+    /// `inputStrides`' stride for k.
     public func studentSpec(_ k: Int) -> StudentSpec {
-        guard let sizes = studentSizes, !sizes.isEmpty else { return student }
-        let e = sizes[min(k, sizes.count - 1)]
         var s = student
-        s.conv = Array(e.dropLast()); s.hidden = e.last ?? student.hidden
+        if let sizes = studentSizes, !sizes.isEmpty {
+            let e = sizes[min(k, sizes.count - 1)]
+            s.conv = Array(e.dropLast()); s.hidden = e.last ?? student.hidden
+        }
+        if let strides = inputStrides, !strides.isEmpty { s.inputStride = strides[min(k, strides.count - 1)] }
         return s
     }
 
     /// The ensemble's per-student shapes (nil when they are all `student`).
     public var perStudentSpecs: [StudentSpec]? {
-        studentSizes == nil ? nil : (0..<students).map(studentSpec)
+        studentSizes == nil && inputStrides == nil ? nil : (0..<students).map(studentSpec)
     }
+
+    /// Whether some student's first conv runs at stride 2.
+    public var anyStrided: Bool { (0..<students).contains { studentSpec($0).strided } }
+
+    /// Student k's training target in the student stage: "features" or "logits" (`studentTargets`).
+    public func studentTarget(_ k: Int) -> String {
+        guard let t = studentTargets, !t.isEmpty else { return "features" }
+        return t[min(k, t.count - 1)]
+    }
+
+    /// Whether student k distills the teacher's features (so the fine-tune keeps its feature MSE).
+    public func distillsFeatures(_ k: Int) -> Bool { studentTarget(k) == "features" }
 
     /// Whether the students share a stem.
     public var hasStem: Bool { (stem ?? 0) > 0 }
@@ -131,7 +157,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case dataset, data, limit, testLimit, seed, threads, teacher, teacherStage, teacherFeatures, teacherLogits, teacherTestFeatures, teacherTestLogits, students,
-             partition, student, studentStage, loss, headStage, gate, gateStage, finetuneStage, cascade, cascadeWeights, studentSizes, stem, augment, teacherGroupDropout
+             partition, student, studentStage, loss, headStage, gate, gateStage, finetuneStage, cascade, cascadeWeights, studentSizes, stem, augment, teacherGroupDropout,
+             inputStrides, studentTargets
     }
 
     /// Decodes a config, keeping the default of every field the JSON leaves out.
@@ -165,6 +192,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         stem = try c.decodeIfPresent(Int.self, forKey: .stem)
         augment = try c.decodeIfPresent(String.self, forKey: .augment)
         teacherGroupDropout = try c.decodeIfPresent(Int.self, forKey: .teacherGroupDropout)
+        inputStrides = try c.decodeIfPresent([Int].self, forKey: .inputStrides)
+        studentTargets = try c.decodeIfPresent([String].self, forKey: .studentTargets)
         // configs written before the gate was saved as null: a cascade never had one
         if cascade == true && !c.contains(.gate) { gate = nil }
     }
@@ -200,6 +229,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         try c.encodeIfPresent(stem, forKey: .stem)
         try c.encodeIfPresent(augment, forKey: .augment)
         try c.encodeIfPresent(teacherGroupDropout, forKey: .teacherGroupDropout)
+        try c.encodeIfPresent(inputStrides, forKey: .inputStrides)
+        try c.encodeIfPresent(studentTargets, forKey: .studentTargets)
     }
 
     /// Reads a JSON config; errors name the file and the field.
@@ -250,10 +281,22 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             throw SNEError("--augment and --teacher-group-dropout together are not supported: the augmented views' targets come from the original teacher; give one of them")
         }
         if let e = teacherGroupDropout, e < 0 || e > 1000 { throw SNEError("--teacher-group-dropout \(e) (teacherGroupDropout in a config file): epochs, 0…1000") }
-        if student.strided && hasStem {
+        if let st = inputStrides, st.isEmpty || st.count > students || !st.allSatisfy({ [1, 2].contains($0) }) {
+            throw SNEError("--input-stride \(st.map(String.init).joined(separator: ",")) (inputStrides in a config file): 1…K strides of 1 or 2, e.g. 2,1")
+        }
+        if let t = studentTargets, t.isEmpty || t.count > students || !t.allSatisfy({ ["features", "logits"].contains($0) }) {
+            throw SNEError("--student-targets \(t.joined(separator: ",")) (studentTargets in a config file): 1…K entries of features or logits, e.g. features,logits")
+        }
+        if (0..<students).contains(where: { !distillsFeatures($0) }) && (loss.layerwise ?? 0) > 0 {
+            throw SNEError("--student-targets logits with --layerwise: the layer-wise loss is added to the feature distillation; give one of them")
+        }
+        if (0..<students).contains(where: { !distillsFeatures($0) }) && loss.ce == 0 && loss.kl == 0 {
+            throw SNEError("--student-targets logits with --ce 0 --kl 0: a logits student needs a class loss")
+        }
+        if anyStrided && hasStem {
             throw SNEError("--input-stride 2 with --stem: a shared stem is whole conv blocks with their pool; give one of them")
         }
-        if student.strided && (loss.layerwise ?? 0) > 0 {
+        if anyStrided && (loss.layerwise ?? 0) > 0 {
             throw SNEError("--input-stride 2 with --layerwise: the layer-wise maps are read after each block's pool; give one of them")
         }
         if hasStem && student.learnDecay == true {

@@ -64,7 +64,9 @@ extension TrainRun {
     // MARK: students
 
     /// Trains student k to regress its group of (standardised) teacher features, MSE through a
-    /// learned projection when F differs from the group size; writes `student-<k>.ckpt`.
+    /// learned projection when F differs from the group size — or, with `studentTarget(k)` =
+    /// "logits", to classify: ce·CE on the labels + kl·τ²·KL to the teacher's logits through a
+    /// temporary linear classifier (F → classes) that is not kept; writes `student-<k>.ckpt`.
     public func trainStudent(_ k: Int, resume: Bool) throws {
         let d = try data(), (tt, part) = try distillationTargets()
         guard k >= 0, k < part.count else { throw SNEError("student index \(k) is out of range for K = \(part.count)") }
@@ -80,8 +82,8 @@ extension TrainRun {
         config.studentSpec(k).applyCostWeights(student, input: d.inputShape, synops: config.loss.synopRateWeights)
         var stemNote: String? = nil
         if config.hasStem && k > 0 { stemNote = try loadStem(into: student) }
-        let f = config.student.features
-        let proj: Linear? = f == g ? nil : Linear(f, g, rng: &rng)
+        let f = config.student.features, byLogits = !config.distillsFeatures(k), c = d.classes
+        let proj: Linear? = byLogits ? Linear(f, c, rng: &rng) : f == g ? nil : Linear(f, g, rng: &rng)
         let net = Sequential(named: [("student", student)] + (proj.map { [("proj", $0)] } ?? []))
         let opt = AdamW(net.trainableParameters, weightDecay: config.studentStage.weightDecay, compute: compute)
         let ctx = LayerContext(compute: compute, seed: config.seed &+ 100 &+ UInt64(k), timeSteps: config.student.timesteps,
@@ -93,7 +95,7 @@ extension TrainRun {
         let aug = try augmenter(d, teacher: true, norm: norm)
         let att = (config.loss.layerwise ?? 0) > 0 ? try teacherAttention(d) : nil
         let testN = min(2000, d.test.count)
-        let testTargets: [Float]? = try? {
+        let testTargets: [Float]? = byLogits ? nil : try? {
             let tf = try TeacherTargets.readMatrix(teacherTestFeaturesPath, preferred: "features")
             guard tf.1[0] >= testN, tf.1[1] == tt.dims else { return nil }
             let tst = try TeacherTargets(features: Array(tf.0[0..<(testN * tt.dims)]), logits: [Float](repeating: 0, count: testN),
@@ -106,6 +108,16 @@ extension TrainRun {
         try loop.run(resume: resume, step: { epoch, b in
             if epoch != orderEpoch { order = epochOrder(d.train.count, seed: config.seed &+ UInt64(k) &* 7, epoch: epoch); orderEpoch = epoch }
             let idx = order[(b * bs)..<((b + 1) * bs)]
+            if byLogits {
+                let view = (epoch + k) % (aug?.views ?? 1)
+                let x = try aug?.images(d.train, idx, view: view) ?? imageBatch(d.train, idx)
+                let teacher = config.loss.kl > 0 ? try aug?.logits(idx, view: view) ?? Tensor(shape: [bs, c], data: gatherRows(tt.logits, per: c, idx)) : nil
+                let lab = idx.map { d.train.labels[$0] }
+                let (l, z) = try trainStep(model: net, optimizer: opt, lr: schedule(opt.steps), input: x, ctx: ctx) {
+                    try self.classLoss($0, labels: lab, teacher: teacher)
+                }
+                return StepResult(loss: Double(l), correct: zip(argmaxRows(z), lab).filter { $0 == $1 }.count, count: bs)
+            }
             let x: Tensor, y: Tensor
             if let aug {
                 let view = (epoch + k) % aug.views
@@ -125,6 +137,16 @@ extension TrainRun {
             }
             return StepResult(loss: Double(l), correct: 0, count: bs, scored: 0)
         }, endOfEpoch: { _ in
+            if byLogits {   // the student with its temporary classifier, on the first test images
+                let ectx = LayerContext(compute: compute, training: false, timeSteps: config.student.timesteps)
+                var right = 0
+                for lo in stride(from: 0, to: testN, by: 500) {
+                    let n = min(500, testN - lo)
+                    let p = argmaxRows(try net.forward(try imageBatch(d.test, Array(lo..<(lo + n))[...]), ectx))
+                    right += zip(p, d.test.labels[lo..<(lo + n)]).filter { $0 == $1 }.count
+                }
+                return String(format: "test acc (first %d, own classifier) %.2f%%", testN, 100 * Double(right) / Double(max(1, testN)))
+            }
             guard let tgt = testTargets else { return "" }
             let ectx = LayerContext(compute: compute, training: false, timeSteps: config.student.timesteps)
             var se = 0.0
@@ -136,7 +158,8 @@ extension TrainRun {
             return String(format: "test feature MSE %.4f (R² %.3f)", se / Double(testN * g), 1 - se / Double(testN * g))
         })
         var ck = Checkpoint(tensors: student.stateDict(), metadata: ["format": "sne-student-1", "index": "\(k)", "epochs": "\(o.epochs)",
-                                                                     "group": group.map(String.init).joined(separator: ",")])
+                                                                     "group": group.map(String.init).joined(separator: ","),
+                                                                     "target": byLogits ? "logits" : "features"])
         if let stemNote { ck.metadata["stem"] = stemNote }
         ck.metadata["seconds"] = String(format: "%.1f", Date().timeIntervalSince(t0))
         do { try ck.write(to: studentPath(k)) } catch let e as CheckpointError { throw SNEError.failure(e.message) }
@@ -396,7 +419,7 @@ extension TrainRun {
             for k in active {
                 var df = Tensor(zeros: [rows, F])
                 for r in 0..<rows { for j in 0..<F { df.data[r * F + j] = dcat.data[r * K * F + k * F + j] } }
-                if let gt = groupTargets {
+                if let gt = groupTargets, config.distillsFeatures(k) {
                     // On the mean feature over T (what the program's readout gives) in both modes.
                     let mean = tet ? Readout.mean(feats[k]!, steps: T) : feats[k]!
                     let target = try Tensor(shape: [bs, F], data: viewTargets?.columns(idx, view: view, group: part[k]) ?? gatherRows(gt[k], per: F, idx))
