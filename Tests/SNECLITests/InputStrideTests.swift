@@ -1,7 +1,9 @@
 // `sne train --input-stride 2` from training to C, in real processes on sklearn digits: the students'
 // first conv runs at stride 2 with no pool after it, the compiled program's input_conv2d has stride
 // 2 and no max_pool follows it, the interpreter's input MACs are fewer than the stride-1 model's, and
-// the C build is bit-exact on the host at every budget. Combinations it cannot serve are refused.
+// the C build is bit-exact on the host at every budget. Per student (`--input-stride 2,1`) with a
+// logits-trained second student (`--student-targets features,logits`) the same holds student by
+// student. Combinations it cannot serve are refused.
 import Testing
 import Foundation
 import SNEEnsemble
@@ -41,11 +43,52 @@ import SpikeIR
         #expect(macs[2]! < macs[1]!, "\(macs)")
     }
 
+    /// Student 0 at stride 2 distilling features, student 1 at stride 1 learning the labels and the
+    /// teacher's logits: each student's conv, pool and program op follow its own stride, the
+    /// checkpoints say which target each learned, the logits student classifies above chance
+    /// with its temporary classifier, and the C build is bit-exact at every budget.
+    @Test func perStudentStrideAndLogitsTargetFromTrainingToC() throws {
+        guard let data = TrainProcessTests.dataRoot, let sne = TrainProcessTests.binary else {
+            Issue.record("needs ../shared/data/sklearn-digits and the built sne binary"); return
+        }
+        let out = TrainProcessTests.tempDir("stride-mixed")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        // 8 student epochs (common's 2 are too few steps for the labels on 1,000 digits)
+        let common = Self.common.enumerated().map { $0.offset > 0 && Self.common[$0.offset - 1] == "--student-epochs" ? "8" : $0.element }
+        let p0 = Process(), pipe = Pipe()
+        p0.executableURL = URL(fileURLWithPath: sne)
+        p0.arguments = ["train", "sne", "--out", out, "--data", data, "--input-stride", "2,1", "--student-targets", "features,logits"] + common
+        p0.standardOutput = pipe; p0.standardError = pipe
+        try p0.run()
+        let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p0.waitUntilExit()
+        #expect(p0.terminationStatus == 0, "\(log.suffix(400))")
+        let m = try SNEModel.load(from: out + "/model.sne")
+        #expect((0..<2).map { m.spec.studentSpec($0).inputStride ?? 1 } == [2, 1])
+        #expect((0..<2).map { (m.students[$0].layers[0].layer as? Conv2d)?.stride } == [2, 1])
+        #expect((0..<2).map { k in m.students[k].layers.contains { $0.name == "pool1" } } == [false, true])
+        #expect(try (0..<2).map { try Checkpoint.read(from: out + "/student-\($0).ckpt").metadata["target"] } == ["features", "logits"])
+        // "student 1 epoch 8/8: loss …, train acc A%, test acc (first N, own classifier) B%": above chance (10 %)
+        let line = log.split(separator: "\n").last { $0.hasPrefix("student 1 epoch 8/8:") }.map(String.init) ?? ""
+        let acc = line.range(of: "own classifier) ").flatMap { r in Double(line[r.upperBound...].prefix { $0 != "%" }) }
+        #expect((acc ?? 0) > 25, "\(line)")
+        try TrainProcessTests.run(["compile", out + "/model.sne", "-o", out + "/p.snep", "--data", data, "--allow-inactive"])
+        let p = try ProgramFile.read(path: out + "/p.snep")
+        #expect(p.students.map { s -> Int in if case .inputConv2D(let c) = s.ops[0] { return c.stride }; return 0 } == [2, 1])
+        try TrainProcessTests.run(["verify", out + "/p.snep", "--target", "host", "--budget", "all", "--random", "8"])
+    }
+
     @Test func combinationsItCannotServeAreRefused() throws {
         guard let sne = TrainProcessTests.binary else { Issue.record("needs the built sne binary"); return }
         let out = TrainProcessTests.tempDir("stride-bad")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        for (flags, message) in [(["--input-stride", "3"], "--input-stride must be an integer 1…2, got '3'"),
+        for (flags, message) in [(["--input-stride", "3"], "--input-stride must be 1 or 2, or one per student like 2,1, got '3'"),
+                                 (["--input-stride", "2,x"], "--input-stride must be 1 or 2, or one per student like 2,1, got '2,x'"),
+                                 (["--students", "2", "--input-stride", "2,1,1"], "--input-stride 2,1,1 (inputStrides in a config file): 1…K strides"),
+                                 (["--input-stride", "2,1", "--stem", "1"], "--input-stride 2 with --stem"),
+                                 (["--student-targets", "features,labels"], "--student-targets features,labels (studentTargets in a config file): 1…K entries of features or logits"),
+                                 (["--student-targets", "logits", "--layerwise", "1"], "--student-targets logits with --layerwise"),
+                                 (["--student-targets", "logits", "--ce", "0", "--kl", "0"], "a logits student needs a class loss"),
                                  (["--input-stride", "2", "--stem", "1"], "--input-stride 2 with --stem"),
                                  (["--input-stride", "2", "--layerwise", "1"], "--input-stride 2 with --layerwise")] {
             let (code, msg) = try CascadeTests.sne(sne, ["train", "sne", "--out", out] + flags)

@@ -72,6 +72,29 @@ import SNEData
 
     /// `--finetune-rate` sets the fine-tune's spike cost only; absent, the fine-tune takes
     /// `--rate`; both survive the config file.
+    /// `--input-stride 2,1` and `--student-targets features,logits`: entry k is student k's, the
+    /// last repeats; both survive a config round trip, and an older config (neither field) means
+    /// `student.inputStride` and features for every student.
+    @Test func perStudentStridesAndTargetsRepeatTheLastEntry() throws {
+        var c = TrainConfig()
+        c.students = 3
+        c.student.inputStride = 2
+        #expect(c.perStudentSpecs == nil && c.anyStrided && c.studentTarget(2) == "features" && c.distillsFeatures(0))
+        c.inputStrides = [2, 1]
+        c.studentTargets = ["features", "logits"]
+        #expect((0..<3).map { c.studentSpec($0).inputStride } == [2, 1, 1])
+        #expect(c.perStudentSpecs?.map(\.strided) == [true, false, false])
+        #expect((0..<3).map(c.studentTarget) == ["features", "logits", "logits"])
+        #expect((0..<3).map(c.distillsFeatures) == [true, false, false])
+        try c.validate()
+        let back = try JSONDecoder().decode(TrainConfig.self, from: JSONEncoder().encode(c))
+        #expect(back == c)
+        c.inputStrides = [1]
+        #expect(!c.anyStrided)
+        let old = try JSONDecoder().decode(TrainConfig.self, from: Data(#"{"students":2}"#.utf8))
+        #expect(old.inputStrides == nil && old.studentTargets == nil && old.studentTarget(1) == "features")
+    }
+
     @Test func finetuneRateOverridesRateInTheFineTuneOnly() throws {
         var c = TrainConfig()
         #expect(c.loss.finetuneSpikeCost == 0)
