@@ -74,6 +74,9 @@ struct TrainCommand: Command {
       --cascade             every prefix of the fixed order is a classifier (head and fine-tune
                             trained on all K prefixes; implies --no-gate): for confidence stops
       --cascade-weights uniform|linear   prefix k weighs 1/K (default) or ∝ k
+      --prefix-temperature  each prefix but the last is scored on a learned multiple of the
+                            logits in training, so the head can weigh the later students more in
+                            the full sum without weakening the early exits (training only)
       --stem N              the students share student 0's first N conv blocks (conv, LIF, pool),
                             frozen: the program computes them once, so a later student costs only
                             its own layers. Train student 0 before the others.
@@ -172,6 +175,7 @@ struct TrainCommand: Command {
         if a.flag("no-gate") { c.gate = nil }
         if a.flag("cascade") { c.cascade = true; c.gate = nil }
         if let v = try a.option("cascade-weights") { c.cascadeWeights = v }
+        if a.flag("prefix-temperature") { c.prefixTemperature = true }
         if let v = try a.int("stem", in: 0...4) { c.stem = v }
         if let v = try a.int("gate-pool", in: 1...4) { if c.gate == nil { c.gate = GateSpec() }; c.gate!.pool = v }
         if let v = try a.int("gate-hidden", in: 1...1024) { if c.gate == nil { c.gate = GateSpec() }; c.gate!.hidden = v }

@@ -82,6 +82,11 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// 1/K, the default) or "linear" (prefix k weighs k / (1 + … + K): the full ensemble most, so the
     /// later students keep more of the head's attention). nil: uniform.
     public var cascadeWeights: String? = nil
+    /// Per-prefix temperatures in a cascade's training (`--prefix-temperature`): prefix p < K is
+    /// scored on exp(a_p) · logits with a learned a_p, so the one head can weigh the later students
+    /// more in the full sum without making an early exit less accurate (`PrefixTemperature`).
+    /// Training only. nil (older configs) or false: off.
+    public var prefixTemperature: Bool? = nil
     /// Heterogeneous students (`--student-sizes`): per student its conv widths then its hidden
     /// width (e.g. `[[4, 16, 64], [8, 32, 128]]`); fewer entries than K repeat the last one. nil:
     /// every student is `student`. F, T and the LIF settings stay `student`'s.
@@ -158,7 +163,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case dataset, data, limit, testLimit, seed, threads, teacher, teacherStage, teacherFeatures, teacherLogits, teacherTestFeatures, teacherTestLogits, students,
              partition, student, studentStage, loss, headStage, gate, gateStage, finetuneStage, cascade, cascadeWeights, studentSizes, stem, augment, teacherGroupDropout,
-             inputStrides, studentTargets
+             inputStrides, studentTargets, prefixTemperature
     }
 
     /// Decodes a config, keeping the default of every field the JSON leaves out.
@@ -194,6 +199,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         teacherGroupDropout = try c.decodeIfPresent(Int.self, forKey: .teacherGroupDropout)
         inputStrides = try c.decodeIfPresent([Int].self, forKey: .inputStrides)
         studentTargets = try c.decodeIfPresent([String].self, forKey: .studentTargets)
+        prefixTemperature = try c.decodeIfPresent(Bool.self, forKey: .prefixTemperature)
         // configs written before the gate was saved as null: a cascade never had one
         if cascade == true && !c.contains(.gate) { gate = nil }
     }
@@ -231,6 +237,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         try c.encodeIfPresent(teacherGroupDropout, forKey: .teacherGroupDropout)
         try c.encodeIfPresent(inputStrides, forKey: .inputStrides)
         try c.encodeIfPresent(studentTargets, forKey: .studentTargets)
+        try c.encodeIfPresent(prefixTemperature, forKey: .prefixTemperature)
     }
 
     /// Reads a JSON config; errors name the file and the field.
@@ -305,6 +312,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         try gate?.validate()
         if let w = cascadeWeights, !["uniform", "linear"].contains(w) {
             throw SNEError("--cascade-weights '\(w)' (cascadeWeights in a config file): must be uniform or linear")
+        }
+        if prefixTemperature == true && !isCascade {
+            throw SNEError("--prefix-temperature belongs to a cascade (its prefixes): give --cascade too")
         }
         if isCascade && gate != nil {
             throw SNEError("--cascade runs the students in one fixed order: it takes no gate (cascade with gate in a config file; use --no-gate)")

@@ -230,15 +230,20 @@ extension TrainRun {
             // The order is fixed from here on: every stage after this trains its prefixes.
             progress.line("cascade: fixed order \(model.order.map(String.init).joined(separator: ",")); every prefix trained as a classifier")
         }
+        let temps = config.isCascade && config.prefixTemperature == true && model.K > 1 ? PrefixTemperature(K: model.K) : nil
         if config.finetuneStage.epochs > 0 {
-            try finetune(model, data: d, targets: tt, partition: part, resume: resume)
+            try finetune(model, data: d, targets: tt, partition: part, resume: resume, temperatures: temps)
             trainF = try Features.compute(model, d.train, compute: compute, progress: progress, what: "train")
             try trainHead(model, features: trainF, labels: d.train.labels, teacherLogits: tt.logits, resume: resume, name: "head (after fine-tune)",
-                          prefixes: config.isCascade)
+                          prefixes: config.isCascade, temperatures: temps)
             if !config.isCascade { model.order = try Features.singleStudentOrder(model, trainF, labels: d.train.labels, compute: compute) }
         } else if config.isCascade {
             try trainHead(model, features: trainF, labels: d.train.labels, teacherLogits: tt.logits, resume: resume, name: "head (prefixes)",
-                          prefixes: true)
+                          prefixes: true, temperatures: temps)
+        }
+        if let temps {
+            model.info["train.prefix_scales"] = temps.summary
+            progress.line("cascade: learned prefix temperatures (prefix:scale) \(temps.summary)")
         }
         if model.gate != nil { try trainGate(model, data: d, features: trainF, resume: resume) }
         model.info.merge(teacherInfo()) { a, _ in a }
@@ -270,21 +275,24 @@ extension TrainRun {
     /// the integer program) — a random subset of that size, or with `prefixes` the first k of
     /// `model.order` (cascade); loss = ce·CE + kl·KL(τ).
     func trainHead(_ model: SNEModel, features: [Float], labels: [Int], teacherLogits: [Float]?, resume: Bool, name: String,
-                   prefixes: Bool = false) throws {
+                   prefixes: Bool = false, temperatures temps: PrefixTemperature? = nil) throws {
         let o = config.headStage, n = labels.count, kf = model.K * model.F, K = model.K, F = model.F, c = model.spec.classes
         let bs = min(o.batch, n), nb = n / bs
-        let opt = AdamW(model.head.trainableParameters, weightDecay: o.weightDecay, compute: compute)
+        // With prefix temperatures the head and the temperatures train (and checkpoint) together.
+        let trained: any Layer = prefixes ? temps.map { Sequential(named: [("head", model.head), ("prefix", $0)]) } ?? model.head : model.head
+        let opt = AdamW(trained.trainableParameters, weightDecay: o.weightDecay, compute: compute)
         let ctx = LayerContext(compute: compute, seed: config.seed &+ 0x4EAD)
         let total = max(1, o.epochs * nb)
         let schedule = LRSchedule.cosine(base: o.lr, total: total)
         var order: [Int] = [], orderEpoch = -1
         let useKL = config.loss.kl > 0 && teacherLogits != nil
-        let loop = EpochLoop(name: name, model: model.head, optimizer: opt, ctx: ctx, epochs: o.epochs, batchesPerEpoch: nb,
+        let loop = EpochLoop(name: name, model: trained, optimizer: opt, ctx: ctx, epochs: o.epochs, batchesPerEpoch: nb,
                              checkpoint: dir + (name == "head" ? "/head.progress.ckpt" : name == "head (prefixes)" ? "/head-prefixes.progress.ckpt" : "/head-finetuned.progress.ckpt"), progress: progress)
         try loop.run(resume: resume, step: { epoch, b in
             if epoch != orderEpoch { order = epochOrder(n, seed: config.seed &+ 0x4EAD, epoch: epoch); orderEpoch = epoch }
             let idx = order[(b * bs)..<((b + 1) * bs)]
             var x = try Tensor(shape: [bs, kf], data: gatherRows(features, per: kf, idx))
+            var kept = [Int](repeating: K, count: bs)
             if K > 1 {
                 for r in 0..<bs {
                     var keep = 1 + Int(ctx.rng.next() % UInt64(K))
@@ -296,11 +304,14 @@ extension TrainRun {
                     var ids = prefixes ? model.order : Array(0..<K)
                     if !prefixes { for i in stride(from: K - 1, to: 0, by: -1) { ids.swapAt(i, Int(ctx.rng.next() % UInt64(i + 1))) } }
                     for s in ids[keep...] { for j in 0..<F { x.data[r * kf + s * F + j] = 0 } }
+                    kept[r] = keep
                 }
             }
             let lab = idx.map { labels[$0] }
-            let (l, y) = try trainStep(model: model.head, optimizer: opt, lr: schedule(opt.steps), input: x, ctx: ctx) { z in
-                try self.classLoss(z, labels: lab, teacher: useKL ? try Tensor(shape: [bs, c], data: gatherRows(teacherLogits!, per: c, idx)) : nil)
+            let (l, y) = try trainStep(model: trained, optimizer: opt, lr: schedule(opt.steps), input: x, ctx: ctx) { z in
+                let teacher = useKL ? try Tensor(shape: [bs, c], data: gatherRows(teacherLogits!, per: c, idx)) : nil
+                if let temps, prefixes { return try temps.loss(z, prefix: kept) { try self.classLoss($0, labels: lab, teacher: teacher) } }
+                return try self.classLoss(z, labels: lab, teacher: teacher)
             }
             let pred = argmaxRows(y)
             return StepResult(loss: Double(l), correct: zip(pred, lab).filter { $0 == $1 }.count, count: bs)
@@ -356,12 +367,14 @@ extension TrainRun {
     /// Cascade (`config.isCascade`): every student runs, and the class loss is the mean over the K
     /// prefixes of `model.order` of ce·CE + kl·KL on the head's logits with only that prefix present,
     /// so student `order[0]` learns from all K terms and every prefix is a classifier.
-    func finetune(_ model: SNEModel, data d: DatasetSplits, targets tt: TeacherTargets?, partition part: [[Int]], resume: Bool) throws {
+    func finetune(_ model: SNEModel, data d: DatasetSplits, targets tt: TeacherTargets?, partition part: [[Int]], resume: Bool,
+                  temperatures temps: PrefixTemperature? = nil) throws {
         let o = config.finetuneStage, n = d.train.count, K = model.K, F = model.F, c = model.spec.classes
         let bs = min(o.batch, n), nb = n / bs
         let norm = tt.map { FeatureNorm($0) }
         let groupTargets: [[Float]]? = (tt != nil && config.loss.mse > 0 && part.allSatisfy { $0.count == F }) ? part.map { norm!.columns(tt!, $0) } : nil
-        let all = Sequential(named: model.students.enumerated().map { ("student\($0.offset)", $0.element as any Layer) } + [("head", model.head)])
+        let all = Sequential(named: model.students.enumerated().map { ("student\($0.offset)", $0.element as any Layer) } + [("head", model.head)]
+                             + (temps.map { [("prefix", $0 as any Layer)] } ?? []))
         // A shared stem trains here too, jointly: computed once per batch by student 0's layers,
         // fed to every student's remaining layers, its gradient the sum over the students; its
         // values are copied into the other students' (frozen) copies after every epoch.
@@ -411,7 +424,8 @@ extension TrainRun {
             for p in prefixes {
                 let w = config.isCascade ? config.prefixWeight(p.count, of: K) : 1
                 z = try model.head.forward(model.concat(feats.filter { p.contains($0.key) }, batch: rows), ctx)
-                let cl = try classLoss(z, labels: labels, teacher: teacher)
+                let cl = try temps.map { t in try t.loss(z, prefix: [p.count], weight: w) { try classLoss($0, labels: labels, teacher: teacher) } }
+                    ?? classLoss(z, labels: labels, teacher: teacher)
                 loss += cl.value * w
                 let dk = try model.head.backward(Self.scaled(cl.grad, w), ctx)
                 for k in p { for r in 0..<rows { for j in 0..<F { dcat.data[r * K * F + k * F + j] += dk.data[r * K * F + k * F + j] } } }
