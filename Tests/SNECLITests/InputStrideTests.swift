@@ -44,7 +44,7 @@ import SpikeIR
     }
 
     /// Student 0 at stride 2 distilling features, student 1 at stride 1 learning the labels and the
-    /// teacher's logits: each student's conv, pool and program op follow its own stride, the
+    /// teacher's logits, with prefix temperatures in the cascade's training: each student's conv, pool and program op follow its own stride, the
     /// checkpoints say which target each learned, the logits student classifies above chance
     /// with its temporary classifier, and the C build is bit-exact at every budget.
     @Test func perStudentStrideAndLogitsTargetFromTrainingToC() throws {
@@ -57,7 +57,8 @@ import SpikeIR
         let common = Self.common.enumerated().map { $0.offset > 0 && Self.common[$0.offset - 1] == "--student-epochs" ? "8" : $0.element }
         let p0 = Process(), pipe = Pipe()
         p0.executableURL = URL(fileURLWithPath: sne)
-        p0.arguments = ["train", "sne", "--out", out, "--data", data, "--input-stride", "2,1", "--student-targets", "features,logits"] + common
+        p0.arguments = ["train", "sne", "--out", out, "--data", data, "--input-stride", "2,1", "--student-targets", "features,logits",
+                        "--prefix-temperature"] + common
         p0.standardOutput = pipe; p0.standardError = pipe
         try p0.run()
         let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -65,6 +66,7 @@ import SpikeIR
         #expect(p0.terminationStatus == 0, "\(log.suffix(400))")
         let m = try SNEModel.load(from: out + "/model.sne")
         #expect((0..<2).map { m.spec.studentSpec($0).inputStride ?? 1 } == [2, 1])
+        #expect(m.info["train.prefix_scales"]?.hasPrefix("1:") == true, "\(m.info)")   // --prefix-temperature learned prefix 1's scale
         #expect((0..<2).map { (m.students[$0].layers[0].layer as? Conv2d)?.stride } == [2, 1])
         #expect((0..<2).map { k in m.students[k].layers.contains { $0.name == "pool1" } } == [false, true])
         #expect(try (0..<2).map { try Checkpoint.read(from: out + "/student-\($0).ckpt").metadata["target"] } == ["features", "logits"])
@@ -89,6 +91,7 @@ import SpikeIR
                                  (["--student-targets", "features,labels"], "--student-targets features,labels (studentTargets in a config file): 1…K entries of features or logits"),
                                  (["--student-targets", "logits", "--layerwise", "1"], "--student-targets logits with --layerwise"),
                                  (["--student-targets", "logits", "--ce", "0", "--kl", "0"], "a logits student needs a class loss"),
+                                 (["--prefix-temperature"], "--prefix-temperature belongs to a cascade"),
                                  (["--input-stride", "2", "--stem", "1"], "--input-stride 2 with --stem"),
                                  (["--input-stride", "2", "--layerwise", "1"], "--input-stride 2 with --layerwise")] {
             let (code, msg) = try CascadeTests.sne(sne, ["train", "sne", "--out", out] + flags)

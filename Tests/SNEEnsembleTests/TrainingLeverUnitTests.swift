@@ -95,6 +95,47 @@ import SNEData
         #expect(old.inputStrides == nil && old.studentTargets == nil && old.studentTarget(1) == "features")
     }
 
+    /// `--prefix-temperature`: rows of prefix p < K are scored on exp(a_p) · z, the last prefix on
+    /// z; the gradients for z and for a_p match central differences of the loss, and the scale
+    /// leaves each row's argmax where it was.
+    @Test func prefixTemperatureScalesEarlyPrefixesWithExactGradients() throws {
+        let t = PrefixTemperature(K: 3)
+        t.logScale.value.data = [0.7, -0.4]
+        let z = try Tensor(shape: [3, 4], data: [0.3, -1.2, 2.0, 0.5, 1.1, 0.4, -0.3, 0.9, -0.6, 0.2, 0.8, 1.5])
+        let labels = [2, 3, 1], prefix = [1, 2, 3]
+        #expect(abs(t.scale(prefix: 1) - Float(exp(0.7))) < 1e-6 && t.scale(prefix: 3) == 1)
+        func ce(_ x: Tensor) throws -> LossResult { try Loss.crossEntropy(x, labels: labels) }
+        t.logScale.zeroGrad()
+        let r = try t.loss(z, prefix: prefix, weight: 0.5, ce)
+        var scaled = z
+        for i in 0..<4 { scaled.data[i] *= Float(exp(0.7)); scaled.data[4 + i] *= Float(exp(-0.4)) }
+        #expect(abs(r.value - (try ce(scaled)).value) < 1e-5)
+        let h: Float = 1e-2
+        for i in 0..<z.count {   // ∂L/∂z
+            var zp = z, zm = z
+            zp.data[i] += h; zm.data[i] -= h
+            let num = (try t.loss(zp, prefix: prefix) { try ce($0) }.value - (try t.loss(zm, prefix: prefix) { try ce($0) }).value) / (2 * h)
+            #expect(abs(num - r.grad.data[i]) < 2e-3, "z[\(i)]: \(num) vs \(r.grad.data[i])")
+        }
+        t.logScale.zeroGrad()
+        _ = try t.loss(z, prefix: prefix, weight: 0.5, ce)
+        let analytic = t.logScale.grad.data
+        for p in 0..<2 {   // ∂L/∂a_p, times the weight 0.5
+            let a = t.logScale.value.data[p]
+            t.logScale.value.data[p] = a + h; let lp = try t.loss(z, prefix: prefix) { try ce($0) }.value
+            t.logScale.value.data[p] = a - h; let lm = try t.loss(z, prefix: prefix) { try ce($0) }.value
+            t.logScale.value.data[p] = a
+            #expect(abs(0.5 * (lp - lm) / (2 * h) - analytic[p]) < 2e-3, "a[\(p)]")
+        }
+        #expect(argmaxRows(scaled) == argmaxRows(z))
+        var c = TrainConfig()
+        c.prefixTemperature = true
+        #expect(throws: SNEError.self) { try c.validate() }
+        c.cascade = true; c.gate = nil
+        try c.validate()
+        #expect(try JSONDecoder().decode(TrainConfig.self, from: JSONEncoder().encode(c)).prefixTemperature == true)
+    }
+
     @Test func finetuneRateOverridesRateInTheFineTuneOnly() throws {
         var c = TrainConfig()
         #expect(c.loss.finetuneSpikeCost == 0)
