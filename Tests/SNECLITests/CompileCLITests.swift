@@ -111,7 +111,7 @@ final class CompileCLITests: XCTestCase {
     func testShippedProgramsAreTheCompiledShippedModels() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let slice = root.appendingPathComponent("examples/data/fashion-mnist-slice").path
-        for (dir, name) in [("fashion-mnist", "fashion_sne"), ("fashion-mnist-loihi", "fashion_loihi")] {
+        for (dir, name) in [("fashion-mnist", "fashion_sne"), ("fashion-mnist-k2", "fashion_sne_k2"), ("fashion-mnist-loihi", "fashion_loihi")] {
             let m = root.appendingPathComponent("examples/models/\(dir)").path
             let tmp = NSTemporaryDirectory() + "sne-shipped-\(getpid())-\(name).snep"
             defer { try? FileManager.default.removeItem(atPath: tmp) }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates examples/models/fashion-mnist-k2 from the full Fashion-MNIST (about 25 minutes on 2 cores):
+# Regenerates examples/models/fashion-mnist-k2 from the full Fashion-MNIST (2 cores: 49 min 36 s measured
+# with three other trainings beside it; see examples/fashion-mnist/README.md):
 # the accurate recipe, a K = 2 cascade of a small stride-2 student distilling the teacher's features
 # and a 16/32/128 student learning the labels and the teacher's logits, with prefix temperatures.
 set -euo pipefail
