@@ -149,6 +149,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// Whether student k distills the teacher's features (so the fine-tune keeps its feature MSE).
     public func distillsFeatures(_ k: Int) -> Bool { studentTarget(k) == "features" }
 
+    /// Whether some student learns the labels and the teacher's logits instead of features.
+    public var hasLogitsStudent: Bool { (0..<students).contains { !distillsFeatures($0) } }
+
     /// Whether the students share a stem.
     public var hasStem: Bool { (stem ?? 0) > 0 }
 
@@ -294,10 +297,10 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         if let t = studentTargets, t.isEmpty || t.count > students || !t.allSatisfy({ ["features", "logits"].contains($0) }) {
             throw SNEError("--student-targets \(t.joined(separator: ",")) (studentTargets in a config file): 1…K entries of features or logits, e.g. features,logits")
         }
-        if (0..<students).contains(where: { !distillsFeatures($0) }) && (loss.layerwise ?? 0) > 0 {
+        if hasLogitsStudent && (loss.layerwise ?? 0) > 0 {
             throw SNEError("--student-targets logits with --layerwise: the layer-wise loss is added to the feature distillation; give one of them")
         }
-        if (0..<students).contains(where: { !distillsFeatures($0) }) && loss.ce == 0 && loss.kl == 0 {
+        if hasLogitsStudent && loss.ce == 0 && loss.kl == 0 {
             throw SNEError("--student-targets logits with --ce 0 --kl 0: a logits student needs a class loss")
         }
         if anyStrided && hasStem {

@@ -38,18 +38,15 @@ final class PrefixTemperature: Layer {
     /// `∂L/∂a_p` (d(e^a z)/da = e^a z).
     func loss(_ z: Tensor, prefix: [Int], weight: Float = 1, _ base: (Tensor) throws -> LossResult) throws -> LossResult {
         let rows = z.shape[0], c = z.count / max(1, rows)
+        let rowPrefix = (0..<rows).map { prefix[$0 % prefix.count] }, rowScale = rowPrefix.map { scale(prefix: $0) }
         var zs = z
-        for r in 0..<rows {
-            let s = scale(prefix: prefix[r % prefix.count])
-            for j in 0..<c { zs.data[r * c + j] *= s }
-        }
+        for r in 0..<rows { for j in 0..<c { zs.data[r * c + j] *= rowScale[r] } }
         let out = try base(zs)
         var g = out.grad
         for r in 0..<rows {
-            let p = prefix[r % prefix.count], s = scale(prefix: p)
             var dot: Float = 0
-            for j in 0..<c { dot += g.data[r * c + j] * zs.data[r * c + j]; g.data[r * c + j] *= s }
-            if p < K { logScale.grad.data[p - 1] += weight * dot }
+            for j in 0..<c { dot += g.data[r * c + j] * zs.data[r * c + j]; g.data[r * c + j] *= rowScale[r] }
+            if rowPrefix[r] < K { logScale.grad.data[rowPrefix[r] - 1] += weight * dot }
         }
         return LossResult(value: out.value, grad: g)
     }

@@ -111,7 +111,7 @@ extension TrainRun {
             if byLogits {
                 let view = (epoch + k) % (aug?.views ?? 1)
                 let x = try aug?.images(d.train, idx, view: view) ?? imageBatch(d.train, idx)
-                let teacher = config.loss.kl > 0 ? try aug?.logits(idx, view: view) ?? Tensor(shape: [bs, c], data: gatherRows(tt.logits, per: c, idx)) : nil
+                let teacher = config.loss.kl > 0 ? try teacherLogits(tt, idx, view: view, aug: aug) : nil
                 let lab = idx.map { d.train.labels[$0] }
                 let (l, z) = try trainStep(model: net, optimizer: opt, lr: schedule(opt.steps), input: x, ctx: ctx) {
                     try self.classLoss($0, labels: lab, teacher: teacher)
@@ -138,21 +138,15 @@ extension TrainRun {
             return StepResult(loss: Double(l), correct: 0, count: bs, scored: 0)
         }, endOfEpoch: { _ in
             if byLogits {   // the student with its temporary classifier, on the first test images
-                let ectx = LayerContext(compute: compute, training: false, timeSteps: config.student.timesteps)
                 var right = 0
-                for lo in stride(from: 0, to: testN, by: 500) {
-                    let n = min(500, testN - lo)
-                    let p = argmaxRows(try net.forward(try imageBatch(d.test, Array(lo..<(lo + n))[...]), ectx))
-                    right += zip(p, d.test.labels[lo..<(lo + n)]).filter { $0 == $1 }.count
+                try forEachTestBatch(net, d.test, count: testN) { lo, n, p in
+                    right += zip(argmaxRows(p), d.test.labels[lo..<(lo + n)]).filter { $0 == $1 }.count
                 }
                 return String(format: "test acc (first %d, own classifier) %.2f%%", testN, 100 * Double(right) / Double(max(1, testN)))
             }
             guard let tgt = testTargets else { return "" }
-            let ectx = LayerContext(compute: compute, training: false, timeSteps: config.student.timesteps)
             var se = 0.0
-            for lo in stride(from: 0, to: testN, by: 500) {
-                let n = min(500, testN - lo)
-                let p = try net.forward(try imageBatch(d.test, Array(lo..<(lo + n))[...]), ectx)
+            try forEachTestBatch(net, d.test, count: testN) { lo, n, p in
                 for i in 0..<(n * g) { let e = Double(p.data[i] - tgt[lo * g + i]); se += e * e }
             }
             return String(format: "test feature MSE %.4f (R² %.3f)", se / Double(testN * g), 1 - se / Double(testN * g))
@@ -180,6 +174,23 @@ extension TrainRun {
         }
         student.freeze(prefix: StudentSpec.stemLayers(blocks))
         return "student 0, \(blocks) block\(blocks == 1 ? "" : "s"), \(ck.metadata["epochs"] ?? "?") epochs"
+    }
+
+    /// Runs `net` in evaluation mode on the first `count` images of `data`, 500 at a time, and
+    /// hands each batch's first index, size and output to `body`.
+    func forEachTestBatch(_ net: any Layer, _ data: LabeledImages, count: Int, _ body: (Int, Int, Tensor) throws -> Void) throws {
+        let ectx = LayerContext(compute: compute, training: false, timeSteps: config.student.timesteps)
+        for lo in stride(from: 0, to: count, by: 500) {
+            let n = min(500, count - lo)
+            try body(lo, n, try net.forward(try imageBatch(data, Array(lo..<(lo + n))[...]), ectx))
+        }
+    }
+
+    /// The teacher's logits `[B, classes]` on images `idx`: on augmented view `view` when `aug`
+    /// holds the teacher's outputs on its views, else the cached ones on the original images.
+    func teacherLogits(_ tt: TeacherTargets, _ idx: ArraySlice<Int>, view: Int, aug: StudentAugmenter?) throws -> Tensor {
+        if let aug, aug.targets != nil { return try aug.logits(idx, view: view) }
+        return try Tensor(shape: [idx.count, tt.classes], data: gatherRows(tt.logits, per: tt.classes, idx))
     }
 
     static func scaled(_ t: Tensor, _ s: Float) -> Tensor {
@@ -414,7 +425,7 @@ extension TrainRun {
             var feats: [Int: Tensor] = [:]
             let h0 = try stem?.forward(x, ctx)
             for k in active { feats[k] = try stem?.rest(k).forward(h0!, ctx) ?? model.students[k].forward(x, ctx) }
-            var teacher = (tt != nil && config.loss.kl > 0) ? try viewTargets?.logits(idx, view: view) ?? Tensor(shape: [bs, c], data: gatherRows(tt!.logits, per: c, idx)) : nil
+            var teacher = (tt != nil && config.loss.kl > 0) ? try teacherLogits(tt!, idx, view: view, aug: viewTargets) : nil
             let labels = tet ? Array(repeating: lab, count: T).flatMap { $0 } : lab
             if tet, let t0 = teacher { teacher = try Tensor(shape: [rows, c], data: Array(repeating: t0.data, count: T).flatMap { $0 }) }
             // One class-loss term per prefix (cascade) or one for the active set; the head's
